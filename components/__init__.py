@@ -1,0 +1,23 @@
+"""GPU Enclave components: reusable Pulumi ComponentResources and the stack config schema.
+
+Import what you need, e.g. `from components import EncryptedBucket, WorkloadIdentity, KmsKey`.
+"""
+
+from .aws.bucket import EncryptedBucket
+from .aws.identity import GrantTarget, WorkloadIdentity
+from .aws.kms import KmsKey, ServiceUse
+from .config import ConfigError, PlatformConfig, load_platform_config, validate_platform
+from .platform import Platform
+
+__all__ = [
+    "ConfigError",
+    "EncryptedBucket",
+    "GrantTarget",
+    "KmsKey",
+    "Platform",
+    "PlatformConfig",
+    "ServiceUse",
+    "WorkloadIdentity",
+    "load_platform_config",
+    "validate_platform",
+]

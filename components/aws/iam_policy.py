@@ -1,0 +1,92 @@
+"""Least-privilege IAM documents for workload identities: the IRSA trust policy and the S3/KMS
+permissions generated from bucket/prefix grants (pure functions, no Pulumi)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+READ_OBJECT_ACTIONS = ("s3:GetObject",)
+WRITE_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts")
+READ_KMS_ACTIONS = ("kms:Decrypt",)
+WRITE_KMS_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+WRITE_ACTIONS = frozenset({"s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts",
+                           "kms:GenerateDataKey", "s3:DeleteObject", "s3:DeleteObjectVersion"})
+
+
+@dataclass(frozen=True)
+class ResolvedGrant:
+    """A grant with its bucket and key resolved to ARNs."""
+
+    bucket_arn: str
+    key_arn: str
+    prefix: str
+    access: Literal["read", "write"]
+
+
+def trust_policy(oidc_provider_arn: str, issuer_url: str, namespace: str, service_account: str) -> dict[str, Any]:
+    """Only `system:serviceaccount:<namespace>:<service_account>` tokens with aud sts.amazonaws.com."""
+    issuer = issuer_url.removeprefix("https://")
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "IrsaOneServiceAccount",
+                "Effect": "Allow",
+                "Principal": {"Federated": oidc_provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                        f"{issuer}:aud": "sts.amazonaws.com",
+                    }
+                },
+            }
+        ],
+    }
+
+
+def _sid(*parts: str) -> str:
+    return "G" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
+
+
+def grants_policy(grants: Sequence[ResolvedGrant], region: str) -> dict[str, Any] | None:
+    """The permissions policy for `grants`, or None when there is nothing to grant.
+
+    Objects: only under `<bucket>/<prefix>/*`. Listing: the bucket, constrained by s3:prefix.
+    KMS: the bucket's own key only, and only when called by S3 in this region (kms:ViaService).
+    """
+    statements: list[dict[str, Any]] = []
+    for g in sorted(set(grants), key=lambda g: (g.bucket_arn, g.prefix, g.access)):
+        write = g.access == "write"
+        statements.append(
+            {
+                "Sid": _sid("obj", g.bucket_arn, g.prefix, g.access),
+                "Effect": "Allow",
+                "Action": list(WRITE_OBJECT_ACTIONS if write else READ_OBJECT_ACTIONS),
+                "Resource": f"{g.bucket_arn}/{g.prefix}/*",
+            }
+        )
+        statements.append(
+            {
+                "Sid": _sid("list", g.bucket_arn, g.prefix, g.access),
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": g.bucket_arn,
+                "Condition": {"StringLike": {"s3:prefix": [g.prefix, f"{g.prefix}/*"]}},
+            }
+        )
+        statements.append(
+            {
+                "Sid": _sid("kms", g.bucket_arn, g.prefix, g.access),
+                "Effect": "Allow",
+                "Action": list(WRITE_KMS_ACTIONS if write else READ_KMS_ACTIONS),
+                "Resource": g.key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+            }
+        )
+    if not statements:
+        return None
+    return {"Version": "2012-10-17", "Statement": statements}

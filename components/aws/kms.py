@@ -1,0 +1,110 @@
+"""KmsKey: a customer-managed KMS key with rotation, a 30-day deletion window, an alias and an
+explicit key policy (account administration plus named usage principals; never kms:* for '*')."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+USAGE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+
+
+@dataclass(frozen=True)
+class ServiceUse:
+    """An AWS service principal allowed to use the key, limited by conditions (e.g. encryption context)."""
+
+    service: str
+    actions: Sequence[str] = tuple(USAGE_ACTIONS)
+    conditions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+def key_policy(
+    account_id: str,
+    partition: str,
+    services: Sequence[ServiceUse] = (),
+    usage_role_arns: Sequence[str] = (),
+) -> str:
+    """The key policy document as JSON. The account root administers the key through IAM."""
+    root = f"arn:{partition}:iam::{account_id}:root"
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "AccountAdministration",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ]
+    for i, use in enumerate(services):
+        stmt: dict[str, Any] = {
+            "Sid": f"ServiceUse{i}",
+            "Effect": "Allow",
+            "Principal": {"Service": use.service},
+            "Action": list(use.actions),
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        }
+        for op, cond in use.conditions.items():
+            stmt["Condition"].setdefault(op, {}).update(cond)
+        statements.append(stmt)
+    if usage_role_arns:
+        statements.append(
+            {
+                "Sid": "NamedPrincipalUse",
+                "Effect": "Allow",
+                "Principal": {"AWS": sorted(usage_role_arns)},
+                "Action": USAGE_ACTIONS,
+                "Resource": "*",
+            }
+        )
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
+
+
+class KmsKey(pulumi.ComponentResource):
+    """Customer-managed symmetric key + alias `alias/<alias>`."""
+
+    key: aws.kms.Key
+    alias: aws.kms.Alias
+    arn: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        alias: str,
+        description: str,
+        services: Sequence[ServiceUse] = (),
+        usage_role_arns: Sequence[str] = (),
+        tags: Mapping[str, str] | None = None,
+        deletion_window_in_days: int = 30,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("enclave:aws:KmsKey", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        identity = aws.get_caller_identity_output(opts=invoke)
+        partition = aws.get_partition_output(opts=invoke)
+        policy = pulumi.Output.all(identity.account_id, partition.partition).apply(
+            lambda args: key_policy(args[0], args[1], services, usage_role_arns)
+        )
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description=description,
+            enable_key_rotation=True,
+            deletion_window_in_days=deletion_window_in_days,
+            key_usage="ENCRYPT_DECRYPT",
+            customer_master_key_spec="SYMMETRIC_DEFAULT",
+            policy=policy,
+            tags=dict(tags or {}),
+            opts=child,
+        )
+        self.alias = aws.kms.Alias(
+            f"{name}-alias", name=f"alias/{alias}", target_key_id=self.key.key_id, opts=child
+        )
+        self.arn = self.key.arn
+        self.register_outputs({"arn": self.key.arn, "alias": self.alias.name})

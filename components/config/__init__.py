@@ -1,0 +1,46 @@
+"""The stack config schema (pydantic v2) and its loader: `gpu-enclave:platform` in stacks/Pulumi.<stack>.yaml."""
+
+from .base import LOG_RETENTION_DAYS, RESERVED_NAMESPACES
+from .buckets import Bucket
+from .cluster import CreatedCluster, Endpoint, ExistingCluster
+from .errors import CONFIG_KEY, ConfigError, Problem
+from .flows import Flow, Port
+from .identities import Grant, Identity
+from .loading import load_platform_config, validate_platform
+from .log_retention import Logging
+from .network import CreatedNetwork, ExistingNetwork
+from .platform import PlatformConfig
+from .pools import NodePool
+from .stackfile import OFFLINE_SECRET, StackFile, read_stack_file
+from .zones import Access, Egress, EgressProxy, Quota, Zone
+
+__all__ = [
+    "CONFIG_KEY",
+    "LOG_RETENTION_DAYS",
+    "OFFLINE_SECRET",
+    "RESERVED_NAMESPACES",
+    "Access",
+    "Bucket",
+    "ConfigError",
+    "CreatedCluster",
+    "CreatedNetwork",
+    "Egress",
+    "EgressProxy",
+    "Endpoint",
+    "ExistingCluster",
+    "ExistingNetwork",
+    "Flow",
+    "Grant",
+    "Identity",
+    "Logging",
+    "NodePool",
+    "PlatformConfig",
+    "Port",
+    "Problem",
+    "Quota",
+    "StackFile",
+    "Zone",
+    "load_platform_config",
+    "read_stack_file",
+    "validate_platform",
+]

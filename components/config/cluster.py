@@ -1,0 +1,44 @@
+"""Cluster config: create an EKS cluster, or attach to an existing one by name and OIDC issuer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from .base import Cidr, StrictModel
+
+IamArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[A-Za-z0-9_+=,.@/-]+$", max_length=2048)]
+
+
+class Endpoint(StrictModel):
+    """API server endpoint exposure. Private only is the default."""
+
+    private: bool = Field(default=True, description="Private endpoint inside the VPC (must stay on).")
+    public: bool = Field(default=False, description="WEAKENING: public endpoint, only with `public_cidrs`.")
+    public_cidrs: list[Cidr] = Field(default_factory=list, max_length=40)
+
+
+class CreatedCluster(StrictModel):
+    """A new EKS cluster built from pulumi-aws primitives."""
+
+    mode: Literal["create"]
+    name: Annotated[str, Field(pattern=r"^[a-zA-Z][a-zA-Z0-9-]{0,62}$")]
+    kubernetes_version: Annotated[str, Field(pattern=r"^1\.(2[89]|3[0-9])$")] = "1.33"
+    endpoint: Endpoint = Field(default_factory=Endpoint)
+    admin_role_arns: list[IamArn] = Field(
+        default_factory=list, max_length=20, description="IAM roles given cluster admin via access entries."
+    )
+
+
+class ExistingCluster(StrictModel):
+    """An existing EKS cluster: zones are added to it, the cluster itself is not managed."""
+
+    mode: Literal["existing"]
+    name: Annotated[str, Field(pattern=r"^[a-zA-Z][a-zA-Z0-9-]{0,99}$")]
+    oidc_issuer_url: Annotated[
+        str, Field(pattern=r"^https://oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/id/[A-F0-9]{32}$")
+    ]
+
+
+Cluster = Annotated[CreatedCluster | ExistingCluster, Field(discriminator="mode")]

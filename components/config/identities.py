@@ -1,0 +1,34 @@
+"""Workload identity (IRSA) config: one Kubernetes service account, its bucket/prefix grants."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from .base import Name, Namespace, S3Prefix, ServiceAccountName, StrictModel
+
+
+class Grant(StrictModel):
+    """Read or write access to one prefix of one bucket."""
+
+    bucket: Name = Field(description="Logical name of a bucket in `buckets`.")
+    prefix: S3Prefix = Field(description="Key prefix, e.g. 'imaging/v3'; access is limited to 'prefix/*'.")
+    access: Literal["read", "write"] = "read"
+
+
+class Identity(StrictModel):
+    """An IAM role assumable only by one namespace:serviceaccount through the cluster's OIDC provider."""
+
+    name: Name
+    zone: Name
+    namespace: Namespace
+    service_account: ServiceAccountName
+    grants: list[Grant] = Field(default_factory=list, max_length=32)
+    max_session_seconds: int = Field(default=3600, ge=900, le=3600, description="IAM role max session.")
+    permissions_boundary_arn: Annotated[
+        str, Field(pattern=r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[A-Za-z0-9_+=,.@/-]+$", max_length=2048)
+    ] | None = None
+    automount_service_account_token: bool = Field(
+        default=False, description="WEAKENING: mount the Kubernetes API token into pods."
+    )

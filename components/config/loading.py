@@ -1,0 +1,177 @@
+"""Validate raw stack config into a PlatformConfig, turning every failure into named Problems."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pydantic import BaseModel, ValidationError
+
+from .errors import CONFIG_KEY, ConfigError, Loc, Problem
+from .platform import PlatformConfig
+from .references import check_references
+from .stackfile import config_lines
+
+_DISCRIMINATED = ("network", "cluster")
+
+
+def _unwrap(tp: Any) -> Any:
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    return tp
+
+
+def _model_args(tp: Any) -> list[type[BaseModel]]:
+    tp = _unwrap(tp)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return [tp]
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return [m for a in typing.get_args(tp) for m in _model_args(a)]
+    return []
+
+
+def _walk(loc: Loc) -> tuple[Loc, type[BaseModel] | None]:
+    """Drop pydantic's union-tag elements from `loc`; also return the model its last key belongs to."""
+    clean: list[str | int] = []
+    tp: Any = PlatformConfig
+    owner: type[BaseModel] | None = None
+    for part in loc:
+        models = _model_args(tp) if tp is not None else []
+        inner = _unwrap(tp) if tp is not None else None
+        if len(models) > 1 and isinstance(part, str):
+            # A discriminated union (network, cluster): pydantic puts the tag value into the path.
+            tp = next((m for m in models if repr(part) in repr(m.model_fields["mode"].annotation)), None)
+            continue
+        clean.append(part)
+        owner = None
+        if len(models) == 1 and isinstance(part, str):
+            owner = models[0]
+            field = _field(owner, part)
+            tp = owner.model_fields[field].annotation if field else None
+        elif inner is not None and typing.get_origin(inner) is list and isinstance(part, int):
+            tp = typing.get_args(inner)[0]
+        elif inner is not None and typing.get_origin(inner) is dict:
+            tp = typing.get_args(inner)[1]
+        else:
+            tp = None
+    return tuple(clean), owner
+
+
+def _field(model: type[BaseModel], key: str) -> str | None:
+    for name, info in model.model_fields.items():
+        if key in (name, info.alias):
+            return name
+    return None
+
+
+def _allowed_keys(model: type[BaseModel]) -> list[str]:
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def _problem_from_error(err: dict[str, Any]) -> Problem:
+    loc, owner = _walk(tuple(err["loc"]))
+    kind = err["type"]
+    msg = err["msg"]
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        key = str(loc[-1]) if loc else ""
+        if owner is not None:
+            allowed = _allowed_keys(owner)
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            msg = f"unknown key{hint}; allowed keys here: {', '.join(allowed)}"
+        else:
+            msg = "unknown key"
+        return Problem(loc, msg, value)
+    if kind == "missing":
+        return Problem(loc, "required field is missing")
+    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
+        tag = value.get("mode") if isinstance(value, dict) else value
+        return Problem((*loc, "mode"), "mode must be 'create' or 'existing'", tag)
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if kind == "literal_error" and "expected" in err.get("ctx", {}):
+        msg = f"must be one of {err['ctx']['expected']}"
+    elif kind == "string_pattern_mismatch":
+        msg = f"does not have the expected form (pattern {err['ctx']['pattern']})"
+    return Problem(loc, msg, value)
+
+
+def validate_platform(
+    data: Any, source: str | None = None, lines: dict[Loc, int] | None = None
+) -> PlatformConfig:
+    """Validate `data` (the decoded `gpu-enclave:platform` object) or raise ConfigError with every problem."""
+    if not isinstance(data, dict):
+        raise ConfigError(
+            [Problem((), f"must be a mapping (YAML object), got {type(data).__name__}", data)], source
+        )
+    try:
+        cfg = PlatformConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = [_problem_from_error(dict(e)) for e in exc.errors(include_url=False)]
+        raise ConfigError(_with_lines(problems, lines), source) from None
+    problems = check_references(cfg)
+    if problems:
+        raise ConfigError(_with_lines(problems, lines), source)
+    return cfg
+
+
+def _with_lines(problems: list[Problem], lines: dict[Loc, int] | None) -> list[Problem]:
+    if not lines:
+        return problems
+    out = []
+    for p in problems:
+        loc = p.loc
+        # A missing field has no line of its own: point at the object that should hold it.
+        while loc and loc not in lines:
+            loc = loc[:-1]
+        out.append(Problem(p.loc, p.message, p.value, lines.get(loc)))
+    return out
+
+
+# Set by `enclave synth --config-file` so messages cite the file that was really read.
+STACK_FILE_ENV = "ENCLAVE_STACK_FILE"
+
+
+def stack_file(stack: str, project_dir: Path) -> Path:
+    override = os.environ.get(STACK_FILE_ENV)
+    return Path(override) if override else project_dir / "stacks" / f"Pulumi.{stack}.yaml"
+
+
+def _display(path: Path, project_dir: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(project_dir.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_platform_config(project_dir: Path | None = None) -> PlatformConfig:
+    """Read and validate `gpu-enclave:platform` of the running stack (real engine or enclave mocks)."""
+    project_dir = project_dir or Path.cwd()
+    path = stack_file(pulumi.get_stack(), project_dir)
+    source = _display(path, project_dir) if path.exists() else None
+    lines = config_lines(path) if path.exists() else None
+    raw = pulumi.Config("gpu-enclave").get("platform")
+    if raw is None:
+        raise ConfigError(
+            [Problem((), f"missing: set it in {source or 'the stack file'} under config: {CONFIG_KEY}")], source
+        )
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError([Problem((), f"is not a structured object ({exc.msg})", raw)], source) from None
+    cfg = validate_platform(data, source, lines)
+    region = pulumi.Config("aws").get("region")
+    if region is not None and region != cfg.region:
+        raise ConfigError(
+            [Problem(("region",), f"contradicts aws:region = {region!r}; set both to the same region",
+                     cfg.region, (lines or {}).get(("region",)))],
+            source,
+        )
+    return cfg

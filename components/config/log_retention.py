@@ -1,0 +1,16 @@
+"""Log retention config for CloudWatch log groups and the audit trail."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .base import LogRetentionDays, StrictModel
+
+
+class Logging(StrictModel):
+    retention_days: LogRetentionDays = Field(
+        default=365, description="CloudWatch retention of control-plane and flow logs."
+    )
+    audit_retention_days: LogRetentionDays = Field(
+        default=2192, description="Retention of the audit trail (six years by default, HIPAA 164.316(b)(2))."
+    )

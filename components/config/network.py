@@ -1,0 +1,37 @@
+"""Network config: create a VPC with private subnets, or use existing VPC and subnet ids."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from .base import Cidr, StrictModel
+
+VpcId = Annotated[str, Field(pattern=r"^vpc-[0-9a-f]{8,17}$")]
+SubnetId = Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]
+RouteTableId = Annotated[str, Field(pattern=r"^rtb-[0-9a-f]{8,17}$")]
+
+
+class CreatedNetwork(StrictModel):
+    """A new VPC: private subnets only for nodes, plus VPC endpoints so GPU zones need no internet path."""
+
+    mode: Literal["create"]
+    cidr: Cidr = Field(default="10.40.0.0/16", description="VPC CIDR (private range, /16 to /24).")
+    az_count: int = Field(default=3, ge=2, le=6, description="Availability zones to spread private subnets over.")
+    flow_logs: bool = Field(default=True, description="WEAKENING when false: VPC flow logs off.")
+
+
+class ExistingNetwork(StrictModel):
+    """An existing VPC. The subnets must be private; the route tables get the S3 gateway endpoint."""
+
+    mode: Literal["existing"]
+    vpc_id: VpcId
+    private_subnet_ids: list[SubnetId] = Field(min_length=2, max_length=16)
+    private_route_table_ids: list[RouteTableId] = Field(min_length=1, max_length=16)
+    cidr: Cidr = Field(description="The VPC CIDR, used for endpoint security groups.")
+    create_endpoints: bool = Field(default=True, description="Create the S3/ECR/STS/Logs VPC endpoints.")
+    flow_logs: bool = Field(default=True, description="WEAKENING when false: VPC flow logs off.")
+
+
+Network = Annotated[CreatedNetwork | ExistingNetwork, Field(discriminator="mode")]

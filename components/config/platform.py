@@ -1,0 +1,48 @@
+"""The root of the stack config: one PlatformConfig per stack (`gpu-enclave:platform`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from .base import Name, StrictModel, Tags
+from .buckets import Bucket
+from .cluster import Cluster
+from .flows import Flow
+from .identities import Identity
+from .log_retention import Logging
+from .network import Network
+from .pools import NodePool
+from .zones import Zone
+
+AwsRegion = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")]
+
+
+class PlatformConfig(StrictModel):
+    """Everything one environment of GPU Enclave needs. Secure defaults; weakenings are named fields."""
+
+    environment: Name = Field(description="Environment name (dev, staging, prod), used in names and tags.")
+    region: AwsRegion = Field(description="AWS region of every resource, e.g. 'us-east-1'.")
+    account_id: Annotated[str, Field(pattern=r"^\d{12}$")] | None = Field(
+        default=None, description="The only AWS account this stack may deploy into (provider allowed_account_ids)."
+    )
+    tags: Tags = Field(default_factory=dict, description="Extra tags on every AWS resource.")
+    network: Network
+    cluster: Cluster
+    zones: list[Zone] = Field(min_length=1, max_length=32)
+    node_pools: list[NodePool] = Field(default_factory=list, max_length=64)
+    buckets: list[Bucket] = Field(min_length=1, max_length=64)
+    identities: list[Identity] = Field(default_factory=list, max_length=128)
+    flows: list[Flow] = Field(default_factory=list, max_length=256)
+    logging: Logging = Field(default_factory=Logging)
+
+    def zone(self, name: str) -> Zone:
+        return next(z for z in self.zones if z.name == name)
+
+    def bucket(self, name: str) -> Bucket:
+        return next(b for b in self.buckets if b.name == name)
+
+    @property
+    def audit_bucket(self) -> Bucket:
+        return next(b for b in self.buckets if b.purpose == "audit-logs")

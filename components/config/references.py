@@ -1,0 +1,308 @@
+"""Cross-field rules of the stack config: references resolve, zones keep their trust-model promises."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from ..instance_types import efa_instance_types, lookup
+from .base import RESERVED_NAMESPACES, is_private_cidr
+from .errors import Loc, Problem
+from .platform import PlatformConfig
+
+# Zones whose traffic must never reach the internet (DESIGN: trust-zone table).
+NO_INTERNET_CLASSES = ("training", "inference")
+
+
+def _duplicates(items: Iterable[tuple[Loc, Any]], what: str) -> Iterator[Problem]:
+    seen: dict[Any, Loc] = {}
+    for loc, key in items:
+        if key in seen:
+            first = ".".join(str(p) for p in seen[key])
+            yield Problem(loc, f"duplicate {what}: already used at {first}; {what}s must be unique", key)
+        else:
+            seen[key] = loc
+
+
+def _unknown(loc: Loc, value: str, kind: str, known: Iterable[str]) -> Problem:
+    names = ", ".join(sorted(known)) or "(none declared)"
+    return Problem(loc, f"no {kind} named {value!r}; declared {kind}s: {names}", value)
+
+
+def check_references(cfg: PlatformConfig) -> list[Problem]:
+    """Every cross-field problem, in config order. Empty means the config is consistent."""
+    problems: list[Problem] = []
+    problems += _check_names(cfg)
+    problems += _check_zones(cfg)
+    problems += _check_pools(cfg)
+    problems += _check_buckets(cfg)
+    problems += _check_identities(cfg)
+    problems += _check_flows(cfg)
+    problems += _check_cluster(cfg)
+    return problems
+
+
+def _check_names(cfg: PlatformConfig) -> Iterator[Problem]:
+    yield from _duplicates(((("zones", i, "name"), z.name) for i, z in enumerate(cfg.zones)), "zone name")
+    yield from _duplicates(
+        ((("node_pools", i, "name"), p.name) for i, p in enumerate(cfg.node_pools)), "node pool name"
+    )
+    yield from _duplicates(((("buckets", i, "name"), b.name) for i, b in enumerate(cfg.buckets)), "bucket name")
+    yield from _duplicates(
+        ((("identities", i, "name"), x.name) for i, x in enumerate(cfg.identities)), "identity name"
+    )
+    yield from _duplicates(
+        (
+            (("zones", i, "namespaces", j), ns)
+            for i, z in enumerate(cfg.zones)
+            for j, ns in enumerate(z.namespaces)
+        ),
+        "namespace",
+    )
+    yield from _duplicates(
+        (
+            (("identities", i, "service_account"), (x.namespace, x.service_account))
+            for i, x in enumerate(cfg.identities)
+        ),
+        "namespace/service account pair",
+    )
+
+
+def _check_zones(cfg: PlatformConfig) -> Iterator[Problem]:
+    platform = [i for i, z in enumerate(cfg.zones) if z.zone_class == "platform"]
+    if len(platform) != 1:
+        yield Problem(
+            ("zones",),
+            f"exactly one zone of class 'platform' is required (it hosts DNS, metrics and the audit "
+            f"bucket); found {len(platform)}",
+        )
+    for i, zone in enumerate(cfg.zones):
+        for j, ns in enumerate(zone.namespaces):
+            if ns in RESERVED_NAMESPACES:
+                yield Problem(
+                    ("zones", i, "namespaces", j),
+                    f"namespace is reserved for the cluster or mesh; reserved: {', '.join(sorted(RESERVED_NAMESPACES))}",
+                    ns,
+                )
+        egress = zone.egress
+        if egress.allow_internet and zone.zone_class in NO_INTERNET_CLASSES:
+            yield Problem(
+                ("zones", i, "egress", "allow_internet"),
+                f"{zone.zone_class} zones never get internet egress (exfiltration path); remove the field "
+                "and list private mirror/endpoint CIDRs in egress.cidrs instead",
+                True,
+            )
+        for j, cidr in enumerate(egress.cidrs):
+            if not is_private_cidr(cidr) and not egress.allow_internet:
+                yield Problem(
+                    ("zones", i, "egress", "cidrs", j),
+                    "egress CIDRs must be private (VPC endpoints, internal mirrors); a public range is "
+                    "internet egress",
+                    cidr,
+                )
+        if zone.zone_class == "notebooks" and egress.cidrs:
+            yield Problem(
+                ("zones", i, "egress", "cidrs"),
+                "notebooks reach the outside only through the egress proxy: move these to egress.proxy",
+                egress.cidrs,
+            )
+        if zone.zone_class == "notebooks" and egress.hosts and egress.proxy is None:
+            yield Problem(
+                ("zones", i, "egress", "hosts"),
+                "notebook egress hosts need an egress.proxy to go through",
+                egress.hosts,
+            )
+        if zone.zone_class == "inference" and egress.proxy is not None:
+            yield Problem(
+                ("zones", i, "egress", "proxy"),
+                "inference zones have no outbound proxy: they reach only the model registry and monitoring",
+                egress.proxy.host,
+            )
+
+
+def _check_pools(cfg: PlatformConfig) -> Iterator[Problem]:
+    zones = {z.name: z for z in cfg.zones}
+    supported = ", ".join(efa_instance_types())
+    for i, pool in enumerate(cfg.node_pools):
+        zone = zones.get(pool.zone)
+        if zone is None:
+            yield _unknown(("node_pools", i, "zone"), pool.zone, "zone", zones)
+        if not pool.efa:
+            continue
+        if zone is not None and zone.zone_class != "training":
+            yield Problem(
+                ("node_pools", i, "efa"),
+                f"EFA is allowed only in training zones (RDMA bypasses TLS and the mesh); zone "
+                f"{zone.name!r} is {zone.zone_class}",
+                True,
+            )
+        if len(pool.instance_types) != 1:
+            yield Problem(
+                ("node_pools", i, "instance_types"),
+                "an EFA pool has exactly one instance type: the interface layout depends on it",
+                pool.instance_types,
+            )
+        for j, itype in enumerate(pool.instance_types):
+            info = lookup(itype)
+            if info is None or not info.efa_supported:
+                yield Problem(
+                    ("node_pools", i, "instance_types", j),
+                    f"instance type has no EFA support; EFA instance types: {supported}",
+                    itype,
+                )
+        if pool.availability_zone is None:
+            yield Problem(
+                ("node_pools", i, "availability_zone"),
+                "an EFA pool needs one availability zone (EFA traffic does not cross AZs), e.g. 'us-east-1a'",
+            )
+        elif not pool.availability_zone.startswith(cfg.region):
+            yield Problem(
+                ("node_pools", i, "availability_zone"),
+                f"availability zone is not in region {cfg.region!r}",
+                pool.availability_zone,
+            )
+        reserved = pool.capacity_type == "CAPACITY_BLOCK" or pool.capacity_reservation_id is not None
+        if reserved and pool.placement_group:
+            yield Problem(
+                ("node_pools", i, "placement_group"),
+                "capacity blocks and capacity reservations conflict with a new cluster placement group; "
+                "set placement_group: false",
+                True,
+            )
+
+
+def _check_buckets(cfg: PlatformConfig) -> Iterator[Problem]:
+    zones = {z.name: z for z in cfg.zones}
+    audit = [i for i, b in enumerate(cfg.buckets) if b.purpose == "audit-logs"]
+    if len(audit) != 1:
+        yield Problem(
+            ("buckets",),
+            f"exactly one bucket with purpose 'audit-logs' is required (access logs and the audit trail "
+            f"go there); found {len(audit)}",
+        )
+    for i, bucket in enumerate(cfg.buckets):
+        zone = zones.get(bucket.zone)
+        if zone is None:
+            yield _unknown(("buckets", i, "zone"), bucket.zone, "zone", zones)
+        elif bucket.purpose == "audit-logs" and zone.zone_class != "platform":
+            yield Problem(
+                ("buckets", i, "zone"),
+                f"the audit-logs bucket belongs to the platform zone; {bucket.zone!r} is {zone.zone_class}",
+                bucket.zone,
+            )
+        if bucket.object_lock_days is not None and bucket.purpose != "audit-logs":
+            yield Problem(
+                ("buckets", i, "object_lock_days"),
+                "object lock is for the audit-logs bucket only; remove the field",
+                bucket.object_lock_days,
+            )
+        if bucket.purpose == "audit-logs" and bucket.force_destroy:
+            yield Problem(
+                ("buckets", i, "force_destroy"),
+                "the audit-logs bucket is under compliance-mode object lock and can never be force-destroyed",
+                True,
+            )
+
+
+def _check_identities(cfg: PlatformConfig) -> Iterator[Problem]:
+    zones = {z.name: z for z in cfg.zones}
+    buckets = {b.name: b for b in cfg.buckets}
+    for i, ident in enumerate(cfg.identities):
+        zone = zones.get(ident.zone)
+        if zone is None:
+            yield _unknown(("identities", i, "zone"), ident.zone, "zone", zones)
+        elif ident.namespace not in zone.namespaces:
+            yield Problem(
+                ("identities", i, "namespace"),
+                f"namespace is not one of zone {zone.name!r}'s namespaces: {', '.join(zone.namespaces)}",
+                ident.namespace,
+            )
+        for j, grant in enumerate(ident.grants):
+            loc: Loc = ("identities", i, "grants", j)
+            bucket = buckets.get(grant.bucket)
+            if bucket is None:
+                yield _unknown((*loc, "bucket"), grant.bucket, "bucket", buckets)
+                continue
+            if bucket.purpose == "audit-logs":
+                yield Problem(
+                    (*loc, "bucket"),
+                    "workloads get no access to the audit-logs bucket; only CloudTrail and S3 logging write it",
+                    grant.bucket,
+                )
+            if zone is None:
+                continue
+            if zone.zone_class == "inference" and grant.access != "read":
+                yield Problem(
+                    (*loc, "access"),
+                    "inference identities are read-only (one approved model version); use access: read",
+                    grant.access,
+                )
+            if zone.zone_class == "notebooks" and bucket.purpose == "models" and bucket.stage == "production":
+                yield Problem(
+                    (*loc, "bucket"),
+                    f"notebooks get no access to production model storage; bucket {bucket.name!r} is a "
+                    "production models bucket. Grant a staging models bucket instead",
+                    grant.bucket,
+                )
+            if zone.stage == "staging" and bucket.stage == "production" and grant.access == "write":
+                yield Problem(
+                    (*loc, "access"),
+                    f"a staging zone cannot write production artifacts (bucket {bucket.name!r} is production)",
+                    grant.access,
+                )
+
+
+def _check_flows(cfg: PlatformConfig) -> Iterator[Problem]:
+    zones = {z.name for z in cfg.zones}
+    seen: dict[tuple[str, str, int, str], Loc] = {}
+    for i, flow in enumerate(cfg.flows):
+        for end, value in (("from", flow.source), ("to", flow.target)):
+            if value not in zones:
+                yield _unknown(("flows", i, end), value, "zone", zones)
+        for j, port in enumerate(flow.ports):
+            key = (flow.source, flow.target, port.port, port.protocol)
+            if key in seen:
+                yield Problem(
+                    ("flows", i, "ports", j),
+                    f"flow {flow.source} -> {flow.target} {port.protocol}/{port.port} is already declared "
+                    f"at {'.'.join(str(p) for p in seen[key])}",
+                    port.port,
+                )
+            seen[key] = ("flows", i, "ports", j)
+
+
+def _check_cluster(cfg: PlatformConfig) -> Iterator[Problem]:
+    cluster = cfg.cluster
+    if cluster.mode == "existing":
+        if f".{cfg.region}." not in cluster.oidc_issuer_url:
+            yield Problem(
+                ("cluster", "oidc_issuer_url"),
+                f"the OIDC issuer is not in region {cfg.region!r}",
+                cluster.oidc_issuer_url,
+            )
+        return
+    endpoint = cluster.endpoint
+    if not endpoint.private:
+        yield Problem(
+            ("cluster", "endpoint", "private"),
+            "the private API endpoint must stay on: nodes and VPC tooling reach the API through it",
+            False,
+        )
+    if endpoint.public and not endpoint.public_cidrs:
+        yield Problem(
+            ("cluster", "endpoint", "public_cidrs"),
+            "a public endpoint needs an explicit list of allowed CIDRs (e.g. your VPN egress /32s)",
+        )
+    if endpoint.public_cidrs and not endpoint.public:
+        yield Problem(
+            ("cluster", "endpoint", "public_cidrs"),
+            "public_cidrs has no effect while endpoint.public is false; remove it or set public: true",
+            endpoint.public_cidrs,
+        )
+    for j, cidr in enumerate(endpoint.public_cidrs):
+        if cidr.endswith("/0"):
+            yield Problem(
+                ("cluster", "endpoint", "public_cidrs", j),
+                "an API endpoint open to the whole internet is refused; list your admin networks",
+                cidr,
+            )

@@ -1,0 +1,226 @@
+"""Realistic fake cloud answers for offline runs: resource outputs per type token and invoke results."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi.runtime.rpc import UNKNOWN
+
+DEFAULT_ACCOUNT_ID = "123456789012"
+
+
+def digest(*parts: str, length: int = 17) -> str:
+    """A stable lowercase hex string for the given parts (fake ids must not change between runs)."""
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+class UnansweredInvoke(Exception):
+    """The program called a data source the offline engine has no realistic answer for."""
+
+
+@dataclass
+class FakeCloud:
+    """One fake AWS account in one region, answering resources and invokes deterministically."""
+
+    region: str
+    account_id: str = DEFAULT_ACCOUNT_ID
+    partition: str = "aws"
+
+    # ----- resources -------------------------------------------------------------------------
+    def outputs(self, typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """(physical id, outputs) for a created resource: inputs plus provider-computed values."""
+        h = digest(typ, name)
+        out = dict(inputs)
+        acct, region, part = self.account_id, self.region, self.partition
+        if typ.startswith("pulumi:providers:"):
+            return f"{digest(name, length=8)}-{h[:4]}-{h[4:8]}-{h[8:12]}-{h[12:17]}000000", out
+        if typ.startswith("kubernetes:"):
+            meta = dict(inputs.get("metadata") or {})
+            meta.setdefault("name", f"{name}-{h[:8]}")
+            meta.setdefault("uid", f"{h[:8]}-{h[8:12]}-4{h[12:15]}-8{h[15:17]}0-{digest(name, length=12)}")
+            out["metadata"] = meta
+            ns = meta.get("namespace")
+            return (f"{ns}/{meta['name']}" if ns else meta["name"]), out
+        handler = _HANDLERS.get(typ)
+        if handler is not None:
+            return handler(self, name, h, out)
+        service = typ.split(":")[1].split("/")[0]
+        rid = f"{name}-{h[:8]}"
+        out.setdefault("arn", f"arn:{part}:{service}:{region}:{acct}:{typ.rsplit(':', 1)[1].lower()}/{rid}")
+        return rid, out
+
+    # ----- invokes ---------------------------------------------------------------------------
+    def invoke(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
+        acct, region, part = self.account_id, self.region, self.partition
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": acct,
+                "arn": f"arn:{part}:sts::{acct}:assumed-role/enclave-offline/session",
+                "userId": "AROAOFFLINEEXAMPLE:session",
+                "id": acct,
+            }
+        if token == "aws:index/getRegion:getRegion":
+            return {"name": region, "region": region, "id": region, "description": region,
+                    "endpoint": f"ec2.{region}.amazonaws.com"}
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": part, "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws",
+                    "id": part}
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            letters = "abcdef"
+            return {
+                "names": [f"{region}{c}" for c in letters],
+                "zoneIds": [f"use1-az{i + 1}" for i in range(len(letters))],
+                "state": args.get("state", "available"),
+                "id": region,
+                "groupNames": [region],
+            }
+        if token == "aws:ssm/getParameter:getParameter":
+            name = str(args.get("name", ""))
+            return {"name": name, "value": f"ami-0{digest(name, length=16)}", "type": "String",
+                    "arn": f"arn:{part}:ssm:{region}:{acct}:parameter{name}", "version": 1,
+                    "insecureValue": f"ami-0{digest(name, length=16)}", "id": name}
+        if token == "aws:eks/getCluster:getCluster":
+            return self._existing_cluster(str(args["name"]))
+        raise UnansweredInvoke(
+            f"the offline engine has no answer for invoke {token!r}; add one to enclave/fakes.py"
+        )
+
+    def _existing_cluster(self, name: str) -> dict[str, Any]:
+        h = digest("cluster", name, length=32).upper()
+        return {
+            "name": name,
+            "id": name,
+            "arn": f"arn:{self.partition}:eks:{self.region}:{self.account_id}:cluster/{name}",
+            "endpoint": f"https://{h}.gr7.{self.region}.eks.amazonaws.com",
+            "certificateAuthorities": [{"data": _fake_ca(name)}],
+            "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{self.region}.amazonaws.com/id/{h}"}]}],
+            "version": "1.33",
+            "status": "ACTIVE",
+            "vpcConfig": {"clusterSecurityGroupId": f"sg-0{digest('csg', name, length=16)}"},
+        }
+
+
+def _fake_ca(name: str) -> str:
+    return base64.b64encode(f"-----BEGIN CERTIFICATE-----\nOFFLINE-{name}\n".encode()).decode()
+
+
+def _ec2(prefix: str) -> Any:
+    def handler(cloud: FakeCloud, name: str, h: str, out: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        rid = f"{prefix}-0{h[:16]}"
+        out.setdefault("arn", f"arn:{cloud.partition}:ec2:{cloud.region}:{cloud.account_id}:{_EC2_KIND[prefix]}/{rid}")
+        out.setdefault("ownerId", cloud.account_id)
+        if prefix == "lt":
+            out.setdefault("latestVersion", 1)
+        if prefix == "vpce":
+            out.setdefault("dnsEntries", [{"dnsName": f"{rid}.{cloud.region}.vpce.amazonaws.com",
+                                           "hostedZoneId": "Z7HUB22UULQXV"}])
+        return rid, out
+
+    return handler
+
+
+_EC2_KIND = {"vpc": "vpc", "subnet": "subnet", "sg": "security-group", "sgr": "security-group-rule",
+             "rtb": "route-table", "vpce": "vpc-endpoint", "fl": "vpc-flow-log", "lt": "launch-template",
+             "igw": "internet-gateway", "nat": "natgateway", "eipalloc": "elastic-ip", "rtbassoc": "route-table"}
+
+
+def _named(service: str, kind: str, name_key: str = "name", sep: str = "/", regional: bool = True) -> Any:
+    def handler(cloud: FakeCloud, name: str, h: str, out: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        given = out.get(name_key)
+        real = given if isinstance(given, str) and given != UNKNOWN else f"{name}-{h[:7]}"
+        out[name_key] = real
+        region = cloud.region if regional else ""
+        out.setdefault("arn", f"arn:{cloud.partition}:{service}:{region}:{cloud.account_id}:{kind}{sep}{real}")
+        return real, out
+
+    return handler
+
+
+def _bucket(cloud: FakeCloud, name: str, h: str, out: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    real = out.get("bucket") or f"{name}-{h[:7]}"
+    out["bucket"] = real
+    out.setdefault("arn", f"arn:{cloud.partition}:s3:::{real}")
+    out.setdefault("bucketDomainName", f"{real}.s3.amazonaws.com")
+    out.setdefault("bucketRegionalDomainName", f"{real}.s3.{cloud.region}.amazonaws.com")
+    out.setdefault("region", cloud.region)
+    return real, out
+
+
+def _kms_key(cloud: FakeCloud, name: str, h: str, out: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    d = digest("kms", name, length=32)
+    key_id = f"{d[:8]}-{d[8:12]}-4{d[12:15]}-8{d[15:18]}-{d[18:30]}"
+    out["keyId"] = key_id
+    out.setdefault("arn", f"arn:{cloud.partition}:kms:{cloud.region}:{cloud.account_id}:key/{key_id}")
+    return key_id, out
+
+
+def _kms_alias(cloud: FakeCloud, name: str, h: str, out: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    alias = out.get("name") or f"alias/{name}"
+    out.setdefault("arn", f"arn:{cloud.partition}:kms:{cloud.region}:{cloud.account_id}:{alias}")
+    return alias, out
+
+
+def _log_group(cloud: FakeCloud, name: str, h: str, out: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    real = out.get("name") or f"{name}-{h[:7]}"
+    out["name"] = real
+    out.setdefault("arn", f"arn:{cloud.partition}:logs:{cloud.region}:{cloud.account_id}:log-group:{real}")
+    return real, out
+
+
+def _eks_cluster(cloud: FakeCloud, name: str, h: str, out: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    real = out.get("name") or f"{name}-{h[:7]}"
+    out["name"] = real
+    found = cloud._existing_cluster(real)
+    out.setdefault("arn", found["arn"])
+    out.setdefault("endpoint", found["endpoint"])
+    out.setdefault("certificateAuthority", {"data": _fake_ca(real)})
+    out.setdefault("identities", found["identities"])
+    out.setdefault("status", "ACTIVE")
+    vpc = dict(out.get("vpcConfig") or {})
+    vpc.setdefault("clusterSecurityGroupId", found["vpcConfig"]["clusterSecurityGroupId"])
+    vpc.setdefault("vpcId", f"vpc-0{digest('vpc', real, length=16)}")
+    out["vpcConfig"] = vpc
+    return real, out
+
+
+def _oidc(cloud: FakeCloud, name: str, h: str, out: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    url = str(out.get("url", f"oidc.example/{h}")).removeprefix("https://")
+    arn = f"arn:{cloud.partition}:iam::{cloud.account_id}:oidc-provider/{url}"
+    out.setdefault("arn", arn)
+    return arn, out
+
+
+def _node_group(cloud: FakeCloud, name: str, h: str, out: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    cluster = out.get("clusterName", "cluster")
+    ng = out.get("nodeGroupName") or f"{name}-{h[:7]}"
+    out["nodeGroupName"] = ng
+    out.setdefault("arn", f"arn:{cloud.partition}:eks:{cloud.region}:{cloud.account_id}:nodegroup/{cluster}/{ng}/{h}")
+    return f"{cluster}:{ng}", out
+
+
+_HANDLERS: dict[str, Any] = {
+    "aws:s3/bucket:Bucket": _bucket,
+    "aws:kms/key:Key": _kms_key,
+    "aws:kms/alias:Alias": _kms_alias,
+    "aws:iam/role:Role": _named("iam", "role", regional=False),
+    "aws:iam/policy:Policy": _named("iam", "policy", regional=False),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc,
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:cloudtrail/trail:Trail": _named("cloudtrail", "trail"),
+    "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:eks/nodeGroup:NodeGroup": _node_group,
+    "aws:ec2/vpc:Vpc": _ec2("vpc"),
+    "aws:ec2/subnet:Subnet": _ec2("subnet"),
+    "aws:ec2/securityGroup:SecurityGroup": _ec2("sg"),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _ec2("sgr"),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _ec2("sgr"),
+    "aws:ec2/routeTable:RouteTable": _ec2("rtb"),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": _ec2("rtbassoc"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _ec2("vpce"),
+    "aws:ec2/flowLog:FlowLog": _ec2("fl"),
+    "aws:ec2/launchTemplate:LaunchTemplate": _ec2("lt"),
+    "aws:ec2/placementGroup:PlacementGroup": _named("ec2", "placement-group", sep="/"),
+}

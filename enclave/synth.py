@@ -1,0 +1,227 @@
+"""The offline synth engine: run the real Pulumi program in-process under mocks and capture
+every resource registration exactly as the engine would hand it to a policy pack."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import json
+import os
+import runpy
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.rpc import UNKNOWN
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from components.config import CONFIG_KEY, ConfigError, read_stack_file
+from components.config.loading import STACK_FILE_ENV
+
+from .fakes import DEFAULT_ACCOUNT_ID, FakeCloud
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+RESOURCE_KEYS = ("urn", "type", "name", "parent", "custom", "provider", "inputs", "dependencies",
+                 "propertyDependencies")
+
+
+class StackNotFound(Exception):
+    """The named stack has no stack file."""
+
+
+@dataclass
+class SynthResult:
+    """The synth contract: what `enclave synth` writes as JSON."""
+
+    stack: str
+    project: str
+    preview: bool
+    resources: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"stack": self.stack, "project": self.project, "preview": self.preview,
+                "resources": self.resources}
+
+    def by_type(self, typ: str) -> list[dict[str, Any]]:
+        return [r for r in self.resources if r["type"] == typ]
+
+    def by_urn(self) -> dict[str, dict[str, Any]]:
+        return {r["urn"]: r for r in self.resources}
+
+
+def _plain(value: Any) -> Any:
+    """Struct JSON -> plain JSON: integral doubles back to ints (Struct numbers are all doubles)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+class _Mocks(pulumi_mocks.Mocks):
+    def __init__(self, cloud: FakeCloud, preview: bool) -> None:
+        self.cloud = cloud
+        self.preview = preview
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if self.preview and not args.typ.startswith("pulumi:providers:"):
+            # A first preview: nothing exists yet, so the id and every computed output are unknown;
+            # only the inputs come back, as the engine's preview of a create does.
+            return "", dict(args.inputs)
+        return self.cloud.outputs(args.typ, args.name, dict(args.inputs))
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        return self.cloud.invoke(args.token, dict(args.args)), []
+
+
+class _CapturingMonitor(pulumi_mocks.MockMonitor):
+    """Records each RegisterResource request (inputs, parent, deps) before answering it."""
+
+    def __init__(self, mocks: _Mocks) -> None:
+        super().__init__(mocks)
+        self.captured: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        if request.type != "pulumi:pulumi:Stack":
+            inputs = json_format.MessageToDict(request.object) if request.object else {}
+            record = {
+                "urn": self.make_urn(request.parent, request.type, request.name),
+                "type": request.type,
+                "name": request.name,
+                "parent": request.parent,
+                "custom": bool(request.custom),
+                "provider": request.provider,
+                "inputs": _plain(inputs),
+                "dependencies": sorted(set(request.dependencies)),
+                "propertyDependencies": {
+                    key: sorted(set(deps.urns)) for key, deps in sorted(request.propertyDependencies.items())
+                },
+            }
+            with self._lock:
+                self.captured.append(record)
+        return super().RegisterResource(request)
+
+
+def _ordered(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Parents before children, siblings by URN: registration order is racy, this is not."""
+    children: dict[str, list[dict[str, Any]]] = {}
+    urns = {r["urn"] for r in records}
+    for r in records:
+        parent = r["parent"] if r["parent"] in urns else ""
+        children.setdefault(parent, []).append(r)
+    out: list[dict[str, Any]] = []
+    stack = sorted(children.get("", []), key=lambda r: r["urn"], reverse=True)
+    while stack:
+        r = stack.pop()
+        out.append(r)
+        stack.extend(sorted(children.get(r["urn"], []), key=lambda c: c["urn"], reverse=True))
+    return out
+
+
+def read_project(project_dir: Path) -> tuple[str, Path, Path]:
+    """(project name, program file, stack config dir) from Pulumi.yaml."""
+    meta = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
+    main = project_dir / str(meta.get("main", ".")) / "__main__.py"
+    if str(meta.get("main", "")).endswith(".py"):
+        main = project_dir / str(meta["main"])
+    return str(meta["name"]), main, project_dir / str(meta.get("stackConfigDir", "."))
+
+
+def list_stacks(project_dir: Path = PROJECT_ROOT) -> list[str]:
+    _, _, stack_dir = read_project(project_dir)
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in stack_dir.glob("Pulumi.*.yaml"))
+
+
+@contextlib.contextmanager
+def _program_env(project_dir: Path, stack_path: Path) -> Iterator[None]:
+    old_cwd, old_path = Path.cwd(), list(sys.path)
+    old_env = os.environ.get(STACK_FILE_ENV)
+    os.chdir(project_dir)
+    sys.path.insert(0, str(project_dir))
+    os.environ[STACK_FILE_ENV] = str(stack_path)
+    try:
+        yield
+    finally:
+        os.chdir(old_cwd)
+        sys.path[:] = old_path
+        if old_env is None:
+            os.environ.pop(STACK_FILE_ENV, None)
+        else:
+            os.environ[STACK_FILE_ENV] = old_env
+
+
+def synth(
+    stack: str,
+    preview: bool = False,
+    project_dir: Path = PROJECT_ROOT,
+    config_file: Path | None = None,
+    account_id: str | None = None,
+) -> SynthResult:
+    """Run the project's program for `stack` under mocks; return every registered resource.
+
+    `config_file` replaces stacks/Pulumi.<stack>.yaml (like `pulumi --config-file`). `account_id`
+    defaults to the config's account_id, else 123456789012.
+
+    Raises components.config.ConfigError for an invalid stack file or config, with `.registered`
+    holding what the program had registered (nothing, by design), StackNotFound for a missing
+    stack, and whatever the program raises otherwise.
+    """
+    project_dir = project_dir.resolve()
+    project, main, stack_dir = read_project(project_dir)
+    path = config_file.resolve() if config_file else stack_dir / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        known = ", ".join(list_stacks(project_dir)) or "(none)"
+        raise StackNotFound(f"no stack {stack!r}: {path} does not exist; stacks: {known}")
+    stack_file = read_stack_file(path)
+    platform = stack_file.config.get(CONFIG_KEY)
+    platform = platform if isinstance(platform, dict) else {}
+    region, account = platform.get("region"), platform.get("account_id")
+    if account_id is None:
+        account_id = account if isinstance(account, str) and account.isdigit() else DEFAULT_ACCOUNT_ID
+    cloud = FakeCloud(region=region if isinstance(region, str) else "us-east-1", account_id=account_id)
+    # Pulumi hands structured values to the program as JSON strings, scalars as strings.
+    config = {k: v if isinstance(v, str) else json.dumps(v) for k, v in stack_file.config.items()}
+
+    def run() -> list[dict[str, Any]]:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            pulumi_settings.ROOT.set(None)
+            pulumi.runtime.set_all_config(config, stack_file.secret_keys)
+            monitor = _CapturingMonitor(_Mocks(cloud, preview))
+            pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=preview,
+                                     monitor=monitor)
+            with _program_env(project_dir, path):
+                try:
+                    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(main), run_name="__main__")))
+                except ConfigError as exc:
+                    exc.registered = list(monitor.captured)
+                    raise
+            return monitor.captured
+        finally:
+            loop.close()
+            asyncio.set_event_loop(None)
+
+    # A fresh context per run: Pulumi keeps its settings, config and root stack in context variables.
+    records = contextvars.Context().run(run)
+    return SynthResult(stack=stack, project=project, preview=preview, resources=_ordered(records))
+
+
+def is_unknown(value: Any) -> bool:
+    return value == UNKNOWN
+
+
+__all__ = ["PROJECT_ROOT", "RESOURCE_KEYS", "StackNotFound", "SynthResult", "is_unknown", "list_stacks", "synth"]
