@@ -80,16 +80,12 @@ _NET_CARDS = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/using-eni.html
 _EFA_MULTI = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa-acc-inst-types.html"
 _EFA_P5 = _EFA_MULTI + "#efa-for-p5"
 _AC_SPECS = "https://docs.aws.amazon.com/ec2/latest/instancetypes/ac.html"
-_TRN1_ARCH = (
-    "https://awsdocs-neuron.readthedocs-hosted.com/en/v2.9.1/general/arch/neuron-hardware/trn1-arch.html"
-)
+_TRN1_ARCH = "https://awsdocs-neuron.readthedocs-hosted.com/en/v2.9.1/general/arch/neuron-hardware/trn1-arch.html"
 _TRN1_EFA = (
     "https://awsdocs-neuron.readthedocs-hosted.com/en/v2.29.1/frameworks/torch/torch-neuronx/"
     "setup-trn1-multi-node-execution.html"
 )
-_TRN2_ARCH = (
-    "https://awsdocs-neuron.readthedocs-hosted.com/en/v2.29.0/about-neuron/arch/neuron-hardware/trn2-arch.html"
-)
+_TRN2_ARCH = "https://awsdocs-neuron.readthedocs-hosted.com/en/v2.29.0/about-neuron/arch/neuron-hardware/trn2-arch.html"
 
 
 @dataclass(frozen=True)
@@ -170,7 +166,18 @@ INSTANCE_TYPES: dict[str, InstanceType] = dict(
         _t("trn1.32xlarge", "aws-trainium", 16, 8, 8, True, _EFA_TYPES, _NET_CARDS, _TRN1_EFA, _TRN1_ARCH),
         _t("trn1n.32xlarge", "aws-trainium", 16, 16, 16, True, _EFA_TYPES, _NET_CARDS, _TRN1_EFA, _TRN1_ARCH),
         # trn2: 16 network cards -> 16 EFAs; "Trn2 instances are powered by 16 Trainium2 chips".
-        _t("trn2.48xlarge", "aws-trainium2", 16, 16, 16, True, _EFA_TYPES, _EFA_LIMITS, _NET_CARDS, _TRN2_ARCH),
+        _t(
+            "trn2.48xlarge",
+            "aws-trainium2",
+            16,
+            16,
+            16,
+            True,
+            _EFA_TYPES,
+            _EFA_LIMITS,
+            _NET_CARDS,
+            _TRN2_ARCH,
+        ),
         # ---- Smaller GPU types (inference / notebooks) -----------------------------------------------
         # Caution: AWS lists g5.12xlarge (Nitro v3), g6.12xlarge (Nitro v4) and g4dn.12xlarge (Nitro v3)
         # as EFA-capable, with 1 EFA each (single network card). They are recorded as EFA types here.

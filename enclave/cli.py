@@ -25,9 +25,7 @@ err = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 EXIT_CONFIG = 2
 
 StackOpt = Annotated[str, typer.Option("--stack", "-s", help="Stack name: stacks/Pulumi.<NAME>.yaml.")]
-ProjectOpt = Annotated[
-    Path, typer.Option("--project-dir", help="Pulumi project directory (holds Pulumi.yaml).")
-]
+ProjectOpt = Annotated[Path, typer.Option("--project-dir", help="Pulumi project directory (holds Pulumi.yaml).")]
 
 
 def _fail_config(exc: Exception) -> typer.Exit:

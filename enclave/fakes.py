@@ -63,11 +63,15 @@ class FakeCloud:
                 "id": acct,
             }
         if token == "aws:index/getRegion:getRegion":
-            return {"name": region, "region": region, "id": region, "description": region,
-                    "endpoint": f"ec2.{region}.amazonaws.com"}
+            return {
+                "name": region,
+                "region": region,
+                "id": region,
+                "description": region,
+                "endpoint": f"ec2.{region}.amazonaws.com",
+            }
         if token == "aws:index/getPartition:getPartition":
-            return {"partition": part, "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws",
-                    "id": part}
+            return {"partition": part, "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws", "id": part}
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             letters = "abcdef"
             return {
@@ -79,14 +83,18 @@ class FakeCloud:
             }
         if token == "aws:ssm/getParameter:getParameter":
             name = str(args.get("name", ""))
-            return {"name": name, "value": f"ami-0{digest(name, length=16)}", "type": "String",
-                    "arn": f"arn:{part}:ssm:{region}:{acct}:parameter{name}", "version": 1,
-                    "insecureValue": f"ami-0{digest(name, length=16)}", "id": name}
+            return {
+                "name": name,
+                "value": f"ami-0{digest(name, length=16)}",
+                "type": "String",
+                "arn": f"arn:{part}:ssm:{region}:{acct}:parameter{name}",
+                "version": 1,
+                "insecureValue": f"ami-0{digest(name, length=16)}",
+                "id": name,
+            }
         if token == "aws:eks/getCluster:getCluster":
             return self._existing_cluster(str(args["name"]))
-        raise UnansweredInvoke(
-            f"the offline engine has no answer for invoke {token!r}; add one to enclave/fakes.py"
-        )
+        raise UnansweredInvoke(f"the offline engine has no answer for invoke {token!r}; add one to enclave/fakes.py")
 
     def _existing_cluster(self, name: str) -> dict[str, Any]:
         h = digest("cluster", name, length=32).upper()
@@ -115,16 +123,28 @@ def _ec2(prefix: str) -> Any:
         if prefix == "lt":
             out.setdefault("latestVersion", 1)
         if prefix == "vpce":
-            out.setdefault("dnsEntries", [{"dnsName": f"{rid}.{cloud.region}.vpce.amazonaws.com",
-                                           "hostedZoneId": "Z7HUB22UULQXV"}])
+            out.setdefault(
+                "dnsEntries", [{"dnsName": f"{rid}.{cloud.region}.vpce.amazonaws.com", "hostedZoneId": "Z7HUB22UULQXV"}]
+            )
         return rid, out
 
     return handler
 
 
-_EC2_KIND = {"vpc": "vpc", "subnet": "subnet", "sg": "security-group", "sgr": "security-group-rule",
-             "rtb": "route-table", "vpce": "vpc-endpoint", "fl": "vpc-flow-log", "lt": "launch-template",
-             "igw": "internet-gateway", "nat": "natgateway", "eipalloc": "elastic-ip", "rtbassoc": "route-table"}
+_EC2_KIND = {
+    "vpc": "vpc",
+    "subnet": "subnet",
+    "sg": "security-group",
+    "sgr": "security-group-rule",
+    "rtb": "route-table",
+    "vpce": "vpc-endpoint",
+    "fl": "vpc-flow-log",
+    "lt": "launch-template",
+    "igw": "internet-gateway",
+    "nat": "natgateway",
+    "eipalloc": "elastic-ip",
+    "rtbassoc": "route-table",
+}
 
 
 def _named(service: str, kind: str, name_key: str = "name", sep: str = "/", regional: bool = True) -> Any:

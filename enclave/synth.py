@@ -31,8 +31,17 @@ from components.config.loading import STACK_FILE_ENV
 from .fakes import DEFAULT_ACCOUNT_ID, FakeCloud
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-RESOURCE_KEYS = ("urn", "type", "name", "parent", "custom", "provider", "inputs", "dependencies",
-                 "propertyDependencies")
+RESOURCE_KEYS = (
+    "urn",
+    "type",
+    "name",
+    "parent",
+    "custom",
+    "provider",
+    "inputs",
+    "dependencies",
+    "propertyDependencies",
+)
 
 
 class StackNotFound(Exception):
@@ -49,8 +58,7 @@ class SynthResult:
     resources: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"stack": self.stack, "project": self.project, "preview": self.preview,
-                "resources": self.resources}
+        return {"stack": self.stack, "project": self.project, "preview": self.preview, "resources": self.resources}
 
     def by_type(self, typ: str) -> list[dict[str, Any]]:
         return [r for r in self.resources if r["type"] == typ]
@@ -94,7 +102,7 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
         self.captured: list[dict[str, Any]] = []
         self._lock = threading.Lock()
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request: Any) -> Any:
         if request.type != "pulumi:pulumi:Stack":
             inputs = json_format.MessageToDict(request.object) if request.object else {}
             record = {
@@ -142,7 +150,7 @@ def read_project(project_dir: Path) -> tuple[str, Path, Path]:
 
 def list_stacks(project_dir: Path = PROJECT_ROOT) -> list[str]:
     _, _, stack_dir = read_project(project_dir)
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in stack_dir.glob("Pulumi.*.yaml"))
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in stack_dir.glob("Pulumi.*.yaml"))
 
 
 @contextlib.contextmanager
@@ -161,6 +169,10 @@ def _program_env(project_dir: Path, stack_path: Path) -> Iterator[None]:
             os.environ.pop(STACK_FILE_ENV, None)
         else:
             os.environ[STACK_FILE_ENV] = old_env
+
+
+def _run_program(main: Path) -> None:
+    runpy.run_path(str(main), run_name="__main__")
 
 
 def synth(
@@ -188,7 +200,8 @@ def synth(
     stack_file = read_stack_file(path)
     platform = stack_file.config.get(CONFIG_KEY)
     platform = platform if isinstance(platform, dict) else {}
-    region, account = platform.get("region"), platform.get("account_id")
+    region = platform.get("region") or stack_file.config.get("aws:region")
+    account = platform.get("account_id")
     if account_id is None:
         account_id = account if isinstance(account, str) and account.isdigit() else DEFAULT_ACCOUNT_ID
     cloud = FakeCloud(region=region if isinstance(region, str) else "us-east-1", account_id=account_id)
@@ -202,11 +215,10 @@ def synth(
             pulumi_settings.ROOT.set(None)
             pulumi.runtime.set_all_config(config, stack_file.secret_keys)
             monitor = _CapturingMonitor(_Mocks(cloud, preview))
-            pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=preview,
-                                     monitor=monitor)
+            pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=preview, monitor=monitor)
             with _program_env(project_dir, path):
                 try:
-                    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(main), run_name="__main__")))
+                    _sync_await(run_pulumi_func(lambda: _run_program(main)))
                 except ConfigError as exc:
                     exc.registered = list(monitor.captured)
                     raise

@@ -53,9 +53,7 @@ def bucket_policy(
             "Principal": "*",
             "Action": "s3:PutObject",
             "Resource": f"{bucket_arn}/*",
-            "Condition": {
-                "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}
-            },
+            "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}},
         },
     ]
     if audit_log_sink:
@@ -165,9 +163,9 @@ class EncryptedBucket(pulumi.ComponentResource):
         )
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        document = pulumi.Output.all(
-            self.bucket.arn, kms_key_arn, identity.account_id, partition.partition
-        ).apply(lambda a: bucket_policy(a[0], a[1], a[2], audit_log_sink=audit, partition=a[3]))
+        document = pulumi.Output.all(self.bucket.arn, kms_key_arn, identity.account_id, partition.partition).apply(
+            lambda a: bucket_policy(a[0], a[1], a[2], audit_log_sink=audit, partition=a[3])
+        )
         # The public access block must exist first, or a policy with service principals is refused.
         self.policy = aws.s3.BucketPolicy(
             f"{name}-policy",
@@ -175,7 +173,7 @@ class EncryptedBucket(pulumi.ComponentResource):
             policy=document,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.public_access_block]),
         )
-        rules: list[dict[str, Any]] = [
+        rules: list[aws.s3.BucketLifecycleConfigurationRuleArgsDict] = [
             {
                 "id": "abort-incomplete-multipart",
                 "status": "Enabled",
@@ -187,7 +185,9 @@ class EncryptedBucket(pulumi.ComponentResource):
                 "status": "Enabled",
                 "filter": {"prefix": ""},
                 "noncurrent_version_expiration": {
-                    "noncurrent_days": object_lock_days if audit and object_lock_days else config.noncurrent_version_days
+                    "noncurrent_days": object_lock_days
+                    if audit and object_lock_days
+                    else config.noncurrent_version_days
                 },
             },
         ]

@@ -12,8 +12,16 @@ READ_OBJECT_ACTIONS = ("s3:GetObject",)
 WRITE_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts")
 READ_KMS_ACTIONS = ("kms:Decrypt",)
 WRITE_KMS_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
-WRITE_ACTIONS = frozenset({"s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts",
-                           "kms:GenerateDataKey", "s3:DeleteObject", "s3:DeleteObjectVersion"})
+WRITE_ACTIONS = frozenset(
+    {
+        "s3:PutObject",
+        "s3:AbortMultipartUpload",
+        "s3:ListMultipartUploadParts",
+        "kms:GenerateDataKey",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -64,9 +64,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
         )
         self.policy = None
         if grants:
-            document = pulumi.Output.all(
-                *[pulumi.Output.all(g.bucket_arn, g.key_arn) for g in grants]
-            ).apply(
+            document = pulumi.Output.all(*[pulumi.Output.all(g.bucket_arn, g.key_arn) for g in grants]).apply(
                 lambda arns: json.dumps(
                     grants_policy(
                         [
@@ -77,9 +75,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
                     )
                 )
             )
-            self.policy = aws.iam.RolePolicy(
-                f"{name}-grants", role=self.role.id, policy=document, opts=child
-            )
+            self.policy = aws.iam.RolePolicy(f"{name}-grants", role=self.role.id, policy=document, opts=child)
         self.service_account = None
         if kubernetes_provider is not None:
             self.service_account = k8s.core.v1.ServiceAccount(

@@ -103,8 +103,6 @@ class KmsKey(pulumi.ComponentResource):
             tags=dict(tags or {}),
             opts=child,
         )
-        self.alias = aws.kms.Alias(
-            f"{name}-alias", name=f"alias/{alias}", target_key_id=self.key.key_id, opts=child
-        )
+        self.alias = aws.kms.Alias(f"{name}-alias", name=f"alias/{alias}", target_key_id=self.key.key_id, opts=child)
         self.arn = self.key.arn
         self.register_outputs({"arn": self.key.arn, "alias": self.alias.name})

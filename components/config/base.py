@@ -12,9 +12,7 @@ Stage = Literal["staging", "production"]
 ZoneClass = Literal["platform", "training", "inference", "notebooks"]
 
 # Kubernetes namespaces that belong to the cluster or the mesh, never to a trust zone.
-RESERVED_NAMESPACES = frozenset(
-    {"default", "kube-system", "kube-public", "kube-node-lease", "istio-system", "kyverno"}
-)
+RESERVED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease", "istio-system", "kyverno"})
 
 _NAME = re.compile(r"^[a-z]([a-z0-9-]*[a-z0-9])?$")
 _TAG_KEY = re.compile(r"^[A-Za-z0-9_ .:/=+\-@]{1,128}$")
@@ -69,9 +67,7 @@ S3Prefix = Annotated[str, AfterValidator(_check_prefix)]
 
 def _check_fqdn(value: str) -> str:
     if len(value) > 253 or not _FQDN.match(value):
-        raise ValueError(
-            "a host must be a lowercase DNS name such as 'pypi.org' or '*.example.com'"
-        )
+        raise ValueError("a host must be a lowercase DNS name such as 'pypi.org' or '*.example.com'")
     return value
 
 
@@ -104,8 +100,28 @@ Tags = Annotated[dict[str, str], AfterValidator(_check_tags), Field(max_length=4
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
 )
 
 

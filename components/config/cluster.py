@@ -8,7 +8,9 @@ from pydantic import Field
 
 from .base import Cidr, StrictModel
 
-IamArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[A-Za-z0-9_+=,.@/-]+$", max_length=2048)]
+IamArn = Annotated[
+    str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[A-Za-z0-9_+=,.@/-]+$", max_length=2048)
+]
 
 
 class Endpoint(StrictModel):

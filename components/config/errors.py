@@ -40,9 +40,11 @@ class Problem:
     message: str
     value: Any = _MISSING
     line: int | None = None
+    # The config key the path is under; "" for problems of the stack file itself (YAML syntax).
+    root: str = CONFIG_KEY
 
     def render(self, source: str | None = None) -> str:
-        where = format_loc(self.loc)
+        where = format_loc(self.loc, self.root) if self.root else "(stack file)"
         if source and self.line:
             where = f"{source}:{self.line}: {where}"
         elif source:

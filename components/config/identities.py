@@ -26,9 +26,12 @@ class Identity(StrictModel):
     service_account: ServiceAccountName
     grants: list[Grant] = Field(default_factory=list, max_length=32)
     max_session_seconds: int = Field(default=3600, ge=900, le=3600, description="IAM role max session.")
-    permissions_boundary_arn: Annotated[
-        str, Field(pattern=r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[A-Za-z0-9_+=,.@/-]+$", max_length=2048)
-    ] | None = None
+    permissions_boundary_arn: (
+        Annotated[
+            str, Field(pattern=r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[A-Za-z0-9_+=,.@/-]+$", max_length=2048)
+        ]
+        | None
+    ) = None
     automount_service_account_token: bool = Field(
         default=False, description="WEAKENING: mount the Kubernetes API token into pods."
     )

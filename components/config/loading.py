@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import CONFIG_KEY, ConfigError, Loc, Problem
 from .platform import PlatformConfig
 from .references import check_references
-from .stackfile import config_lines
+from .stackfile import OFFLINE_SECRET, config_lines
 
 _DISCRIMINATED = ("network", "cluster")
 
@@ -94,8 +94,10 @@ def _problem_from_error(err: dict[str, Any]) -> Problem:
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
         tag = value.get("mode") if isinstance(value, dict) else value
         return Problem((*loc, "mode"), "mode must be 'create' or 'existing'", tag)
+    if value == OFFLINE_SECRET:
+        return Problem(loc, "takes a plain value, not a `secure:` one (this field is not a secret)", value)
     if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+        msg = msg[len("Value error, ") :]
     if kind == "literal_error" and "expected" in err.get("ctx", {}):
         msg = f"must be one of {err['ctx']['expected']}"
     elif kind == "string_pattern_mismatch":
@@ -103,14 +105,10 @@ def _problem_from_error(err: dict[str, Any]) -> Problem:
     return Problem(loc, msg, value)
 
 
-def validate_platform(
-    data: Any, source: str | None = None, lines: dict[Loc, int] | None = None
-) -> PlatformConfig:
+def validate_platform(data: Any, source: str | None = None, lines: dict[Loc, int] | None = None) -> PlatformConfig:
     """Validate `data` (the decoded `gpu-enclave:platform` object) or raise ConfigError with every problem."""
     if not isinstance(data, dict):
-        raise ConfigError(
-            [Problem((), f"must be a mapping (YAML object), got {type(data).__name__}", data)], source
-        )
+        raise ConfigError([Problem((), f"must be a mapping (YAML object), got {type(data).__name__}", data)], source)
     try:
         cfg = PlatformConfig.model_validate(data)
     except ValidationError as exc:
@@ -170,8 +168,14 @@ def load_platform_config(project_dir: Path | None = None) -> PlatformConfig:
     region = pulumi.Config("aws").get("region")
     if region is not None and region != cfg.region:
         raise ConfigError(
-            [Problem(("region",), f"contradicts aws:region = {region!r}; set both to the same region",
-                     cfg.region, (lines or {}).get(("region",)))],
+            [
+                Problem(
+                    ("region",),
+                    f"contradicts aws:region = {region!r}; set both to the same region",
+                    cfg.region,
+                    (lines or {}).get(("region",)),
+                )
+            ],
             source,
         )
     return cfg

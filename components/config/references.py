@@ -48,15 +48,9 @@ def _check_names(cfg: PlatformConfig) -> Iterator[Problem]:
         ((("node_pools", i, "name"), p.name) for i, p in enumerate(cfg.node_pools)), "node pool name"
     )
     yield from _duplicates(((("buckets", i, "name"), b.name) for i, b in enumerate(cfg.buckets)), "bucket name")
+    yield from _duplicates(((("identities", i, "name"), x.name) for i, x in enumerate(cfg.identities)), "identity name")
     yield from _duplicates(
-        ((("identities", i, "name"), x.name) for i, x in enumerate(cfg.identities)), "identity name"
-    )
-    yield from _duplicates(
-        (
-            (("zones", i, "namespaces", j), ns)
-            for i, z in enumerate(cfg.zones)
-            for j, ns in enumerate(z.namespaces)
-        ),
+        ((("zones", i, "namespaces", j), ns) for i, z in enumerate(cfg.zones) for j, ns in enumerate(z.namespaces)),
         "namespace",
     )
     yield from _duplicates(
@@ -81,7 +75,8 @@ def _check_zones(cfg: PlatformConfig) -> Iterator[Problem]:
             if ns in RESERVED_NAMESPACES:
                 yield Problem(
                     ("zones", i, "namespaces", j),
-                    f"namespace is reserved for the cluster or mesh; reserved: {', '.join(sorted(RESERVED_NAMESPACES))}",
+                    "namespace is reserved for the cluster or mesh; reserved: "
+                    + ", ".join(sorted(RESERVED_NAMESPACES)),
                     ns,
                 )
         egress = zone.egress
@@ -96,8 +91,7 @@ def _check_zones(cfg: PlatformConfig) -> Iterator[Problem]:
             if not is_private_cidr(cidr) and not egress.allow_internet:
                 yield Problem(
                     ("zones", i, "egress", "cidrs", j),
-                    "egress CIDRs must be private (VPC endpoints, internal mirrors); a public range is "
-                    "internet egress",
+                    "egress CIDRs must be private (VPC endpoints, internal mirrors); a public range is internet egress",
                     cidr,
                 )
         if zone.zone_class == "notebooks" and egress.cidrs:

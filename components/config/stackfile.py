@@ -98,7 +98,7 @@ def _strip_secure(value: Any) -> tuple[Any, bool]:
 
 
 def _fail(path: Path, line: int | None, message: str) -> ConfigError:
-    return ConfigError([Problem((), message, line=line)], str(path))
+    return ConfigError([Problem((), message, line=line, root="")], str(path))
 
 
 def read_stack_file(path: Path) -> StackFile:
@@ -110,10 +110,10 @@ def read_stack_file(path: Path) -> StackFile:
     except UnicodeDecodeError as exc:
         raise _fail(path, None, f"stack file is not UTF-8 ({exc.reason} at byte {exc.start})") from None
     try:
-        root = yaml.compose(text, Loader=_StrictLoader)  # noqa: S506 - SafeLoader subclass
+        root = yaml.compose(text, Loader=_StrictLoader)
         if root is not None:
             _count_nodes(root, [MAX_NODES])
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

@@ -1,0 +1,35 @@
+# GPU Enclave: `make demo` runs the offline engine on the prod stack; `make test` runs every check.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STACK ?= prod
+
+.PHONY: demo test lint synth-all clean
+
+$(VENV)/.runtime: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+demo: $(VENV)/.runtime
+	$(VENV)/bin/enclave synth --stack $(STACK) --preview --out out/$(STACK).preview.json
+	$(VENV)/bin/enclave synth --stack $(STACK) --out out/$(STACK).json
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(PY) -m pip check
+
+test: lint
+	$(PY) -m pytest
+
+synth-all: $(VENV)/.runtime
+	for s in dev staging prod; do $(VENV)/bin/enclave synth --stack $$s --out out/$$s.json; done
+
+clean:
+	rm -rf out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,296 @@
+"""The bad-input corpus: broken stack configs, each with the config path and message it must produce.
+
+A case is either a mutation of the valid prod stack (`edit`) or a raw stack-file text (`raw`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+Edit = Callable[[dict[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    path: str  # expected config path in the message ('' = the file itself)
+    message: str  # expected fragment of the explanation
+    edit: Edit | None = None
+    raw: str | bytes | None = None
+    extra: dict[str, Any] | None = None  # other top-level config keys (e.g. aws:region)
+
+
+def setp(path: str, value: Any) -> Edit:
+    """Set a dotted path (list indices as numbers) to `value`."""
+
+    def edit(d: dict[str, Any]) -> None:
+        parts: list[Any] = [int(p) if p.isdigit() else p for p in path.split(".")]
+        cur: Any = d
+        for p in parts[:-1]:
+            cur = cur[p]
+        cur[parts[-1]] = value
+
+    return edit
+
+
+def delp(path: str) -> Edit:
+    def edit(d: dict[str, Any]) -> None:
+        parts: list[Any] = [int(p) if p.isdigit() else p for p in path.split(".")]
+        cur: Any = d
+        for p in parts[:-1]:
+            cur = cur[p]
+        del cur[parts[-1]]
+
+    return edit
+
+
+def chain(*edits: Edit) -> Edit:
+    def edit(d: dict[str, Any]) -> None:
+        for e in edits:
+            e(d)
+
+    return edit
+
+
+def append(path: str, value: Any) -> Edit:
+    def edit(d: dict[str, Any]) -> None:
+        cur: Any = d
+        for p in [int(p) if p.isdigit() else p for p in path.split(".")]:
+            cur = cur[p]
+        cur.append(value)
+
+    return edit
+
+
+def replace_root(value: Any) -> Edit:
+    def edit(d: dict[str, Any]) -> Any:
+        return value
+
+    return edit
+
+
+P = "gpu-enclave:platform"
+
+CASES: list[Case] = [
+    # --- wrong types ---------------------------------------------------------------------------
+    Case("zones-not-list", f"{P}.zones", "valid list", setp("zones", "training")),
+    Case("size-not-int", f"{P}.node_pools[0].max_size", "valid integer", setp("node_pools.0.max_size", "eight")),
+    Case("efa-not-bool", f"{P}.node_pools[0].efa", "valid boolean", setp("node_pools.0.efa", "maybe")),
+    Case("platform-is-list", P, "must be a mapping", replace_root(["prod"])),
+    Case("environment-bool", f"{P}.environment", "valid string", setp("environment", True)),
+    # --- unknown keys --------------------------------------------------------------------------
+    Case("typo-top-level", f"{P}.regoin", "did you mean 'region'", chain(setp("regoin", "us-east-1"))),
+    Case("typo-zone-key", f"{P}.zones[1].clas", "did you mean 'class'", setp("zones.1.clas", "training")),
+    Case("unknown-pool-key", f"{P}.node_pools[0].gpu_count", "allowed keys here", setp("node_pools.0.gpu_count", 8)),
+    # --- missing required fields ---------------------------------------------------------------
+    Case("missing-region", f"{P}.region", "required field is missing", delp("region")),
+    Case("missing-cluster", f"{P}.cluster", "required field is missing", delp("cluster")),
+    Case(
+        "missing-grant-prefix",
+        f"{P}.identities[0].grants[0].prefix",
+        "required field is missing",
+        delp("identities.0.grants.0.prefix"),
+    ),
+    # --- enumerations and patterns -------------------------------------------------------------
+    Case("bad-zone-class", f"{P}.zones[1].class", "must be one of", setp("zones.1.class", "research")),
+    Case("bad-network-mode", f"{P}.network.mode", "'create' or 'existing'", setp("network.mode", "peered")),
+    Case("bad-region", f"{P}.region", "expected form", setp("region", "Mars-1")),
+    Case("cidr-host-bits", f"{P}.network.cidr", "host bits", setp("network.cidr", "10.40.0.1/16")),
+    Case("bad-retention", f"{P}.logging.retention_days", "retention periods", setp("logging.retention_days", 100)),
+    Case(
+        "long-session",
+        f"{P}.identities[0].max_session_seconds",
+        "less than or equal to 3600",
+        setp("identities.0.max_session_seconds", 43200),
+    ),
+    Case("tag-aws-prefix", f"{P}.tags", "reserved 'aws:' prefix", setp("tags", {"aws:owner": "me"})),
+    # --- hostile strings -----------------------------------------------------------------------
+    Case(
+        "name-path-separator",
+        f"{P}.zones[0].namespaces[0]",
+        "lowercase ASCII",
+        setp("zones.0.namespaces.0", "../etc/passwd"),
+    ),
+    Case("name-300-chars", f"{P}.zones[1].name", "300 characters long", setp("zones.1.name", "t" * 300)),
+    Case("name-non-ascii", f"{P}.zones[1].name", "lowercase ASCII", setp("zones.1.name", "trainïng")),
+    Case("name-escape-seq", f"{P}.buckets[1].name", "lowercase ASCII", setp("buckets.1.name", "\x1b[31mred\x1b[0m")),
+    Case(
+        "prefix-dotdot",
+        f"{P}.identities[0].grants[0].prefix",
+        "'..' segments",
+        setp("identities.0.grants.0.prefix", "imaging/../../secrets"),
+    ),
+    Case(
+        "prefix-wildcard",
+        f"{P}.identities[0].grants[0].prefix",
+        "no wildcards",
+        setp("identities.0.grants.0.prefix", "imaging/*"),
+    ),
+    Case("reserved-namespace", f"{P}.zones[0].namespaces[0]", "reserved", setp("zones.0.namespaces.0", "kube-system")),
+    # --- dangling references -------------------------------------------------------------------
+    Case(
+        "pool-zone-dangling",
+        f"{P}.node_pools[0].zone",
+        "no zone named 'gpu-farm'",
+        setp("node_pools.0.zone", "gpu-farm"),
+    ),
+    Case(
+        "grant-bucket-dangling",
+        f"{P}.identities[0].grants[0].bucket",
+        "no bucket named 'lake'",
+        setp("identities.0.grants.0.bucket", "lake"),
+    ),
+    Case("flow-zone-dangling", f"{P}.flows[0].to", "no zone named 'gateway'", setp("flows.0.to", "gateway")),
+    Case(
+        "identity-namespace-foreign",
+        f"{P}.identities[0].namespace",
+        "not one of zone 'training'",
+        setp("identities.0.namespace", "inference"),
+    ),
+    # --- contradictions and trust-model violations ---------------------------------------------
+    Case(
+        "efa-no-support",
+        f"{P}.node_pools[0].instance_types[0]",
+        "p5.48xlarge",
+        setp("node_pools.0.instance_types", ["g6e.12xlarge"]),
+    ),
+    Case(
+        "efa-in-inference",
+        f"{P}.node_pools[1].efa",
+        "only in training zones",
+        chain(
+            setp("node_pools.1.efa", True),
+            setp("node_pools.1.instance_types", ["p5.48xlarge"]),
+            setp("node_pools.1.availability_zone", "us-east-1a"),
+        ),
+    ),
+    Case(
+        "efa-no-az",
+        f"{P}.node_pools[0].availability_zone",
+        "needs one availability zone",
+        delp("node_pools.0.availability_zone"),
+    ),
+    Case(
+        "efa-az-other-region",
+        f"{P}.node_pools[0].availability_zone",
+        "not in region",
+        setp("node_pools.0.availability_zone", "us-west-2a"),
+    ),
+    Case(
+        "capacity-block-placement",
+        f"{P}.node_pools[0].placement_group",
+        "placement_group: false",
+        setp("node_pools.0.capacity_type", "CAPACITY_BLOCK"),
+    ),
+    Case(
+        "sizes-contradict",
+        f"{P}.node_pools[0]",
+        "min_size <= desired_size",
+        chain(setp("node_pools.0.min_size", 5), setp("node_pools.0.desired_size", 2)),
+    ),
+    Case(
+        "notebooks-prod-models",
+        f"{P}.identities[2].grants[1].bucket",
+        "no access to production model storage",
+        append("identities.2.grants", {"bucket": "models-prod", "prefix": "radiology", "access": "read"}),
+    ),
+    Case(
+        "inference-write",
+        f"{P}.identities[1].grants[0].access",
+        "read-only",
+        setp("identities.1.grants.0.access", "write"),
+    ),
+    Case(
+        "training-internet",
+        f"{P}.zones[1].egress.allow_internet",
+        "never get internet egress",
+        setp("zones.1.egress.allow_internet", True),
+    ),
+    Case(
+        "training-public-cidr",
+        f"{P}.zones[1].egress.cidrs[1]",
+        "must be private",
+        setp("zones.1.egress.cidrs.1", "8.8.8.0/24"),
+    ),
+    Case(
+        "public-endpoint-no-cidrs",
+        f"{P}.cluster.endpoint.public_cidrs",
+        "explicit list",
+        setp("cluster.endpoint.public", True),
+    ),
+    Case(
+        "public-endpoint-world",
+        f"{P}.cluster.endpoint.public_cidrs[0]",
+        "whole internet",
+        chain(setp("cluster.endpoint.public", True), setp("cluster.endpoint.public_cidrs", ["0.0.0.0/0"])),
+    ),
+    Case("duplicate-zone", f"{P}.zones[3].name", "duplicate zone name", setp("zones.3.name", "training")),
+    Case(
+        "duplicate-namespace",
+        f"{P}.zones[3].namespaces[0]",
+        "duplicate namespace",
+        setp("zones.3.namespaces.0", "inference"),
+    ),
+    Case(
+        "two-audit-buckets",
+        f"{P}.buckets",
+        "exactly one bucket with purpose 'audit-logs'",
+        setp("buckets.1.purpose", "audit-logs"),
+    ),
+    Case("no-platform-zone", f"{P}.zones", "exactly one zone of class 'platform'", setp("zones.0.class", "training")),
+    Case(
+        "existing-one-subnet",
+        f"{P}.network.private_subnet_ids",
+        "at least 2 items",
+        setp(
+            "network",
+            {
+                "mode": "existing",
+                "vpc_id": "vpc-0a1b2c3d4e5f60718",
+                "cidr": "10.20.0.0/16",
+                "private_subnet_ids": ["subnet-0a1b2c3d4e5f60001"],
+                "private_route_table_ids": ["rtb-0a1b2c3d4e5f60001"],
+            },
+        ),
+    ),
+    Case("aws-region-contradiction", f"{P}.region", "contradicts aws:region", None, extra={"aws:region": "eu-west-1"}),
+    Case(
+        "secure-value-in-schema",
+        f"{P}.cluster.name",
+        "not a `secure:` one",
+        setp("cluster.name", {"secure": "v1:AAAA"}),
+    ),
+    # --- broken YAML ---------------------------------------------------------------------------
+    Case(
+        "yaml-undefined-alias",
+        "(stack file)",
+        "not valid YAML",
+        raw="config:\n  gpu-enclave:platform:\n    environment: *nope\n",
+    ),
+    Case(
+        "yaml-billion-laughs",
+        "(stack file)",
+        "expand to more than",
+        raw="config:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+        "  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n  d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+        "  e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n  f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n",
+    ),
+    Case("yaml-recursive-anchor", "(stack file)", "expand to more than", raw="config:\n  a: &a [1, *a]\n"),
+    Case(
+        "yaml-duplicate-key",
+        "(stack file)",
+        "duplicate key 'region'",
+        raw="config:\n  gpu-enclave:platform:\n    region: us-east-1\n    region: us-west-2\n",
+    ),
+    Case("yaml-tab-indent", "(stack file)", "not valid YAML", raw="config:\n\tgpu-enclave:platform: {}\n"),
+    Case(
+        "yaml-not-utf8",
+        "(stack file)",
+        "not UTF-8",
+        raw=b"config:\n  gpu-enclave:platform:\n    environment: \xff\xfe\n",
+    ),
+    Case("yaml-top-level-list", "(stack file)", "'config:' mapping", raw="- config\n- platform\n"),
+    Case("missing-platform-key", P, "missing: set it", raw="config:\n  aws:region: us-east-1\n"),
+]
