@@ -92,6 +92,12 @@ class FakeCloud:
                 "insecureValue": f"ami-0{digest(name, length=16)}",
                 "id": name,
             }
+        if token == "aws:ec2/getSubnet:getSubnet":
+            sid = str(args.get("id", "subnet-0"))
+            letter = "abc"[int(digest(sid, length=4), 16) % 3]
+            return {"id": sid, "availabilityZone": f"{region}{letter}", "vpcId": "vpc-0" + digest(region, length=16),
+                    "cidrBlock": "10.0.0.0/24", "arn": f"arn:{part}:ec2:{region}:{acct}:subnet/{sid}",
+                    "mapPublicIpOnLaunch": False, "availabilityZoneId": f"use1-az{letter}"}
         if token == "aws:eks/getCluster:getCluster":
             return self._existing_cluster(str(args["name"]))
         raise UnansweredInvoke(f"the offline engine has no answer for invoke {token!r}; add one to enclave/fakes.py")

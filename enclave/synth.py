@@ -11,7 +11,7 @@ import os
 import runpy
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,6 +175,42 @@ def _run_program(main: Path) -> None:
     runpy.run_path(str(main), run_name="__main__")
 
 
+def run_under_mocks(
+    program: Callable[[], None],
+    *,
+    stack: str = "test",
+    project: str = "test",
+    preview: bool = False,
+    cloud: FakeCloud | None = None,
+    config: dict[str, str] | None = None,
+    secret_keys: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Run `program` (which registers resources) under mocks; return the captured registrations,
+    parents first. Also the harness of the component tests."""
+    cloud = cloud or FakeCloud(region="us-east-1")
+
+    def run() -> list[dict[str, Any]]:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            pulumi_settings.ROOT.set(None)
+            pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys or []))
+            monitor = _CapturingMonitor(_Mocks(cloud, preview))
+            pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+            try:
+                _sync_await(run_pulumi_func(program))
+            except ConfigError as exc:
+                exc.registered = list(monitor.captured)
+                raise
+            return monitor.captured
+        finally:
+            loop.close()
+            asyncio.set_event_loop(None)
+
+    # A fresh context per run: Pulumi keeps its settings, config and root stack in context variables.
+    return _ordered(contextvars.Context().run(run))
+
+
 def synth(
     stack: str,
     preview: bool = False,
@@ -208,32 +244,33 @@ def synth(
     # Pulumi hands structured values to the program as JSON strings, scalars as strings.
     config = {k: v if isinstance(v, str) else json.dumps(v) for k, v in stack_file.config.items()}
 
-    def run() -> list[dict[str, Any]]:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        try:
-            pulumi_settings.ROOT.set(None)
-            pulumi.runtime.set_all_config(config, stack_file.secret_keys)
-            monitor = _CapturingMonitor(_Mocks(cloud, preview))
-            pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=preview, monitor=monitor)
-            with _program_env(project_dir, path):
-                try:
-                    _sync_await(run_pulumi_func(lambda: _run_program(main)))
-                except ConfigError as exc:
-                    exc.registered = list(monitor.captured)
-                    raise
-            return monitor.captured
-        finally:
-            loop.close()
-            asyncio.set_event_loop(None)
+    def program() -> None:
+        with _program_env(project_dir, path):
+            _run_program(main)
 
-    # A fresh context per run: Pulumi keeps its settings, config and root stack in context variables.
-    records = contextvars.Context().run(run)
-    return SynthResult(stack=stack, project=project, preview=preview, resources=_ordered(records))
+    records = run_under_mocks(
+        program,
+        stack=stack,
+        project=project,
+        preview=preview,
+        cloud=cloud,
+        config=config,
+        secret_keys=stack_file.secret_keys,
+    )
+    return SynthResult(stack=stack, project=project, preview=preview, resources=records)
 
 
 def is_unknown(value: Any) -> bool:
     return value == UNKNOWN
 
 
-__all__ = ["PROJECT_ROOT", "RESOURCE_KEYS", "StackNotFound", "SynthResult", "is_unknown", "list_stacks", "synth"]
+__all__ = [
+    "PROJECT_ROOT",
+    "RESOURCE_KEYS",
+    "StackNotFound",
+    "SynthResult",
+    "is_unknown",
+    "list_stacks",
+    "run_under_mocks",
+    "synth",
+]

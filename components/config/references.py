@@ -38,6 +38,7 @@ def check_references(cfg: PlatformConfig) -> list[Problem]:
     problems += _check_buckets(cfg)
     problems += _check_identities(cfg)
     problems += _check_flows(cfg)
+    problems += _check_network(cfg)
     problems += _check_cluster(cfg)
     return problems
 
@@ -263,6 +264,19 @@ def _check_flows(cfg: PlatformConfig) -> Iterator[Problem]:
                     port.port,
                 )
             seen[key] = ("flows", i, "ports", j)
+
+
+def _check_network(cfg: PlatformConfig) -> Iterator[Problem]:
+    net = cfg.network
+    prefix = int(net.cidr.split("/")[1])
+    if not is_private_cidr(net.cidr):
+        yield Problem(("network", "cidr"), "the VPC CIDR must be a private (RFC 1918) range", net.cidr)
+    elif net.mode == "create" and not 16 <= prefix <= 20:
+        yield Problem(
+            ("network", "cidr"),
+            "a created VPC is /16 to /20: node subnets are /(n+3) per AZ and the last /24 holds the VPC endpoints",
+            net.cidr,
+        )
 
 
 def _check_cluster(cfg: PlatformConfig) -> Iterator[Problem]:

@@ -98,6 +98,8 @@ CASES: list[Case] = [
     Case("bad-network-mode", f"{P}.network.mode", "'create' or 'existing'", setp("network.mode", "peered")),
     Case("bad-region", f"{P}.region", "expected form", setp("region", "Mars-1")),
     Case("cidr-host-bits", f"{P}.network.cidr", "host bits", setp("network.cidr", "10.40.0.1/16")),
+    Case("vpc-too-small", f"{P}.network.cidr", "/16 to /20", setp("network.cidr", "10.40.0.0/24")),
+    Case("vpc-public", f"{P}.network.cidr", "private (RFC 1918)", setp("network.cidr", "52.0.0.0/16")),
     Case("bad-retention", f"{P}.logging.retention_days", "retention periods", setp("logging.retention_days", 100)),
     Case(
         "long-session",
