@@ -23,7 +23,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.rpc import UNKNOWN
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from components.config import CONFIG_KEY, ConfigError, read_stack_file
 from components.config.loading import STACK_FILE_ENV
@@ -101,8 +101,21 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.captured: list[dict[str, Any]] = []
         self._lock = threading.Lock()
+        self.thread_loops: set[asyncio.AbstractEventLoop] = set()
+
+    def _track_loop(self) -> None:
+        # The mock monitor runs in executor threads and gives each its own event loop; keep them so
+        # they can be closed with the run instead of being torn down noisily by the garbage collector.
+        loop = _ensure_event_loop()
+        with self._lock:
+            self.thread_loops.add(loop)
+
+    def Invoke(self, request: Any) -> Any:
+        self._track_loop()
+        return super().Invoke(request)
 
     def RegisterResource(self, request: Any) -> Any:
+        self._track_loop()
         if request.type != "pulumi:pulumi:Stack":
             inputs = json_format.MessageToDict(request.object) if request.object else {}
             record = {
@@ -192,10 +205,10 @@ def run_under_mocks(
     def run() -> list[dict[str, Any]]:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
+        monitor = _CapturingMonitor(_Mocks(cloud, preview))
         try:
             pulumi_settings.ROOT.set(None)
             pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys or []))
-            monitor = _CapturingMonitor(_Mocks(cloud, preview))
             pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=preview, monitor=monitor)
             try:
                 _sync_await(run_pulumi_func(program))
@@ -204,6 +217,9 @@ def run_under_mocks(
                 raise
             return monitor.captured
         finally:
+            for thread_loop in monitor.thread_loops:
+                if thread_loop is not loop and not thread_loop.is_running():
+                    thread_loop.close()
             loop.close()
             asyncio.set_event_loop(None)
 

@@ -23,13 +23,23 @@ class ServiceUse:
     conditions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
+AUTOSCALING_SLR = "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+
+
 def key_policy(
     account_id: str,
     partition: str,
     services: Sequence[ServiceUse] = (),
     usage_role_arns: Sequence[str] = (),
+    ebs_autoscaling: bool = False,
 ) -> str:
-    """The key policy document as JSON. The account root administers the key through IAM."""
+    """The key policy document as JSON. The account root administers the key through IAM.
+
+    `ebs_autoscaling` lets EC2 Auto Scaling (which launches managed node groups) encrypt node root
+    volumes with the key: its service-linked role gets usage and grants for AWS resources only. KMS
+    refuses a policy naming a role that does not exist yet: in a new account create it once with
+    `aws iam create-service-linked-role --aws-service-name autoscaling.amazonaws.com`.
+    """
     root = f"arn:{partition}:iam::{account_id}:root"
     statements: list[dict[str, Any]] = [
         {
@@ -62,6 +72,25 @@ def key_policy(
                 "Resource": "*",
             }
         )
+    if ebs_autoscaling:
+        slr = f"arn:{partition}:iam::{account_id}:{AUTOSCALING_SLR}"
+        statements += [
+            {
+                "Sid": "AutoScalingVolumeUse",
+                "Effect": "Allow",
+                "Principal": {"AWS": slr},
+                "Action": USAGE_ACTIONS,
+                "Resource": "*",
+            },
+            {
+                "Sid": "AutoScalingVolumeGrants",
+                "Effect": "Allow",
+                "Principal": {"AWS": slr},
+                "Action": "kms:CreateGrant",
+                "Resource": "*",
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
+        ]
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
 
@@ -80,6 +109,7 @@ class KmsKey(pulumi.ComponentResource):
         description: str,
         services: Sequence[ServiceUse] = (),
         usage_role_arns: Sequence[str] = (),
+        ebs_autoscaling: bool = False,
         tags: Mapping[str, str] | None = None,
         deletion_window_in_days: int = 30,
         opts: pulumi.ResourceOptions | None = None,
@@ -90,7 +120,7 @@ class KmsKey(pulumi.ComponentResource):
         identity = aws.get_caller_identity_output(opts=invoke)
         partition = aws.get_partition_output(opts=invoke)
         policy = pulumi.Output.all(identity.account_id, partition.partition).apply(
-            lambda args: key_policy(args[0], args[1], services, usage_role_arns)
+            lambda args: key_policy(args[0], args[1], services, usage_role_arns, ebs_autoscaling)
         )
         self.key = aws.kms.Key(
             f"{name}-key",

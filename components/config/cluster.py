@@ -21,6 +21,18 @@ class Endpoint(StrictModel):
     public_cidrs: list[Cidr] = Field(default_factory=list, max_length=40)
 
 
+class SystemPool(StrictModel):
+    """The untainted CPU pool of the platform zone: CoreDNS, the mesh control plane, admission, metrics."""
+
+    instance_types: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*\.[0-9a-z]+$", max_length=32)]] = Field(
+        default_factory=lambda: ["m7i.xlarge"], min_length=1, max_length=10
+    )
+    min_size: int = Field(default=2, ge=1, le=100)
+    desired_size: int = Field(default=2, ge=1, le=100)
+    max_size: int = Field(default=4, ge=1, le=100)
+    disk_size_gib: int = Field(default=100, ge=20, le=16384)
+
+
 class CreatedCluster(StrictModel):
     """A new EKS cluster built from pulumi-aws primitives."""
 
@@ -31,6 +43,8 @@ class CreatedCluster(StrictModel):
     admin_role_arns: list[IamArn] = Field(
         default_factory=list, max_length=20, description="IAM roles given cluster admin via access entries."
     )
+    deletion_protection: bool = Field(default=True, description="WEAKENING when false: the cluster can be deleted.")
+    system_pool: SystemPool = Field(default_factory=SystemPool)
 
 
 class ExistingCluster(StrictModel):

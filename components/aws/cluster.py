@@ -1,0 +1,270 @@
+"""GpuCluster: EKS from pulumi-aws primitives with secrets envelope encryption, all control-plane logs,
+a private API endpoint, API access entries, an IAM OIDC provider for IRSA, the VPC CNI with its
+network-policy agent on, and a Kubernetes provider for the zones. Or an existing cluster by name."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from ..config import CreatedCluster, ExistingCluster
+from .iam_policy import trust_policy
+from .logs import encrypted_log_group
+
+CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+# The VPC CNI add-on with the network-policy agent: without it NetworkPolicies are accepted by the
+# API server but never enforced. Policy event logs record denied flows (what to log, per the seeds).
+VPC_CNI_CONFIGURATION = {"enableNetworkPolicy": "true", "nodeAgent": {"enablePolicyEventLogs": "true"}}
+
+
+def service_trust(service: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+        },
+        sort_keys=True,
+    )
+
+
+def _issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
+    oidcs = identities[0].oidcs or []
+    issuer = oidcs[0].issuer if oidcs else None
+    if not issuer:
+        raise ValueError("the EKS cluster reported no OIDC issuer; IRSA cannot be configured")
+    return issuer
+
+
+def kubeconfig(name: str, endpoint: str, ca_data: str, region: str) -> str:
+    """A kubeconfig that authenticates with short-lived `aws eks get-token` tokens (no static secrets)."""
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+            "current-context": name,
+            "users": [
+                {
+                    "name": name,
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "aws",
+                            "args": ["eks", "get-token", "--cluster-name", name, "--region", region],
+                        }
+                    },
+                }
+            ],
+        }
+    )
+
+
+class GpuCluster(pulumi.ComponentResource):
+    """The cluster of one environment. Attributes other components use: `name`, `oidc_provider_arn`,
+    `oidc_issuer_url`, `cluster_security_group_id`, `kubernetes_provider`."""
+
+    cluster: aws.eks.Cluster | None
+    role: aws.iam.Role | None
+    log_group: aws.cloudwatch.LogGroup | None
+    oidc_provider: aws.iam.OpenIdConnectProvider | None
+    vpc_cni: aws.eks.Addon | None
+    cni_role: aws.iam.Role | None
+    access_entries: list[aws.eks.AccessEntry]
+    name: pulumi.Output[str]
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_issuer_url: pulumi.Output[str]
+    cluster_security_group_id: pulumi.Output[str]
+    kubernetes_provider: k8s.Provider
+
+    def __init__(
+        self,
+        name: str,
+        config: CreatedCluster | ExistingCluster,
+        *,
+        region: str,
+        subnet_ids: Sequence[pulumi.Input[str]],
+        secrets_key_arn: pulumi.Input[str],
+        log_key_arn: pulumi.Input[str],
+        log_retention_days: int,
+        tags: Mapping[str, str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("enclave:aws:GpuCluster", name, None, opts)
+        self.region = region
+        self.cluster = self.role = self.log_group = self.oidc_provider = None
+        self.vpc_cni = self.cni_role = None
+        self.access_entries = []
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        if isinstance(config, ExistingCluster):
+            self._attach(config, partition, account)
+        else:
+            self._create(name, config, partition, account, subnet_ids, secrets_key_arn, log_key_arn,
+                         log_retention_days, dict(tags or {}))
+        self.kubernetes_provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self._kubeconfig,
+            # Server-side apply: field ownership is tracked, conflicts surface instead of being overwritten.
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs(
+            {"name": self.name, "oidc_provider_arn": self.oidc_provider_arn, "oidc_issuer_url": self.oidc_issuer_url}
+        )
+
+    def _attach(self, config: ExistingCluster, partition: pulumi.Output[str], account: pulumi.Output[str]) -> None:
+        region = self.region
+        found = aws.eks.get_cluster_output(name=config.name, opts=pulumi.InvokeOutputOptions(parent=self))
+        self.name = pulumi.Output.from_input(config.name)
+        self.oidc_issuer_url = pulumi.Output.from_input(config.oidc_issuer_url)
+        issuer = config.oidc_issuer_url.removeprefix("https://")
+        self.oidc_provider_arn = pulumi.Output.concat("arn:", partition, ":iam::", account, ":oidc-provider/", issuer)
+        self.cluster_security_group_id = found.vpc_config.cluster_security_group_id
+        self._kubeconfig = pulumi.Output.all(found.endpoint, found.certificate_authorities[0].data).apply(
+            lambda a: kubeconfig(config.name, a[0], a[1], region)
+        )
+
+    def _create(
+        self,
+        name: str,
+        config: CreatedCluster,
+        partition: pulumi.Output[str],
+        account: pulumi.Output[str],
+        subnet_ids: Sequence[pulumi.Input[str]],
+        secrets_key_arn: pulumi.Input[str],
+        log_key_arn: pulumi.Input[str],
+        log_retention_days: int,
+        tags: dict[str, str],
+    ) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        # EKS writes control-plane logs to exactly this group; creating it first (encrypted, expiring)
+        # keeps EKS from creating an unencrypted one that never expires.
+        self.log_group = encrypted_log_group(
+            f"{name}-control-plane-logs",
+            log_group_name=f"/aws/eks/{config.name}/cluster",
+            kms_key_arn=log_key_arn,
+            retention_days=log_retention_days,
+            parent=self,
+            tags=tags,
+        )
+        self.role = aws.iam.Role(
+            f"{name}-cluster-role",
+            assume_role_policy=service_trust("eks.amazonaws.com"),
+            tags=tags,
+            opts=child,
+        )
+        policy_attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-cluster-policy",
+            role=self.role.name,
+            policy_arn=pulumi.Output.concat("arn:", partition, ":iam::aws:policy/AmazonEKSClusterPolicy"),
+            opts=child,
+        )
+        # Envelope encryption calls KMS as the cluster role: allow exactly what EKS needs on this key.
+        secrets_key_access = aws.iam.RolePolicy(
+            f"{name}-secrets-key",
+            role=self.role.id,
+            policy=pulumi.Output.from_input(secrets_key_arn).apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+                                "Resource": arn,
+                            }
+                        ],
+                    },
+                    sort_keys=True,
+                )
+            ),
+            opts=child,
+        )
+        endpoint = config.endpoint
+        vpc_config: aws.eks.ClusterVpcConfigArgsDict = {
+            "subnet_ids": list(subnet_ids),
+            "endpoint_private_access": endpoint.private,
+            "endpoint_public_access": endpoint.public,
+        }
+        if endpoint.public:
+            vpc_config["public_access_cidrs"] = list(endpoint.public_cidrs)
+        self.cluster = aws.eks.Cluster(
+            f"{name}-cluster",
+            name=config.name,
+            version=config.kubernetes_version,
+            role_arn=self.role.arn,
+            vpc_config=vpc_config,
+            encryption_config={"provider": {"key_arn": secrets_key_arn}, "resources": ["secrets"]},
+            enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
+            access_config={"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": False},
+            deletion_protection=config.deletion_protection,
+            tags=tags,
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[self.log_group, policy_attachment, secrets_key_access]
+            ),
+        )
+        self.name = self.cluster.name
+        self.oidc_issuer_url = self.cluster.identities.apply(_issuer)
+        self.oidc_provider = aws.iam.OpenIdConnectProvider(
+            f"{name}-oidc",
+            url=self.oidc_issuer_url,
+            client_id_lists=["sts.amazonaws.com"],
+            tags=tags,
+            opts=child,
+        )
+        self.oidc_provider_arn = self.oidc_provider.arn
+        self.cluster_security_group_id = self.cluster.vpc_config.cluster_security_group_id  # type: ignore[assignment]
+        self._install_vpc_cni(name, partition)
+        for i, principal in enumerate(config.admin_role_arns):
+            entry = aws.eks.AccessEntry(
+                f"{name}-admin-{i}", cluster_name=self.cluster.name, principal_arn=principal, type="STANDARD",
+                tags=tags, opts=child,
+            )
+            aws.eks.AccessPolicyAssociation(
+                f"{name}-admin-{i}-policy",
+                cluster_name=self.cluster.name,
+                principal_arn=principal,
+                policy_arn=CLUSTER_ADMIN_POLICY,
+                access_scope={"type": "cluster"},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]),
+            )
+            self.access_entries.append(entry)
+        region = self.region
+        self._kubeconfig = pulumi.Output.all(
+            self.cluster.name, self.cluster.endpoint, self.cluster.certificate_authority.data
+        ).apply(lambda a: kubeconfig(a[0], a[1], a[2], region))
+
+    def _install_vpc_cni(self, name: str, partition: pulumi.Output[str]) -> None:
+        assert self.cluster is not None
+        child = pulumi.ResourceOptions(parent=self)
+        # The CNI's AWS permissions go to its own service account (IRSA), not to every node's role.
+        self.cni_role = aws.iam.Role(
+            f"{name}-vpc-cni-role",
+            assume_role_policy=pulumi.Output.all(self.oidc_provider_arn, self.oidc_issuer_url).apply(
+                lambda a: json.dumps(trust_policy(a[0], a[1], "kube-system", "aws-node"), sort_keys=True)
+            ),
+            max_session_duration=3600,
+            opts=child,
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-vpc-cni-policy",
+            role=self.cni_role.name,
+            policy_arn=pulumi.Output.concat("arn:", partition, ":iam::aws:policy/AmazonEKS_CNI_Policy"),
+            opts=child,
+        )
+        self.vpc_cni = aws.eks.Addon(
+            f"{name}-vpc-cni",
+            cluster_name=self.cluster.name,
+            addon_name="vpc-cni",
+            service_account_role_arn=self.cni_role.arn,
+            configuration_values=json.dumps(VPC_CNI_CONFIGURATION, sort_keys=True),
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]),
+        )

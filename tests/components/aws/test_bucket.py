@@ -1,0 +1,102 @@
+"""EncryptedBucket: each separate v7 resource and its inputs, the policy, lifecycle, logging, object lock."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.aws.bucket import ACCESS_LOG_PREFIX, EncryptedBucket, bucket_policy
+from components.config import Bucket
+from tests.components.harness import Captured, capture
+
+KEY = "arn:aws:kms:us-east-1:111122223333:key/11111111-2222-4333-8444-555555555555"
+
+
+def build(purpose: str = "checkpoints", preview: bool = False, **fields: object) -> Captured:
+    config = Bucket.model_validate({"name": "ckpt", "purpose": purpose, "zone": "training", **fields})
+    log = None if purpose == "audit-logs" else "audit-logs-bucket"
+    lock = 2192 if purpose == "audit-logs" else None
+    return capture(
+        lambda: EncryptedBucket("ckpt", config, kms_key_arn=KEY, log_bucket=log, object_lock_days=lock),
+        preview=preview,
+    )
+
+
+def test_sse_kms_with_bucket_key_and_no_sse_c() -> None:
+    c = build()
+    sse = c.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    (rule,) = sse["inputs"]["rules"]
+    assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY}
+    assert rule["bucketKeyEnabled"] is True and rule["blockedEncryptionTypes"] == ["SSE-C"], sse["urn"]
+    assert sse["propertyDependencies"]["bucket"] == [c.urn("aws:s3/bucket:Bucket")]
+
+
+def test_public_access_blocked_ownership_enforced_versioned() -> None:
+    c = build()
+    pab = c.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")["inputs"]
+    assert all(
+        pab[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
+    own = c.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls")["inputs"]
+    assert own["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    ver = c.one("aws:s3/bucketVersioning:BucketVersioning")["inputs"]
+    assert ver["versioningConfiguration"] == {"status": "Enabled"}
+    assert c.one("aws:s3/bucket:Bucket")["inputs"]["forceDestroy"] is False
+
+
+def test_policy_denies_plain_http_and_other_keys() -> None:
+    doc = build().doc("aws:s3/bucketPolicy:BucketPolicy")
+    sids = {s["Sid"]: s for s in doc["Statement"]}
+    assert sids["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert sids["DenyInsecureTransport"]["Effect"] == "Deny"
+    assert sids["DenyOtherKmsKey"]["Condition"] == {
+        "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": KEY}
+    }
+    assert not any(s["Effect"] == "Allow" for s in doc["Statement"]), "a data bucket grants nothing itself"
+
+
+def test_policy_unknown_in_preview_but_bucket_policy_waits_for_public_access_block() -> None:
+    c = build(preview=True)
+    policy = c.one("aws:s3/bucketPolicy:BucketPolicy")
+    assert policy["inputs"]["policy"] == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+    assert c.urn("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock") in policy["dependencies"]
+
+
+def test_lifecycle_expires_noncurrent_versions_and_aborts_uploads() -> None:
+    rules = build(noncurrent_version_days=14).one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")[
+        "inputs"
+    ]["rules"]
+    by_id = {r["id"]: r for r in rules}
+    assert by_id["expire-noncurrent-versions"]["noncurrentVersionExpiration"] == {"noncurrentDays": 14}
+    assert by_id["abort-incomplete-multipart"]["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
+
+
+def test_access_logs_go_to_the_audit_bucket() -> None:
+    log = build().one("aws:s3/bucketLogging:BucketLogging")["inputs"]
+    assert log["targetBucket"] == "audit-logs-bucket"
+    assert log["targetPrefix"] == f"{ACCESS_LOG_PREFIX}/ckpt/"
+
+
+def test_audit_bucket_object_lock_compliance_and_service_writes() -> None:
+    c = build(purpose="audit-logs")
+    assert c.one("aws:s3/bucket:Bucket")["inputs"]["objectLockEnabled"] is True
+    lock = c.one("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")["inputs"]
+    assert lock["rule"] == {"defaultRetention": {"mode": "COMPLIANCE", "days": 2192}}
+    assert c.of_type("aws:s3/bucketLogging:BucketLogging") == [], "the audit bucket never logs into itself"
+    doc = c.doc("aws:s3/bucketPolicy:BucketPolicy")
+    allowed = {s["Principal"]["Service"] for s in doc["Statement"] if s["Effect"] == "Allow"}
+    assert allowed == {"cloudtrail.amazonaws.com", "logging.s3.amazonaws.com"}
+    for stmt in doc["Statement"]:
+        if stmt["Effect"] == "Allow":
+            assert stmt["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"}}
+
+
+def test_policy_builder_is_valid_json_with_versions() -> None:
+    doc = json.loads(bucket_policy("arn:aws:s3:::b", KEY, "111122223333"))
+    assert doc["Version"] == "2012-10-17" and len(doc["Statement"]) == 3
+
+
+@pytest.mark.parametrize("purpose", ["datasets", "models", "checkpoints"])
+def test_data_buckets_have_no_object_lock(purpose: str) -> None:
+    assert build(purpose=purpose).of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration") == []

@@ -1,0 +1,93 @@
+"""The IAM generator: exact IRSA trust policy; property tests that grants never widen."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from components.aws.iam_policy import WRITE_ACTIONS, ResolvedGrant, grants_policy, trust_policy
+
+ISSUER = "https://oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
+PROVIDER = (
+    "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
+)
+
+
+def test_trust_policy_is_exact() -> None:
+    host = ISSUER.removeprefix("https://")
+    assert trust_policy(PROVIDER, ISSUER, "training", "trainer") == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "IrsaOneServiceAccount",
+                "Effect": "Allow",
+                "Principal": {"Federated": PROVIDER},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{host}:sub": "system:serviceaccount:training:trainer",
+                        f"{host}:aud": "sts.amazonaws.com",
+                    }
+                },
+            }
+        ],
+    }
+
+
+def test_no_grants_no_policy() -> None:
+    assert grants_policy([], "us-east-1") is None
+
+
+def test_read_grant_has_no_write_action() -> None:
+    grant = ResolvedGrant("arn:aws:s3:::models", "arn:aws:kms:us-east-1:111122223333:key/k", "clf/v12", "read")
+    doc = grants_policy([grant], "us-east-1")
+    assert doc is not None
+    actions = {a for s in doc["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert actions == {"s3:GetObject", "s3:ListBucket", "kms:Decrypt"}
+    assert not actions & WRITE_ACTIONS
+    listing = next(s for s in doc["Statement"] if s["Action"] == "s3:ListBucket")
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["clf/v12", "clf/v12/*"]}}
+    kms = next(s for s in doc["Statement"] if s["Resource"].startswith("arn:aws:kms"))
+    assert kms["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
+
+
+segment = st.from_regex(r"[a-z0-9][a-z0-9_.=-]{0,8}", fullmatch=True).filter(lambda s: s not in {".", ".."})
+prefixes = st.lists(segment, min_size=1, max_size=4).map("/".join)
+buckets = st.from_regex(r"[a-z][a-z0-9-]{2,20}", fullmatch=True)
+grants = st.builds(
+    ResolvedGrant,
+    bucket_arn=buckets.map(lambda b: f"arn:aws:s3:::{b}"),
+    key_arn=st.uuids().map(lambda u: f"arn:aws:kms:us-east-1:111122223333:key/{u}"),
+    prefix=prefixes,
+    access=st.sampled_from(["read", "write"]),
+)
+
+
+def _list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(grants, min_size=1, max_size=8))
+def test_generated_policies_stay_inside_the_grants(gs: list[ResolvedGrant]) -> None:
+    doc = grants_policy(gs, "us-east-1")
+    assert doc is not None
+    allowed_objects = {f"{g.bucket_arn}/{g.prefix}/*" for g in gs}
+    allowed_buckets = {g.bucket_arn for g in gs}
+    allowed_keys = {g.key_arn for g in gs}
+    writable = {f"{g.bucket_arn}/{g.prefix}/*" for g in gs if g.access == "write"}
+    writable_keys = {g.key_arn for g in gs if g.access == "write"}
+    for stmt in doc["Statement"]:
+        assert stmt["Effect"] == "Allow"
+        actions = _list(stmt["Action"])
+        resources = _list(stmt["Resource"])
+        assert all("*" not in a for a in actions), actions
+        assert "*" not in resources and "arn:aws:s3:::*" not in resources
+        for res in resources:
+            assert res in allowed_objects | allowed_buckets | allowed_keys, res
+        if any(a in WRITE_ACTIONS for a in actions):
+            assert all(r in writable | writable_keys for r in resources), (stmt, writable)
+        if "s3:ListBucket" in actions:
+            assert set(resources) <= allowed_buckets
+            prefixes_ok = {p for g in gs for p in (g.prefix, f"{g.prefix}/*")}
+            assert set(stmt["Condition"]["StringLike"]["s3:prefix"]) <= prefixes_ok

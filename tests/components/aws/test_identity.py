@@ -1,0 +1,92 @@
+"""WorkloadIdentity: the role, its generated policy and the annotated ServiceAccount as registered."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi_kubernetes as k8s
+
+from components.aws.identity import ROLE_ARN_ANNOTATION, GrantTarget, WorkloadIdentity
+from components.config import Identity
+from tests.components.harness import Captured, capture
+
+ISSUER = "https://oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
+OIDC_ARN = "arn:aws:iam::111122223333:oidc-provider/" + ISSUER.removeprefix("https://")
+
+
+def build(access: str = "read", with_k8s: bool = True, **fields: object) -> Captured:
+    config = Identity.model_validate(
+        {"name": "server", "zone": "inference", "namespace": "inference", "service_account": "model-server", **fields}
+    )
+
+    def run() -> None:
+        provider = k8s.Provider("k8s", kubeconfig="{}") if with_k8s else None
+        WorkloadIdentity(
+            "server",
+            config,
+            oidc_provider_arn=OIDC_ARN,
+            oidc_issuer_url=ISSUER,
+            region="us-east-1",
+            grants=[
+                GrantTarget("arn:aws:s3:::models-prod", "arn:aws:kms:us-east-1:111122223333:key/m", "clf/v12", access)
+            ],
+            kubernetes_provider=provider,
+        )
+
+    return capture(run)
+
+
+def test_role_trusts_exactly_one_service_account_for_one_hour() -> None:
+    c = build()
+    role = c.one("aws:iam/role:Role")
+    trust = json.loads(role["inputs"]["assumeRolePolicy"])
+    (stmt,) = trust["Statement"]
+    host = ISSUER.removeprefix("https://")
+    assert stmt["Principal"] == {"Federated": OIDC_ARN}, role["urn"]
+    assert stmt["Condition"] == {
+        "StringEquals": {
+            f"{host}:sub": "system:serviceaccount:inference:model-server",
+            f"{host}:aud": "sts.amazonaws.com",
+        }
+    }
+    assert role["inputs"]["maxSessionDuration"] == 3600
+
+
+def test_read_grant_policy_registered_on_the_role() -> None:
+    c = build()
+    policy = c.one("aws:iam/rolePolicy:RolePolicy")
+    doc = json.loads(policy["inputs"]["policy"])
+    resources = {s["Resource"] for s in doc["Statement"]}
+    assert resources == {
+        "arn:aws:s3:::models-prod/clf/v12/*",
+        "arn:aws:s3:::models-prod",
+        "arn:aws:kms:us-east-1:111122223333:key/m",
+    }, policy["urn"]
+    assert not any("s3:PutObject" in s["Action"] for s in doc["Statement"])
+    assert policy["propertyDependencies"]["role"] == [c.urn("aws:iam/role:Role")]
+
+
+def test_write_grant_adds_put() -> None:
+    doc = build(access="write").doc("aws:iam/rolePolicy:RolePolicy")
+    assert any("s3:PutObject" in s["Action"] for s in doc["Statement"])
+
+
+def test_service_account_is_annotated_and_does_not_mount_tokens() -> None:
+    c = build()
+    sa = c.one("kubernetes:core/v1:ServiceAccount")
+    meta = sa["inputs"]["metadata"]
+    assert meta["name"] == "model-server" and meta["namespace"] == "inference", sa["urn"]
+    assert meta["annotations"][ROLE_ARN_ANNOTATION].startswith("arn:aws:iam::111122223333:role/server-role-")
+    assert sa["inputs"]["automountServiceAccountToken"] is False
+    assert c.urn("aws:iam/role:Role") in sa["dependencies"]
+
+
+def test_optional_boundary_and_shorter_session() -> None:
+    boundary = "arn:aws:iam::111122223333:policy/workload-boundary"
+    role = build(permissions_boundary_arn=boundary, max_session_seconds=900).one("aws:iam/role:Role")
+    assert role["inputs"]["permissionsBoundary"] == boundary
+    assert role["inputs"]["maxSessionDuration"] == 900
+
+
+def test_without_cluster_access_no_service_account() -> None:
+    assert build(with_k8s=False).of_type("kubernetes:core/v1:ServiceAccount") == []

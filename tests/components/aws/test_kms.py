@@ -1,0 +1,47 @@
+"""KmsKey: rotation, deletion window, alias, and a key policy that never gives kms:* to '*'."""
+
+from __future__ import annotations
+
+import json
+
+from components.aws.kms import AUTOSCALING_SLR, KmsKey, ServiceUse, key_policy
+from tests.components.harness import capture
+
+
+def test_key_settings_and_alias() -> None:
+    c = capture(lambda: KmsKey("zone", alias="enclave/prod/training", description="training data"))
+    key = c.one("aws:kms/key:Key")["inputs"]
+    assert key["enableKeyRotation"] is True
+    assert key["deletionWindowInDays"] == 30
+    assert key["customerMasterKeySpec"] == "SYMMETRIC_DEFAULT"
+    alias = c.one("aws:kms/alias:Alias")
+    assert alias["inputs"]["name"] == "alias/enclave/prod/training"
+    assert alias["propertyDependencies"]["targetKeyId"] == [c.urn("aws:kms/key:Key")]
+
+
+def test_policy_known_in_preview_and_names_the_account() -> None:
+    c = capture(lambda: KmsKey("zone", alias="a/b", description="d"), preview=True)
+    doc = json.loads(c.one("aws:kms/key:Key")["inputs"]["policy"])
+    admin = doc["Statement"][0]
+    assert admin["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
+
+
+def test_no_statement_gives_anything_to_star() -> None:
+    doc = json.loads(
+        key_policy(
+            "111122223333",
+            "aws",
+            [ServiceUse("logs.us-east-1.amazonaws.com", conditions={"ArnLike": {"k": "v"}})],
+            ["arn:aws:iam::111122223333:role/x"],
+            ebs_autoscaling=True,
+        )
+    )
+    for stmt in doc["Statement"]:
+        assert stmt["Principal"] not in ("*", {"AWS": "*"}), stmt
+        if stmt["Action"] == "kms:*":
+            assert stmt["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
+    service = next(s for s in doc["Statement"] if s["Sid"] == "ServiceUse0")
+    assert service["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"}, "ArnLike": {"k": "v"}}
+    grant = next(s for s in doc["Statement"] if s["Sid"] == "AutoScalingVolumeGrants")
+    assert grant["Principal"] == {"AWS": f"arn:aws:iam::111122223333:{AUTOSCALING_SLR}"}
+    assert grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
