@@ -7,7 +7,16 @@ from .aws.bucket import EncryptedBucket
 from .aws.identity import GrantTarget, WorkloadIdentity
 from .aws.kms import KmsKey, ServiceUse
 from .config import ConfigError, PlatformConfig, load_platform_config, validate_platform
-from .platform import Platform
+
+
+def __getattr__(name: str) -> object:
+    # Platform pulls in every component (and pulumi_kubernetes); load it only when asked for.
+    if name == "Platform":
+        from .platform import Platform
+
+        return Platform
+    raise AttributeError(name)
+
 
 __all__ = [
     "ConfigError",

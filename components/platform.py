@@ -5,9 +5,18 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from .aws.audit import AuditTrail
 from .aws.bucket import EncryptedBucket
+from .aws.cluster import GpuCluster
+from .aws.identity import GrantTarget, WorkloadIdentity
 from .aws.kms import KmsKey, ServiceUse
-from .config import PlatformConfig
+from .aws.network import Network
+from .aws.node_pool import GpuNodePool
+from .config import NodePool, PlatformConfig
+from .k8s.addons import ClusterAddons
+from .k8s.trust_zone import TrustZone
+
+ARTIFACT_PURPOSES = ("datasets", "models", "checkpoints")
 
 
 def platform_tags(cfg: PlatformConfig) -> dict[str, str]:
@@ -31,39 +40,155 @@ def audit_key_services(region: str) -> list[ServiceUse]:
 
 
 class Platform(pulumi.ComponentResource):
-    """Everything of one environment: provider, keys, buckets (and, as they land, network, cluster,
-    node pools, identities, audit trail and trust zones)."""
+    """Everything of one environment: provider, keys, network, cluster, node pools, buckets, identities,
+    audit trail, cluster add-ons and trust zones."""
 
     provider: aws.Provider
     keys: dict[str, KmsKey]
+    network: Network
+    cluster: GpuCluster
+    node_pools: dict[str, GpuNodePool]
     buckets: dict[str, EncryptedBucket]
+    identities: dict[str, WorkloadIdentity]
+    audit: AuditTrail
+    addons: ClusterAddons
+    zones: dict[str, TrustZone]
 
     def __init__(self, cfg: PlatformConfig, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("enclave:index:Platform", cfg.environment, None, opts)
         self.cfg = cfg
-        tags = platform_tags(cfg)
+        env = cfg.environment
         self.provider = aws.Provider(
-            f"{cfg.environment}-aws",
+            f"{env}-aws",
             region=cfg.region,
             allowed_account_ids=[cfg.account_id] if cfg.account_id else None,
-            default_tags={"tags": tags},
+            default_tags={"tags": platform_tags(cfg)},
             opts=pulumi.ResourceOptions(parent=self),
         )
         self._opts = pulumi.ResourceOptions(parent=self, providers=[self.provider])
+        self._keys(cfg)
+        platform_zone = next(z for z in cfg.zones if z.zone_class == "platform")
+        platform_key = self.keys[platform_zone.name]
+        self.network = Network(
+            env,
+            cfg.network,
+            region=cfg.region,
+            flow_log_key_arn=platform_key.arn,
+            log_retention_days=cfg.logging.retention_days,
+            opts=self._opts,
+        )
+        self.cluster = GpuCluster(
+            env,
+            cfg.cluster,
+            region=cfg.region,
+            subnet_ids=self.network.private_subnet_ids,
+            secrets_key_arn=self.secrets_key.arn,
+            log_key_arn=platform_key.arn,
+            log_retention_days=cfg.logging.retention_days,
+            opts=self._opts,
+        )
+        self._node_pools(cfg, platform_zone.name)
+        self._buckets(cfg)
+        self.audit = AuditTrail(
+            env,
+            bucket_name=self.buckets[cfg.audit_bucket.name].bucket.id,
+            kms_key_arn=platform_key.arn,
+            data_event_bucket_arns=[
+                self.buckets[b.name].bucket.arn for b in cfg.buckets if b.purpose in ARTIFACT_PURPOSES
+            ],
+            retention_days=cfg.logging.audit_retention_days,
+            depends_on=[self.buckets[cfg.audit_bucket.name].policy],
+            opts=self._opts,
+        )
+        k8s_provider = self.cluster.kubernetes_provider
+        # Add-ons and zones need nodes to run on: wait for the node groups.
+        node_groups = [p.node_group for p in self.node_pools.values()]
+        self.addons = ClusterAddons(
+            env, cfg, provider=k8s_provider, opts=pulumi.ResourceOptions(parent=self, providers=[self.provider],
+                                                                        depends_on=node_groups)
+        )
+        self.zones = {
+            zone.name: TrustZone(
+                f"{env}-{zone.name}",
+                cfg,
+                zone,
+                provider=k8s_provider,
+                mesh_ready=[self.addons.istio_base],
+                opts=self._opts,
+            )
+            for zone in cfg.zones
+        }
+        self._identities(cfg)
+        self.register_outputs({})
+
+    def _keys(self, cfg: PlatformConfig) -> None:
+        env = cfg.environment
+        pool_zones = {p.zone for p in cfg.node_pools}
         self.keys = {}
         for zone in cfg.zones:
-            services = audit_key_services(cfg.region) if zone.zone_class == "platform" else []
+            platform = zone.zone_class == "platform"
             self.keys[zone.name] = KmsKey(
-                f"{cfg.environment}-{zone.name}",
-                alias=f"enclave/{cfg.environment}/{zone.name}",
-                description=f"GPU Enclave {cfg.environment}: data of zone {zone.name} ({zone.zone_class})",
-                services=services,
+                f"{env}-{zone.name}",
+                alias=f"enclave/{env}/{zone.name}",
+                description=f"GPU Enclave {env}: data of zone {zone.name} ({zone.zone_class})",
+                services=audit_key_services(cfg.region) if platform else [],
+                # Node root volumes of the zone's pools (and the platform's system pool) use this key.
+                ebs_autoscaling=platform or zone.name in pool_zones,
                 tags={"enclave:zone": zone.name},
                 opts=self._opts,
             )
+        self.secrets_key = KmsKey(
+            f"{env}-eks-secrets",
+            alias=f"enclave/{env}/eks-secrets",
+            description=f"GPU Enclave {env}: envelope encryption of Kubernetes secrets",
+            opts=self._opts,
+        )
+
+    def _node_pools(self, cfg: PlatformConfig, platform_zone: str) -> None:
+        env = cfg.environment
+        common = {
+            "cluster_name": self.cluster.name,
+            "cluster_security_group_id": self.cluster.cluster_security_group_id,
+            "vpc_id": self.network.vpc_id,
+            "subnet_ids": self.network.private_subnet_ids,
+            "subnet_by_az": self.network.subnet_by_az,
+        }
+        self.node_pools = {}
+        if cfg.cluster.mode == "create":
+            system = cfg.cluster.system_pool
+            system_cfg = NodePool(
+                name="system",
+                zone=platform_zone,
+                instance_types=system.instance_types,
+                min_size=system.min_size,
+                desired_size=system.desired_size,
+                max_size=system.max_size,
+                disk_size_gib=system.disk_size_gib,
+            )
+            self.node_pools["system"] = GpuNodePool(
+                f"{env}-system",
+                system_cfg,
+                zone=cfg.zone(platform_zone),
+                kms_key_arn=self.keys[platform_zone].arn,
+                gpu=False,
+                opts=self._opts,
+                **common,  # type: ignore[arg-type]
+            )
+        for pool in cfg.node_pools:
+            self.node_pools[pool.name] = GpuNodePool(
+                f"{env}-{pool.name}",
+                pool,
+                zone=cfg.zone(pool.zone),
+                kms_key_arn=self.keys[pool.zone].arn,
+                opts=self._opts,
+                **common,  # type: ignore[arg-type]
+            )
+
+    def _buckets(self, cfg: PlatformConfig) -> None:
+        env = cfg.environment
         audit_cfg = cfg.audit_bucket
         audit = EncryptedBucket(
-            f"{cfg.environment}-{audit_cfg.name}",
+            f"{env}-{audit_cfg.name}",
             audit_cfg,
             kms_key_arn=self.keys[audit_cfg.zone].arn,
             object_lock_days=audit_cfg.object_lock_days or cfg.logging.audit_retention_days,
@@ -75,20 +200,49 @@ class Platform(pulumi.ComponentResource):
             if bucket is audit_cfg:
                 continue
             self.buckets[bucket.name] = EncryptedBucket(
-                f"{cfg.environment}-{bucket.name}",
+                f"{env}-{bucket.name}",
                 bucket,
                 kms_key_arn=self.keys[bucket.zone].arn,
                 log_bucket=audit.bucket.id,
                 tags={"enclave:zone": bucket.zone},
                 opts=self._opts,
             )
-        self.register_outputs({})
+
+    def _identities(self, cfg: PlatformConfig) -> None:
+        self.identities = {}
+        for ident in cfg.identities:
+            grants = [
+                GrantTarget(
+                    bucket_arn=self.buckets[g.bucket].bucket.arn,
+                    key_arn=self.keys[cfg.bucket(g.bucket).zone].arn,
+                    prefix=g.prefix,
+                    access=g.access,
+                )
+                for g in ident.grants
+            ]
+            self.identities[ident.name] = WorkloadIdentity(
+                f"{cfg.environment}-{ident.name}",
+                ident,
+                oidc_provider_arn=self.cluster.oidc_provider_arn,
+                oidc_issuer_url=self.cluster.oidc_issuer_url,
+                region=cfg.region,
+                grants=grants,
+                kubernetes_provider=self.cluster.kubernetes_provider,
+                service_account_depends_on=[self.zones[ident.zone].namespaces[ident.namespace]],
+                tags={"enclave:zone": ident.zone},
+                opts=self._opts,
+            )
 
     def outputs(self) -> dict[str, pulumi.Input[object]]:
         """Stack outputs: what operators and other stacks need, never secrets."""
         return {
             "environment": self.cfg.environment,
             "region": self.cfg.region,
+            "vpc_id": self.network.vpc_id,
+            "cluster_name": self.cluster.name,
+            "oidc_provider_arn": self.cluster.oidc_provider_arn,
             "kms_key_arns": {name: key.arn for name, key in self.keys.items()},
             "bucket_names": {name: b.bucket.bucket for name, b in self.buckets.items()},
+            "workload_role_arns": {name: i.role_arn for name, i in self.identities.items()},
+            "namespaces": {name: list(z.namespaces) for name, z in self.zones.items()},
         }

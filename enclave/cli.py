@@ -10,8 +10,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from components.config import ConfigError
+from components.config import CONFIG_KEY, ConfigError, read_stack_file, validate_platform
 
+from .reach import expected_connectivity
+from .render import RenderError, collect, write
 from .synth import PROJECT_ROOT, StackNotFound, list_stacks, synth
 
 app = typer.Typer(
@@ -63,6 +65,41 @@ def synth_cmd(
         f"{stack}: {len(result.resources)} resources ({custom} custom, "
         f"{len(result.resources) - custom} components), {mode} mode -> {out}"
     )
+
+
+@app.command("render")
+def render_cmd(
+    stack: StackOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the YAML files.")],
+    config_file: Annotated[
+        Path | None, typer.Option("--config-file", help="Read stack config from this file instead.")
+    ] = None,
+    project_dir: ProjectOpt = PROJECT_ROOT,
+) -> None:
+    """Write every Kubernetes object of STACK as kubectl-appliable YAML: <namespace>.yaml, cluster.yaml,
+    and helm/<release>.values.yaml for the Helm releases."""
+    try:
+        result = synth(stack, preview=False, project_dir=project_dir, config_file=config_file)
+        paths = write(collect(result), out)
+    except (ConfigError, StackNotFound) as exc:
+        raise _fail_config(exc) from None
+    except RenderError as exc:
+        err.print(str(exc))
+        raise typer.Exit(1) from None
+    for path in paths:
+        typer.echo(str(path))
+
+
+@app.command("reach")
+def reach_cmd(stack: StackOpt, project_dir: ProjectOpt = PROJECT_ROOT) -> None:
+    """Print the connectivity the stack's flow matrix declares (what network-config-analyzer must find)."""
+    try:
+        stack_file = read_stack_file(project_dir / "stacks" / f"Pulumi.{stack}.yaml")
+        cfg = validate_platform(stack_file.config.get(CONFIG_KEY), str(stack_file.path), stack_file.lines)
+    except ConfigError as exc:
+        raise _fail_config(exc) from None
+    for conn in sorted(expected_connectivity(cfg)):
+        typer.echo(str(conn))
 
 
 @app.command("stacks")

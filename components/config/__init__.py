@@ -2,10 +2,11 @@
 
 from .base import LOG_RETENTION_DAYS, RESERVED_NAMESPACES
 from .buckets import Bucket
-from .cluster import CreatedCluster, Endpoint, ExistingCluster
+from .cluster import CreatedCluster, Endpoint, ExistingCluster, SystemPool
 from .errors import CONFIG_KEY, ConfigError, Problem
 from .flows import Flow, Port
 from .identities import Grant, Identity
+from .kubernetes import AddonVersions, KubernetesConfig, Multus, NcclPorts
 from .loading import load_platform_config, validate_platform
 from .log_retention import Logging
 from .network import CreatedNetwork, ExistingNetwork
@@ -20,6 +21,7 @@ __all__ = [
     "OFFLINE_SECRET",
     "RESERVED_NAMESPACES",
     "Access",
+    "AddonVersions",
     "Bucket",
     "ConfigError",
     "CreatedCluster",
@@ -32,13 +34,17 @@ __all__ = [
     "Flow",
     "Grant",
     "Identity",
+    "KubernetesConfig",
     "Logging",
+    "Multus",
+    "NcclPorts",
     "NodePool",
     "PlatformConfig",
     "Port",
     "Problem",
     "Quota",
     "StackFile",
+    "SystemPool",
     "Zone",
     "load_platform_config",
     "read_stack_file",

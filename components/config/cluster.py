@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .base import Cidr, StrictModel
 
@@ -31,6 +31,12 @@ class SystemPool(StrictModel):
     desired_size: int = Field(default=2, ge=1, le=100)
     max_size: int = Field(default=4, ge=1, le=100)
     disk_size_gib: int = Field(default=100, ge=20, le=16384)
+
+    @model_validator(mode="after")
+    def _sizes(self) -> SystemPool:
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError("sizes must satisfy min_size <= desired_size <= max_size")
+        return self
 
 
 class CreatedCluster(StrictModel):

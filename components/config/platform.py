@@ -11,6 +11,7 @@ from .buckets import Bucket
 from .cluster import Cluster
 from .flows import Flow
 from .identities import Identity
+from .kubernetes import KubernetesConfig
 from .log_retention import Logging
 from .network import Network
 from .pools import NodePool
@@ -36,6 +37,7 @@ class PlatformConfig(StrictModel):
     identities: list[Identity] = Field(default_factory=list, max_length=128)
     flows: list[Flow] = Field(default_factory=list, max_length=256)
     logging: Logging = Field(default_factory=Logging)
+    kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
 
     def zone(self, name: str) -> Zone:
         return next(z for z in self.zones if z.name == name)

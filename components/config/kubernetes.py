@@ -1,0 +1,63 @@
+"""In-cluster config: pinned add-on chart versions, registry allow-list, CNI options, admin groups."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from .base import Cidr, StrictModel
+
+ChartVersion = Annotated[str, Field(pattern=r"^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")]
+Registry = Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(/[a-z0-9._-]+)*$", max_length=255)]
+
+
+class AddonVersions(StrictModel):
+    """Helm chart versions, pinned: an add-on never moves without a reviewed config change."""
+
+    istio: ChartVersion = "1.27.3"
+    nvidia_device_plugin: ChartVersion = "0.17.4"
+    efa_device_plugin: ChartVersion = "v0.5.7"
+    kyverno: ChartVersion = "3.5.2"
+
+
+class Multus(StrictModel):
+    """A secondary RDMA/SR-IOV network for on-prem style fabrics (on EKS, EFA comes via its device plugin)."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,40}[a-z0-9]$")] = "rdma-net"
+    cni_type: Literal["sriov", "host-device", "macvlan"] = "sriov"
+    resource_name: Annotated[str, Field(pattern=r"^[a-z0-9.-]+/[a-zA-Z0-9_.-]+$")] = "nvidia.com/rdma_vf"
+    cidr: Cidr = "192.168.100.0/24"
+
+
+class NcclPorts(StrictModel):
+    """The port window NCCL/torch bootstrap sockets use in EFA training pods (ip_local_port_range).
+
+    Only these ports bypass the sidecar (NCCL breaks behind Envoy); the mesh stays on for all else.
+    """
+
+    start: int = Field(default=50000, ge=32768, le=60000)
+    count: int = Field(default=64, ge=8, le=1024)
+
+    @property
+    def end(self) -> int:
+        return self.start + self.count - 1
+
+
+class KubernetesConfig(StrictModel):
+    addons: AddonVersions = Field(default_factory=AddonVersions)
+    approved_registries: list[Registry] = Field(
+        default_factory=list,
+        max_length=32,
+        description="Image registries pods may pull from; the account's own ECR in the region is always added.",
+    )
+    cilium: bool = Field(default=False, description="Cluster runs Cilium: add CiliumNetworkPolicy FQDN egress.")
+    multus: Multus | None = None
+    platform_admin_groups: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(default_factory=list)
+    nccl_ports: NcclPorts = Field(default_factory=NcclPorts)
+
+    @model_validator(mode="after")
+    def _registries_unique(self) -> KubernetesConfig:
+        if len(set(self.approved_registries)) != len(self.approved_registries):
+            raise ValueError("approved_registries lists a registry twice")
+        return self

@@ -1,0 +1,162 @@
+"""Istio objects of a trust zone: STRICT mTLS, allow-nothing plus flow-matrix ALLOW policies with
+service-account principals, a REGISTRY_ONLY Sidecar, ServiceEntries for the egress allow-list, and
+(for Cilium clusters) FQDN egress policies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..config import PlatformConfig, Port, Zone
+from .labels import MANAGED_BY
+from .network_policies import flows_into, flows_out_of
+
+Manifest = dict[str, Any]
+TRUST_DOMAIN = "cluster.local"
+MAX_LISTED_PORTS = 1024
+
+
+def _meta(namespace: str, name: str) -> dict[str, Any]:
+    return {"name": name, "namespace": namespace, "labels": dict(MANAGED_BY)}
+
+
+def port_strings(ports: list[Port]) -> list[str]:
+    """Istio operations take single ports: ranges are listed port by port (bounded by config)."""
+    out: list[str] = []
+    for p in ports:
+        last = p.end_port if p.end_port is not None else p.port
+        out += [str(n) for n in range(p.port, min(last, p.port + MAX_LISTED_PORTS - 1) + 1)]
+    return out
+
+
+def peer_authentication(namespace: str) -> Manifest:
+    return {
+        "apiVersion": "security.istio.io/v1",
+        "kind": "PeerAuthentication",
+        "metadata": _meta(namespace, "default"),
+        "spec": {"mtls": {"mode": "STRICT"}},
+    }
+
+
+def authorization_policies(cfg: PlatformConfig, zone: Zone, namespace: str) -> list[Manifest]:
+    """An empty ALLOW policy (allow nothing), then one ALLOW per declared inbound flow."""
+    out: list[Manifest] = [
+        {
+            "apiVersion": "security.istio.io/v1",
+            "kind": "AuthorizationPolicy",
+            "metadata": _meta(namespace, "allow-nothing"),
+            "spec": {},
+        }
+    ]
+    for flow in flows_into(cfg, zone):
+        source = cfg.zone(flow.source)
+        principals = [f"{TRUST_DOMAIN}/ns/{ns}/sa/*" for ns in source.namespaces]
+        out.append(
+            {
+                "apiVersion": "security.istio.io/v1",
+                "kind": "AuthorizationPolicy",
+                "metadata": _meta(namespace, f"allow-from-{flow.source}"),
+                "spec": {
+                    "action": "ALLOW",
+                    "rules": [
+                        {
+                            "from": [{"source": {"principals": principals}}],
+                            "to": [{"operation": {"ports": port_strings(flow.ports)}}],
+                        }
+                    ],
+                },
+            }
+        )
+    return out
+
+
+def sidecar(cfg: PlatformConfig, zone: Zone, namespace: str) -> Manifest:
+    hosts = ["./*", "istio-system/*"]
+    for flow in flows_out_of(cfg, zone):
+        hosts += [f"{ns}/*" for ns in cfg.zone(flow.target).namespaces if f"{ns}/*" not in hosts]
+    hosts += [f"./{h}" for h in zone.egress.hosts]
+    if zone.egress.proxy is not None:
+        hosts.append(f"./{zone.egress.proxy.host}")
+    return {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "Sidecar",
+        "metadata": _meta(namespace, "default"),
+        "spec": {"egress": [{"hosts": hosts}], "outboundTrafficPolicy": {"mode": "REGISTRY_ONLY"}},
+    }
+
+
+def service_entries(zone: Zone, namespace: str) -> list[Manifest]:
+    out: list[Manifest] = []
+    if zone.egress.hosts:
+        out.append(
+            {
+                "apiVersion": "networking.istio.io/v1",
+                "kind": "ServiceEntry",
+                "metadata": _meta(namespace, "egress-allow-list"),
+                "spec": {
+                    "hosts": list(zone.egress.hosts),
+                    "location": "MESH_EXTERNAL",
+                    "resolution": "DNS",
+                    "ports": [{"number": 443, "name": "tls", "protocol": "TLS"}],
+                    "exportTo": ["."],
+                },
+            }
+        )
+    if zone.egress.proxy is not None:
+        out.append(
+            {
+                "apiVersion": "networking.istio.io/v1",
+                "kind": "ServiceEntry",
+                "metadata": _meta(namespace, "egress-proxy"),
+                "spec": {
+                    "hosts": [zone.egress.proxy.host],
+                    "location": "MESH_EXTERNAL",
+                    "resolution": "DNS",
+                    "ports": [{"number": zone.egress.proxy.port, "name": "tcp-proxy", "protocol": "TCP"}],
+                    "exportTo": ["."],
+                },
+            }
+        )
+    return out
+
+
+def cilium_fqdn_policy(zone: Zone, namespace: str) -> Manifest | None:
+    """FQDN egress for clusters that run Cilium: DNS through kube-dns (inspected), then only the
+    allow-listed names (and the proxy) on 443."""
+    names = list(zone.egress.hosts) + ([zone.egress.proxy.host] if zone.egress.proxy else [])
+    if not names:
+        return None
+    matchers = [{"matchPattern": n} if n.startswith("*.") else {"matchName": n} for n in names]
+    return {
+        "apiVersion": "cilium.io/v2",
+        "kind": "CiliumNetworkPolicy",
+        "metadata": _meta(namespace, "egress-fqdn-allow-list"),
+        "spec": {
+            "endpointSelector": {},
+            "egress": [
+                {
+                    "toEndpoints": [
+                        {
+                            "matchLabels": {
+                                "k8s:io.kubernetes.pod.namespace": "kube-system",
+                                "k8s:k8s-app": "kube-dns",
+                            }
+                        }
+                    ],
+                    "toPorts": [
+                        {"ports": [{"port": "53", "protocol": "ANY"}], "rules": {"dns": [{"matchPattern": "*"}]}}
+                    ],
+                },
+                {"toFQDNs": matchers, "toPorts": [{"ports": [{"port": "443", "protocol": "TCP"}]}]},
+            ],
+        },
+    }
+
+
+def mesh_objects(cfg: PlatformConfig, zone: Zone, namespace: str) -> list[Manifest]:
+    out = [peer_authentication(namespace), *authorization_policies(cfg, zone, namespace), sidecar(cfg, zone, namespace)]
+    out += service_entries(zone, namespace)
+    if cfg.kubernetes.cilium:
+        cnp = cilium_fqdn_policy(zone, namespace)
+        if cnp is not None:
+            out.append(cnp)
+    return out

@@ -1,0 +1,40 @@
+"""Namespace manifests of a trust zone: zone/class labels, Pod Security Admission, Istio injection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..config import Zone
+from .labels import (
+    CLASS_LABEL,
+    ISTIO_INJECTION,
+    MANAGED_BY,
+    PSA_AUDIT,
+    PSA_BY_CLASS,
+    PSA_ENFORCE,
+    PSA_WARN,
+    STAGE_LABEL,
+    ZONE_LABEL,
+)
+
+Manifest = dict[str, Any]
+
+
+def namespace(zone: Zone, name: str) -> Manifest:
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": name,
+            "labels": {
+                **MANAGED_BY,
+                ZONE_LABEL: zone.name,
+                CLASS_LABEL: zone.zone_class,
+                STAGE_LABEL: zone.stage,
+                PSA_ENFORCE: PSA_BY_CLASS[zone.zone_class],
+                PSA_WARN: "restricted",
+                PSA_AUDIT: "restricted",
+                ISTIO_INJECTION: "enabled",
+            },
+        },
+    }

@@ -1,0 +1,103 @@
+"""The pod template every zone workload should use: on its zone's GPU pool, hardened, secrets as
+0400 files, and (for EFA training) the narrow NCCL sidecar exclusion."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..config import NcclPorts, NodePool, Zone
+from .labels import ZONE_LABEL
+
+POOL_LABEL = "enclave.dev/pool"
+GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+SECRET_FILE_MODE = 0o400
+SECRETS_DIR = "/var/run/secrets/enclave"
+
+
+def _container_security() -> dict[str, Any]:
+    return {
+        "runAsNonRoot": True,
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def nccl_annotations(ports: NcclPorts) -> dict[str, str]:
+    """Only the NCCL bootstrap window bypasses Envoy (NCCL breaks behind sidecars: nccl #1638,
+    kubeflow/trainer #1636); every other port stays in the mesh."""
+    listed = ",".join(str(p) for p in range(ports.start, ports.end + 1))
+    return {
+        "traffic.sidecar.istio.io/excludeInboundPorts": listed,
+        "traffic.sidecar.istio.io/excludeOutboundPorts": listed,
+    }
+
+
+def workload_pod_template(
+    zone: Zone,
+    pool: NodePool,
+    *,
+    name: str,
+    image: str,
+    service_account: str,
+    command: Sequence[str] = (),
+    gpus: int = 1,
+    efa_interfaces: int = 0,
+    secrets: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    nccl_ports: NcclPorts | None = None,
+) -> dict[str, Any]:
+    """A PodTemplateSpec (dict) for a workload of `zone` on `pool`.
+
+    Secrets are mounted read-only as files with mode 0400 under /var/run/secrets/enclave/<name>,
+    never as environment variables. `efa_interfaces` > 0 needs an EFA pool of a training zone.
+    """
+    if pool.zone != zone.name:
+        raise ValueError(f"pool {pool.name!r} belongs to zone {pool.zone!r}, not {zone.name!r}")
+    if efa_interfaces and not pool.efa:
+        raise ValueError(f"pool {pool.name!r} has no EFA; request efa_interfaces=0 or use an EFA pool")
+    limits: dict[str, str] = {"nvidia.com/gpu": str(gpus)}
+    if efa_interfaces:
+        limits["vpc.amazonaws.com/efa"] = str(efa_interfaces)
+    mounts: list[dict[str, Any]] = [{"name": "tmp", "mountPath": "/tmp"}]
+    volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {}}]
+    for secret in secrets:
+        volumes.append({"name": f"secret-{secret}", "secret": {"secretName": secret, "defaultMode": SECRET_FILE_MODE}})
+        mounts.append({"name": f"secret-{secret}", "mountPath": f"{SECRETS_DIR}/{secret}", "readOnly": True})
+    container: dict[str, Any] = {
+        "name": name,
+        "image": image,
+        "resources": {"limits": limits, "requests": dict(limits)},
+        "securityContext": _container_security(),
+        "volumeMounts": mounts,
+        "env": [{"name": k, "value": v} for k, v in sorted((env or {}).items())],
+    }
+    if command:
+        container["command"] = list(command)
+    annotations: dict[str, str] = {}
+    pod_security: dict[str, Any] = {
+        "runAsNonRoot": True,
+        "runAsUser": 1000,
+        "runAsGroup": 1000,
+        "fsGroup": 1000,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    if efa_interfaces:
+        ports = nccl_ports or NcclPorts()
+        annotations.update(nccl_annotations(ports))
+        # Bind NCCL's ephemeral sockets inside the excluded window (a namespaced, PSA-safe sysctl).
+        pod_security["sysctls"] = [{"name": "net.ipv4.ip_local_port_range", "value": f"{ports.start} {ports.end}"}]
+    return {
+        "metadata": {"labels": {ZONE_LABEL: zone.name, POOL_LABEL: pool.name}, "annotations": annotations},
+        "spec": {
+            "serviceAccountName": service_account,
+            "automountServiceAccountToken": False,
+            "nodeSelector": {ZONE_LABEL: zone.name, POOL_LABEL: pool.name},
+            "tolerations": [dict(GPU_TOLERATION)],
+            "securityContext": pod_security,
+            "containers": [container],
+            "volumes": volumes,
+        },
+    }

@@ -1,0 +1,90 @@
+"""RBAC from the seeds' persona table: namespace-scoped roles without wildcards, bound to groups and
+to the zone's workload service accounts; platform admins cluster-wide and separate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..config import PlatformConfig, Zone
+from .labels import MANAGED_BY
+
+Manifest = dict[str, Any]
+READ = ["get", "list", "watch"]
+
+# Persona -> rules. No "*" verbs or resources: every permission is named.
+PERSONA_RULES: dict[str, list[dict[str, Any]]] = {
+    # Data scientist: own namespace, create/delete Jobs, read logs.
+    "data-scientist": [
+        {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["create", "delete", *READ]},
+        {"apiGroups": [""], "resources": ["pods"], "verbs": READ},
+        {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
+    ],
+    # ML engineer: own namespace, Deployments and Jobs (model-registry push is an IAM/ECR grant).
+    "ml-engineer": [
+        {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["create", "update", "patch", "delete", *READ]},
+        {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["create", "delete", *READ]},
+        {"apiGroups": [""], "resources": ["pods", "services"], "verbs": READ},
+        {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
+    ],
+    # Training job service account: get ConfigMaps/Secrets, list Pods. Everything else denied.
+    "training-job": [
+        {"apiGroups": [""], "resources": ["configmaps", "secrets"], "verbs": ["get"]},
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]},
+    ],
+}
+
+
+def _role(namespace: str, name: str) -> Manifest:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": {"name": name, "namespace": namespace, "labels": dict(MANAGED_BY)},
+        "rules": PERSONA_RULES[name],
+    }
+
+
+def _binding(namespace: str, role: str, subjects: list[dict[str, Any]]) -> Manifest:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": role, "namespace": namespace, "labels": dict(MANAGED_BY)},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role},
+        "subjects": subjects,
+    }
+
+
+def _groups(names: list[str]) -> list[dict[str, Any]]:
+    return [{"kind": "Group", "name": g, "apiGroup": "rbac.authorization.k8s.io"} for g in names]
+
+
+def zone_rbac(cfg: PlatformConfig, zone: Zone, namespace: str) -> list[Manifest]:
+    out: list[Manifest] = []
+    if zone.access.data_scientist_groups:
+        out += [
+            _role(namespace, "data-scientist"),
+            _binding(namespace, "data-scientist", _groups(zone.access.data_scientist_groups)),
+        ]
+    if zone.access.ml_engineer_groups:
+        out += [
+            _role(namespace, "ml-engineer"),
+            _binding(namespace, "ml-engineer", _groups(zone.access.ml_engineer_groups)),
+        ]
+    accounts = [i.service_account for i in cfg.identities if i.zone == zone.name and i.namespace == namespace]
+    if zone.zone_class == "training" and accounts:
+        subjects = [{"kind": "ServiceAccount", "name": sa, "namespace": namespace} for sa in accounts]
+        out += [_role(namespace, "training-job"), _binding(namespace, "training-job", subjects)]
+    return out
+
+
+def platform_admin_binding(cfg: PlatformConfig) -> Manifest | None:
+    """Cluster-wide admin for people (groups) only: never for a service account."""
+    groups = cfg.kubernetes.platform_admin_groups
+    if not groups:
+        return None
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": "enclave-platform-admins", "labels": dict(MANAGED_BY)},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": _groups(groups),
+    }

@@ -1,0 +1,64 @@
+"""TrustZone: everything Kubernetes needs for one zone of the stack config (namespaces with PSA,
+NetworkPolicies, Istio mTLS/authz/sidecar, RBAC, quotas), all generated from the flow matrix."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from ..config import PlatformConfig, Zone
+from .mesh import mesh_objects
+from .namespaces import namespace
+from .network_policies import network_policies
+from .quotas import limit_range, quota
+from .rbac import zone_rbac
+from .register import register
+
+Manifest = dict[str, Any]
+
+
+def zone_manifests(cfg: PlatformConfig, zone: Zone) -> dict[str, list[Manifest]]:
+    """Namespace name -> every object of that namespace (the Namespace first). Pure: no Pulumi."""
+    out: dict[str, list[Manifest]] = {}
+    for ns in zone.namespaces:
+        out[ns] = [
+            namespace(zone, ns),
+            *network_policies(cfg, zone, ns),
+            *mesh_objects(cfg, zone, ns),
+            *zone_rbac(cfg, zone, ns),
+            quota(zone, ns),
+            limit_range(ns),
+        ]
+    return out
+
+
+class TrustZone(pulumi.ComponentResource):
+    namespaces: dict[str, k8s.core.v1.Namespace]
+    objects: list[pulumi.CustomResource]
+
+    def __init__(
+        self,
+        name: str,
+        cfg: PlatformConfig,
+        zone: Zone,
+        *,
+        provider: k8s.Provider,
+        mesh_ready: Sequence[pulumi.Resource] = (),
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """`mesh_ready`: resources (the Istio CRDs release) that must exist before mesh objects."""
+        super().__init__("enclave:k8s:TrustZone", name, None, opts)
+        self.namespaces = {}
+        self.objects = []
+        for ns, manifests in zone_manifests(cfg, zone).items():
+            ns_res = register(manifests[0], provider=provider, parent=self)
+            assert isinstance(ns_res, k8s.core.v1.Namespace)
+            self.namespaces[ns] = ns_res
+            for manifest in manifests[1:]:
+                crd = "istio.io" in manifest["apiVersion"] or "cilium.io" in manifest["apiVersion"]
+                deps = [ns_res, *(mesh_ready if crd else [])]
+                self.objects.append(register(manifest, provider=provider, parent=self, depends_on=deps))
+        self.register_outputs({"namespaces": list(self.namespaces)})

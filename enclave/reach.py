@@ -1,0 +1,122 @@
+"""Expected reachability from the declared flow matrix, representative pods per zone, and a parser
+for network-config-analyzer's connectivity CSV, so the two can be compared exactly."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from components.config import PlatformConfig, Port
+from components.k8s.labels import NAMESPACE_NAME_LABEL, ZONE_LABEL
+from components.k8s.network_policies import ISTIOD_XDS_PORT
+
+ALL = "All connections"
+
+
+@dataclass(frozen=True, order=True)
+class Conn:
+    """Pods of namespace `src` (or a CIDR) may open `ports` ("TCP:443", "TCP:50000-50063") to `dst`."""
+
+    src: str
+    dst: str
+    ports: frozenset[str]
+
+    def __str__(self) -> str:
+        return f"{self.src} -> {self.dst}: {', '.join(sorted(self.ports))}"
+
+
+def _port_strings(ports: list[Port]) -> set[str]:
+    out = set()
+    for p in ports:
+        end = p.end_port if p.end_port is not None and p.end_port != p.port else None
+        out.add(f"{p.protocol}:{p.port}-{end}" if end else f"{p.protocol}:{p.port}")
+    return out
+
+
+def expected_connectivity(cfg: PlatformConfig) -> set[Conn]:
+    """Every connection a zone namespace may open or accept, per the stack config. Nothing else."""
+    out: dict[tuple[str, str], set[str]] = {}
+
+    def add(src: str, dst: str, ports: set[str]) -> None:
+        out.setdefault((src, dst), set()).update(ports)
+
+    for zone in cfg.zones:
+        for ns in zone.namespaces:
+            add(ns, "kube-system", {"TCP:53", "UDP:53"})
+            add(ns, "istio-system", {f"TCP:{ISTIOD_XDS_PORT}"})
+            for cidr in zone.egress.cidrs:
+                add(ns, cidr, {f"TCP:{p}" for p in zone.egress.ports})
+            if zone.egress.proxy is not None:
+                add(ns, zone.egress.proxy.cidr, {f"TCP:{zone.egress.proxy.port}"})
+            if zone.egress.allow_internet:
+                add(ns, "0.0.0.0/0", {"TCP:443"})
+    for flow in cfg.flows:
+        for src in cfg.zone(flow.source).namespaces:
+            for dst in cfg.zone(flow.target).namespaces:
+                add(src, dst, _port_strings(flow.ports))
+    return {Conn(s, d, frozenset(p)) for (s, d), p in out.items()}
+
+
+def representative_pods(cfg: PlatformConfig) -> list[dict[str, Any]]:
+    """One workload pod per zone namespace, plus the DNS and istiod pods zones depend on."""
+    pods = []
+    for zone in cfg.zones:
+        for ns in zone.namespaces:
+            pods.append(_pod(f"{ns}-workload", ns, {"app": "workload", ZONE_LABEL: zone.name}))
+    pods.append(_pod("coredns", "kube-system", {"k8s-app": "kube-dns"}))
+    pods.append(_pod("istiod", "istio-system", {"app": "istiod"}))
+    return pods
+
+
+def _pod(name: str, namespace: str, labels: dict[str, str]) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": {"containers": [{"name": "main", "image": "registry.invalid/workload:1"}]},
+    }
+
+
+def system_namespaces() -> list[dict[str, Any]]:
+    return [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n, "labels": {NAMESPACE_NAME_LABEL: n}}}
+        for n in ("kube-system", "istio-system")
+    ]
+
+
+def _split_list(cell: str) -> list[str]:
+    cell = cell.strip()
+    if cell.startswith("[") and cell.endswith("]"):
+        return [c.strip() for c in cell[1:-1].split(",") if c.strip()]
+    return [cell] if cell else []
+
+
+def _parse_conn(cell: str) -> frozenset[str]:
+    if cell.strip() == ALL:
+        return frozenset({ALL})
+    match = re.fullmatch(r"\{protocols:(?P<protos>[A-Z, ]+),dst_ports:(?P<ports>[0-9,\- ]+)\}", cell.strip())
+    if not match:
+        raise ValueError(f"unrecognised nca connection cell: {cell!r}")
+    protos = [p.strip() for p in match["protos"].split(",") if p.strip()]
+    ports = [p.strip() for p in match["ports"].split(",") if p.strip()]
+    return frozenset(f"{proto}:{port}" for proto in protos for port in ports)
+
+
+def parse_nca_csv(text: str) -> set[Conn]:
+    """nca `--connectivity -o csv` rows -> one Conn per (source, destination) pair."""
+    out: dict[tuple[str, str], set[str]] = {}
+    rows = list(csv.reader(io.StringIO(text)))
+    for row in rows:
+        if len(row) < 6 or row[5] == "connection" or not (row[1] or row[2]) or not (row[3] or row[4]):
+            continue
+        src_ns, src_pods, dst_ns, dst_pods, conn = row[1], row[2], row[3], row[4], row[5]
+        sources = _split_list(src_ns) or _split_list(src_pods)
+        targets = _split_list(dst_ns) or _split_list(dst_pods)
+        ports = _parse_conn(conn)
+        for s in sources:
+            for d in targets:
+                out.setdefault((s, d), set()).update(ports)
+    return {Conn(s, d, frozenset(p)) for (s, d), p in out.items()}

@@ -1,0 +1,133 @@
+"""TrustZone manifests from the prod config: PSA, default-deny, the flow matrix and nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.config import PlatformConfig, validate_platform
+from components.k8s.labels import PSA_AUDIT, PSA_ENFORCE, PSA_WARN, ZONE_LABEL
+from components.k8s.trust_zone import zone_manifests
+from tests.conftest import stack_data
+
+
+@pytest.fixture(scope="module")
+def cfg() -> PlatformConfig:
+    return validate_platform(stack_data("prod"))
+
+
+def objects(cfg: PlatformConfig, zone: str, kind: str) -> list[dict[str, Any]]:
+    return [o for objs in zone_manifests(cfg, cfg.zone(zone)).values() for o in objs if o["kind"] == kind]
+
+
+@pytest.mark.parametrize(
+    ("zone", "enforce"),
+    [("platform", "baseline"), ("training", "baseline"), ("inference", "restricted"), ("notebooks", "restricted")],
+)
+def test_psa_by_class(cfg: PlatformConfig, zone: str, enforce: str) -> None:
+    for ns in objects(cfg, zone, "Namespace"):
+        labels = ns["metadata"]["labels"]
+        assert labels[PSA_ENFORCE] == enforce, ns["metadata"]["name"]
+        assert labels[PSA_WARN] == labels[PSA_AUDIT] == "restricted"
+        assert labels["istio-injection"] == "enabled" and labels[ZONE_LABEL] == zone
+
+
+def test_every_namespace_starts_with_default_deny(cfg: PlatformConfig) -> None:
+    for zone in cfg.zones:
+        for ns, objs in zone_manifests(cfg, zone).items():
+            assert objs[0]["kind"] == "Namespace"
+            deny = [o for o in objs if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "default-deny"]
+            assert len(deny) == 1, ns
+            assert deny[0]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+
+
+def _allow_rules(cfg: PlatformConfig, zone: str) -> set[tuple[str, str, str]]:
+    rules = set()
+    for pol in objects(cfg, zone, "NetworkPolicy"):
+        spec = pol["spec"]
+        for rule in spec.get("ingress", []):
+            for peer in rule["from"]:
+                rules.add(("in", str(peer), str(rule["ports"])))
+        for rule in spec.get("egress", []):
+            for peer in rule["to"]:
+                rules.add(("out", str(peer), str(rule["ports"])))
+    return rules
+
+
+def test_inference_ingress_only_from_declared_flows(cfg: PlatformConfig) -> None:
+    ingress = [r for r in _allow_rules(cfg, "inference") if r[0] == "in"]
+    assert ingress == [
+        (
+            "in",
+            str({"namespaceSelector": {"matchLabels": {ZONE_LABEL: "platform"}}}),
+            str([{"protocol": "TCP", "port": 8080}]),
+        )
+    ]
+
+
+def test_no_internet_egress_for_training_and_inference(cfg: PlatformConfig) -> None:
+    for zone in ("training", "inference"):
+        for pol in objects(cfg, zone, "NetworkPolicy"):
+            for rule in pol["spec"].get("egress", []):
+                for peer in rule["to"]:
+                    cidr = peer.get("ipBlock", {}).get("cidr")
+                    assert cidr is None or not cidr.endswith("/0"), (zone, pol["metadata"]["name"])
+
+
+def test_notebooks_egress_only_to_proxy_dns_and_mesh(cfg: PlatformConfig) -> None:
+    names = {p["metadata"]["name"] for p in objects(cfg, "notebooks", "NetworkPolicy")}
+    assert names == {"default-deny", "allow-dns", "allow-mesh-control-plane", "allow-egress-proxy"}
+    proxy = next(p for p in objects(cfg, "notebooks", "NetworkPolicy") if p["metadata"]["name"] == "allow-egress-proxy")
+    assert proxy["spec"]["egress"] == [
+        {"to": [{"ipBlock": {"cidr": "10.60.16.0/24"}}], "ports": [{"protocol": "TCP", "port": 3128}]}
+    ]
+
+
+def test_nccl_window_is_a_port_range(cfg: PlatformConfig) -> None:
+    self_flow = next(
+        p for p in objects(cfg, "training", "NetworkPolicy") if p["metadata"]["name"] == "allow-from-training"
+    )
+    assert {"protocol": "TCP", "port": 50000, "endPort": 50063} in self_flow["spec"]["ingress"][0]["ports"]
+
+
+def test_istio_strict_allow_nothing_and_registry_only(cfg: PlatformConfig) -> None:
+    for zone in cfg.zones:
+        for ns, objs in zone_manifests(cfg, zone).items():
+            kinds = {(o["kind"], o["metadata"]["name"]): o for o in objs}
+            assert kinds[("PeerAuthentication", "default")]["spec"] == {"mtls": {"mode": "STRICT"}}, ns
+            assert kinds[("AuthorizationPolicy", "allow-nothing")]["spec"] == {}, ns
+            sidecar = kinds[("Sidecar", "default")]["spec"]
+            assert sidecar["outboundTrafficPolicy"] == {"mode": "REGISTRY_ONLY"}, ns
+
+
+def test_authorization_uses_service_account_principals(cfg: PlatformConfig) -> None:
+    pol = next(
+        p for p in objects(cfg, "inference", "AuthorizationPolicy") if p["metadata"]["name"] == "allow-from-platform"
+    )
+    rule = pol["spec"]["rules"][0]
+    assert rule["from"][0]["source"]["principals"] == [
+        "cluster.local/ns/platform-system/sa/*",
+        "cluster.local/ns/monitoring/sa/*",
+    ]
+    assert rule["to"][0]["operation"]["ports"] == ["8080"]
+
+
+def test_rbac_has_no_wildcards_and_no_cluster_admin_for_service_accounts(cfg: PlatformConfig) -> None:
+    for zone in cfg.zones:
+        for role in objects(cfg, zone.name, "Role"):
+            for rule in role["rules"]:
+                assert "*" not in rule["verbs"] and "*" not in rule["resources"], role["metadata"]
+        for binding in objects(cfg, zone.name, "RoleBinding"):
+            assert binding["roleRef"]["kind"] == "Role"
+    training = {r["metadata"]["name"]: r for r in objects(cfg, "training", "Role")}
+    assert training["training-job"]["rules"] == [
+        {"apiGroups": [""], "resources": ["configmaps", "secrets"], "verbs": ["get"]},
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]},
+    ]
+
+
+def test_quota_per_namespace(cfg: PlatformConfig) -> None:
+    (quota,) = objects(cfg, "training", "ResourceQuota")
+    assert quota["spec"]["hard"] == {"requests.nvidia.com/gpu": "64", "requests.vpc.amazonaws.com/efa": "256"}
+    assert len(objects(cfg, "training", "LimitRange")) == 1

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Independent scanners used as test gates, each in its own virtual environment under .tools/
+# (their dependency trees conflict with each other and stay out of the runtime requirements).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+TOOLS_DIR="${ENCLAVE_TOOLS_DIR:-.tools}"
+for tool in checkov network-config-analyzer kubernetes-validate; do
+  req="tools/requirements-$tool.txt"
+  venv="$TOOLS_DIR/$tool"
+  stamp="$venv/.installed"
+  want="$(sha256sum "$req" | cut -d' ' -f1)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    continue
+  fi
+  rm -rf "$venv"
+  "$PYTHON" -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --upgrade pip
+  "$venv/bin/python" -m pip install -q --no-deps -r "$req"
+  "$venv/bin/python" -m pip check
+  echo "$want" > "$stamp"
+done
