@@ -42,7 +42,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Rendered, Path]:
 
 
 def test_render_writes_one_file_per_namespace_and_cluster_scope(rendered: tuple[Rendered, Path]) -> None:
-    objs, out = rendered
+    _objs, out = rendered
     cfg = validate_platform(stack_data("prod"))
     namespaces = {ns for z in cfg.zones for ns in z.namespaces}
     files = {p.name for p in out.glob("*.yaml")}

@@ -1,0 +1,154 @@
+"""AuditTrail: a multi-region, validated, KMS-encrypted CloudTrail trail to the audit bucket and CloudWatch Logs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from .bucket import TRAIL_PREFIX
+from .logs import encrypted_log_group
+
+CLOUDTRAIL = "cloudtrail.amazonaws.com"
+DELIVERY_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
+MANAGEMENT_SELECTOR = "all-management-events"
+DATA_SELECTOR = "artifact-object-reads-and-writes"
+
+
+def object_arn_prefixes(bucket_arns: Sequence[str]) -> list[str]:
+    """`resources.ARN` prefixes matching every object of each bucket (the slash keeps `ab` from matching `abc`)."""
+    return [f"{arn}/" for arn in bucket_arns]
+
+
+def event_selectors(
+    object_prefixes: pulumi.Input[Sequence[str]] | None,
+) -> list[aws.cloudtrail.TrailAdvancedEventSelectorArgsDict]:
+    """All management events, plus S3 object events under `object_prefixes` when given.
+
+    No selector has a `readOnly` field: reads and writes are both logged (who read which artifact).
+    """
+    selectors: list[aws.cloudtrail.TrailAdvancedEventSelectorArgsDict] = [
+        {
+            "name": MANAGEMENT_SELECTOR,
+            "field_selectors": [{"field": "eventCategory", "equals": ["Management"]}],
+        }
+    ]
+    if object_prefixes is not None:
+        selectors.append(
+            {
+                "name": DATA_SELECTOR,
+                "field_selectors": [
+                    {"field": "eventCategory", "equals": ["Data"]},
+                    {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+                    {"field": "resources.ARN", "starts_withs": object_prefixes},
+                ],
+            }
+        )
+    return selectors
+
+
+def delivery_trust_policy(account_id: str) -> str:
+    """Only CloudTrail acting for this account may assume the delivery role (no confused deputy)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "CloudTrailAssume",
+                    "Effect": "Allow",
+                    "Principal": {"Service": CLOUDTRAIL},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                }
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+def delivery_policy(log_group_arn: str) -> str:
+    """Create streams in and put events to the trail's own log group, nothing else."""
+    statement: dict[str, Any] = {
+        "Sid": "CloudTrailDelivery",
+        "Effect": "Allow",
+        "Action": DELIVERY_ACTIONS,
+        "Resource": [f"{log_group_arn}:log-stream:*"],
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, sort_keys=True)
+
+
+class AuditTrail(pulumi.ComponentResource):
+    """The account's audit trail: every region's management events and the artifact buckets' object events."""
+
+    log_group: aws.cloudwatch.LogGroup
+    delivery_role: aws.iam.Role
+    delivery_policy: aws.iam.RolePolicy
+    trail: aws.cloudtrail.Trail
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        bucket_name: pulumi.Input[str],
+        kms_key_arn: pulumi.Input[str],
+        data_event_bucket_arns: Sequence[pulumi.Input[str]],
+        retention_days: int,
+        depends_on: Sequence[pulumi.Resource] = (),
+        tags: Mapping[str, str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """`bucket_name` is the audit bucket, whose policy (pass it in `depends_on`) must let CloudTrail
+        write under `cloudtrail/AWSLogs/<account>/`; `kms_key_arn` must let CloudTrail and CloudWatch Logs
+        use it (platform.audit_key_services)."""
+        super().__init__("enclave:aws:AuditTrail", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        all_tags = dict(tags or {})
+        self.log_group = encrypted_log_group(
+            f"{name}-logs",
+            log_group_name=f"/enclave/{name}/cloudtrail",
+            kms_key_arn=kms_key_arn,
+            retention_days=retention_days,
+            parent=self,
+            tags=all_tags,
+        )
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        self.delivery_role = aws.iam.Role(
+            f"{name}-delivery-role",
+            description=f"CloudTrail delivery of trail {name} to CloudWatch Logs",
+            assume_role_policy=identity.account_id.apply(delivery_trust_policy),
+            tags=all_tags,
+            opts=child,
+        )
+        self.delivery_policy = aws.iam.RolePolicy(
+            f"{name}-delivery-policy",
+            role=self.delivery_role.id,
+            policy=self.log_group.arn.apply(delivery_policy),
+            opts=child,
+        )
+        prefixes = (
+            pulumi.Output.all(*data_event_bucket_arns).apply(object_arn_prefixes) if data_event_bucket_arns else None
+        )
+        # CloudTrail checks the bucket policy and that the role can write to the log group when the
+        # trail is created: both must exist first.
+        self.trail = aws.cloudtrail.Trail(
+            f"{name}-trail",
+            s3_bucket_name=bucket_name,
+            s3_key_prefix=TRAIL_PREFIX,
+            kms_key_id=kms_key_arn,
+            is_multi_region_trail=True,
+            include_global_service_events=True,
+            enable_log_file_validation=True,
+            enable_logging=True,
+            # CloudTrail wants the log-stream wildcard; the provider's log group ARN has none.
+            cloud_watch_logs_group_arn=self.log_group.arn.apply(lambda arn: f"{arn}:*"),
+            cloud_watch_logs_role_arn=self.delivery_role.arn,
+            advanced_event_selectors=event_selectors(prefixes),
+            tags=all_tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends_on, self.delivery_policy]),
+        )
+        self.register_outputs(
+            {"trail_arn": self.trail.arn, "log_group_arn": self.log_group.arn, "role_arn": self.delivery_role.arn}
+        )

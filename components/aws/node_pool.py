@@ -1,0 +1,293 @@
+"""GpuNodePool: an EKS managed GPU node group per zone pool, with a hardened launch template and optional EFA."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from ..config import NodePool, Zone
+from ..instance_types import lookup
+from .cluster import service_trust
+from .efa import PRIMARY, Interface, interface_layout
+
+AMI_TYPE = "AL2023_x86_64_NVIDIA"
+SYSTEM_AMI_TYPE = "AL2023_x86_64_STANDARD"  # the platform's system pool (gpu=False): no GPU driver, no taint
+ROOT_DEVICE = "/dev/xvda"  # root device name of the EKS AL2023 AMIs
+GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}
+ZONE_LABEL = "enclave.dev/zone"
+POOL_LABEL = "enclave.dev/pool"
+ACCELERATOR_LABEL = "enclave.dev/accelerator"
+EFA_LABEL = "vpc.amazonaws.com/efa.present"
+UNKNOWN_ACCELERATOR = "unknown"
+MIXED_ACCELERATORS = "mixed"
+# The node role holds only what the kubelet needs to join and pull images. AmazonEKS_CNI_Policy is left
+# out on purpose: the VPC CNI gets it through its own IRSA role (GpuCluster), so pods that reach the
+# node role cannot manage ENIs and IPs of the VPC.
+NODE_POLICIES = {"worker-node": "AmazonEKSWorkerNodePolicy", "ecr-pull": "AmazonEC2ContainerRegistryPullOnly"}
+
+
+def accelerator_label(instance_types: Sequence[str]) -> str:
+    """The accelerator every node of the pool has: "unknown" if a type is not in the catalog, "mixed" if
+    the catalog types differ (a selector on the label must never land on another accelerator)."""
+    found = [lookup(t) for t in instance_types]
+    if any(facts is None for facts in found):
+        return UNKNOWN_ACCELERATOR
+    names = {facts.accelerator for facts in found if facts is not None}
+    return names.pop() if len(names) == 1 else MIXED_ACCELERATORS
+
+
+class GpuNodePool(pulumi.ComponentResource):
+    """The managed node group of one pool, dedicated to one zone (tainted and labelled for it)."""
+
+    node_group: aws.eks.NodeGroup
+    launch_template: aws.ec2.LaunchTemplate
+    node_role: aws.iam.Role
+    policy_attachments: list[aws.iam.RolePolicyAttachment]
+    efa_security_group: aws.ec2.SecurityGroup | None
+    efa_ingress: aws.vpc.SecurityGroupIngressRule | None
+    efa_egress: aws.vpc.SecurityGroupEgressRule | None
+    placement_group: aws.ec2.PlacementGroup | None
+    interfaces: list[Interface]
+
+    def __init__(
+        self,
+        name: str,
+        config: NodePool,
+        *,
+        zone: Zone,
+        cluster_name: pulumi.Input[str],
+        cluster_security_group_id: pulumi.Input[str],
+        vpc_id: pulumi.Input[str],
+        subnet_ids: Sequence[pulumi.Input[str]],
+        subnet_by_az: Mapping[str, pulumi.Input[str]],
+        kms_key_arn: pulumi.Input[str],
+        tags: Mapping[str, str] | None = None,
+        gpu: bool = True,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """`subnet_by_az` maps an AZ name to the node subnet in it (EFA pools run in one AZ);
+        `kms_key_arn` encrypts the root volumes (its policy must let EC2 Auto Scaling use it).
+        `gpu=False` is the platform's system pool: standard AMI, no GPU taint, no accelerator label."""
+        _check(config, zone, subnet_by_az, gpu)
+        super().__init__("enclave:aws:GpuNodePool", name, None, opts)
+        if config.capacity_type == "CAPACITY_BLOCK" and config.capacity_reservation_id is None:
+            pulumi.log.warn(
+                f"node pool {config.name!r}: CAPACITY_BLOCK without capacity_reservation_id; EKS rejects the "
+                "node group until the launch template targets the Capacity Block (set its cr- id)",
+                resource=self,
+            )
+        child = pulumi.ResourceOptions(parent=self)
+        all_tags = {**(tags or {}), "enclave:zone": zone.name, "enclave:pool": config.name}
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
+
+        self.node_role = aws.iam.Role(
+            f"{name}-node-role",
+            assume_role_policy=service_trust("ec2.amazonaws.com"),
+            tags=all_tags,
+            opts=child,
+        )
+        self.policy_attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-{short}-policy",
+                role=self.node_role.name,
+                policy_arn=pulumi.Output.concat("arn:", partition, ":iam::aws:policy/", policy),
+                opts=child,
+            )
+            for short, policy in NODE_POLICIES.items()
+        ]
+
+        self.efa_security_group = self.efa_ingress = self.efa_egress = self.placement_group = None
+        if config.efa:
+            self._efa_security_group(name, vpc_id, all_tags)
+            if config.placement_group:
+                # Cluster placement: all nodes of the pool on one low-latency network segment.
+                self.placement_group = aws.ec2.PlacementGroup(
+                    f"{name}-placement", strategy="cluster", tags=all_tags, opts=child
+                )
+            self.interfaces = interface_layout(config.instance_types[0])
+        else:
+            self.interfaces = [PRIMARY]
+
+        market, reservation = _capacity_options(config)
+        self.launch_template = aws.ec2.LaunchTemplate(
+            f"{name}-launch-template",
+            description=f"Nodes of pool {config.name} (zone {zone.name})",
+            # No image_id and no user_data: EKS picks the AMI from ami_type and writes the bootstrap.
+            metadata_options={
+                "http_endpoint": "enabled",
+                "http_tokens": "required",
+                # IMDSv2 with one hop: a token's response can't cross into a pod's network namespace,
+                # so pods can't get the node role's credentials.
+                "http_put_response_hop_limit": 1,
+                "instance_metadata_tags": "disabled",
+            },
+            block_device_mappings=[
+                {
+                    "device_name": ROOT_DEVICE,
+                    "ebs": {
+                        "volume_type": "gp3",
+                        "volume_size": config.disk_size_gib,
+                        "encrypted": "true",
+                        "kms_key_id": kms_key_arn,
+                        "delete_on_termination": "true",
+                    },
+                }
+            ],
+            # Security groups live on the interfaces (EC2 refuses them at both levels). When the launch
+            # template names security groups EKS doesn't add the cluster security group, so it is named here.
+            network_interfaces=self._network_interfaces(cluster_security_group_id),
+            placement={"group_name": self.placement_group.name} if self.placement_group else None,
+            instance_market_options=market,
+            capacity_reservation_specification=reservation,
+            tag_specifications=[
+                {"resource_type": "instance", "tags": all_tags},
+                {"resource_type": "volume", "tags": all_tags},
+            ],
+            update_default_version=True,
+            tags=all_tags,
+            opts=child,
+        )
+
+        labels = {ZONE_LABEL: zone.name, POOL_LABEL: config.name}
+        if gpu:
+            # The NVIDIA device plugin runs only where this label exists.
+            labels[ACCELERATOR_LABEL] = accelerator_label(config.instance_types)
+        if config.efa:
+            labels[EFA_LABEL] = "true"
+        az = config.availability_zone
+        # Only pods that tolerate the taint (GPU workloads of the zone, GPU daemonsets) land on GPU nodes.
+        taints: list[aws.eks.NodeGroupTaintArgsDict] = [
+            {"key": GPU_TAINT["key"], "value": GPU_TAINT["value"], "effect": GPU_TAINT["effect"]}
+        ]
+        self.node_group = aws.eks.NodeGroup(
+            f"{name}-node-group",
+            cluster_name=cluster_name,
+            node_role_arn=self.node_role.arn,
+            # One AZ when the pool names one: EFA traffic can't leave a subnet, and capacity reservations
+            # and blocks exist in a single AZ.
+            subnet_ids=[subnet_by_az[az]] if az else list(subnet_ids),
+            ami_type=AMI_TYPE if gpu else SYSTEM_AMI_TYPE,
+            # EKS accepts ON_DEMAND, SPOT and CAPACITY_BLOCK (the SDK docstring lists only the first two).
+            capacity_type=config.capacity_type,
+            instance_types=list(config.instance_types),
+            scaling_config={
+                "min_size": config.min_size,
+                "desired_size": config.desired_size,
+                "max_size": config.max_size,
+            },
+            launch_template={"id": self.launch_template.id, "version": self.launch_template.latest_version.apply(str)},
+            taints=taints if gpu else None,
+            labels=labels,
+            tags=all_tags,
+            # Nodes need both policies to join the cluster; without them the create times out.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.policy_attachments)),
+        )
+        self.register_outputs(
+            {
+                "node_group_arn": self.node_group.arn,
+                "node_role_arn": self.node_role.arn,
+                "launch_template_id": self.launch_template.id,
+            }
+        )
+
+    def _efa_security_group(self, name: str, vpc_id: pulumi.Input[str], tags: Mapping[str, str]) -> None:
+        """A group that allows all traffic to and from itself, and nothing else."""
+        child = pulumi.ResourceOptions(parent=self)
+        # No inline rules. AWS gives every new VPC security group an allow-all egress rule; the provider
+        # deletes it on create (see the aws.ec2.SecurityGroup docs), so the two rules below are the only ones.
+        self.efa_security_group = aws.ec2.SecurityGroup(
+            f"{name}-efa",
+            vpc_id=vpc_id,
+            description=f"EFA traffic between the nodes of {name} only",
+            tags={**tags, "Name": f"{name}-efa"},
+            opts=child,
+        )
+        group_id = self.efa_security_group.id
+        self.efa_ingress = aws.vpc.SecurityGroupIngressRule(
+            f"{name}-efa-ingress-self",
+            security_group_id=group_id,
+            referenced_security_group_id=group_id,
+            ip_protocol="-1",
+            description="All traffic from EFA interfaces of the same pool",
+            tags=dict(tags),
+            opts=child,
+        )
+        # EFA requires an egress rule to the group itself: 0.0.0.0/0 egress does not cover it (EFA's
+        # OS-bypass traffic is not IP, so CIDR rules never match it), and it would open everything else too.
+        self.efa_egress = aws.vpc.SecurityGroupEgressRule(
+            f"{name}-efa-egress-self",
+            security_group_id=group_id,
+            referenced_security_group_id=group_id,
+            ip_protocol="-1",
+            description="All traffic to EFA interfaces of the same pool",
+            tags=dict(tags),
+            opts=child,
+        )
+
+    def _network_interfaces(
+        self, cluster_security_group_id: pulumi.Input[str]
+    ) -> list[aws.ec2.LaunchTemplateNetworkInterfaceArgsDict]:
+        efa_group = self.efa_security_group.id if self.efa_security_group else None
+        out: list[aws.ec2.LaunchTemplateNetworkInterfaceArgsDict] = []
+        for iface in self.interfaces:
+            if iface == PRIMARY:
+                # The primary carries the node's IP traffic (kubelet, pods via the VPC CNI). On EFA pools it
+                # joins the EFA group too, so IP traffic between the pool's nodes (NCCL bootstrap, socket
+                # fallback) doesn't depend on the cluster security group's rules.
+                groups = [cluster_security_group_id] + ([efa_group] if efa_group is not None else [])
+            else:
+                # EFA-only interfaces carry no IP traffic: only the self-referencing EFA group.
+                assert efa_group is not None
+                groups = [efa_group]
+            out.append(
+                {
+                    "network_card_index": iface.network_card_index,
+                    "device_index": iface.device_index,
+                    "interface_type": iface.interface_type,
+                    "security_groups": groups,
+                    # Private nodes: no interface ever gets a public IPv4 address.
+                    "associate_public_ip_address": "false",
+                    "delete_on_termination": "true",
+                }
+            )
+        return out
+
+
+def _capacity_options(
+    config: NodePool,
+) -> tuple[
+    aws.ec2.LaunchTemplateInstanceMarketOptionsArgsDict | None,
+    aws.ec2.LaunchTemplateCapacityReservationSpecificationArgsDict | None,
+]:
+    """Launch-template (instance_market_options, capacity_reservation_specification): a Capacity Block,
+    a targeted On-Demand Capacity Reservation, or neither."""
+    target: aws.ec2.LaunchTemplateCapacityReservationSpecificationArgsDict | None = None
+    if config.capacity_reservation_id is not None:
+        # No capacity_reservation_preference: with a target it must be omitted or "capacity-reservations-only".
+        target = {"capacity_reservation_target": {"capacity_reservation_id": config.capacity_reservation_id}}
+    if config.capacity_type == "CAPACITY_BLOCK":
+        # EKS rejects a CAPACITY_BLOCK node group whose launch template lacks the market type or the target.
+        return {"market_type": "capacity-block"}, target
+    return None, target
+
+
+def _check(config: NodePool, zone: Zone, subnet_by_az: Mapping[str, object], gpu: bool) -> None:
+    """Refuse combinations AWS would reject at apply time, before anything is registered."""
+    where = f"node pool {config.name!r}"
+    if config.zone != zone.name:
+        raise ValueError(f"{where} belongs to zone {config.zone!r} but was given zone {zone.name!r}")
+    if config.efa and not gpu:
+        raise ValueError(f"{where}: EFA is for GPU pools only")
+    if config.efa:
+        if len(config.instance_types) != 1:
+            raise ValueError(f"{where}: an EFA pool needs exactly one instance type (its interface layout)")
+        if config.availability_zone is None:
+            raise ValueError(f"{where}: an EFA pool needs availability_zone (EFA traffic stays in one subnet)")
+    if config.availability_zone is not None and config.availability_zone not in subnet_by_az:
+        raise ValueError(
+            f"{where}: no node subnet in {config.availability_zone}; subnets exist in {sorted(subnet_by_az)}"
+        )
+    if config.capacity_type == "SPOT" and config.capacity_reservation_id is not None:
+        raise ValueError(f"{where}: a capacity reservation can't be used with SPOT capacity")
