@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STACK ?= prod
 
-.PHONY: demo test lint synth-all clean
+.PHONY: demo test lint tools synth-all bench clean
 
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,12 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/mypy
 	$(PY) -m pip check
 
-test: lint
+# Independent scanners (checkov, network-config-analyzer, kubernetes-validate): pinned, each in its own
+# venv under .tools/ (or $$ENCLAVE_TOOLS_DIR), kept out of the runtime and dev requirements.
+tools:
+	PYTHON=$(PYTHON) bash tools/install.sh
+
+test: lint tools
 	$(PY) -m pytest
 
 synth-all: $(VENV)/.runtime
