@@ -184,10 +184,17 @@ INSTANCE_TYPES: dict[str, InstanceType] = dict(
         _t("g5.12xlarge", "nvidia-a10g", 4, 1, 1, True, _EFA_TYPES, _EFA_LIMITS, _NET_CARDS, _AC_SPECS),
         _t("g6.12xlarge", "nvidia-l4", 4, 1, 1, True, _EFA_TYPES, _EFA_LIMITS, _NET_CARDS, _AC_SPECS),
         _t("g4dn.12xlarge", "nvidia-t4", 4, 1, 1, True, _EFA_TYPES, _EFA_LIMITS, _NET_CARDS, _AC_SPECS),
+        # g6e.12xlarge (1 network card) and g6e.24xlarge (2 network cards) are in the Nitro v4 EFA list.
+        _t("g6e.12xlarge", "nvidia-l40s", 4, 1, 1, True, _EFA_TYPES, _EFA_LIMITS, _NET_CARDS, _AC_SPECS),
+        _t("g6e.24xlarge", "nvidia-l40s", 4, 2, 2, True, _EFA_TYPES, _EFA_LIMITS, _NET_CARDS, _AC_SPECS),
         # Not in any EFA "Supported instance types" table -> no EFA. 1 network card.
         _t("g5.xlarge", "nvidia-a10g", 1, 1, 0, False, _EFA_TYPES, _NET_CARDS, _AC_SPECS),
         _t("g5.2xlarge", "nvidia-a10g", 1, 1, 0, False, _EFA_TYPES, _NET_CARDS, _AC_SPECS),
         _t("g6.xlarge", "nvidia-l4", 1, 1, 0, False, _EFA_TYPES, _NET_CARDS, _AC_SPECS),
+        _t("g6.2xlarge", "nvidia-l4", 1, 1, 0, False, _EFA_TYPES, _NET_CARDS, _AC_SPECS),
+        _t("g6.4xlarge", "nvidia-l4", 1, 1, 0, False, _EFA_TYPES, _NET_CARDS, _AC_SPECS),
+        _t("g6e.xlarge", "nvidia-l40s", 1, 1, 0, False, _EFA_TYPES, _NET_CARDS, _AC_SPECS),
+        _t("g6e.2xlarge", "nvidia-l40s", 1, 1, 0, False, _EFA_TYPES, _NET_CARDS, _AC_SPECS),
         _t("g4dn.xlarge", "nvidia-t4", 1, 1, 0, False, _EFA_TYPES, _NET_CARDS, _AC_SPECS),
     ]
 )

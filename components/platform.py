@@ -5,11 +5,11 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from .aws.audit import AuditTrail
+from .aws.audit import AuditTrail, audit_key_services
 from .aws.bucket import EncryptedBucket
 from .aws.cluster import GpuCluster
 from .aws.identity import GrantTarget, WorkloadIdentity
-from .aws.kms import KmsKey, ServiceUse
+from .aws.kms import KmsKey
 from .aws.network import Network
 from .aws.node_pool import GpuNodePool
 from .config import NodePool, PlatformConfig
@@ -21,22 +21,6 @@ ARTIFACT_PURPOSES = ("datasets", "models", "checkpoints")
 
 def platform_tags(cfg: PlatformConfig) -> dict[str, str]:
     return {**cfg.tags, "enclave:environment": cfg.environment, "enclave:managed-by": "gpu-enclave"}
-
-
-def audit_key_services(region: str) -> list[ServiceUse]:
-    """Service principals that write encrypted audit data with the platform key."""
-    return [
-        ServiceUse(
-            service=f"logs.{region}.amazonaws.com",
-            conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:*:logs:{region}:*:log-group:*"}},
-        ),
-        ServiceUse(
-            service="cloudtrail.amazonaws.com",
-            actions=("kms:GenerateDataKey*", "kms:DescribeKey", "kms:Decrypt"),
-            conditions={"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:*:cloudtrail:*:*:trail/*"}},
-        ),
-        ServiceUse(service="logging.s3.amazonaws.com", actions=("kms:GenerateDataKey", "kms:Decrypt")),
-    ]
 
 
 class Platform(pulumi.ComponentResource):

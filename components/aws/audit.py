@@ -10,12 +10,38 @@ import pulumi
 import pulumi_aws as aws
 
 from .bucket import TRAIL_PREFIX
+from .kms import ServiceUse
 from .logs import encrypted_log_group
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 DELIVERY_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
 MANAGEMENT_SELECTOR = "all-management-events"
 DATA_SELECTOR = "artifact-object-reads-and-writes"
+
+
+def audit_key_services(region: str) -> list[ServiceUse]:
+    """Service principals that write encrypted audit data with the platform key, each limited to what it
+    does (the key policy adds `aws:SourceAccount` to every service statement):
+
+    - CloudWatch Logs (the trail's, the flow logs' and the control plane's log groups): usage only with a
+      log-group encryption context of this region;
+    - CloudTrail: `GenerateDataKey*` only with a trail encryption context, plus `DescribeKey` (which
+      carries no encryption context); CloudTrail never needs `Decrypt` to write;
+    - S3 server access logging into the SSE-KMS audit bucket: `GenerateDataKey` only.
+    """
+    return [
+        ServiceUse(
+            service=f"logs.{region}.amazonaws.com",
+            conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:*:logs:{region}:*:log-group:*"}},
+        ),
+        ServiceUse(
+            service=CLOUDTRAIL,
+            actions=("kms:GenerateDataKey*",),
+            conditions={"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:*:cloudtrail:*:*:trail/*"}},
+        ),
+        ServiceUse(service=CLOUDTRAIL, actions=("kms:DescribeKey",)),
+        ServiceUse(service="logging.s3.amazonaws.com", actions=("kms:GenerateDataKey",)),
+    ]
 
 
 def object_arn_prefixes(bucket_arns: Sequence[str]) -> list[str]:

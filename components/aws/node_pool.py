@@ -72,12 +72,6 @@ class GpuNodePool(pulumi.ComponentResource):
         `gpu=False` is the platform's system pool: standard AMI, no GPU taint, no accelerator label."""
         _check(config, zone, subnet_by_az, gpu)
         super().__init__("enclave:aws:GpuNodePool", name, None, opts)
-        if config.capacity_type == "CAPACITY_BLOCK" and config.capacity_reservation_id is None:
-            pulumi.log.warn(
-                f"node pool {config.name!r}: CAPACITY_BLOCK without capacity_reservation_id; EKS rejects the "
-                "node group until the launch template targets the Capacity Block (set its cr- id)",
-                resource=self,
-            )
         child = pulumi.ResourceOptions(parent=self)
         all_tags = {**(tags or {}), "enclave:zone": zone.name, "enclave:pool": config.name}
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
@@ -288,6 +282,11 @@ def _check(config: NodePool, zone: Zone, subnet_by_az: Mapping[str, object], gpu
     if config.availability_zone is not None and config.availability_zone not in subnet_by_az:
         raise ValueError(
             f"{where}: no node subnet in {config.availability_zone}; subnets exist in {sorted(subnet_by_az)}"
+        )
+    if config.capacity_type == "CAPACITY_BLOCK" and config.capacity_reservation_id is None:
+        raise ValueError(
+            f"{where}: CAPACITY_BLOCK needs capacity_reservation_id (the Capacity Block's cr- id): EKS rejects a "
+            "node group whose launch template does not target it"
         )
     if config.capacity_type == "SPOT" and config.capacity_reservation_id is not None:
         raise ValueError(f"{where}: a capacity reservation can't be used with SPOT capacity")

@@ -9,6 +9,7 @@ from ..instance_types import efa_instance_types, lookup
 from .base import RESERVED_NAMESPACES, is_private_cidr
 from .errors import Loc, Problem
 from .platform import PlatformConfig
+from .pools import NodePool
 
 # Zones whose traffic must never reach the internet (DESIGN: trust-zone table).
 NO_INTERNET_CLASSES = ("training", "inference")
@@ -22,6 +23,9 @@ def _duplicates(items: Iterable[tuple[Loc, Any]], what: str) -> Iterator[Problem
             yield Problem(loc, f"duplicate {what}: already used at {first}; {what}s must be unique", key)
         else:
             seen[key] = loc
+
+
+MAX_RANGE_PORTS = 1024
 
 
 def _unknown(loc: Loc, value: str, kind: str, known: Iterable[str]) -> Problem:
@@ -122,6 +126,7 @@ def _check_pools(cfg: PlatformConfig) -> Iterator[Problem]:
         zone = zones.get(pool.zone)
         if zone is None:
             yield _unknown(("node_pools", i, "zone"), pool.zone, "zone", zones)
+        yield from _check_capacity(cfg, i, pool)
         if not pool.efa:
             continue
         if zone is not None and zone.zone_class != "training":
@@ -164,6 +169,28 @@ def _check_pools(cfg: PlatformConfig) -> Iterator[Problem]:
                 "set placement_group: false",
                 True,
             )
+
+
+def _check_capacity(cfg: PlatformConfig, i: int, pool: NodePool) -> Iterator[Problem]:
+    """Capacity settings EKS would reject at apply time, after other resources already exist."""
+    if pool.capacity_type == "CAPACITY_BLOCK" and pool.capacity_reservation_id is None:
+        yield Problem(
+            ("node_pools", i, "capacity_reservation_id"),
+            "a CAPACITY_BLOCK pool needs the Capacity Block's reservation id (the launch template must target "
+            "it, or EKS rejects the node group); e.g. capacity_reservation_id: 'cr-0123456789abcdef0'",
+        )
+    if pool.capacity_type == "SPOT" and pool.capacity_reservation_id is not None:
+        yield Problem(
+            ("node_pools", i, "capacity_reservation_id"),
+            "a capacity reservation can't be used with SPOT capacity; remove it or use ON_DEMAND / CAPACITY_BLOCK",
+            pool.capacity_reservation_id,
+        )
+    if pool.capacity_reservation_id is not None and pool.availability_zone is None:
+        yield Problem(
+            ("node_pools", i, "availability_zone"),
+            f"a capacity reservation lives in one availability zone: name it (e.g. '{cfg.region}a') so the node "
+            "group launches only where the reservation is",
+        )
 
 
 def _check_buckets(cfg: PlatformConfig) -> Iterator[Problem]:
@@ -264,6 +291,37 @@ def _check_flows(cfg: PlatformConfig) -> Iterator[Problem]:
                     port.port,
                 )
             seen[key] = ("flows", i, "ports", j)
+            if port.end_port is not None and port.end_port - port.port + 1 > MAX_RANGE_PORTS:
+                yield Problem(
+                    ("flows", i, "ports", j, "end_port"),
+                    f"a port range spans at most {MAX_RANGE_PORTS} ports (Istio authorization lists each port); "
+                    f"{port.port}-{port.end_port} spans {port.end_port - port.port + 1}",
+                    port.end_port,
+                )
+    yield from _check_nccl_flow(cfg)
+
+
+def _check_nccl_flow(cfg: PlatformConfig) -> Iterator[Problem]:
+    """An EFA training zone's workers must reach each other on the NCCL window, or jobs hang at init."""
+    window = cfg.kubernetes.nccl_ports
+    training = {z.name for z in cfg.zones if z.zone_class == "training"}
+    efa_zones = {p.zone for p in cfg.node_pools if p.efa and p.zone in training}  # others are reported already
+    for zone in sorted(efa_zones):
+        covered = {
+            n
+            for flow in cfg.flows
+            if flow.source == zone and flow.target == zone
+            for port in flow.ports
+            if port.protocol == "TCP"
+            for n in range(port.port, (port.end_port or port.port) + 1)
+        }
+        if not set(range(window.start, window.end + 1)) <= covered:
+            yield Problem(
+                ("flows",),
+                f"zone {zone!r} runs an EFA pool, so its workers must reach each other on the NCCL bootstrap "
+                f"window (kubernetes.nccl_ports): declare a flow from: {zone}, to: {zone}, ports: "
+                f"[{{port: {window.start}, end_port: {window.end}}}]",
+            )
 
 
 def _check_network(cfg: PlatformConfig) -> Iterator[Problem]:

@@ -120,16 +120,17 @@ def service_entries(zone: Zone, namespace: str) -> list[Manifest]:
 
 
 def cilium_fqdn_policy(zone: Zone, namespace: str) -> Manifest | None:
-    """FQDN egress for clusters that run Cilium: DNS through kube-dns (inspected), then only the
-    allow-listed names (and the proxy) on 443."""
-    names = list(zone.egress.hosts) + ([zone.egress.proxy.host] if zone.egress.proxy else [])
-    if not names:
+    """For clusters that run Cilium: notebook egress pinned to the egress proxy by DNS name (the
+    NetworkPolicy can only name its CIDR). DNS goes to kube-dns only, where Cilium inspects it; the
+    allow-listed hosts are reached through the proxy, which enforces the same list, never directly.
+    Other zone classes get none: their egress is CIDR-bound (training, inference) or cluster-only."""
+    if zone.zone_class != "notebooks" or zone.egress.proxy is None:
         return None
-    matchers = [{"matchPattern": n} if n.startswith("*.") else {"matchName": n} for n in names]
+    proxy = zone.egress.proxy
     return {
         "apiVersion": "cilium.io/v2",
         "kind": "CiliumNetworkPolicy",
-        "metadata": _meta(namespace, "egress-fqdn-allow-list"),
+        "metadata": _meta(namespace, "egress-fqdn-proxy"),
         "spec": {
             "endpointSelector": {},
             "egress": [
@@ -146,7 +147,10 @@ def cilium_fqdn_policy(zone: Zone, namespace: str) -> Manifest | None:
                         {"ports": [{"port": "53", "protocol": "ANY"}], "rules": {"dns": [{"matchPattern": "*"}]}}
                     ],
                 },
-                {"toFQDNs": matchers, "toPorts": [{"ports": [{"port": "443", "protocol": "TCP"}]}]},
+                {
+                    "toFQDNs": [{"matchName": proxy.host}],
+                    "toPorts": [{"ports": [{"port": str(proxy.port), "protocol": "TCP"}]}],
+                },
             ],
         },
     }

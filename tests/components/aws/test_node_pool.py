@@ -4,7 +4,6 @@ capacity settings, taint and labels, subnets, and the node role's exact permissi
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 import pytest
@@ -278,13 +277,9 @@ def test_capacity_block_settings() -> None:
     assert ng["inputs"]["capacityType"] == "CAPACITY_BLOCK", ng["urn"]
 
 
-def test_capacity_block_without_reservation_warns(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING):
-        c = build(efa_pool(capacity_type="CAPACITY_BLOCK", placement_group=False))
-    lt = c.one(LAUNCH_TEMPLATE)
-    assert lt["inputs"]["instanceMarketOptions"] == {"marketType": "capacity-block"}, lt["urn"]
-    assert "capacityReservationSpecification" not in lt["inputs"], lt["urn"]
-    assert any("capacity_reservation_id" in r.getMessage() for r in caplog.records)
+def test_capacity_block_without_reservation_is_refused() -> None:
+    with pytest.raises(Exception, match="capacity_reservation_id"):
+        build(efa_pool(capacity_type="CAPACITY_BLOCK", placement_group=False))
 
 
 def test_on_demand_reservation_is_targeted() -> None:
@@ -333,7 +328,7 @@ def test_taint_and_labels_on_an_efa_pool() -> None:
 
 
 def test_accelerator_label_for_types_outside_the_catalog_and_mixed_pools() -> None:
-    unknown = build(plain_pool(instance_types=["g6e.12xlarge", "g6e.24xlarge"])).one(NODE_GROUP)
+    unknown = build(plain_pool(instance_types=["g6e.12xlarge", "x9.48xlarge"])).one(NODE_GROUP)
     assert unknown["inputs"]["labels"][ACCELERATOR_LABEL] == "unknown", unknown["urn"]
     mixed = build(plain_pool(instance_types=["g5.xlarge", "g6.xlarge"])).one(NODE_GROUP)
     assert mixed["inputs"]["labels"][ACCELERATOR_LABEL] == "mixed", mixed["urn"]

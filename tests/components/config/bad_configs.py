@@ -156,7 +156,7 @@ CASES: list[Case] = [
         "efa-no-support",
         f"{P}.node_pools[0].instance_types[0]",
         "p5.48xlarge",
-        setp("node_pools.0.instance_types", ["g6e.12xlarge"]),
+        setp("node_pools.0.instance_types", ["g6e.2xlarge"]),
     ),
     Case(
         "efa-in-inference",
@@ -185,6 +185,40 @@ CASES: list[Case] = [
         f"{P}.node_pools[0].placement_group",
         "placement_group: false",
         setp("node_pools.0.capacity_type", "CAPACITY_BLOCK"),
+    ),
+    Case(
+        "capacity-block-without-reservation",
+        f"{P}.node_pools[0].capacity_reservation_id",
+        "needs the Capacity Block's reservation id",
+        chain(setp("node_pools.0.capacity_type", "CAPACITY_BLOCK"), setp("node_pools.0.placement_group", False)),
+    ),
+    Case(
+        "spot-with-reservation",
+        f"{P}.node_pools[1].capacity_reservation_id",
+        "can't be used with SPOT",
+        chain(
+            setp("node_pools.1.capacity_type", "SPOT"),
+            setp("node_pools.1.capacity_reservation_id", "cr-0123456789abcdef0"),
+            setp("node_pools.1.availability_zone", "us-east-1a"),
+        ),
+    ),
+    Case(
+        "reservation-without-az",
+        f"{P}.node_pools[1].availability_zone",
+        "lives in one availability zone",
+        setp("node_pools.1.capacity_reservation_id", "cr-0123456789abcdef0"),
+    ),
+    Case(
+        "efa-zone-without-nccl-flow",
+        f"{P}.flows",
+        "NCCL bootstrap",
+        setp("flows.1.ports", [{"port": 29500}]),
+    ),
+    Case(
+        "flow-range-too-wide",
+        f"{P}.flows[0].ports[0].end_port",
+        "at most 1024 ports",
+        setp("flows.0.ports", [{"port": 1024, "end_port": 65535}]),
     ),
     Case(
         "sizes-contradict",

@@ -50,5 +50,13 @@ def test_efa_catalog_covers_documented_types() -> None:
     for name, cards in (("p5.48xlarge", 32), ("p5e.48xlarge", 32), ("p4d.24xlarge", 4)):
         info = lookup(name)
         assert info is not None and info.network_cards == cards and info.efa_supported, name
-    g = lookup("g6e.12xlarge")
-    assert g is None or not g.efa_supported
+    g = lookup("g6e.2xlarge")
+    assert g is not None and not g.efa_supported
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_shipped_instance_type_is_in_the_catalog(stack: str) -> None:
+    """Otherwise its nodes carry `enclave.dev/accelerator=unknown` and workloads cannot select them."""
+    cfg = validate_platform(stack_data(stack))
+    missing = {(p.name, t) for p in cfg.node_pools for t in p.instance_types if lookup(t) is None}
+    assert not missing, f"{stack}: instance types missing from components/instance_types.py: {sorted(missing)}"

@@ -131,3 +131,27 @@ def test_quota_per_namespace(cfg: PlatformConfig) -> None:
     (quota,) = objects(cfg, "training", "ResourceQuota")
     assert quota["spec"]["hard"] == {"requests.nvidia.com/gpu": "64", "requests.vpc.amazonaws.com/efa": "256"}
     assert len(objects(cfg, "training", "LimitRange")) == 1
+
+
+def test_cilium_pins_notebook_egress_to_the_proxy_by_name() -> None:
+    import jsonschema
+
+    from tests.enclave.crd_schemas import schema_for
+
+    data = stack_data("prod")
+    data["kubernetes"]["cilium"] = True
+    cfg = validate_platform(data)
+    cnps = {z.name: objects(cfg, z.name, "CiliumNetworkPolicy") for z in cfg.zones}
+    assert {z: len(v) for z, v in cnps.items()} == {"platform": 0, "training": 0, "inference": 0, "notebooks": 1}
+    (cnp,) = cnps["notebooks"]
+    jsonschema.validate(cnp, schema_for(cnp["apiVersion"], cnp["kind"]))
+    proxy = cfg.zone("notebooks").egress.proxy
+    assert proxy is not None
+    dns, fqdn = cnp["spec"]["egress"]
+    assert dns["toEndpoints"][0]["matchLabels"]["k8s:k8s-app"] == "kube-dns"
+    # Only the proxy, on its own port: allow-listed hosts are reached through it, never directly.
+    assert fqdn == {
+        "toFQDNs": [{"matchName": proxy.host}],
+        "toPorts": [{"ports": [{"port": str(proxy.port), "protocol": "TCP"}]}],
+    }
+    assert not objects(validate_platform(stack_data("prod")), "notebooks", "CiliumNetworkPolicy"), "off by default"

@@ -1,0 +1,135 @@
+"""Platform composition, read off the offline synth of the shipped stacks: what `pulumi up` would create
+ties the components together the way the controls need (keys per zone, trail over every artifact bucket,
+encrypted log groups, dedicated pools), in update and first-preview mode alike."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from components.config import validate_platform
+from enclave.synth import SynthResult
+from tests.conftest import STACKS, stack_data
+
+Synth = Callable[..., SynthResult]
+ARTIFACTS = ("datasets", "models", "checkpoints")
+SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+
+
+def one(result: SynthResult, typ: str, name: str) -> dict[str, Any]:
+    found = [r for r in result.resources if r["type"] == typ and r["name"] == name]
+    assert len(found) == 1, f"expected one {typ} named {name}, found {len(found)}"
+    return found[0]
+
+
+def test_prod_has_every_component_and_resource_family(synthed: Synth) -> None:
+    types = {r["type"] for r in synthed("prod").resources}
+    required = {
+        "enclave:aws:Network",
+        "enclave:aws:KmsKey",
+        "enclave:aws:EncryptedBucket",
+        "enclave:aws:GpuCluster",
+        "enclave:aws:GpuNodePool",
+        "enclave:aws:WorkloadIdentity",
+        "enclave:aws:AuditTrail",
+        "enclave:k8s:TrustZone",
+        "enclave:k8s:ClusterAddons",
+        "aws:ec2/vpc:Vpc",
+        "aws:ec2/vpcEndpoint:VpcEndpoint",
+        "aws:ec2/flowLog:FlowLog",
+        "aws:kms/key:Key",
+        "aws:kms/alias:Alias",
+        "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+        "aws:eks/cluster:Cluster",
+        "aws:eks/addon:Addon",
+        "aws:eks/accessEntry:AccessEntry",
+        "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+        "aws:eks/nodeGroup:NodeGroup",
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "aws:ec2/placementGroup:PlacementGroup",
+        "aws:cloudtrail/trail:Trail",
+        "kubernetes:core/v1:Namespace",
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        "kubernetes:security.istio.io/v1:PeerAuthentication",
+        "kubernetes:helm.sh/v3:Release",
+    }
+    assert not required - types, f"missing from prod: {sorted(required - types)}"
+
+
+@pytest.mark.parametrize("preview", [False, True])
+def test_trail_logs_data_events_of_every_artifact_bucket(synthed: Synth, preview: bool) -> None:
+    result = synthed("prod", preview)
+    cfg = validate_platform(stack_data("prod"))
+    artifact_urns = {
+        one(result, "aws:s3/bucket:Bucket", f"prod-{b.name}-bucket")["urn"]
+        for b in cfg.buckets
+        if b.purpose in ARTIFACTS
+    }
+    trail = one(result, "aws:cloudtrail/trail:Trail", "prod-trail")
+    assert len(artifact_urns) == 4
+    # Correlated through property dependencies: in a first preview the bucket ARNs are unknown.
+    assert set(trail["propertyDependencies"]["advancedEventSelectors"]) == artifact_urns, trail["urn"]
+    audit = one(result, "aws:s3/bucket:Bucket", "prod-audit-logs-bucket")["urn"]
+    assert trail["propertyDependencies"]["s3BucketName"] == [audit], trail["urn"]
+    assert trail["inputs"]["isMultiRegionTrail"] is True and trail["inputs"]["enableLogFileValidation"] is True
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_bucket_is_encrypted_with_its_zone_key(synthed: Synth, stack: str) -> None:
+    result = synthed(stack, True)
+    cfg = validate_platform(stack_data(stack))
+    for bucket in cfg.buckets:
+        sse = one(result, SSE, f"{stack}-{bucket.name}-encryption")
+        key = one(result, "aws:kms/key:Key", f"{stack}-{bucket.zone}-key")
+        assert sse["propertyDependencies"]["rules"] == [key["urn"]], f"{sse['urn']} must use {key['urn']}"
+
+
+def _statements_for(policy: dict[str, Any], service: str) -> list[dict[str, Any]]:
+    return [s for s in policy["Statement"] if s["Principal"].get("Service") == service]
+
+
+def test_platform_key_gives_each_audit_service_only_what_it_writes_with(synthed: Synth) -> None:
+    key = one(synthed("prod"), "aws:kms/key:Key", "prod-platform-key")
+    policy = json.loads(key["inputs"]["policy"])
+    for stmt in policy["Statement"]:
+        if "Service" in stmt["Principal"]:
+            assert stmt["Condition"]["StringEquals"]["aws:SourceAccount"] == "111122223333", stmt["Sid"]
+    trail = _statements_for(policy, "cloudtrail.amazonaws.com")
+    by_action = {tuple(s["Action"]): s for s in trail}
+    assert set(by_action) == {("kms:GenerateDataKey*",), ("kms:DescribeKey",)}, key["urn"]
+    assert "kms:EncryptionContext:aws:cloudtrail:arn" in by_action[("kms:GenerateDataKey*",)]["Condition"]["StringLike"]
+    (s3_logging,) = _statements_for(policy, "logging.s3.amazonaws.com")
+    assert s3_logging["Action"] == ["kms:GenerateDataKey"]
+    (logs,) = _statements_for(policy, "logs.us-east-1.amazonaws.com")
+    assert logs["Condition"]["ArnLike"] == {"kms:EncryptionContext:aws:logs:arn": "arn:*:logs:us-east-1:*:log-group:*"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_log_group_is_encrypted_and_retained(synthed: Synth, stack: str) -> None:
+    result = synthed(stack, True)
+    cfg = validate_platform(stack_data(stack))
+    groups = result.by_type("aws:cloudwatch/logGroup:LogGroup")
+    assert groups
+    for group in groups:
+        assert group["propertyDependencies"]["kmsKeyId"], f"{group['urn']}: no CMK"
+        expected = (
+            cfg.logging.audit_retention_days if "cloudtrail" in group["inputs"]["name"] else cfg.logging.retention_days
+        )
+        assert group["inputs"]["retentionInDays"] == expected, group["urn"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_node_groups_are_dedicated_to_their_zone(synthed: Synth, stack: str) -> None:
+    result = synthed(stack)
+    cfg = validate_platform(stack_data(stack))
+    groups = {r["name"]: r for r in result.by_type("aws:eks/nodeGroup:NodeGroup")}
+    for pool in cfg.node_pools:
+        ng = groups[f"{stack}-{pool.name}-node-group"]
+        labels = ng["inputs"]["labels"]
+        assert labels["enclave.dev/zone"] == pool.zone and labels["enclave.dev/pool"] == pool.name, ng["urn"]
+        assert labels["enclave.dev/accelerator"] not in ("unknown", "mixed") or len(pool.instance_types) > 1
+        assert ng["inputs"]["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
+        assert ("vpc.amazonaws.com/efa.present" in labels) is pool.efa, ng["urn"]
