@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,7 @@ from rich.console import Console
 
 from components.config import CONFIG_KEY, ConfigError, read_stack_file, validate_platform
 
-from .reach import expected_connectivity
+from .reach import analyze, default_nca, expected_connectivity
 from .render import RenderError, collect, write
 from .synth import PROJECT_ROOT, StackNotFound, list_stacks, synth
 
@@ -91,15 +92,55 @@ def render_cmd(
 
 
 @app.command("reach")
-def reach_cmd(stack: StackOpt, project_dir: ProjectOpt = PROJECT_ROOT) -> None:
-    """Print the connectivity the stack's flow matrix declares (what network-config-analyzer must find)."""
+def reach_cmd(
+    stack: StackOpt,
+    analyze_: Annotated[
+        bool,
+        typer.Option(
+            "--analyze",
+            help="Render the stack and run network-config-analyzer on its NetworkPolicies; exit 1 unless what it "
+            "computes equals the declared matrix.",
+        ),
+    ] = False,
+    nca: Annotated[
+        Path | None, typer.Option("--nca", help="The nca executable (default: the one `make tools` installs).")
+    ] = None,
+    csv_out: Annotated[Path | None, typer.Option("--csv", help="Also write the analyzer's CSV here.")] = None,
+    project_dir: ProjectOpt = PROJECT_ROOT,
+) -> None:
+    """Print the connectivity the stack's flow matrix declares; with --analyze, compare it with what
+    network-config-analyzer computes from the rendered NetworkPolicies (= both, + undeclared, - missing)."""
     try:
         stack_file = read_stack_file(project_dir / "stacks" / f"Pulumi.{stack}.yaml")
         cfg = validate_platform(stack_file.config.get(CONFIG_KEY), str(stack_file.path), stack_file.lines)
-    except ConfigError as exc:
+        if not analyze_:
+            for conn in sorted(expected_connectivity(cfg)):
+                typer.echo(str(conn))
+            return
+        result = synth(stack, preview=False, project_dir=project_dir)
+    except (ConfigError, StackNotFound) as exc:
         raise _fail_config(exc) from None
-    for conn in sorted(expected_connectivity(cfg)):
-        typer.echo(str(conn))
+    exe = nca or default_nca()
+    if not exe.exists():
+        err.print(f"{exe} not found: run `make tools` (or pass --nca PATH)")
+        raise typer.Exit(1)
+    with tempfile.TemporaryDirectory(prefix="enclave-reach-") as tmp:
+        try:
+            analysis = analyze(cfg, collect(result).all_objects(), exe, Path(tmp))
+        except RuntimeError as exc:
+            err.print(str(exc))
+            raise typer.Exit(1) from None
+    if csv_out is not None:
+        csv_out.parent.mkdir(parents=True, exist_ok=True)
+        csv_out.write_text(analysis.csv, encoding="utf-8")
+    for line in analysis.lines():
+        typer.echo(line)
+    err.print(
+        f"{stack}: {len(analysis.found)} connections found by network-config-analyzer, "
+        f"{len(analysis.expected)} declared, {len(analysis.undeclared)} undeclared, {len(analysis.missing)} missing"
+    )
+    if not analysis.matches:
+        raise typer.Exit(1)
 
 
 @app.command("stacks")

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from components.config import PlatformConfig, Port
 from components.k8s.labels import NAMESPACE_NAME_LABEL, ZONE_LABEL
 from components.k8s.network_policies import ISTIOD_XDS_PORT
+
+from .synth import PROJECT_ROOT
 
 ALL = "All connections"
 
@@ -120,3 +127,63 @@ def parse_nca_csv(text: str) -> set[Conn]:
             for d in targets:
                 out.setdefault((s, d), set()).update(ports)
     return {Conn(s, d, frozenset(p)) for (s, d), p in out.items()}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What network-config-analyzer computed for the rendered NetworkPolicies, next to the declaration."""
+
+    csv: str
+    found: set[Conn]
+    expected: set[Conn]
+
+    @property
+    def undeclared(self) -> set[Conn]:
+        """Connectivity the analyzer finds that the flow matrix does not declare (a hole)."""
+        return self.found - self.expected
+
+    @property
+    def missing(self) -> set[Conn]:
+        """Declared connectivity the analyzer does not find (a flow that will not work)."""
+        return self.expected - self.found
+
+    @property
+    def matches(self) -> bool:
+        return self.found == self.expected
+
+    def lines(self) -> list[str]:
+        """One line per (source, destination): `=` found and declared, `+` undeclared, `-` missing."""
+        marks = {c: "=" for c in self.found & self.expected}
+        marks.update({c: "+" for c in self.undeclared})
+        marks.update({c: "-" for c in self.missing})
+        return [f"{mark} {conn}" for conn, mark in sorted(marks.items())]
+
+
+def analyze(cfg: PlatformConfig, objects: list[dict[str, Any]], nca: Path, workdir: Path) -> Analysis:
+    """Run `nca --connectivity` on the zone NetworkPolicies and Namespaces in `objects`, with one
+    representative pod per zone namespace, and compare with the declared flow matrix. Only connections
+    from or to a zone namespace count (system namespaces have no policies of ours)."""
+    policies = [o for o in objects if o["kind"] in ("NetworkPolicy", "Namespace")]
+    namespaces = [o for o in policies if o["kind"] == "Namespace"] + system_namespaces()
+    workdir.mkdir(parents=True, exist_ok=True)
+    files = {
+        "policies": yaml.safe_dump_all(policies, sort_keys=False),
+        "pods": yaml.safe_dump({"apiVersion": "v1", "kind": "PodList", "items": representative_pods(cfg)}),
+        "namespaces": yaml.safe_dump({"apiVersion": "v1", "kind": "NamespaceList", "items": namespaces}),
+    }
+    for name, text in files.items():
+        (workdir / f"{name}.yaml").write_text(text, encoding="utf-8")
+    cmd = [str(nca), "--connectivity", str(workdir / "policies.yaml"), "--pod_list", str(workdir / "pods.yaml"),
+           "--ns_list", str(workdir / "namespaces.yaml"), "-o", "csv"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stderr[-2000:]}")
+    zone_ns = {ns for z in cfg.zones for ns in z.namespaces}
+    found = {c for c in parse_nca_csv(proc.stdout) if c.src in zone_ns or c.dst in zone_ns}
+    return Analysis(csv=proc.stdout, found=found, expected=expected_connectivity(cfg))
+
+
+def default_nca() -> Path:
+    """The pinned analyzer that `make tools` installs (ENCLAVE_TOOLS_DIR, default .tools/)."""
+    tools = Path(os.environ.get("ENCLAVE_TOOLS_DIR", PROJECT_ROOT / ".tools"))
+    return tools / "network-config-analyzer" / "bin" / "nca"
