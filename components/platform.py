@@ -88,8 +88,11 @@ class Platform(pulumi.ComponentResource):
         # Add-ons and zones need nodes to run on: wait for the node groups.
         node_groups = [p.node_group for p in self.node_pools.values()]
         self.addons = ClusterAddons(
-            env, cfg, provider=k8s_provider, opts=pulumi.ResourceOptions(parent=self, providers=[self.provider],
-                                                                        depends_on=node_groups)
+            env,
+            cfg,
+            provider=k8s_provider,
+            nodes_ready=node_groups,
+            opts=pulumi.ResourceOptions(parent=self, providers=[self.provider]),
         )
         self.zones = {
             zone.name: TrustZone(

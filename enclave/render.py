@@ -87,19 +87,46 @@ def _safe(name: str) -> str:
     return re.sub(r"[^a-z0-9.-]+", "-", name.lower())
 
 
-def write(rendered: Rendered, out_dir: Path) -> list[Path]:
-    """Write the YAML files; returns the paths written (existing YAML in out_dir is replaced)."""
+MARKER = ".enclave-render"
+HEAD_KEYS = ("apiVersion", "kind", "metadata")
+
+
+def _canonical(obj: dict[str, Any]) -> dict[str, Any]:
+    """apiVersion, kind, metadata first (as people write manifests), then the rest in their order."""
+    return {**{k: obj[k] for k in HEAD_KEYS if k in obj}, **{k: v for k, v in obj.items() if k not in HEAD_KEYS}}
+
+
+def _prepare(out_dir: Path) -> None:
+    """Make `out_dir` ready: new, empty, or written by an earlier render (whose files are replaced).
+    Refuses any other directory, so `--out .` can never delete a project's own YAML."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise RenderError(f"--out {out_dir}: exists and is not a directory")
+    marker = out_dir / MARKER
+    if out_dir.exists() and any(out_dir.iterdir()) and not marker.exists():
+        raise RenderError(
+            f"--out {out_dir}: directory is not empty and was not written by `enclave render`; "
+            "choose a new or empty directory (nothing was written)"
+        )
+    if marker.exists():
+        for line in marker.read_text(encoding="utf-8").splitlines():
+            old = (out_dir / line).resolve()
+            if line and old.is_relative_to(out_dir.resolve()) and old.is_file():
+                old.unlink()
     out_dir.mkdir(parents=True, exist_ok=True)
-    for old in list(out_dir.glob("*.yaml")) + list((out_dir / "helm").glob("*.yaml")):
-        old.unlink()
+
+
+def write(rendered: Rendered, out_dir: Path) -> list[Path]:
+    """Write the YAML files into a new, empty or previously rendered directory; returns the paths written."""
+    _prepare(out_dir)
     paths: list[Path] = []
     for ns, objs in sorted(rendered.by_namespace.items()):
         path = out_dir / f"{_safe(ns)}.yaml"
-        path.write_text(yaml.safe_dump_all(objs, sort_keys=False), encoding="utf-8")
+        path.write_text(yaml.safe_dump_all([_canonical(o) for o in objs], sort_keys=False), encoding="utf-8")
         paths.append(path)
     if rendered.cluster:
         path = out_dir / "cluster.yaml"
-        path.write_text(yaml.safe_dump_all(rendered.cluster, sort_keys=False), encoding="utf-8")
+        text = yaml.safe_dump_all([_canonical(o) for o in rendered.cluster], sort_keys=False)
+        path.write_text(text, encoding="utf-8")
         paths.append(path)
     if rendered.helm:
         (out_dir / "helm").mkdir(exist_ok=True)
@@ -115,4 +142,5 @@ def write(rendered: Rendered, out_dir: Path) -> list[Path]:
             path = out_dir / "helm" / f"{_safe(str(rel.get('name')))}.values.yaml"
             path.write_text(header + yaml.safe_dump(values, sort_keys=False), encoding="utf-8")
             paths.append(path)
+    (out_dir / MARKER).write_text("".join(f"{p.relative_to(out_dir)}\n" for p in paths), encoding="utf-8")
     return paths

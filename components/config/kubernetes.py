@@ -55,6 +55,11 @@ class KubernetesConfig(StrictModel):
     multus: Multus | None = None
     platform_admin_groups: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(default_factory=list)
     nccl_ports: NcclPorts = Field(default_factory=NcclPorts)
+    istio_hub: Registry = Field(
+        default="docker.io/istio",
+        description="Registry of the Istio images (sidecar, CNI agent). The approved-registry policy admits exactly "
+        "<istio_hub>/proxyv2:<addons.istio> in zone pods; mirror the images to your ECR and point this there.",
+    )
 
     @model_validator(mode="after")
     def _registries_unique(self) -> KubernetesConfig:

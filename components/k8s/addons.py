@@ -1,10 +1,10 @@
-"""ClusterAddons: what the zones rely on, as pinned Helm releases (Istio with REGISTRY_ONLY, the NVIDIA
-and EFA device plugins on GPU nodes only, Kyverno with an approved-registry policy), the mesh-wide
-STRICT mTLS policy, an optional Multus RDMA network, and the platform-admin binding."""
+"""ClusterAddons: what the zones rely on, as pinned Helm releases (Istio with REGISTRY_ONLY and its CNI
+node agent, the NVIDIA and EFA device plugins on GPU nodes only, Kyverno with an approved-registry
+policy), the mesh-wide STRICT mTLS policy, and the platform-admin binding."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -33,20 +33,39 @@ GPU_NODES_ONLY = {
 }
 
 
-def istiod_values() -> dict[str, Any]:
+def istiod_values(hub: str, tag: str) -> dict[str, Any]:
     return {
         "meshConfig": {
             # Unknown destinations are refused by every sidecar unless a ServiceEntry names them.
             "outboundTrafficPolicy": {"mode": "REGISTRY_ONLY"},
             "accessLogFile": "/dev/stdout",
         },
-        "global": {"proxy": {"holdApplicationUntilProxyStarts": True}},
+        # Traffic redirection by the istio-cni node agent instead of the istio-init container, which needs
+        # NET_ADMIN/NET_RAW and so fails Pod Security Admission baseline and restricted in every zone.
+        "pilot": {"cni": {"enabled": True}},
+        "global": {"hub": hub, "tag": tag, "proxy": {"holdApplicationUntilProxyStarts": True}},
     }
 
 
-def registry_policy(registries: list[str]) -> dict[str, Any]:
-    """Kyverno ClusterPolicy: pods in zone namespaces may only use images from `registries`."""
-    pattern = " | ".join(f"{r}/*" for r in registries)
+def istio_cni_values(hub: str, tag: str) -> dict[str, Any]:
+    """The node agent runs on every node, GPU nodes included (their taint would otherwise keep it off,
+    and pods there could not start their sidecars)."""
+    return {
+        "global": {"hub": hub, "tag": tag},
+        "tolerations": [GPU_TOLERATION, {"key": "CriticalAddonsOnly", "operator": "Exists"}],
+    }
+
+
+def sidecar_image(hub: str, tag: str) -> str:
+    """The injected sidecar (and its istio-validation init container) image, admitted exactly."""
+    return f"{hub}/proxyv2:{tag}"
+
+
+def registry_policy(registries: Sequence[str], exact_images: Sequence[str] = ()) -> dict[str, Any]:
+    """Kyverno ClusterPolicy: pods in zone namespaces may only use images from `registries`, plus the
+    `exact_images` (name:tag, no wildcard) the platform injects itself, such as the Istio sidecar."""
+    allowed = [f"{r}/*" for r in registries] + list(exact_images)
+    pattern = " | ".join(allowed)
     return {
         "apiVersion": "kyverno.io/v1",
         "kind": "ClusterPolicy",
@@ -70,7 +89,7 @@ def registry_policy(registries: list[str]) -> dict[str, Any]:
                     },
                     "validate": {
                         "failureAction": "Enforce",
-                        "message": "images must come from an approved registry: " + ", ".join(registries),
+                        "message": "images must come from an approved registry: " + ", ".join(allowed),
                         "pattern": {
                             "spec": {
                                 "=(initContainers)": [{"image": pattern}],
@@ -85,39 +104,26 @@ def registry_policy(registries: list[str]) -> dict[str, Any]:
     }
 
 
-def multus_network(cfg: PlatformConfig, namespace: str) -> dict[str, Any] | None:
-    multus = cfg.kubernetes.multus
-    if multus is None:
-        return None
-    config = {
-        "cniVersion": "0.3.1",
-        "name": multus.name,
-        "type": multus.cni_type,
-        "ipam": {"type": "whereabouts", "range": multus.cidr},
-    }
-    return {
-        "apiVersion": "k8s.cni.cncf.io/v1",
-        "kind": "NetworkAttachmentDefinition",
-        "metadata": {
-            "name": multus.name,
-            "namespace": namespace,
-            "labels": dict(MANAGED_BY),
-            "annotations": {"k8s.v1.cni.cncf.io/resourceName": multus.resource_name},
-        },
-        "spec": {"config": json.dumps(config, sort_keys=True)},
-    }
-
-
 class ClusterAddons(pulumi.ComponentResource):
     istio_base: k8s.helm.v3.Release
+    istio_cni: k8s.helm.v3.Release
     istiod: k8s.helm.v3.Release
     nvidia_device_plugin: k8s.helm.v3.Release
     efa_device_plugin: k8s.helm.v3.Release
     kyverno: k8s.helm.v3.Release
 
     def __init__(
-        self, name: str, cfg: PlatformConfig, *, provider: k8s.Provider, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        cfg: PlatformConfig,
+        *,
+        provider: k8s.Provider,
+        nodes_ready: Sequence[pulumi.Resource] = (),
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`nodes_ready`: the node groups the releases' pods run on. Every release waits for them (an atomic
+        Helm install whose pods have no node times out and rolls back); a component's own depends_on would
+        not reach its children."""
         super().__init__("enclave:k8s:ClusterAddons", name, None, opts)
         versions = cfg.kubernetes.addons
         child = pulumi.ResourceOptions(parent=self, provider=provider)
@@ -141,15 +147,23 @@ class ClusterAddons(pulumi.ComponentResource):
                 create_namespace=True,
                 atomic=True,
                 values=values,
-                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=depends_on or [])),
+                opts=pulumi.ResourceOptions.merge(
+                    child, pulumi.ResourceOptions(depends_on=[*nodes_ready, *(depends_on or [])])
+                ),
             )
 
         self.istio_base = release(
             "istio-base", "base", ISTIO_REPO, versions.istio, "istio-system", {"defaultRevision": "default"}
         )
+        hub = cfg.kubernetes.istio_hub
+        self.istio_cni = release(
+            "istio-cni", "cni", ISTIO_REPO, versions.istio, "istio-system", istio_cni_values(hub, versions.istio),
+            [self.istio_base],
+        )  # fmt: skip
         self.istiod = release(
-            "istiod", "istiod", ISTIO_REPO, versions.istio, "istio-system", istiod_values(), [self.istio_base]
-        )
+            "istiod", "istiod", ISTIO_REPO, versions.istio, "istio-system", istiod_values(hub, versions.istio),
+            [self.istio_base, self.istio_cni],
+        )  # fmt: skip
         self.mesh_wide_mtls = register(
             {
                 "apiVersion": "security.istio.io/v1",
@@ -180,7 +194,8 @@ class ClusterAddons(pulumi.ComponentResource):
         self.kyverno = release("kyverno", "kyverno", KYVERNO_REPO, versions.kyverno, "kyverno", {})
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         own_ecr = pulumi.Output.concat(account, ".dkr.ecr.", cfg.region, ".amazonaws.com")
-        policy = own_ecr.apply(lambda ecr: registry_policy([ecr, *cfg.kubernetes.approved_registries]))
+        sidecar = sidecar_image(hub, versions.istio)
+        policy = own_ecr.apply(lambda ecr: registry_policy([ecr, *cfg.kubernetes.approved_registries], [sidecar]))
         self.registry_policy = k8s.apiextensions.CustomResource(
             f"{name}-approved-registries",
             api_version="kyverno.io/v1",

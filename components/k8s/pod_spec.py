@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..config import NcclPorts, NodePool, Zone
+from ..config import Multus, NcclPorts, NodePool, Zone
 from .labels import ZONE_LABEL
+from .multus import secondary_network_request
 
 POOL_LABEL = "enclave.dev/pool"
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
@@ -48,19 +49,28 @@ def workload_pod_template(
     secrets: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     nccl_ports: NcclPorts | None = None,
+    secondary_network: Multus | None = None,
 ) -> dict[str, Any]:
     """A PodTemplateSpec (dict) for a workload of `zone` on `pool`.
 
     Secrets are mounted read-only as files with mode 0400 under /var/run/secrets/enclave/<name>,
-    never as environment variables. `efa_interfaces` > 0 needs an EFA pool of a training zone.
+    never as environment variables. `efa_interfaces` > 0 needs an EFA pool of a training zone;
+    `secondary_network` (the stack's `kubernetes.multus`) attaches one RDMA virtual function, training only.
     """
     if pool.zone != zone.name:
         raise ValueError(f"pool {pool.name!r} belongs to zone {pool.zone!r}, not {zone.name!r}")
     if efa_interfaces and not pool.efa:
         raise ValueError(f"pool {pool.name!r} has no EFA; request efa_interfaces=0 or use an EFA pool")
+    if secondary_network is not None and zone.zone_class != "training":
+        raise ValueError(f"zone {zone.name!r} is {zone.zone_class}: the RDMA secondary network is for training only")
     limits: dict[str, str] = {"nvidia.com/gpu": str(gpus)}
     if efa_interfaces:
         limits["vpc.amazonaws.com/efa"] = str(efa_interfaces)
+    annotations: dict[str, str] = {}
+    if secondary_network is not None:
+        network_annotations, network_limits = secondary_network_request(secondary_network)
+        annotations.update(network_annotations)
+        limits.update(network_limits)
     mounts: list[dict[str, Any]] = [{"name": "tmp", "mountPath": "/tmp"}]
     volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {}}]
     for secret in secrets:
@@ -76,7 +86,6 @@ def workload_pod_template(
     }
     if command:
         container["command"] = list(command)
-    annotations: dict[str, str] = {}
     pod_security: dict[str, Any] = {
         "runAsNonRoot": True,
         "runAsUser": 1000,

@@ -1,5 +1,6 @@
 """TrustZone: everything Kubernetes needs for one zone of the stack config (namespaces with PSA,
-NetworkPolicies, Istio mTLS/authz/sidecar, RBAC, quotas), all generated from the flow matrix."""
+NetworkPolicies, Istio mTLS/authz/sidecar, RBAC, quotas, and the Multus secondary network of training
+zones when configured), all generated from the flow matrix."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pulumi_kubernetes as k8s
 
 from ..config import PlatformConfig, Zone
 from .mesh import mesh_objects
+from .multus import multus_network
 from .namespaces import namespace
 from .network_policies import network_policies
 from .quotas import limit_range, quota
@@ -32,6 +34,9 @@ def zone_manifests(cfg: PlatformConfig, zone: Zone) -> dict[str, list[Manifest]]
             quota(zone, ns),
             limit_range(ns),
         ]
+        nad = multus_network(cfg, zone, ns)
+        if nad is not None:
+            out[ns].append(nad)
     return out
 
 
@@ -58,6 +63,7 @@ class TrustZone(pulumi.ComponentResource):
             assert isinstance(ns_res, k8s.core.v1.Namespace)
             self.namespaces[ns] = ns_res
             for manifest in manifests[1:]:
+                # Objects of CRDs installed by add-ons wait for them (Istio's CRDs come with istio-base).
                 crd = "istio.io" in manifest["apiVersion"] or "cilium.io" in manifest["apiVersion"]
                 deps = [ns_res, *(mesh_ready if crd else [])]
                 self.objects.append(register(manifest, provider=provider, parent=self, depends_on=deps))
