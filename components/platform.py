@@ -94,6 +94,8 @@ class Platform(pulumi.ComponentResource):
             nodes_ready=node_groups,
             opts=pulumi.ResourceOptions(parent=self, providers=[self.provider]),
         )
+        dns = self.network.s3_interface_endpoint_dns
+        self.s3_endpoint_url = None if dns is None else pulumi.Output.concat("https://bucket.", dns)
         self.zones = {
             zone.name: TrustZone(
                 f"{env}-{zone.name}",
@@ -101,6 +103,7 @@ class Platform(pulumi.ComponentResource):
                 zone,
                 provider=k8s_provider,
                 mesh_ready=[self.addons.istio_base],
+                s3_endpoint_url=self.s3_endpoint_url,
                 opts=self._opts,
             )
             for zone in cfg.zones
@@ -226,6 +229,7 @@ class Platform(pulumi.ComponentResource):
             "environment": self.cfg.environment,
             "region": self.cfg.region,
             "vpc_id": self.network.vpc_id,
+            "s3_endpoint_url": self.s3_endpoint_url,
             "cluster_name": self.cluster.name,
             "oidc_provider_arn": self.cluster.oidc_provider_arn,
             "kms_key_arns": {name: key.arn for name, key in self.keys.items()},

@@ -129,9 +129,13 @@ def _ec2(prefix: str) -> Any:
         if prefix == "lt":
             out.setdefault("latestVersion", 1)
         if prefix == "vpce":
-            out.setdefault(
-                "dnsEntries", [{"dnsName": f"{rid}.{cloud.region}.vpce.amazonaws.com", "hostedZoneId": "Z7HUB22UULQXV"}]
-            )
+            # Shaped like AWS's regional entry: *.vpce-<id>-<suffix>.<service>.<region>.vpce.amazonaws.com
+            # (the wildcard label only on S3 interface endpoints).
+            service = str(out.get("serviceName", "")).rsplit(".", 1)[-1]
+            wildcard = "*." if service == "s3" else ""
+            suffix = hashlib.sha256(rid.encode()).hexdigest()[:8]
+            host = f"{wildcard}{rid}-{suffix}.{service}.{cloud.region}.vpce.amazonaws.com"
+            out.setdefault("dnsEntries", [{"dnsName": host, "hostedZoneId": "Z7HUB22UULQXV"}])
         return rid, out
 
     return handler

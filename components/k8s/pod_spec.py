@@ -14,6 +14,8 @@ POOL_LABEL = "enclave.dev/pool"
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
 SECRET_FILE_MODE = 0o400
 SECRETS_DIR = "/var/run/secrets/enclave"
+# Written by TrustZone in every zone namespace when the network has an S3 interface endpoint.
+AWS_ENDPOINTS_CONFIGMAP = "enclave-aws-endpoints"
 
 
 def _container_security() -> dict[str, Any]:
@@ -83,6 +85,8 @@ def workload_pod_template(
         "securityContext": _container_security(),
         "volumeMounts": mounts,
         "env": [{"name": k, "value": v} for k, v in sorted((env or {}).items())],
+        # AWS_ENDPOINT_URL_S3: S3 through the interface endpoint the zone's NetworkPolicy allows.
+        "envFrom": [{"configMapRef": {"name": AWS_ENDPOINTS_CONFIGMAP, "optional": True}}],
     }
     if command:
         container["command"] = list(command)

@@ -11,10 +11,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from ..config import PlatformConfig, Zone
+from .labels import MANAGED_BY
 from .mesh import mesh_objects
 from .multus import multus_network
 from .namespaces import namespace
 from .network_policies import network_policies
+from .pod_spec import AWS_ENDPOINTS_CONFIGMAP
 from .quotas import limit_range, quota
 from .rbac import zone_rbac
 from .register import register
@@ -52,9 +54,13 @@ class TrustZone(pulumi.ComponentResource):
         *,
         provider: k8s.Provider,
         mesh_ready: Sequence[pulumi.Resource] = (),
+        s3_endpoint_url: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """`mesh_ready`: resources (the Istio CRDs release) that must exist before mesh objects."""
+        """`mesh_ready`: resources (the Istio CRDs release) that must exist before mesh objects.
+        `s3_endpoint_url`: the S3 interface endpoint (https://bucket.vpce-...). When given, every namespace
+        gets the `enclave-aws-endpoints` ConfigMap (AWS_ENDPOINT_URL_S3) that the pod-spec helper loads, so
+        SDKs reach S3 through the endpoint subnets the NetworkPolicies allow rather than public S3 addresses."""
         super().__init__("enclave:k8s:TrustZone", name, None, opts)
         self.namespaces = {}
         self.objects = []
@@ -67,4 +73,13 @@ class TrustZone(pulumi.ComponentResource):
                 crd = "istio.io" in manifest["apiVersion"] or "cilium.io" in manifest["apiVersion"]
                 deps = [ns_res, *(mesh_ready if crd else [])]
                 self.objects.append(register(manifest, provider=provider, parent=self, depends_on=deps))
+            if s3_endpoint_url is not None:
+                self.objects.append(
+                    k8s.core.v1.ConfigMap(
+                        f"{name}-{ns}-aws-endpoints",
+                        metadata={"name": AWS_ENDPOINTS_CONFIGMAP, "namespace": ns, "labels": dict(MANAGED_BY)},
+                        data={"AWS_ENDPOINT_URL_S3": s3_endpoint_url, "AWS_REGION": cfg.region},
+                        opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ns_res]),
+                    )
+                )
         self.register_outputs({"namespaces": list(self.namespaces)})

@@ -133,3 +133,24 @@ def test_node_groups_are_dedicated_to_their_zone(synthed: Synth, stack: str) -> 
         assert labels["enclave.dev/accelerator"] not in ("unknown", "mixed") or len(pool.instance_types) > 1
         assert ng["inputs"]["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
         assert ("vpc.amazonaws.com/efa.present" in labels) is pool.efa, ng["urn"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_zone_pods_reach_s3_through_the_interface_endpoint(synthed: Synth, stack: str) -> None:
+    """The NetworkPolicies allow S3 only as the endpoint subnets' CIDR, so SDKs in zone pods must use the
+    S3 interface endpoint (AWS_ENDPOINT_URL_S3), not the public S3 addresses the gateway endpoint serves."""
+    result = synthed(stack)
+    cfg = validate_platform(stack_data(stack))
+    endpoint = one(result, "aws:ec2/vpcEndpoint:VpcEndpoint", f"{stack}-vpce-s3-interface")
+    assert endpoint["inputs"]["privateDnsEnabled"] is False
+    maps = {r["inputs"]["metadata"]["namespace"]: r for r in result.by_type("kubernetes:core/v1:ConfigMap")}
+    assert set(maps) == {ns for z in cfg.zones for ns in z.namespaces}
+    for cm in maps.values():
+        assert cm["inputs"]["metadata"]["name"] == "enclave-aws-endpoints"
+        url = cm["inputs"]["data"]["AWS_ENDPOINT_URL_S3"]
+        assert url.startswith("https://bucket.vpce-") and f".s3.{cfg.region}.vpce.amazonaws.com" in url, url
+        assert "*" not in url
+        assert cm["propertyDependencies"]["data"] == [endpoint["urn"]], cm["urn"]
+    preview = synthed(stack, True)
+    for cm in preview.by_type("kubernetes:core/v1:ConfigMap"):
+        assert cm["propertyDependencies"]["data"] == [endpoint["urn"]], "correlated in a first preview too"

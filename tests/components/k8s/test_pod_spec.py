@@ -34,6 +34,8 @@ def test_hardened_and_placed_on_the_zone_pool() -> None:
     secret_volume = next(v for v in spec["volumes"] if v["name"] == "secret-hf-token")
     assert secret_volume["secret"]["defaultMode"] == SECRET_FILE_MODE == 0o400
     assert all("valueFrom" not in e for e in c["env"]), "secrets are never environment variables"
+    # S3 through the interface endpoint (TrustZone writes this ConfigMap; optional where there is none).
+    assert c["envFrom"] == [{"configMapRef": {"name": "enclave-aws-endpoints", "optional": True}}]
     assert spec["automountServiceAccountToken"] is False
 
 
