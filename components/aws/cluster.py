@@ -76,6 +76,7 @@ class GpuCluster(pulumi.ComponentResource):
     vpc_cni: aws.eks.Addon | None
     cni_role: aws.iam.Role | None
     access_entries: list[aws.eks.AccessEntry]
+    access_policies: list[aws.eks.AccessPolicyAssociation]
     name: pulumi.Output[str]
     oidc_provider_arn: pulumi.Output[str]
     oidc_issuer_url: pulumi.Output[str]
@@ -100,6 +101,7 @@ class GpuCluster(pulumi.ComponentResource):
         self.cluster = self.role = self.log_group = self.oidc_provider = None
         self.vpc_cni = self.cni_role = None
         self.access_entries = []
+        self.access_policies = []
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         if isinstance(config, ExistingCluster):
@@ -112,7 +114,9 @@ class GpuCluster(pulumi.ComponentResource):
             kubeconfig=self._kubeconfig,
             # Server-side apply: field ownership is tracked, conflicts surface instead of being overwritten.
             enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self),
+            # With API authentication and no creator bootstrap, the deployer reaches the API only through its
+            # access entry: every Kubernetes resource waits until the admin policies are associated.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.access_policies)),
         )
         self.register_outputs(
             {"name": self.name, "oidc_provider_arn": self.oidc_provider_arn, "oidc_issuer_url": self.oidc_issuer_url}
@@ -226,7 +230,7 @@ class GpuCluster(pulumi.ComponentResource):
                 f"{name}-admin-{i}", cluster_name=self.cluster.name, principal_arn=principal, type="STANDARD",
                 tags=tags, opts=child,
             )
-            aws.eks.AccessPolicyAssociation(
+            association = aws.eks.AccessPolicyAssociation(
                 f"{name}-admin-{i}-policy",
                 cluster_name=self.cluster.name,
                 principal_arn=principal,
@@ -235,6 +239,7 @@ class GpuCluster(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]),
             )
             self.access_entries.append(entry)
+            self.access_policies.append(association)
         region = self.region
         self._kubeconfig = pulumi.Output.all(
             self.cluster.name, self.cluster.endpoint, self.cluster.certificate_authority.data

@@ -347,6 +347,21 @@ def _check_cluster(cfg: PlatformConfig) -> Iterator[Problem]:
                 cluster.oidc_issuer_url,
             )
         return
+    if not cluster.admin_role_arns:
+        yield Problem(
+            ("cluster", "admin_role_arns"),
+            "a created cluster authenticates with access entries only (no creator bootstrap): list at least the "
+            "IAM role that runs `pulumi up`, or the Kubernetes half of the stack can never be deployed; e.g. "
+            f"'arn:aws:iam::{cfg.account_id or '111122223333'}:role/platform-deployer'",
+        )
+    else:
+        for i, arn in enumerate(cluster.admin_role_arns):
+            if cfg.account_id and f":{cfg.account_id}:" not in arn:
+                yield Problem(
+                    ("cluster", "admin_role_arns", i),
+                    f"the role is not in the stack's account {cfg.account_id}",
+                    arn,
+                )
     endpoint = cluster.endpoint
     if not endpoint.private:
         yield Problem(

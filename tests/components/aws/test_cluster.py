@@ -86,6 +86,13 @@ def test_access_entries_for_admin_roles() -> None:
     assert assoc["inputs"]["policyArn"] == CLUSTER_ADMIN_POLICY
     assert assoc["inputs"]["accessScope"] == {"type": "cluster"}
     assert entry["urn"] in assoc["dependencies"]
+    # The deployer reaches the Kubernetes API only through this association (no creator bootstrap).
+    assert c.one("aws:eks/cluster:Cluster")["inputs"]["accessConfig"] == {
+        "authenticationMode": "API",
+        "bootstrapClusterCreatorAdminPermissions": False,
+    }
+    provider = c.one("pulumi:providers:kubernetes")
+    assert assoc["urn"] in provider["dependencies"], "Kubernetes resources must wait for the admin access policy"
 
 
 def test_oidc_provider_for_irsa() -> None:

@@ -221,6 +221,18 @@ CASES: list[Case] = [
         setp("flows.0.ports", [{"port": 1024, "end_port": 65535}]),
     ),
     Case(
+        "no-cluster-admin",
+        f"{P}.cluster.admin_role_arns",
+        "the IAM role that runs `pulumi up`",
+        setp("cluster.admin_role_arns", []),
+    ),
+    Case(
+        "cluster-admin-other-account",
+        f"{P}.cluster.admin_role_arns[0]",
+        "not in the stack's account",
+        setp("cluster.admin_role_arns", ["arn:aws:iam::999999999999:role/platform-admin"]),
+    ),
+    Case(
         "sizes-contradict",
         f"{P}.node_pools[0]",
         "min_size <= desired_size",
