@@ -19,6 +19,8 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 demo: $(VENV)/.runtime
 	$(VENV)/bin/enclave synth --stack $(STACK) --preview --out out/$(STACK).preview.json
 	$(VENV)/bin/enclave synth --stack $(STACK) --out out/$(STACK).json
+	$(VENV)/bin/enclave render --stack $(STACK) --out out/$(STACK)-manifests
+	$(VENV)/bin/enclave reach --stack $(STACK)
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
@@ -35,6 +37,9 @@ test: lint tools
 
 synth-all: $(VENV)/.runtime
 	for s in dev staging prod; do $(VENV)/bin/enclave synth --stack $$s --out out/$$s.json; done
+
+bench: $(VENV)/.runtime
+	$(PY) bench/synth_bench.py
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache
