@@ -29,6 +29,7 @@ class Platform(pulumi.ComponentResource):
 
     provider: aws.Provider
     keys: dict[str, KmsKey]
+    bucket_keys: dict[str, KmsKey]
     network: Network
     cluster: GpuCluster
     node_pools: dict[str, GpuNodePool]
@@ -127,6 +128,18 @@ class Platform(pulumi.ComponentResource):
                 tags={"enclave:zone": zone.name},
                 opts=self._opts,
             )
+        # Buckets that ask for a key of their own (e.g. production model weights) get one, in their zone.
+        self.bucket_keys = {
+            bucket.name: KmsKey(
+                f"{env}-{bucket.name}",
+                alias=f"enclave/{env}/{bucket.name}",
+                description=f"GPU Enclave {env}: {bucket.purpose} bucket {bucket.name} of zone {bucket.zone}",
+                tags={"enclave:zone": bucket.zone, "enclave:purpose": bucket.purpose},
+                opts=self._opts,
+            )
+            for bucket in cfg.buckets
+            if bucket.dedicated_key
+        }
         self.secrets_key = KmsKey(
             f"{env}-eks-secrets",
             alias=f"enclave/{env}/eks-secrets",
@@ -174,6 +187,10 @@ class Platform(pulumi.ComponentResource):
                 **common,  # type: ignore[arg-type]
             )
 
+    def bucket_key(self, bucket: str) -> KmsKey:
+        """The key that encrypts `bucket`: its own when `dedicated_key`, else its zone's."""
+        return self.bucket_keys.get(bucket) or self.keys[self.cfg.bucket(bucket).zone]
+
     def _buckets(self, cfg: PlatformConfig) -> None:
         env = cfg.environment
         audit_cfg = cfg.audit_bucket
@@ -192,7 +209,7 @@ class Platform(pulumi.ComponentResource):
             self.buckets[bucket.name] = EncryptedBucket(
                 f"{env}-{bucket.name}",
                 bucket,
-                kms_key_arn=self.keys[bucket.zone].arn,
+                kms_key_arn=self.bucket_key(bucket.name).arn,
                 log_bucket=audit.bucket.id,
                 tags={"enclave:zone": bucket.zone},
                 opts=self._opts,
@@ -204,7 +221,7 @@ class Platform(pulumi.ComponentResource):
             grants = [
                 GrantTarget(
                     bucket_arn=self.buckets[g.bucket].bucket.arn,
-                    key_arn=self.keys[cfg.bucket(g.bucket).zone].arn,
+                    key_arn=self.bucket_key(g.bucket).arn,
                     prefix=g.prefix,
                     access=g.access,
                 )
@@ -233,6 +250,7 @@ class Platform(pulumi.ComponentResource):
             "cluster_name": self.cluster.name,
             "oidc_provider_arn": self.cluster.oidc_provider_arn,
             "kms_key_arns": {name: key.arn for name, key in self.keys.items()},
+            "bucket_kms_key_arns": {name: key.arn for name, key in self.bucket_keys.items()},
             "bucket_names": {name: b.bucket.bucket for name, b in self.buckets.items()},
             "workload_role_arns": {name: i.role_arn for name, i in self.identities.items()},
             "namespaces": {name: list(z.namespaces) for name, z in self.zones.items()},

@@ -25,4 +25,9 @@ class Bucket(StrictModel):
         default=None,
         description="COMPLIANCE-mode object lock period; audit-logs only, defaults to the audit retention.",
     )
+    dedicated_key: bool = Field(
+        default=False,
+        description="Encrypt with a KMS key of this bucket's own (one key per zone and purpose) instead of the "
+        "zone key, so key policy and grants can single out, e.g., production model weights. Not for audit-logs.",
+    )
     force_destroy: bool = Field(default=False, description="WEAKENING: let `pulumi destroy` delete objects.")

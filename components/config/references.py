@@ -203,6 +203,13 @@ def _check_buckets(cfg: PlatformConfig) -> Iterator[Problem]:
             f"go there); found {len(audit)}",
         )
     for i, bucket in enumerate(cfg.buckets):
+        if bucket.purpose == "audit-logs" and bucket.dedicated_key:
+            yield Problem(
+                ("buckets", i, "dedicated_key"),
+                "the audit-logs bucket uses the platform zone key, the one CloudTrail, CloudWatch Logs and S3 "
+                "access logging are allowed to write with; remove dedicated_key",
+                True,
+            )
         zone = zones.get(bucket.zone)
         if zone is None:
             yield _unknown(("buckets", i, "zone"), bucket.zone, "zone", zones)

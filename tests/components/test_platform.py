@@ -83,8 +83,28 @@ def test_each_bucket_is_encrypted_with_its_zone_key(synthed: Synth, stack: str) 
     cfg = validate_platform(stack_data(stack))
     for bucket in cfg.buckets:
         sse = one(result, SSE, f"{stack}-{bucket.name}-encryption")
-        key = one(result, "aws:kms/key:Key", f"{stack}-{bucket.zone}-key")
+        key_name = f"{stack}-{bucket.name}-key" if bucket.dedicated_key else f"{stack}-{bucket.zone}-key"
+        key = one(result, "aws:kms/key:Key", key_name)
         assert sse["propertyDependencies"]["rules"] == [key["urn"]], f"{sse['urn']} must use {key['urn']}"
+
+
+def test_dedicated_bucket_key_is_the_only_key_its_readers_may_use(synthed: Synth) -> None:
+    """prod's production model bucket has a key of its own: the inference identity's KMS statement names
+    that key, not the inference zone key."""
+    result = synthed("prod")
+    own = one(result, "aws:kms/key:Key", "prod-models-prod-key")
+    zone_key = one(result, "aws:kms/key:Key", "prod-inference-key")
+    alias = one(result, "aws:kms/alias:Alias", "prod-models-prod-alias")
+    assert alias["inputs"]["name"] == "alias/enclave/prod/models-prod"
+    assert own["inputs"]["enableKeyRotation"] is True
+    policy = [
+        r
+        for r in result.by_type("aws:iam/rolePolicy:RolePolicy")
+        if r["parent"].endswith("WorkloadIdentity::prod-model-server")
+    ]
+    assert len(policy) == 1
+    assert own["urn"] in policy[0]["propertyDependencies"]["policy"]
+    assert zone_key["urn"] not in policy[0]["propertyDependencies"]["policy"]
 
 
 def _statements_for(policy: dict[str, Any], service: str) -> list[dict[str, Any]]:

@@ -233,6 +233,12 @@ CASES: list[Case] = [
         setp("cluster.admin_role_arns", ["arn:aws:iam::999999999999:role/platform-admin"]),
     ),
     Case(
+        "audit-bucket-dedicated-key",
+        f"{P}.buckets[0].dedicated_key",
+        "uses the platform zone key",
+        setp("buckets.0.dedicated_key", True),
+    ),
+    Case(
         "sizes-contradict",
         f"{P}.node_pools[0]",
         "min_size <= desired_size",
