@@ -128,7 +128,7 @@ class AuditTrail(pulumi.ComponentResource):
     ) -> None:
         """`bucket_name` is the audit bucket, whose policy (pass it in `depends_on`) must let CloudTrail
         write under `cloudtrail/AWSLogs/<account>/`; `kms_key_arn` must let CloudTrail and CloudWatch Logs
-        use it (platform.audit_key_services)."""
+        use it (audit_key_services)."""
         super().__init__("enclave:aws:AuditTrail", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         all_tags = dict(tags or {})
