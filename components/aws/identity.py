@@ -16,6 +16,8 @@ from ..config import Identity
 from .iam_policy import ResolvedGrant, grants_policy, trust_policy
 
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
+TOKEN_EXPIRATION_ANNOTATION = "eks.amazonaws.com/token-expiration"
+MAX_SESSION_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,8 @@ class WorkloadIdentity(pulumi.ComponentResource):
             f"{name}-role",
             description=f"IRSA for {config.namespace}/{config.service_account} (zone {config.zone})",
             assume_role_policy=trust,
-            max_session_duration=config.max_session_seconds,
+            # IAM's minimum (3600-43200 allowed): every session of a workload role lasts at most one hour.
+            max_session_duration=MAX_SESSION_SECONDS,
             permissions_boundary=config.permissions_boundary_arn,
             tags={**(tags or {}), "enclave:zone": config.zone},
             opts=child,
@@ -84,7 +87,10 @@ class WorkloadIdentity(pulumi.ComponentResource):
                     "name": config.service_account,
                     "namespace": config.namespace,
                     "labels": {"enclave.dev/zone": config.zone, "app.kubernetes.io/managed-by": "gpu-enclave"},
-                    "annotations": {ROLE_ARN_ANNOTATION: self.role.arn},
+                    "annotations": {
+                        ROLE_ARN_ANNOTATION: self.role.arn,
+                        TOKEN_EXPIRATION_ANNOTATION: str(config.token_expiration_seconds),
+                    },
                 },
                 automount_service_account_token=config.automount_service_account_token,
                 opts=pulumi.ResourceOptions(

@@ -25,7 +25,14 @@ class Identity(StrictModel):
     namespace: Namespace
     service_account: ServiceAccountName
     grants: list[Grant] = Field(default_factory=list, max_length=32)
-    max_session_seconds: int = Field(default=3600, ge=900, le=3600, description="IAM role max session.")
+    token_expiration_seconds: int = Field(
+        default=3600,
+        ge=600,
+        le=86400,
+        description="Lifetime of the projected web-identity token (ServiceAccount annotation "
+        "eks.amazonaws.com/token-expiration). The role's session is one hour, IAM's minimum; a shorter token "
+        "limits how long a stolen token can mint new sessions (notebooks: 600).",
+    )
     permissions_boundary_arn: (
         Annotated[
             str, Field(pattern=r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[A-Za-z0-9_+=,.@/-]+$", max_length=2048)

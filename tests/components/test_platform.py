@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from components.config import validate_platform
+from components.config.base import LOG_RETENTION_DAYS
 from enclave.synth import SynthResult
 from tests.conftest import STACKS, stack_data
 
@@ -174,3 +175,16 @@ def test_zone_pods_reach_s3_through_the_interface_endpoint(synthed: Synth, stack
     preview = synthed(stack, True)
     for cm in preview.by_type("kubernetes:core/v1:ConfigMap"):
         assert cm["propertyDependencies"]["data"] == [endpoint["urn"]], "correlated in a first preview too"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_values_the_provider_validates_before_any_api_call(synthed: Synth, stack: str) -> None:
+    """The mocks run no provider validation; these ranges are the provider's (a preview would fail)."""
+    result = synthed(stack)
+    for role in result.by_type("aws:iam/role:Role"):
+        duration = role["inputs"].get("maxSessionDuration", 3600)
+        assert 3600 <= duration <= 43200, f"{role['urn']}: maxSessionDuration {duration} (IAM: 3600-43200)"
+    for key in result.by_type("aws:kms/key:Key"):
+        assert 7 <= key["inputs"]["deletionWindowInDays"] <= 30, key["urn"]
+    for group in result.by_type("aws:cloudwatch/logGroup:LogGroup"):
+        assert group["inputs"]["retentionInDays"] in LOG_RETENTION_DAYS, group["urn"]

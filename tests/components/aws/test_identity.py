@@ -81,11 +81,15 @@ def test_service_account_is_annotated_and_does_not_mount_tokens() -> None:
     assert c.urn("aws:iam/role:Role") in sa["dependencies"]
 
 
-def test_optional_boundary_and_shorter_session() -> None:
+def test_optional_boundary_and_shorter_token() -> None:
     boundary = "arn:aws:iam::111122223333:policy/workload-boundary"
-    role = build(permissions_boundary_arn=boundary, max_session_seconds=900).one("aws:iam/role:Role")
+    c = build(permissions_boundary_arn=boundary, token_expiration_seconds=600)
+    role = c.one("aws:iam/role:Role")
     assert role["inputs"]["permissionsBoundary"] == boundary
-    assert role["inputs"]["maxSessionDuration"] == 900
+    # IAM accepts 3600-43200 only: the session stays at its one-hour minimum, the token gets shorter.
+    assert role["inputs"]["maxSessionDuration"] == 3600
+    sa = c.one("kubernetes:core/v1:ServiceAccount")
+    assert sa["inputs"]["metadata"]["annotations"]["eks.amazonaws.com/token-expiration"] == "600"
 
 
 def test_without_cluster_access_no_service_account() -> None:

@@ -102,10 +102,22 @@ CASES: list[Case] = [
     Case("vpc-public", f"{P}.network.cidr", "private (RFC 1918)", setp("network.cidr", "52.0.0.0/16")),
     Case("bad-retention", f"{P}.logging.retention_days", "retention periods", setp("logging.retention_days", 100)),
     Case(
-        "long-session",
+        "long-token",
+        f"{P}.identities[0].token_expiration_seconds",
+        "less than or equal to 86400",
+        setp("identities.0.token_expiration_seconds", 604800),
+    ),
+    Case(
+        "short-token",
+        f"{P}.identities[0].token_expiration_seconds",
+        "greater than or equal to 600",
+        setp("identities.0.token_expiration_seconds", 60),
+    ),
+    Case(
+        "session-length-is-fixed",
         f"{P}.identities[0].max_session_seconds",
-        "less than or equal to 3600",
-        setp("identities.0.max_session_seconds", 43200),
+        "allowed keys here",
+        setp("identities.0.max_session_seconds", 900),
     ),
     Case("tag-aws-prefix", f"{P}.tags", "reserved 'aws:' prefix", setp("tags", {"aws:owner": "me"})),
     # --- hostile strings -----------------------------------------------------------------------

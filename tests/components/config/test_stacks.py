@@ -40,7 +40,7 @@ def test_secure_defaults_when_fields_are_omitted() -> None:
     assert zone.egress.cidrs == []
     ident = cfg.identities[0]
     assert ident.automount_service_account_token is False
-    assert ident.max_session_seconds == 3600
+    assert ident.token_expiration_seconds == 3600
     assert all(b.force_destroy is False for b in cfg.buckets)
     pool = cfg.node_pools[0]
     assert pool.efa is False and pool.capacity_type == "ON_DEMAND"
