@@ -21,26 +21,38 @@ DATA_SELECTOR = "artifact-object-reads-and-writes"
 
 def audit_key_services(region: str) -> list[ServiceUse]:
     """Service principals that write encrypted audit data with the platform key, each limited to what it
-    does (the key policy adds `aws:SourceAccount` to every service statement):
+    does:
 
-    - CloudWatch Logs (the trail's, the flow logs' and the control plane's log groups): usage only with a
-      log-group encryption context of this region;
-    - CloudTrail: `GenerateDataKey*` only with a trail encryption context, plus `DescribeKey` (which
-      carries no encryption context); CloudTrail never needs `Decrypt` to write;
-    - S3 server access logging into the SSE-KMS audit bucket: `GenerateDataKey` only.
+    - CloudWatch Logs (the trail's, the flow logs' and the control plane's log groups): usage only for log
+      groups of this account and region, by encryption context. Logs' documented key policy carries no
+      `aws:SourceAccount`, so the account is pinned in the context ARN instead;
+    - CloudTrail: `GenerateDataKey*` only with a trail encryption context of this account, `DescribeKey`,
+      and `Decrypt` (CloudTrail needs it to create a trail whose bucket uses an S3 Bucket Key), each with
+      `aws:SourceAccount`;
+    - S3 server access logging into the SSE-KMS access-log bucket: `GenerateDataKey` only.
     """
     return [
         ServiceUse(
             service=f"logs.{region}.amazonaws.com",
-            conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:*:logs:{region}:*:log-group:*"}},
+            sid="CloudWatchLogsEncryptLogGroups",
+            conditions={
+                "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:{{partition}}:logs:{region}:{{account_id}}:*"}
+            },
+            source_account=False,
         ),
         ServiceUse(
             service=CLOUDTRAIL,
+            sid="CloudTrailEncryptLogs",
             actions=("kms:GenerateDataKey*",),
-            conditions={"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:*:cloudtrail:*:*:trail/*"}},
+            conditions={
+                "StringLike": {
+                    "kms:EncryptionContext:aws:cloudtrail:arn": "arn:{partition}:cloudtrail:*:{account_id}:trail/*"
+                }
+            },
         ),
-        ServiceUse(service=CLOUDTRAIL, actions=("kms:DescribeKey",)),
-        ServiceUse(service="logging.s3.amazonaws.com", actions=("kms:GenerateDataKey",)),
+        ServiceUse(service=CLOUDTRAIL, sid="CloudTrailDescribeKey", actions=("kms:DescribeKey",)),
+        ServiceUse(service=CLOUDTRAIL, sid="CloudTrailBucketKeyDecrypt", actions=("kms:Decrypt",)),
+        ServiceUse(service="logging.s3.amazonaws.com", sid="S3AccessLogDelivery", actions=("kms:GenerateDataKey",)),
     ]
 
 

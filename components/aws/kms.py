@@ -21,6 +21,22 @@ class ServiceUse:
     service: str
     actions: Sequence[str] = tuple(USAGE_ACTIONS)
     conditions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Adds `aws:SourceAccount` = the key's account (confused-deputy protection). Off for services that do
+    # not send it on their KMS calls; scope those through their encryption context instead.
+    source_account: bool = True
+    sid: str = ""
+
+    def condition(self, account_id: str, partition: str) -> dict[str, dict[str, Any]]:
+        """The statement's Condition; string values may name `{account_id}` and `{partition}`."""
+        out: dict[str, dict[str, Any]] = {}
+        if self.source_account:
+            out["StringEquals"] = {"aws:SourceAccount": account_id}
+        for op, cond in self.conditions.items():
+            out.setdefault(op, {}).update(
+                {k: v.format(account_id=account_id, partition=partition) if isinstance(v, str) else v
+                 for k, v in cond.items()}
+            )  # fmt: skip
+        return out
 
 
 AUTOSCALING_SLR = "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
@@ -52,15 +68,15 @@ def key_policy(
     ]
     for i, use in enumerate(services):
         stmt: dict[str, Any] = {
-            "Sid": f"ServiceUse{i}",
+            "Sid": use.sid or f"ServiceUse{i}",
             "Effect": "Allow",
             "Principal": {"Service": use.service},
             "Action": list(use.actions),
             "Resource": "*",
-            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
         }
-        for op, cond in use.conditions.items():
-            stmt["Condition"].setdefault(op, {}).update(cond)
+        condition = use.condition(account_id, partition)
+        if condition:
+            stmt["Condition"] = condition
         statements.append(stmt)
     if usage_role_arns:
         statements.append(

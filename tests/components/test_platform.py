@@ -115,17 +115,24 @@ def _statements_for(policy: dict[str, Any], service: str) -> list[dict[str, Any]
 def test_platform_key_gives_each_audit_service_only_what_it_writes_with(synthed: Synth) -> None:
     key = one(synthed("prod"), "aws:kms/key:Key", "prod-platform-key")
     policy = json.loads(key["inputs"]["policy"])
+    account = "111122223333"
     for stmt in policy["Statement"]:
-        if "Service" in stmt["Principal"]:
-            assert stmt["Condition"]["StringEquals"]["aws:SourceAccount"] == "111122223333", stmt["Sid"]
+        service = stmt["Principal"].get("Service")
+        if service and not service.startswith("logs."):
+            assert stmt["Condition"]["StringEquals"]["aws:SourceAccount"] == account, stmt["Sid"]
     trail = _statements_for(policy, "cloudtrail.amazonaws.com")
     by_action = {tuple(s["Action"]): s for s in trail}
-    assert set(by_action) == {("kms:GenerateDataKey*",), ("kms:DescribeKey",)}, key["urn"]
-    assert "kms:EncryptionContext:aws:cloudtrail:arn" in by_action[("kms:GenerateDataKey*",)]["Condition"]["StringLike"]
+    assert set(by_action) == {("kms:GenerateDataKey*",), ("kms:DescribeKey",), ("kms:Decrypt",)}, key["urn"]
+    context = by_action[("kms:GenerateDataKey*",)]["Condition"]["StringLike"]
+    assert context == {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{account}:trail/*"}
     (s3_logging,) = _statements_for(policy, "logging.s3.amazonaws.com")
     assert s3_logging["Action"] == ["kms:GenerateDataKey"]
+    # CloudWatch Logs' documented key policy has no aws:SourceAccount: the account is in the context ARN.
     (logs,) = _statements_for(policy, "logs.us-east-1.amazonaws.com")
-    assert logs["Condition"]["ArnLike"] == {"kms:EncryptionContext:aws:logs:arn": "arn:*:logs:us-east-1:*:log-group:*"}
+    assert logs["Condition"] == {
+        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:us-east-1:{account}:*"}
+    }
+    assert len({s["Sid"] for s in policy["Statement"]}) == len(policy["Statement"]), "Sids are unique"
 
 
 @pytest.mark.parametrize("stack", STACKS)
