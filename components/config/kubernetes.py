@@ -55,10 +55,12 @@ class KubernetesConfig(StrictModel):
     multus: Multus | None = None
     platform_admin_groups: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(default_factory=list)
     nccl_ports: NcclPorts = Field(default_factory=NcclPorts)
-    istio_hub: Registry = Field(
-        default="docker.io/istio",
-        description="Registry of the Istio images (sidecar, CNI agent). The approved-registry policy admits exactly "
-        "<istio_hub>/proxyv2:<addons.istio> in zone pods; mirror the images to your ECR and point this there.",
+    image_mirror: Registry | None = Field(
+        default=None,
+        description="Registry holding the add-on images under their upstream paths (istio/..., nvidia/..., "
+        "eks/..., kyverno/...), e.g. '111122223333.dkr.ecr.us-east-1.amazonaws.com/mirror'. Required for a "
+        "created VPC, whose nodes have no internet path. The approved-registry policy admits exactly the "
+        "Istio sidecar image from it in zone pods.",
     )
 
     @model_validator(mode="after")

@@ -333,6 +333,15 @@ def _check_nccl_flow(cfg: PlatformConfig) -> Iterator[Problem]:
 
 def _check_network(cfg: PlatformConfig) -> Iterator[Problem]:
     net = cfg.network
+    if net.mode == "create" and cfg.kubernetes.image_mirror is None:
+        account = cfg.account_id or "111122223333"
+        yield Problem(
+            ("kubernetes", "image_mirror"),
+            "nodes of a created VPC have no internet path (no NAT, by design), so the add-on images (Istio, "
+            "NVIDIA device plugin, Kyverno) cannot come from docker.io, nvcr.io or reg.kyverno.io: mirror them "
+            "into a registry the VPC reaches (e.g. ECR pull-through cache) and set kubernetes.image_mirror, e.g. "
+            f"'{account}.dkr.ecr.{cfg.region}.amazonaws.com/mirror'",
+        )
     prefix = int(net.cidr.split("/")[1])
     if not is_private_cidr(net.cidr):
         yield Problem(("network", "cidr"), "the VPC CIDR must be a private (RFC 1918) range", net.cidr)

@@ -12,6 +12,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from ..config import PlatformConfig
+from .images import addon_images
 from .labels import MANAGED_BY, ZONE_LABEL
 from .pod_spec import GPU_TOLERATION
 from .rbac import platform_admin_binding
@@ -48,12 +49,9 @@ def istiod_values(hub: str, tag: str) -> dict[str, Any]:
 
 
 def istio_cni_values(hub: str, tag: str) -> dict[str, Any]:
-    """The node agent runs on every node, GPU nodes included (their taint would otherwise keep it off,
-    and pods there could not start their sidecars)."""
-    return {
-        "global": {"hub": hub, "tag": tag},
-        "tolerations": [GPU_TOLERATION, {"key": "CriticalAddonsOnly", "operator": "Exists"}],
-    }
+    """The node agent must run on every node, GPU nodes included: the chart's default tolerations (every
+    NoSchedule and NoExecute taint) already do that, so they are left alone."""
+    return {"global": {"hub": hub, "tag": tag}}
 
 
 def sidecar_image(hub: str, tag: str) -> str:
@@ -155,7 +153,8 @@ class ClusterAddons(pulumi.ComponentResource):
         self.istio_base = release(
             "istio-base", "base", ISTIO_REPO, versions.istio, "istio-system", {"defaultRevision": "default"}
         )
-        hub = cfg.kubernetes.istio_hub
+        images = addon_images(cfg.kubernetes, cfg.region)
+        hub = images.istio_hub
         self.istio_cni = release(
             "istio-cni", "cni", ISTIO_REPO, versions.istio, "istio-system", istio_cni_values(hub, versions.istio),
             [self.istio_base],
@@ -181,7 +180,11 @@ class ClusterAddons(pulumi.ComponentResource):
             NVIDIA_REPO,
             versions.nvidia_device_plugin,
             "nvidia-device-plugin",
-            {"tolerations": [GPU_TOLERATION], "affinity": GPU_NODES_ONLY},
+            {
+                "tolerations": [GPU_TOLERATION],
+                "affinity": GPU_NODES_ONLY,
+                **({"image": {"repository": images.nvidia_device_plugin}} if images.nvidia_device_plugin else {}),
+            },
         )
         self.efa_device_plugin = release(
             "aws-efa-k8s-device-plugin",
@@ -189,9 +192,15 @@ class ClusterAddons(pulumi.ComponentResource):
             EKS_CHARTS_REPO,
             versions.efa_device_plugin,
             "kube-system",
-            {"tolerations": [GPU_TOLERATION], "nodeSelector": {EFA_LABEL: "true"}},
+            {
+                "tolerations": [GPU_TOLERATION],
+                "nodeSelector": {EFA_LABEL: "true"},
+                # The chart's default image is in us-west-2's EKS registry, out of reach of other regions' VPCs.
+                "image": {"repository": images.efa_device_plugin},
+            },
         )
-        self.kyverno = release("kyverno", "kyverno", KYVERNO_REPO, versions.kyverno, "kyverno", {})
+        kyverno_values = {"global": {"image": {"registry": images.kyverno_registry}}} if images.kyverno_registry else {}
+        self.kyverno = release("kyverno", "kyverno", KYVERNO_REPO, versions.kyverno, "kyverno", kyverno_values)
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         own_ecr = pulumi.Output.concat(account, ".dkr.ecr.", cfg.region, ".amazonaws.com")
         sidecar = sidecar_image(hub, versions.istio)

@@ -251,6 +251,12 @@ CASES: list[Case] = [
         setp("buckets.0.dedicated_key", True),
     ),
     Case(
+        "created-vpc-without-image-mirror",
+        f"{P}.kubernetes.image_mirror",
+        "no internet path",
+        delp("kubernetes.image_mirror"),
+    ),
+    Case(
         "sizes-contradict",
         f"{P}.node_pools[0]",
         "min_size <= desired_size",

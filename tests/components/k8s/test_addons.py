@@ -50,13 +50,37 @@ def test_releases_wait_for_the_node_groups(synthed: Synth, releases: dict[str, d
         assert node_groups <= set(r["dependencies"]), f"{r['urn']} does not wait for the nodes"
 
 
+MIRROR = "111122223333.dkr.ecr.us-east-1.amazonaws.com/mirror"
+
+
 def test_device_plugins_run_on_gpu_nodes_only(releases: dict[str, dict[str, Any]]) -> None:
     nvidia = releases["nvidia-device-plugin"]["inputs"]["values"]
     assert nvidia["tolerations"] == [GPU_TOLERATION]
     terms = nvidia["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
     assert terms == [{"matchExpressions": [{"key": "enclave.dev/accelerator", "operator": "Exists"}]}]
     efa = releases["aws-efa-k8s-device-plugin"]["inputs"]["values"]
-    assert efa == {"tolerations": [GPU_TOLERATION], "nodeSelector": {"vpc.amazonaws.com/efa.present": "true"}}
+    assert efa["tolerations"] == [GPU_TOLERATION]
+    assert efa["nodeSelector"] == {"vpc.amazonaws.com/efa.present": "true"}
+
+
+def test_every_addon_image_comes_from_the_mirror(releases: dict[str, dict[str, Any]]) -> None:
+    """prod's VPC has no internet path: no chart may fall back to docker.io, nvcr.io, reg.kyverno.io or
+    another region's ECR."""
+    values = {name: r["inputs"]["values"] for name, r in releases.items()}
+    assert values["istiod"]["global"]["hub"] == values["istio-cni"]["global"]["hub"] == f"{MIRROR}/istio"
+    assert values["nvidia-device-plugin"]["image"] == {"repository": f"{MIRROR}/nvidia/k8s-device-plugin"}
+    assert values["aws-efa-k8s-device-plugin"]["image"] == {"repository": f"{MIRROR}/eks/aws-efa-k8s-device-plugin"}
+    assert values["kyverno"] == {"global": {"image": {"registry": MIRROR}}}
+
+
+def test_without_a_mirror_the_efa_plugin_still_pulls_from_its_own_region() -> None:
+    from components.k8s.images import addon_images
+
+    data = stack_data("dev")  # an existing VPC: no mirror required
+    images = addon_images(validate_platform(data).kubernetes, "us-east-2")
+    assert images.efa_device_plugin == "602401143452.dkr.ecr.us-east-2.amazonaws.com/eks/aws-efa-k8s-device-plugin"
+    assert images.istio_hub == "docker.io/istio" and images.nvidia_device_plugin is None
+    assert addon_images(validate_platform(data).kubernetes, "af-south-1").efa_device_plugin.startswith("877085696533.")
 
 
 def test_istio_uses_the_cni_agent_and_refuses_unknown_destinations(releases: dict[str, dict[str, Any]]) -> None:
@@ -65,9 +89,11 @@ def test_istio_uses_the_cni_agent_and_refuses_unknown_destinations(releases: dic
     assert values["meshConfig"]["outboundTrafficPolicy"] == {"mode": "REGISTRY_ONLY"}
     # Without the CNI agent, istio-init needs NET_ADMIN/NET_RAW and PSA rejects every zone pod.
     assert values["pilot"]["cni"]["enabled"] is True
-    assert values["global"]["hub"] == "docker.io/istio" and values["global"]["tag"] == "1.27.3"
+    assert values["global"]["tag"] == "1.27.3"
     cni = releases["istio-cni"]
-    assert GPU_TOLERATION in cni["inputs"]["values"]["tolerations"], "the CNI agent must run on GPU nodes too"
+    # The chart's default tolerations (every NoSchedule/NoExecute taint) keep the agent on GPU nodes too;
+    # overriding them would narrow that list.
+    assert "tolerations" not in cni["inputs"]["values"]
     assert {releases["istio-base"]["urn"], cni["urn"]} <= set(istiod["dependencies"])
 
 
@@ -91,10 +117,11 @@ def _admits(policy: dict[str, Any], image: str) -> bool:
     ("image", "admitted"),
     [
         ("111122223333.dkr.ecr.us-east-1.amazonaws.com/train/llama:2026.11", True),
-        ("nvcr.io/nvidia/pytorch:25.01-py3", True),
-        ("docker.io/istio/proxyv2:1.27.3", True),  # the injected sidecar, exactly
-        ("docker.io/istio/proxyv2:1.28.0", False),
-        ("docker.io/istio/pilot:1.27.3", False),
+        ("nvcr.io/nvidia/pytorch:25.01-py3", False),
+        (f"{MIRROR}/istio/proxyv2:1.27.3", True),  # own ECR (the mirror is in it)
+        ("docker.io/istio/proxyv2:1.27.3", False),
+        ("registry.internal.example.com/ml/trainer:7", True),
+        ("registry.internal.example.com/mlx/trainer:7", False),
         ("docker.io/library/busybox:latest", False),
         ("nvcr.io/nvidiaevil/pytorch:1", False),
         ("222233334444.dkr.ecr.us-east-1.amazonaws.com/x:1", False),
