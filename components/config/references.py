@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -26,6 +27,20 @@ def _duplicates(items: Iterable[tuple[Loc, Any]], what: str) -> Iterator[Problem
 
 
 MAX_RANGE_PORTS = 1024
+
+
+def _within(cidr: str, outer: str) -> bool:
+    inner, container = ipaddress.ip_network(cidr), ipaddress.ip_network(outer)
+    return inner.version == container.version and inner.subnet_of(container)  # type: ignore[arg-type]
+
+
+def aws_endpoint_cidr(cfg: PlatformConfig) -> str:
+    """Where pods reach the AWS interface endpoints: a created VPC puts them in its last /24 (see
+    components.aws.network_layout.endpoint_block); an existing VPC's endpoints are somewhere in its CIDR."""
+    net = ipaddress.ip_network(cfg.network.cidr)
+    if cfg.network.mode == "create":
+        return str(list(net.subnets(new_prefix=24))[-1])
+    return str(net)
 
 
 def _unknown(loc: Loc, value: str, kind: str, known: Iterable[str]) -> Problem:
@@ -99,12 +114,16 @@ def _check_zones(cfg: PlatformConfig) -> Iterator[Problem]:
                     "egress CIDRs must be private (VPC endpoints, internal mirrors); a public range is internet egress",
                     cidr,
                 )
-        if zone.zone_class == "notebooks" and egress.cidrs:
-            yield Problem(
-                ("zones", i, "egress", "cidrs"),
-                "notebooks reach the outside only through the egress proxy: move these to egress.proxy",
-                egress.cidrs,
-            )
+        if zone.zone_class == "notebooks":
+            allowed = aws_endpoint_cidr(cfg)
+            for j, cidr in enumerate(egress.cidrs):
+                if not _within(cidr, allowed):
+                    yield Problem(
+                        ("zones", i, "egress", "cidrs", j),
+                        "notebooks reach the outside only through the egress proxy; egress.cidrs may name only the "
+                        f"VPC's AWS endpoints ({allowed}: S3, STS), for the notebook's own IRSA grants",
+                        cidr,
+                    )
         if zone.zone_class == "notebooks" and egress.hosts and egress.proxy is None:
             yield Problem(
                 ("zones", i, "egress", "hosts"),

@@ -119,6 +119,31 @@ def service_entries(zone: Zone, namespace: str) -> list[Manifest]:
     return out
 
 
+def aws_endpoints_service_entry(namespace: str, region: str, s3_endpoint_url: Any) -> Manifest:
+    """STS and the S3 interface endpoint as mesh-external TLS hosts of `namespace`. `s3_endpoint_url` is
+    `https://bucket.<endpoint dns>` (an Output in a program); SDKs address `<bucket>.bucket.<endpoint dns>`,
+    hence the wildcard, which needs resolution NONE (Envoy forwards to the address the client resolved)."""
+    s3_hosts = (
+        s3_endpoint_url.apply(_s3_wildcard) if hasattr(s3_endpoint_url, "apply") else _s3_wildcard(s3_endpoint_url)
+    )
+    return {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "ServiceEntry",
+        "metadata": _meta(namespace, "aws-endpoints"),
+        "spec": {
+            "hosts": [f"sts.{region}.amazonaws.com", s3_hosts],
+            "location": "MESH_EXTERNAL",
+            "resolution": "NONE",
+            "ports": [{"number": 443, "name": "tls", "protocol": "TLS"}],
+            "exportTo": ["."],
+        },
+    }
+
+
+def _s3_wildcard(url: str) -> str:
+    return "*." + url.removeprefix("https://").removeprefix("bucket.")
+
+
 def cilium_fqdn_policy(zone: Zone, namespace: str) -> Manifest | None:
     """For clusters that run Cilium: notebook egress pinned to the egress proxy by DNS name (the
     NetworkPolicy can only name its CIDR). DNS goes to kube-dns only, where Cilium inspects it; the

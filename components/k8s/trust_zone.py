@@ -12,7 +12,7 @@ import pulumi_kubernetes as k8s
 
 from ..config import PlatformConfig, Zone
 from .labels import MANAGED_BY
-from .mesh import mesh_objects
+from .mesh import aws_endpoints_service_entry, mesh_objects
 from .multus import multus_network
 from .namespaces import namespace
 from .network_policies import network_policies
@@ -80,6 +80,22 @@ class TrustZone(pulumi.ComponentResource):
                         metadata={"name": AWS_ENDPOINTS_CONFIGMAP, "namespace": ns, "labels": dict(MANAGED_BY)},
                         data={"AWS_ENDPOINT_URL_S3": s3_endpoint_url, "AWS_REGION": cfg.region},
                         opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ns_res]),
+                    )
+                )
+                # Under REGISTRY_ONLY the sidecar forwards only to registered hosts: register STS (IRSA) and
+                # the S3 endpoint's names, so SDK calls leave through Envoy (the NetworkPolicy still pins
+                # them to the endpoint subnets on 443).
+                entry = aws_endpoints_service_entry(ns, cfg.region, s3_endpoint_url)
+                self.objects.append(
+                    k8s.apiextensions.CustomResource(
+                        f"{name}-{ns}-aws-endpoints-entry",
+                        api_version=entry["apiVersion"],
+                        kind=entry["kind"],
+                        metadata=entry["metadata"],
+                        spec=entry["spec"],
+                        opts=pulumi.ResourceOptions(
+                            parent=self, provider=provider, depends_on=[ns_res, *mesh_ready]
+                        ),
                     )
                 )
         self.register_outputs({"namespaces": list(self.namespaces)})

@@ -5,6 +5,7 @@ encrypted log groups, dedicated pools), in update and first-preview mode alike."
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -195,3 +196,26 @@ def test_values_the_provider_validates_before_any_api_call(synthed: Synth, stack
         assert 7 <= key["inputs"]["deletionWindowInDays"] <= 30, key["urn"]
     for group in result.by_type("aws:cloudwatch/logGroup:LogGroup"):
         assert group["inputs"]["retentionInDays"] in LOG_RETENTION_DAYS, group["urn"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_sidecars_may_reach_sts_and_the_s3_endpoint(synthed: Synth, stack: str) -> None:
+    """REGISTRY_ONLY forwards only to registered hosts: without this entry IRSA (STS) and S3 calls from
+    zone pods end in Envoy's BlackHoleCluster although the NetworkPolicy allows them."""
+    result = synthed(stack)
+    cfg = validate_platform(stack_data(stack))
+    endpoint = one(result, "aws:ec2/vpcEndpoint:VpcEndpoint", f"{stack}-vpce-s3-interface")
+    entries = [
+        r
+        for r in result.by_type("kubernetes:networking.istio.io/v1:ServiceEntry")
+        if r["inputs"]["metadata"]["name"] == "aws-endpoints"
+    ]
+    assert {e["inputs"]["metadata"]["namespace"] for e in entries} == {ns for z in cfg.zones for ns in z.namespaces}
+    for entry in entries:
+        spec = entry["inputs"]["spec"]
+        sts, s3 = spec["hosts"]
+        assert sts == f"sts.{cfg.region}.amazonaws.com"
+        assert re.fullmatch(rf"\*\.vpce-0[0-9a-f]+-[0-9a-f]{{8}}\.s3\.{cfg.region}\.vpce\.amazonaws\.com", s3), s3
+        assert spec["resolution"] == "NONE" and spec["exportTo"] == ["."]
+        assert spec["ports"] == [{"number": 443, "name": "tls", "protocol": "TLS"}]
+        assert endpoint["urn"] in entry["propertyDependencies"]["spec"]

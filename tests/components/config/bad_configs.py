@@ -257,6 +257,12 @@ CASES: list[Case] = [
         delp("kubernetes.image_mirror"),
     ),
     Case(
+        "notebooks-direct-egress",
+        f"{P}.zones[3].egress.cidrs[1]",
+        "only through the egress proxy",
+        setp("zones.3.egress.cidrs", ["10.40.255.0/24", "10.60.8.0/24"]),
+    ),
+    Case(
         "sizes-contradict",
         f"{P}.node_pools[0]",
         "min_size <= desired_size",

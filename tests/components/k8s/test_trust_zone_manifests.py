@@ -75,9 +75,18 @@ def test_no_internet_egress_for_training_and_inference(cfg: PlatformConfig) -> N
                     assert cidr is None or not cidr.endswith("/0"), (zone, pol["metadata"]["name"])
 
 
-def test_notebooks_egress_only_to_proxy_dns_and_mesh(cfg: PlatformConfig) -> None:
+def test_notebooks_egress_only_to_proxy_dns_mesh_and_aws_endpoints(cfg: PlatformConfig) -> None:
     names = {p["metadata"]["name"] for p in objects(cfg, "notebooks", "NetworkPolicy")}
-    assert names == {"default-deny", "allow-dns", "allow-mesh-control-plane", "allow-egress-proxy"}
+    assert names == {
+        "default-deny", "allow-dns", "allow-mesh-control-plane", "allow-egress-proxy", "allow-egress-endpoints"
+    }  # fmt: skip
+    endpoints = next(
+        p for p in objects(cfg, "notebooks", "NetworkPolicy") if p["metadata"]["name"] == "allow-egress-endpoints"
+    )
+    # Only the VPC's AWS endpoints (S3, STS for IRSA), never a mirror or the internet.
+    assert endpoints["spec"]["egress"] == [
+        {"to": [{"ipBlock": {"cidr": "10.40.255.0/24"}}], "ports": [{"protocol": "TCP", "port": 443}]}
+    ]
     proxy = next(p for p in objects(cfg, "notebooks", "NetworkPolicy") if p["metadata"]["name"] == "allow-egress-proxy")
     assert proxy["spec"]["egress"] == [
         {"to": [{"ipBlock": {"cidr": "10.60.16.0/24"}}], "ports": [{"protocol": "TCP", "port": 3128}]}
