@@ -28,6 +28,20 @@ class FakeCloud:
     region: str
     account_id: str = DEFAULT_ACCOUNT_ID
     partition: str = "aws"
+    # Which zone ID each AZ letter maps to: account-specific in AWS. By default `e` holds az3 (in us-east-1
+    # the zone EKS does not support), so a program that forgets to exclude it still gets a, b, c.
+    zone_id_numbers: tuple[int, ...] = (1, 2, 4, 6, 3, 5)
+
+    def availability_zones(self, exclude_zone_ids: list[str]) -> tuple[list[str], list[str]]:
+        """(names, zone ids) of the region's AZs, minus excluded zone IDs, as getAvailabilityZones answers."""
+        parts = self.region.split("-")
+        prefix = parts[0] + "".join(p[0] for p in parts[1:-1]) + parts[-1]  # us-east-1 -> use1
+        pairs = [
+            (f"{self.region}{letter}", f"{prefix}-az{n}")
+            for letter, n in zip("abcdef", self.zone_id_numbers, strict=True)
+        ]
+        kept = [(name, zid) for name, zid in pairs if zid not in exclude_zone_ids]
+        return [name for name, _ in kept], [zid for _, zid in kept]
 
     # ----- resources -------------------------------------------------------------------------
     def outputs(self, typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -73,10 +87,10 @@ class FakeCloud:
         if token == "aws:index/getPartition:getPartition":
             return {"partition": part, "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws", "id": part}
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            letters = "abcdef"
+            names, zone_ids = self.availability_zones(list(args.get("excludeZoneIds") or []))
             return {
-                "names": [f"{region}{c}" for c in letters],
-                "zoneIds": [f"use1-az{i + 1}" for i in range(len(letters))],
+                "names": names,
+                "zoneIds": zone_ids,
                 "state": args.get("state", "available"),
                 "id": region,
                 "groupNames": [region],

@@ -102,6 +102,7 @@ class GpuCluster(pulumi.ComponentResource):
         self.vpc_cni = self.cni_role = None
         self.access_entries = []
         self.access_policies = []
+        self.api_access_rules: list[aws.vpc.SecurityGroupIngressRule] = []
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         if isinstance(config, ExistingCluster):
@@ -116,7 +117,7 @@ class GpuCluster(pulumi.ComponentResource):
             enable_server_side_apply=True,
             # With API authentication and no creator bootstrap, the deployer reaches the API only through its
             # access entry: every Kubernetes resource waits until the admin policies are associated.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.access_policies)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.access_policies, *self.api_access_rules]),
         )
         self.register_outputs(
             {"name": self.name, "oidc_provider_arn": self.oidc_provider_arn, "oidc_issuer_url": self.oidc_issuer_url}
@@ -224,6 +225,22 @@ class GpuCluster(pulumi.ComponentResource):
         )
         self.oidc_provider_arn = self.oidc_provider.arn
         self.cluster_security_group_id = self.cluster.vpc_config.cluster_security_group_id  # type: ignore[assignment]
+        # The private endpoint answers only inside the VPC and through the cluster security group: let the
+        # named networks (the runner of `pulumi up`, the VPN) in on 443, and nothing else.
+        self.api_access_rules = [
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-api-from-{cidr.replace('/', '-')}",
+                security_group_id=self.cluster_security_group_id,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                cidr_ipv4=cidr,
+                description=f"Kubernetes API (private endpoint) from {cidr}",
+                tags=tags,
+                opts=child,
+            )
+            for cidr in endpoint.private_access_cidrs
+        ]
         self._install_vpc_cni(name, partition)
         for i, principal in enumerate(config.admin_role_arns):
             entry = aws.eks.AccessEntry(

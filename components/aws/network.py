@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ..config import CreatedNetwork, ExistingNetwork
+from ..config.network import TransitGateway
 from .logs import encrypted_log_group
 from .network_layout import endpoint_block, regional_dns_name, select_zones, zone_plans
 
@@ -64,6 +65,9 @@ def flow_log_policy(log_group_arn: str) -> str:
     )
 
 
+EKS_UNSUPPORTED_ZONE_IDS = ("use1-az3", "usw1-az2", "cac1-az3")
+
+
 class Network(pulumi.ComponentResource):
     """The VPC of one environment. Attributes other components use: `vpc_id`, `vpc_cidr`,
     `private_subnet_ids`, `subnet_by_az`, `endpoint_cidr`, `endpoint_security_group`, `endpoints`,
@@ -110,6 +114,8 @@ class Network(pulumi.ComponentResource):
         self.vpc = self.default_security_group = None
         self.node_subnets, self.endpoint_subnets = [], []
         self.route_tables, self.route_table_associations = [], []
+        self.transit_gateway_attachment: aws.ec2transitgateway.VpcAttachment | None = None
+        self.transit_routes: list[aws.ec2.Route] = []
         self.endpoint_security_group = self.endpoint_ingress = None
         self.endpoints = {}
         self.s3_interface_endpoint_dns = None
@@ -147,7 +153,12 @@ class Network(pulumi.ComponentResource):
             {"name": "opt-in-status", "values": ["opt-in-not-required"]}
         ]
         zones = aws.get_availability_zones(
-            state="available", filters=standard_zones, opts=pulumi.InvokeOptions(parent=self)
+            state="available",
+            filters=standard_zones,
+            # Zone IDs where EKS cannot place a control plane (EKS user guide, "VPC and subnet requirements");
+            # which account-local name maps to them differs per account, so names alone can't avoid them.
+            exclude_zone_ids=list(EKS_UNSUPPORTED_ZONE_IDS),
+            opts=pulumi.InvokeOptions(parent=self),
         )
         self.availability_zones = select_zones(zones.names, config.az_count)
         plans = zone_plans(config.cidr, self.availability_zones)
@@ -218,7 +229,35 @@ class Network(pulumi.ComponentResource):
         self.private_subnet_ids = [s.id for s in self.node_subnets]
         self.subnet_by_az = dict(zip(self.availability_zones, self.private_subnet_ids, strict=True))
         self.endpoint_subnet_ids = [s.id for s in self.endpoint_subnets]
+        if config.transit_gateway is not None:
+            self._attach_transit_gateway(config.transit_gateway)
         return [t.id for t in self.route_tables]
+
+    def _attach_transit_gateway(self, tgw: TransitGateway) -> None:
+        """Attach the VPC (through the endpoint subnets, one per AZ) and route exactly `tgw.routes` to it.
+        The gateway's own route tables (association, propagation, the way back) belong to its owners."""
+        name = self._name
+        self.transit_gateway_attachment = aws.ec2transitgateway.VpcAttachment(
+            f"{name}-tgw",
+            transit_gateway_id=tgw.id,
+            vpc_id=self.vpc_id,
+            subnet_ids=self.endpoint_subnet_ids,
+            dns_support="enable",
+            tags=self._tags_named(f"{name}-tgw"),
+            opts=self._child(),
+        )
+        for az, table in zip(self.availability_zones, self.route_tables, strict=True):
+            for cidr in tgw.routes:
+                self.transit_routes.append(
+                    aws.ec2.Route(
+                        f"{name}-rt-{az}-to-{cidr.replace('/', '-')}",
+                        route_table_id=table.id,
+                        destination_cidr_block=cidr,
+                        transit_gateway_id=tgw.id,
+                        # A route to a gateway the VPC is not attached to yet is refused.
+                        opts=self._child(depends_on=[self.transit_gateway_attachment]),
+                    )
+                )
 
     def _attach_vpc(self, config: ExistingNetwork) -> list[pulumi.Output[str]]:
         self.vpc_id = pulumi.Output.from_input(config.vpc_id)

@@ -19,6 +19,12 @@ class Endpoint(StrictModel):
     private: bool = Field(default=True, description="Private endpoint inside the VPC (must stay on).")
     public: bool = Field(default=False, description="WEAKENING: public endpoint, only with `public_cidrs`.")
     public_cidrs: list[Cidr] = Field(default_factory=list, max_length=40)
+    private_access_cidrs: list[Cidr] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Networks that reach the private endpoint (the runner of `pulumi up`, VPN): TCP 443 into the "
+        "cluster security group. Required when the public endpoint is off.",
+    )
 
 
 class SystemPool(StrictModel):

@@ -13,6 +13,17 @@ SubnetId = Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]
 RouteTableId = Annotated[str, Field(pattern=r"^rtb-[0-9a-f]{8,17}$")]
 
 
+TransitGatewayId = Annotated[str, Field(pattern=r"^tgw-[0-9a-f]{8,17}$")]
+
+
+class TransitGateway(StrictModel):
+    """How the created VPC reaches the company network (mirrors, egress proxy, the deployer's runner): an
+    attachment to an existing transit gateway plus routes for exactly these CIDRs. Never a default route."""
+
+    id: TransitGatewayId
+    routes: list[Cidr] = Field(min_length=1, max_length=50, description="Private CIDRs routed to the gateway.")
+
+
 class CreatedNetwork(StrictModel):
     """A new VPC: private subnets only for nodes, plus VPC endpoints so GPU zones need no internet path."""
 
@@ -20,6 +31,9 @@ class CreatedNetwork(StrictModel):
     cidr: Cidr = Field(default="10.40.0.0/16", description="VPC CIDR (private range, /16 to /24).")
     az_count: int = Field(default=3, ge=2, le=6, description="Availability zones to spread private subnets over.")
     flow_logs: bool = Field(default=True, description="WEAKENING when false: VPC flow logs off.")
+    transit_gateway: TransitGateway | None = Field(
+        default=None, description="Attachment + routes to the company network; without it the VPC reaches AWS only."
+    )
 
 
 class ExistingNetwork(StrictModel):

@@ -350,8 +350,38 @@ def _check_nccl_flow(cfg: PlatformConfig) -> Iterator[Problem]:
             )
 
 
+def _routed_outside(cfg: PlatformConfig) -> Iterator[tuple[Loc, str]]:
+    """Every private destination the config sends traffic to, with where it is named."""
+    for i, zone in enumerate(cfg.zones):
+        for j, cidr in enumerate(zone.egress.cidrs):
+            yield ("zones", i, "egress", "cidrs", j), cidr
+        if zone.egress.proxy is not None:
+            yield ("zones", i, "egress", "proxy", "cidr"), zone.egress.proxy.cidr
+    if cfg.cluster.mode == "create":
+        for j, cidr in enumerate(cfg.cluster.endpoint.private_access_cidrs):
+            yield ("cluster", "endpoint", "private_access_cidrs", j), cidr
+
+
+def _check_routes(cfg: PlatformConfig) -> Iterator[Problem]:
+    """A created VPC routes nowhere but itself and AWS unless its transit gateway says so."""
+    net = cfg.network
+    if net.mode != "create":
+        return
+    routes = net.transit_gateway.routes if net.transit_gateway else []
+    for loc, cidr in _routed_outside(cfg):
+        if _within(cidr, net.cidr) or any(_within(cidr, r) for r in routes):
+            continue
+        yield Problem(
+            loc,
+            f"{cidr} is outside the VPC ({net.cidr}) and nothing routes there: add it (or a range holding it) "
+            "to network.transit_gateway.routes",
+            cidr,
+        )
+
+
 def _check_network(cfg: PlatformConfig) -> Iterator[Problem]:
     net = cfg.network
+    yield from _check_routes(cfg)
     if net.mode == "create" and cfg.kubernetes.image_mirror is None:
         account = cfg.account_id or "111122223333"
         yield Problem(
@@ -398,6 +428,13 @@ def _check_cluster(cfg: PlatformConfig) -> Iterator[Problem]:
                     arn,
                 )
     endpoint = cluster.endpoint
+    if not endpoint.public and not endpoint.private_access_cidrs:
+        yield Problem(
+            ("cluster", "endpoint", "private_access_cidrs"),
+            "the API endpoint is private only, so `pulumi up` (and kubectl) must run from a network that reaches "
+            "it: list that network (the CI runner's subnet, the VPN range), e.g. ['10.100.0.0/24']; it gets TCP "
+            "443 into the cluster security group",
+        )
     if not endpoint.private:
         yield Problem(
             ("cluster", "endpoint", "private"),

@@ -34,9 +34,11 @@ class Captured:
         return json.loads(self.one(typ, name)["inputs"][key])
 
 
-def capture(build: Callable[[], object], *, preview: bool = False, region: str = REGION) -> Captured:
+def capture(
+    build: Callable[[], object], *, preview: bool = False, region: str = REGION, cloud: FakeCloud | None = None
+) -> Captured:
     """Run `build` (which constructs components) under mocks and capture every registration."""
-    cloud = FakeCloud(region=region, account_id=ACCOUNT)
+    cloud = cloud or FakeCloud(region=region, account_id=ACCOUNT)
 
     def program() -> None:
         build()

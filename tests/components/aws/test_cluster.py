@@ -149,3 +149,14 @@ def test_existing_cluster_is_attached_not_managed() -> None:
     assert [r["type"] for r in c.resources] == ["enclave:aws:GpuCluster", "pulumi:providers:kubernetes"]
     kubeconfig = json.loads(c.one("pulumi:providers:kubernetes")["inputs"]["kubeconfig"])
     assert kubeconfig["clusters"][0]["cluster"]["server"].endswith(".eks.amazonaws.com")
+
+
+def test_private_endpoint_admits_only_the_named_networks_on_443() -> None:
+    c = build(endpoint={"private": True, "public": False, "private_access_cidrs": ["10.100.0.0/24"]})
+    (rule,) = c.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert rule["inputs"]["cidrIpv4"] == "10.100.0.0/24"
+    assert (rule["inputs"]["ipProtocol"], rule["inputs"]["fromPort"], rule["inputs"]["toPort"]) == ("tcp", 443, 443)
+    assert rule["propertyDependencies"]["securityGroupId"] == [c.urn("aws:eks/cluster:Cluster")]
+    provider = c.one("pulumi:providers:kubernetes")
+    assert rule["urn"] in provider["dependencies"], "Kubernetes resources wait until the runner can reach the API"
+    assert build().of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") == []

@@ -69,7 +69,9 @@ def existing(**fields: Any) -> ExistingNetwork:
     )
 
 
-def build(config: CreatedNetwork | ExistingNetwork, preview: bool = False) -> tuple[Captured, dict[str, Any]]:
+def build(
+    config: CreatedNetwork | ExistingNetwork, preview: bool = False, cloud: FakeCloud | None = None
+) -> tuple[Captured, dict[str, Any]]:
     """Captured registrations plus the component's attributes (outputs resolved during the run)."""
     seen: dict[str, Any] = {}
 
@@ -82,7 +84,7 @@ def build(config: CreatedNetwork | ExistingNetwork, preview: bool = False) -> tu
         if net.s3_interface_endpoint_dns is not None:
             net.s3_interface_endpoint_dns.apply(lambda v: seen.__setitem__("s3_dns", v))
 
-    return capture(program, preview=preview), seen
+    return capture(program, preview=preview, cloud=cloud), seen
 
 
 def fake_id(typ: str, name: str) -> str:
@@ -341,7 +343,9 @@ def test_preview_registers_the_same_resources(c: Captured) -> None:
 
 
 def test_six_azs_in_a_20_vpc() -> None:
-    c, seen = build(created(cidr="10.50.16.0/20", az_count=6))
+    # A fake region with six EKS-capable zones (us-east-1 has five: use1-az3 is excluded).
+    cloud = FakeCloud(region=REGION, account_id=ACCOUNT, zone_id_numbers=(1, 2, 4, 5, 6, 7))
+    c, seen = build(created(cidr="10.50.16.0/20", az_count=6), cloud=cloud)
     nodes = sorted(
         (s["inputs"]["availabilityZone"], s["inputs"]["cidrBlock"])
         for s in c.of_type(SUBNET)
@@ -519,3 +523,32 @@ def test_regional_dns_name_drops_the_wildcard_label() -> None:
     assert regional_dns_name("vpce-0abc-12de.sts.us-east-1.vpce.amazonaws.com") == (
         "vpce-0abc-12de.sts.us-east-1.vpce.amazonaws.com"
     )
+
+
+def test_zones_eks_cannot_use_are_skipped_whatever_their_name() -> None:
+    """In this fake account us-east-1b is use1-az3, where EKS places no control plane."""
+    cloud = FakeCloud(region=REGION, account_id=ACCOUNT, zone_id_numbers=(1, 3, 2, 4, 5, 6))
+    _, seen = build(created(), cloud=cloud)
+    assert seen["net"].availability_zones == ["us-east-1a", "us-east-1c", "us-east-1d"]
+
+
+def test_transit_gateway_attachment_routes_exactly_the_named_cidrs() -> None:
+    tgw = {"id": "tgw-0a1b2c3d4e5f60718", "routes": ["10.60.0.0/16", "10.100.0.0/24"]}
+    c, _ = build(created(transit_gateway=tgw))
+    attachment = c.one("aws:ec2transitgateway/vpcAttachment:VpcAttachment")
+    assert attachment["inputs"]["transitGatewayId"] == tgw["id"]
+    endpoint_subnets = {r["urn"] for r in c.of_type(SUBNET) if "-endpoints-" in r["name"]}
+    assert set(attachment["propertyDependencies"]["subnetIds"]) == endpoint_subnets
+    routes = c.of_type("aws:ec2/route:Route")
+    assert len(routes) == 3 * 2
+    assert {r["inputs"]["destinationCidrBlock"] for r in routes} == set(tgw["routes"])
+    for route in routes:
+        assert route["inputs"]["transitGatewayId"] == tgw["id"], route["urn"]
+        assert attachment["urn"] in route["dependencies"], "a route to an unattached gateway is refused"
+        assert route["inputs"]["destinationCidrBlock"] != "0.0.0.0/0"
+
+
+def test_without_transit_gateway_no_route_leaves_the_vpc(net: tuple[Captured, dict[str, Any]]) -> None:
+    c, _ = net
+    assert c.of_type("aws:ec2/route:Route") == []
+    assert c.of_type("aws:ec2transitgateway/vpcAttachment:VpcAttachment") == []

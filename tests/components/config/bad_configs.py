@@ -263,6 +263,24 @@ CASES: list[Case] = [
         setp("zones.3.egress.cidrs", ["10.40.255.0/24", "10.60.8.0/24"]),
     ),
     Case(
+        "private-api-unreachable",
+        f"{P}.cluster.endpoint.private_access_cidrs",
+        "must run from a network that reaches it",
+        setp("cluster.endpoint.private_access_cidrs", []),
+    ),
+    Case(
+        "mirror-not-routed",
+        f"{P}.zones[1].egress.cidrs[1]",
+        "nothing routes there",
+        setp("network.transit_gateway.routes", ["10.100.0.0/24"]),
+    ),
+    Case(
+        "bad-transit-gateway-id",
+        f"{P}.network.transit_gateway.id",
+        "pattern ^tgw-",
+        setp("network.transit_gateway.id", "tgw-../../etc"),
+    ),
+    Case(
         "sizes-contradict",
         f"{P}.node_pools[0]",
         "min_size <= desired_size",
