@@ -194,13 +194,28 @@ class Platform(pulumi.ComponentResource):
     def _buckets(self, cfg: PlatformConfig) -> None:
         env = cfg.environment
         audit_cfg = cfg.audit_bucket
+        platform_key = self.keys[audit_cfg.zone].arn
+        # Server access logs of every bucket (the audit bucket's included) go to a bucket of their own: S3
+        # does not deliver them into a bucket with object lock, which the CloudTrail bucket has.
+        access_cfg = audit_cfg.model_copy(update={"name": f"{audit_cfg.name}-access", "object_lock_days": None})
+        self.access_log_bucket = EncryptedBucket(
+            f"{env}-{access_cfg.name}",
+            access_cfg,
+            kms_key_arn=platform_key,
+            access_log_sink=True,
+            expire_days=cfg.logging.audit_retention_days,
+            tags={"enclave:zone": audit_cfg.zone},
+            opts=self._opts,
+        )
+        logs = {"log_bucket": self.access_log_bucket.bucket.id, "log_bucket_ready": [self.access_log_bucket.policy]}
         audit = EncryptedBucket(
             f"{env}-{audit_cfg.name}",
             audit_cfg,
-            kms_key_arn=self.keys[audit_cfg.zone].arn,
+            kms_key_arn=platform_key,
             object_lock_days=audit_cfg.object_lock_days or cfg.logging.audit_retention_days,
             tags={"enclave:zone": audit_cfg.zone},
             opts=self._opts,
+            **logs,  # type: ignore[arg-type]
         )
         self.buckets = {audit_cfg.name: audit}
         for bucket in cfg.buckets:
@@ -210,9 +225,9 @@ class Platform(pulumi.ComponentResource):
                 f"{env}-{bucket.name}",
                 bucket,
                 kms_key_arn=self.bucket_key(bucket.name).arn,
-                log_bucket=audit.bucket.id,
                 tags={"enclave:zone": bucket.zone},
                 opts=self._opts,
+                **logs,  # type: ignore[arg-type]
             )
 
     def _identities(self, cfg: PlatformConfig) -> None:
@@ -252,6 +267,7 @@ class Platform(pulumi.ComponentResource):
             "kms_key_arns": {name: key.arn for name, key in self.keys.items()},
             "bucket_kms_key_arns": {name: key.arn for name, key in self.bucket_keys.items()},
             "bucket_names": {name: b.bucket.bucket for name, b in self.buckets.items()},
+            "access_log_bucket": self.access_log_bucket.bucket.bucket,
             "workload_role_arns": {name: i.role_arn for name, i in self.identities.items()},
             "namespaces": {name: list(z.namespaces) for name, z in self.zones.items()},
         }

@@ -5,7 +5,7 @@ lifecycle, access logging to the audit bucket, compliance-mode object lock for a
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -22,13 +22,15 @@ def bucket_policy(
     bucket_arn: str,
     key_arn: str,
     account_id: str,
-    audit_log_sink: bool = False,
+    cloudtrail_sink: bool = False,
+    access_log_sink: bool = False,
     partition: str = "aws",
 ) -> str:
     """Deny non-TLS access and uploads encrypted with anything but the bucket's CMK.
 
-    Uploads without encryption headers get the default (the CMK). An audit-log sink also lets
-    CloudTrail and S3 server access logging of this account write under their own prefixes.
+    Uploads without encryption headers get the default (the CMK). A CloudTrail sink (the audit bucket)
+    lets this account's CloudTrail write under `cloudtrail/AWSLogs/<account>/`; an access-log sink lets
+    S3 server access logging of this account write under `access-logs/`.
     """
     statements: list[dict[str, Any]] = [
         {
@@ -56,8 +58,8 @@ def bucket_policy(
             "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}},
         },
     ]
-    if audit_log_sink:
-        source = {"StringEquals": {"aws:SourceAccount": account_id}}
+    source = {"StringEquals": {"aws:SourceAccount": account_id}}
+    if cloudtrail_sink:
         statements += [
             {
                 "Sid": "CloudTrailAclCheck",
@@ -75,6 +77,9 @@ def bucket_policy(
                 "Resource": f"{bucket_arn}/{TRAIL_PREFIX}/AWSLogs/{account_id}/*",
                 "Condition": source,
             },
+        ]
+    if access_log_sink:
+        statements.append(
             {
                 "Sid": "S3ServerAccessLogsWrite",
                 "Effect": "Allow",
@@ -82,8 +87,8 @@ def bucket_policy(
                 "Action": "s3:PutObject",
                 "Resource": f"{bucket_arn}/{ACCESS_LOG_PREFIX}/*",
                 "Condition": source,
-            },
-        ]
+            }
+        )
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
 
@@ -107,14 +112,22 @@ class EncryptedBucket(pulumi.ComponentResource):
         *,
         kms_key_arn: pulumi.Input[str],
         log_bucket: pulumi.Input[str] | None = None,
+        log_bucket_ready: Sequence[pulumi.Resource] = (),
         object_lock_days: int | None = None,
+        access_log_sink: bool = False,
+        expire_days: int | None = None,
         tags: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """`log_bucket` is the audit bucket's name (None only for the audit bucket itself, which must
-        not log into itself); `object_lock_days` applies to the audit-logs purpose only."""
+        """`log_bucket` is the access-log bucket's name (None only for that bucket itself) and
+        `log_bucket_ready` its policy, which must admit S3 log delivery before logging is switched on.
+
+        An audit-logs bucket is the CloudTrail sink: compliance-mode object lock for `object_lock_days`.
+        `access_log_sink=True` makes the server-access-log bucket instead: S3 delivers no access logs into
+        a bucket with object lock or default retention (S3 user guide, "Enabling server access logging"),
+        so it has neither; its current objects expire after `expire_days` (the audit retention)."""
         super().__init__("enclave:aws:EncryptedBucket", name, None, opts)
-        audit = config.purpose == "audit-logs"
+        audit = config.purpose == "audit-logs" and not access_log_sink
         child = pulumi.ResourceOptions(parent=self)
         all_tags = {**(tags or {}), "enclave:purpose": config.purpose, "enclave:stage": config.stage}
         self.bucket = aws.s3.Bucket(
@@ -164,9 +177,12 @@ class EncryptedBucket(pulumi.ComponentResource):
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
         document = pulumi.Output.all(self.bucket.arn, kms_key_arn, identity.account_id, partition.partition).apply(
-            lambda a: bucket_policy(a[0], a[1], a[2], audit_log_sink=audit, partition=a[3])
+            lambda a: bucket_policy(
+                a[0], a[1], a[2], cloudtrail_sink=audit, access_log_sink=access_log_sink, partition=a[3]
+            )
         )
-        # The public access block must exist first, or a policy with service principals is refused.
+        # Both block-public-access and the policy change the bucket's access settings; applying them one
+        # after the other avoids S3's conflicting-operation errors on a new bucket.
         self.policy = aws.s3.BucketPolicy(
             f"{name}-policy",
             bucket=bucket_id,
@@ -191,6 +207,15 @@ class EncryptedBucket(pulumi.ComponentResource):
                 },
             },
         ]
+        if access_log_sink and expire_days is not None:
+            rules.append(
+                {
+                    "id": "expire-access-logs",
+                    "status": "Enabled",
+                    "filter": {"prefix": ""},
+                    "expiration": {"days": expire_days},
+                }
+            )
         self.lifecycle = aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
             bucket=bucket_id,
@@ -204,7 +229,7 @@ class EncryptedBucket(pulumi.ComponentResource):
                 bucket=bucket_id,
                 target_bucket=log_bucket,
                 target_prefix=f"{ACCESS_LOG_PREFIX}/{name}/",
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(log_bucket_ready)),
             )
         self.object_lock = None
         if audit:

@@ -221,6 +221,16 @@ def _check_buckets(cfg: PlatformConfig) -> Iterator[Problem]:
             f"exactly one bucket with purpose 'audit-logs' is required (access logs and the audit trail "
             f"go there); found {len(audit)}",
         )
+    if len(audit) == 1:
+        access = f"{cfg.buckets[audit[0]].name}-access"
+        for i, bucket in enumerate(cfg.buckets):
+            if bucket.name == access:
+                yield Problem(
+                    ("buckets", i, "name"),
+                    f"{access!r} is the server-access-log bucket the platform creates beside the audit bucket; "
+                    "choose another name",
+                    bucket.name,
+                )
     for i, bucket in enumerate(cfg.buckets):
         if bucket.purpose == "audit-logs" and bucket.dedicated_key:
             yield Problem(

@@ -94,8 +94,10 @@ def test_property_dependencies_link_bucket_resources(synthed: Synth) -> None:
         assert pab["urn"] in policy["dependencies"], "the policy waits for the public access block"
         assert pab["urn"] not in policy["propertyDependencies"].get("policy", [])
         logging = _one(result, "aws:s3/bucketLogging:BucketLogging", "prod-datasets-logging")
-        audit = _one(result, "aws:s3/bucket:Bucket", "prod-audit-logs-bucket")
-        assert logging["propertyDependencies"]["targetBucket"] == [audit["urn"]]
+        access = _one(result, "aws:s3/bucket:Bucket", "prod-audit-logs-access-bucket")
+        assert logging["propertyDependencies"]["targetBucket"] == [access["urn"]]
+        access_policy = _one(result, "aws:s3/bucketPolicy:BucketPolicy", "prod-audit-logs-access-policy")
+        assert access_policy["urn"] in logging["dependencies"], "logging waits until delivery is allowed"
 
 
 def test_preview_leaves_computed_outputs_unknown(synthed: Synth) -> None:
@@ -122,7 +124,7 @@ def test_update_mode_values_are_shaped_like_aws(synthed: Synth) -> None:
         for resource in [stmt["Resource"]] if isinstance(stmt["Resource"], str) else stmt["Resource"]:
             assert resource.startswith("arn:aws:s3:::prod-datasets-bucket-"), resource
     logging = _one(update, "aws:s3/bucketLogging:BucketLogging", "prod-datasets-logging")["inputs"]
-    assert logging["targetBucket"].startswith("prod-audit-logs-bucket-")
+    assert logging["targetBucket"].startswith("prod-audit-logs-access-bucket-")
     assert ARN.match(json.loads(json.dumps(policy))["Statement"][0]["Resource"][0])
 
 

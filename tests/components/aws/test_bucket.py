@@ -13,14 +13,19 @@ from tests.components.harness import Captured, capture
 KEY = "arn:aws:kms:us-east-1:111122223333:key/11111111-2222-4333-8444-555555555555"
 
 
-def build(purpose: str = "checkpoints", preview: bool = False, **fields: object) -> Captured:
+def build(
+    purpose: str = "checkpoints", preview: bool = False, access_log_sink: bool = False, **fields: object
+) -> Captured:
     config = Bucket.model_validate({"name": "ckpt", "purpose": purpose, "zone": "training", **fields})
-    log = None if purpose == "audit-logs" else "audit-logs-bucket"
-    lock = 2192 if purpose == "audit-logs" else None
+    log = None if access_log_sink else "access-logs-bucket"
+    lock = 2192 if purpose == "audit-logs" and not access_log_sink else None
     return capture(
-        lambda: EncryptedBucket("ckpt", config, kms_key_arn=KEY, log_bucket=log, object_lock_days=lock),
+        lambda: EncryptedBucket(
+            "ckpt", config, kms_key_arn=KEY, log_bucket=log, object_lock_days=lock, access_log_sink=access_log_sink,
+            expire_days=2192 if access_log_sink else None,
+        ),
         preview=preview,
-    )
+    )  # fmt: skip
 
 
 def test_sse_kms_with_bucket_key_and_no_sse_c() -> None:
@@ -72,24 +77,40 @@ def test_lifecycle_expires_noncurrent_versions_and_aborts_uploads() -> None:
     assert by_id["abort-incomplete-multipart"]["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
 
 
-def test_access_logs_go_to_the_audit_bucket() -> None:
+def test_access_logs_go_to_the_access_log_bucket() -> None:
     log = build().one("aws:s3/bucketLogging:BucketLogging")["inputs"]
-    assert log["targetBucket"] == "audit-logs-bucket"
+    assert log["targetBucket"] == "access-logs-bucket"
     assert log["targetPrefix"] == f"{ACCESS_LOG_PREFIX}/ckpt/"
 
 
-def test_audit_bucket_object_lock_compliance_and_service_writes() -> None:
+def test_audit_bucket_object_lock_compliance_and_cloudtrail_writes() -> None:
     c = build(purpose="audit-logs")
     assert c.one("aws:s3/bucket:Bucket")["inputs"]["objectLockEnabled"] is True
     lock = c.one("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")["inputs"]
     assert lock["rule"] == {"defaultRetention": {"mode": "COMPLIANCE", "days": 2192}}
-    assert c.of_type("aws:s3/bucketLogging:BucketLogging") == [], "the audit bucket never logs into itself"
+    # Its own access logs go to the access-log bucket (S3 delivers none into an object-locked bucket).
+    assert c.one("aws:s3/bucketLogging:BucketLogging")["inputs"]["targetBucket"] == "access-logs-bucket"
     doc = c.doc("aws:s3/bucketPolicy:BucketPolicy")
-    allowed = {s["Principal"]["Service"] for s in doc["Statement"] if s["Effect"] == "Allow"}
-    assert allowed == {"cloudtrail.amazonaws.com", "logging.s3.amazonaws.com"}
-    for stmt in doc["Statement"]:
-        if stmt["Effect"] == "Allow":
-            assert stmt["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"}}
+    allowed = [s for s in doc["Statement"] if s["Effect"] == "Allow"]
+    assert {s["Principal"]["Service"] for s in allowed} == {"cloudtrail.amazonaws.com"}
+    for stmt in allowed:
+        assert stmt["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"}}
+
+
+def test_access_log_bucket_has_no_object_lock_and_expires_logs() -> None:
+    c = build(purpose="audit-logs", access_log_sink=True)
+    assert "objectLockEnabled" not in c.one("aws:s3/bucket:Bucket")["inputs"]
+    assert c.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration") == []
+    assert c.of_type("aws:s3/bucketLogging:BucketLogging") == [], "never logs into itself"
+    doc = c.doc("aws:s3/bucketPolicy:BucketPolicy")
+    (allow,) = [s for s in doc["Statement"] if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert allow["Resource"].endswith(f"/{ACCESS_LOG_PREFIX}/*")
+    assert allow["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"}}
+    rules = {
+        r["id"]: r for r in c.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")["inputs"]["rules"]
+    }
+    assert rules["expire-access-logs"]["expiration"] == {"days": 2192}
 
 
 def test_policy_builder_is_valid_json_with_versions() -> None:

@@ -281,6 +281,12 @@ CASES: list[Case] = [
         setp("network.transit_gateway.id", "tgw-../../etc"),
     ),
     Case(
+        "bucket-named-like-access-logs",
+        f"{P}.buckets[1].name",
+        "server-access-log bucket the platform creates",
+        setp("buckets.1.name", "audit-logs-access"),
+    ),
+    Case(
         "sizes-contradict",
         f"{P}.node_pools[0]",
         "min_size <= desired_size",
