@@ -86,13 +86,15 @@ class Platform(pulumi.ComponentResource):
             opts=self._opts,
         )
         k8s_provider = self.cluster.kubernetes_provider
-        # Add-ons and zones need nodes to run on: wait for the node groups.
-        node_groups = [p.node_group for p in self.node_pools.values()]
+        # Add-on controllers (istiod, Kyverno) run on the system pool: wait for it, and only for it. A GPU
+        # pool short of capacity must not hold back the mesh and the zones (device-plugin DaemonSets start
+        # wherever GPU nodes appear).
+        system = self.node_pools.get("system")
         self.addons = ClusterAddons(
             env,
             cfg,
             provider=k8s_provider,
-            nodes_ready=node_groups,
+            nodes_ready=[system.node_group] if system else [],
             opts=pulumi.ResourceOptions(parent=self, providers=[self.provider]),
         )
         dns = self.network.s3_interface_endpoint_dns
@@ -155,6 +157,8 @@ class Platform(pulumi.ComponentResource):
             "vpc_id": self.network.vpc_id,
             "subnet_ids": self.network.private_subnet_ids,
             "subnet_by_az": self.network.subnet_by_az,
+            "instance_tags": platform_tags(cfg),
+            "ready": self._node_prerequisites(),
         }
         self.node_pools = {}
         if cfg.cluster.mode == "create":
@@ -186,6 +190,15 @@ class Platform(pulumi.ComponentResource):
                 opts=self._opts,
                 **common,  # type: ignore[arg-type]
             )
+
+    def _node_prerequisites(self) -> list[pulumi.Resource]:
+        """What must exist before nodes launch: the VPC CNI add-on (the node role has no CNI permissions),
+        the VPC endpoints and routes that bootstrap and image pulls go through."""
+        net = self.network
+        ready: list[pulumi.Resource] = [*net.endpoints.values(), *net.route_table_associations, *net.transit_routes]
+        if self.cluster.vpc_cni is not None:
+            ready.append(self.cluster.vpc_cni)
+        return ready
 
     def bucket_key(self, bucket: str) -> KmsKey:
         """The key that encrypts `bucket`: its own when `dedicated_key`, else its zone's."""

@@ -64,12 +64,17 @@ class GpuNodePool(pulumi.ComponentResource):
         subnet_by_az: Mapping[str, pulumi.Input[str]],
         kms_key_arn: pulumi.Input[str],
         tags: Mapping[str, str] | None = None,
+        instance_tags: Mapping[str, str] | None = None,
+        ready: Sequence[pulumi.Resource] = (),
         gpu: bool = True,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """`subnet_by_az` maps an AZ name to the node subnet in it (EFA pools run in one AZ);
         `kms_key_arn` encrypts the root volumes (its policy must let EC2 Auto Scaling use it).
-        `gpu=False` is the platform's system pool: standard AMI, no GPU taint, no accelerator label."""
+        `gpu=False` is the platform's system pool: standard AMI, no GPU taint, no accelerator label.
+        `instance_tags` (the provider's default tags) go onto instances, volumes and interfaces, which EC2
+        Auto Scaling launches without the provider's default tags. `ready`: what nodes need before they
+        launch (the VPC CNI add-on with its IRSA role, VPC endpoints and routes), or they join NotReady."""
         _check(config, zone, subnet_by_az, gpu)
         super().__init__("enclave:aws:GpuNodePool", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -93,8 +98,9 @@ class GpuNodePool(pulumi.ComponentResource):
         ]
 
         self.efa_security_group = self.efa_ingress = self.efa_egress = self.placement_group = None
+        efa_rules: list[pulumi.Resource] = []
         if config.efa:
-            self._efa_security_group(name, vpc_id, all_tags)
+            efa_rules = self._efa_security_group(name, vpc_id, all_tags)
             if config.placement_group:
                 # Cluster placement: all nodes of the pool on one low-latency network segment.
                 self.placement_group = aws.ec2.PlacementGroup(
@@ -105,6 +111,7 @@ class GpuNodePool(pulumi.ComponentResource):
             self.interfaces = [PRIMARY]
 
         market, reservation = _capacity_options(config)
+        launched_tags = {**(instance_tags or {}), **all_tags}
         self.launch_template = aws.ec2.LaunchTemplate(
             f"{name}-launch-template",
             description=f"Nodes of pool {config.name} (zone {zone.name})",
@@ -136,12 +143,12 @@ class GpuNodePool(pulumi.ComponentResource):
             instance_market_options=market,
             capacity_reservation_specification=reservation,
             tag_specifications=[
-                {"resource_type": "instance", "tags": all_tags},
-                {"resource_type": "volume", "tags": all_tags},
+                {"resource_type": kind, "tags": launched_tags} for kind in ("instance", "volume", "network-interface")
             ],
             update_default_version=True,
             tags=all_tags,
-            opts=child,
+            # Instances must not launch before their EFA group admits its own traffic.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=efa_rules),
         )
 
         labels = {ZONE_LABEL: zone.name, POOL_LABEL: config.name}
@@ -176,7 +183,7 @@ class GpuNodePool(pulumi.ComponentResource):
             labels=labels,
             tags=all_tags,
             # Nodes need both policies to join the cluster; without them the create times out.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.policy_attachments)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.policy_attachments, *ready]),
         )
         self.register_outputs(
             {
@@ -186,8 +193,10 @@ class GpuNodePool(pulumi.ComponentResource):
             }
         )
 
-    def _efa_security_group(self, name: str, vpc_id: pulumi.Input[str], tags: Mapping[str, str]) -> None:
-        """A group that allows all traffic to and from itself, and nothing else."""
+    def _efa_security_group(
+        self, name: str, vpc_id: pulumi.Input[str], tags: Mapping[str, str]
+    ) -> list[pulumi.Resource]:
+        """A group that allows all traffic to and from itself, and nothing else; returns its two rules."""
         child = pulumi.ResourceOptions(parent=self)
         # No inline rules. AWS gives every new VPC security group an allow-all egress rule; the provider
         # deletes it on create (see the aws.ec2.SecurityGroup docs), so the two rules below are the only ones.
@@ -219,6 +228,7 @@ class GpuNodePool(pulumi.ComponentResource):
             tags=dict(tags),
             opts=child,
         )
+        return [self.efa_ingress, self.efa_egress]
 
     def _network_interfaces(
         self, cluster_security_group_id: pulumi.Input[str]

@@ -219,3 +219,20 @@ def test_sidecars_may_reach_sts_and_the_s3_endpoint(synthed: Synth, stack: str) 
         assert spec["resolution"] == "NONE" and spec["exportTo"] == ["."]
         assert spec["ports"] == [{"number": 443, "name": "tls", "protocol": "TLS"}]
         assert endpoint["urn"] in entry["propertyDependencies"]["spec"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_nodes_launch_after_their_network_and_cni_and_carry_the_platform_tags(synthed: Synth, stack: str) -> None:
+    result = synthed(stack)
+    cfg = validate_platform(stack_data(stack))
+    endpoints = {r["urn"] for r in result.by_type("aws:ec2/vpcEndpoint:VpcEndpoint")}
+    cni = [r["urn"] for r in result.by_type("aws:eks/addon:Addon") if r["inputs"]["addonName"] == "vpc-cni"]
+    assert len(cni) == 1 and endpoints
+    for ng in result.by_type("aws:eks/nodeGroup:NodeGroup"):
+        deps = set(ng["dependencies"])
+        assert cni[0] in deps, f"{ng['urn']}: nodes would start before the VPC CNI has its IRSA role"
+        assert endpoints <= deps, f"{ng['urn']}: nodes would bootstrap before the VPC endpoints exist"
+    for lt in result.by_type("aws:ec2/launchTemplate:LaunchTemplate"):
+        for spec in lt["inputs"]["tagSpecifications"]:
+            assert spec["tags"]["enclave:environment"] == stack, lt["urn"]
+            assert all(spec["tags"].get(k) == v for k, v in cfg.tags.items()), lt["urn"]

@@ -149,13 +149,31 @@ def test_eks_owns_the_ami_and_bootstrap() -> None:
     assert "diskSize" not in ng["inputs"], ng["urn"]  # the size lives in the launch template
 
 
-def test_instances_and_volumes_are_tagged() -> None:
-    c = build(plain_pool())
+def test_instances_volumes_and_interfaces_are_tagged() -> None:
+    """EC2 Auto Scaling launches without the provider's default tags: they are written in explicitly."""
+    c = build(plain_pool(), instance_tags={"data-classification": "phi", "team": "overridden"})
     lt = c.one(LAUNCH_TEMPLATE)
     specs = {s["resourceType"]: s["tags"] for s in lt["inputs"]["tagSpecifications"]}
-    assert set(specs) == {"instance", "volume"}, lt["urn"]
+    assert set(specs) == {"instance", "volume", "network-interface"}, lt["urn"]
     for tags in specs.values():
         assert tags["team"] == "ml-platform" and tags["enclave:zone"] == "inference", lt["urn"]
+        assert tags["data-classification"] == "phi", lt["urn"]
+
+
+def test_efa_launch_template_waits_for_the_self_rules_and_nodes_for_prerequisites() -> None:
+    import pulumi_aws as aws
+
+    def run() -> None:
+        ready = aws.s3.Bucket("stand-in-for-the-vpc-cni-addon")
+        GpuNodePool(
+            "pool", efa_pool(), zone=training(), cluster_name="enclave-prod", cluster_security_group_id=CLUSTER_SG,
+            vpc_id=VPC_ID, subnet_ids=SUBNETS, subnet_by_az=SUBNET_BY_AZ, kms_key_arn=KEY, ready=[ready],
+        )  # fmt: skip
+
+    c = capture(run)
+    lt = c.one(LAUNCH_TEMPLATE)
+    assert {c.urn(INGRESS), c.urn(EGRESS)} <= set(lt["dependencies"]), lt["urn"]
+    assert c.urn("aws:s3/bucket:Bucket") in c.one(NODE_GROUP)["dependencies"]
 
 
 @pytest.mark.parametrize("config", [efa_pool(), efa_pool("p4d.24xlarge"), efa_pool("p6-b300.48xlarge"), plain_pool()])
