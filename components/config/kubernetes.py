@@ -33,11 +33,13 @@ class Multus(StrictModel):
 class NcclPorts(StrictModel):
     """The port window NCCL/torch bootstrap sockets use in EFA training pods (ip_local_port_range).
 
-    Only these ports bypass the sidecar (NCCL breaks behind Envoy); the mesh stays on for all else.
+    Only these ports bypass the sidecar (NCCL breaks behind Envoy); the mesh stays on for all else. The
+    window is also every other outbound connection's ephemeral range in those pods (S3 clients, Envoy),
+    so it is wide by default: too few ports and busy jobs run out.
     """
 
     start: int = Field(default=50000, ge=32768, le=60000)
-    count: int = Field(default=64, ge=8, le=1024)
+    count: int = Field(default=1024, ge=256, le=1024)
 
     @property
     def end(self) -> int:

@@ -50,6 +50,14 @@ def authorization_policies(cfg: PlatformConfig, zone: Zone, namespace: str) -> l
     for flow in flows_into(cfg, zone):
         source = cfg.zone(flow.source)
         principals = [f"{TRUST_DOMAIN}/ns/{ns}/sa/*" for ns in source.namespaces]
+        ports = port_strings(flow.ports)
+        if flow.source == zone.name and any(p.zone == zone.name and p.efa for p in cfg.node_pools):
+            # The NCCL window bypasses the sidecar on EFA pods, so no authorization rule would ever see it:
+            # it is guarded by the NetworkPolicy alone (and listing it would only mislead).
+            window = {str(n) for n in range(cfg.kubernetes.nccl_ports.start, cfg.kubernetes.nccl_ports.end + 1)}
+            ports = [p for p in ports if p not in window]
+            if not ports:
+                continue
         out.append(
             {
                 "apiVersion": "security.istio.io/v1",
@@ -60,7 +68,7 @@ def authorization_policies(cfg: PlatformConfig, zone: Zone, namespace: str) -> l
                     "rules": [
                         {
                             "from": [{"source": {"principals": principals}}],
-                            "to": [{"operation": {"ports": port_strings(flow.ports)}}],
+                            "to": [{"operation": {"ports": ports}}],
                         }
                     ],
                 },
@@ -69,13 +77,16 @@ def authorization_policies(cfg: PlatformConfig, zone: Zone, namespace: str) -> l
     return out
 
 
+KUBE_DNS_HOST = "kube-system/kube-dns.kube-system.svc.cluster.local"
+
+
 def sidecar(cfg: PlatformConfig, zone: Zone, namespace: str) -> Manifest:
-    hosts = ["./*", "istio-system/*"]
+    """Egress scope: the namespace's own services and ServiceEntries (`./*`, which holds the allow-listed
+    hosts, the proxy and the AWS endpoints), istiod, kube-dns (DNS over TCP is captured by the sidecar)
+    and the namespaces of declared flows. Everything else is refused (REGISTRY_ONLY)."""
+    hosts = ["./*", "istio-system/*", KUBE_DNS_HOST]
     for flow in flows_out_of(cfg, zone):
-        hosts += [f"{ns}/*" for ns in cfg.zone(flow.target).namespaces if f"{ns}/*" not in hosts]
-    hosts += [f"./{h}" for h in zone.egress.hosts]
-    if zone.egress.proxy is not None:
-        hosts.append(f"./{zone.egress.proxy.host}")
+        hosts += [f"{ns}/*" for ns in cfg.zone(flow.target).namespaces if ns != namespace and f"{ns}/*" not in hosts]
     return {
         "apiVersion": "networking.istio.io/v1",
         "kind": "Sidecar",

@@ -16,6 +16,7 @@ from ..config import Multus, PlatformConfig, Zone
 from .labels import MANAGED_BY
 
 NETWORKS_ANNOTATION = "k8s.v1.cni.cncf.io/networks"
+SECONDARY_INTERFACE = "net1"  # Multus names the first attachment net1
 RESOURCE_ANNOTATION = "k8s.v1.cni.cncf.io/resourceName"
 
 
@@ -45,4 +46,4 @@ def multus_network(cfg: PlatformConfig, zone: Zone, namespace: str) -> dict[str,
 
 def secondary_network_request(multus: Multus) -> tuple[dict[str, str], dict[str, str]]:
     """(pod annotations, container limits) attaching one virtual function of the secondary network."""
-    return {NETWORKS_ANNOTATION: multus.name}, {multus.resource_name: "1"}
+    return {NETWORKS_ANNOTATION: f"{multus.name}@{SECONDARY_INTERFACE}"}, {multus.resource_name: "1"}

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..config import Multus, NcclPorts, NodePool, Zone
 from .labels import ZONE_LABEL
-from .multus import secondary_network_request
+from .multus import SECONDARY_INTERFACE, secondary_network_request
 
 POOL_LABEL = "enclave.dev/pool"
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
@@ -52,17 +52,30 @@ def workload_pod_template(
     env: Mapping[str, str] | None = None,
     nccl_ports: NcclPorts | None = None,
     secondary_network: Multus | None = None,
+    cpu: str | None = None,
+    memory: str | None = None,
+    shm_size: str = "8Gi",
 ) -> dict[str, Any]:
     """A PodTemplateSpec (dict) for a workload of `zone` on `pool`.
 
     Secrets are mounted read-only as files with mode 0400 under /var/run/secrets/enclave/<name>,
-    never as environment variables. `efa_interfaces` > 0 needs an EFA pool of a training zone;
-    `secondary_network` (the stack's `kubernetes.multus`) attaches one RDMA virtual function, training only.
+    never as environment variables. `efa_interfaces` > 0 needs an EFA pool of a training zone and the
+    stack's `kubernetes.nccl_ports` (the window its NetworkPolicy opens); `secondary_network` (the stack's
+    `kubernetes.multus`) attaches one RDMA virtual function, training only.
+
+    Size `cpu` (request) and `memory` (request and limit) for the node: without them the namespace's
+    LimitRange requests 500m / 1Gi and sets no limit. `/dev/shm` is a memory-backed volume of `shm_size`
+    (NCCL shared-memory transport, DataLoader workers; the runtime default is 64Mi). HOME is /tmp, the
+    only writable path besides the volumes, because the root filesystem is read-only.
     """
     if pool.zone != zone.name:
         raise ValueError(f"pool {pool.name!r} belongs to zone {pool.zone!r}, not {zone.name!r}")
     if efa_interfaces and not pool.efa:
         raise ValueError(f"pool {pool.name!r} has no EFA; request efa_interfaces=0 or use an EFA pool")
+    if efa_interfaces and nccl_ports is None:
+        raise ValueError(
+            "EFA pods need nccl_ports=cfg.kubernetes.nccl_ports: the window the zone's NetworkPolicy opens"
+        )
     if secondary_network is not None and zone.zone_class != "training":
         raise ValueError(f"zone {zone.name!r} is {zone.zone_class}: the RDMA secondary network is for training only")
     limits: dict[str, str] = {"nvidia.com/gpu": str(gpus)}
@@ -73,18 +86,30 @@ def workload_pod_template(
         network_annotations, network_limits = secondary_network_request(secondary_network)
         annotations.update(network_annotations)
         limits.update(network_limits)
-    mounts: list[dict[str, Any]] = [{"name": "tmp", "mountPath": "/tmp"}]
-    volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {}}]
+        # IP traffic on the secondary interface would otherwise be captured by the sidecar and, being in
+        # no registry, dropped: the fabric network stays out of the mesh like EFA does.
+        annotations["traffic.sidecar.istio.io/excludeOutboundIPRanges"] = secondary_network.cidr
+        annotations["traffic.sidecar.istio.io/excludeInterfaces"] = SECONDARY_INTERFACE
+    requests: dict[str, str] = dict(limits)
+    if cpu is not None:
+        requests["cpu"] = cpu
+    if memory is not None:
+        requests["memory"] = limits["memory"] = memory
+    mounts: list[dict[str, Any]] = [{"name": "tmp", "mountPath": "/tmp"}, {"name": "dshm", "mountPath": "/dev/shm"}]
+    volumes: list[dict[str, Any]] = [
+        {"name": "tmp", "emptyDir": {}},
+        {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": shm_size}},
+    ]
     for secret in secrets:
         volumes.append({"name": f"secret-{secret}", "secret": {"secretName": secret, "defaultMode": SECRET_FILE_MODE}})
         mounts.append({"name": f"secret-{secret}", "mountPath": f"{SECRETS_DIR}/{secret}", "readOnly": True})
     container: dict[str, Any] = {
         "name": name,
         "image": image,
-        "resources": {"limits": limits, "requests": dict(limits)},
+        "resources": {"limits": limits, "requests": requests},
         "securityContext": _container_security(),
         "volumeMounts": mounts,
-        "env": [{"name": k, "value": v} for k, v in sorted((env or {}).items())],
+        "env": [{"name": k, "value": v} for k, v in sorted({"HOME": "/tmp", **(env or {})}.items())],
         # AWS_ENDPOINT_URL_S3: S3 through the interface endpoint the zone's NetworkPolicy allows.
         "envFrom": [{"configMapRef": {"name": AWS_ENDPOINTS_CONFIGMAP, "optional": True}}],
     }
@@ -97,8 +122,8 @@ def workload_pod_template(
         "fsGroup": 1000,
         "seccompProfile": {"type": "RuntimeDefault"},
     }
-    if efa_interfaces:
-        ports = nccl_ports or NcclPorts()
+    if efa_interfaces and nccl_ports is not None:
+        ports = nccl_ports
         annotations.update(nccl_annotations(ports))
         # Bind NCCL's ephemeral sockets inside the excluded window (a namespaced, PSA-safe sysctl).
         pod_security["sysctls"] = [{"name": "net.ipv4.ip_local_port_range", "value": f"{ports.start} {ports.end}"}]

@@ -35,8 +35,9 @@ def limit_range(namespace: str) -> Manifest:
         "spec": {
             "limits": [
                 {
+                    # Requests only: a default *limit* would cap every GPU workload that does not size itself
+                    # (an 8-GPU trainer at 8Gi). The pod template sets real requests and a memory limit.
                     "type": "Container",
-                    "default": {"cpu": "2", "memory": "8Gi"},
                     "defaultRequest": {"cpu": "500m", "memory": "1Gi"},
                 }
             ]

@@ -93,9 +93,7 @@ class TrustZone(pulumi.ComponentResource):
                         kind=entry["kind"],
                         metadata=entry["metadata"],
                         spec=entry["spec"],
-                        opts=pulumi.ResourceOptions(
-                            parent=self, provider=provider, depends_on=[ns_res, *mesh_ready]
-                        ),
+                        opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ns_res, *mesh_ready]),
                     )
                 )
         self.register_outputs({"namespaces": list(self.namespaces)})

@@ -186,6 +186,6 @@ def test_cli_reach_analyze_reports_a_match(tmp_path: Path) -> None:
     nca = tool("network-config-analyzer", "nca")
     res = CliRunner().invoke(app, ["reach", "--stack", "prod", "--analyze", "--nca", nca, "--csv", str(csv_path)])
     assert res.exit_code == 0, res.output
-    assert "= training -> training: TCP:29500, TCP:50000-50063" in res.output
+    assert "= training -> training: TCP:29500, TCP:50000-51023" in res.output
     assert not any(line.startswith(("+", "-")) for line in res.output.splitlines())
     assert csv_path.read_text().count("\n") > 10

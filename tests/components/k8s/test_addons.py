@@ -174,7 +174,11 @@ def test_pod_template_attaches_the_secondary_network_in_training_only() -> None:
         cfg.zone("training"), train_pool, name="w", image="nvcr.io/nvidia/pytorch:25.01", service_account="trainer",
         secondary_network=multus,
     )  # fmt: skip
-    assert pod["metadata"]["annotations"][NETWORKS_ANNOTATION] == "rdma-net"
+    annotations = pod["metadata"]["annotations"]
+    assert annotations[NETWORKS_ANNOTATION] == "rdma-net@net1"
+    # The fabric stays out of the mesh: its IP traffic would otherwise be captured and dropped by Envoy.
+    assert annotations["traffic.sidecar.istio.io/excludeOutboundIPRanges"] == "192.168.100.0/24"
+    assert annotations["traffic.sidecar.istio.io/excludeInterfaces"] == "net1"
     resources = pod["spec"]["containers"][0]["resources"]
     assert resources["limits"]["nvidia.com/rdma_vf"] == resources["requests"]["nvidia.com/rdma_vf"] == "1"
     infer_pool = next(p for p in cfg.node_pools if p.zone == "inference")

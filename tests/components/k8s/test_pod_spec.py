@@ -47,13 +47,13 @@ def test_efa_pods_exclude_only_the_nccl_window() -> None:
         image="i",
         service_account="trainer",
         efa_interfaces=32,
-        nccl_ports=NcclPorts(start=50000, count=8),
+        nccl_ports=NcclPorts(start=50000, count=256),
     )
     ann = tpl["metadata"]["annotations"]
-    assert ann["traffic.sidecar.istio.io/excludeInboundPorts"] == ",".join(str(p) for p in range(50000, 50008))
+    assert ann["traffic.sidecar.istio.io/excludeInboundPorts"] == ",".join(str(p) for p in range(50000, 50256))
     assert "sidecar.istio.io/inject" not in ann, "the mesh stays on"
     assert tpl["spec"]["securityContext"]["sysctls"] == [
-        {"name": "net.ipv4.ip_local_port_range", "value": "50000 50007"}
+        {"name": "net.ipv4.ip_local_port_range", "value": "50000 50255"}
     ]
     assert tpl["spec"]["containers"][0]["resources"]["limits"]["vpc.amazonaws.com/efa"] == "32"
 
@@ -65,3 +65,22 @@ def test_refuses_foreign_pool_and_efa_on_plain_pool() -> None:
     plain_training = NodePool(name="t", zone="training", instance_types=["g6.xlarge"])
     with pytest.raises(ValueError, match="has no EFA"):
         workload_pod_template(TRAINING, plain_training, name="x", image="i", service_account="s", efa_interfaces=1)
+
+
+def test_efa_pods_must_use_the_stacks_window() -> None:
+    with pytest.raises(ValueError, match=r"nccl_ports=cfg\.kubernetes\.nccl_ports"):
+        workload_pod_template(TRAINING, EFA_POOL, name="t", image="i", service_account="s", efa_interfaces=32)
+
+
+def test_sized_for_the_node_with_shared_memory_and_a_writable_home() -> None:
+    tpl = workload_pod_template(
+        TRAINING, EFA_POOL, name="t", image="i", service_account="s", gpus=8, cpu="180", memory="1800Gi",
+        shm_size="256Gi",
+    )  # fmt: skip
+    (c,) = tpl["spec"]["containers"]
+    assert c["resources"]["requests"] == {"nvidia.com/gpu": "8", "cpu": "180", "memory": "1800Gi"}
+    assert c["resources"]["limits"] == {"nvidia.com/gpu": "8", "memory": "1800Gi"}, "no CPU limit (no throttling)"
+    shm = next(v for v in tpl["spec"]["volumes"] if v["name"] == "dshm")
+    assert shm["emptyDir"] == {"medium": "Memory", "sizeLimit": "256Gi"}
+    assert {"name": "dshm", "mountPath": "/dev/shm"} in c["volumeMounts"]
+    assert {"name": "HOME", "value": "/tmp"} in c["env"]

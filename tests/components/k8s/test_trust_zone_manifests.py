@@ -97,7 +97,7 @@ def test_nccl_window_is_a_port_range(cfg: PlatformConfig) -> None:
     self_flow = next(
         p for p in objects(cfg, "training", "NetworkPolicy") if p["metadata"]["name"] == "allow-from-training"
     )
-    assert {"protocol": "TCP", "port": 50000, "endPort": 50063} in self_flow["spec"]["ingress"][0]["ports"]
+    assert {"protocol": "TCP", "port": 50000, "endPort": 51023} in self_flow["spec"]["ingress"][0]["ports"]
 
 
 def test_istio_strict_allow_nothing_and_registry_only(cfg: PlatformConfig) -> None:
@@ -164,3 +164,21 @@ def test_cilium_pins_notebook_egress_to_the_proxy_by_name() -> None:
         "toPorts": [{"ports": [{"port": str(proxy.port), "protocol": "TCP"}]}],
     }
     assert not objects(validate_platform(stack_data("prod")), "notebooks", "CiliumNetworkPolicy"), "off by default"
+
+
+def test_sidecar_scope_has_dns_over_tcp_and_no_duplicates(cfg: PlatformConfig) -> None:
+    for zone in cfg.zones:
+        for sidecar in objects(cfg, zone.name, "Sidecar"):
+            hosts = sidecar["spec"]["egress"][0]["hosts"]
+            assert "kube-system/kube-dns.kube-system.svc.cluster.local" in hosts, zone.name
+            assert len(hosts) == len(set(hosts)), hosts
+            assert f"{sidecar['metadata']['namespace']}/*" not in hosts, "./* already covers the own namespace"
+
+
+def test_authorization_lists_only_ports_the_sidecar_sees(cfg: PlatformConfig) -> None:
+    """The NCCL window bypasses the sidecar on EFA pods: AuthZ keeps rendezvous (29500) only; the
+    NetworkPolicy still opens the window (test_nccl_window_is_a_port_range)."""
+    policy = next(
+        p for p in objects(cfg, "training", "AuthorizationPolicy") if p["metadata"]["name"] == "allow-from-training"
+    )
+    assert policy["spec"]["rules"][0]["to"] == [{"operation": {"ports": ["29500"]}}]
