@@ -16,7 +16,7 @@ from .iam_policy import trust_policy
 from .logs import encrypted_log_group
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+CLUSTER_ADMIN_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 # The VPC CNI add-on with the network-policy agent: without it NetworkPolicies are accepted by the
 # API server but never enforced. Policy event logs record denied flows (what to log, per the seeds).
 VPC_CNI_CONFIGURATION = {"enableNetworkPolicy": "true", "nodeAgent": {"enablePolicyEventLogs": "true"}}
@@ -251,12 +251,26 @@ class GpuCluster(pulumi.ComponentResource):
                 f"{name}-admin-{i}-policy",
                 cluster_name=self.cluster.name,
                 principal_arn=principal,
-                policy_arn=CLUSTER_ADMIN_POLICY,
+                policy_arn=partition.apply(lambda p: CLUSTER_ADMIN_POLICY.format(partition=p)),
                 access_scope={"type": "cluster"},
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]),
             )
             self.access_entries.append(entry)
             self.access_policies.append(association)
+        # Team roles act as Kubernetes groups; the zones' RoleBindings to those groups are all they get.
+        for access in config.group_access:
+            role_name = access.role_arn.rsplit("/", 1)[-1]
+            self.access_entries.append(
+                aws.eks.AccessEntry(
+                    f"{name}-group-{role_name}",
+                    cluster_name=self.cluster.name,
+                    principal_arn=access.role_arn,
+                    type="STANDARD",
+                    kubernetes_groups=list(access.groups),
+                    tags=tags,
+                    opts=child,
+                )
+            )
         region = self.region
         self._kubeconfig = pulumi.Output.all(
             self.cluster.name, self.cluster.endpoint, self.cluster.certificate_authority.data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from .base import Cidr, StrictModel
 
@@ -45,6 +45,25 @@ class SystemPool(StrictModel):
         return self
 
 
+def _not_reserved(group: str) -> str:
+    if group.startswith("system:"):
+        raise ValueError("groups starting with 'system:' belong to Kubernetes and EKS refuses them; name a team group")
+    return group
+
+
+KubernetesGroup = Annotated[
+    str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9:._@-]{0,127}$"), AfterValidator(_not_reserved)
+]
+
+
+class GroupAccess(StrictModel):
+    """An IAM role whose sessions act in the cluster as members of Kubernetes groups (an access entry with
+    no access policy: the zones' RBAC bindings to those groups decide what they may do)."""
+
+    role_arn: IamArn
+    groups: list[KubernetesGroup] = Field(min_length=1, max_length=10)
+
+
 class CreatedCluster(StrictModel):
     """A new EKS cluster built from pulumi-aws primitives."""
 
@@ -54,6 +73,11 @@ class CreatedCluster(StrictModel):
     endpoint: Endpoint = Field(default_factory=Endpoint)
     admin_role_arns: list[IamArn] = Field(
         default_factory=list, max_length=20, description="IAM roles given cluster admin via access entries."
+    )
+    group_access: list[GroupAccess] = Field(
+        default_factory=list,
+        max_length=50,
+        description="IAM roles mapped to the Kubernetes groups that zone access and platform_admin_groups name.",
     )
     deletion_protection: bool = Field(default=True, description="WEAKENING when false: the cluster can be deleted.")
     system_pool: SystemPool = Field(default_factory=SystemPool)

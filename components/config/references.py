@@ -412,6 +412,15 @@ def _check_network(cfg: PlatformConfig) -> Iterator[Problem]:
         )
 
 
+def _bound_groups(cfg: PlatformConfig) -> Iterator[tuple[Loc, str]]:
+    for i, zone in enumerate(cfg.zones):
+        for field in ("data_scientist_groups", "ml_engineer_groups"):
+            for j, group in enumerate(getattr(zone.access, field)):
+                yield ("zones", i, "access", field, j), group
+    for j, group in enumerate(cfg.kubernetes.platform_admin_groups):
+        yield ("kubernetes", "platform_admin_groups", j), group
+
+
 def _check_cluster(cfg: PlatformConfig) -> Iterator[Problem]:
     cluster = cfg.cluster
     if cluster.mode == "existing":
@@ -422,6 +431,25 @@ def _check_cluster(cfg: PlatformConfig) -> Iterator[Problem]:
                 cluster.oidc_issuer_url,
             )
         return
+    mapped = {g for access in cluster.group_access for g in access.groups}
+    for loc, group in _bound_groups(cfg):
+        if group not in mapped:
+            yield Problem(
+                loc,
+                f"RBAC binds group {group!r}, but no IAM role is mapped to it, so nobody can act as it: add "
+                f"{{role_arn: 'arn:aws:iam::{cfg.account_id or '111122223333'}:role/<team role>', groups: [{group}]}} "
+                "to cluster.group_access",
+                group,
+            )
+    seen_roles: dict[str, int] = {}
+    for i, access in enumerate(cluster.group_access):
+        if access.role_arn in cluster.admin_role_arns or access.role_arn in seen_roles:
+            yield Problem(
+                ("cluster", "group_access", i, "role_arn"),
+                "a role has one access entry: list its groups once, and not for an admin role",
+                access.role_arn,
+            )
+        seen_roles[access.role_arn] = i
     if not cluster.admin_role_arns:
         yield Problem(
             ("cluster", "admin_role_arns"),

@@ -83,7 +83,7 @@ def test_access_entries_for_admin_roles() -> None:
     entry = c.one("aws:eks/accessEntry:AccessEntry")
     assert entry["inputs"]["principalArn"] == "arn:aws:iam::111122223333:role/platform-admin"
     assoc = c.one("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
-    assert assoc["inputs"]["policyArn"] == CLUSTER_ADMIN_POLICY
+    assert assoc["inputs"]["policyArn"] == CLUSTER_ADMIN_POLICY.format(partition="aws")
     assert assoc["inputs"]["accessScope"] == {"type": "cluster"}
     assert entry["urn"] in assoc["dependencies"]
     # The deployer reaches the Kubernetes API only through this association (no creator bootstrap).
@@ -160,3 +160,13 @@ def test_private_endpoint_admits_only_the_named_networks_on_443() -> None:
     provider = c.one("pulumi:providers:kubernetes")
     assert rule["urn"] in provider["dependencies"], "Kubernetes resources wait until the runner can reach the API"
     assert build().of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") == []
+
+
+def test_team_roles_act_only_as_their_kubernetes_groups() -> None:
+    role = "arn:aws:iam::111122223333:role/ml-research"
+    c = build(group_access=[{"role_arn": role, "groups": ["ml-research"]}])
+    entries = {e["inputs"]["principalArn"]: e for e in c.of_type("aws:eks/accessEntry:AccessEntry")}
+    team = entries[role]
+    assert team["inputs"]["kubernetesGroups"] == ["ml-research"] and team["inputs"]["type"] == "STANDARD"
+    associations = c.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    assert [a["inputs"]["principalArn"] for a in associations] == ["arn:aws:iam::111122223333:role/platform-admin"]

@@ -287,6 +287,24 @@ CASES: list[Case] = [
         setp("buckets.1.name", "audit-logs-access"),
     ),
     Case(
+        "rbac-group-nobody-can-use",
+        f"{P}.zones[1].access.data_scientist_groups[0]",
+        "no IAM role is mapped to it",
+        setp("zones.1.access.data_scientist_groups", ["ghost-team"]),
+    ),
+    Case(
+        "system-group",
+        f"{P}.cluster.group_access[0].groups[0]",
+        "belong to Kubernetes",
+        setp("cluster.group_access.0.groups", ["system:masters"]),
+    ),
+    Case(
+        "admin-role-also-in-group-access",
+        f"{P}.cluster.group_access[0].role_arn",
+        "a role has one access entry",
+        setp("cluster.group_access.0.role_arn", "arn:aws:iam::111122223333:role/platform-admin"),
+    ),
+    Case(
         "sizes-contradict",
         f"{P}.node_pools[0]",
         "min_size <= desired_size",

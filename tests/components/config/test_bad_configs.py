@@ -70,7 +70,7 @@ def test_problem_carries_line_number(tmp_path: Path) -> None:
     data = stack_data("prod")
     data["zones"][1]["class"] = "research"
     path = write_stack(tmp_path / "Pulumi.prod.yaml", data)
-    line_no = next(i for i, line in enumerate(path.read_text().splitlines(), 1) if "research" in line)
+    line_no = next(i for i, line in enumerate(path.read_text().splitlines(), 1) if line.strip() == "class: research")
     with pytest.raises(ConfigError) as info:
         synth("prod", config_file=path)
     assert f"Pulumi.prod.yaml:{line_no}: gpu-enclave:platform.zones[1].class = 'research'" in info.value.render()
