@@ -55,6 +55,7 @@ def workload_pod_template(
     cpu: str | None = None,
     memory: str | None = None,
     shm_size: str = "8Gi",
+    labels: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """A PodTemplateSpec (dict) for a workload of `zone` on `pool`.
 
@@ -128,7 +129,10 @@ def workload_pod_template(
         # Bind NCCL's ephemeral sockets inside the excluded window (a namespaced, PSA-safe sysctl).
         pod_security["sysctls"] = [{"name": "net.ipv4.ip_local_port_range", "value": f"{ports.start} {ports.end}"}]
     return {
-        "metadata": {"labels": {ZONE_LABEL: zone.name, POOL_LABEL: pool.name}, "annotations": annotations},
+        "metadata": {
+            "labels": {**(labels or {}), ZONE_LABEL: zone.name, POOL_LABEL: pool.name},
+            "annotations": annotations,
+        },
         "spec": {
             "serviceAccountName": service_account,
             "automountServiceAccountToken": False,
@@ -137,5 +141,32 @@ def workload_pod_template(
             "securityContext": pod_security,
             "containers": [container],
             "volumes": volumes,
+        },
+    }
+
+
+JOB_LABEL = "enclave.dev/job"
+RENDEZVOUS_PORT = 29500
+
+
+def rendezvous_service(job: str, zone: Zone, namespace: str, port: int = RENDEZVOUS_PORT) -> dict[str, Any]:
+    """A headless Service for a distributed job's rendezvous (torch.distributed, MASTER_PORT).
+
+    Under REGISTRY_ONLY the sidecar forwards only to known services: `<job>.<namespace>.svc:<port>` (or
+    a pod's `<hostname>.<job>` name) through this Service reaches the worker, a bare pod IP does not. Give
+    the job's pods `labels={JOB_LABEL: job}` in `workload_pod_template`. The port must be one the zone's
+    flow matrix opens between its workers (a training -> training flow)."""
+    if zone.zone_class != "training" or namespace not in zone.namespaces:
+        raise ValueError(f"rendezvous services are for training zones' own namespaces, not {zone.name}/{namespace}")
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": job, "namespace": namespace, "labels": {ZONE_LABEL: zone.name, JOB_LABEL: job}},
+        "spec": {
+            "clusterIP": "None",
+            # Workers rendezvous before they are ready.
+            "publishNotReadyAddresses": True,
+            "selector": {ZONE_LABEL: zone.name, JOB_LABEL: job},
+            "ports": [{"name": "tcp-rendezvous", "port": port, "targetPort": port, "protocol": "TCP"}],
         },
     }

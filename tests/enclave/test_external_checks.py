@@ -189,3 +189,34 @@ def test_cli_reach_analyze_reports_a_match(tmp_path: Path) -> None:
     assert "= training -> training: TCP:29500, TCP:50000-51023" in res.output
     assert not any(line.startswith(("+", "-")) for line in res.output.splitlines())
     assert csv_path.read_text().count("\n") > 10
+
+
+def test_workload_helpers_produce_valid_kubernetes(tmp_path: Path) -> None:
+    """What users build from the helpers (a Job from the pod template, the rendezvous Service) passes the
+    same strict schema validation as the platform's own objects."""
+    from components.k8s.pod_spec import JOB_LABEL, rendezvous_service, workload_pod_template
+
+    cfg = validate_platform(stack_data("prod"))
+    zone = cfg.zone("training")
+    pool = next(p for p in cfg.node_pools if p.zone == "training" and p.efa)
+    template = workload_pod_template(
+        zone, pool, name="trainer", image="111122223333.dkr.ecr.us-east-1.amazonaws.com/train:1",
+        service_account="trainer", gpus=8, efa_interfaces=32, nccl_ports=cfg.kubernetes.nccl_ports,
+        secrets=["hf-token"], cpu="180", memory="1800Gi", labels={JOB_LABEL: "llama-ft"},
+    )  # fmt: skip
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "llama-ft", "namespace": "training"},
+        "spec": {"completions": 2, "parallelism": 2, "completionMode": "Indexed",
+                 "template": {**template, "spec": {**template["spec"], "restartPolicy": "Never",
+                                                   "subdomain": "llama-ft"}}},
+    }  # fmt: skip
+    path = tmp_path / "workload.yaml"
+    path.write_text(yaml.safe_dump_all([job, rendezvous_service("llama-ft", zone, "training")]))
+    proc = subprocess.run(
+        [tool("kubernetes-validate", "kubernetes-validate"), "-k", KUBERNETES_VERSION, "--strict", str(path)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (proc.stdout + proc.stderr).count(" passed for resource ") == 2

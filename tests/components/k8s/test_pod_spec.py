@@ -84,3 +84,18 @@ def test_sized_for_the_node_with_shared_memory_and_a_writable_home() -> None:
     assert shm["emptyDir"] == {"medium": "Memory", "sizeLimit": "256Gi"}
     assert {"name": "dshm", "mountPath": "/dev/shm"} in c["volumeMounts"]
     assert {"name": "HOME", "value": "/tmp"} in c["env"]
+
+
+def test_rendezvous_goes_through_a_headless_service() -> None:
+    from components.k8s.pod_spec import JOB_LABEL, rendezvous_service
+
+    svc = rendezvous_service("llama-ft", TRAINING, "training")
+    assert svc["spec"]["clusterIP"] == "None" and svc["spec"]["publishNotReadyAddresses"] is True
+    assert svc["spec"]["ports"] == [{"name": "tcp-rendezvous", "port": 29500, "targetPort": 29500, "protocol": "TCP"}]
+    pod = workload_pod_template(
+        TRAINING, EFA_POOL, name="w", image="i", service_account="s", labels={JOB_LABEL: "llama-ft"}
+    )
+    labels = pod["metadata"]["labels"]
+    assert all(labels[k] == v for k, v in svc["spec"]["selector"].items()), "the service selects the job's pods"
+    with pytest.raises(ValueError, match="training zones"):
+        rendezvous_service("x", TRAINING, "inference")
