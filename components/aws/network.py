@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 
 import pulumi
@@ -16,7 +17,7 @@ from .network_layout import endpoint_block, regional_dns_name, select_zones, zon
 # Interface endpoints (private DNS on) that nodes and pods need with no internet path: image pulls,
 # IRSA/Pod Identity credentials, logs, the VPC CNI's ENI/IP management and the EKS API.
 INTERFACE_SERVICES = ("ecr.api", "ecr.dkr", "sts", "logs", "ec2", "eks", "eks-auth")
-FLOW_LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams")
+FLOW_LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams")
 FLOW_LOGS_SERVICE = "vpc-flow-logs.amazonaws.com"
 INTERNAL_ELB_TAG = "kubernetes.io/role/internal-elb"
 HTTPS = 443
@@ -58,7 +59,14 @@ def flow_log_policy(log_group_arn: str) -> str:
                     "Effect": "Allow",
                     "Action": list(FLOW_LOG_ACTIONS),
                     "Resource": [log_group_arn, f"{log_group_arn}:*"],
-                }
+                },
+                {
+                    # DescribeLogGroups cannot be limited to one group: the account's groups in the region.
+                    "Sid": "FindFlowLogGroup",
+                    "Effect": "Allow",
+                    "Action": ["logs:DescribeLogGroups"],
+                    "Resource": log_group_arn.split(":log-group:")[0] + ":log-group:*",
+                },
             ],
         },
         sort_keys=True,
@@ -376,8 +384,14 @@ class Network(pulumi.ComponentResource):
         )
 
 
+_ZONAL_LABEL = re.compile(r"-[a-z]{2}(-gov)?-[a-z]+-\d[a-z]\.")
+
+
 def _first_dns_name(entries: Sequence[aws.ec2.outputs.VpcEndpointDnsEntry]) -> str:
-    """The regional name: AWS lists it before the zonal ones."""
-    if not entries or not entries[0].dns_name:
-        raise ValueError("the S3 interface endpoint reported no DNS entries")
-    return regional_dns_name(entries[0].dns_name)
+    """The regional name: the entry whose endpoint label carries no AZ suffix (`vpce-...-us-east-1a.` is
+    zonal). The API does not promise an order."""
+    names = [e.dns_name for e in entries if e.dns_name]
+    regional = [n for n in names if not _ZONAL_LABEL.search(n)]
+    if not regional:
+        raise ValueError(f"the S3 interface endpoint reported no regional DNS entry: {names}")
+    return regional_dns_name(regional[0])

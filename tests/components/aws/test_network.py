@@ -284,14 +284,16 @@ def test_flow_log_policy_is_exactly_write_to_its_group(c: Captured) -> None:
             {
                 "Sid": "WriteFlowLogs",
                 "Effect": "Allow",
-                "Action": [
-                    "logs:CreateLogStream",
-                    "logs:PutLogEvents",
-                    "logs:DescribeLogGroups",
-                    "logs:DescribeLogStreams",
-                ],
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                 "Resource": [arn, f"{arn}:*"],
-            }
+            },
+            {
+                # DescribeLogGroups has no single-group resource: the account's groups in this region.
+                "Sid": "FindFlowLogGroup",
+                "Effect": "Allow",
+                "Action": ["logs:DescribeLogGroups"],
+                "Resource": "arn:aws:logs:us-east-1:111122223333:log-group:*",
+            },
         ],
     }, policy["urn"]
     assert "*" not in walk(doc["Statement"][0]["Resource"]), policy["urn"]
@@ -552,3 +554,17 @@ def test_without_transit_gateway_no_route_leaves_the_vpc(net: tuple[Captured, di
     c, _ = net
     assert c.of_type("aws:ec2/route:Route") == []
     assert c.of_type("aws:ec2transitgateway/vpcAttachment:VpcAttachment") == []
+
+
+def test_regional_endpoint_name_is_chosen_whatever_the_order() -> None:
+    from components.aws.network import _first_dns_name
+
+    class Entry:
+        def __init__(self, name: str) -> None:
+            self.dns_name = name
+
+    zonal = "*.vpce-0abc-1234abcd-us-east-1a.s3.us-east-1.vpce.amazonaws.com"
+    regional = "*.vpce-0abc-1234abcd.s3.us-east-1.vpce.amazonaws.com"
+    assert _first_dns_name([Entry(zonal), Entry(regional)]) == regional.removeprefix("*.")  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="no regional DNS entry"):
+        _first_dns_name([Entry(zonal)])  # type: ignore[list-item]
