@@ -20,7 +20,9 @@ from .labels import (
 Manifest = dict[str, Any]
 
 
-def namespace(zone: Zone, name: str) -> Manifest:
+def namespace(zone: Zone, name: str, psa_version: str = "latest") -> Manifest:
+    """`psa_version` pins the Pod Security Standards version the namespace enforces (the cluster's
+    Kubernetes version), so a control-plane upgrade cannot change what is admitted unreviewed."""
     return {
         "apiVersion": "v1",
         "kind": "Namespace",
@@ -32,6 +34,7 @@ def namespace(zone: Zone, name: str) -> Manifest:
                 CLASS_LABEL: zone.zone_class,
                 STAGE_LABEL: zone.stage,
                 PSA_ENFORCE: PSA_BY_CLASS[zone.zone_class],
+                f"{PSA_ENFORCE}-version": psa_version,
                 PSA_WARN: "restricted",
                 PSA_AUDIT: "restricted",
                 ISTIO_INJECTION: "enabled",

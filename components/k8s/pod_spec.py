@@ -61,9 +61,11 @@ def workload_pod_template(
 
     Secrets are mounted read-only as files with defaultMode 0400 under /var/run/secrets/enclave/<name>,
     never as environment variables. (The kubelet adds group read for the pod's fsGroup, so the files are
-    0440 root:1000: readable by the workload's non-root user, by no other user.) `efa_interfaces` > 0 needs an EFA pool of a training zone and the
-    stack's `kubernetes.nccl_ports` (the window its NetworkPolicy opens); `secondary_network` (the stack's
-    `kubernetes.multus`) attaches one RDMA virtual function, training only.
+    0440 root:1000: readable by the workload's non-root user, by no other user.)
+
+    `efa_interfaces` > 0 needs an EFA pool of a training zone and the stack's `kubernetes.nccl_ports`
+    (the window its NetworkPolicy opens); `secondary_network` (the stack's `kubernetes.multus`) attaches
+    one RDMA virtual function, training only.
 
     Size `cpu` (request) and `memory` (request and limit) for the node: without them the namespace's
     LimitRange requests 500m / 1Gi and sets no limit. `/dev/shm` is a memory-backed volume of `shm_size`

@@ -27,9 +27,11 @@ Manifest = dict[str, Any]
 def zone_manifests(cfg: PlatformConfig, zone: Zone) -> dict[str, list[Manifest]]:
     """Namespace name -> every object of that namespace (the Namespace first). Pure: no Pulumi."""
     out: dict[str, list[Manifest]] = {}
+    cluster = cfg.cluster
+    psa_version = f"v{cluster.kubernetes_version}" if cluster.mode == "create" else "latest"
     for ns in zone.namespaces:
         out[ns] = [
-            namespace(zone, ns),
+            namespace(zone, ns, psa_version),
             *network_policies(cfg, zone, ns),
             *mesh_objects(cfg, zone, ns),
             *zone_rbac(cfg, zone, ns),

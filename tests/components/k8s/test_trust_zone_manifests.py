@@ -30,6 +30,7 @@ def test_psa_by_class(cfg: PlatformConfig, zone: str, enforce: str) -> None:
         labels = ns["metadata"]["labels"]
         assert labels[PSA_ENFORCE] == enforce, ns["metadata"]["name"]
         assert labels[PSA_WARN] == labels[PSA_AUDIT] == "restricted"
+        assert labels[f"{PSA_ENFORCE}-version"] == "v1.33", "pinned to the cluster's version"
         assert labels["istio-injection"] == "enabled" and labels[ZONE_LABEL] == zone
 
 
