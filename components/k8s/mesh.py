@@ -81,12 +81,15 @@ KUBE_DNS_HOST = "kube-system/kube-dns.kube-system.svc.cluster.local"
 
 
 def sidecar(cfg: PlatformConfig, zone: Zone, namespace: str) -> Manifest:
-    """Egress scope: the namespace's own services and ServiceEntries (`./*`, which holds the allow-listed
-    hosts, the proxy and the AWS endpoints), istiod, kube-dns (DNS over TCP is captured by the sidecar)
-    and the namespaces of declared flows. Everything else is refused (REGISTRY_ONLY)."""
+    """Egress scope: the namespace's own services and ServiceEntries (`./*`: the allow-listed hosts, the
+    proxy, the AWS endpoints), istiod, kube-dns (DNS over TCP is captured by the sidecar) and the
+    namespaces of declared flows. Everything else is refused (REGISTRY_ONLY)."""
     hosts = ["./*", "istio-system/*", KUBE_DNS_HOST]
     for flow in flows_out_of(cfg, zone):
         hosts += [f"{ns}/*" for ns in cfg.zone(flow.target).namespaces if ns != namespace and f"{ns}/*" not in hosts]
+    # The allow-list and the proxy, named although `./*` already holds their ServiceEntries: the Sidecar
+    # should read as the zone's egress allow-list.
+    hosts += [f"./{h}" for h in [*zone.egress.hosts, *([zone.egress.proxy.host] if zone.egress.proxy else [])]]
     return {
         "apiVersion": "networking.istio.io/v1",
         "kind": "Sidecar",

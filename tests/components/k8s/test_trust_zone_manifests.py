@@ -173,6 +173,8 @@ def test_sidecar_scope_has_dns_over_tcp_and_no_duplicates(cfg: PlatformConfig) -
             hosts = sidecar["spec"]["egress"][0]["hosts"]
             assert "kube-system/kube-dns.kube-system.svc.cluster.local" in hosts, zone.name
             assert len(hosts) == len(set(hosts)), hosts
+            allow_list = [*zone.egress.hosts, *([zone.egress.proxy.host] if zone.egress.proxy else [])]
+            assert all(f"./{h}" in hosts for h in allow_list), "the Sidecar names the zone's allow-list"
             assert f"{sidecar['metadata']['namespace']}/*" not in hosts, "./* already covers the own namespace"
 
 
