@@ -19,11 +19,13 @@ PERSONA_RULES: dict[str, list[dict[str, Any]]] = {
         {"apiGroups": [""], "resources": ["pods"], "verbs": READ},
         {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
     ],
-    # ML engineer: own namespace, Deployments and Jobs (model-registry push is an IAM/ECR grant).
+    # ML engineer: own namespace, Deployments (and the Services that expose them to declared flows) and
+    # Jobs; model-registry push is an IAM/ECR grant. No Secrets: workloads get theirs through IRSA.
     "ml-engineer": [
         {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["create", "update", "patch", "delete", *READ]},
+        {"apiGroups": [""], "resources": ["services"], "verbs": ["create", "update", "patch", "delete", *READ]},
         {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["create", "delete", *READ]},
-        {"apiGroups": [""], "resources": ["pods", "services"], "verbs": READ},
+        {"apiGroups": [""], "resources": ["pods"], "verbs": READ},
         {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
     ],
     # Training job service account: get ConfigMaps/Secrets, list Pods. Everything else denied.

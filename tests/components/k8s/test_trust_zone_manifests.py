@@ -185,3 +185,17 @@ def test_authorization_lists_only_ports_the_sidecar_sees(cfg: PlatformConfig) ->
         p for p in objects(cfg, "training", "AuthorizationPolicy") if p["metadata"]["name"] == "allow-from-training"
     )
     assert policy["spec"]["rules"][0]["to"] == [{"operation": {"ports": ["29500"]}}]
+
+
+def test_personas_get_what_the_seed_table_gives_them(cfg: PlatformConfig) -> None:
+    roles = {r["metadata"]["name"]: r["rules"] for r in objects(cfg, "training", "Role")}
+
+    def can(role: str, verb: str, resource: str) -> bool:
+        return any(resource in rule["resources"] and verb in rule["verbs"] for rule in roles[role])
+
+    assert can("data-scientist", "create", "jobs") and can("data-scientist", "delete", "jobs")
+    assert can("data-scientist", "get", "pods/log") and not can("data-scientist", "create", "roles")
+    assert can("ml-engineer", "create", "deployments") and can("ml-engineer", "create", "services")
+    assert not can("ml-engineer", "get", "secrets") and not can("ml-engineer", "delete", "namespaces")
+    assert can("training-job", "get", "configmaps") and can("training-job", "get", "secrets")
+    assert can("training-job", "list", "pods") and not can("training-job", "create", "pods")
