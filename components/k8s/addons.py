@@ -77,7 +77,8 @@ def registry_policy(registries: Sequence[str], exact_images: Sequence[str] = ())
                         "any": [
                             {
                                 "resources": {
-                                    "kinds": ["Pod"],
+                                    # `kubectl debug` adds containers through the subresource.
+                                    "kinds": ["Pod", "Pod/ephemeralcontainers"],
                                     "namespaceSelector": {
                                         "matchExpressions": [{"key": ZONE_LABEL, "operator": "Exists"}]
                                     },

@@ -136,6 +136,7 @@ def test_registry_policy_admits_only_approved_images(synthed: Synth, image: str,
     inputs = policy["inputs"]
     assert inputs["spec"]["rules"][0]["validate"]["failureAction"] == "Enforce"
     assert _admits(inputs, image) is admitted, image
+    assert inputs["spec"]["rules"][0]["match"]["any"][0]["resources"]["kinds"] == ["Pod", "Pod/ephemeralcontainers"]
     spec = inputs["spec"]["rules"][0]["validate"]["pattern"]["spec"]
     assert spec["=(initContainers)"] == spec["=(ephemeralContainers)"] == spec["containers"]
 
