@@ -6,12 +6,13 @@ import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..config.network import endpoint_block as config_endpoint_block
+
 MIN_VPC_PREFIX = 16
 MAX_VPC_PREFIX = 20
 # A VPC splits into 8 node blocks (prefix + 3); the last one holds the endpoint /24, so at most 7 AZs fit,
 # and the config caps them at 6 anyway.
 NODE_PREFIX_STEP = 3
-ENDPOINT_BLOCK_PREFIX = 24
 ENDPOINT_SUBNET_PREFIX = 27
 MAX_AZS = 6
 
@@ -41,8 +42,7 @@ def _check_az_count(az_count: int) -> None:
 
 def endpoint_block(vpc_cidr: str) -> str:
     """The last /24 of the VPC: reserved for interface-endpoint ENIs (the CIDR pods may reach them on)."""
-    net = _vpc_network(vpc_cidr)
-    return str(list(net.subnets(new_prefix=ENDPOINT_BLOCK_PREFIX))[-1])
+    return config_endpoint_block(str(_vpc_network(vpc_cidr)))
 
 
 def node_subnet_cidrs(vpc_cidr: str, az_count: int) -> list[str]:

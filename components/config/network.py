@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Literal
 
 from pydantic import Field
 
 from .base import Cidr, StrictModel
+
+# A created VPC reserves its last /24 for the interface-endpoint ENIs: the CIDR pods reach AWS on.
+ENDPOINT_BLOCK_PREFIX = 24
+
+
+def endpoint_block(vpc_cidr: str) -> str:
+    """The last /24 of `vpc_cidr`: where a created VPC puts its interface endpoints."""
+    return str(list(ipaddress.ip_network(vpc_cidr).subnets(new_prefix=ENDPOINT_BLOCK_PREFIX))[-1])
+
 
 VpcId = Annotated[str, Field(pattern=r"^vpc-[0-9a-f]{8,17}$")]
 SubnetId = Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]

@@ -9,6 +9,7 @@ from typing import Any
 from ..instance_types import efa_instance_types, lookup
 from .base import RESERVED_NAMESPACES, is_private_cidr
 from .errors import Loc, Problem
+from .network import endpoint_block
 from .platform import PlatformConfig
 from .pools import NodePool
 
@@ -35,12 +36,9 @@ def _within(cidr: str, outer: str) -> bool:
 
 
 def aws_endpoint_cidr(cfg: PlatformConfig) -> str:
-    """Where pods reach the AWS interface endpoints: a created VPC puts them in its last /24 (see
-    components.aws.network_layout.endpoint_block); an existing VPC's endpoints are somewhere in its CIDR."""
-    net = ipaddress.ip_network(cfg.network.cidr)
-    if cfg.network.mode == "create":
-        return str(list(net.subnets(new_prefix=24))[-1])
-    return str(net)
+    """Where pods reach the AWS interface endpoints: a created VPC's endpoint block; an existing VPC's
+    endpoints are somewhere in its CIDR."""
+    return endpoint_block(cfg.network.cidr) if cfg.network.mode == "create" else cfg.network.cidr
 
 
 def _unknown(loc: Loc, value: str, kind: str, known: Iterable[str]) -> Problem:
