@@ -13,6 +13,7 @@ from .aws.kms import KmsKey
 from .aws.network import Network
 from .aws.node_pool import GpuNodePool
 from .config import NodePool, PlatformConfig
+from .config.buckets import access_log_bucket_name
 from .k8s.addons import ClusterAddons
 from .k8s.trust_zone import TrustZone
 
@@ -210,7 +211,9 @@ class Platform(pulumi.ComponentResource):
         platform_key = self.keys[audit_cfg.zone].arn
         # Server access logs of every bucket (the audit bucket's included) go to a bucket of their own: S3
         # does not deliver them into a bucket with object lock, which the CloudTrail bucket has.
-        access_cfg = audit_cfg.model_copy(update={"name": f"{audit_cfg.name}-access", "object_lock_days": None})
+        access_cfg = audit_cfg.model_copy(
+            update={"name": access_log_bucket_name(audit_cfg.name), "object_lock_days": None}
+        )
         self.access_log_bucket = EncryptedBucket(
             f"{env}-{access_cfg.name}",
             access_cfg,

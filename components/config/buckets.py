@@ -31,3 +31,9 @@ class Bucket(StrictModel):
         "zone key, so key policy and grants can single out, e.g., production model weights. Not for audit-logs.",
     )
     force_destroy: bool = Field(default=False, description="WEAKENING: let `pulumi destroy` delete objects.")
+
+
+def access_log_bucket_name(audit_bucket: str) -> str:
+    """The server-access-log bucket the platform creates beside the audit bucket (S3 delivers no access
+    logs into the audit bucket, which has object lock)."""
+    return f"{audit_bucket}-access"

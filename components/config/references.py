@@ -8,6 +8,7 @@ from typing import Any
 
 from ..instance_types import efa_instance_types, lookup
 from .base import RESERVED_NAMESPACES, is_private_cidr
+from .buckets import access_log_bucket_name
 from .errors import Loc, Problem
 from .network import endpoint_block
 from .platform import PlatformConfig
@@ -28,6 +29,11 @@ def _duplicates(items: Iterable[tuple[Loc, Any]], what: str) -> Iterator[Problem
 
 
 MAX_RANGE_PORTS = 1024
+
+
+def _example_account(cfg: PlatformConfig) -> str:
+    """The account to show in example ARNs of a message: the stack's, else AWS's documentation account."""
+    return cfg.account_id or "111122223333"
 
 
 def _within(cidr: str, outer: str) -> bool:
@@ -220,7 +226,7 @@ def _check_buckets(cfg: PlatformConfig) -> Iterator[Problem]:
             f"go there); found {len(audit)}",
         )
     if len(audit) == 1:
-        access = f"{cfg.buckets[audit[0]].name}-access"
+        access = access_log_bucket_name(cfg.buckets[audit[0]].name)
         for i, bucket in enumerate(cfg.buckets):
             if bucket.name == access:
                 yield Problem(
@@ -391,7 +397,7 @@ def _check_network(cfg: PlatformConfig) -> Iterator[Problem]:
     net = cfg.network
     yield from _check_routes(cfg)
     if net.mode == "create" and cfg.kubernetes.image_mirror is None:
-        account = cfg.account_id or "111122223333"
+        account = _example_account(cfg)
         yield Problem(
             ("kubernetes", "image_mirror"),
             "nodes of a created VPC have no internet path (no NAT, by design), so the add-on images (Istio, "
@@ -435,7 +441,7 @@ def _check_cluster(cfg: PlatformConfig) -> Iterator[Problem]:
             yield Problem(
                 loc,
                 f"RBAC binds group {group!r}, but no IAM role is mapped to it, so nobody can act as it: add "
-                f"{{role_arn: 'arn:aws:iam::{cfg.account_id or '111122223333'}:role/<team role>', groups: [{group}]}} "
+                f"{{role_arn: 'arn:aws:iam::{_example_account(cfg)}:role/<team role>', groups: [{group}]}} "
                 "to cluster.group_access",
                 group,
             )
@@ -453,7 +459,7 @@ def _check_cluster(cfg: PlatformConfig) -> Iterator[Problem]:
             ("cluster", "admin_role_arns"),
             "a created cluster authenticates with access entries only (no creator bootstrap): list at least the "
             "IAM role that runs `pulumi up`, or the Kubernetes half of the stack can never be deployed; e.g. "
-            f"'arn:aws:iam::{cfg.account_id or '111122223333'}:role/platform-deployer'",
+            f"'arn:aws:iam::{_example_account(cfg)}:role/platform-deployer'",
         )
     else:
         for i, arn in enumerate(cluster.admin_role_arns):
