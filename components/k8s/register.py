@@ -31,6 +31,8 @@ def register(
     spec = manifest.get("spec")
     if kind == "Namespace":
         return k8s.core.v1.Namespace(name, metadata=meta, opts=opts)
+    if kind == "ConfigMap":
+        return k8s.core.v1.ConfigMap(name, metadata=meta, data=manifest["data"], opts=opts)
     if kind == "NetworkPolicy":
         return k8s.networking.v1.NetworkPolicy(name, metadata=meta, spec=spec, opts=opts)
     if kind == "ResourceQuota":

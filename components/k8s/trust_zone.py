@@ -44,6 +44,20 @@ def zone_manifests(cfg: PlatformConfig, zone: Zone) -> dict[str, list[Manifest]]
     return out
 
 
+def aws_endpoint_objects(cfg: PlatformConfig, namespace: str, s3_endpoint_url: pulumi.Input[str]) -> list[Manifest]:
+    """The `enclave-aws-endpoints` ConfigMap (AWS_ENDPOINT_URL_S3, loaded by the pod-spec helper) and, since
+    under REGISTRY_ONLY the sidecar forwards only to registered hosts, the ServiceEntry of STS (IRSA) and
+    the S3 endpoint: SDK calls reach S3 through the endpoint subnets the NetworkPolicies allow (and pin
+    them to, on 443) rather than public S3 addresses."""
+    config_map = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": AWS_ENDPOINTS_CONFIGMAP, "namespace": namespace, "labels": dict(MANAGED_BY)},
+        "data": {"AWS_ENDPOINT_URL_S3": s3_endpoint_url, "AWS_REGION": cfg.region},
+    }
+    return [config_map, aws_endpoints_service_entry(namespace, cfg.region, s3_endpoint_url)]
+
+
 class TrustZone(pulumi.ComponentResource):
     namespaces: dict[str, k8s.core.v1.Namespace]
     objects: list[pulumi.CustomResource]
@@ -60,9 +74,8 @@ class TrustZone(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """`mesh_ready`: resources (the Istio CRDs release) that must exist before mesh objects.
-        `s3_endpoint_url`: the S3 interface endpoint (https://bucket.vpce-...). When given, every namespace
-        gets the `enclave-aws-endpoints` ConfigMap (AWS_ENDPOINT_URL_S3) that the pod-spec helper loads, so
-        SDKs reach S3 through the endpoint subnets the NetworkPolicies allow rather than public S3 addresses."""
+        `s3_endpoint_url`: the S3 interface endpoint (https://bucket.vpce-...); when given, every namespace
+        gets `aws_endpoint_objects`."""
         super().__init__("enclave:k8s:TrustZone", name, None, opts)
         self.namespaces = {}
         self.objects = []
@@ -70,32 +83,10 @@ class TrustZone(pulumi.ComponentResource):
             ns_res = register(manifests[0], provider=provider, parent=self)
             assert isinstance(ns_res, k8s.core.v1.Namespace)
             self.namespaces[ns] = ns_res
-            for manifest in manifests[1:]:
+            extra = [] if s3_endpoint_url is None else aws_endpoint_objects(cfg, ns, s3_endpoint_url)
+            for manifest in [*manifests[1:], *extra]:
                 # Objects of CRDs installed by add-ons wait for them (Istio's CRDs come with istio-base).
                 crd = "istio.io" in manifest["apiVersion"] or "cilium.io" in manifest["apiVersion"]
                 deps = [ns_res, *(mesh_ready if crd else [])]
                 self.objects.append(register(manifest, provider=provider, parent=self, depends_on=deps))
-            if s3_endpoint_url is not None:
-                self.objects.append(
-                    k8s.core.v1.ConfigMap(
-                        f"{name}-{ns}-aws-endpoints",
-                        metadata={"name": AWS_ENDPOINTS_CONFIGMAP, "namespace": ns, "labels": dict(MANAGED_BY)},
-                        data={"AWS_ENDPOINT_URL_S3": s3_endpoint_url, "AWS_REGION": cfg.region},
-                        opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ns_res]),
-                    )
-                )
-                # Under REGISTRY_ONLY the sidecar forwards only to registered hosts: register STS (IRSA) and
-                # the S3 endpoint's names, so SDK calls leave through Envoy (the NetworkPolicy still pins
-                # them to the endpoint subnets on 443).
-                entry = aws_endpoints_service_entry(ns, cfg.region, s3_endpoint_url)
-                self.objects.append(
-                    k8s.apiextensions.CustomResource(
-                        f"{name}-{ns}-aws-endpoints-entry",
-                        api_version=entry["apiVersion"],
-                        kind=entry["kind"],
-                        metadata=entry["metadata"],
-                        spec=entry["spec"],
-                        opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ns_res, *mesh_ready]),
-                    )
-                )
         self.register_outputs({"namespaces": list(self.namespaces)})
