@@ -183,7 +183,10 @@ def analyze(cfg: PlatformConfig, objects: list[dict[str, Any]], nca: Path, workd
     return Analysis(csv=proc.stdout, found=found, expected=expected_connectivity(cfg))
 
 
+def tool_path(venv: str, exe: str) -> Path:
+    """An executable of the pinned scanner venvs `make tools` installs (ENCLAVE_TOOLS_DIR, default .tools/)."""
+    return Path(os.environ.get("ENCLAVE_TOOLS_DIR", PROJECT_ROOT / ".tools")) / venv / "bin" / exe
+
+
 def default_nca() -> Path:
-    """The pinned analyzer that `make tools` installs (ENCLAVE_TOOLS_DIR, default .tools/)."""
-    tools = Path(os.environ.get("ENCLAVE_TOOLS_DIR", PROJECT_ROOT / ".tools"))
-    return tools / "network-config-analyzer" / "bin" / "nca"
+    return tool_path("network-config-analyzer", "nca")

@@ -14,19 +14,18 @@ import pytest
 import yaml
 
 from components.config import validate_platform
-from enclave.reach import analyze
+from enclave.reach import analyze, tool_path
 from enclave.render import Rendered, collect, write
 from enclave.synth import PROJECT_ROOT, synth
 from tests.conftest import STACKS, stack_data
 
 from .crd_schemas import schema_for
 
-TOOLS = Path(os.environ.get("ENCLAVE_TOOLS_DIR", PROJECT_ROOT / ".tools"))
 KUBERNETES_VERSION = "1.33.0"
 
 
 def tool(venv: str, exe: str) -> str:
-    path = TOOLS / venv / "bin" / exe
+    path = tool_path(venv, exe)
     if not path.exists():
         pytest.fail(f"{path} is missing: run `bash tools/install.sh` (make test does)")
     return str(path)
