@@ -51,10 +51,6 @@ class AddonImages:
     efa_device_plugin: str  # image.repository
     kyverno_registry: str | None  # global.image.registry; None keeps the chart default
 
-    @property
-    def mirrored(self) -> bool:
-        return self.nvidia_device_plugin is not None
-
 
 def addon_images(k8s: KubernetesConfig, region: str) -> AddonImages:
     mirror = k8s.image_mirror
