@@ -196,24 +196,8 @@ class Network(pulumi.ComponentResource):
         # are not fought over.
         for plan in plans:
             az = plan.availability_zone
-            node = aws.ec2.Subnet(
-                f"{name}-node-{az}",
-                vpc_id=vpc_id,
-                cidr_block=plan.node_cidr,
-                availability_zone=az,
-                map_public_ip_on_launch=False,
-                tags=self._tags_named(f"{name}-node-{az}", {INTERNAL_ELB_TAG: "1"}),
-                opts=self._child(),
-            )
-            endpoint = aws.ec2.Subnet(
-                f"{name}-endpoints-{az}",
-                vpc_id=vpc_id,
-                cidr_block=plan.endpoint_cidr,
-                availability_zone=az,
-                map_public_ip_on_launch=False,
-                tags=self._tags_named(f"{name}-endpoints-{az}"),
-                opts=self._child(),
-            )
+            node = self._private_subnet(f"{name}-node-{az}", vpc_id, az, plan.node_cidr, {INTERNAL_ELB_TAG: "1"})
+            endpoint = self._private_subnet(f"{name}-endpoints-{az}", vpc_id, az, plan.endpoint_cidr)
             table = aws.ec2.RouteTable(
                 f"{name}-rt-{az}",
                 vpc_id=vpc_id,
@@ -240,6 +224,24 @@ class Network(pulumi.ComponentResource):
         if config.transit_gateway is not None:
             self._attach_transit_gateway(config.transit_gateway)
         return [t.id for t in self.route_tables]
+
+    def _private_subnet(
+        self,
+        resource_name: str,
+        vpc_id: pulumi.Input[str],
+        az: str,
+        cidr: str,
+        extra_tags: Mapping[str, str] | None = None,
+    ) -> aws.ec2.Subnet:
+        return aws.ec2.Subnet(
+            resource_name,
+            vpc_id=vpc_id,
+            cidr_block=cidr,
+            availability_zone=az,
+            map_public_ip_on_launch=False,
+            tags=self._tags_named(resource_name, extra_tags),
+            opts=self._child(),
+        )
 
     def _attach_transit_gateway(self, tgw: TransitGateway) -> None:
         """Attach the VPC (through the endpoint subnets, one per AZ) and route exactly `tgw.routes` to it.
