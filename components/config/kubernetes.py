@@ -45,6 +45,11 @@ class NcclPorts(StrictModel):
     def end(self) -> int:
         return self.start + self.count - 1
 
+    @property
+    def numbers(self) -> range:
+        """Every port of the window."""
+        return range(self.start, self.end + 1)
+
 
 class KubernetesConfig(StrictModel):
     addons: AddonVersions = Field(default_factory=AddonVersions)

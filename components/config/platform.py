@@ -45,6 +45,10 @@ class PlatformConfig(StrictModel):
     def bucket(self, name: str) -> Bucket:
         return next(b for b in self.buckets if b.name == name)
 
+    def efa_zones(self) -> set[str]:
+        """Zones with at least one EFA node pool."""
+        return {p.zone for p in self.node_pools if p.efa}
+
     @property
     def audit_bucket(self) -> Bucket:
         return next(b for b in self.buckets if b.purpose == "audit-logs")

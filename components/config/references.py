@@ -345,7 +345,7 @@ def _check_nccl_flow(cfg: PlatformConfig) -> Iterator[Problem]:
     """An EFA training zone's workers must reach each other on the NCCL window, or jobs hang at init."""
     window = cfg.kubernetes.nccl_ports
     training = {z.name for z in cfg.zones if z.zone_class == "training"}
-    efa_zones = {p.zone for p in cfg.node_pools if p.efa and p.zone in training}  # others are reported already
+    efa_zones = cfg.efa_zones() & training  # EFA outside training zones is reported already
     for zone in sorted(efa_zones):
         covered = {
             n
@@ -355,7 +355,7 @@ def _check_nccl_flow(cfg: PlatformConfig) -> Iterator[Problem]:
             if port.protocol == "TCP"
             for n in range(port.port, (port.end_port or port.port) + 1)
         }
-        if not set(range(window.start, window.end + 1)) <= covered:
+        if not set(window.numbers) <= covered:
             yield Problem(
                 ("flows",),
                 f"zone {zone!r} runs an EFA pool, so its workers must reach each other on the NCCL bootstrap "

@@ -51,10 +51,10 @@ def authorization_policies(cfg: PlatformConfig, zone: Zone, namespace: str) -> l
         source = cfg.zone(flow.source)
         principals = [f"{TRUST_DOMAIN}/ns/{ns}/sa/*" for ns in source.namespaces]
         ports = port_strings(flow.ports)
-        if flow.source == zone.name and any(p.zone == zone.name and p.efa for p in cfg.node_pools):
+        if flow.source == zone.name and zone.name in cfg.efa_zones():
             # The NCCL window bypasses the sidecar on EFA pods, so no authorization rule would ever see it:
             # it is guarded by the NetworkPolicy alone (and listing it would only mislead).
-            window = {str(n) for n in range(cfg.kubernetes.nccl_ports.start, cfg.kubernetes.nccl_ports.end + 1)}
+            window = {str(n) for n in cfg.kubernetes.nccl_ports.numbers}
             ports = [p for p in ports if p not in window]
             if not ports:
                 continue

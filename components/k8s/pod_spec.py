@@ -31,7 +31,7 @@ def _container_security() -> dict[str, Any]:
 def nccl_annotations(ports: NcclPorts) -> dict[str, str]:
     """Only the NCCL bootstrap window bypasses Envoy (NCCL breaks behind sidecars: nccl #1638,
     kubeflow/trainer #1636); every other port stays in the mesh."""
-    listed = ",".join(str(p) for p in range(ports.start, ports.end + 1))
+    listed = ",".join(str(p) for p in ports.numbers)
     return {
         "traffic.sidecar.istio.io/excludeInboundPorts": listed,
         "traffic.sidecar.istio.io/excludeOutboundPorts": listed,
