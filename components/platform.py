@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from .aws.audit import AuditTrail, audit_key_services
+from .aws.audit import AuditTrail, audit_key_services, trail_arn, trail_name
 from .aws.bucket import EncryptedBucket
 from .aws.cluster import GpuCluster
 from .aws.identity import GrantTarget, WorkloadIdentity
@@ -54,12 +54,12 @@ class Platform(pulumi.ComponentResource):
         self._opts = pulumi.ResourceOptions(parent=self, providers=[self.provider])
         self._keys(cfg)
         platform_zone = next(z for z in cfg.zones if z.zone_class == "platform")
-        platform_key = self.keys[platform_zone.name]
+        audit_key = self.audit_key.arn
         self.network = Network(
             env,
             cfg.network,
             region=cfg.region,
-            flow_log_key_arn=platform_key.arn,
+            flow_log_key_arn=audit_key,
             log_retention_days=cfg.logging.retention_days,
             opts=self._opts,
         )
@@ -69,8 +69,9 @@ class Platform(pulumi.ComponentResource):
             region=cfg.region,
             subnet_ids=self.network.private_subnet_ids,
             secrets_key_arn=self.secrets_key.arn,
-            log_key_arn=platform_key.arn,
-            log_retention_days=cfg.logging.retention_days,
+            log_key_arn=audit_key,
+            # The control-plane group holds the Kubernetes audit log: kept as long as the audit trail.
+            log_retention_days=cfg.logging.audit_retention_days,
             opts=self._opts,
         )
         self._node_pools(cfg, platform_zone.name)
@@ -78,7 +79,7 @@ class Platform(pulumi.ComponentResource):
         self.audit = AuditTrail(
             env,
             bucket_name=self.buckets[cfg.audit_bucket.name].bucket.id,
-            kms_key_arn=platform_key.arn,
+            kms_key_arn=audit_key,
             data_event_bucket_arns=[
                 self.buckets[b.name].bucket.arn for b in cfg.buckets if b.purpose in ARTIFACT_PURPOSES
             ],
@@ -125,7 +126,6 @@ class Platform(pulumi.ComponentResource):
                 f"{env}-{zone.name}",
                 alias=f"enclave/{env}/{zone.name}",
                 description=f"GPU Enclave {env}: data of zone {zone.name} ({zone.zone_class})",
-                services=audit_key_services(cfg.region) if platform else [],
                 # Node root volumes of the zone's pools (and the platform's system pool) use this key.
                 ebs_autoscaling=platform or zone.name in pool_zones,
                 tags={"enclave:zone": zone.name},
@@ -143,6 +143,16 @@ class Platform(pulumi.ComponentResource):
             for bucket in cfg.buckets
             if bucket.dedicated_key
         }
+        # Audit evidence has a key of its own: the trail, its bucket and every log group. Only the services
+        # that write it may use it, so who may decrypt audit logs is decided apart from who reads zone data.
+        self.audit_key = KmsKey(
+            f"{env}-audit",
+            alias=f"enclave/{env}/audit",
+            description=f"GPU Enclave {env}: audit trail, its bucket, control-plane and flow logs",
+            services=audit_key_services(cfg.region, trail_name(env)),
+            tags={"enclave:purpose": "audit-logs"},
+            opts=self._opts,
+        )
         self.secrets_key = KmsKey(
             f"{env}-eks-secrets",
             alias=f"enclave/{env}/eks-secrets",
@@ -201,14 +211,24 @@ class Platform(pulumi.ComponentResource):
             ready.append(self.cluster.vpc_cni)
         return ready
 
+    def _trail_arn(self) -> pulumi.Output[str]:
+        invoke = pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        partition = aws.get_partition_output(opts=invoke).partition
+        return pulumi.Output.all(account, partition).apply(
+            lambda a: trail_arn(self.cfg.environment, self.cfg.region, a[0], a[1])
+        )
+
     def bucket_key(self, bucket: str) -> KmsKey:
-        """The key that encrypts `bucket`: its own when `dedicated_key`, else its zone's."""
+        """The key that encrypts `bucket`: the audit key for the audit bucket, its own when `dedicated_key`,
+        else its zone's."""
+        if bucket == self.cfg.audit_bucket.name:
+            return self.audit_key
         return self.bucket_keys.get(bucket) or self.keys[self.cfg.bucket(bucket).zone]
 
     def _buckets(self, cfg: PlatformConfig) -> None:
         env = cfg.environment
         audit_cfg = cfg.audit_bucket
-        platform_key = self.keys[audit_cfg.zone].arn
         # Server access logs of every bucket (the audit bucket's included) go to a bucket of their own: S3
         # does not deliver them into a bucket with object lock, which the CloudTrail bucket has.
         access_cfg = audit_cfg.model_copy(
@@ -217,7 +237,7 @@ class Platform(pulumi.ComponentResource):
         self.access_log_bucket = EncryptedBucket(
             f"{env}-{access_cfg.name}",
             access_cfg,
-            kms_key_arn=platform_key,
+            kms_key_arn=None,  # SSE-S3: the only default encryption S3 log delivery writes into
             access_log_sink=True,
             expire_days=cfg.logging.audit_retention_days,
             tags={"enclave:zone": audit_cfg.zone},
@@ -227,8 +247,9 @@ class Platform(pulumi.ComponentResource):
         audit = EncryptedBucket(
             f"{env}-{audit_cfg.name}",
             audit_cfg,
-            kms_key_arn=platform_key,
+            kms_key_arn=self.audit_key.arn,
             object_lock_days=audit_cfg.object_lock_days or cfg.logging.audit_retention_days,
+            cloudtrail_arn=self._trail_arn(),
             tags={"enclave:zone": audit_cfg.zone},
             opts=self._opts,
             **logs,  # type: ignore[arg-type]
@@ -281,6 +302,7 @@ class Platform(pulumi.ComponentResource):
             "cluster_name": self.cluster.name,
             "oidc_provider_arn": self.cluster.oidc_provider_arn,
             "kms_key_arns": {name: key.arn for name, key in self.keys.items()},
+            "audit_kms_key_arn": self.audit_key.arn,
             "bucket_kms_key_arns": {name: key.arn for name, key in self.bucket_keys.items()},
             "bucket_names": {name: b.bucket.bucket for name, b in self.buckets.items()},
             "access_log_bucket": self.access_log_bucket.bucket.bucket,

@@ -19,17 +19,27 @@ MANAGEMENT_SELECTOR = "all-management-events"
 DATA_SELECTOR = "artifact-object-reads-and-writes"
 
 
-def audit_key_services(region: str) -> list[ServiceUse]:
-    """Service principals that write encrypted audit data with the platform key, each limited to what it
+def trail_name(name: str) -> str:
+    """The trail's physical name: fixed, so the audit bucket's policy can name the trail before it exists."""
+    return f"enclave-{name}"
+
+
+def trail_arn(name: str, region: str, account_id: str, partition: str = "aws") -> str:
+    """The ARN of trail `name` (a multi-region trail's ARN carries its home region)."""
+    return f"arn:{partition}:cloudtrail:{region}:{account_id}:trail/{trail_name(name)}"
+
+
+def audit_key_services(region: str, trail: str) -> list[ServiceUse]:
+    """Service principals that write encrypted audit data with the audit key, each limited to what it
     does:
 
     - CloudWatch Logs (the trail's, the flow logs' and the control plane's log groups): usage only for log
       groups of this account and region, by encryption context. Logs' documented key policy carries no
       `aws:SourceAccount`, so the account is pinned in the context ARN instead;
-    - CloudTrail: `GenerateDataKey*` only with a trail encryption context of this account, `DescribeKey`,
+    - CloudTrail: `GenerateDataKey*` only with the encryption context of trail `trail` (any region: a
+      multi-region trail delivers every region's events) of this account, `DescribeKey`,
       and `Decrypt` (CloudTrail needs it to create a trail whose bucket uses an S3 Bucket Key), each with
       `aws:SourceAccount`;
-    - S3 server access logging into the SSE-KMS access-log bucket: `GenerateDataKey` only.
     """
     return [
         ServiceUse(
@@ -46,13 +56,13 @@ def audit_key_services(region: str) -> list[ServiceUse]:
             actions=("kms:GenerateDataKey*",),
             conditions={
                 "StringLike": {
-                    "kms:EncryptionContext:aws:cloudtrail:arn": "arn:{partition}:cloudtrail:*:{account_id}:trail/*"
+                    "kms:EncryptionContext:aws:cloudtrail:arn": "arn:{partition}:cloudtrail:*:{account_id}:trail/"
+                    + trail
                 }
             },
         ),
         ServiceUse(service=CLOUDTRAIL, sid="CloudTrailDescribeKey", actions=("kms:DescribeKey",)),
         ServiceUse(service=CLOUDTRAIL, sid="CloudTrailBucketKeyDecrypt", actions=("kms:Decrypt",)),
-        ServiceUse(service="logging.s3.amazonaws.com", sid="S3AccessLogDelivery", actions=("kms:GenerateDataKey",)),
     ]
 
 
@@ -138,9 +148,9 @@ class AuditTrail(pulumi.ComponentResource):
         tags: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """`bucket_name` is the audit bucket, whose policy (pass it in `depends_on`) must let CloudTrail
-        write under `cloudtrail/AWSLogs/<account>/`; `kms_key_arn` must let CloudTrail and CloudWatch Logs
-        use it (audit_key_services)."""
+        """`bucket_name` is the audit bucket, whose policy (pass it in `depends_on`) must let this trail
+        (`trail_arn(name, ...)`) write under `cloudtrail/AWSLogs/<account>/`; `kms_key_arn` must let CloudTrail
+        and CloudWatch Logs use it (audit_key_services)."""
         super().__init__("enclave:aws:AuditTrail", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         all_tags = dict(tags or {})
@@ -173,6 +183,7 @@ class AuditTrail(pulumi.ComponentResource):
         # trail is created: both must exist first.
         self.trail = aws.cloudtrail.Trail(
             f"{name}-trail",
+            name=trail_name(name),
             s3_bucket_name=bucket_name,
             s3_key_prefix=TRAIL_PREFIX,
             kms_key_id=kms_key_arn,

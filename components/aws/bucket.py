@@ -1,6 +1,7 @@
 """EncryptedBucket: an S3 bucket plus its separate v7 resources (SSE-KMS with the zone CMK and a
-bucket key, public access block, BucketOwnerEnforced, versioning, TLS-only + CMK-only policy,
-lifecycle, access logging to the audit bucket, compliance-mode object lock for audit logs)."""
+bucket key, public access block, BucketOwnerEnforced, versioning, a TLS-only policy that refuses other
+requested encryption, lifecycle, access logging to the access-log bucket, compliance-mode object lock for
+audit logs)."""
 
 from __future__ import annotations
 
@@ -18,19 +19,49 @@ TRAIL_PREFIX = "cloudtrail"
 MULTIPART_ABORT_DAYS = 7
 
 
+SSE_HEADER = "s3:x-amz-server-side-encryption"
+SSE_KEY_HEADER = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+SSE_C_HEADER = "s3:x-amz-server-side-encryption-customer-algorithm"
+CLOUDTRAIL = "cloudtrail.amazonaws.com"
+S3_LOGGING = "logging.s3.amazonaws.com"
+# S3 server access logging delivers only into buckets whose default encryption is SSE-S3 (S3 user guide,
+# "Enabling Amazon S3 server access logging": SSE-KMS default encryption is not supported there).
+ACCESS_LOG_SSE = "AES256"
+
+
+def _deny_put(sid: str, bucket_arn: str, condition: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Sid": sid,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:PutObject",
+        "Resource": f"{bucket_arn}/*",
+        "Condition": condition,
+    }
+
+
 def bucket_policy(
     bucket_arn: str,
-    key_arn: str,
+    key_arn: str | None,
     account_id: str,
     cloudtrail_sink: bool = False,
     access_log_sink: bool = False,
     partition: str = "aws",
+    trail_arn: str | None = None,
 ) -> str:
-    """Deny non-TLS access and uploads encrypted with anything but the bucket's CMK.
+    """Deny non-TLS access, and uploads that *ask* for other encryption than the bucket's.
 
-    Uploads without encryption headers get the default (the CMK). A CloudTrail sink (the audit bucket)
-    lets this account's CloudTrail write under `cloudtrail/AWSLogs/<account>/`; an access-log sink lets
-    S3 server access logging of this account write under `access-logs/`.
+    An upload without encryption headers (boto3, the AWS CLI and s3fs send none by default; neither do S3
+    log delivery and CloudTrail) gets the bucket's default encryption: the CMK `key_arn` with a bucket key.
+    So the encryption denies apply only to a header that is present (`Null: false`) and wrong: another
+    algorithm (AES256), `aws:kms` without a key id (S3 would use the AWS managed aws/s3 key), a key other
+    than `key_arn` (which must be named by its ARN), or a customer-provided key (SSE-C).
+
+    A CloudTrail sink (the audit bucket) lets trail `trail_arn` (else this account's CloudTrail) write under
+    `cloudtrail/AWSLogs/<account>/`, and exempts CloudTrail from the encryption denies: which encryption
+    it requests for digest files has changed between versions of its documentation. An access-log sink
+    (`key_arn` None) is SSE-S3 (the only encryption S3 log delivery supports) and lets this account's
+    server access logging write under `access-logs/`.
     """
     statements: list[dict[str, Any]] = [
         {
@@ -40,42 +71,55 @@ def bucket_policy(
             "Action": "s3:*",
             "Resource": [bucket_arn, f"{bucket_arn}/*"],
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
-        {
-            "Sid": "DenyOtherEncryption",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:PutObject",
-            "Resource": f"{bucket_arn}/*",
-            "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
-        },
-        {
-            "Sid": "DenyOtherKmsKey",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:PutObject",
-            "Resource": f"{bucket_arn}/*",
-            "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}},
-        },
+        }
     ]
-    source = {"StringEquals": {"aws:SourceAccount": account_id}}
+    present = {"Null": {SSE_HEADER: "false"}}
+    if key_arn is None:
+        statements.append(
+            _deny_put("DenyOtherEncryption", bucket_arn, {**present, "StringNotEquals": {SSE_HEADER: ACCESS_LOG_SSE}})
+        )
+    else:
+        statements += [
+            _deny_put("DenyOtherEncryption", bucket_arn, {**present, "StringNotEquals": {SSE_HEADER: "aws:kms"}}),
+            _deny_put(
+                "DenyKmsWithoutBucketKey",
+                bucket_arn,
+                {"StringEquals": {SSE_HEADER: "aws:kms"}, "Null": {SSE_KEY_HEADER: "true"}},
+            ),
+            _deny_put(
+                "DenyOtherKmsKey",
+                bucket_arn,
+                {"Null": {SSE_KEY_HEADER: "false"}, "StringNotEquals": {SSE_KEY_HEADER: key_arn}},
+            ),
+        ]
+    statements.append(_deny_put("DenyCustomerProvidedKeys", bucket_arn, {"Null": {SSE_C_HEADER: "false"}}))
     if cloudtrail_sink:
+        for stmt in statements[1:]:
+            stmt["Condition"]["StringNotEqualsIfExists"] = {"aws:PrincipalServiceName": CLOUDTRAIL}
+    source: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    if cloudtrail_sink:
+        trail_source: dict[str, Any] = (
+            {"StringEquals": {"aws:SourceArn": trail_arn}}
+            if trail_arn
+            else {"StringEquals": dict(source["StringEquals"])}
+        )
+        write = {"StringEquals": {**trail_source["StringEquals"], "s3:x-amz-acl": "bucket-owner-full-control"}}
         statements += [
             {
                 "Sid": "CloudTrailAclCheck",
                 "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Principal": {"Service": CLOUDTRAIL},
                 "Action": "s3:GetBucketAcl",
                 "Resource": bucket_arn,
-                "Condition": source,
+                "Condition": trail_source,
             },
             {
                 "Sid": "CloudTrailWrite",
                 "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Principal": {"Service": CLOUDTRAIL},
                 "Action": "s3:PutObject",
                 "Resource": f"{bucket_arn}/{TRAIL_PREFIX}/AWSLogs/{account_id}/*",
-                "Condition": source,
+                "Condition": write,
             },
         ]
     if access_log_sink:
@@ -83,7 +127,7 @@ def bucket_policy(
             {
                 "Sid": "S3ServerAccessLogsWrite",
                 "Effect": "Allow",
-                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Principal": {"Service": S3_LOGGING},
                 "Action": "s3:PutObject",
                 "Resource": f"{bucket_arn}/{ACCESS_LOG_PREFIX}/*",
                 "Condition": source,
@@ -110,22 +154,28 @@ class EncryptedBucket(pulumi.ComponentResource):
         name: str,
         config: BucketConfig,
         *,
-        kms_key_arn: pulumi.Input[str],
+        kms_key_arn: pulumi.Input[str] | None,
         log_bucket: pulumi.Input[str] | None = None,
         log_bucket_ready: Sequence[pulumi.Resource] = (),
         object_lock_days: int | None = None,
         access_log_sink: bool = False,
         expire_days: int | None = None,
+        cloudtrail_arn: pulumi.Input[str] | None = None,
         tags: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """`log_bucket` is the access-log bucket's name (None only for that bucket itself) and
+        """`kms_key_arn` encrypts every object (SSE-KMS with a bucket key); None only for the access-log sink.
+        `log_bucket` is the access-log bucket's name (None only for that bucket itself) and
         `log_bucket_ready` its policy, which must admit S3 log delivery before logging is switched on.
 
-        An audit-logs bucket is the CloudTrail sink: compliance-mode object lock for `object_lock_days`.
+        An audit-logs bucket is the CloudTrail sink: compliance-mode object lock for `object_lock_days`, and
+        a policy that admits only the trail `cloudtrail_arn` (AuditTrail's `trail_arn`).
         `access_log_sink=True` makes the server-access-log bucket instead: S3 delivers no access logs into
-        a bucket with object lock or default retention (S3 user guide, "Enabling server access logging"),
-        so it has neither; its current objects expire after `expire_days` (the audit retention)."""
+        a bucket with object lock or default retention, and only into SSE-S3 buckets (S3 user guide,
+        "Enabling server access logging"), so it has no lock and SSE-S3 default encryption; its current
+        objects expire after `expire_days` (the audit retention)."""
+        if (kms_key_arn is None) != access_log_sink:
+            raise ValueError(f"{name}: kms_key_arn is required, and None only for the access-log sink (SSE-S3)")
         super().__init__("enclave:aws:EncryptedBucket", name, None, opts)
         audit = config.purpose == "audit-logs" and not access_log_sink
         child = pulumi.ResourceOptions(parent=self)
@@ -158,6 +208,11 @@ class EncryptedBucket(pulumi.ComponentResource):
             bucket=bucket_id,
             rules=[
                 {
+                    "apply_server_side_encryption_by_default": {"sse_algorithm": ACCESS_LOG_SSE},
+                    "blocked_encryption_types": ["SSE-C"],
+                }
+                if kms_key_arn is None
+                else {
                     "apply_server_side_encryption_by_default": {
                         "sse_algorithm": "aws:kms",
                         "kms_master_key_id": kms_key_arn,
@@ -176,11 +231,14 @@ class EncryptedBucket(pulumi.ComponentResource):
         )
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        document = pulumi.Output.all(self.bucket.arn, kms_key_arn, identity.account_id, partition.partition).apply(
+        document = pulumi.Output.all(
+            self.bucket.arn, kms_key_arn, identity.account_id, partition.partition, cloudtrail_arn
+        ).apply(
             lambda a: bucket_policy(
-                a[0], a[1], a[2], cloudtrail_sink=audit, access_log_sink=access_log_sink, partition=a[3]
+                a[0], a[1], a[2], cloudtrail_sink=audit, access_log_sink=access_log_sink, partition=a[3],
+                trail_arn=a[4],
             )
-        )
+        )  # fmt: skip
         # Both block-public-access and the policy change the bucket's access settings; applying them one
         # after the other avoids S3's conflicting-operation errors on a new bucket.
         self.policy = aws.s3.BucketPolicy(

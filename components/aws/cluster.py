@@ -96,6 +96,8 @@ class GpuCluster(pulumi.ComponentResource):
         tags: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`log_retention_days` keeps the control-plane log group, which holds the Kubernetes `audit` log type
+        beside the others (EKS writes all types to one group): pass the audit retention."""
         super().__init__("enclave:aws:GpuCluster", name, None, opts)
         self.region = region
         self.cluster = self.role = self.log_group = self.oidc_provider = None
@@ -108,8 +110,17 @@ class GpuCluster(pulumi.ComponentResource):
         if isinstance(config, ExistingCluster):
             self._attach(config, partition, account)
         else:
-            self._create(name, config, partition, account, subnet_ids, secrets_key_arn, log_key_arn,
-                         log_retention_days, dict(tags or {}))
+            self._create(
+                name,
+                config,
+                partition,
+                account,
+                subnet_ids,
+                secrets_key_arn,
+                log_key_arn,
+                log_retention_days,
+                dict(tags or {}),
+            )
         self.kubernetes_provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self._kubeconfig,
@@ -244,8 +255,12 @@ class GpuCluster(pulumi.ComponentResource):
         self._install_vpc_cni(name, partition)
         for i, principal in enumerate(config.admin_role_arns):
             entry = aws.eks.AccessEntry(
-                f"{name}-admin-{i}", cluster_name=self.cluster.name, principal_arn=principal, type="STANDARD",
-                tags=tags, opts=child,
+                f"{name}-admin-{i}",
+                cluster_name=self.cluster.name,
+                principal_arn=principal,
+                type="STANDARD",
+                tags=tags,
+                opts=child,
             )
             association = aws.eks.AccessPolicyAssociation(
                 f"{name}-admin-{i}-policy",

@@ -12,6 +12,7 @@ READ_OBJECT_ACTIONS = ("s3:GetObject",)
 WRITE_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts")
 READ_KMS_ACTIONS = ("kms:Decrypt",)
 WRITE_KMS_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+S3_CONTEXT_KEY = "kms:EncryptionContext:aws:s3:arn"
 WRITE_ACTIONS = frozenset(
     {
         "s3:PutObject",
@@ -64,7 +65,9 @@ def grants_policy(grants: Sequence[ResolvedGrant], region: str) -> dict[str, Any
     """The permissions policy for `grants`, or None when there is nothing to grant.
 
     Objects: only under `<bucket>/<prefix>/*`. Listing: the bucket, constrained by s3:prefix.
-    KMS: the bucket's own key only, and only when called by S3 in this region (kms:ViaService).
+    KMS: the bucket's own key only, only when called by S3 in this region (kms:ViaService), and only for this
+    bucket's data (the encryption context S3 sends: the bucket ARN with S3 Bucket Keys, the object ARN
+    without), so the grant cannot decrypt another bucket's objects under the same key.
     """
     statements: list[dict[str, Any]] = []
     for g in sorted(set(grants), key=lambda g: (g.bucket_arn, g.prefix, g.access)):
@@ -92,7 +95,10 @@ def grants_policy(grants: Sequence[ResolvedGrant], region: str) -> dict[str, Any
                 "Effect": "Allow",
                 "Action": list(WRITE_KMS_ACTIONS if write else READ_KMS_ACTIONS),
                 "Resource": g.key_arn,
-                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+                    "StringLike": {S3_CONTEXT_KEY: [g.bucket_arn, f"{g.bucket_arn}/{g.prefix}/*"]},
+                },
             }
         )
     if not statements:

@@ -8,9 +8,9 @@ from .base import LogRetentionDays, StrictModel
 
 
 class Logging(StrictModel):
-    retention_days: LogRetentionDays = Field(
-        default=365, description="CloudWatch retention of control-plane and flow logs."
-    )
+    retention_days: LogRetentionDays = Field(default=365, description="CloudWatch retention of the VPC flow logs.")
     audit_retention_days: LogRetentionDays = Field(
-        default=2192, description="Retention of the audit trail (six years by default, HIPAA 164.316(b)(2))."
+        default=2192,
+        description="Retention of the audit trail, the S3 access logs and the EKS control-plane logs (which hold "
+        "the Kubernetes audit log): six years by default, HIPAA 164.316(b)(2).",
     )

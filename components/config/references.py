@@ -145,6 +145,7 @@ def _check_zones(cfg: PlatformConfig) -> Iterator[Problem]:
 def _check_pools(cfg: PlatformConfig) -> Iterator[Problem]:
     zones = {z.name: z for z in cfg.zones}
     supported = ", ".join(efa_instance_types())
+    yield from _check_zone_nodes(cfg)
     for i, pool in enumerate(cfg.node_pools):
         zone = zones.get(pool.zone)
         if zone is None:
@@ -194,6 +195,22 @@ def _check_pools(cfg: PlatformConfig) -> Iterator[Problem]:
             )
 
 
+def _check_zone_nodes(cfg: PlatformConfig) -> Iterator[Problem]:
+    """Every zone but the platform's runs on node pools of its own: admission pins its pods there, so a zone
+    without one would have nowhere to run (or, unpinned, would share nodes with other zones)."""
+    if any(p.zone not in {z.name for z in cfg.zones} for p in cfg.node_pools):
+        return  # a pool naming an unknown zone is reported already; its zone is the likely one without nodes
+    pooled = {p.zone for p in cfg.node_pools}
+    for i, zone in enumerate(cfg.zones):
+        if zone.zone_class != "platform" and zone.name not in pooled:
+            yield Problem(
+                ("zones", i, "name"),
+                f"zone {zone.name!r} has no node pool: its pods run only on nodes of their own zone, so add one "
+                f"(node_pools: [{{name: {zone.name}-gpu, zone: {zone.name}, instance_types: [g6.xlarge]}}])",
+                zone.name,
+            )
+
+
 def _check_capacity(cfg: PlatformConfig, i: int, pool: NodePool) -> Iterator[Problem]:
     """Capacity settings EKS would reject at apply time, after other resources already exist."""
     if pool.capacity_type == "CAPACITY_BLOCK" and pool.capacity_reservation_id is None:
@@ -239,8 +256,8 @@ def _check_buckets(cfg: PlatformConfig) -> Iterator[Problem]:
         if bucket.purpose == "audit-logs" and bucket.dedicated_key:
             yield Problem(
                 ("buckets", i, "dedicated_key"),
-                "the audit-logs bucket uses the platform zone key, the one CloudTrail, CloudWatch Logs and S3 "
-                "access logging are allowed to write with; remove dedicated_key",
+                "the audit-logs bucket is encrypted with the platform's audit key, the one CloudTrail and "
+                "CloudWatch Logs are allowed to write with; remove dedicated_key",
                 True,
             )
         zone = zones.get(bucket.zone)

@@ -12,6 +12,8 @@ from .labels import (
     PSA_AUDIT,
     PSA_BY_CLASS,
     PSA_ENFORCE,
+    PSA_REASON_ANNOTATION,
+    PSA_REASON_BY_CLASS,
     PSA_WARN,
     STAGE_LABEL,
     ZONE_LABEL,
@@ -39,5 +41,6 @@ def namespace(zone: Zone, name: str, psa_version: str = "latest") -> Manifest:
                 PSA_AUDIT: "restricted",
                 ISTIO_INJECTION: "enabled",
             },
+            "annotations": {PSA_REASON_ANNOTATION: PSA_REASON_BY_CLASS[zone.zone_class]},
         },
     }

@@ -36,12 +36,26 @@ PERSONA_RULES: dict[str, list[dict[str, Any]]] = {
 }
 
 
-def _role(namespace: str, name: str) -> Manifest:
+# Notebooks accept no connection from any zone: a data scientist opens their notebook through the API server
+# (`kubectl port-forward`), authenticated by IAM, authorised here and recorded in the Kubernetes audit log.
+# Port-forwarded traffic enters the pod on loopback, so it needs no NetworkPolicy or mesh rule.
+NOTEBOOK_PORT_FORWARD = {"apiGroups": [""], "resources": ["pods/portforward"], "verbs": ["get", "create"]}
+
+
+def persona_rules(persona: str, zone_class: str) -> list[dict[str, Any]]:
+    """The rules of `persona` in a zone of `zone_class`."""
+    rules = list(PERSONA_RULES[persona])
+    if persona == "data-scientist" and zone_class == "notebooks":
+        rules.append(NOTEBOOK_PORT_FORWARD)
+    return rules
+
+
+def _role(namespace: str, name: str, zone_class: str) -> Manifest:
     return {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "Role",
         "metadata": {"name": name, "namespace": namespace, "labels": dict(MANAGED_BY)},
-        "rules": PERSONA_RULES[name],
+        "rules": persona_rules(name, zone_class),
     }
 
 
@@ -63,18 +77,18 @@ def zone_rbac(cfg: PlatformConfig, zone: Zone, namespace: str) -> list[Manifest]
     out: list[Manifest] = []
     if zone.access.data_scientist_groups:
         out += [
-            _role(namespace, "data-scientist"),
+            _role(namespace, "data-scientist", zone.zone_class),
             _binding(namespace, "data-scientist", _groups(zone.access.data_scientist_groups)),
         ]
     if zone.access.ml_engineer_groups:
         out += [
-            _role(namespace, "ml-engineer"),
+            _role(namespace, "ml-engineer", zone.zone_class),
             _binding(namespace, "ml-engineer", _groups(zone.access.ml_engineer_groups)),
         ]
     accounts = [i.service_account for i in cfg.identities if i.zone == zone.name and i.namespace == namespace]
     if zone.zone_class == "training" and accounts:
         subjects = [{"kind": "ServiceAccount", "name": sa, "namespace": namespace} for sa in accounts]
-        out += [_role(namespace, "training-job"), _binding(namespace, "training-job", subjects)]
+        out += [_role(namespace, "training-job", zone.zone_class), _binding(namespace, "training-job", subjects)]
     return out
 
 

@@ -86,6 +86,8 @@ def test_each_bucket_is_encrypted_with_its_zone_key(synthed: Synth, stack: str) 
     for bucket in cfg.buckets:
         sse = one(result, SSE, f"{stack}-{bucket.name}-encryption")
         key_name = f"{stack}-{bucket.name}-key" if bucket.dedicated_key else f"{stack}-{bucket.zone}-key"
+        if bucket.purpose == "audit-logs":
+            key_name = f"{stack}-audit-key"
         key = one(result, "aws:kms/key:Key", key_name)
         assert sse["propertyDependencies"]["rules"] == [key["urn"]], f"{sse['urn']} must use {key['urn']}"
 
@@ -113,8 +115,8 @@ def _statements_for(policy: dict[str, Any], service: str) -> list[dict[str, Any]
     return [s for s in policy["Statement"] if s["Principal"].get("Service") == service]
 
 
-def test_platform_key_gives_each_audit_service_only_what_it_writes_with(synthed: Synth) -> None:
-    key = one(synthed("prod"), "aws:kms/key:Key", "prod-platform-key")
+def test_audit_key_gives_each_audit_service_only_what_it_writes_with(synthed: Synth) -> None:
+    key = one(synthed("prod"), "aws:kms/key:Key", "prod-audit-key")
     policy = json.loads(key["inputs"]["policy"])
     account = "111122223333"
     for stmt in policy["Statement"]:
@@ -125,15 +127,32 @@ def test_platform_key_gives_each_audit_service_only_what_it_writes_with(synthed:
     by_action = {tuple(s["Action"]): s for s in trail}
     assert set(by_action) == {("kms:GenerateDataKey*",), ("kms:DescribeKey",), ("kms:Decrypt",)}, key["urn"]
     context = by_action[("kms:GenerateDataKey*",)]["Condition"]["StringLike"]
-    assert context == {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{account}:trail/*"}
-    (s3_logging,) = _statements_for(policy, "logging.s3.amazonaws.com")
-    assert s3_logging["Action"] == ["kms:GenerateDataKey"]
+    assert context == {
+        "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{account}:trail/enclave-prod"
+    }, "the platform's trail only"
+    assert not _statements_for(policy, "logging.s3.amazonaws.com"), "the access-log bucket is SSE-S3"
     # CloudWatch Logs' documented key policy has no aws:SourceAccount: the account is in the context ARN.
     (logs,) = _statements_for(policy, "logs.us-east-1.amazonaws.com")
     assert logs["Condition"] == {
         "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:us-east-1:{account}:*"}
     }
     assert len({s["Sid"] for s in policy["Statement"]}) == len(policy["Statement"]), "Sids are unique"
+
+
+def test_audit_evidence_is_under_the_audit_key_only(synthed: Synth) -> None:
+    """The trail, the audit bucket and every log group use the audit key; no zone key admits a service."""
+    result = synthed("prod")
+    audit_key = one(result, "aws:kms/key:Key", "prod-audit-key")["urn"]
+    (trail,) = result.by_type("aws:cloudtrail/trail:Trail")
+    assert trail["propertyDependencies"]["kmsKeyId"] == [audit_key], trail["urn"]
+    for group in result.by_type("aws:cloudwatch/logGroup:LogGroup"):
+        assert group["propertyDependencies"]["kmsKeyId"] == [audit_key], group["urn"]
+    audit_sse = one(result, SSE, "prod-audit-logs-encryption")
+    assert audit_sse["propertyDependencies"]["rules"] == [audit_key], audit_sse["urn"]
+    for key in result.by_type("aws:kms/key:Key"):
+        if key["urn"] != audit_key:
+            services = [s for s in json.loads(key["inputs"]["policy"])["Statement"] if "Service" in s["Principal"]]
+            assert services == [], f"{key['urn']}: zone data keys admit no AWS service"
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -144,9 +163,9 @@ def test_every_log_group_is_encrypted_and_retained(synthed: Synth, stack: str) -
     assert groups
     for group in groups:
         assert group["propertyDependencies"]["kmsKeyId"], f"{group['urn']}: no CMK"
-        expected = (
-            cfg.logging.audit_retention_days if "cloudtrail" in group["inputs"]["name"] else cfg.logging.retention_days
-        )
+        # The trail's group and the control plane's (which holds the Kubernetes audit log) keep audit retention.
+        audit = "cloudtrail" in group["inputs"]["name"] or group["inputs"]["name"].startswith("/aws/eks/")
+        expected = cfg.logging.audit_retention_days if audit else cfg.logging.retention_days
         assert group["inputs"]["retentionInDays"] == expected, group["urn"]
 
 

@@ -13,16 +13,24 @@ from tests.components.harness import Captured, capture
 KEY = "arn:aws:kms:us-east-1:111122223333:key/11111111-2222-4333-8444-555555555555"
 
 
+TRAIL = "arn:aws:cloudtrail:us-east-1:111122223333:trail/enclave-prod"
+
+
 def build(
-    purpose: str = "checkpoints", preview: bool = False, access_log_sink: bool = False, **fields: object
+    purpose: str = "checkpoints",
+    preview: bool = False,
+    access_log_sink: bool = False,
+    cloudtrail_arn: str | None = None,
+    **fields: object,
 ) -> Captured:
     config = Bucket.model_validate({"name": "ckpt", "purpose": purpose, "zone": "training", **fields})
     log = None if access_log_sink else "access-logs-bucket"
     lock = 2192 if purpose == "audit-logs" and not access_log_sink else None
     return capture(
         lambda: EncryptedBucket(
-            "ckpt", config, kms_key_arn=KEY, log_bucket=log, object_lock_days=lock, access_log_sink=access_log_sink,
-            expire_days=2192 if access_log_sink else None,
+            "ckpt", config, kms_key_arn=None if access_log_sink else KEY, log_bucket=log, object_lock_days=lock,
+            access_log_sink=access_log_sink, expire_days=2192 if access_log_sink else None,
+            cloudtrail_arn=cloudtrail_arn,
         ),
         preview=preview,
     )  # fmt: skip
@@ -50,14 +58,8 @@ def test_public_access_blocked_ownership_enforced_versioned() -> None:
     assert c.one("aws:s3/bucket:Bucket")["inputs"]["forceDestroy"] is False
 
 
-def test_policy_denies_plain_http_and_other_keys() -> None:
+def test_data_bucket_policy_grants_nothing_itself() -> None:
     doc = build().doc("aws:s3/bucketPolicy:BucketPolicy")
-    sids = {s["Sid"]: s for s in doc["Statement"]}
-    assert sids["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    assert sids["DenyInsecureTransport"]["Effect"] == "Deny"
-    assert sids["DenyOtherKmsKey"]["Condition"] == {
-        "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": KEY}
-    }
     assert not any(s["Effect"] == "Allow" for s in doc["Statement"]), "a data bucket grants nothing itself"
 
 
@@ -84,7 +86,7 @@ def test_access_logs_go_to_the_access_log_bucket() -> None:
 
 
 def test_audit_bucket_object_lock_compliance_and_cloudtrail_writes() -> None:
-    c = build(purpose="audit-logs")
+    c = build(purpose="audit-logs", cloudtrail_arn=TRAIL)
     assert c.one("aws:s3/bucket:Bucket")["inputs"]["objectLockEnabled"] is True
     lock = c.one("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")["inputs"]
     assert lock["rule"] == {"defaultRetention": {"mode": "COMPLIANCE", "days": 2192}}
@@ -94,11 +96,15 @@ def test_audit_bucket_object_lock_compliance_and_cloudtrail_writes() -> None:
     allowed = [s for s in doc["Statement"] if s["Effect"] == "Allow"]
     assert {s["Principal"]["Service"] for s in allowed} == {"cloudtrail.amazonaws.com"}
     for stmt in allowed:
-        assert stmt["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"}}
+        assert stmt["Condition"]["StringEquals"]["aws:SourceArn"] == TRAIL, "pinned to the platform's trail"
 
 
 def test_access_log_bucket_has_no_object_lock_and_expires_logs() -> None:
     c = build(purpose="audit-logs", access_log_sink=True)
+    sse = c.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    (rule,) = sse["inputs"]["rules"]
+    assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}, "S3 log delivery: SSE-S3 only"
+    assert rule["blockedEncryptionTypes"] == ["SSE-C"]
     assert "objectLockEnabled" not in c.one("aws:s3/bucket:Bucket")["inputs"]
     assert c.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration") == []
     assert c.of_type("aws:s3/bucketLogging:BucketLogging") == [], "never logs into itself"
@@ -115,9 +121,16 @@ def test_access_log_bucket_has_no_object_lock_and_expires_logs() -> None:
 
 def test_policy_builder_is_valid_json_with_versions() -> None:
     doc = json.loads(bucket_policy("arn:aws:s3:::b", KEY, "111122223333"))
-    assert doc["Version"] == "2012-10-17" and len(doc["Statement"]) == 3
+    assert doc["Version"] == "2012-10-17"
+    assert len({s["Sid"] for s in doc["Statement"]}) == len(doc["Statement"]), "Sids are unique"
 
 
 @pytest.mark.parametrize("purpose", ["datasets", "models", "checkpoints"])
 def test_data_buckets_have_no_object_lock(purpose: str) -> None:
     assert build(purpose=purpose).of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration") == []
+
+
+def test_a_bucket_needs_a_key_unless_it_is_the_access_log_sink() -> None:
+    config = Bucket.model_validate({"name": "ckpt", "purpose": "checkpoints", "zone": "training"})
+    with pytest.raises(ValueError, match="kms_key_arn is required"):
+        capture(lambda: EncryptedBucket("ckpt", config, kms_key_arn=None))

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.aws.iam_policy import WRITE_ACTIONS, ResolvedGrant, grants_policy, trust_policy
+from tests.iam_eval import Request, evaluate
 
 ISSUER = "https://oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
 PROVIDER = (
@@ -48,7 +49,30 @@ def test_read_grant_has_no_write_action() -> None:
     listing = next(s for s in doc["Statement"] if s["Action"] == "s3:ListBucket")
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["clf/v12", "clf/v12/*"]}}
     kms = next(s for s in doc["Statement"] if s["Resource"].startswith("arn:aws:kms"))
-    assert kms["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
+    assert kms["Condition"]["StringEquals"] == {"kms:ViaService": "s3.us-east-1.amazonaws.com"}
+
+
+KEY = "arn:aws:kms:us-east-1:111122223333:key/shared"
+
+
+def _decrypt(doc: dict, context_arn: str | None, via: str = "s3.us-east-1.amazonaws.com") -> str:
+    ctx = {"kms:ViaService": via}
+    if context_arn is not None:
+        ctx["kms:EncryptionContext:aws:s3:arn"] = context_arn
+    return evaluate(doc, Request("kms:Decrypt", KEY, principal_arn="arn:aws:iam::111122223333:role/r", context=ctx))
+
+
+def test_kms_grant_decrypts_only_its_own_bucket_through_s3() -> None:
+    """Two buckets may share a zone key: the grant's KMS permission follows the bucket, not just the key."""
+    doc = grants_policy([ResolvedGrant("arn:aws:s3:::models", KEY, "clf/v12", "read")], "us-east-1")
+    assert doc is not None
+    assert _decrypt(doc, "arn:aws:s3:::models") == "Allow", "S3 Bucket Key context: the bucket ARN"
+    assert _decrypt(doc, "arn:aws:s3:::models/clf/v12/weights.bin") == "Allow", "object context without a bucket key"
+    assert _decrypt(doc, "arn:aws:s3:::datasets") == "ImplicitDeny", "another bucket under the same key"
+    assert _decrypt(doc, "arn:aws:s3:::models-staging") == "ImplicitDeny", "a bucket sharing the name prefix"
+    assert _decrypt(doc, "arn:aws:s3:::models/other/x") == "ImplicitDeny", "another prefix, object context"
+    assert _decrypt(doc, None) == "ImplicitDeny", "a direct KMS call carries no S3 context"
+    assert _decrypt(doc, "arn:aws:s3:::models", via="ec2.us-east-1.amazonaws.com") == "ImplicitDeny"
 
 
 segment = st.from_regex(r"[a-z0-9][a-z0-9_.=-]{0,8}", fullmatch=True).filter(lambda s: s not in {".", ".."})

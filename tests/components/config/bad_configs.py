@@ -247,7 +247,7 @@ CASES: list[Case] = [
     Case(
         "audit-bucket-dedicated-key",
         f"{P}.buckets[0].dedicated_key",
-        "uses the platform zone key",
+        "encrypted with the platform's audit key",
         setp("buckets.0.dedicated_key", True),
     ),
     Case(

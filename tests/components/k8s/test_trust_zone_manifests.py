@@ -199,3 +199,37 @@ def test_personas_get_what_the_seed_table_gives_them(cfg: PlatformConfig) -> Non
     assert not can("ml-engineer", "get", "secrets") and not can("ml-engineer", "delete", "namespaces")
     assert can("training-job", "get", "configmaps") and can("training-job", "get", "secrets")
     assert can("training-job", "list", "pods") and not can("training-job", "create", "pods")
+
+
+def test_data_scientists_open_notebooks_through_port_forward_only(cfg: PlatformConfig) -> None:
+    """Notebooks accept no zone traffic: their way in is `kubectl port-forward` (IAM-authenticated, RBAC,
+    audited), for the notebook zone's data scientists and nobody else."""
+
+    def forwarders(zone: str) -> set[str]:
+        roles = {r["metadata"]["name"]: r for r in objects(cfg, zone, "Role")}
+        allowed = {
+            name
+            for name, role in roles.items()
+            if any("pods/portforward" in r["resources"] and "create" in r["verbs"] for r in role["rules"])
+        }
+        bound = {
+            s["name"]
+            for b in objects(cfg, zone, "RoleBinding")
+            if b["roleRef"]["name"] in allowed
+            for s in b["subjects"]
+        }
+        return bound
+
+    assert forwarders("notebooks") == set(cfg.zone("notebooks").access.data_scientist_groups) == {"ml-research"}
+    for zone in ("platform", "training", "inference"):
+        assert forwarders(zone) == set(), f"{zone}: port-forward is the notebooks' way in only"
+
+
+@pytest.mark.parametrize("zone", ["platform", "training", "inference", "notebooks"])
+def test_namespaces_say_why_their_pod_security_level(cfg: PlatformConfig, zone: str) -> None:
+    for ns in objects(cfg, zone, "Namespace"):
+        reason = ns["metadata"]["annotations"]["enclave.dev/pod-security-reason"]
+        level = ns["metadata"]["labels"][PSA_ENFORCE]
+        assert reason.startswith(f"{level}:"), reason
+        if level == "baseline":
+            assert "restricted is warned and audited" in reason and len(reason) > 80, reason

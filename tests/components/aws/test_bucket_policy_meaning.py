@@ -1,0 +1,198 @@
+"""What the bucket policies decide for the requests real clients send, evaluated (tests/iam_eval.py), not read.
+
+Uploads by boto3, the AWS CLI and s3fs carry no encryption header; neither do S3 log delivery and CloudTrail
+for most objects. The policies must let those through (default encryption applies) and refuse only a
+header that asks for something else.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components.aws.bucket import bucket_policy
+from tests.conftest import STACKS, stack_data
+from tests.iam_eval import Request, denying_statements, evaluate
+
+ACCOUNT = "111122223333"
+KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/11111111-2222-4333-8444-555555555555"
+OTHER_KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/99999999-2222-4333-8444-555555555555"
+BUCKET = "arn:aws:s3:::prod-checkpoints-bucket-1a2b3c4"
+TRAIL = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/enclave-prod"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/prod-trainer-role"
+TLS = {"aws:SecureTransport": "true"}
+
+# What each upload asks for in its headers (condition keys S3 derives from them).
+UPLOADS: dict[str, dict[str, str]] = {
+    "no headers": {},
+    "aws:kms with the bucket key": {
+        "s3:x-amz-server-side-encryption": "aws:kms",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id": KEY,
+    },
+    "aws:kms without a key id": {"s3:x-amz-server-side-encryption": "aws:kms"},
+    "aws:kms with another key": {
+        "s3:x-amz-server-side-encryption": "aws:kms",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id": OTHER_KEY,
+    },
+    "aws:kms:dsse with the bucket key": {
+        "s3:x-amz-server-side-encryption": "aws:kms:dsse",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id": KEY,
+    },
+    "AES256": {"s3:x-amz-server-side-encryption": "AES256"},
+    "SSE-C": {"s3:x-amz-server-side-encryption-customer-algorithm": "AES256"},
+}
+
+
+def put(doc: dict[str, Any], headers: dict[str, str], key: str = "runs/step-100.pt", **who: Any) -> str:
+    who = who or {"principal_arn": ROLE}
+    context = {**TLS, **headers, **who.pop("context", {})}
+    return evaluate(doc, Request("s3:PutObject", f"{BUCKET}/{key}", context=context, **who))
+
+
+def data_policy() -> dict[str, Any]:
+    return json.loads(bucket_policy(BUCKET, KEY, ACCOUNT))
+
+
+@pytest.mark.parametrize(
+    ("upload", "denied"),
+    [
+        ("no headers", False),
+        ("aws:kms with the bucket key", False),
+        ("aws:kms without a key id", True),
+        ("aws:kms with another key", True),
+        ("aws:kms:dsse with the bucket key", True),
+        ("AES256", True),
+        ("SSE-C", True),
+    ],
+)
+def test_data_bucket_refuses_only_other_requested_encryption(upload: str, denied: bool) -> None:
+    doc = data_policy()
+    decision = put(doc, UPLOADS[upload])
+    why = denying_statements(
+        doc, Request("s3:PutObject", f"{BUCKET}/x", principal_arn=ROLE, context={**TLS, **UPLOADS[upload]})
+    )
+    assert (decision == "Deny") is denied, f"{upload}: {decision} by {why}"
+
+
+def test_data_bucket_refuses_plain_http_for_everything() -> None:
+    doc = data_policy()
+    for action, resource in (
+        ("s3:GetObject", f"{BUCKET}/x"),
+        ("s3:ListBucket", BUCKET),
+        ("s3:PutObject", f"{BUCKET}/x"),
+    ):
+        req = Request(action, resource, principal_arn=ROLE, context={"aws:SecureTransport": "false"})
+        assert evaluate(doc, req) == "Deny", action
+    assert evaluate(doc, Request("s3:GetObject", f"{BUCKET}/x", principal_arn=ROLE, context=TLS)) == "ImplicitDeny"
+
+
+def trail_put(doc: dict[str, Any], headers: dict[str, str], key: str, trail: str = TRAIL) -> str:
+    context = {
+        **headers,
+        "aws:SourceArn": trail,
+        "aws:SourceAccount": trail.split(":")[4],
+        "aws:PrincipalServiceName": "cloudtrail.amazonaws.com",
+        "s3:x-amz-acl": "bucket-owner-full-control",
+    }
+    return put(doc, {}, key=key, principal_service="cloudtrail.amazonaws.com", context=context)
+
+
+def audit_policy() -> dict[str, Any]:
+    return json.loads(bucket_policy(BUCKET, KEY, ACCOUNT, cloudtrail_sink=True, trail_arn=TRAIL))
+
+
+LOG_FILE = f"cloudtrail/AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2026/11/29/{ACCOUNT}_CloudTrail_us-east-1_x.json.gz"
+DIGEST = f"cloudtrail/AWSLogs/{ACCOUNT}/CloudTrail-Digest/us-east-1/2026/11/29/{ACCOUNT}_CloudTrail-Digest_x.json.gz"
+
+
+@pytest.mark.parametrize("upload", ["no headers", "aws:kms with the bucket key", "AES256"])
+@pytest.mark.parametrize("key", [LOG_FILE, DIGEST])
+def test_the_trail_writes_log_and_digest_files_whatever_encryption_it_asks_for(upload: str, key: str) -> None:
+    """CloudTrail's documentation has said both that digests are SSE-S3 and that they follow the trail's key."""
+    assert trail_put(audit_policy(), UPLOADS[upload], key) == "Allow", (upload, key)
+
+
+def test_only_the_platform_trail_writes_and_only_under_its_prefix() -> None:
+    doc = audit_policy()
+    other = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/someone-elses"
+    assert trail_put(doc, {}, LOG_FILE, trail=other) == "ImplicitDeny"
+    foreign = "arn:aws:cloudtrail:us-east-1:444455556666:trail/enclave-prod"
+    assert trail_put(doc, {}, LOG_FILE.replace(ACCOUNT, "444455556666"), trail=foreign) == "ImplicitDeny"
+    assert trail_put(doc, {}, "elsewhere/x.json.gz") == "ImplicitDeny"
+    acl = Request(
+        "s3:GetBucketAcl", BUCKET, principal_service="cloudtrail.amazonaws.com",
+        context={**TLS, "aws:SourceArn": TRAIL},
+    )  # fmt: skip
+    assert evaluate(doc, acl) == "Allow"
+
+
+def test_audit_bucket_still_refuses_other_encryption_from_people_and_roles() -> None:
+    doc = audit_policy()
+    assert put(doc, UPLOADS["AES256"], key=LOG_FILE) == "Deny"
+    assert put(doc, UPLOADS["aws:kms with another key"], key=LOG_FILE) == "Deny"
+    assert put(doc, UPLOADS["no headers"], key="notes.txt") == "ImplicitDeny", "not denied; IAM decides"
+
+
+def access_log_policy() -> dict[str, Any]:
+    return json.loads(bucket_policy(BUCKET, None, ACCOUNT, access_log_sink=True))
+
+
+def log_delivery(doc: dict[str, Any], account: str = ACCOUNT, key: str = "access-logs/prod-datasets/2026-11-29") -> str:
+    context = {"aws:SourceAccount": account, "aws:SourceArn": "arn:aws:s3:::prod-datasets-bucket-1a2b3c4"}
+    return put(doc, {}, key=key, principal_service="logging.s3.amazonaws.com", context=context)
+
+
+def test_access_logs_are_delivered_with_no_encryption_header() -> None:
+    doc = access_log_policy()
+    assert log_delivery(doc) == "Allow"
+    assert log_delivery(doc, account="444455556666") == "ImplicitDeny", "another account's buckets"
+    assert log_delivery(doc, key="elsewhere/x") == "ImplicitDeny"
+
+
+def test_access_log_bucket_takes_sse_s3_only() -> None:
+    doc = access_log_policy()
+    assert put(doc, UPLOADS["AES256"]) != "Deny"
+    for upload in ("aws:kms with the bucket key", "SSE-C"):
+        assert put(doc, UPLOADS[upload]) == "Deny", upload
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_synthesized_policies_let_the_platforms_own_writers_through(synthed: Any, stack: str) -> None:
+    """The policies the platform really registers (update mode, fake ARNs): the trainer's checkpoint upload
+    with no headers into every bucket, log delivery into the access-log bucket, the trail (and only the
+    platform's trail, by its ARN) into the audit bucket."""
+    result = synthed(stack)
+    region = stack_data(stack)["region"]
+    (trail,) = result.by_type("aws:cloudtrail/trail:Trail")
+    policies = {
+        r["name"]: json.loads(r["inputs"]["policy"]) for r in result.by_type("aws:s3/bucketPolicy:BucketPolicy")
+    }
+    writers = set()
+    for name, doc in policies.items():
+        bucket = doc["Statement"][0]["Resource"][0]
+        upload = Request("s3:PutObject", f"{bucket}/runs/x", principal_arn=ROLE, context=TLS)
+        assert evaluate(doc, upload) != "Deny", f"{name}: {denying_statements(doc, upload)}"
+        allows = {s["Sid"]: s for s in doc["Statement"] if s["Effect"] == "Allow"}
+        if "CloudTrailWrite" in allows:
+            arn = allows["CloudTrailWrite"]["Condition"]["StringEquals"]["aws:SourceArn"]
+            account = arn.split(":")[4]
+            assert arn == f"arn:aws:cloudtrail:{region}:{account}:trail/{trail['inputs']['name']}", name
+            write = Request(
+                "s3:PutObject", f"{bucket}/cloudtrail/AWSLogs/{account}/CloudTrail-Digest/x",
+                principal_service="cloudtrail.amazonaws.com",
+                context={**TLS, "aws:SourceArn": arn, "aws:PrincipalServiceName": "cloudtrail.amazonaws.com",
+                         "s3:x-amz-acl": "bucket-owner-full-control", "s3:x-amz-server-side-encryption": "AES256"},
+            )  # fmt: skip
+            assert evaluate(doc, write) == "Allow", name
+            writers.add("cloudtrail")
+        if "S3ServerAccessLogsWrite" in allows:
+            account = allows["S3ServerAccessLogsWrite"]["Condition"]["StringEquals"]["aws:SourceAccount"]
+            delivery = Request(
+                "s3:PutObject", f"{bucket}/access-logs/{stack}-datasets/x",
+                principal_service="logging.s3.amazonaws.com", context={**TLS, "aws:SourceAccount": account},
+            )  # fmt: skip
+            assert evaluate(doc, delivery) == "Allow", name
+            writers.add("access-logs")
+    assert writers == {"cloudtrail", "access-logs"}, "both sinks are in every stack"
