@@ -12,7 +12,8 @@ from .aws.identity import GrantTarget, WorkloadIdentity
 from .aws.kms import KmsKey
 from .aws.network import Network
 from .aws.node_pool import GpuNodePool
-from .config import NodePool, PlatformConfig
+from .aws.node_security import NodeSecurityGroups, zone_ingress
+from .config import CreatedCluster, NodePool, PlatformConfig
 from .config.buckets import access_log_bucket_name
 from .k8s.addons import ClusterAddons
 from .k8s.trust_zone import TrustZone
@@ -33,6 +34,7 @@ class Platform(pulumi.ComponentResource):
     bucket_keys: dict[str, KmsKey]
     network: Network
     cluster: GpuCluster
+    node_security: NodeSecurityGroups
     node_pools: dict[str, GpuNodePool]
     buckets: dict[str, EncryptedBucket]
     identities: dict[str, WorkloadIdentity]
@@ -162,17 +164,30 @@ class Platform(pulumi.ComponentResource):
 
     def _node_pools(self, cfg: PlatformConfig, platform_zone: str) -> None:
         env = cfg.environment
-        common = {
-            "cluster_name": self.cluster.name,
-            "cluster_security_group_id": self.cluster.cluster_security_group_id,
-            "vpc_id": self.network.vpc_id,
-            "subnet_ids": self.network.private_subnet_ids,
-            "subnet_by_az": self.network.subnet_by_az,
-            "instance_tags": platform_tags(cfg),
-            "ready": self._node_prerequisites(),
-        }
+        created = cfg.cluster.mode == "create"
+        self.node_security = NodeSecurityGroups(
+            env,
+            ingress=zone_ingress(cfg),
+            system_zone=platform_zone if created else None,
+            vpc_id=self.network.vpc_id,
+            cluster_security_group_id=self.cluster.cluster_security_group_id,
+            opts=self._opts,
+        )
+        prerequisites = self._node_prerequisites()
+
+        def common(zone: str) -> dict[str, object]:
+            return {
+                "cluster_name": self.cluster.name,
+                "node_security_group_id": self.node_security.groups[zone].id,
+                "vpc_id": self.network.vpc_id,
+                "subnet_ids": self.network.private_subnet_ids,
+                "subnet_by_az": self.network.subnet_by_az,
+                "instance_tags": platform_tags(cfg),
+                "ready": [*prerequisites, *self.node_security.ready[zone]],
+            }
+
         self.node_pools = {}
-        if cfg.cluster.mode == "create":
+        if isinstance(cfg.cluster, CreatedCluster):
             system = cfg.cluster.system_pool
             system_cfg = NodePool(
                 name="system",
@@ -190,7 +205,7 @@ class Platform(pulumi.ComponentResource):
                 kms_key_arn=self.keys[platform_zone].arn,
                 gpu=False,
                 opts=self._opts,
-                **common,  # type: ignore[arg-type]
+                **common(platform_zone),  # type: ignore[arg-type]
             )
         for pool in cfg.node_pools:
             self.node_pools[pool.name] = GpuNodePool(
@@ -199,7 +214,7 @@ class Platform(pulumi.ComponentResource):
                 zone=cfg.zone(pool.zone),
                 kms_key_arn=self.keys[pool.zone].arn,
                 opts=self._opts,
-                **common,  # type: ignore[arg-type]
+                **common(pool.zone),  # type: ignore[arg-type]
             )
 
     def _node_prerequisites(self) -> list[pulumi.Resource]:

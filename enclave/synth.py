@@ -84,14 +84,24 @@ class _Mocks(pulumi_mocks.Mocks):
         self.preview = preview
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        _id, outputs = self.cloud.outputs(args.typ, args.name, dict(args.inputs))
         if self.preview and not args.typ.startswith("pulumi:providers:"):
-            # A first preview: nothing exists yet, so the id and every computed output are unknown;
-            # only the inputs come back, as the engine's preview of a create does.
-            return "", dict(args.inputs)
-        return self.cloud.outputs(args.typ, args.name, dict(args.inputs))
+            # A first preview: nothing exists yet, so the id and every computed output are unknown, nested
+            # ones included (an EKS cluster's vpcConfig.clusterSecurityGroupId); the inputs come back as given,
+            # as the engine's preview of a create does.
+            return "", _unknown_computed(dict(args.inputs), outputs)
+        return _id, outputs
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         return self.cloud.invoke(args.token, dict(args.args)), []
+
+
+def _unknown_computed(inputs: Any, outputs: Any) -> Any:
+    """`outputs` with every value the inputs did not give replaced by the unknown sentinel."""
+    if isinstance(outputs, dict):
+        given = inputs if isinstance(inputs, dict) else {}
+        return {k: _unknown_computed(given[k], v) if k in given else UNKNOWN for k, v in outputs.items()}
+    return inputs
 
 
 class _CapturingMonitor(pulumi_mocks.MockMonitor):

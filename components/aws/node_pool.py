@@ -9,17 +9,13 @@ import pulumi_aws as aws
 
 from ..config import NodePool, Zone
 from ..instance_types import lookup
+from ..scheduling import ACCELERATOR_LABEL, EFA_LABEL, GPU_TAINT, POOL_LABEL, SYSTEM_TAINT, ZONE_LABEL
 from .cluster import service_trust
 from .efa import PRIMARY, Interface, interface_layout
 
 AMI_TYPE = "AL2023_x86_64_NVIDIA"
-SYSTEM_AMI_TYPE = "AL2023_x86_64_STANDARD"  # the platform's system pool (gpu=False): no GPU driver, no taint
+SYSTEM_AMI_TYPE = "AL2023_x86_64_STANDARD"  # the platform's system pool (gpu=False): no GPU driver
 ROOT_DEVICE = "/dev/xvda"  # root device name of the EKS AL2023 AMIs
-GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}
-ZONE_LABEL = "enclave.dev/zone"
-POOL_LABEL = "enclave.dev/pool"
-ACCELERATOR_LABEL = "enclave.dev/accelerator"
-EFA_LABEL = "vpc.amazonaws.com/efa.present"
 UNKNOWN_ACCELERATOR = "unknown"
 MIXED_ACCELERATORS = "mixed"
 # The node role holds only what the kubelet needs to join and pull images. AmazonEKS_CNI_Policy is left
@@ -58,7 +54,7 @@ class GpuNodePool(pulumi.ComponentResource):
         *,
         zone: Zone,
         cluster_name: pulumi.Input[str],
-        cluster_security_group_id: pulumi.Input[str],
+        node_security_group_id: pulumi.Input[str],
         vpc_id: pulumi.Input[str],
         subnet_ids: Sequence[pulumi.Input[str]],
         subnet_by_az: Mapping[str, pulumi.Input[str]],
@@ -71,7 +67,8 @@ class GpuNodePool(pulumi.ComponentResource):
     ) -> None:
         """`subnet_by_az` maps an AZ name to the node subnet in it (EFA pools run in one AZ);
         `kms_key_arn` encrypts the root volumes (its policy must let EC2 Auto Scaling use it).
-        `gpu=False` is the platform's system pool: standard AMI, no GPU taint, no accelerator label.
+        `gpu=False` is the platform's system pool: standard AMI, the CriticalAddonsOnly taint instead of the GPU
+        taint, no accelerator label.
         `instance_tags` (the provider's default tags) go onto instances, volumes and interfaces, which EC2
         Auto Scaling launches without the provider's default tags. `ready`: what nodes need before they
         launch (the VPC CNI add-on with its IRSA role, VPC endpoints and routes), or they join NotReady."""
@@ -136,9 +133,10 @@ class GpuNodePool(pulumi.ComponentResource):
                     },
                 }
             ],
-            # Security groups live on the interfaces (EC2 refuses them at both levels). When the launch
-            # template names security groups EKS doesn't add the cluster security group, so it is named here.
-            network_interfaces=self._network_interfaces(cluster_security_group_id),
+            # Security groups live on the interfaces (EC2 refuses them at both levels). When the launch template
+            # names security groups EKS doesn't add the cluster security group: the zone's node group replaces it
+            # (NodeSecurityGroups), so nodes of other zones cannot reach these nodes.
+            network_interfaces=self._network_interfaces(node_security_group_id),
             placement={"group_name": self.placement_group.name} if self.placement_group else None,
             instance_market_options=market,
             capacity_reservation_specification=reservation,
@@ -158,9 +156,12 @@ class GpuNodePool(pulumi.ComponentResource):
         if config.efa:
             labels[EFA_LABEL] = "true"
         az = config.availability_zone
-        # Only pods that tolerate the taint (GPU workloads of the zone, GPU daemonsets) land on GPU nodes.
+        # Only pods that tolerate the taint land on the pool: GPU workloads of the zone and GPU daemonsets on a
+        # GPU pool; cluster add-ons and the platform zone on the system pool (admission keeps zone pods from
+        # tolerating another pool's taint).
+        taint = GPU_TAINT if gpu else SYSTEM_TAINT
         taints: list[aws.eks.NodeGroupTaintArgsDict] = [
-            {"key": GPU_TAINT["key"], "value": GPU_TAINT["value"], "effect": GPU_TAINT["effect"]}
+            {"key": taint.key, "value": taint.value, "effect": "NO_SCHEDULE"}
         ]
         self.node_group = aws.eks.NodeGroup(
             f"{name}-node-group",
@@ -179,7 +180,7 @@ class GpuNodePool(pulumi.ComponentResource):
                 "max_size": config.max_size,
             },
             launch_template={"id": self.launch_template.id, "version": self.launch_template.latest_version.apply(str)},
-            taints=taints if gpu else None,
+            taints=taints,
             labels=labels,
             tags=all_tags,
             # Nodes need both policies to join the cluster; without them the create times out.
@@ -231,16 +232,16 @@ class GpuNodePool(pulumi.ComponentResource):
         return [self.efa_ingress, self.efa_egress]
 
     def _network_interfaces(
-        self, cluster_security_group_id: pulumi.Input[str]
+        self, node_security_group_id: pulumi.Input[str]
     ) -> list[aws.ec2.LaunchTemplateNetworkInterfaceArgsDict]:
         efa_group = self.efa_security_group.id if self.efa_security_group else None
         out: list[aws.ec2.LaunchTemplateNetworkInterfaceArgsDict] = []
         for iface in self.interfaces:
             if iface == PRIMARY:
-                # The primary carries the node's IP traffic (kubelet, pods via the VPC CNI). On EFA pools it
-                # joins the EFA group too, so IP traffic between the pool's nodes (NCCL bootstrap, socket
-                # fallback) doesn't depend on the cluster security group's rules.
-                groups = [cluster_security_group_id] + ([efa_group] if efa_group is not None else [])
+                # The primary carries the node's IP traffic (kubelet, pods via the VPC CNI): the zone's node
+                # group. On EFA pools it joins the EFA group too, so IP traffic between the pool's nodes (NCCL
+                # bootstrap, socket fallback) is allowed by the pool's own group as well.
+                groups = [node_security_group_id] + ([efa_group] if efa_group is not None else [])
             else:
                 # EFA-only interfaces carry no IP traffic: only the self-referencing EFA group.
                 assert efa_group is not None

@@ -28,7 +28,8 @@ class Endpoint(StrictModel):
 
 
 class SystemPool(StrictModel):
-    """The untainted CPU pool of the platform zone: CoreDNS, the mesh control plane, admission, metrics."""
+    """The CPU pool of the platform zone (tainted CriticalAddonsOnly): CoreDNS, the mesh control plane,
+    admission, and the platform zone's own pods."""
 
     instance_types: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*\.[0-9a-z]+$", max_length=32)]] = Field(
         default_factory=lambda: ["m7i.xlarge"], min_length=1, max_length=10

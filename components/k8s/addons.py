@@ -12,9 +12,9 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from ..config import PlatformConfig
+from ..scheduling import ACCELERATOR_LABEL, EFA_LABEL, GPU_TOLERATION, ZONE_LABEL
 from .images import addon_images
-from .labels import MANAGED_BY, ZONE_LABEL
-from .pod_spec import GPU_TOLERATION
+from .labels import MANAGED_BY
 from .rbac import platform_admin_binding
 from .register import register
 
@@ -22,8 +22,6 @@ ISTIO_REPO = "https://istio-release.storage.googleapis.com/charts"
 NVIDIA_REPO = "https://nvidia.github.io/k8s-device-plugin"
 EKS_CHARTS_REPO = "https://aws.github.io/eks-charts"
 KYVERNO_REPO = "https://kyverno.github.io/kyverno/"
-ACCELERATOR_LABEL = "enclave.dev/accelerator"
-EFA_LABEL = "vpc.amazonaws.com/efa.present"
 
 GPU_NODES_ONLY = {
     "nodeAffinity": {

@@ -1,6 +1,8 @@
 """Label and annotation keys shared by every Kubernetes object GPU Enclave creates."""
 
-ZONE_LABEL = "enclave.dev/zone"
+# The zone label names nodes (scheduling) and namespaces alike.
+from ..scheduling import ZONE_LABEL as ZONE_LABEL
+
 CLASS_LABEL = "enclave.dev/zone-class"
 STAGE_LABEL = "enclave.dev/stage"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "gpu-enclave"}

@@ -7,11 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..config import Multus, NcclPorts, NodePool, Zone
-from .labels import ZONE_LABEL
+from ..scheduling import GPU_TOLERATION, POOL_LABEL, ZONE_LABEL
 from .multus import SECONDARY_INTERFACE, secondary_network_request
 
-POOL_LABEL = "enclave.dev/pool"
-GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
 SECRET_FILE_MODE = 0o400
 SECRETS_DIR = "/var/run/secrets/enclave"
 # Written by TrustZone in every zone namespace when the network has an S3 interface endpoint.

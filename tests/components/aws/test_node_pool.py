@@ -9,19 +9,13 @@ from typing import Any
 import pytest
 
 from components.aws.efa import interface_layout
-from components.aws.node_pool import (
-    ACCELERATOR_LABEL,
-    EFA_LABEL,
-    GPU_TAINT,
-    POOL_LABEL,
-    ZONE_LABEL,
-    GpuNodePool,
-)
+from components.aws.node_pool import GpuNodePool
 from components.config import NodePool, Zone
+from components.scheduling import ACCELERATOR_LABEL, EFA_LABEL, GPU_TAINT, POOL_LABEL, ZONE_LABEL
 from tests.components.harness import Captured, capture
 
 KEY = "arn:aws:kms:us-east-1:111122223333:key/11111111-2222-4333-8444-555555555555"
-CLUSTER_SG = "sg-0c1u5t3r000000001"
+NODE_SG = "sg-0z0ne000000000001"  # the zone's node group (NodeSecurityGroups)
 VPC_ID = "vpc-0a1b2c3d4e5f60718"
 SUBNET_BY_AZ = {
     "us-east-1a": "subnet-0aaaaaaaaaaaaaaa1",
@@ -85,7 +79,7 @@ def build(config: NodePool, zone: Zone | None = None, *, preview: bool = False, 
             config,
             zone=zone,
             cluster_name="enclave-prod",
-            cluster_security_group_id=CLUSTER_SG,
+            node_security_group_id=NODE_SG,
             vpc_id=VPC_ID,
             subnet_ids=SUBNETS,
             subnet_by_az=SUBNET_BY_AZ,
@@ -166,7 +160,7 @@ def test_efa_launch_template_waits_for_the_self_rules_and_nodes_for_prerequisite
     def run() -> None:
         ready = aws.s3.Bucket("stand-in-for-the-vpc-cni-addon")
         GpuNodePool(
-            "pool", efa_pool(), zone=training(), cluster_name="enclave-prod", cluster_security_group_id=CLUSTER_SG,
+            "pool", efa_pool(), zone=training(), cluster_name="enclave-prod", node_security_group_id=NODE_SG,
             vpc_id=VPC_ID, subnet_ids=SUBNETS, subnet_by_az=SUBNET_BY_AZ, kms_key_arn=KEY, ready=[ready],
         )  # fmt: skip
 
@@ -210,15 +204,15 @@ def test_security_groups_per_interface_on_an_efa_pool() -> None:
     c = build(efa_pool())
     lt = c.one(LAUNCH_TEMPLATE)
     efa_sg = efa_sg_id(c)
-    assert efa_sg != CLUSTER_SG
+    assert efa_sg != NODE_SG
     primary, *efa_only = lt["inputs"]["networkInterfaces"]
-    assert primary["securityGroups"] == [CLUSTER_SG, efa_sg], lt["urn"]
+    assert primary["securityGroups"] == [NODE_SG, efa_sg], lt["urn"]
     for iface in efa_only:
         assert iface["securityGroups"] == [efa_sg], (lt["urn"], iface)
     assert lt["propertyDependencies"]["networkInterfaces"] == [c.urn(SG)], lt["urn"]
 
 
-def test_plain_pool_has_one_interface_with_the_cluster_group() -> None:
+def test_plain_pool_has_one_interface_with_the_zone_node_group() -> None:
     c = build(plain_pool())
     lt = c.one(LAUNCH_TEMPLATE)
     assert lt["inputs"]["networkInterfaces"] == [
@@ -226,7 +220,7 @@ def test_plain_pool_has_one_interface_with_the_cluster_group() -> None:
             "networkCardIndex": 0,
             "deviceIndex": 0,
             "interfaceType": "interface",
-            "securityGroups": [CLUSTER_SG],
+            "securityGroups": [NODE_SG],
             "associatePublicIpAddress": "false",
             "deleteOnTermination": "true",
         }
@@ -336,7 +330,7 @@ def test_spot_with_a_reservation_is_refused() -> None:
 def test_taint_and_labels_on_an_efa_pool() -> None:
     c = build(efa_pool())
     ng = c.one(NODE_GROUP)
-    assert ng["inputs"]["taints"] == [GPU_TAINT], ng["urn"]
+    assert ng["inputs"]["taints"] == [GPU_TAINT.eks()], ng["urn"]
     assert ng["inputs"]["labels"] == {
         ZONE_LABEL: "training",
         POOL_LABEL: "train-p5",
@@ -429,7 +423,9 @@ def test_preview_registers_the_same_resources(config: NodePool) -> None:
     assert shape(build(config, preview=True)) == shape(build(config))
 
 
-def test_system_pool_is_untainted_and_unlabelled_for_gpus() -> None:
+def test_system_pool_is_tainted_for_critical_addons_and_unlabelled_for_gpus() -> None:
+    """Zone pods never tolerate CriticalAddonsOnly (admission refuses it), so they cannot land beside istiod,
+    Kyverno and CoreDNS."""
     zone = Zone.model_validate({"name": "platform", "class": "platform", "namespaces": ["platform"]})
     config = NodePool(
         name="system",
@@ -443,7 +439,7 @@ def test_system_pool_is_untainted_and_unlabelled_for_gpus() -> None:
     c = build(config, zone, gpu=False)
     ng = c.one(NODE_GROUP)
     assert ng["inputs"]["amiType"] == "AL2023_x86_64_STANDARD", ng["urn"]
-    assert "taints" not in ng["inputs"], ng["urn"]
+    assert ng["inputs"]["taints"] == [{"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}]
     assert ACCELERATOR_LABEL not in ng["inputs"]["labels"], ng["urn"]
     lt = c.one(LAUNCH_TEMPLATE)
     assert lt["inputs"]["metadataOptions"]["httpPutResponseHopLimit"] == 1, lt["urn"]

@@ -1,0 +1,170 @@
+"""NodeSecurityGroups: one security group per zone's nodes, below Kubernetes, from the same flow matrix.
+
+Nodes of different zones share a VPC; with the EKS cluster security group on every node (its default), any
+node accepts any traffic from every other. Instead each zone's nodes get a group of their own that accepts
+only the zone itself, the control plane, the system pool (cluster DNS, the mesh control plane, monitoring)
+and, on the declared ports, the zones with a flow into it. A pod that slips past its NetworkPolicy (a node
+compromise, a CNI fault, hostNetwork) still cannot open a connection into another zone's nodes.
+
+Egress stays open at this layer: the VPC routes nowhere but itself, its endpoints and the transit-gateway
+routes it names, and pod egress is bounded by the NetworkPolicies and the mesh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from ..config import PlatformConfig
+
+ALL = "-1"
+HTTPS = 443
+DNS = 53
+ISTIOD_XDS = 15012
+
+
+@dataclass(frozen=True, order=True)
+class PortRange:
+    """Ports of one protocol a zone accepts from another zone's nodes."""
+
+    protocol: str  # "tcp" | "udp", as the EC2 API spells it
+    from_port: int
+    to_port: int
+
+    @property
+    def label(self) -> str:
+        ports = str(self.from_port) if self.from_port == self.to_port else f"{self.from_port}-{self.to_port}"
+        return f"{self.protocol}-{ports}"
+
+
+# What every zone's pods need from the system pool: cluster DNS (CoreDNS) and istiod's xDS/CA port.
+SYSTEM_SERVICES = (PortRange("udp", DNS, DNS), PortRange("tcp", DNS, DNS), PortRange("tcp", ISTIOD_XDS, ISTIOD_XDS))
+
+
+def node_zones(cfg: PlatformConfig) -> list[str]:
+    """Zones that have nodes of their own: every zone with a node pool, and the platform zone when the platform
+    creates the cluster (its system pool), in config order."""
+    pooled = {p.zone for p in cfg.node_pools}
+    return [
+        z.name for z in cfg.zones if z.name in pooled or (z.zone_class == "platform" and cfg.cluster.mode == "create")
+    ]
+
+
+def zone_ingress(cfg: PlatformConfig) -> dict[str, list[tuple[str, PortRange]]]:
+    """Zone -> (source zone, ports) it accepts besides itself, the control plane and the system pool: the
+    declared flows between zones with nodes, and on the platform zone the system services for every zone."""
+    zones = node_zones(cfg)
+    platform = next(z.name for z in cfg.zones if z.zone_class == "platform")
+    out: dict[str, set[tuple[str, PortRange]]] = {z: set() for z in zones}
+    for flow in cfg.flows:
+        if flow.source == flow.target or flow.source not in out or flow.target not in out:
+            continue
+        for port in flow.ports:
+            out[flow.target].add((flow.source, PortRange(port.protocol.lower(), port.port, port.end_port or port.port)))
+    if platform in out:
+        for zone in zones:
+            if zone != platform:
+                out[platform].update((zone, ports) for ports in SYSTEM_SERVICES)
+    return {z: sorted(rules) for z, rules in out.items()}
+
+
+class NodeSecurityGroups(pulumi.ComponentResource):
+    """`groups[zone]`: the security group of that zone's node interfaces; `ready[zone]`: its rules (nodes
+    must not launch before them)."""
+
+    groups: dict[str, aws.ec2.SecurityGroup]
+    ready: dict[str, list[pulumi.Resource]]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        ingress: Mapping[str, Sequence[tuple[str, PortRange]]],
+        system_zone: str | None,
+        vpc_id: pulumi.Input[str],
+        cluster_security_group_id: pulumi.Input[str],
+        tags: Mapping[str, str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """`ingress` (zone_ingress) names every zone with nodes; `system_zone` is the zone of the system pool
+        (None when the platform does not create the cluster)."""
+        super().__init__("enclave:aws:NodeSecurityGroups", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.groups, self.ready = {}, {}
+        for zone in ingress:
+            group_name = f"{name}-{zone}-nodes"
+            self.groups[zone] = aws.ec2.SecurityGroup(
+                group_name,
+                vpc_id=vpc_id,
+                description=f"Nodes of zone {zone}: its own nodes, the control plane, the system pool, declared flows",
+                tags={**(tags or {}), "Name": group_name, "enclave:zone": zone},
+                opts=child,
+            )
+        for zone in self.groups:
+            self.ready[zone] = self._zone_rules(name, zone, ingress[zone], system_zone, cluster_security_group_id, tags)
+        self.register_outputs({"groups": {zone: g.id for zone, g in self.groups.items()}})
+
+    def _zone_rules(
+        self,
+        name: str,
+        zone: str,
+        ingress: Sequence[tuple[str, PortRange]],
+        system_zone: str | None,
+        cluster_security_group_id: pulumi.Input[str],
+        tags: Mapping[str, str] | None,
+    ) -> list[pulumi.Resource]:
+        child = pulumi.ResourceOptions(parent=self)
+        group = self.groups[zone]
+        rules: list[pulumi.Resource] = []
+
+        def rule(suffix: str, source: pulumi.Input[str], ports: PortRange | None, why: str) -> None:
+            rules.append(
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{name}-{zone}-nodes-from-{suffix}",
+                    security_group_id=group.id,
+                    referenced_security_group_id=source,
+                    ip_protocol=ports.protocol if ports else ALL,
+                    from_port=ports.from_port if ports else None,
+                    to_port=ports.to_port if ports else None,
+                    description=why,
+                    tags=dict(tags or {}),
+                    opts=child,
+                )
+            )
+
+        rule("self", group.id, None, f"All traffic between nodes of zone {zone}")
+        rule("control-plane", cluster_security_group_id, None, "Control plane: kubelet, webhooks, exec and logs")
+        if system_zone is not None and zone != system_zone:
+            rule(f"{system_zone}-nodes", self.groups[system_zone].id, None, "System pool: add-ons and monitoring")
+        for source, ports in ingress:
+            why = f"Declared flow from zone {source} to zone {zone}"
+            rule(f"{source}-{ports.label}", self.groups[source].id, ports, why)
+        rules.append(
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-{zone}-nodes-egress",
+                security_group_id=group.id,
+                ip_protocol=ALL,
+                cidr_ipv4="0.0.0.0/0",
+                description="Outbound: the VPC routes only to itself, its endpoints and the named networks",
+                tags=dict(tags or {}),
+                opts=child,
+            )
+        )
+        # Nodes reach the private API endpoint, whose interfaces carry the cluster security group.
+        rules.append(
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-api-from-{zone}-nodes",
+                security_group_id=cluster_security_group_id,
+                referenced_security_group_id=group.id,
+                ip_protocol="tcp",
+                from_port=HTTPS,
+                to_port=HTTPS,
+                description=f"Kubernetes API from nodes of zone {zone}",
+                tags=dict(tags or {}),
+                opts=child,
+            )
+        )
+        return rules

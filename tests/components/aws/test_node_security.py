@@ -1,0 +1,113 @@
+"""Zone node security groups: what each zone's nodes accept, computed from the registered rules (correlated by
+property dependencies, as in a first preview) and compared with the flow matrix."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from components.aws.node_security import SYSTEM_SERVICES, PortRange, node_zones
+from components.config import PlatformConfig, validate_platform
+from enclave.synth import SynthResult
+from tests.conftest import STACKS, stack_data
+
+Synth = Callable[..., SynthResult]
+SG = "aws:ec2/securityGroup:SecurityGroup"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+ALL_PORTS = "all"
+
+
+def _accepts(result: SynthResult, env: str) -> tuple[dict[str, dict[str, set[Any]]], dict[str, str]]:
+    """target zone -> source ('zone:<name>', 'control-plane', 'cidr:<x>') -> {PortRange | 'all'}."""
+    zone_of = {r["urn"]: r["name"].removeprefix(f"{env}-").removesuffix("-nodes") for r in result.by_type(SG)
+               if r["name"].endswith("-nodes")}  # fmt: skip
+    (cluster,) = result.by_type("aws:eks/cluster:Cluster")
+    out: dict[str, dict[str, set[Any]]] = {z: {} for z in zone_of.values()}
+    for rule in result.by_type(INGRESS):
+        deps = rule["propertyDependencies"]
+        (target,) = deps.get("securityGroupId") or [None]
+        if target not in zone_of:
+            continue
+        inputs = rule["inputs"]
+        if "cidrIpv4" in inputs:
+            source = f"cidr:{inputs['cidrIpv4']}"
+        else:
+            (ref,) = deps["referencedSecurityGroupId"]
+            source = f"zone:{zone_of[ref]}" if ref in zone_of else "control-plane" if ref == cluster["urn"] else ref
+        ports = ALL_PORTS if inputs["ipProtocol"] == "-1" else PortRange(
+            inputs["ipProtocol"], inputs["fromPort"], inputs["toPort"]
+        )  # fmt: skip
+        out[zone_of[target]].setdefault(source, set()).add(ports)
+    return out, zone_of
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_zone_nodes_accept_only_their_zone_the_control_plane_the_system_pool_and_declared_flows(
+    synthed: Synth, stack: str
+) -> None:
+    cfg = validate_platform(stack_data(stack))
+    accepts, _ = _accepts(synthed(stack, True), stack)
+    platform = next(z.name for z in cfg.zones if z.zone_class == "platform")
+    zones = node_zones(cfg)
+    assert set(accepts) == set(zones), "one group per zone with nodes"
+    for target in zones:
+        expected: dict[str, set[Any]] = {f"zone:{target}": {ALL_PORTS}, "control-plane": {ALL_PORTS}}
+        if target != platform:
+            expected[f"zone:{platform}"] = {ALL_PORTS}
+        for flow in cfg.flows:
+            if flow.target == target and flow.source != target and flow.source in zones:
+                for p in flow.ports:
+                    expected.setdefault(f"zone:{flow.source}", set()).add(
+                        PortRange(p.protocol.lower(), p.port, p.end_port or p.port)
+                    )
+        if target == platform:
+            for source in zones:
+                if source != platform:
+                    expected.setdefault(f"zone:{source}", set()).update(SYSTEM_SERVICES)
+        assert accepts[target] == expected, f"{stack}: zone {target} accepts {accepts[target]}"
+
+
+def test_notebook_nodes_refuse_the_other_zones_and_inference_accepts_only_the_gateway(synthed: Synth) -> None:
+    """The cases the review named: a notebook pod on inference nodes' doorstep, and the reverse."""
+    accepts, _ = _accepts(synthed("prod", True), "prod")
+    assert set(accepts["inference"]) == {"zone:inference", "control-plane", "zone:platform"}
+    assert set(accepts["notebooks"]) == {"zone:notebooks", "control-plane", "zone:platform"}
+    assert set(accepts["training"]) == {"zone:training", "control-plane", "zone:platform"}
+    assert accepts["platform"]["zone:notebooks"] == set(SYSTEM_SERVICES), "notebooks reach only DNS and istiod"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_node_interface_uses_its_zone_group_and_never_the_cluster_group(synthed: Synth, stack: str) -> None:
+    result = synthed(stack, True)
+    cfg: PlatformConfig = validate_platform(stack_data(stack))
+    groups = {r["name"]: r["urn"] for r in result.by_type(SG)}
+    (cluster,) = result.by_type("aws:eks/cluster:Cluster")
+    pools = {p.name: p.zone for p in cfg.node_pools}
+    pools["system"] = next(z.name for z in cfg.zones if z.zone_class == "platform")
+    for lt in result.by_type("aws:ec2/launchTemplate:LaunchTemplate"):
+        pool = lt["name"].removeprefix(f"{stack}-").removesuffix("-launch-template")
+        deps = set(lt["propertyDependencies"]["networkInterfaces"])
+        assert groups[f"{stack}-{pools[pool]}-nodes"] in deps, lt["urn"]
+        assert cluster["urn"] not in deps, f"{lt['urn']}: the cluster security group admits every node"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_nodes_reach_the_api_and_wait_for_their_rules(synthed: Synth, stack: str) -> None:
+    result = synthed(stack, True)
+    cfg = validate_platform(stack_data(stack))
+    (cluster,) = result.by_type("aws:eks/cluster:Cluster")
+    _, zone_of = _accepts(result, stack)
+    api = {
+        zone_of[r["propertyDependencies"]["referencedSecurityGroupId"][0]]
+        for r in result.by_type(INGRESS)
+        if r["propertyDependencies"].get("securityGroupId") == [cluster["urn"]]
+        and r["inputs"].get("fromPort") == 443
+        and "referencedSecurityGroupId" in r["propertyDependencies"]
+    }
+    assert api == set(node_zones(cfg)), "every zone's nodes reach the private API endpoint"
+    rules = {r["urn"] for r in result.by_type(INGRESS)} | {r["urn"] for r in result.by_type(EGRESS)}
+    for ng in result.by_type("aws:eks/nodeGroup:NodeGroup"):
+        assert len(rules & set(ng["dependencies"])) >= 4, f"{ng['urn']} must wait for its zone group's rules"
