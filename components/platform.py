@@ -77,6 +77,8 @@ class Platform(pulumi.ComponentResource):
             opts=self._opts,
         )
         self._node_pools(cfg, platform_zone.name)
+        system = self.node_pools.get("system")
+        self.cluster.install_node_addons([system.node_group] if system else [])
         self._buckets(cfg)
         self.audit = AuditTrail(
             env,
@@ -93,7 +95,6 @@ class Platform(pulumi.ComponentResource):
         # Add-on controllers (istiod, Kyverno) run on the system pool: wait for it, and only for it. A GPU
         # pool short of capacity must not hold back the mesh and the zones (device-plugin DaemonSets start
         # wherever GPU nodes appear).
-        system = self.node_pools.get("system")
         self.addons = ClusterAddons(
             env,
             cfg,

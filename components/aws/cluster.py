@@ -12,6 +12,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from ..config import CreatedCluster, ExistingCluster
+from ..scheduling import POOL_LABEL, SYSTEM_POOL
 from .iam_policy import trust_policy
 from .logs import encrypted_log_group
 
@@ -75,6 +76,7 @@ class GpuCluster(pulumi.ComponentResource):
     oidc_provider: aws.iam.OpenIdConnectProvider | None
     vpc_cni: aws.eks.Addon | None
     cni_role: aws.iam.Role | None
+    node_addons: list[aws.eks.Addon]
     access_entries: list[aws.eks.AccessEntry]
     access_policies: list[aws.eks.AccessPolicyAssociation]
     name: pulumi.Output[str]
@@ -102,6 +104,9 @@ class GpuCluster(pulumi.ComponentResource):
         self.region = region
         self.cluster = self.role = self.log_group = self.oidc_provider = None
         self.vpc_cni = self.cni_role = None
+        self.node_addons = []
+        self._name = name
+        self._config = config
         self.access_entries = []
         self.access_policies = []
         self.api_access_rules: list[aws.vpc.SecurityGroupIngressRule] = []
@@ -252,7 +257,7 @@ class GpuCluster(pulumi.ComponentResource):
             )
             for cidr in endpoint.private_access_cidrs
         ]
-        self._install_vpc_cni(name, partition)
+        self._install_vpc_cni(name, config.addon_versions.vpc_cni, partition)
         for i, principal in enumerate(config.admin_role_arns):
             entry = aws.eks.AccessEntry(
                 f"{name}-admin-{i}",
@@ -291,7 +296,7 @@ class GpuCluster(pulumi.ComponentResource):
             self.cluster.name, self.cluster.endpoint, self.cluster.certificate_authority.data
         ).apply(lambda a: kubeconfig(a[0], a[1], a[2], region))
 
-    def _install_vpc_cni(self, name: str, partition: pulumi.Output[str]) -> None:
+    def _install_vpc_cni(self, name: str, version: str, partition: pulumi.Output[str]) -> None:
         assert self.cluster is not None
         child = pulumi.ResourceOptions(parent=self)
         # The CNI's AWS permissions go to its own service account (IRSA), not to every node's role.
@@ -313,9 +318,37 @@ class GpuCluster(pulumi.ComponentResource):
             f"{name}-vpc-cni",
             cluster_name=self.cluster.name,
             addon_name="vpc-cni",
+            addon_version=version,
             service_account_role_arn=self.cni_role.arn,
             configuration_values=json.dumps(VPC_CNI_CONFIGURATION, sort_keys=True),
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="OVERWRITE",
             opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]),
         )
+
+    def install_node_addons(self, system_nodes: Sequence[pulumi.Resource]) -> list[aws.eks.Addon]:
+        """CoreDNS and kube-proxy as EKS managed add-ons at the pinned versions (created clusters only), once
+        the system pool exists: CoreDNS runs there (its default tolerations include CriticalAddonsOnly), and
+        EKS reports an add-on whose pods cannot schedule as degraded, which fails the create."""
+        config = self._config
+        if self.cluster is None or not isinstance(config, CreatedCluster):
+            return []
+        versions = config.addon_versions
+        coredns_values = {"nodeSelector": {POOL_LABEL: SYSTEM_POOL}}
+        for addon, version, values in (
+            ("coredns", versions.coredns, coredns_values),
+            ("kube-proxy", versions.kube_proxy, None),
+        ):
+            self.node_addons.append(
+                aws.eks.Addon(
+                    f"{self._name}-{addon}",
+                    cluster_name=self.cluster.name,
+                    addon_name=addon,
+                    addon_version=version,
+                    configuration_values=json.dumps(values, sort_keys=True) if values else None,
+                    resolve_conflicts_on_create="OVERWRITE",
+                    resolve_conflicts_on_update="OVERWRITE",
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=list(system_nodes)),
+                )
+            )
+        return self.node_addons

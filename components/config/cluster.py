@@ -46,6 +46,18 @@ class SystemPool(StrictModel):
         return self
 
 
+EksAddonVersion = Annotated[str, Field(pattern=r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")]
+
+
+class EksAddonVersions(StrictModel):
+    """EKS managed add-on versions, pinned: `aws eks describe-addon-versions --kubernetes-version <v>`
+    lists what a Kubernetes version supports. kube-proxy's minor version is the cluster's."""
+
+    vpc_cni: EksAddonVersion = "v1.20.4-eksbuild.1"
+    coredns: EksAddonVersion = "v1.12.4-eksbuild.1"
+    kube_proxy: EksAddonVersion = "v1.33.3-eksbuild.6"
+
+
 def _not_reserved(group: str) -> str:
     if group.startswith("system:"):
         raise ValueError("groups starting with 'system:' belong to Kubernetes and EKS refuses them; name a team group")
@@ -82,6 +94,21 @@ class CreatedCluster(StrictModel):
     )
     deletion_protection: bool = Field(default=True, description="WEAKENING when false: the cluster can be deleted.")
     system_pool: SystemPool = Field(default_factory=SystemPool)
+    addon_versions: EksAddonVersions = Field(
+        default_factory=EksAddonVersions, description="EKS managed add-ons (VPC CNI, CoreDNS, kube-proxy), pinned."
+    )
+
+    @model_validator(mode="after")
+    def _kube_proxy_matches(self) -> CreatedCluster:
+        minor = ".".join(self.addon_versions.kube_proxy.removeprefix("v").split(".")[:2])
+        if minor != self.kubernetes_version:
+            raise ValueError(
+                f"addon_versions.kube_proxy {self.addon_versions.kube_proxy} is for Kubernetes {minor}, the cluster "
+                f"runs {self.kubernetes_version}: pick a v{self.kubernetes_version}.x-eksbuild.N version "
+                f"(aws eks describe-addon-versions --addon-name kube-proxy --kubernetes-version "
+                f"{self.kubernetes_version})"
+            )
+        return self
 
 
 class ExistingCluster(StrictModel):

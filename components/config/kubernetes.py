@@ -12,13 +12,23 @@ ChartVersion = Annotated[str, Field(pattern=r"^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?
 Registry = Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(/[a-z0-9._-]+)*$", max_length=255)]
 
 
+ImageTag = ChartVersion  # the same shape: v?MAJOR.MINOR.PATCH[-suffix]
+
+
 class AddonVersions(StrictModel):
-    """Helm chart versions, pinned: an add-on never moves without a reviewed config change."""
+    """Helm chart versions, pinned: an add-on never moves without a reviewed config change. Istio's images
+    carry the chart's version and the NVIDIA plugin's `v<chart version>`; the others' image tags are set
+    explicitly (the chart's appVersion), so the image mirror holds exactly what runs. Change them together."""
 
     istio: ChartVersion = "1.27.3"
     nvidia_device_plugin: ChartVersion = "0.17.4"
     efa_device_plugin: ChartVersion = "v0.5.7"
+    efa_device_plugin_image: ImageTag = Field(default="v0.5.5", description="Image tag of the EFA device plugin.")
     kyverno: ChartVersion = "3.5.2"
+    kyverno_image: ImageTag = Field(default="v1.15.2", description="Image tag of Kyverno's controllers (appVersion).")
+    kyverno_kubectl_image: ImageTag = Field(
+        default="v1.32.7", description="Tag of registry.k8s.io/kubectl, which Kyverno's clean-up hook runs."
+    )
 
 
 class Multus(StrictModel):

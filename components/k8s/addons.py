@@ -12,8 +12,16 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from ..config import PlatformConfig
-from ..scheduling import ACCELERATOR_LABEL, EFA_LABEL, GPU_TOLERATION, ZONE_LABEL
-from .images import addon_images
+from ..scheduling import (
+    ACCELERATOR_LABEL,
+    EFA_LABEL,
+    GPU_TOLERATION,
+    POOL_LABEL,
+    SYSTEM_POOL,
+    SYSTEM_TOLERATION,
+    ZONE_LABEL,
+)
+from .images import addon_images, nvidia_image_tag
 from .labels import MANAGED_BY
 from .rbac import platform_admin_binding
 from .register import register
@@ -32,8 +40,34 @@ GPU_NODES_ONLY = {
 }
 
 
-def istiod_values(hub: str, tag: str) -> dict[str, Any]:
+def system_pool_placement(cfg: PlatformConfig) -> dict[str, Any]:
+    """`tolerations` and `nodeSelector` that put a controller on the system pool (tainted CriticalAddonsOnly);
+    nothing when the cluster is not the platform's (no system pool)."""
+    if cfg.cluster.mode != "create":
+        return {}
+    return {"tolerations": [dict(SYSTEM_TOLERATION)], "nodeSelector": {POOL_LABEL: SYSTEM_POOL}}
+
+
+def kyverno_values(cfg: PlatformConfig, registry: str, kubectl_registry: str) -> dict[str, Any]:
+    """Every Kyverno image from `registry` with the pinned tag (the chart's hook image has a registry of its
+    own, which `global.image.registry` does not override), every pod on the system pool."""
+    tag = {"tag": cfg.kubernetes.addons.kyverno_image}
     return {
+        "global": {"image": {"registry": registry}, **system_pool_placement(cfg)},
+        "admissionController": {"container": {"image": tag}, "initContainer": {"image": tag}},
+        "backgroundController": {"image": tag},
+        "cleanupController": {"image": tag},
+        "reportsController": {"image": tag},
+        "crds": {"migration": {"image": tag}},
+        "webhooksCleanup": {
+            "image": {"registry": kubectl_registry, "tag": cfg.kubernetes.addons.kyverno_kubectl_image}
+        },
+    }
+
+
+def istiod_values(hub: str, tag: str, placement: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        **(placement or {}),
         "meshConfig": {
             # Unknown destinations are refused by every sidecar unless a ServiceEntry names them.
             "outboundTrafficPolicy": {"mode": "REGISTRY_ONLY"},
@@ -159,8 +193,8 @@ class ClusterAddons(pulumi.ComponentResource):
             [self.istio_base],
         )  # fmt: skip
         self.istiod = release(
-            "istiod", "istiod", ISTIO_REPO, versions.istio, "istio-system", istiod_values(hub, versions.istio),
-            [self.istio_base, self.istio_cni],
+            "istiod", "istiod", ISTIO_REPO, versions.istio, "istio-system",
+            istiod_values(hub, versions.istio, system_pool_placement(cfg)), [self.istio_base, self.istio_cni],
         )  # fmt: skip
         self.mesh_wide_mtls = register(
             {
@@ -182,7 +216,7 @@ class ClusterAddons(pulumi.ComponentResource):
             {
                 "tolerations": [GPU_TOLERATION],
                 "affinity": GPU_NODES_ONLY,
-                **({"image": {"repository": images.nvidia_device_plugin}} if images.nvidia_device_plugin else {}),
+                "image": {"repository": images.nvidia_device_plugin, "tag": nvidia_image_tag(cfg.kubernetes)},
             },
         )
         self.efa_device_plugin = release(
@@ -194,12 +228,13 @@ class ClusterAddons(pulumi.ComponentResource):
             {
                 "tolerations": [GPU_TOLERATION],
                 "nodeSelector": {EFA_LABEL: "true"},
-                # The chart's default image is in us-west-2's EKS registry, out of reach of other regions' VPCs.
-                "image": {"repository": images.efa_device_plugin},
+                "image": {"repository": images.efa_device_plugin, "tag": versions.efa_device_plugin_image},
             },
         )
-        kyverno_values = {"global": {"image": {"registry": images.kyverno_registry}}} if images.kyverno_registry else {}
-        self.kyverno = release("kyverno", "kyverno", KYVERNO_REPO, versions.kyverno, "kyverno", kyverno_values)
+        self.kyverno = release(
+            "kyverno", "kyverno", KYVERNO_REPO, versions.kyverno, "kyverno",
+            kyverno_values(cfg, images.kyverno_registry, images.kubectl_registry),
+        )  # fmt: skip
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         own_ecr = pulumi.Output.concat(account, ".dkr.ecr.", cfg.region, ".amazonaws.com")
         sidecar = sidecar_image(hub, versions.istio)

@@ -255,3 +255,23 @@ def test_nodes_launch_after_their_network_and_cni_and_carry_the_platform_tags(sy
         for spec in lt["inputs"]["tagSpecifications"]:
             assert spec["tags"]["enclave:environment"] == stack, lt["urn"]
             assert all(spec["tags"].get(k) == v for k, v in cfg.tags.items()), lt["urn"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_eks_addons_are_pinned_and_coredns_waits_for_the_system_pool(synthed: Synth, stack: str) -> None:
+    result = synthed(stack, True)
+    cfg = validate_platform(stack_data(stack))
+    assert cfg.cluster.mode == "create"
+    versions = cfg.cluster.addon_versions
+    addons = {r["inputs"]["addonName"]: r for r in result.by_type("aws:eks/addon:Addon")}
+    assert {name: a["inputs"]["addonVersion"] for name, a in addons.items()} == {
+        "vpc-cni": versions.vpc_cni,
+        "coredns": versions.coredns,
+        "kube-proxy": versions.kube_proxy,
+    }
+    system = one(result, "aws:eks/nodeGroup:NodeGroup", f"{stack}-system-node-group")["urn"]
+    for name in ("coredns", "kube-proxy"):
+        assert system in addons[name]["dependencies"], f"{addons[name]['urn']} must wait for the system pool"
+    assert json.loads(addons["coredns"]["inputs"]["configurationValues"]) == {
+        "nodeSelector": {"enclave.dev/pool": "system"}
+    }

@@ -413,4 +413,23 @@ CASES: list[Case] = [
     ),
     Case("yaml-top-level-list", "(stack file)", "'config:' mapping", raw="- config\n- platform\n"),
     Case("missing-platform-key", P, "missing: set it", raw="config:\n  aws:region: us-east-1\n"),
+    # --- what the pre-deploy review added ---------------------------------------------------------
+    Case(
+        "zone-without-node-pool",
+        f"{P}.zones[3].name",
+        "has no node pool",
+        lambda d: d["node_pools"].__delitem__(2),
+    ),
+    Case(
+        "kube-proxy-for-another-kubernetes",
+        f"{P}.cluster",
+        "is for Kubernetes 1.32",
+        setp("cluster.addon_versions", {"kube_proxy": "v1.32.6-eksbuild.2"}),
+    ),
+    Case(
+        "eks-addon-version-shape",
+        f"{P}.cluster.addon_versions.coredns",
+        "expected form (pattern ^v",
+        setp("cluster.addon_versions", {"coredns": "latest"}),
+    ),
 ]

@@ -66,14 +66,72 @@ def test_device_plugins_run_on_gpu_nodes_only(releases: dict[str, dict[str, Any]
     assert efa["nodeSelector"] == {"vpc.amazonaws.com/efa.present": "true"}
 
 
-def test_every_addon_image_comes_from_the_mirror(releases: dict[str, dict[str, Any]]) -> None:
-    """prod's VPC has no internet path: no chart may fall back to docker.io, nvcr.io, reg.kyverno.io or
-    another region's ECR."""
+# Kyverno 3.5's image template: `<x>.image.registry`, else `global.image.registry`, else the default registry;
+# the tag defaults to the chart's appVersion. The clean-up hook's registry is set explicitly in the chart
+# (registry.k8s.io), so the global registry never reaches it (kyverno/kyverno#14170).
+KYVERNO_IMAGE_KEYS = {
+    ("admissionController", "container"): "kyverno/kyverno",
+    ("admissionController", "initContainer"): "kyverno/kyvernopre",
+    ("backgroundController",): "kyverno/background-controller",
+    ("cleanupController",): "kyverno/cleanup-controller",
+    ("reportsController",): "kyverno/reports-controller",
+    ("crds", "migration"): "kyverno/kyverno-cli",
+}
+
+
+def chart_images(values: dict[str, dict[str, Any]]) -> set[str]:
+    """The images the charts render from these values, by each chart's image template."""
+    istio = values["istiod"]["global"]
+    cni = values["istio-cni"]["global"]
+    out = {f"{istio['hub']}/pilot:{istio['tag']}", f"{istio['hub']}/proxyv2:{istio['tag']}"}
+    out.add(f"{cni['hub']}/install-cni:{cni['tag']}")
+    for name in ("nvidia-device-plugin", "aws-efa-k8s-device-plugin"):
+        image = values[name]["image"]
+        assert "tag" in image, f"{name}: an unpinned tag follows the chart's appVersion, which the mirror can't know"
+        out.add(f"{image['repository']}:{image['tag']}")
+    kyverno = values["kyverno"]
+    for path, repository in KYVERNO_IMAGE_KEYS.items():
+        node: dict[str, Any] = kyverno
+        for key in path:
+            node = node.get(key, {})
+        image = node.get("image", {})
+        registry = image.get("registry") or kyverno["global"]["image"].get("registry") or "reg.kyverno.io"
+        assert "tag" in image, f"kyverno {'.'.join(path)}: tag left to the chart's appVersion"
+        out.add(f"{registry}/{repository}:{image['tag']}")
+    hook = kyverno["webhooksCleanup"]["image"]
+    out.add(f"{hook.get('registry', 'registry.k8s.io')}/kubectl:{hook['tag']}")
+    return out
+
+
+def test_every_addon_image_comes_from_the_mirror_and_is_on_the_copy_list(releases: dict[str, dict[str, Any]]) -> None:
+    """prod's VPC has no internet path: no chart may fall back to docker.io, nvcr.io, reg.kyverno.io,
+    registry.k8s.io or another region's ECR, and the copy list names exactly what the charts will pull."""
+    from components.k8s.images import mirror_copies
+
     values = {name: r["inputs"]["values"] for name, r in releases.items()}
-    assert values["istiod"]["global"]["hub"] == values["istio-cni"]["global"]["hub"] == f"{MIRROR}/istio"
-    assert values["nvidia-device-plugin"]["image"] == {"repository": f"{MIRROR}/nvidia/k8s-device-plugin"}
-    assert values["aws-efa-k8s-device-plugin"]["image"] == {"repository": f"{MIRROR}/eks/aws-efa-k8s-device-plugin"}
-    assert values["kyverno"] == {"global": {"image": {"registry": MIRROR}}}
+    images = chart_images(values)
+    assert all(i.startswith(f"{MIRROR}/") for i in images), sorted(images)
+    copies = mirror_copies(validate_platform(stack_data("prod")).kubernetes, "us-east-1")
+    assert {dst for _, dst in copies} == images
+    sources = {src for src, _ in copies}
+    assert "docker.io/istio/proxyv2:1.27.3" in sources and "nvcr.io/nvidia/k8s-device-plugin:v0.17.4" in sources
+    assert "reg.kyverno.io/kyverno/kyverno:v1.15.2" in sources and "registry.k8s.io/kubectl:v1.32.7" in sources
+    assert "602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/aws-efa-k8s-device-plugin:v0.5.5" in sources
+
+
+def test_controllers_run_on_the_system_pool(releases: dict[str, dict[str, Any]]) -> None:
+    """istiod and every Kyverno pod (controllers and hooks, through the chart's global defaults) tolerate the
+    system pool's taint and select it; the node agents and device plugins keep their own placement."""
+    placement = {
+        "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Equal", "value": "true", "effect": "NoSchedule"}],
+        "nodeSelector": {"enclave.dev/pool": "system"},
+    }
+    istiod = releases["istiod"]["inputs"]["values"]
+    assert {k: istiod[k] for k in placement} == placement
+    kyverno = releases["kyverno"]["inputs"]["values"]
+    assert {k: kyverno["global"][k] for k in placement} == placement
+    for component in ("admissionController", "backgroundController", "cleanupController", "reportsController"):
+        assert "tolerations" not in kyverno[component], f"{component} would override the global placement"
 
 
 def test_without_a_mirror_the_efa_plugin_still_pulls_from_its_own_region() -> None:
@@ -82,7 +140,7 @@ def test_without_a_mirror_the_efa_plugin_still_pulls_from_its_own_region() -> No
     data = stack_data("dev")  # an existing VPC: no mirror required
     images = addon_images(validate_platform(data).kubernetes, "us-east-2")
     assert images.efa_device_plugin == "602401143452.dkr.ecr.us-east-2.amazonaws.com/eks/aws-efa-k8s-device-plugin"
-    assert images.istio_hub == "docker.io/istio" and images.nvidia_device_plugin is None
+    assert images.istio_hub == "docker.io/istio" and images.nvidia_device_plugin == "nvcr.io/nvidia/k8s-device-plugin"
     assert addon_images(validate_platform(data).kubernetes, "af-south-1").efa_device_plugin.startswith("877085696533.")
 
 
