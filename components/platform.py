@@ -111,6 +111,7 @@ class Platform(pulumi.ComponentResource):
                 zone,
                 provider=k8s_provider,
                 mesh_ready=[self.addons.istio_base],
+                admission_ready=[self.addons.kyverno],
                 s3_endpoint_url=self.s3_endpoint_url,
                 opts=self._opts,
             )

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from components.config import CONFIG_KEY, ConfigError, read_stack_file, validate_platform
 
-from .reach import analyze, default_nca, expected_connectivity
+from .reach import access_paths, analyze, default_nca, expected_connectivity
 from .render import RenderError, collect, write
 from .synth import PROJECT_ROOT, StackNotFound, list_stacks, synth
 
@@ -116,6 +116,8 @@ def reach_cmd(
         if not analyze_:
             for conn in sorted(expected_connectivity(cfg)):
                 typer.echo(str(conn))
+            for path in access_paths(cfg):
+                typer.echo(path)
             return
         result = synth(stack, preview=False, project_dir=project_dir)
     except (ConfigError, StackNotFound) as exc:
@@ -135,6 +137,8 @@ def reach_cmd(
         csv_out.write_text(analysis.csv, encoding="utf-8")
     for line in analysis.lines():
         typer.echo(line)
+    for path in access_paths(cfg):
+        typer.echo(f"  {path} (not a network path: outside the analysis)")
     err.print(
         f"{stack}: {len(analysis.found)} connections found by network-config-analyzer, "
         f"{len(analysis.expected)} declared, {len(analysis.undeclared)} undeclared, {len(analysis.missing)} missing"

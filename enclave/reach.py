@@ -17,6 +17,7 @@ import yaml
 from components.config import PlatformConfig, Port
 from components.k8s.labels import NAMESPACE_NAME_LABEL, ZONE_LABEL
 from components.k8s.network_policies import ISTIOD_XDS_PORT
+from components.k8s.rbac import zone_rbac
 
 from .synth import PROJECT_ROOT
 
@@ -65,6 +66,32 @@ def expected_connectivity(cfg: PlatformConfig) -> set[Conn]:
             for dst in cfg.zone(flow.target).namespaces:
                 add(src, dst, _port_strings(flow.ports))
     return {Conn(s, d, frozenset(p)) for (s, d), p in out.items()}
+
+
+def access_paths(cfg: PlatformConfig) -> list[str]:
+    """Ways into zone pods that no NetworkPolicy governs, from the zones' RBAC: `kubectl port-forward` through
+    the API server (IAM-authenticated, audited) for the groups bound to a role that may create pods/portforward.
+    Port-forwarded traffic enters the pod on loopback, so the analyzer never sees it."""
+    out = []
+    for zone in cfg.zones:
+        for ns in zone.namespaces:
+            objects = zone_rbac(cfg, zone, ns)
+            forwarders = {
+                o["metadata"]["name"]
+                for o in objects
+                if o["kind"] == "Role"
+                and any("pods/portforward" in r["resources"] and "create" in r["verbs"] for r in o["rules"])
+            }
+            groups = sorted(
+                s["name"]
+                for o in objects
+                if o["kind"] == "RoleBinding" and o["roleRef"]["name"] in forwarders
+                for s in o["subjects"]
+                if s["kind"] == "Group"
+            )
+            if groups:
+                out.append(f"kube-apiserver -> {ns}: kubectl port-forward, groups {', '.join(groups)}")
+    return out
 
 
 def representative_pods(cfg: PlatformConfig) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from ..scheduling import (
     SYSTEM_TOLERATION,
     ZONE_LABEL,
 )
+from .admission import mesh_identity_policy
 from .images import addon_images, nvidia_image_tag
 from .labels import MANAGED_BY
 from .rbac import platform_admin_binding
@@ -247,6 +248,10 @@ class ClusterAddons(pulumi.ComponentResource):
             spec=policy["spec"],
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.kyverno])),
         )
+        self.mesh_identity = [
+            register(m, provider=provider, parent=self)
+            for m in mesh_identity_policy(sidecar_image(hub, versions.istio))
+        ]
         admin = platform_admin_binding(cfg)
         if admin is not None:
             register(admin, provider=provider, parent=self)

@@ -45,6 +45,10 @@ def register(
         return k8s.rbac.v1.RoleBinding(
             name, metadata=meta, role_ref=manifest["roleRef"], subjects=manifest["subjects"], opts=opts
         )
+    if kind == "ValidatingAdmissionPolicy":
+        return k8s.admissionregistration.v1.ValidatingAdmissionPolicy(name, metadata=meta, spec=spec, opts=opts)
+    if kind == "ValidatingAdmissionPolicyBinding":
+        return k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(name, metadata=meta, spec=spec, opts=opts)
     if kind == "ClusterRoleBinding":
         return k8s.rbac.v1.ClusterRoleBinding(
             name, metadata=meta, role_ref=manifest["roleRef"], subjects=manifest["subjects"], opts=opts

@@ -11,6 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from ..config import PlatformConfig, Zone
+from .admission import zone_admission
 from .labels import MANAGED_BY
 from .mesh import aws_endpoints_service_entry, mesh_objects
 from .multus import multus_network
@@ -61,6 +62,7 @@ def aws_endpoint_objects(cfg: PlatformConfig, namespace: str, s3_endpoint_url: p
 class TrustZone(pulumi.ComponentResource):
     namespaces: dict[str, k8s.core.v1.Namespace]
     objects: list[pulumi.CustomResource]
+    admission: list[pulumi.CustomResource]
 
     def __init__(
         self,
@@ -70,15 +72,23 @@ class TrustZone(pulumi.ComponentResource):
         *,
         provider: k8s.Provider,
         mesh_ready: Sequence[pulumi.Resource] = (),
+        admission_ready: Sequence[pulumi.Resource] = (),
         s3_endpoint_url: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """`mesh_ready`: resources (the Istio CRDs release) that must exist before mesh objects.
+        """`mesh_ready`: resources (the Istio CRDs release) that must exist before mesh objects;
+        `admission_ready`: the Kyverno release, before the zone's placement mutation (components.k8s.admission).
         `s3_endpoint_url`: the S3 interface endpoint (https://bucket.vpce-...); when given, every namespace
         gets `aws_endpoint_objects`."""
         super().__init__("enclave:k8s:TrustZone", name, None, opts)
         self.namespaces = {}
         self.objects = []
+        self.admission = [
+            register(
+                m, provider=provider, parent=self, depends_on=admission_ready if "kyverno.io" in m["apiVersion"] else ()
+            )
+            for m in zone_admission(cfg, zone)
+        ]
         for ns, manifests in zone_manifests(cfg, zone).items():
             ns_res = register(manifests[0], provider=provider, parent=self)
             assert isinstance(ns_res, k8s.core.v1.Namespace)

@@ -117,6 +117,16 @@ def test_preview_leaves_computed_outputs_unknown(synthed: Synth) -> None:
     assert is_unknown(bucket_policy), "a policy that embeds a new bucket's ARN is unknown in a first preview"
 
 
+def test_preview_leaves_nested_computed_outputs_unknown_and_their_dependencies_kept(synthed: Synth) -> None:
+    """The cluster security group is a computed field inside vpcConfig: in a first preview it is unknown, and
+    what uses it still depends on the cluster (policies correlate through that, never through ids)."""
+    preview = synthed("prod", True)
+    cluster = _one(preview, "aws:eks/cluster:Cluster", "prod-cluster")
+    rule = _one(preview, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "prod-api-from-10.100.0.0-24")
+    assert is_unknown(rule["inputs"]["securityGroupId"])
+    assert rule["propertyDependencies"]["securityGroupId"] == [cluster["urn"]]
+
+
 def test_update_mode_values_are_shaped_like_aws(synthed: Synth) -> None:
     update = synthed("prod", False)
     policy = json.loads(_one(update, "aws:s3/bucketPolicy:BucketPolicy", "prod-datasets-policy")["inputs"]["policy"])

@@ -190,7 +190,11 @@ def _admits(policy: dict[str, Any], image: str) -> bool:
     ],
 )
 def test_registry_policy_admits_only_approved_images(synthed: Synth, image: str, admitted: bool) -> None:
-    (policy,) = synthed("prod").by_type("kubernetes:kyverno.io/v1:ClusterPolicy")
+    (policy,) = [
+        p
+        for p in synthed("prod").by_type("kubernetes:kyverno.io/v1:ClusterPolicy")
+        if p["inputs"]["metadata"]["name"] == "enclave-approved-registries"
+    ]
     inputs = policy["inputs"]
     assert inputs["spec"]["rules"][0]["validate"]["failureAction"] == "Enforce"
     assert _admits(inputs, image) is admitted, image
