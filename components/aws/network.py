@@ -11,6 +11,7 @@ import pulumi_aws as aws
 
 from ..config import CreatedNetwork, ExistingNetwork
 from ..config.network import TransitGateway
+from .endpoint_policies import endpoint_policy
 from .logs import encrypted_log_group
 from .network_layout import endpoint_block, regional_dns_name, select_zones, zone_plans
 
@@ -289,6 +290,13 @@ class Network(pulumi.ComponentResource):
 
     def _create_endpoints(self, gateway_route_tables: list[pulumi.Output[str]]) -> None:
         name, region = self._name, self._region
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        partition = aws.get_partition_output(opts=invoke).partition
+
+        def policy(key: str) -> pulumi.Output[str | None]:
+            return pulumi.Output.all(account, partition).apply(lambda a: endpoint_policy(key, a[0], region, a[1]))
+
         self.endpoint_security_group = aws.ec2.SecurityGroup(
             f"{name}-endpoints",
             vpc_id=self.vpc_id,
@@ -317,19 +325,26 @@ class Network(pulumi.ComponentResource):
             service_name=service_name(region, "s3"),
             vpc_endpoint_type="Gateway",
             route_table_ids=gateway_route_tables,
+            policy=policy("s3"),
             tags=self._tags_named(f"{name}-vpce-s3"),
             opts=self._child(),
         )
         for service in INTERFACE_SERVICES:
             key = service.replace(".", "-")
-            self.endpoints[service] = self._interface_endpoint(f"{name}-vpce-{key}", service, private_dns=True)
+            self.endpoints[service] = self._interface_endpoint(
+                f"{name}-vpce-{key}", service, private_dns=True, policy=policy(service)
+            )
         # Private DNS off: s3.<region>.amazonaws.com keeps resolving to the gateway endpoint. Pods use this
         # endpoint's own DNS name instead, so NetworkPolicy can allow S3 as the endpoint subnets' CIDR.
-        s3_interface = self._interface_endpoint(f"{name}-vpce-s3-interface", "s3", private_dns=False)
+        s3_interface = self._interface_endpoint(
+            f"{name}-vpce-s3-interface", "s3", private_dns=False, policy=policy("s3-interface")
+        )
         self.endpoints["s3-interface"] = s3_interface
         self.s3_interface_endpoint_dns = s3_interface.dns_entries.apply(_first_dns_name)
 
-    def _interface_endpoint(self, resource_name: str, service: str, *, private_dns: bool) -> aws.ec2.VpcEndpoint:
+    def _interface_endpoint(
+        self, resource_name: str, service: str, *, private_dns: bool, policy: pulumi.Input[str | None]
+    ) -> aws.ec2.VpcEndpoint:
         assert self.endpoint_security_group is not None and self.endpoint_ingress is not None
         return aws.ec2.VpcEndpoint(
             resource_name,
@@ -337,6 +352,8 @@ class Network(pulumi.ComponentResource):
             service_name=service_name(self._region, service),
             vpc_endpoint_type="Interface",
             private_dns_enabled=private_dns,
+            # The data perimeter (endpoint_policies): this account's principals and resources only.
+            policy=policy,
             subnet_ids=self.endpoint_subnet_ids,
             security_group_ids=[self.endpoint_security_group.id],
             tags=self._tags_named(resource_name),

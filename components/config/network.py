@@ -54,7 +54,13 @@ class ExistingNetwork(StrictModel):
     private_subnet_ids: list[SubnetId] = Field(min_length=2, max_length=16)
     private_route_table_ids: list[RouteTableId] = Field(min_length=1, max_length=16)
     cidr: Cidr = Field(description="The VPC CIDR, used for endpoint security groups.")
-    create_endpoints: bool = Field(default=True, description="Create the S3/ECR/STS/Logs VPC endpoints.")
+    create_endpoints: bool = Field(
+        default=True,
+        description="Create the S3/ECR/STS/Logs/EC2/EKS VPC endpoints, with the data-perimeter policies: through "
+        "them (the S3 gateway endpoint serves every subnet of the listed route tables) only this account's "
+        "principals reach this account's resources. Set false where other tenants of the VPC need more, and "
+        "bring endpoints of your own.",
+    )
     flow_logs: bool = Field(default=True, description="WEAKENING when false: VPC flow logs off.")
 
 
