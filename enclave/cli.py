@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from components.config import CONFIG_KEY, ConfigError, read_stack_file, validate_platform
+from components.k8s.images import addon_image_refs, mirror_copies
 
 from .reach import access_paths, analyze, default_nca, expected_connectivity
 from .render import RenderError, collect, write
@@ -145,6 +146,33 @@ def reach_cmd(
     )
     if not analysis.matches:
         raise typer.Exit(1)
+
+
+@app.command("images")
+def images_cmd(
+    stack: StackOpt,
+    config_file: Annotated[
+        Path | None, typer.Option("--config-file", help="Read stack config from this file instead.")
+    ] = None,
+    project_dir: ProjectOpt = PROJECT_ROOT,
+) -> None:
+    """Print the add-on images to copy into kubernetes.image_mirror before the first `pulumi up`, one
+    `SOURCE DESTINATION` pair per line (e.g. `| xargs -n2 crane copy`). Without a mirror, the images the
+    nodes pull directly."""
+    path = config_file or project_dir / "stacks" / f"Pulumi.{stack}.yaml"
+    try:
+        stack_file = read_stack_file(path)
+        cfg = validate_platform(stack_file.config.get(CONFIG_KEY), str(stack_file.path), stack_file.lines)
+    except ConfigError as exc:
+        raise _fail_config(exc) from None
+    copies = mirror_copies(cfg.kubernetes, cfg.region)
+    if not copies:
+        err.print(f"{stack}: no kubernetes.image_mirror: nodes pull these images from their registries")
+        for image in addon_image_refs(cfg.kubernetes, cfg.region):
+            typer.echo(image)
+        return
+    for source, destination in copies:
+        typer.echo(f"{source} {destination}")
 
 
 @app.command("stacks")
