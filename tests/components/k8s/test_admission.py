@@ -44,6 +44,13 @@ def pod(**spec: Any) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": base}
 
 
+def required_affinity(key: str, operator: str, value: str) -> dict[str, Any]:
+    term = {"matchExpressions": [{"key": key, "operator": operator, "values": [value]}]}
+    return {
+        "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}}}
+    }
+
+
 def admit(cfg: PlatformConfig, zone: str, submitted: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """What reaches etcd for a pod submitted in a namespace of `zone`: mutated, then validated."""
     objects = zone_admission(cfg, cfg.zone(zone))
@@ -82,44 +89,8 @@ def test_tolerations_are_added_once_and_created_when_absent(cfg: PlatformConfig)
         ("training", {"tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"}]}, "the system taint"),
         ("platform", {"tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists"}]}, "GPU nodes from platform"),
         ("inference", {"nodeName": "ip-10-40-1-7.ec2.internal"}, "naming a node past the scheduler"),
-        (
-            "notebooks",
-            {
-                "affinity": {
-                    "nodeAffinity": {
-                        "requiredDuringSchedulingIgnoredDuringExecution": {
-                            "nodeSelectorTerms": [
-                                {
-                                    "matchExpressions": [
-                                        {"key": "enclave.dev/pool", "operator": "In", "values": ["infer-g6e"]}
-                                    ]
-                                }
-                            ]
-                        }
-                    }
-                }
-            },
-            "required affinity for another pool",
-        ),
-        (
-            "notebooks",
-            {
-                "affinity": {
-                    "nodeAffinity": {
-                        "requiredDuringSchedulingIgnoredDuringExecution": {
-                            "nodeSelectorTerms": [
-                                {
-                                    "matchExpressions": [
-                                        {"key": "enclave.dev/zone", "operator": "NotIn", "values": ["x"]}
-                                    ]
-                                }
-                            ]
-                        }
-                    }
-                }
-            },
-            "a NotIn that reaches every other zone",
-        ),
+        ("notebooks", required_affinity("enclave.dev/pool", "In", "infer-g6e"), "required affinity for another pool"),
+        ("notebooks", required_affinity("enclave.dev/zone", "NotIn", "x"), "a NotIn that reaches every other zone"),
     ],
 )
 def test_other_zones_nodes_are_refused(cfg: PlatformConfig, zone: str, spec: dict[str, Any], why: str) -> None:
@@ -134,15 +105,7 @@ def test_other_zones_nodes_are_refused(cfg: PlatformConfig, zone: str, spec: dic
 
 
 def test_own_pool_selection_and_affinity_are_admitted(cfg: PlatformConfig) -> None:
-    affinity = {
-        "nodeAffinity": {
-            "requiredDuringSchedulingIgnoredDuringExecution": {
-                "nodeSelectorTerms": [
-                    {"matchExpressions": [{"key": "enclave.dev/pool", "operator": "In", "values": ["infer-g6e"]}]}
-                ]
-            }
-        }
-    }
+    affinity = required_affinity("enclave.dev/pool", "In", "infer-g6e")["affinity"]
     _, refused = admit(cfg, "inference", pod(nodeSelector={"enclave.dev/pool": "infer-g6e"}, affinity=affinity))
     assert refused == []
 
