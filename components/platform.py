@@ -71,6 +71,7 @@ class Platform(pulumi.ComponentResource):
             region=cfg.region,
             subnet_ids=self.network.private_subnet_ids,
             secrets_key_arn=self.secrets_key.arn,
+            secrets_key_alias=self.secrets_key.alias_name,
             log_key_arn=audit_key,
             # The control-plane group holds the Kubernetes audit log: kept as long as the audit trail.
             log_retention_days=cfg.logging.audit_retention_days,
@@ -82,11 +83,9 @@ class Platform(pulumi.ComponentResource):
         self._buckets(cfg)
         self.audit = AuditTrail(
             env,
-            bucket_name=self.buckets[cfg.audit_bucket.name].bucket.id,
+            bucket_name=self.buckets[cfg.audit_bucket.name].name,
             kms_key_arn=audit_key,
-            data_event_bucket_arns=[
-                self.buckets[b.name].bucket.arn for b in cfg.buckets if b.purpose in ARTIFACT_PURPOSES
-            ],
+            data_event_bucket_arns=[self.buckets[b.name].arn for b in cfg.buckets if b.purpose in ARTIFACT_PURPOSES],
             retention_days=cfg.logging.audit_retention_days,
             depends_on=[self.buckets[cfg.audit_bucket.name].policy],
             opts=self._opts,
@@ -260,7 +259,7 @@ class Platform(pulumi.ComponentResource):
             tags={"enclave:zone": audit_cfg.zone},
             opts=self._opts,
         )
-        logs = {"log_bucket": self.access_log_bucket.bucket.id, "log_bucket_ready": [self.access_log_bucket.policy]}
+        logs = {"log_bucket": self.access_log_bucket.name, "log_bucket_ready": [self.access_log_bucket.policy]}
         audit = EncryptedBucket(
             f"{env}-{audit_cfg.name}",
             audit_cfg,
@@ -289,8 +288,8 @@ class Platform(pulumi.ComponentResource):
         for ident in cfg.identities:
             grants = [
                 GrantTarget(
-                    bucket_arn=self.buckets[g.bucket].bucket.arn,
-                    key_arn=self.bucket_key(g.bucket).arn,
+                    bucket_arn=self.buckets[g.bucket].arn,
+                    key_alias=self.bucket_key(g.bucket).alias_name,
                     prefix=g.prefix,
                     access=g.access,
                 )
@@ -321,8 +320,8 @@ class Platform(pulumi.ComponentResource):
             "kms_key_arns": {name: key.arn for name, key in self.keys.items()},
             "audit_kms_key_arn": self.audit_key.arn,
             "bucket_kms_key_arns": {name: key.arn for name, key in self.bucket_keys.items()},
-            "bucket_names": {name: b.bucket.bucket for name, b in self.buckets.items()},
-            "access_log_bucket": self.access_log_bucket.bucket.bucket,
+            "bucket_names": {name: b.name for name, b in self.buckets.items()},
+            "access_log_bucket": self.access_log_bucket.name,
             "workload_role_arns": {name: i.role_arn for name, i in self.identities.items()},
             "namespaces": {name: list(z.namespaces) for name, z in self.zones.items()},
         }

@@ -109,9 +109,15 @@ class FakeCloud:
         if token == "aws:ec2/getSubnet:getSubnet":
             sid = str(args.get("id", "subnet-0"))
             letter = "abc"[int(digest(sid, length=4), 16) % 3]
-            return {"id": sid, "availabilityZone": f"{region}{letter}", "vpcId": "vpc-0" + digest(region, length=16),
-                    "cidrBlock": "10.0.0.0/24", "arn": f"arn:{part}:ec2:{region}:{acct}:subnet/{sid}",
-                    "mapPublicIpOnLaunch": False, "availabilityZoneId": f"use1-az{letter}"}
+            return {
+                "id": sid,
+                "availabilityZone": f"{region}{letter}",
+                "vpcId": "vpc-0" + digest(region, length=16),
+                "cidrBlock": "10.0.0.0/24",
+                "arn": f"arn:{part}:ec2:{region}:{acct}:subnet/{sid}",
+                "mapPublicIpOnLaunch": False,
+                "availabilityZoneId": f"use1-az{letter}",
+            }
         if token == "aws:eks/getCluster:getCluster":
             return self._existing_cluster(str(args["name"]))
         raise UnansweredInvoke(f"the offline engine has no answer for invoke {token!r}; add one to enclave/fakes.py")
@@ -244,6 +250,19 @@ def _node_group(cloud: FakeCloud, name: str, h: str, out: dict[str, Any]) -> tup
     out.setdefault("arn", f"arn:{cloud.partition}:eks:{cloud.region}:{cloud.account_id}:nodegroup/{cluster}/{ng}/{h}")
     return f"{cluster}:{ng}", out
 
+
+# Properties the provider fills with an auto-name (logical name + random suffix) in Check, which runs during a
+# preview too: a new resource's auto-name is known in a first preview, unlike its id and ARN.
+AUTONAMED: dict[str, str] = {
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:iam/role:Role": "name",
+    "aws:iam/policy:Policy": "name",
+    "aws:cloudwatch/logGroup:LogGroup": "name",
+    "aws:cloudtrail/trail:Trail": "name",
+    "aws:eks/cluster:Cluster": "name",
+    "aws:eks/nodeGroup:NodeGroup": "nodeGroupName",
+    "aws:ec2/placementGroup:PlacementGroup": "name",
+}
 
 _HANDLERS: dict[str, Any] = {
     "aws:s3/bucket:Bucket": _bucket,

@@ -28,7 +28,7 @@ from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 from components.config import CONFIG_KEY, ConfigError, read_stack_file
 from components.config.loading import STACK_FILE_ENV
 
-from .fakes import DEFAULT_ACCOUNT_ID, FakeCloud
+from .fakes import AUTONAMED, DEFAULT_ACCOUNT_ID, FakeCloud
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESOURCE_KEYS = (
@@ -88,8 +88,12 @@ class _Mocks(pulumi_mocks.Mocks):
         if self.preview and not args.typ.startswith("pulumi:providers:"):
             # A first preview: nothing exists yet, so the id and every computed output are unknown, nested
             # ones included (an EKS cluster's vpcConfig.clusterSecurityGroupId); the inputs come back as given,
-            # as the engine's preview of a create does.
-            return "", _unknown_computed(dict(args.inputs), outputs)
+            # and so does the auto-name the provider's Check assigns, as the engine's preview of a create does.
+            known = dict(args.inputs)
+            autoname = AUTONAMED.get(args.typ)
+            if autoname is not None and autoname in outputs:
+                known[autoname] = outputs[autoname]
+            return "", _unknown_computed(known, outputs)
         return _id, outputs
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -141,9 +145,17 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
                     key: sorted(set(deps.urns)) for key, deps in sorted(request.propertyDependencies.items())
                 },
             }
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            # The engine hands analyzers the inputs after the provider's Check, which fills in the auto-name.
+            autoname = AUTONAMED.get(request.type)
+            if autoname is not None and autoname not in record["inputs"]:
+                outputs = json_format.MessageToDict(response.object) if response.object else {}
+                if autoname in outputs:
+                    record["inputs"][autoname] = outputs[autoname]
             with self._lock:
                 self.captured.append(record)
-        return super().RegisterResource(request)
+        return response
 
 
 def _ordered(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

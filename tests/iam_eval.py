@@ -6,7 +6,9 @@ Arn*, Bool and Null condition operators with their IfExists forms), with AWS's d
 - statements: an explicit Deny wins over any Allow; no match is an implicit deny;
 - conditions: operators are ANDed, keys within an operator are ANDed, values of one key are ORed;
 - a key absent from the request makes a positive operator false and a negated one (`...Not...`) true;
-  an `...IfExists` operator is true when the key is absent; `Null: "true"` means the key is absent.
+  an `...IfExists` operator is true when the key is absent; `Null: "true"` means the key is absent;
+- `ForAnyValue:` holds when some value of a multivalued key matches (never for an absent key),
+  `ForAllValues:` when every value does (always for an absent key).
 
 The policies are the project's own, so anything outside this subset raises instead of guessing.
 """
@@ -82,6 +84,15 @@ OPERATORS = {
 
 
 def _condition_holds(operator: str, key: str, expected: Any, context: Mapping[str, Any]) -> bool:
+    qualifier, _, operator = operator.rpartition(":")
+    if qualifier:  # a set operator over a multivalued key (kms:ResourceAliases, aws:TagKeys)
+        values = _listify(context.get(key, []))
+        holds = [_condition_holds(operator, key, expected, {key: v}) for v in values]
+        if qualifier == "ForAnyValue":
+            return any(holds)
+        if qualifier == "ForAllValues":
+            return all(holds)
+        raise ValueError(f"unsupported set qualifier {qualifier!r}")
     present = key in context
     if operator == "Null":
         want_absent = str(expected).lower() == "true"

@@ -170,10 +170,16 @@ class AuditTrail(pulumi.ComponentResource):
             tags=all_tags,
             opts=child,
         )
+        # The group's ARN from its name (known in a first preview, unlike the provider's ARN output).
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
+        group_arn = pulumi.Output.concat(
+            "arn:", partition, ":logs:", region, ":", identity.account_id, ":log-group:", self.log_group.name
+        )
         self.delivery_policy = aws.iam.RolePolicy(
             f"{name}-delivery-policy",
             role=self.delivery_role.id,
-            policy=self.log_group.arn.apply(delivery_policy),
+            policy=group_arn.apply(delivery_policy),
             opts=child,
         )
         prefixes = (

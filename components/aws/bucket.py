@@ -40,28 +40,37 @@ def _deny_put(sid: str, bucket_arn: str, condition: dict[str, Any]) -> dict[str,
     }
 
 
+def account_keys(partition: str, region: str, account_id: str) -> str:
+    """The ARN pattern of every KMS key of one account and region."""
+    return f"arn:{partition}:kms:{region}:{account_id}:key/*"
+
+
 def bucket_policy(
     bucket_arn: str,
-    key_arn: str | None,
+    key_pattern: str | None,
     account_id: str,
     cloudtrail_sink: bool = False,
     access_log_sink: bool = False,
-    partition: str = "aws",
     trail_arn: str | None = None,
 ) -> str:
     """Deny non-TLS access, and uploads that *ask* for other encryption than the bucket's.
 
     An upload without encryption headers (boto3, the AWS CLI and s3fs send none by default; neither do S3
-    log delivery and CloudTrail) gets the bucket's default encryption: the CMK `key_arn` with a bucket key.
-    So the encryption denies apply only to a header that is present (`Null: false`) and wrong: another
-    algorithm (AES256), `aws:kms` without a key id (S3 would use the AWS managed aws/s3 key), a key other
-    than `key_arn` (which must be named by its ARN), or a customer-provided key (SSE-C).
+    log delivery and CloudTrail) gets the bucket's default encryption: its CMK with a bucket key. So the
+    encryption denies apply only to a header that is present (`Null: false`) and wrong: another algorithm
+    (AES256), `aws:kms` without a key id (S3 would use the AWS managed aws/s3 key), a key outside
+    `key_pattern` (`account_keys`: this account's keys in this region, named by key ARN; another account's key
+    would leave the data readable only there), or a customer-provided key (SSE-C). Which of the account's keys
+    a workload may use is decided by its IAM grants, which name the bucket's key and bucket (iam_policy). The
+    pattern, not the key's own ARN, keeps the document known in a first preview, where the policy pack reads it.
 
     A CloudTrail sink (the audit bucket) lets trail `trail_arn` (else this account's CloudTrail) write under
     `cloudtrail/AWSLogs/<account>/`, and exempts CloudTrail from the encryption denies: which encryption
     it requests for digest files has changed between versions of its documentation. An access-log sink
     (`key_arn` None) is SSE-S3 (the only encryption S3 log delivery supports) and lets this account's
     server access logging write under `access-logs/`.
+    The document is built from values known before anything exists (the bucket's name, the account, the
+    trail's name), so a first `pulumi preview` shows it, and the policy pack can check it, in full.
     """
     statements: list[dict[str, Any]] = [
         {
@@ -74,7 +83,7 @@ def bucket_policy(
         }
     ]
     present = {"Null": {SSE_HEADER: "false"}}
-    if key_arn is None:
+    if key_pattern is None:
         statements.append(
             _deny_put("DenyOtherEncryption", bucket_arn, {**present, "StringNotEquals": {SSE_HEADER: ACCESS_LOG_SSE}})
         )
@@ -89,7 +98,7 @@ def bucket_policy(
             _deny_put(
                 "DenyOtherKmsKey",
                 bucket_arn,
-                {"Null": {SSE_KEY_HEADER: "false"}, "StringNotEquals": {SSE_KEY_HEADER: key_arn}},
+                {"Null": {SSE_KEY_HEADER: "false"}, "StringNotLike": {SSE_KEY_HEADER: key_pattern}},
             ),
         ]
     statements.append(_deny_put("DenyCustomerProvidedKeys", bucket_arn, {"Null": {SSE_C_HEADER: "false"}}))
@@ -140,6 +149,8 @@ class EncryptedBucket(pulumi.ComponentResource):
     """A private, versioned, SSE-KMS bucket for one purpose of one zone and stage."""
 
     bucket: aws.s3.Bucket
+    name: pulumi.Output[str]
+    arn: pulumi.Output[str]
     encryption: aws.s3.BucketServerSideEncryptionConfiguration
     public_access_block: aws.s3.BucketPublicAccessBlock
     ownership: aws.s3.BucketOwnershipControls
@@ -187,7 +198,8 @@ class EncryptedBucket(pulumi.ComponentResource):
             tags=all_tags,
             opts=child,
         )
-        bucket_id = self.bucket.id
+        # The name, not the id: the same value for S3, but known in a first preview (auto-named in Check).
+        bucket_id = self.bucket.bucket
         self.ownership = aws.s3.BucketOwnershipControls(
             f"{name}-ownership",
             bucket=bucket_id,
@@ -229,16 +241,21 @@ class EncryptedBucket(pulumi.ComponentResource):
             versioning_configuration={"status": "Enabled"},
             opts=child,
         )
-        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        document = pulumi.Output.all(
-            self.bucket.arn, kms_key_arn, identity.account_id, partition.partition, cloudtrail_arn
-        ).apply(
-            lambda a: bucket_policy(
-                a[0], a[1], a[2], cloudtrail_sink=audit, access_log_sink=access_log_sink, partition=a[3],
-                trail_arn=a[4],
-            )
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        partition = aws.get_partition_output(opts=invoke).partition
+        region = aws.get_region_output(opts=invoke).region
+        # The bucket's name is known in a preview (auto-named in Check), its ARN is not: build the ARN.
+        self.name = self.bucket.bucket
+        self.arn = pulumi.Output.concat("arn:", partition, ":s3:::", self.bucket.bucket)
+        keys = None if kms_key_arn is None else pulumi.Output.all(partition, region, account).apply(
+            lambda a: account_keys(a[0], a[1], a[2])
         )  # fmt: skip
+        document = pulumi.Output.all(self.arn, keys, account, cloudtrail_arn).apply(
+            lambda a: bucket_policy(
+                a[0], a[1], a[2], cloudtrail_sink=audit, access_log_sink=access_log_sink, trail_arn=a[3]
+            )
+        )
         # Both block-public-access and the policy change the bucket's access settings; applying them one
         # after the other avoids S3's conflicting-operation errors on a new bucket.
         self.policy = aws.s3.BucketPolicy(
@@ -301,4 +318,4 @@ class EncryptedBucket(pulumi.ComponentResource):
                 rule={"default_retention": {"mode": "COMPLIANCE", "days": days}},
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.versioning]),
             )
-        self.register_outputs({"bucket": self.bucket.bucket, "arn": self.bucket.arn})
+        self.register_outputs({"bucket": self.bucket.bucket, "arn": self.arn})

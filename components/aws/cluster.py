@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -13,7 +14,7 @@ import pulumi_kubernetes as k8s
 
 from ..config import CreatedCluster, ExistingCluster
 from ..scheduling import POOL_LABEL, SYSTEM_POOL
-from .iam_policy import trust_policy
+from .iam_policy import alias_scoped_key, trust_policy
 from .logs import encrypted_log_group
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -21,6 +22,18 @@ CLUSTER_ADMIN_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKS
 # The VPC CNI add-on with the network-policy agent: without it NetworkPolicies are accepted by the
 # API server but never enforced. Policy event logs record denied flows (what to log, per the seeds).
 VPC_CNI_CONFIGURATION = {"enableNetworkPolicy": "true", "nodeAgent": {"enablePolicyEventLogs": "true"}}
+
+
+SECRETS_KEY_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"]
+
+
+def secrets_key_policy(key_arn: str | None, alias: str | None, account_id: str, region: str, partition: str) -> str:
+    """What EKS envelope encryption needs on the secrets key, as the cluster role: by the key's alias when
+    given (known in a first preview), else by its ARN."""
+    statement: dict[str, Any] = {"Effect": "Allow", "Action": SECRETS_KEY_ACTIONS, "Resource": key_arn}
+    if alias is not None:
+        statement["Resource"], statement["Condition"] = alias_scoped_key(account_id, region, partition, alias)
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, sort_keys=True)
 
 
 def service_trust(service: str) -> str:
@@ -95,11 +108,14 @@ class GpuCluster(pulumi.ComponentResource):
         secrets_key_arn: pulumi.Input[str],
         log_key_arn: pulumi.Input[str],
         log_retention_days: int,
+        secrets_key_alias: pulumi.Input[str] | None = None,
         tags: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """`log_retention_days` keeps the control-plane log group, which holds the Kubernetes `audit` log type
-        beside the others (EKS writes all types to one group): pass the audit retention."""
+        beside the others (EKS writes all types to one group): pass the audit retention. `secrets_key_alias`
+        (the secrets key's `alias/...`) names the key in the cluster role's policy, so the document is known in
+        a first preview; without it the policy names the key's ARN."""
         super().__init__("enclave:aws:GpuCluster", name, None, opts)
         self.region = region
         self.cluster = self.role = self.log_group = self.oidc_provider = None
@@ -122,6 +138,7 @@ class GpuCluster(pulumi.ComponentResource):
                 account,
                 subnet_ids,
                 secrets_key_arn,
+                secrets_key_alias,
                 log_key_arn,
                 log_retention_days,
                 dict(tags or {}),
@@ -159,6 +176,7 @@ class GpuCluster(pulumi.ComponentResource):
         account: pulumi.Output[str],
         subnet_ids: Sequence[pulumi.Input[str]],
         secrets_key_arn: pulumi.Input[str],
+        secrets_key_alias: pulumi.Input[str] | None,
         log_key_arn: pulumi.Input[str],
         log_retention_days: int,
         tags: dict[str, str],
@@ -190,19 +208,14 @@ class GpuCluster(pulumi.ComponentResource):
         secrets_key_access = aws.iam.RolePolicy(
             f"{name}-secrets-key",
             role=self.role.id,
-            policy=pulumi.Output.from_input(secrets_key_arn).apply(
-                lambda arn: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
-                                "Resource": arn,
-                            }
-                        ],
-                    },
-                    sort_keys=True,
+            # By alias when given: the key's ARN (unknown in a first preview) then stays out of the document.
+            policy=(
+                pulumi.Output.all(secrets_key_alias, account, partition).apply(
+                    lambda a: secrets_key_policy(None, a[0], a[1], self.region, a[2])
+                )
+                if secrets_key_alias is not None
+                else pulumi.Output.from_input(secrets_key_arn).apply(
+                    lambda arn: secrets_key_policy(arn, None, "", self.region, "")
                 )
             ),
             opts=child,

@@ -27,12 +27,22 @@ WRITE_ACTIONS = frozenset(
 
 @dataclass(frozen=True)
 class ResolvedGrant:
-    """A grant with its bucket and key resolved to ARNs."""
+    """A grant with its bucket resolved to its ARN and its key to its alias (`alias/...`)."""
 
     bucket_arn: str
-    key_arn: str
+    key_alias: str
     prefix: str
     access: Literal["read", "write"]
+
+
+def alias_scoped_key(account_id: str, region: str, partition: str, alias: str) -> tuple[str, dict[str, Any]]:
+    """(Resource, Condition) naming one KMS key by its alias: this account's keys in this region, only the one
+    that carries `alias` (kms:ResourceAliases). Unlike the key's ARN, the alias is known before the key exists,
+    so the policy document is complete in a first preview."""
+    return (
+        f"arn:{partition}:kms:{region}:{account_id}:key/*",
+        {"ForAnyValue:StringEquals": {"kms:ResourceAliases": alias}},
+    )
 
 
 def trust_policy(oidc_provider_arn: str, issuer_url: str, namespace: str, service_account: str) -> dict[str, Any]:
@@ -61,13 +71,15 @@ def _sid(*parts: str) -> str:
     return "G" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
 
 
-def grants_policy(grants: Sequence[ResolvedGrant], region: str) -> dict[str, Any] | None:
+def grants_policy(
+    grants: Sequence[ResolvedGrant], region: str, account_id: str, partition: str = "aws"
+) -> dict[str, Any] | None:
     """The permissions policy for `grants`, or None when there is nothing to grant.
 
     Objects: only under `<bucket>/<prefix>/*`. Listing: the bucket, constrained by s3:prefix.
-    KMS: the bucket's own key only, only when called by S3 in this region (kms:ViaService), and only for this
-    bucket's data (the encryption context S3 sends: the bucket ARN with S3 Bucket Keys, the object ARN
-    without), so the grant cannot decrypt another bucket's objects under the same key.
+    KMS: the bucket's own key only (by its alias), only when called by S3 in this region (kms:ViaService), and
+    only for this bucket's data (the encryption context S3 sends: the bucket ARN with S3 Bucket Keys, the object
+    ARN without), so the grant cannot decrypt another bucket's objects under the same key.
     """
     statements: list[dict[str, Any]] = []
     for g in sorted(set(grants), key=lambda g: (g.bucket_arn, g.prefix, g.access)):
@@ -89,15 +101,17 @@ def grants_policy(grants: Sequence[ResolvedGrant], region: str) -> dict[str, Any
                 "Condition": {"StringLike": {"s3:prefix": [g.prefix, f"{g.prefix}/*"]}},
             }
         )
+        key, alias_condition = alias_scoped_key(account_id, region, partition, g.key_alias)
         statements.append(
             {
                 "Sid": _sid("kms", g.bucket_arn, g.prefix, g.access),
                 "Effect": "Allow",
                 "Action": list(WRITE_KMS_ACTIONS if write else READ_KMS_ACTIONS),
-                "Resource": g.key_arn,
+                "Resource": key,
                 "Condition": {
                     "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
                     "StringLike": {S3_CONTEXT_KEY: [g.bucket_arn, f"{g.bucket_arn}/{g.prefix}/*"]},
+                    **alias_condition,
                 },
             }
         )

@@ -22,10 +22,11 @@ MAX_SESSION_SECONDS = 3600
 
 @dataclass(frozen=True)
 class GrantTarget:
-    """A grant of the config with its bucket's and key's ARNs (outputs of other components)."""
+    """A grant of the config with its bucket's ARN and its key's alias (`alias/...`; outputs of other
+    components: EncryptedBucket.arn, KmsKey.alias_name)."""
 
     bucket_arn: pulumi.Input[str]
-    key_arn: pulumi.Input[str]
+    key_alias: pulumi.Input[str]
     prefix: str
     access: str
 
@@ -67,14 +68,20 @@ class WorkloadIdentity(pulumi.ComponentResource):
         )
         self.policy = None
         if grants:
-            document = pulumi.Output.all(*[pulumi.Output.all(g.bucket_arn, g.key_arn) for g in grants]).apply(
-                lambda arns: json.dumps(
+            invoke = pulumi.InvokeOutputOptions(parent=self)
+            account = aws.get_caller_identity_output(opts=invoke).account_id
+            partition = aws.get_partition_output(opts=invoke).partition
+            resolved = pulumi.Output.all(*[pulumi.Output.all(g.bucket_arn, g.key_alias) for g in grants])
+            document = pulumi.Output.all(resolved, account, partition).apply(
+                lambda a: json.dumps(
                     grants_policy(
                         [
-                            ResolvedGrant(a[0], a[1], g.prefix, "write" if g.access == "write" else "read")
-                            for a, g in zip(arns, grants, strict=True)
+                            ResolvedGrant(t[0], t[1], g.prefix, "write" if g.access == "write" else "read")
+                            for t, g in zip(a[0], grants, strict=True)
                         ],
                         region,
+                        a[1],
+                        a[2],
                     )
                 )
             )

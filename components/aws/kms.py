@@ -116,6 +116,7 @@ class KmsKey(pulumi.ComponentResource):
     key: aws.kms.Key
     alias: aws.kms.Alias
     arn: pulumi.Output[str]
+    alias_name: pulumi.Output[str]
 
     def __init__(
         self,
@@ -151,4 +152,6 @@ class KmsKey(pulumi.ComponentResource):
         )
         self.alias = aws.kms.Alias(f"{name}-alias", name=f"alias/{alias}", target_key_id=self.key.key_id, opts=child)
         self.arn = self.key.arn
+        # Known in a first preview, unlike the key's ARN: IAM grants name the key by it (kms:ResourceAliases).
+        self.alias_name = self.alias.name
         self.register_outputs({"arn": self.key.arn, "alias": self.alias.name})

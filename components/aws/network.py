@@ -383,10 +383,14 @@ class Network(pulumi.ComponentResource):
             tags=self._tags_named(f"{name}-flow-logs-role"),
             opts=self._child(),
         )
+        # The group's ARN from its name: known in a first preview, unlike the provider's ARN output.
+        group_arn = pulumi.Output.concat(
+            "arn:", partition, ":logs:", region, ":", account, ":log-group:", self.flow_log_group.name
+        )
         self.flow_log_role_policy = aws.iam.RolePolicy(
             f"{name}-flow-logs-write",
             role=self.flow_log_role.name,
-            policy=self.flow_log_group.arn.apply(flow_log_policy),
+            policy=group_arn.apply(flow_log_policy),
             opts=self._child(),
         )
         # The role must be able to write before the first delivery, or the flow log reports access errors.

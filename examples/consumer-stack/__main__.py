@@ -32,10 +32,10 @@ identity = WorkloadIdentity(
     oidc_issuer_url=issuer,
     region=region,
     grants=[
-        GrantTarget(bucket_arn=bucket.bucket.arn, key_arn=key.arn, prefix=g.prefix, access=g.access)
+        GrantTarget(bucket_arn=bucket.arn, key_alias=key.alias_name, prefix=g.prefix, access=g.access)
         for g in identity_cfg.grants
         if g.bucket == bucket_cfg.name
     ],
 )
-pulumi.export("bucket", bucket.bucket.bucket)
+pulumi.export("bucket", bucket.name)
 pulumi.export("role_arn", identity.role_arn)

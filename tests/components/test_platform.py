@@ -107,8 +107,12 @@ def test_dedicated_bucket_key_is_the_only_key_its_readers_may_use(synthed: Synth
         if r["parent"].endswith("WorkloadIdentity::prod-model-server")
     ]
     assert len(policy) == 1
-    assert own["urn"] in policy[0]["propertyDependencies"]["policy"]
-    assert zone_key["urn"] not in policy[0]["propertyDependencies"]["policy"]
+    # The grant names the key by its alias (known in a first preview): the dedicated key's, not the zone key's.
+    deps = policy[0]["propertyDependencies"]["policy"]
+    zone_alias = one(result, "aws:kms/alias:Alias", "prod-inference-alias")
+    assert alias["urn"] in deps and zone_alias["urn"] not in deps and zone_key["urn"] not in deps
+    (kms,) = [s for s in json.loads(policy[0]["inputs"]["policy"])["Statement"] if "kms:Decrypt" in s["Action"]]
+    assert kms["Condition"]["ForAnyValue:StringEquals"] == {"kms:ResourceAliases": "alias/enclave/prod/models-prod"}
 
 
 def _statements_for(policy: dict[str, Any], service: str) -> list[dict[str, Any]]:

@@ -63,10 +63,18 @@ def test_data_bucket_policy_grants_nothing_itself() -> None:
     assert not any(s["Effect"] == "Allow" for s in doc["Statement"]), "a data bucket grants nothing itself"
 
 
-def test_policy_unknown_in_preview_but_bucket_policy_waits_for_public_access_block() -> None:
+def test_policy_is_known_in_a_first_preview_and_waits_for_public_access_block() -> None:
+    """Built from the auto-name (assigned in Check, so known in a preview) and the account: the policy pack
+    reads the whole document before anything exists."""
     c = build(preview=True)
     policy = c.one("aws:s3/bucketPolicy:BucketPolicy")
-    assert policy["inputs"]["policy"] == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+    doc = json.loads(policy["inputs"]["policy"])
+    bucket = c.one("aws:s3/bucket:Bucket")
+    assert doc["Statement"][0]["Resource"] == [
+        f"arn:aws:s3:::{bucket['inputs']['bucket']}",
+        f"arn:aws:s3:::{bucket['inputs']['bucket']}/*",
+    ]
+    assert bucket["urn"] in policy["propertyDependencies"]["policy"], "the document still depends on the bucket"
     assert c.urn("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock") in policy["dependencies"]
 
 
@@ -120,7 +128,7 @@ def test_access_log_bucket_has_no_object_lock_and_expires_logs() -> None:
 
 
 def test_policy_builder_is_valid_json_with_versions() -> None:
-    doc = json.loads(bucket_policy("arn:aws:s3:::b", KEY, "111122223333"))
+    doc = json.loads(bucket_policy("arn:aws:s3:::b", "arn:aws:kms:us-east-1:111122223333:key/*", "111122223333"))
     assert doc["Version"] == "2012-10-17"
     assert len({s["Sid"] for s in doc["Statement"]}) == len(doc["Statement"]), "Sids are unique"
 

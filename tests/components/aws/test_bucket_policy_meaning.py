@@ -12,13 +12,15 @@ from typing import Any
 
 import pytest
 
-from components.aws.bucket import bucket_policy
+from components.aws.bucket import account_keys, bucket_policy
 from tests.conftest import STACKS, stack_data
 from tests.iam_eval import Request, denying_statements, evaluate
 
 ACCOUNT = "111122223333"
 KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/11111111-2222-4333-8444-555555555555"
 OTHER_KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/99999999-2222-4333-8444-555555555555"
+FOREIGN_KEY = "arn:aws:kms:us-east-1:444455556666:key/11111111-2222-4333-8444-555555555555"
+KEYS = account_keys("aws", "us-east-1", ACCOUNT)
 BUCKET = "arn:aws:s3:::prod-checkpoints-bucket-1a2b3c4"
 TRAIL = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/enclave-prod"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/prod-trainer-role"
@@ -32,9 +34,17 @@ UPLOADS: dict[str, dict[str, str]] = {
         "s3:x-amz-server-side-encryption-aws-kms-key-id": KEY,
     },
     "aws:kms without a key id": {"s3:x-amz-server-side-encryption": "aws:kms"},
-    "aws:kms with another key": {
+    "aws:kms with another key of the account": {
         "s3:x-amz-server-side-encryption": "aws:kms",
         "s3:x-amz-server-side-encryption-aws-kms-key-id": OTHER_KEY,
+    },
+    "aws:kms with another account's key": {
+        "s3:x-amz-server-side-encryption": "aws:kms",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id": FOREIGN_KEY,
+    },
+    "aws:kms with the key's alias": {
+        "s3:x-amz-server-side-encryption": "aws:kms",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id": f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/enclave/prod/x",
     },
     "aws:kms:dsse with the bucket key": {
         "s3:x-amz-server-side-encryption": "aws:kms:dsse",
@@ -52,7 +62,7 @@ def put(doc: dict[str, Any], headers: dict[str, str], key: str = "runs/step-100.
 
 
 def data_policy() -> dict[str, Any]:
-    return json.loads(bucket_policy(BUCKET, KEY, ACCOUNT))
+    return json.loads(bucket_policy(BUCKET, KEYS, ACCOUNT))
 
 
 @pytest.mark.parametrize(
@@ -61,7 +71,11 @@ def data_policy() -> dict[str, Any]:
         ("no headers", False),
         ("aws:kms with the bucket key", False),
         ("aws:kms without a key id", True),
-        ("aws:kms with another key", True),
+        # Which of the account's keys a principal may use is its IAM grants' business (they name the bucket's
+        # key); the policy refuses what no grant could stop: a key that lives elsewhere.
+        ("aws:kms with another key of the account", False),
+        ("aws:kms with another account's key", True),
+        ("aws:kms with the key's alias", True),
         ("aws:kms:dsse with the bucket key", True),
         ("AES256", True),
         ("SSE-C", True),
@@ -100,7 +114,7 @@ def trail_put(doc: dict[str, Any], headers: dict[str, str], key: str, trail: str
 
 
 def audit_policy() -> dict[str, Any]:
-    return json.loads(bucket_policy(BUCKET, KEY, ACCOUNT, cloudtrail_sink=True, trail_arn=TRAIL))
+    return json.loads(bucket_policy(BUCKET, KEYS, ACCOUNT, cloudtrail_sink=True, trail_arn=TRAIL))
 
 
 LOG_FILE = f"cloudtrail/AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2026/11/29/{ACCOUNT}_CloudTrail_us-east-1_x.json.gz"
@@ -131,7 +145,7 @@ def test_only_the_platform_trail_writes_and_only_under_its_prefix() -> None:
 def test_audit_bucket_still_refuses_other_encryption_from_people_and_roles() -> None:
     doc = audit_policy()
     assert put(doc, UPLOADS["AES256"], key=LOG_FILE) == "Deny"
-    assert put(doc, UPLOADS["aws:kms with another key"], key=LOG_FILE) == "Deny"
+    assert put(doc, UPLOADS["aws:kms with another account's key"], key=LOG_FILE) == "Deny"
     assert put(doc, UPLOADS["no headers"], key="notes.txt") == "ImplicitDeny", "not denied; IAM decides"
 
 

@@ -15,7 +15,7 @@ LOG_KEY = "arn:aws:kms:us-east-1:111122223333:key/logs"
 ISSUER = "https://oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
 
 
-def build(preview: bool = False, **overrides: object) -> Captured:
+def build(preview: bool = False, secrets_key_alias: str | None = None, **overrides: object) -> Captured:
     fields: dict[str, object] = {
         "mode": "create",
         "name": "enclave-test",
@@ -30,6 +30,7 @@ def build(preview: bool = False, **overrides: object) -> Captured:
             region="us-east-1",
             subnet_ids=["subnet-0aaa", "subnet-0bbb"],
             secrets_key_arn=SECRETS_KEY,
+            secrets_key_alias=secrets_key_alias,
             log_key_arn=LOG_KEY,
             log_retention_days=365,
         ),
@@ -74,6 +75,12 @@ def test_secrets_key_policy_is_scoped_to_the_key() -> None:
     (stmt,) = doc["Statement"]
     assert stmt["Resource"] == SECRETS_KEY
     assert set(stmt["Action"]) == {"kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"}
+    # By alias, the document is known in a first preview and still names one key.
+    aliased = build(preview=True, secrets_key_alias="alias/enclave/test/eks-secrets")
+    policy = aliased.one("aws:iam/rolePolicy:RolePolicy", "test-secrets-key")["inputs"]["policy"]
+    (stmt,) = json.loads(policy)["Statement"]
+    assert stmt["Resource"] == "arn:aws:kms:us-east-1:111122223333:key/*"
+    assert stmt["Condition"] == {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/enclave/test/eks-secrets"}}
     trust = c.doc("aws:iam/role:Role", "test-cluster-role", "assumeRolePolicy")
     assert trust["Statement"][0]["Principal"] == {"Service": "eks.amazonaws.com"}
 

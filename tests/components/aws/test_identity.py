@@ -27,9 +27,7 @@ def build(access: str = "read", with_k8s: bool = True, **fields: object) -> Capt
             oidc_provider_arn=OIDC_ARN,
             oidc_issuer_url=ISSUER,
             region="us-east-1",
-            grants=[
-                GrantTarget("arn:aws:s3:::models-prod", "arn:aws:kms:us-east-1:111122223333:key/m", "clf/v12", access)
-            ],
+            grants=[GrantTarget("arn:aws:s3:::models-prod", "alias/enclave/prod/models-prod", "clf/v12", access)],
             kubernetes_provider=provider,
         )
 
@@ -60,8 +58,10 @@ def test_read_grant_policy_registered_on_the_role() -> None:
     assert resources == {
         "arn:aws:s3:::models-prod/clf/v12/*",
         "arn:aws:s3:::models-prod",
-        "arn:aws:kms:us-east-1:111122223333:key/m",
+        "arn:aws:kms:us-east-1:111122223333:key/*",
     }, policy["urn"]
+    (kms,) = [s for s in doc["Statement"] if s["Resource"].startswith("arn:aws:kms")]
+    assert kms["Condition"]["ForAnyValue:StringEquals"] == {"kms:ResourceAliases": "alias/enclave/prod/models-prod"}
     assert not any("s3:PutObject" in s["Action"] for s in doc["Statement"])
     assert policy["propertyDependencies"]["role"] == [c.urn("aws:iam/role:Role")]
 
