@@ -1,8 +1,11 @@
-"""Shared fixtures: stack configs and a per-session cache of offline synth results."""
+"""Shared fixtures: stack configs and a per-session cache of offline synth results. Also puts the policy
+pack's directory first on sys.path, as the engine does when it runs the pack, so tests import its modules
+(`catalog`, `framework`, `rules`) as the pack itself does."""
 
 from __future__ import annotations
 
 import copy
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +14,10 @@ import pytest
 
 from components.config import CONFIG_KEY, read_stack_file
 from enclave.synth import PROJECT_ROOT, SynthResult, synth
+
+PACK_DIR = PROJECT_ROOT / "policy_packs" / "hipaa"
+if str(PACK_DIR) not in sys.path:
+    sys.path.insert(0, str(PACK_DIR))
 
 STACKS = ("dev", "staging", "prod")
 _SYNTHS: dict[tuple[str, bool], SynthResult] = {}

@@ -75,7 +75,9 @@ def test_kubernetes_validate_strict(rendered_any: tuple[Rendered, Path]) -> None
     files = sorted(str(p) for p in out.glob("*.yaml"))
     proc = subprocess.run(
         [tool("kubernetes-validate", "kubernetes-validate"), "-k", KUBERNETES_VERSION, "--strict", *files],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     lines = (proc.stdout + proc.stderr).splitlines()
     failures = [line for line in lines if line.startswith("ERROR") or " failed " in line]
@@ -102,8 +104,12 @@ def test_crd_objects_match_published_field_sets(rendered_any: tuple[Rendered, Pa
 def test_crd_schema_rejects_a_misspelt_field() -> None:
     schema = schema_for("networking.istio.io/v1", "Sidecar")
     assert schema is not None
-    bad = {"apiVersion": "networking.istio.io/v1", "kind": "Sidecar", "metadata": {"name": "x"},
-           "spec": {"outboundTrafficPolicy": {"mode": "REGISTRY_ONLY"}, "egres": []}}
+    bad = {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "Sidecar",
+        "metadata": {"name": "x"},
+        "spec": {"outboundTrafficPolicy": {"mode": "REGISTRY_ONLY"}, "egres": []},
+    }
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, schema)
 
@@ -111,17 +117,31 @@ def test_crd_schema_rejects_a_misspelt_field() -> None:
 def test_checkov_kubernetes_has_zero_failed(rendered_any: tuple[Rendered, Path]) -> None:
     _, out = rendered_any
     proc = subprocess.run(
-        [tool("checkov", "checkov"), "--framework", "kubernetes", "-d", str(out), "-o", "json", "--skip-download",
-         "--config-file", str(PROJECT_ROOT / ".checkov.yaml")],
-        capture_output=True, text=True, timeout=600, env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
+        [
+            tool("checkov", "checkov"),
+            "--framework",
+            "kubernetes",
+            "-d",
+            str(out),
+            "-o",
+            "json",
+            "--skip-download",
+            "--config-file",
+            str(PROJECT_ROOT / ".checkov.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
     )
     start = proc.stdout.find("{")
     report: Any = json.loads(proc.stdout[start:])
     reports = report if isinstance(report, list) else [report]
     failed = [c for r in reports for c in r["results"]["failed_checks"]]
     passed = sum(len(r["results"]["passed_checks"]) for r in reports)
-    assert not failed, "\n".join(f"{c['check_id']} {c['check_name']}: {c['resource']} ({c['file_path']})"
-                                 for c in failed)
+    assert not failed, "\n".join(
+        f"{c['check_id']} {c['check_name']}: {c['resource']} ({c['file_path']})" for c in failed
+    )
     # Every file holding a built-in kind checkov has checks for was checked (it has none for Istio's or
     # Kyverno's kinds, nor for admission policies).
     seen = {Path(c["file_path"]).name for r in reports for c in r["results"]["passed_checks"]}

@@ -11,10 +11,10 @@ import json
 from typing import Any
 
 import pytest
+from framework.evaluator import Request, denying_statements, evaluate
 
 from components.aws.bucket import account_keys, bucket_policy
 from tests.conftest import STACKS, stack_data
-from tests.iam_eval import Request, denying_statements, evaluate
 
 ACCOUNT = "111122223333"
 KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/11111111-2222-4333-8444-555555555555"

@@ -1,4 +1,7 @@
-"""A small IAM policy evaluator for tests: what one resource or identity policy decides for one request.
+"""A small IAM policy evaluator: what one resource or identity policy decides for one request.
+
+Rules use it to check what a policy means rather than how it is written (a bucket policy must let a
+header-less upload through and refuse a foreign key); the project's tests use it for the components' policies.
 
 It covers what the project's policies use (Principal / Action / Resource / NotResource, and the String*,
 Arn*, Bool and Null condition operators with their IfExists forms), with AWS's documented semantics:
@@ -10,7 +13,7 @@ Arn*, Bool and Null condition operators with their IfExists forms), with AWS's d
 - `ForAnyValue:` holds when some value of a multivalued key matches (never for an absent key),
   `ForAllValues:` when every value does (always for an absent key).
 
-The policies are the project's own, so anything outside this subset raises instead of guessing.
+Anything outside this subset raises ValueError instead of guessing.
 """
 
 from __future__ import annotations

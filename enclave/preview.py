@@ -1,0 +1,359 @@
+"""`enclave preview`: a stack's resources through a policy pack, over the engine's own protocol.
+
+The pack runs as the engine runs it (`python -m pulumi.policy <engine> <pack-dir>`, started while the stack
+is synthesized); this module then plays the engine's part of the Analyzer service: GetAnalyzerInfo, Configure
+with the pack config (the `--policy-pack-config` file format, validated against each policy's schema as the
+CLI does), ConfigureStack, Remediate and Analyze per resource, AnalyzeStack once, with the engine's property
+encoding (unknown and secret sentinels), parents, dependencies and property dependencies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+import jsonschema
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from .synth import PROJECT_ROOT, SynthResult, synth
+
+PACK_DIR = PROJECT_ROOT / "policy_packs" / "hipaa"
+LEVELS = {0: "advisory", 1: "mandatory", 2: "remediate", 3: "disabled"}
+LEVEL_CODES = {v: k for k, v in LEVELS.items()}
+SEVERITIES = {0: "", 1: "low", 2: "medium", 3: "high", 4: "critical"}
+EXEMPTED_MARK = "EXEMPTED until "
+UNVERIFIABLE_MARK = "UNVERIFIABLE at preview: "
+STARTUP_SECONDS = 60
+
+
+class PreviewInputError(Exception):
+    """The pack or its config cannot be used (exit status 2): the message says which file and what to fix."""
+
+
+@dataclass
+class Diagnostic:
+    policyName: str
+    control: str
+    title: str
+    citations: list[str]
+    severity: str
+    urn: str
+    message: str
+    enforcementLevel: str
+    exempted: bool = False
+    unverifiable: bool = False
+    remediation: str = ""
+
+
+@dataclass
+class PreviewResult:
+    stack: str
+    project: str
+    preview: bool
+    pack: str
+    pack_config: str | None
+    resources: int
+    policies: list[dict[str, Any]]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    remediations: list[dict[str, str]] = field(default_factory=list)
+    synth: SynthResult | None = None
+
+    @property
+    def violations(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if not d.unverifiable]
+
+    @property
+    def unverifiable(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.unverifiable]
+
+    @property
+    def blocking(self) -> list[Diagnostic]:
+        """What fails the preview: mandatory findings, unverifiable ones at a mandatory level included."""
+        return [d for d in self.diagnostics if d.enforcementLevel == "mandatory" and not d.exempted]
+
+    def summary(self) -> dict[str, int]:
+        live = [d for d in self.violations if not d.exempted]
+        return {
+            "resources": self.resources,
+            "policies": len(self.policies),
+            "mandatory": sum(1 for d in live if d.enforcementLevel == "mandatory"),
+            "advisory": sum(1 for d in live if d.enforcementLevel == "advisory"),
+            "exempted": sum(1 for d in self.diagnostics if d.exempted),
+            "unverifiable": len(self.unverifiable),
+            "unverifiableMandatory": sum(1 for d in self.unverifiable if d.enforcementLevel == "mandatory"),
+            "remediated": len(self.remediations),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "project": self.project,
+            "preview": self.preview,
+            "pack": self.pack,
+            "packConfig": self.pack_config,
+            "diagnostics": [_public(d) for d in self.violations],
+            "unverifiable": [_public(d) for d in self.unverifiable],
+            "remediations": self.remediations,
+            "summary": self.summary(),
+        }
+
+
+def _public(d: Diagnostic) -> dict[str, Any]:
+    out = asdict(d)
+    out.pop("unverifiable")
+    return out
+
+
+# ----- the pack process --------------------------------------------------------------------------------------
+@contextmanager
+def pack_process(pack_dir: Path, python: str = sys.executable) -> Iterator[subprocess.Popen[bytes]]:
+    """The pack, started as the engine starts it; yields once it is launched (the port is read later)."""
+    if not (pack_dir / "PulumiPolicy.yaml").is_file():
+        raise PreviewInputError(f"--pack {pack_dir}: not a policy pack (no PulumiPolicy.yaml there)")
+    proc = subprocess.Popen(
+        [python, "-m", "pulumi.policy", "127.0.0.1:0", str(pack_dir)],
+        cwd=str(pack_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def read_port(proc: subprocess.Popen[bytes]) -> int:
+    """The port the pack prints on its first line (it then serves until killed)."""
+    assert proc.stdout is not None
+    line: list[bytes] = []
+
+    def read() -> None:
+        line.append(proc.stdout.readline() if proc.stdout else b"")
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(STARTUP_SECONDS)
+    text = line[0].decode(errors="replace").strip() if line else ""
+    if not text.isdigit():
+        proc.kill()
+        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        raise PreviewInputError(f"the policy pack did not start (no port on its first line): {err[-1500:] or text}")
+    return int(text)
+
+
+# ----- pack config (the --policy-pack-config format) ---------------------------------------------------------
+def read_pack_config(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PreviewInputError(f"--pack-config {path}: no such file") from None
+    except IsADirectoryError:
+        raise PreviewInputError(f"--pack-config {path}: is a folder, not a JSON file") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PreviewInputError(f"--pack-config {path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise PreviewInputError(f"--pack-config {path}: must be a JSON object of policy names")
+    return data
+
+
+def policy_configs(info: Any, given: Mapping[str, Any], source: str) -> dict[str, analyzer_pb2.PolicyConfig]:
+    """Every policy's level and properties, as the CLI resolves them: the policy's entry (a level string or an
+    object with `enforcementLevel` and properties), else `all`, else the policy's default; properties validated
+    against the policy's configSchema, with the schema's defaults filled in."""
+    policies = {p.name: p for p in info.policies}
+    unknown = sorted(k for k in given if k != "all" and k not in policies)
+    if unknown:
+        raise PreviewInputError(f"{source}: no policy named {', '.join(unknown)} in pack {info.name}; see RULES.md")
+    default_level = _level(given.get("all"), source, "all") if "all" in given else None
+    out: dict[str, analyzer_pb2.PolicyConfig] = {}
+    for name, policy in policies.items():
+        entry = given.get(name, {})
+        props: dict[str, Any] = {}
+        level = default_level or LEVELS[policy.enforcementLevel]
+        if isinstance(entry, str):
+            level = _level(entry, source, name)
+        elif isinstance(entry, dict):
+            props = {k: v for k, v in entry.items() if k != "enforcementLevel"}
+            if "enforcementLevel" in entry:
+                level = _level(entry["enforcementLevel"], source, f"{name}.enforcementLevel")
+        else:
+            raise PreviewInputError(f"{source}: {name} must be a level or an object, got {type(entry).__name__}")
+        schema = json_format.MessageToDict(policy.configSchema) if policy.HasField("configSchema") else {}
+        properties = schema.get("properties", {})
+        for key, value in props.items():
+            if key not in properties:
+                raise PreviewInputError(
+                    f"{source}: {name}.{key} is not a setting of this policy; its settings: "
+                    f"{', '.join(sorted(properties))}"
+                )
+            try:
+                jsonschema.validate(value, properties[key])
+            except jsonschema.ValidationError as exc:
+                raise PreviewInputError(f"{source}: {name}.{key} = {value!r}: {exc.message}") from None
+        filled = {k: v["default"] for k, v in properties.items() if "default" in v}
+        filled.update(props)
+        config = analyzer_pb2.PolicyConfig(enforcementLevel=LEVEL_CODES[level])  # type: ignore[arg-type]
+        config.properties.update(filled)
+        out[name] = config
+    return out
+
+
+def _level(value: Any, source: str, where: str) -> str:
+    if value not in LEVEL_CODES:
+        raise PreviewInputError(f"{source}: {where} = {value!r}: one of {', '.join(LEVEL_CODES)}")
+    return str(value)
+
+
+# ----- the engine's side of the protocol ---------------------------------------------------------------------
+def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
+    s = struct_pb2.Struct()
+    s.update(dict(value))
+    return s
+
+
+def _provider(records: Mapping[str, dict[str, Any]], ref: str) -> analyzer_pb2.AnalyzerProviderResource | None:
+    urn = ref.rsplit("::", 1)[0] if ref else ""
+    record = records.get(urn)
+    if record is None:
+        return None
+    return analyzer_pb2.AnalyzerProviderResource(
+        type=record["type"], properties=_struct(record["inputs"]), urn=urn, name=record["name"]
+    )
+
+
+def _request(record: dict[str, Any], inputs: Mapping[str, Any], provider: Any) -> analyzer_pb2.AnalyzeRequest:
+    options = analyzer_pb2.AnalyzerResourceOptions(parent=record.get("parent") or "")
+    request = analyzer_pb2.AnalyzeRequest(
+        type=record["type"], properties=_struct(inputs), urn=record["urn"], name=record["name"], options=options
+    )
+    if provider is not None:
+        request.provider.CopyFrom(provider)
+    return request
+
+
+def _stack_resource(record: dict[str, Any], inputs: Mapping[str, Any], provider: Any) -> Any:
+    resource = analyzer_pb2.AnalyzerResource(
+        type=record["type"],
+        properties=_struct(inputs),
+        urn=record["urn"],
+        name=record["name"],
+        options=analyzer_pb2.AnalyzerResourceOptions(parent=record.get("parent") or ""),
+        parent=record.get("parent") or "",
+        dependencies=record.get("dependencies", []),
+    )
+    for key, urns in record.get("propertyDependencies", {}).items():
+        resource.propertyDependencies[key].urns.extend(urns)
+    if provider is not None:
+        resource.provider.CopyFrom(provider)
+    return resource
+
+
+def analyze(
+    stub: analyzer_pb2_grpc.AnalyzerStub, result: SynthResult, configs: Mapping[str, Any]
+) -> tuple[list[Any], list[dict[str, str]]]:
+    """(diagnostics as (urn, AnalyzeDiagnostic), remediations applied) for every resource of `result`."""
+    stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=dict(configs)))
+    stub.ConfigureStack(
+        analyzer_pb2.AnalyzerStackConfigureRequest(stack=result.stack, project=result.project, dry_run=result.preview)
+    )
+    remediating = any(c.enforcementLevel == LEVEL_CODES["remediate"] for c in configs.values())
+    records = {r["urn"]: r for r in result.resources}
+    diagnostics: list[Any] = []
+    remediations: list[dict[str, str]] = []
+    inputs: dict[str, Mapping[str, Any]] = {}
+    for record in result.resources:
+        provider = _provider(records, record.get("provider", ""))
+        props: Mapping[str, Any] = record["inputs"]
+        if remediating:
+            fixed = stub.Remediate(_request(record, props, provider))
+            for remediation in fixed.remediations:
+                if remediation.HasField("properties"):
+                    props = json_format.MessageToDict(remediation.properties)
+                    remediations.append({"policyName": remediation.policyName, "urn": record["urn"],
+                                         "description": remediation.description})  # fmt: skip
+        inputs[record["urn"]] = props
+        response = stub.Analyze(_request(record, props, provider))
+        diagnostics += [(d.urn or record["urn"], d) for d in response.diagnostics]
+    stack = analyzer_pb2.AnalyzeStackRequest(
+        resources=[
+            _stack_resource(r, inputs[r["urn"]], _provider(records, r.get("provider", ""))) for r in result.resources
+        ]
+    )
+    diagnostics += [(d.urn, d) for d in stub.AnalyzeStack(stack).diagnostics]
+    return diagnostics, remediations
+
+
+def _diagnostic(urn: str, d: Any, policy: Any) -> Diagnostic:
+    tags = list(policy.tags) if policy is not None else []
+    control = next((t.split(":", 1)[1] for t in tags if t.startswith("control:")), d.policyName)
+    body = d.message.split("\n", 1)[1] if "\n" in d.message else d.message
+    return Diagnostic(
+        policyName=d.policyName,
+        control=control,
+        title=(policy.displayName.split(": ", 1)[-1] if policy is not None else d.description),
+        citations=[c.strip() for c in policy.framework.specification.split(",")]
+        if policy is not None and policy.framework.specification
+        else [],
+        severity=SEVERITIES.get(int(policy.severity), "") if policy is not None else "",
+        urn=urn,
+        message=body,
+        enforcementLevel=LEVELS.get(d.enforcementLevel, str(d.enforcementLevel)),
+        exempted=body.startswith(EXEMPTED_MARK),
+        unverifiable=UNVERIFIABLE_MARK in body,
+        remediation=policy.remediation_steps if policy is not None else "",
+    )
+
+
+def run_preview(
+    stack: str,
+    *,
+    preview: bool = False,
+    project_dir: Path = PROJECT_ROOT,
+    config_file: Path | None = None,
+    pack_dir: Path = PACK_DIR,
+    pack_config: Path | None = None,
+) -> PreviewResult:
+    """Synthesize `stack` and run it through the pack. The pack config defaults to `config/<stack>.json` in
+    the pack (none when that file does not exist: every policy at its default level)."""
+    pack_dir = pack_dir.resolve()
+    if pack_config is None and (pack_dir / "config" / f"{stack}.json").is_file():
+        pack_config = pack_dir / "config" / f"{stack}.json"
+    given = read_pack_config(pack_config) if pack_config is not None else {}
+    with pack_process(pack_dir) as proc:
+        result = synth(stack, preview=preview, project_dir=project_dir, config_file=config_file)
+        port = read_port(proc)
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = analyzer_pb2_grpc.AnalyzerStub(channel)
+            info = stub.GetAnalyzerInfo(empty_pb2.Empty())
+            configs = policy_configs(info, given, str(pack_config or "(no pack config)"))
+            raw, remediations = analyze(stub, result, configs)
+    policies = {p.name: p for p in info.policies}
+    diagnostics = [_diagnostic(urn, d, policies.get(d.policyName)) for urn, d in raw]
+    diagnostics.sort(key=lambda d: (d.control, d.urn, d.message))
+    return PreviewResult(
+        stack=stack,
+        project=result.project,
+        preview=preview,
+        pack=f"{info.name}@{info.version}",
+        pack_config=str(pack_config) if pack_config else None,
+        resources=len(result.resources),
+        policies=[json_format.MessageToDict(p) for p in info.policies],
+        diagnostics=diagnostics,
+        remediations=remediations,
+        synth=result,
+    )

@@ -1,0 +1,58 @@
+"""A bucket and its separate resources (encryption, public access block, policy, ...), found the way a first
+preview allows: the companion's `bucket` input depends on the bucket, or names it (a known name)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import types as t
+from .documents import statements
+from .model import Resource, Stack
+from .values import MISSING, UNKNOWN
+
+LOG_DELIVERY = "logging.s3.amazonaws.com"
+
+
+def name(bucket: Resource) -> str | None:
+    value = bucket.get("bucket")
+    return value if isinstance(value, str) else None
+
+
+def companions(stack: Stack, bucket: Resource, types: tuple[str, ...]) -> list[Resource]:
+    found = {r.urn: r for r in stack.users(bucket.urn, *types, prop="bucket")}
+    bucket_name = name(bucket)
+    if bucket_name is not None:
+        for r in stack.of_type(*types):
+            if r.get("bucket") == bucket_name:
+                found[r.urn] = r
+    return list(found.values())
+
+
+def policy_documents(stack: Stack, bucket: Resource) -> list[Any]:
+    """The bucket's policy documents: its BucketPolicy resources' and its own inline `policy`."""
+    docs = [p.get("policy") for p in companions(stack, bucket, t.BUCKET_POLICY)]
+    inline = bucket.get("policy")
+    if inline is not MISSING and inline is not None:
+        docs.append(inline)
+    return docs
+
+
+def is_log_destination(stack: Stack, bucket: Resource) -> bool | None:
+    """Whether the bucket is an S3 server-access-log destination: its policy lets S3 log delivery write, or
+    another bucket's logging targets it. None when its policy is not known yet and nothing targets it."""
+    bucket_name = name(bucket)
+    for logging in stack.of_type(*t.BUCKET_LOGGING):
+        if logging.depends_on(bucket.urn, "targetBucket") or (
+            bucket_name and logging.get("targetBucket") == bucket_name
+        ):
+            return True
+    unknown = False
+    for doc in policy_documents(stack, bucket):
+        found = statements(doc)
+        if found is UNKNOWN:
+            unknown = True
+        elif isinstance(found, list) and any(
+            s.effect == "Allow" and LOG_DELIVERY in s.principals("Service") for s in found
+        ):
+            return True
+    return None if unknown else False

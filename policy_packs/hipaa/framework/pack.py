@@ -1,0 +1,224 @@
+"""The rules, as pulumi-policy policies: catalog metadata attached, findings turned into diagnostics.
+
+Every finding becomes a diagnostic whose message names the control, its HIPAA citations, the resource and
+what to change. Three kinds get a level of their own (set through `levels`, which the pack server applies):
+an exempted finding is advisory and says by whom and until when; an unverifiable one takes the policy's
+`unverifiableLevel`; a rule that raised reports itself at that level too, never silently.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from catalog import CONTROLS, FRAMEWORK, FRAMEWORK_REFERENCE, FRAMEWORK_VERSION, Control
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyComplianceFramework,
+    PolicyConfigSchema,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from . import exemptions
+from .model import Finding, Resource, Stack
+from .rules import Rule
+
+LEVELS = ("advisory", "mandatory", "remediate", "disabled")
+COMMON_CONFIG: dict[str, dict[str, Any]] = {
+    "unverifiableLevel": {
+        "type": "string",
+        "enum": ["advisory", "mandatory", "disabled"],
+        "default": "mandatory",
+        "description": "Level of a finding this policy cannot decide because a value is not known yet (a first "
+        "preview). The same policy decides it during the update, when the value is known.",
+    },
+    "note": {"type": "string", "description": "Why this environment sets what it sets (shown in reports)."},
+}
+EXEMPTIONS_POLICY = "exemptions"
+EXEMPTIONS_DESCRIPTION = "Exemptions are valid, current and used"
+RULES_MD = "policy_packs/hipaa/RULES.md"
+
+
+class _Levels:
+    """Diagnostics whose level is not the policy's own, keyed as the server will see them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._levels: dict[tuple[str, str, str], str] = {}
+
+    def set(self, policy: str, urn: str, message: str, level: str) -> None:
+        with self._lock:
+            self._levels[(policy, urn, message)] = level
+
+    def pop(self, policy: str, urn: str, message: str) -> str | None:
+        with self._lock:
+            return self._levels.pop((policy, urn, message), None)
+
+
+LEVEL_OVERRIDES = _Levels()
+
+
+def settings(rule: Rule, given: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The rule's config: its defaults, overlaid by what the pack config gives."""
+    out = {k: copy.deepcopy(v["default"]) for k, v in {**COMMON_CONFIG, **rule.config}.items() if "default" in v}
+    out.update(given or {})
+    return out
+
+
+def message(control: Control, finding: Finding) -> str:
+    citations = ", ".join(f"45 CFR {c}" for c in control.citations)
+    kind = "UNVERIFIABLE at preview: " if finding.unverifiable else ""
+    return f"{control.id} {control.title} ({citations})\n{kind}{finding.message}\nFix: {control.remediation}"
+
+
+def emit(rule: Rule, finding: Finding, resource: Resource | None, config: Mapping[str, Any], report: Any) -> None:
+    control = CONTROLS[rule.control]
+    text = message(control, finding)
+    level: str | None = None
+    target = resource
+    exemption = (
+        exemptions.REGISTRY.match(control.id, finding.urn, target.type, target.name) if target is not None else None
+    )
+    if exemption is not None and not exemption.expired(exemptions.today()):
+        text = f"EXEMPTED until {exemption.expires.isoformat()} (owner {exemption.owner}): {exemption.reason}\n" + text
+        level = "advisory"
+    elif finding.unverifiable:
+        level = str(config.get("unverifiableLevel", "mandatory"))
+        if level == "disabled":
+            return
+    if level is not None:
+        LEVEL_OVERRIDES.set(rule.name, finding.urn, f"{rule.description}\n{text}", level)
+    report(text, finding.urn)
+
+
+def _crash(rule: Rule, urn: str, exc: BaseException) -> Finding:
+    return Finding(urn, f"rule {rule.name} could not decide ({type(exc).__name__}: {exc})", unverifiable=True)
+
+
+def _resource_validate(rule: Rule) -> Any:
+    def validate(args: ResourceValidationArgs, report: Any) -> None:
+        if args.resource_type not in rule.resource_types:
+            args.not_applicable(f"{rule.name} checks {', '.join(rule.resource_types)}")
+        config = settings(rule, args.get_config())
+        resource = Resource.from_policy_args(args)
+        try:
+            findings = rule.run(resource, config)
+        except Exception as exc:  # a rule must never turn a resource into a silent pass
+            findings = [_crash(rule, resource.urn, exc)]
+        for finding in findings:
+            emit(rule, finding, resource, config, report)
+
+    return validate
+
+
+def _stack_validate(rule: Rule) -> Any:
+    def validate(args: StackValidationArgs, report: Any) -> None:
+        config = settings(rule, args.get_config())
+        stack = Stack(Resource.from_policy_resource(r) for r in args.resources)
+        try:
+            findings = rule.run(stack, config)
+        except Exception as exc:  # as above: reported, never swallowed
+            findings = [_crash(rule, "", exc)]
+        for finding in findings:
+            emit(rule, finding, stack.by_urn.get(finding.urn), config, report)
+
+    return validate
+
+
+def _remediate(rule: Rule) -> Any:
+    assert rule.remediate is not None
+    fix = rule.remediate
+
+    def remediate(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
+        if args.resource_type not in rule.resource_types:
+            return None
+        raw = _raw(args.props)
+        return fix(raw)
+
+    return remediate
+
+
+def _raw(value: Any) -> Any:
+    """pulumi-policy's proxies unwrapped, unknown sentinels kept (a remediation hands them back as they came)."""
+    if type(value).__name__ in ("_DictProxy", "_ListProxy"):
+        return _raw(value["__target"])
+    if isinstance(value, Mapping):
+        return {k: _raw(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_raw(v) for v in value]
+    return value
+
+
+def _schema(rule: Rule) -> PolicyConfigSchema:
+    return PolicyConfigSchema(properties={**COMMON_CONFIG, **rule.config})
+
+
+def to_policy(rule: Rule) -> Policy:
+    control = CONTROLS[rule.control]
+    common: dict[str, Any] = {
+        "config_schema": _schema(rule),
+        "display_name": f"{control.id}: {control.title}",
+        "severity": Severity(control.severity),
+        "framework": PolicyComplianceFramework(
+            name=FRAMEWORK,
+            version=FRAMEWORK_VERSION,
+            reference=FRAMEWORK_REFERENCE,
+            specification=", ".join(control.citations),
+        ),
+        "tags": [f"control:{control.id}", f"family:{control.family}"],
+        "remediation_steps": control.remediation,
+        "url": f"{RULES_MD}#{control.anchor}",
+    }
+    if rule.stack:
+        return StackValidationPolicy(rule.name, rule.description, validate=_stack_validate(rule), **common)
+    return ResourceValidationPolicy(
+        rule.name,
+        rule.description,
+        validate=_resource_validate(rule),
+        remediate=_remediate(rule) if rule.remediate else None,
+        **common,
+    )
+
+
+def _exemptions_validate(args: StackValidationArgs, report: Any) -> None:
+    registry = exemptions.REGISTRY
+    for problem in registry.problems:
+        report(f"invalid exemption: {problem}", None)
+    today = exemptions.today()
+    for e in registry.entries:
+        if e.expired(today):
+            report(
+                f"exemption of {e.control} for {e.target()} (owner {e.owner}) expired on {e.expires.isoformat()}: "
+                "renew it with a new date and reason, or fix the finding",
+                None,
+            )
+    for e in registry.entries:
+        if e.index not in registry.matched and not e.expired(today):
+            text = f"exemption of {e.control} for {e.target()} (owner {e.owner}) matched no finding: remove it"
+            LEVEL_OVERRIDES.set(EXEMPTIONS_POLICY, "", f"{EXEMPTIONS_DESCRIPTION}\n{text}", "advisory")
+            report(text, None)
+
+
+def exemptions_policy() -> Policy:
+    return StackValidationPolicy(
+        EXEMPTIONS_POLICY,
+        EXEMPTIONS_DESCRIPTION,
+        validate=_exemptions_validate,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=PolicyConfigSchema(properties={"entries": exemptions.ENTRY_SCHEMA, **COMMON_CONFIG}),
+        display_name=EXEMPTIONS_DESCRIPTION,
+        tags=["exemptions"],
+        remediation_steps="Give every exemption a control, a target, a reason, an owner and a future expiry date.",
+    )
+
+
+def policies(rules: Mapping[str, Rule]) -> list[Policy]:
+    """Every rule's policy, in name order, then the exemptions policy (last: it reports what matched)."""
+    return [to_policy(rules[name]) for name in sorted(rules)] + [exemptions_policy()]

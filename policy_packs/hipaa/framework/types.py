@@ -1,0 +1,103 @@
+"""Resource type tokens the rules look at (pulumi-aws v7 with its V2 aliases, pulumi-kubernetes v4)."""
+
+from __future__ import annotations
+
+
+def _s3(name: str, v2: bool = True) -> tuple[str, ...]:
+    kind = name[0].upper() + name[1:]
+    first = f"aws:s3/{name}:{kind}"
+    return (first, f"aws:s3/{name}V2:{kind}V2") if v2 else (first,)
+
+
+BUCKET = _s3("bucket")
+BUCKET_SSE = _s3("bucketServerSideEncryptionConfiguration")
+BUCKET_PAB = _s3("bucketPublicAccessBlock", v2=False)
+BUCKET_OWNERSHIP = _s3("bucketOwnershipControls", v2=False)
+BUCKET_VERSIONING = _s3("bucketVersioning")
+BUCKET_POLICY = _s3("bucketPolicy", v2=False)
+BUCKET_LOGGING = _s3("bucketLogging")
+BUCKET_LIFECYCLE = _s3("bucketLifecycleConfiguration")
+BUCKET_LOCK = _s3("bucketObjectLockConfiguration")
+BUCKET_ACL = _s3("bucketAcl")
+
+KMS_KEY = ("aws:kms/key:Key",)
+KMS_KEY_POLICY = ("aws:kms/keyPolicy:KeyPolicy",)
+
+EKS_CLUSTER = ("aws:eks/cluster:Cluster",)
+EKS_ADDON = ("aws:eks/addon:Addon",)
+EKS_NODE_GROUP = ("aws:eks/nodeGroup:NodeGroup",)
+EKS_ACCESS_POLICY = ("aws:eks/accessPolicyAssociation:AccessPolicyAssociation",)
+EKS_ACCESS_ENTRY = ("aws:eks/accessEntry:AccessEntry",)
+
+LAUNCH_TEMPLATE = ("aws:ec2/launchTemplate:LaunchTemplate",)
+INSTANCE = ("aws:ec2/instance:Instance",)
+SUBNET = ("aws:ec2/subnet:Subnet",)
+VPC = ("aws:ec2/vpc:Vpc",)
+SECURITY_GROUP = ("aws:ec2/securityGroup:SecurityGroup",)
+SG_INGRESS = ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",)
+SG_EGRESS = ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",)
+SG_RULE = ("aws:ec2/securityGroupRule:SecurityGroupRule",)
+DEFAULT_SG = ("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",)
+VPC_ENDPOINT = ("aws:ec2/vpcEndpoint:VpcEndpoint",)
+VPC_ENDPOINT_POLICY = ("aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy",)
+FLOW_LOG = ("aws:ec2/flowLog:FlowLog",)
+ROUTE = ("aws:ec2/route:Route",)
+ROUTE_TABLE = ("aws:ec2/routeTable:RouteTable",)
+INTERNET_GATEWAYS = (
+    "aws:ec2/internetGateway:InternetGateway",
+    "aws:ec2/natGateway:NatGateway",
+    "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway",
+)
+
+ROLE = ("aws:iam/role:Role",)
+ROLE_POLICY = ("aws:iam/rolePolicy:RolePolicy",)
+IDENTITY_POLICIES = (
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/policy:Policy",
+    "aws:iam/userPolicy:UserPolicy",
+    "aws:iam/groupPolicy:GroupPolicy",
+)
+POLICY_ATTACHMENTS = (
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/policyAttachment:PolicyAttachment",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+)
+IAM_USERS = (
+    "aws:iam/user:User",
+    "aws:iam/accessKey:AccessKey",
+    "aws:iam/userLoginProfile:UserLoginProfile",
+    "aws:iam/userPolicy:UserPolicy",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+)
+OIDC_PROVIDER = ("aws:iam/openIdConnectProvider:OpenIdConnectProvider",)
+
+TRAIL = ("aws:cloudtrail/trail:Trail",)
+LOG_GROUP = ("aws:cloudwatch/logGroup:LogGroup",)
+
+
+def k8s(api_version: str, kind: str) -> str:
+    """pulumi-kubernetes' type token for an API kind (custom resources included)."""
+    group, _, version = api_version.rpartition("/")
+    path = f"core/{version}" if not group else f"{group}/{version}"
+    return f"kubernetes:{path}:{kind}"
+
+
+NAMESPACE = (k8s("v1", "Namespace"),)
+SERVICE_ACCOUNT = (k8s("v1", "ServiceAccount"),)
+RESOURCE_QUOTA = (k8s("v1", "ResourceQuota"),)
+NETWORK_POLICY = (k8s("networking.k8s.io/v1", "NetworkPolicy"),)
+ROLES = (k8s("rbac.authorization.k8s.io/v1", "Role"), k8s("rbac.authorization.k8s.io/v1", "ClusterRole"))
+BINDINGS = (
+    k8s("rbac.authorization.k8s.io/v1", "RoleBinding"),
+    k8s("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+)
+ISTIO_VERSIONS = ("v1", "v1beta1")
+PEER_AUTHENTICATION = tuple(k8s(f"security.istio.io/{v}", "PeerAuthentication") for v in ISTIO_VERSIONS)
+AUTHORIZATION_POLICY = tuple(k8s(f"security.istio.io/{v}", "AuthorizationPolicy") for v in ISTIO_VERSIONS)
+SIDECAR = tuple(k8s(f"networking.istio.io/{v}", "Sidecar") for v in (*ISTIO_VERSIONS, "v1alpha3"))
+SERVICE_ENTRY = tuple(k8s(f"networking.istio.io/{v}", "ServiceEntry") for v in (*ISTIO_VERSIONS, "v1alpha3"))
+KYVERNO_POLICIES = (k8s("kyverno.io/v1", "ClusterPolicy"), k8s("kyverno.io/v1", "Policy"))
+VAP = (k8s("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy"),)
+VAP_BINDING = (k8s("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding"),)
+HELM_RELEASE = ("kubernetes:helm.sh/v3:Release",)

@@ -1,0 +1,1 @@
+"""One rule per module, grouped by service; each module registers its rule on import (framework.rules)."""

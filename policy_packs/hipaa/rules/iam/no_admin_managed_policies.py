@@ -1,0 +1,30 @@
+"""IAM-07: no AWS administrator or full-access managed policy is attached to a role."""
+
+import re
+from collections.abc import Iterator
+
+from framework import types as t
+from framework.model import Finding, Resource
+from framework.rules import Config, resource_rule
+from framework.values import UNKNOWN, as_list
+
+ADMIN = re.compile(
+    r":iam::aws:policy/(.*/)?(AdministratorAccess|PowerUserAccess|IAMFullAccess|[A-Za-z0-9]*FullAccess)$"
+)
+
+
+@resource_rule(
+    "iam-no-admin-managed-policies",
+    "IAM-07",
+    "No administrator managed policies on roles",
+    (*t.POLICY_ATTACHMENTS, *t.ROLE),
+)
+def check(r: Resource, _config: Config) -> Iterator[Finding]:
+    arns = as_list(r.get("managedPolicyArns")) if r.type in t.ROLE else [r.get("policyArn")]
+    for arn in arns:
+        if arn is UNKNOWN:
+            yield Finding(r.urn, f"{r.label()}: the attached policy is not known yet", True)
+        elif isinstance(arn, str) and ADMIN.search(arn):
+            yield Finding(
+                r.urn, f"{r.label()} attaches {arn.rsplit('/', 1)[-1]}; grant the actions the role needs instead"
+            )

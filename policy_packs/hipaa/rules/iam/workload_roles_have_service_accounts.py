@@ -1,0 +1,59 @@
+"""IAM-05: every web-identity role belongs to a ServiceAccount the stack creates (annotated with it) or to an
+EKS add-on of the stack (which creates its own); when the trust is known, it names that ServiceAccount."""
+
+from collections.abc import Iterator
+
+from framework import types as t
+from framework.documents import statements
+from framework.kube import name_of, namespace_of
+from framework.model import Finding, Resource, Stack
+from framework.rules import Config, stack_rule
+from framework.values import UNKNOWN
+
+ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
+
+
+def web_identity_subjects(role: Resource) -> list[str] | None:
+    """The ServiceAccount subjects a web-identity role trusts; [] for other roles; None when unknown."""
+    found = statements(role.get("assumeRolePolicy"))
+    if found is UNKNOWN:
+        return None
+    subjects: list[str] = []
+    for s in found if isinstance(found, list) else []:
+        if s.principals("Federated"):
+            subjects += [str(v) for k in s.condition_keys() if k.endswith(":sub") for v in s.condition_values(k)]
+            subjects = subjects or ["(any)"]
+    return subjects
+
+
+@stack_rule(
+    "iam-workload-roles-have-service-accounts",
+    "IAM-05",
+    "Every workload role belongs to a ServiceAccount the stack creates",
+)
+def check(stack: Stack, _config: Config) -> Iterator[Finding]:
+    oidc = {p.urn for p in stack.of_type(*t.OIDC_PROVIDER)}
+    for role in stack.of_type(*t.ROLE):
+        subjects = web_identity_subjects(role)
+        unknown_web = subjects is None and oidc & set(role.property_dependencies.get("assumeRolePolicy", []))
+        if not subjects and not unknown_web:
+            continue
+        if stack.users(role.urn, *t.EKS_ADDON, prop="serviceAccountRoleArn"):
+            continue  # an EKS add-on's role: the add-on creates and annotates its own ServiceAccount
+        accounts = stack.users(role.urn, *t.SERVICE_ACCOUNT, prop="metadata")
+        if not accounts:
+            yield Finding(
+                role.urn,
+                f"{role.label()} trusts a web identity but no ServiceAccount of this stack names it "
+                f"({ROLE_ANNOTATION})",
+            )
+            continue
+        if subjects:
+            names = {f"system:serviceaccount:{namespace_of(sa)}:{name_of(sa)}" for sa in accounts}
+            stray = [s for s in subjects if s not in names]
+            if stray:
+                yield Finding(
+                    role.urn,
+                    f"{role.label()} trusts {', '.join(stray)}, not the ServiceAccount that carries it "
+                    f"({', '.join(sorted(names))})",
+                )

@@ -1,0 +1,61 @@
+"""K8S-01: every namespace the stack creates belongs to a trust zone and enforces Pod Security: restricted
+for the classes that must (inference, notebooks), at least baseline elsewhere, warn and audit restricted."""
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from framework.kube import CLASS_LABEL, ZONE_LABEL, labels
+from framework.model import Finding, Resource
+from framework.rules import Config, resource_rule
+from framework.types import NAMESPACE
+from framework.values import UNKNOWN
+
+ENFORCE, WARN, AUDIT = (f"pod-security.kubernetes.io/{m}" for m in ("enforce", "warn", "audit"))
+LEVELS = {"privileged": 0, "baseline": 1, "restricted": 2}
+RESTRICTED_CLASSES = ["inference", "notebooks"]
+
+
+def _wanted(zone_class: Any) -> str:
+    return "restricted" if zone_class in RESTRICTED_CLASSES else "baseline"
+
+
+def _label(props: dict[str, Any]) -> dict[str, Any]:
+    meta = dict(props.get("metadata") or {}) if isinstance(props.get("metadata"), dict) else {}
+    current = dict(meta.get("labels") or {}) if isinstance(meta.get("labels"), dict) else {}
+    if ZONE_LABEL not in current:
+        return props
+    enforce = current.get(ENFORCE)
+    wanted = _wanted(current.get(CLASS_LABEL))
+    if LEVELS.get(str(enforce), -1) < LEVELS[wanted]:
+        current[ENFORCE] = wanted
+    current[WARN] = current[AUDIT] = "restricted"
+    return {**props, "metadata": {**meta, "labels": current}}
+
+
+@resource_rule(
+    "namespaces-enforce-pod-security",
+    "K8S-01",
+    "Zone namespaces enforce Pod Security (restricted for inference and notebooks)",
+    NAMESPACE,
+    config={"restrictedClasses": {"type": "array", "items": {"type": "string"}, "default": RESTRICTED_CLASSES}},
+    remediate=_label,
+)
+def check(r: Resource, config: Config) -> Iterator[Finding]:
+    meta_labels = r.get("metadata.labels")
+    if meta_labels is UNKNOWN:
+        yield Finding(r.urn, f"{r.label()}: its labels are not known yet", True)
+        return
+    found: Mapping[str, Any] = labels(r)
+    if ZONE_LABEL not in found:
+        yield Finding(r.urn, f"{r.label()} belongs to no trust zone: label it {ZONE_LABEL} and {CLASS_LABEL}")
+        return
+    zone_class = found.get(CLASS_LABEL)
+    wanted = "restricted" if zone_class in (config.get("restrictedClasses") or []) else "baseline"
+    enforce = found.get(ENFORCE)
+    if LEVELS.get(str(enforce), -1) < LEVELS[wanted]:
+        yield Finding(
+            r.urn, f"{r.label()} ({zone_class or 'no class'}) enforces {enforce or 'nothing'}; label {ENFORCE}={wanted}"
+        )
+    for mode in (WARN, AUDIT):
+        if found.get(mode) != "restricted":
+            yield Finding(r.urn, f"{r.label()}: {mode} is {found.get(mode) or 'not set'}; set it to restricted")

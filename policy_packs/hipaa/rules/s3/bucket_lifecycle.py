@@ -1,0 +1,29 @@
+"""S3-10: noncurrent object versions expire and incomplete multipart uploads are aborted."""
+
+from collections.abc import Iterator, Mapping
+
+from framework import buckets
+from framework import types as t
+from framework.model import Finding, Stack
+from framework.rules import Config, stack_rule
+from framework.values import UNKNOWN, as_list
+
+
+@stack_rule("s3-bucket-lifecycle", "S3-10", "Old object versions and incomplete uploads expire")
+def check(stack: Stack, _config: Config) -> Iterator[Finding]:
+    for bucket in stack.of_type(*t.BUCKET):
+        rules = [
+            rule
+            for c in buckets.companions(stack, bucket, t.BUCKET_LIFECYCLE)
+            for rule in (as_list(c.get("rules")) if c.get("rules") is not UNKNOWN else [UNKNOWN])
+        ]
+        if UNKNOWN in rules:
+            yield Finding(bucket.urn, f"{bucket.label()}: its lifecycle rules are not known yet", True)
+            continue
+        enabled = [r for r in rules if isinstance(r, Mapping) and r.get("status") == "Enabled"]
+        if not any("noncurrentVersionExpiration" in r for r in enabled):
+            yield Finding(bucket.urn, f"{bucket.label()}: no enabled lifecycle rule expires noncurrent versions")
+        if not any("abortIncompleteMultipartUpload" in r for r in enabled):
+            yield Finding(
+                bucket.urn, f"{bucket.label()}: no enabled lifecycle rule aborts incomplete multipart uploads"
+            )
