@@ -4,7 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STACK ?= prod
 
-.PHONY: demo test lint tools synth-all bench clean
+PACK := policy_packs/hipaa
+
+.PHONY: demo test lint tools synth-all bench clean rules-doc
 
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +27,12 @@ demo: $(VENV)/.runtime
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	MYPYPATH=$(PACK) $(VENV)/bin/mypy -p framework -p rules -m catalog
 	$(PY) -m pip check
+
+# RULES.md is generated from the pack's catalog and rules (a test fails when it is stale).
+rules-doc: $(VENV)/.runtime
+	cd $(PACK) && $(abspath $(PY)) -m framework.docs
 
 # Independent scanners (checkov, network-config-analyzer, kubernetes-validate): pinned, each in its own
 # venv under .tools/ (or $$ENCLAVE_TOOLS_DIR), kept out of the runtime and dev requirements.

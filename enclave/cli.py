@@ -1,10 +1,12 @@
-"""`enclave` command line: synth a stack offline (more subcommands arrive with later issues)."""
+"""`enclave` command line: synthesize, render, preview against the policy pack, check reachability, list
+add-on images, offline."""
 
 from __future__ import annotations
 
 import json
 import sys
 import tempfile
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -14,8 +16,11 @@ from rich.console import Console
 from components.config import CONFIG_KEY, ConfigError, read_stack_file, validate_platform
 from components.k8s.images import addon_image_refs, mirror_copies
 
+from .preview import PACK_DIR, PreviewInputError, run_preview
 from .reach import access_paths, analyze, default_nca, expected_connectivity
 from .render import RenderError, collect, write
+from .report import print_table, verdict_line
+from .sarif import to_sarif
 from .synth import PROJECT_ROOT, StackNotFound, list_stacks, synth
 
 app = typer.Typer(
@@ -145,6 +150,68 @@ def reach_cmd(
         f"{len(analysis.expected)} declared, {len(analysis.undeclared)} undeclared, {len(analysis.missing)} missing"
     )
     if not analysis.matches:
+        raise typer.Exit(1)
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+
+
+@app.command("preview")
+def preview_cmd(
+    stack: StackOpt,
+    preview: Annotated[
+        bool, typer.Option("--preview", help="First-preview mode: ids, ARNs and endpoints are unknown.")
+    ] = False,
+    config_file: Annotated[
+        Path | None,
+        typer.Option("--config-file", help="Read stack config from this file instead of stacks/Pulumi.<NAME>.yaml."),
+    ] = None,
+    pack: Annotated[Path, typer.Option("--pack", help="Policy pack directory.")] = PACK_DIR,
+    pack_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--pack-config",
+            help="Policy pack config (the --policy-pack-config format); default: <pack>/config/<NAME>.json.",
+        ),
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table, json or sarif.")] = Format.table,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report here instead of stdout.")] = None,
+    project_dir: ProjectOpt = PROJECT_ROOT,
+) -> None:
+    """Run STACK through the HIPAA policy pack, as `pulumi preview --policy-pack` would, with no cloud account and
+    no Pulumi CLI. Exit 0 when no mandatory finding, 1 when any, 2 for bad input."""
+    try:
+        result = run_preview(
+            stack, preview=preview, project_dir=project_dir, config_file=config_file, pack_dir=pack,
+            pack_config=pack_config,
+        )  # fmt: skip
+    except (ConfigError, StackNotFound, PreviewInputError) as exc:
+        raise _fail_config(exc) from None
+    if fmt is Format.table:
+        text = None
+        if out is None:
+            print_table(result, Console(markup=False, highlight=False))
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with out.open("w", encoding="utf-8") as handle:
+                print_table(result, Console(file=handle, markup=False, highlight=False, width=160))
+    elif fmt is Format.json:
+        text = json.dumps(result.to_json(), indent=2) + "\n"
+    else:
+        stack_file = config_file or project_dir / "stacks" / f"Pulumi.{stack}.yaml"
+        text = json.dumps(to_sarif(result, stack_file, project_dir), indent=2) + "\n"
+    if text is not None:
+        if out is None:
+            sys.stdout.write(text)
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text, encoding="utf-8")
+    if fmt is not Format.table or out is not None:
+        err.print(verdict_line(result))
+    if result.blocking:
         raise typer.Exit(1)
 
 

@@ -2,13 +2,12 @@
 `python -m pulumi.policy <engine> policy_packs/hipaa`, which puts this directory first on sys.path)."""
 
 from catalog import CONTROLS
-from framework.pack import policies
 from framework.rules import load_all
 from framework.server import serve
 
 serve(
     "gpu-enclave-hipaa",
-    policies(load_all("rules")),
+    load_all("rules"),
     CONTROLS,
     "HIPAA Security Rule controls for GPU clusters on EKS: keys, buckets, cluster, nodes, identity, logging, "
     "network perimeter, trust zones and service mesh.",

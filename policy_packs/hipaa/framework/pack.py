@@ -102,32 +102,39 @@ def _crash(rule: Rule, urn: str, exc: BaseException) -> Finding:
     return Finding(urn, f"rule {rule.name} could not decide ({type(exc).__name__}: {exc})", unverifiable=True)
 
 
+def run_resource(rule: Rule, resource: Resource, config: Mapping[str, Any], report: Any) -> None:
+    """Run a resource rule on one resource and report its findings (the SDK path and the server's fast path)."""
+    try:
+        findings = rule.run(resource, config)
+    except Exception as exc:  # a rule must never turn a resource into a silent pass
+        findings = [_crash(rule, resource.urn, exc)]
+    for finding in findings:
+        emit(rule, finding, resource, config, report)
+
+
+def run_stack(rule: Rule, stack: Stack, config: Mapping[str, Any], report: Any) -> None:
+    """Run a stack rule and report its findings."""
+    try:
+        findings = rule.run(stack, config)
+    except Exception as exc:  # as above: reported, never swallowed
+        findings = [_crash(rule, "", exc)]
+    for finding in findings:
+        emit(rule, finding, stack.by_urn.get(finding.urn), config, report)
+
+
 def _resource_validate(rule: Rule) -> Any:
     def validate(args: ResourceValidationArgs, report: Any) -> None:
         if args.resource_type not in rule.resource_types:
             args.not_applicable(f"{rule.name} checks {', '.join(rule.resource_types)}")
-        config = settings(rule, args.get_config())
-        resource = Resource.from_policy_args(args)
-        try:
-            findings = rule.run(resource, config)
-        except Exception as exc:  # a rule must never turn a resource into a silent pass
-            findings = [_crash(rule, resource.urn, exc)]
-        for finding in findings:
-            emit(rule, finding, resource, config, report)
+        run_resource(rule, Resource.from_policy_args(args), settings(rule, args.get_config()), report)
 
     return validate
 
 
 def _stack_validate(rule: Rule) -> Any:
     def validate(args: StackValidationArgs, report: Any) -> None:
-        config = settings(rule, args.get_config())
         stack = Stack(Resource.from_policy_resource(r) for r in args.resources)
-        try:
-            findings = rule.run(stack, config)
-        except Exception as exc:  # as above: reported, never swallowed
-            findings = [_crash(rule, "", exc)]
-        for finding in findings:
-            emit(rule, finding, stack.by_urn.get(finding.urn), config, report)
+        run_stack(rule, stack, settings(rule, args.get_config()), report)
 
     return validate
 
@@ -187,7 +194,12 @@ def to_policy(rule: Rule) -> Policy:
     )
 
 
-def _exemptions_validate(args: StackValidationArgs, report: Any) -> None:
+def _exemptions_validate(_args: StackValidationArgs, report: Any) -> None:
+    check_exemptions(report)
+
+
+def check_exemptions(report: Any) -> None:
+    """Report malformed, expired and unused exemptions (after every rule has run)."""
     registry = exemptions.REGISTRY
     for problem in registry.problems:
         report(f"invalid exemption: {problem}", None)

@@ -4,37 +4,59 @@ SDK's internals (pulumi-policy 1.21.0, pinned in requirements.txt; tests/policy_
 - Configure also hands the `exemptions` policy's entries to every rule (pulumi-policy gives each policy only
   its own config, and exemptions name controls across policies).
 - Analyze / AnalyzeStack set the level of the diagnostics the rules asked for (framework.pack.LEVEL_OVERRIDES):
-  exempted findings advisory, unverifiable ones at their policy's `unverifiableLevel`.
+  exempted findings advisory, unverifiable ones at their policy's `unverifiableLevel`; and they run only the
+  rules that apply, decoding each request once.
 
 `serve` mirrors `pulumi_policy.PolicyPack`: start the server on 127.0.0.1, print the port, block.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent import futures
+from pathlib import Path
 from typing import Any
 
 import grpc
 from google.protobuf import json_format
+from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
 from pulumi_policy import EnforcementLevel, Policy
 from pulumi_policy import policy as sdk
 from pulumi_policy.version import VERSION as SDK_VERSION
 
 from . import exemptions
-from .pack import EXEMPTIONS_POLICY, LEVEL_OVERRIDES
+from .model import Resource, Stack
+from .pack import EXEMPTIONS_POLICY, LEVEL_OVERRIDES, check_exemptions, policies, run_resource, run_stack, settings
+from .rules import Rule
+from .values import plain
 
 EXPECTED_SDK = "1.21.0"
 _PROTO_LEVEL = {"advisory": 0, "mandatory": 1, "remediate": 2, "disabled": 3}  # pulumirpc.EnforcementLevel
 
 
-class Servicer(sdk._PolicyAnalyzerServicer):
-    def __init__(self, controls: Iterable[str], *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+class Servicer(sdk._PolicyAnalyzerServicer):  # the one use of the SDK's internals (see above)
+    """pulumi-policy's analyzer, with the additions above and a faster Analyze / AnalyzeStack: the SDK decodes
+    a resource's properties once per policy and builds the stack graph once per stack policy; here each is
+    done once per request, and only the rules for the resource's type run. Findings, messages and levels are
+    the same as through the SDK's own path (framework.pack.run_resource / run_stack serve both)."""
+
+    def __init__(self, rules: Mapping[str, Rule], policies: list[Policy], controls: Iterable[str], name: str,
+                 description: str) -> None:  # fmt: skip
+        super().__init__(
+            name, _version(), policies, EnforcementLevel.MANDATORY, None, description, None, None, "aws", None, None
+        )
+        self._rules = dict(rules)
         self._controls = list(controls)
+        self._policies = {p.name: p for p in policies}
+        self._by_type: dict[str, list[Rule]] = {}
+        for rule in self._rules.values():
+            for rtype in rule.resource_types:
+                self._by_type.setdefault(rtype, []).append(rule)
+        self._stack_rules = [r for _, r in sorted(self._rules.items()) if r.stack]
 
     def Configure(self, request: Any, context: Any) -> Any:
         entries = None
@@ -50,19 +72,65 @@ class Servicer(sdk._PolicyAnalyzerServicer):
                 diagnostic.enforcementLevel = _PROTO_LEVEL[level]
         return response
 
+    def _level(self, name: str) -> EnforcementLevel:
+        level = self._get_enforcement_level(self._policies[name])
+        return EnforcementLevel.MANDATORY if level == EnforcementLevel.REMEDIATE else level
+
+    def _reporter(self, response: Any, name: str) -> Any:
+        policy = self._policies[name]
+        return self._create_report_violation(response, name, policy.description, self._level(name), policy.severity)
+
     def Analyze(self, request: Any, context: Any) -> Any:
-        return self._relevel(super().Analyze(request, context), request.urn)
+        response = proto.AnalyzeResponse()
+        rules = [r for r in self._by_type.get(request.type, []) if self._level(r.name) != EnforcementLevel.DISABLED]
+        if rules:
+            resource = Resource(
+                type=request.type,
+                urn=request.urn,
+                name=request.name,
+                props=plain(json_format.MessageToDict(request.properties)),
+                parent=request.options.parent or None,
+            )
+            for rule in rules:
+                config = settings(rule, self._get_policy_config(rule.name))
+                run_resource(rule, resource, config, self._reporter(response, rule.name))
+        return self._relevel(response, request.urn)
 
     def AnalyzeStack(self, request: Any, context: Any) -> Any:
-        return self._relevel(super().AnalyzeStack(request, context))
+        response = proto.AnalyzeResponse()
+        stack = Stack(
+            Resource(
+                type=r.type,
+                urn=r.urn,
+                name=r.name,
+                props=plain(json_format.MessageToDict(r.properties)),
+                parent=r.parent or None,
+                dependencies=list(r.dependencies),
+                property_dependencies={k: list(v.urns) for k, v in r.propertyDependencies.items()},
+            )
+            for r in request.resources
+        )
+        for rule in self._stack_rules:
+            if self._level(rule.name) != EnforcementLevel.DISABLED:
+                config = settings(rule, self._get_policy_config(rule.name))
+                run_stack(rule, stack, config, self._reporter(response, rule.name))
+        # Exemptions last: they report which ones matched a finding of the rules above.
+        if self._level(EXEMPTIONS_POLICY) != EnforcementLevel.DISABLED:
+            check_exemptions(self._reporter(response, EXEMPTIONS_POLICY))
+        return self._relevel(response)
 
 
-def serve(name: str, policies: list[Policy], controls: Iterable[str], description: str) -> None:
+def _version() -> str:
+    """The pack's version from PulumiPolicy.yaml (what the CLI reports too)."""
+    text = (Path(__file__).resolve().parent.parent / "PulumiPolicy.yaml").read_text(encoding="utf-8")
+    found = re.search(r"^version:\s*([\w.+-]+)\s*$", text, flags=re.M)
+    return found[1] if found else "0.0.0"
+
+
+def serve(name: str, rules: Mapping[str, Rule], controls: Iterable[str], description: str) -> None:
     if SDK_VERSION != EXPECTED_SDK:
         raise RuntimeError(f"this pack's server is written against pulumi-policy {EXPECTED_SDK}, not {SDK_VERSION}")
-    servicer = Servicer(
-        controls, name, "0.0.1", policies, EnforcementLevel.MANDATORY, None, description, None, None, "aws", None, None
-    )
+    servicer = Servicer(rules, policies(rules), controls, name, description)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), options=sdk._GRPC_CHANNEL_OPTIONS)
     analyzer_pb2_grpc.add_AnalyzerServicer_to_server(servicer, server)
     port = server.add_insecure_port(address="127.0.0.1:0")

@@ -1,0 +1,63 @@
+"""The preview as people read it: findings grouped by control, then one verdict line."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from rich.console import Console
+from rich.table import Table
+
+from .preview import Diagnostic, PreviewResult
+
+STYLE = {"mandatory": "bold red", "advisory": "yellow", "disabled": "dim"}
+
+
+def verdict_line(result: PreviewResult) -> str:
+    s = result.summary()
+    verdict = "FAIL" if result.blocking else "pass"
+    return (
+        f"{result.stack}: {verdict} - {s['resources']} resources, {s['policies']} policies ({result.pack}): "
+        f"{s['mandatory']} mandatory, {s['advisory']} advisory, {s['exempted']} exempted, {s['unverifiable']} "
+        f"unverifiable ({s['unverifiableMandatory']} mandatory), {s['remediated']} remediated"
+        f"{'' if result.pack_config is None else f'; config {result.pack_config}'}"
+    )
+
+
+def _level(d: Diagnostic) -> str:
+    if d.exempted:
+        return "exempted"
+    return f"{d.enforcementLevel}\nunverifiable" if d.unverifiable else d.enforcementLevel
+
+
+def finding_text(d: Diagnostic) -> str:
+    """The finding itself: no control heading, no fix (the table shows those once per control)."""
+    lines = d.message.split("\n")
+    kept = [line for line in lines if not line.startswith(f"{d.control} ") and not line.startswith("Fix: ")]
+    return "\n".join(line.removeprefix("UNVERIFIABLE at preview: ") for line in kept)
+
+
+def print_table(result: PreviewResult, console: Console) -> None:
+    """One table per control with findings (mandatory first), each row a finding (it names its resource)."""
+    order = {"mandatory": 0, "advisory": 1, "disabled": 2}
+    findings = sorted(result.diagnostics, key=lambda d: (d.control, order.get(d.enforcementLevel, 3), d.urn))
+    for control, group in groupby(findings, key=lambda d: d.control):
+        rows = list(group)
+        first = rows[0]
+        citations = ", ".join(f"45 CFR {c}" for c in first.citations)
+        table = Table(
+            title=f"{control} {first.title} [{first.severity}] {citations}",
+            title_justify="left",
+            caption=f"Fix: {first.remediation}",
+            caption_justify="left",
+            show_lines=True,
+            expand=True,
+        )
+        table.add_column("level", no_wrap=True)
+        table.add_column("finding", overflow="fold", ratio=1)
+        for d in rows:
+            style = None if d.exempted else STYLE.get(d.enforcementLevel)
+            table.add_row(_level(d), finding_text(d), style=style)
+        console.print(table)
+    if not findings:
+        console.print("no findings")
+    console.print(verdict_line(result))
