@@ -15,9 +15,20 @@ from .synth import SynthResult, is_unknown
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 # Apply order inside a file: namespaces first, then policy and identity, then the rest.
-KIND_ORDER = ["Namespace", "ServiceAccount", "ResourceQuota", "LimitRange", "Role", "RoleBinding",
-              "ClusterRoleBinding", "NetworkPolicy", "PeerAuthentication", "AuthorizationPolicy", "Sidecar",
-              "ServiceEntry"]
+KIND_ORDER = [
+    "Namespace",
+    "ServiceAccount",
+    "ResourceQuota",
+    "LimitRange",
+    "Role",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "NetworkPolicy",
+    "PeerAuthentication",
+    "AuthorizationPolicy",
+    "Sidecar",
+    "ServiceEntry",
+]
 
 
 class RenderError(Exception):

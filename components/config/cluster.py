@@ -64,9 +64,7 @@ def _not_reserved(group: str) -> str:
     return group
 
 
-KubernetesGroup = Annotated[
-    str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9:._@-]{0,127}$"), AfterValidator(_not_reserved)
-]
+KubernetesGroup = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9:._@-]{0,127}$"), AfterValidator(_not_reserved)]
 
 
 class GroupAccess(StrictModel):

@@ -57,15 +57,15 @@ def render(rules: Mapping[str, Rule]) -> str:
             if control.family != family:
                 continue
             lines += ["", f'### <a id="{control.anchor}"></a>{cid}: {control.title}', ""]
-            lines.append(
-                f"- HIPAA: {', '.join(f'45 CFR {c} ({CITATIONS.get(c, c)})' for c in control.citations)}"
-            )
+            lines.append(f"- HIPAA: {', '.join(f'45 CFR {c} ({CITATIONS.get(c, c)})' for c in control.citations)}")
             lines.append(f"- Severity: {control.severity}")
             lines.append(f"- Fix: {control.remediation}")
             for rule in sorted(by_control.get(cid, []), key=lambda r: r.name):
                 scope = "stack" if rule.stack else ", ".join(f"`{t}`" for t in rule.resource_types)
                 fix = " (remediates)" if rule.remediate else ""
-                lines.append(f"- Rule `{rule.name}`{fix}: {rule.description}. Checks: {scope}. Settings: {_config(rule)}.")
+                lines.append(
+                    f"- Rule `{rule.name}`{fix}: {rule.description}. Checks: {scope}. Settings: {_config(rule)}."
+                )
     lines += [
         "",
         "## Settings every policy takes",

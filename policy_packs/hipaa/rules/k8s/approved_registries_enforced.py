@@ -46,13 +46,11 @@ def enforcing_rules(policy: Resource) -> Iterator[str]:
 
 @stack_rule("approved-registries-enforced", "K8S-09", "Pods pull images from approved registries only")
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
-    namespaces = zone_namespaces(stack)
-    if not namespaces:
+    if any(list(enforcing_rules(p)) for p in stack.of_type(*t.KYVERNO_POLICIES)):
         return
-    if not any(list(enforcing_rules(p)) for p in stack.of_type(*t.KYVERNO_POLICIES)):
-        first = next(iter(namespaces.values()))
+    for ns in zone_namespaces(stack).values():
         yield Finding(
-            first.resource.urn,
-            "no enforcing Kyverno policy validates the images of zone pods (containers, init and ephemeral "
-            "containers) against approved registries",
+            ns.resource.urn,
+            f"namespace {ns.name} (zone {ns.zone}): no enforcing Kyverno policy validates the images of its pods "
+            "(containers, init and ephemeral containers) against approved registries",
         )

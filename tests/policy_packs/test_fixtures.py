@@ -1,0 +1,45 @@
+"""Every rule against its pass and fail fixtures: exactly the expected URNs fail (or are unverifiable)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import pytest
+
+from tests.policy_packs import fixtures
+from tests.policy_packs.fixtures import Case
+from tests.policy_packs.harness import RULES, run
+
+CASES: dict[str, list[Case]] = {}
+for _info in pkgutil.iter_modules(fixtures.__path__):
+    for _rule, _cases in importlib.import_module(f"{fixtures.__name__}.{_info.name}").CASES.items():
+        assert _rule not in CASES, f"{_rule}: fixtures in two modules"
+        CASES[_rule] = _cases
+
+PARAMS = [pytest.param(rule, c, id=f"{rule}::{c.name}") for rule, cases in sorted(CASES.items()) for c in cases]
+
+
+def test_every_rule_has_a_passing_and_a_failing_fixture() -> None:
+    assert set(CASES) == set(RULES), (
+        f"rules without fixtures: {sorted(set(RULES) - set(CASES))}; fixtures without rules: "
+        f"{sorted(set(CASES) - set(RULES))}"
+    )
+    for rule, cases in CASES.items():
+        assert any(not c.failing and not c.unverifiable for c in cases), f"{rule}: no passing fixture"
+        assert any(c.failing for c in cases), f"{rule}: no failing fixture"
+
+
+@pytest.mark.parametrize(("rule", "fixture"), PARAMS)
+def test_rule_fails_exactly_the_expected_resources(rule: str, fixture: Case) -> None:
+    hits = run(fixture.resources, {rule: dict(fixture.config)}, only=[rule])
+    failing = {h.urn for h in hits if not h.unverifiable}
+    unverifiable = {h.urn for h in hits if h.unverifiable}
+    messages = "\n".join(f"  {h.urn}: {'(unverifiable) ' if h.unverifiable else ''}{h.message}" for h in hits)
+    assert failing == set(fixture.failing), f"{rule} / {fixture.name}: failing {sorted(failing)}\n{messages}"
+    assert unverifiable == set(fixture.unverifiable), (
+        f"{rule} / {fixture.name}: unverifiable {sorted(unverifiable)}\n{messages}"
+    )
+    for h in hits:
+        name = h.urn.rsplit("/", 1)[-1]
+        assert name in h.message, f"{rule}: the finding on {h.urn} does not name it: {h.message}"
