@@ -256,8 +256,8 @@ CONTROLS: dict[str, Control] = {
            "Keep the enclave-mesh-identity ValidatingAdmissionPolicy and its binding to zone namespaces: no "
            "container but the sidecar runs as UID or GID 1337."),
         # --- MESH ------------------------------------------------------------------------------------------
-        _c("MESH-01", "Mutual TLS is STRICT everywhere", ("164.312(e)(1)", "164.312(e)(2)(ii)", "164.312(d)"),
-           "critical",
+        _c("MESH-01", "Mutual TLS is STRICT everywhere",
+           ("164.312(e)(1)", "164.312(e)(2)(i)", "164.312(e)(2)(ii)", "164.312(d)"), "critical",
            "Keep a STRICT PeerAuthentication in istio-system and in every zone namespace; never PERMISSIVE or "
            "DISABLE, not even for one port."),
         _c("MESH-02", "Authorization allows nothing but named principals", ("164.312(a)(1)",), "high",

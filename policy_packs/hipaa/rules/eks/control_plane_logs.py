@@ -16,7 +16,12 @@ ALL_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
     "Every control-plane log type is recorded",
     EKS_CLUSTER,
     config={
-        "requiredLogTypes": {"type": "array", "items": {"type": "string", "enum": ALL_TYPES}, "default": ALL_TYPES}
+        "requiredLogTypes": {
+            "type": "array",
+            "items": {"type": "string", "enum": ALL_TYPES},
+            "default": ALL_TYPES,
+            "description": "Control-plane log types the cluster must send to CloudWatch Logs.",
+        }
     },
 )
 def check(r: Resource, config: Config) -> Iterator[Finding]:

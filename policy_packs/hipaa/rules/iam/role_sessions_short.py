@@ -13,7 +13,15 @@ from framework.values import MISSING, UNKNOWN
     "IAM-03",
     "Role sessions last at most an hour",
     ROLE,
-    config={"maxSessionSeconds": {"type": "integer", "minimum": 3600, "maximum": 43200, "default": 3600}},
+    config={
+        "maxSessionSeconds": {
+            "type": "integer",
+            "minimum": 3600,
+            "maximum": 43200,
+            "default": 3600,
+            "description": "Longest role session allowed, in seconds (max_session_duration).",
+        }
+    },
 )
 def check(r: Resource, config: Config) -> Iterator[Finding]:
     limit = int(config.get("maxSessionSeconds", 3600))

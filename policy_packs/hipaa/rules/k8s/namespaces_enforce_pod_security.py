@@ -37,7 +37,14 @@ def _label(props: dict[str, Any]) -> dict[str, Any]:
     "K8S-01",
     "Zone namespaces enforce Pod Security (restricted for inference and notebooks)",
     NAMESPACE,
-    config={"restrictedClasses": {"type": "array", "items": {"type": "string"}, "default": RESTRICTED_CLASSES}},
+    config={
+        "restrictedClasses": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": RESTRICTED_CLASSES,
+            "description": "Zone classes whose namespaces must enforce the restricted Pod Security level.",
+        }
+    },
     remediate=_label,
 )
 def check(r: Resource, config: Config) -> Iterator[Finding]:

@@ -17,8 +17,18 @@ PRIVILEGED = ["cluster-admin", "admin", "edit"]
     "No cluster-admin for service accounts; cluster admin only for named groups",
     BINDINGS,
     config={
-        "platformAdminGroups": {"type": "array", "items": {"type": "string"}, "default": []},
-        "privilegedRoles": {"type": "array", "items": {"type": "string"}, "default": PRIVILEGED},
+        "platformAdminGroups": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": [],
+            "description": "Kubernetes groups that may hold privileged roles (the platform administrators).",
+        },
+        "privilegedRoles": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": PRIVILEGED,
+            "description": "ClusterRoles no workload subject may be bound to.",
+        },
     },
 )
 def check(r: Resource, config: Config) -> Iterator[Finding]:

@@ -15,7 +15,15 @@ AWS_DEFAULT_DAYS = 30
     "RECOVER-03",
     "KMS keys wait at least the minimum window before deletion",
     KMS_KEY,
-    config={"minDeletionWindowDays": {"type": "integer", "minimum": 7, "maximum": 30, "default": 30}},
+    config={
+        "minDeletionWindowDays": {
+            "type": "integer",
+            "minimum": 7,
+            "maximum": 30,
+            "default": 30,
+            "description": "Shortest pending-deletion window allowed, in days.",
+        }
+    },
 )
 def check(r: Resource, config: Config) -> Iterator[Finding]:
     minimum = int(config.get("minDeletionWindowDays", AWS_DEFAULT_DAYS))

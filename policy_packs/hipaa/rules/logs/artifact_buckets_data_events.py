@@ -48,6 +48,7 @@ def _covers(trail: Resource, bucket: Resource, selector: Any) -> bool | None:
             "type": "array",
             "items": {"type": "string"},
             "default": ["datasets", "models", "checkpoints"],
+            "description": "Values of the enclave:purpose tag that mark a bucket holding artifacts (and ePHI).",
         }
     },
 )

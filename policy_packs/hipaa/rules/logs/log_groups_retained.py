@@ -16,9 +16,24 @@ from framework.values import MISSING, UNKNOWN
     "Log groups keep their events for the required time",
     LOG_GROUP,
     config={
-        "minRetentionDays": {"type": "integer", "minimum": 1, "default": 365},
-        "minAuditRetentionDays": {"type": "integer", "minimum": 1, "default": 2192},
-        "auditLogGroups": {"type": "array", "items": {"type": "string"}, "default": ["/aws/eks/*", "*cloudtrail*"]},
+        "minRetentionDays": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 365,
+            "description": "Shortest retention of any log group, in days.",
+        },
+        "minAuditRetentionDays": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 2192,
+            "description": "Shortest retention of audit log groups, in days (six years: 45 CFR 164.316(b)(2)(i)).",
+        },
+        "auditLogGroups": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["/aws/eks/*", "*cloudtrail*"],
+            "description": "Glob patterns of log-group names that hold audit records.",
+        },
     },
 )
 def check(r: Resource, config: Config) -> Iterator[Finding]:

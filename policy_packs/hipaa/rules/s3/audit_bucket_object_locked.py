@@ -25,7 +25,14 @@ def trail_buckets(stack: Stack) -> list[Resource]:
     "s3-audit-bucket-object-locked",
     "RECOVER-01",
     "The audit log store is under compliance-mode object lock",
-    config={"minAuditRetentionDays": {"type": "integer", "minimum": 1, "default": 2192}},
+    config={
+        "minAuditRetentionDays": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 2192,
+            "description": "Shortest compliance-mode retention of the audit bucket, in days.",
+        }
+    },
 )
 def check(stack: Stack, config: Config) -> Iterator[Finding]:
     minimum = int(config.get("minAuditRetentionDays", 2192))
