@@ -28,7 +28,8 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from .synth import PROJECT_ROOT, SynthResult, synth
 
 PACK_DIR = PROJECT_ROOT / "policy_packs" / "hipaa"
-LEVELS = {0: "advisory", 1: "mandatory", 2: "remediate", 3: "disabled"}
+# pulumirpc.EnforcementLevel, read from the proto (ADVISORY 0, MANDATORY 1, DISABLED 2, REMEDIATE 3).
+LEVELS = {number: name.lower() for name, number in analyzer_pb2.EnforcementLevel.items()}
 LEVEL_CODES = {v: k for k, v in LEVELS.items()}
 SEVERITIES = {0: "", 1: "low", 2: "medium", 3: "high", 4: "critical"}
 EXEMPTED_MARK = "EXEMPTED until "

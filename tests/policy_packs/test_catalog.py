@@ -8,7 +8,6 @@ import re
 
 from catalog import CITATIONS, CONTROLS, FAMILIES, SEVERITIES
 from framework import docs
-
 from tests.policy_packs.harness import RULES
 
 # rule name -> control id. Change deliberately, with the catalog and RULES.md.

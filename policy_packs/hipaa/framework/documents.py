@@ -98,7 +98,10 @@ def statements(document: Any) -> list[Statement] | Any:
     raw = doc.get("Statement", MISSING)
     if raw is UNKNOWN:
         return UNKNOWN
-    return [Statement(s) for s in as_list(raw) if isinstance(s, Mapping)]
+    items = as_list(raw)
+    if not all(isinstance(s, Mapping) for s in items):
+        return None  # a statement that is not an object: AWS refuses the document, and so do the rules
+    return [Statement(s) for s in items]
 
 
 def allow_statements(document: Any) -> Iterator[Statement]:

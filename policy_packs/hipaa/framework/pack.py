@@ -13,7 +13,6 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from catalog import CONTROLS, FRAMEWORK, FRAMEWORK_REFERENCE, FRAMEWORK_VERSION, Control
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
@@ -25,6 +24,8 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+
+from catalog import CONTROLS, FRAMEWORK, FRAMEWORK_REFERENCE, FRAMEWORK_VERSION, Control
 
 from . import exemptions
 from .model import Finding, Resource, Stack

@@ -35,7 +35,7 @@ from .rules import Rule
 from .values import plain
 
 EXPECTED_SDK = "1.21.0"
-_PROTO_LEVEL = {"advisory": 0, "mandatory": 1, "remediate": 2, "disabled": 3}  # pulumirpc.EnforcementLevel
+_PROTO_LEVEL = {name.lower(): number for name, number in proto.EnforcementLevel.items()}  # pulumirpc
 
 
 class Servicer(sdk._PolicyAnalyzerServicer):  # the one use of the SDK's internals (see above)

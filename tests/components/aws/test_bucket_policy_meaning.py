@@ -11,9 +11,9 @@ import json
 from typing import Any
 
 import pytest
-from framework.evaluator import Request, denying_statements, evaluate
 
 from components.aws.bucket import account_keys, bucket_policy
+from framework.evaluator import Request, denying_statements, evaluate
 from tests.conftest import STACKS, stack_data
 
 ACCOUNT = "111122223333"

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from framework.evaluator import Request, evaluate
 
 from enclave.synth import SynthResult
+from framework.evaluator import Request, evaluate
 
 Synth = Callable[..., SynthResult]
 ACCOUNT = "111122223333"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from framework.evaluator import Request, evaluate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.aws.iam_policy import WRITE_ACTIONS, ResolvedGrant, grants_policy, trust_policy
+from framework.evaluator import Request, evaluate
 
 ISSUER = "https://oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
 PROVIDER = (

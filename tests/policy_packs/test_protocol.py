@@ -1,0 +1,216 @@
+"""The pack as the engine runs it: `python -m pulumi.policy <engine> policy_packs/hipaa` in its own process,
+driven over gRPC (GetAnalyzerInfo, Configure, Remediate, Analyze, AnalyzeStack) with enclave.preview's engine
+side. Covers what only the process shows: policy metadata, levels, exemptions, unverifiable levels,
+remediation and a rule that raises."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf import empty_pb2, json_format
+from pulumi.runtime.proto import analyzer_pb2_grpc
+
+from catalog import CONTROLS
+from enclave.preview import LEVELS, PACK_DIR, analyze, pack_process, policy_configs, read_port
+from enclave.synth import SynthResult
+from tests.policy_packs.fixtures import UNKNOWN, doc, k8s, res, zone_namespace
+from tests.policy_packs.harness import RULES
+
+KEY = "aws:kms/key:Key"
+BUCKET = "aws:s3/bucket:Bucket"
+FUTURE, PAST = "2099-12-31", "2020-01-01"
+
+
+@dataclass(frozen=True)
+class Seen:
+    policy: str
+    urn: str
+    level: str
+    message: str
+
+
+@pytest.fixture(scope="module")
+def stub() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    with pack_process(PACK_DIR) as proc:
+        port = read_port(proc)
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield analyzer_pb2_grpc.AnalyzerStub(channel)
+
+
+@pytest.fixture(scope="module")
+def info(stub: analyzer_pb2_grpc.AnalyzerStub) -> Any:
+    return stub.GetAnalyzerInfo(empty_pb2.Empty())
+
+
+def through(
+    stub: analyzer_pb2_grpc.AnalyzerStub, info: Any, records: list[dict[str, Any]], config: Mapping[str, Any]
+) -> tuple[list[Seen], list[dict[str, str]]]:
+    configs = policy_configs(info, config, "test config")
+    raw, remediations = analyze(stub, SynthResult("test", "enclave", True, records), configs)
+    return [Seen(d.policyName, urn, LEVELS[d.enforcementLevel], d.message) for urn, d in raw], remediations
+
+
+def exemption(**fields: str) -> dict[str, str]:
+    return {"reason": "the key is imported from the HSM team", "owner": "platform-security", **fields}
+
+
+def test_analyzer_info_describes_every_policy(info: Any) -> None:
+    version = re.search(r"^version:\s*(\S+)", (PACK_DIR / "PulumiPolicy.yaml").read_text(), re.M)
+    assert info.name == "gpu-enclave-hipaa" and version and info.version == version[1]
+    policies = {p.name: p for p in info.policies}
+    assert set(policies) == set(RULES) | {"exemptions"}
+    for name, rule in RULES.items():
+        p, control = policies[name], CONTROLS[rule.control]
+        assert p.displayName == f"{control.id}: {control.title}"
+        assert f"control:{control.id}" in p.tags and p.remediation_steps == control.remediation
+        assert p.framework.name == "HIPAA Security Rule" and p.framework.specification == ", ".join(control.citations)
+        assert p.url.endswith(f"RULES.md#{control.anchor}")
+        assert LEVELS[p.enforcementLevel] == "mandatory"
+        schema = json_format.MessageToDict(p.configSchema)["properties"]
+        assert schema["unverifiableLevel"]["enum"] == ["advisory", "mandatory", "disabled"]
+        assert set(rule.config) <= set(schema)
+
+
+def test_a_violation_is_mandatory_and_says_control_resource_and_fix(stub: Any, info: Any) -> None:
+    seen, _ = through(stub, info, [res("audit-key", KEY, {"enableKeyRotation": False})], {})
+    [hit] = [s for s in seen if s.policy == "kms-key-rotation-enabled"]
+    assert hit.level == "mandatory" and hit.urn == "audit-key"
+    description = RULES["kms-key-rotation-enabled"].description
+    assert hit.message.startswith(f"{description}\nKMS-01 Customer-managed keys rotate automatically (45 CFR ")
+    assert "45 CFR 164.312(a)(2)(iv)" in hit.message and "audit-key" in hit.message
+    assert "\nFix: Set enable_key_rotation=True" in hit.message
+
+
+def test_a_policy_level_from_the_pack_config(stub: Any, info: Any) -> None:
+    key = res("k", KEY, {"enableKeyRotation": False})
+    for level in ("advisory", "disabled"):
+        seen, _ = through(stub, info, [key], {"kms-key-rotation-enabled": level})
+        found = [s for s in seen if s.policy == "kms-key-rotation-enabled"]
+        assert [s.level for s in found] == ([] if level == "disabled" else ["advisory"])
+    seen, _ = through(stub, info, [key], {"all": "advisory"})
+    assert {s.level for s in seen} == {"advisory"}
+
+
+def test_unverifiable_findings_take_their_policys_level(stub: Any, info: Any) -> None:
+    key = res("k", KEY, {"enableKeyRotation": UNKNOWN})
+    expected = {"mandatory": ["mandatory"], "advisory": ["advisory"], "disabled": []}
+    for level, levels in expected.items():
+        config = {"kms-key-rotation-enabled": {"unverifiableLevel": level}}
+        seen, _ = through(stub, info, [key], config)
+        found = [s for s in seen if s.policy == "kms-key-rotation-enabled"]
+        assert [s.level for s in found] == levels, level
+        assert all("UNVERIFIABLE at preview: " in s.message for s in found)
+
+
+def test_an_exemption_keeps_the_finding_visible_but_advisory(stub: Any, info: Any) -> None:
+    keys = [res("imported", KEY, {"enableKeyRotation": False}), res("other", KEY, {"enableKeyRotation": False})]
+    config = {"exemptions": {"entries": [exemption(control="KMS-01", name="imported", expires=FUTURE)]}}
+    seen, _ = through(stub, info, keys, config)
+    by_urn = {s.urn: s for s in seen if s.policy == "kms-key-rotation-enabled"}
+    assert by_urn["imported"].level == "advisory"
+    assert by_urn["imported"].message.split("\n")[1].startswith(f"EXEMPTED until {FUTURE} (owner platform-security)")
+    assert by_urn["other"].level == "mandatory"
+    assert not [s for s in seen if s.policy == "exemptions"], "a used, current exemption is not reported"
+
+
+def test_an_expired_exemption_exempts_nothing_and_is_itself_mandatory(stub: Any, info: Any) -> None:
+    config = {"exemptions": {"entries": [exemption(control="KMS-01", urn="imp*", expires=PAST)]}}
+    seen, _ = through(stub, info, [res("imported", KEY, {"enableKeyRotation": False})], config)
+    assert [s.level for s in seen if s.policy == "kms-key-rotation-enabled"] == ["mandatory"]
+    [expired] = [s for s in seen if s.policy == "exemptions"]
+    assert expired.level == "mandatory" and f"expired on {PAST}" in expired.message
+
+
+def test_an_unused_exemption_is_reported(stub: Any, info: Any) -> None:
+    config = {"exemptions": {"entries": [exemption(control="S3-09", type=BUCKET, expires=FUTURE)]}}
+    seen, _ = through(stub, info, [res("k", KEY, {"enableKeyRotation": True})], config)
+    [unused] = [s for s in seen if s.policy == "exemptions"]
+    assert unused.level == "advisory" and "matched no finding: remove it" in unused.message
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        (exemption(control="KMS-99", name="k", expires=FUTURE), "'KMS-99': no such control"),
+        (exemption(control="KMS-01", expires=FUTURE), "a control-wide waiver is refused"),
+        (exemption(control="KMS-01", name="k", expires="next week"), "'next week': a date YYYY-MM-DD"),
+        ({**exemption(control="KMS-01", name="k", expires=FUTURE), "reason": "because"}, "reason: say why"),
+        ({**exemption(control="KMS-01", name="k", expires=FUTURE), "owner": " "}, "owner: name who answers"),
+    ],
+)
+def test_a_malformed_exemption_is_mandatory_and_exempts_nothing(
+    stub: Any, info: Any, entry: dict[str, str], problem: str
+) -> None:
+    config = {"exemptions": {"entries": [entry]}}
+    seen, _ = through(stub, info, [res("k", KEY, {"enableKeyRotation": False})], config)
+    [invalid] = [s for s in seen if s.policy == "exemptions"]
+    assert invalid.level == "mandatory" and "exemptions.entries[0]" in invalid.message and problem in invalid.message
+    assert [s.level for s in seen if s.policy == "kms-key-rotation-enabled"] == ["mandatory"]
+
+
+def test_a_malformed_exemption_list_is_refused_before_the_run(info: Any) -> None:
+    from enclave.preview import PreviewInputError
+
+    with pytest.raises(PreviewInputError, match=r"exemptions\.entries = 'all'"):
+        policy_configs(info, {"exemptions": {"entries": "all"}}, "test config")
+    with pytest.raises(PreviewInputError, match=r"exemptions\.entries = .*'expires' is a required property"):
+        policy_configs(info, {"exemptions": {"entries": [{"control": "KMS-01", "reason": "r", "owner": "o"}]}}, "c")
+
+
+def test_remediation_fixes_the_inputs_and_the_fixed_resource_passes(stub: Any, info: Any) -> None:
+    records = [res("k", KEY, {"enableKeyRotation": False}), zone_namespace("training", "training", "training")]
+    config = {"kms-key-rotation-enabled": "remediate", "namespaces-enforce-pod-security": "remediate"}
+    seen, remediations = through(stub, info, records, config)
+    assert {(r["policyName"], r["urn"]) for r in remediations} == {
+        ("kms-key-rotation-enabled", "k"),
+        ("namespaces-enforce-pod-security", "cluster/Namespace/training"),
+    }
+    assert not [s for s in seen if s.policy in config], [s.message for s in seen if s.policy in config]
+
+
+def test_a_rule_that_raises_reports_itself_and_the_pack_keeps_serving(stub: Any, info: Any) -> None:
+    # A key policy that is JSON but not a policy document, and a role whose trust policy is a number: rules
+    # must report what they could not decide, never pass silently or take the pack down.
+    hostile = [
+        res("k", KEY, {"enableKeyRotation": True, "policy": '{"Statement": "not a list"}'}),
+        res("r", "aws:iam/role:Role", {"assumeRolePolicy": 42, "maxSessionDuration": "an hour"}),
+        k8s("Namespace", "v1", "odd", meta={"labels": ["not", "a", "map"]}),
+    ]
+    seen, _ = through(stub, info, hostile, {})
+    assert seen, "hostile inputs produced no finding at all"
+    assert {s.urn for s in seen} >= {"k", "r", "cluster/Namespace/odd"}
+    seen, _ = through(stub, info, [res("k2", KEY, {"enableKeyRotation": False})], {})
+    assert [s.urn for s in seen if s.policy == "kms-key-rotation-enabled"] == ["k2"]
+
+
+def test_a_stack_rule_sees_dependencies_over_the_wire(stub: Any, info: Any) -> None:
+    # S3-01 is decided from the encryption resource that names the bucket: with it the bucket passes, without
+    # it the bucket fails; the link arrives as a property dependency, not a name.
+    bucket = res("data", BUCKET, {"bucket": "enclave-data"})
+    key = res("key", KEY, {"enableKeyRotation": True, "policy": doc()})
+    sse = res(
+        "data-sse",
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        {
+            "bucket": UNKNOWN,
+            "rules": [
+                {
+                    "applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": UNKNOWN},
+                    "bucketKeyEnabled": True,
+                    "blockedEncryptionTypes": ["SSE-C"],
+                }
+            ],
+        },
+        bucket=["data"],
+        rules=["key"],
+    )
+    rule = "s3-bucket-encrypted-with-customer-key"
+    seen, _ = through(stub, info, [bucket, key, sse], {})
+    assert not [s for s in seen if s.policy == rule], [s.message for s in seen if s.policy == rule]
+    seen, _ = through(stub, info, [bucket, key], {})
+    assert [s.urn for s in seen if s.policy == rule] == ["data"]
