@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 import pkgutil
 
 import pytest
 
+from framework.pack import settings
 from tests.policy_packs import fixtures
 from tests.policy_packs.fixtures import Case
 from tests.policy_packs.harness import RULES, run
@@ -43,3 +45,41 @@ def test_rule_fails_exactly_the_expected_resources(rule: str, fixture: Case) -> 
     for h in hits:
         name = h.urn.rsplit("/", 1)[-1]
         assert name in h.message, f"{rule}: the finding on {h.urn} does not name it: {h.message}"
+
+
+REMEDIABLE = [
+    pytest.param(rule, c, id=f"{rule}::{c.name}")
+    for rule, cases in sorted(CASES.items())
+    if RULES[rule].remediate is not None
+    for c in cases
+    if c.failing
+]
+
+
+@pytest.mark.parametrize(("rule", "fixture"), REMEDIABLE)
+def test_a_remediation_fixes_what_it_changes(rule: str, fixture: Case) -> None:
+    """What a remediation rewrites then passes its rule; what it declines (returns None) it leaves alone."""
+    fix = RULES[rule].remediate
+    assert fix is not None
+    cfg = settings(RULES[rule], fixture.config)
+    changed, records = set(), []
+    for record in fixture.resources:
+        new = fix(copy.deepcopy(record["inputs"]), cfg) if record["urn"] in fixture.failing else None
+        if new is not None:
+            changed.add(record["urn"])
+        records.append({**record, "inputs": new} if new is not None else record)
+    hits = run(records, {rule: dict(fixture.config)}, only=[rule])
+    assert not [h for h in hits if h.urn in changed], [h.message for h in hits if h.urn in changed]
+
+
+def test_remediations_fix_most_failing_fixtures() -> None:
+    declined = [
+        (rule, c.name)
+        for rule, cases in CASES.items()
+        if RULES[rule].remediate is not None
+        for c in cases
+        for r in c.resources
+        if r["urn"] in c.failing
+        and RULES[rule].remediate(copy.deepcopy(r["inputs"]), settings(RULES[rule], c.config)) is None
+    ]
+    assert declined == [("namespaces-enforce-pod-security", "a namespace of no zone")]

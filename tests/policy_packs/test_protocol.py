@@ -23,6 +23,8 @@ from tests.policy_packs.harness import RULES
 
 KEY = "aws:kms/key:Key"
 BUCKET = "aws:s3/bucket:Bucket"
+TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+V2 = {"httpTokens": "required", "httpPutResponseHopLimit": 1}
 FUTURE, PAST = "2099-12-31", "2020-01-01"
 
 
@@ -163,12 +165,29 @@ def test_a_malformed_exemption_list_is_refused_before_the_run(info: Any) -> None
 
 
 def test_remediation_fixes_the_inputs_and_the_fixed_resource_passes(stub: Any, info: Any) -> None:
-    records = [res("k", KEY, {"enableKeyRotation": False}), zone_namespace("training", "training", "training")]
-    config = {"kms-key-rotation-enabled": "remediate", "namespaces-enforce-pod-security": "remediate"}
+    records = [
+        res("k", KEY, {"enableKeyRotation": False}),
+        res("ok", KEY, {"enableKeyRotation": True}),
+        res("rsa", KEY, {"customerMasterKeySpec": "RSA_2048"}),
+        zone_namespace("training", "training", "training"),
+        res("lt-ok", TEMPLATE, {"metadataOptions": V2, "networkInterfaces": [{"deviceIndex": 0}]}),
+        res(
+            "lt-v1",
+            TEMPLATE,
+            {"metadataOptions": {"httpTokens": "optional"}, "networkInterfaces": [{"deviceIndex": 0}]},
+        ),
+    ]
+    config = {
+        "kms-key-rotation-enabled": "remediate",
+        "namespaces-enforce-pod-security": "remediate",
+        "instance-metadata-v2": "remediate",
+    }
     seen, remediations = through(stub, info, records, config)
+    # only what changed is a remediation: not the compliant key and template, not the key that cannot rotate
     assert {(r["policyName"], r["urn"]) for r in remediations} == {
         ("kms-key-rotation-enabled", "k"),
         ("namespaces-enforce-pod-security", "cluster/Namespace/training"),
+        ("instance-metadata-v2", "lt-v1"),
     }
     assert not [s for s in seen if s.policy in config], [s.message for s in seen if s.policy in config]
 

@@ -20,6 +20,7 @@ from pulumi_policy import (
     PolicyConfigSchema,
     ResourceValidationArgs,
     ResourceValidationPolicy,
+    Secret,
     Severity,
     StackValidationArgs,
     StackValidationPolicy,
@@ -148,19 +149,37 @@ def _remediate(rule: Rule) -> Any:
         if args.resource_type not in rule.resource_types:
             return None
         raw = _raw(args.props)
-        return fix(raw)
+        fixed = fix(copy.deepcopy(raw), settings(rule, args.get_config()))
+        # Nothing to change is no remediation (the engine would report one for any properties returned).
+        return None if fixed is None or _comparable(fixed) == _comparable(raw) else fixed
 
     return remediate
 
 
+_PROXIES = frozenset({"_DictProxy", "_ListProxy", "_DictSecretsProxy", "_ListSecretsProxy"})
+
+
 def _raw(value: Any) -> Any:
-    """pulumi-policy's proxies unwrapped, unknown sentinels kept (a remediation hands them back as they came)."""
-    if type(value).__name__ in ("_DictProxy", "_ListProxy"):
+    """pulumi-policy's proxies unwrapped; unknown sentinels and Secret wrappers kept (a remediation hands them
+    back as they came, so the engine keeps a secret secret)."""
+    if type(value).__name__ in _PROXIES:
         return _raw(value["__target"])
+    if isinstance(value, Secret):
+        return Secret(_raw(value.value))
     if isinstance(value, Mapping):
         return {k: _raw(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [_raw(v) for v in value]
+    return value
+
+
+def _comparable(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return {"__secret": _comparable(value.value)}
+    if isinstance(value, Mapping):
+        return {k: _comparable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_comparable(v) for v in value]
     return value
 
 

@@ -18,7 +18,8 @@ from .values import MISSING, UNKNOWN
 Config = Mapping[str, Any]
 ResourceCheck = Callable[[Resource, Config], Iterable[Finding]]
 StackCheck = Callable[[Stack, Config], Iterable[Finding]]
-Remediation = Callable[[dict[str, Any]], dict[str, Any] | None]
+# (inputs, the rule's settings) -> fixed inputs, or None where it cannot fix them
+Remediation = Callable[[dict[str, Any], Config], dict[str, Any] | None]
 
 
 @dataclass(frozen=True)

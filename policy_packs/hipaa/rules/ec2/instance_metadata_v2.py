@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from framework.rules import Expect, property_rule
+from framework.rules import Config, Expect, property_rule
 from framework.types import INSTANCE, LAUNCH_TEMPLATE
 from framework.values import MISSING
 
 
-def _require_v2(props: dict[str, Any]) -> dict[str, Any]:
+def _require_v2(props: dict[str, Any], _config: Config) -> dict[str, Any]:
     options = props.get("metadataOptions")
     options = dict(options) if isinstance(options, dict) else {}
     options.update({"httpTokens": "required", "httpPutResponseHopLimit": 1})

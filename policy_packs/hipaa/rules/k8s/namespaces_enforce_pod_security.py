@@ -15,17 +15,17 @@ LEVELS = {"privileged": 0, "baseline": 1, "restricted": 2}
 RESTRICTED_CLASSES = ["inference", "notebooks"]
 
 
-def _wanted(zone_class: Any) -> str:
-    return "restricted" if zone_class in RESTRICTED_CLASSES else "baseline"
+def _wanted(zone_class: Any, config: Config) -> str:
+    return "restricted" if zone_class in (config.get("restrictedClasses") or []) else "baseline"
 
 
-def _label(props: dict[str, Any]) -> dict[str, Any]:
+def _label(props: dict[str, Any], config: Config) -> dict[str, Any] | None:
     meta = dict(props.get("metadata") or {}) if isinstance(props.get("metadata"), dict) else {}
     current = dict(meta.get("labels") or {}) if isinstance(meta.get("labels"), dict) else {}
     if ZONE_LABEL not in current:
-        return props
+        return None  # which zone a namespace belongs to is a decision, not a fix
     enforce = current.get(ENFORCE)
-    wanted = _wanted(current.get(CLASS_LABEL))
+    wanted = _wanted(current.get(CLASS_LABEL), config)
     if LEVELS.get(str(enforce), -1) < LEVELS[wanted]:
         current[ENFORCE] = wanted
     current[WARN] = current[AUDIT] = "restricted"
@@ -57,7 +57,7 @@ def check(r: Resource, config: Config) -> Iterator[Finding]:
         yield Finding(r.urn, f"{r.label()} belongs to no trust zone: label it {ZONE_LABEL} and {CLASS_LABEL}")
         return
     zone_class = found.get(CLASS_LABEL)
-    wanted = "restricted" if zone_class in (config.get("restrictedClasses") or []) else "baseline"
+    wanted = _wanted(zone_class, config)
     enforce = found.get(ENFORCE)
     if LEVELS.get(str(enforce), -1) < LEVELS[wanted]:
         yield Finding(

@@ -9,7 +9,9 @@ from framework.types import KMS_KEY
 from framework.values import MISSING, UNKNOWN
 
 
-def _rotate(props: dict[str, Any]) -> dict[str, Any]:
+def _rotate(props: dict[str, Any], _config: Config) -> dict[str, Any] | None:
+    if props.get("customerMasterKeySpec", "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT":
+        return None  # asymmetric and HMAC keys cannot rotate: AWS would refuse the flag
     return {**props, "enableKeyRotation": True}
 
 

@@ -2,13 +2,13 @@
 
 from typing import Any
 
-from framework.rules import Expect, property_rule
+from framework.rules import Config, Expect, property_rule
 from framework.types import BUCKET_PAB
 
 FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
 
-def _all_on(props: dict[str, Any]) -> dict[str, Any]:
+def _all_on(props: dict[str, Any], _config: Config) -> dict[str, Any]:
     return {**props, **{flag: True for flag in FLAGS}}
 
 
