@@ -46,7 +46,8 @@ class Resource:
 
     def tag(self, key: str) -> Any:
         tags = self.get("tags")
-        return tags.get(key, MISSING) if isinstance(tags, Mapping) else MISSING
+        value = tags.get(key, MISSING) if isinstance(tags, Mapping) else MISSING
+        return value if isinstance(value, str) or value is UNKNOWN else MISSING  # AWS tags are strings
 
     @staticmethod
     def from_policy_args(args: Any) -> Resource:

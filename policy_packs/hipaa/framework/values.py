@@ -111,6 +111,11 @@ def as_list(value: Any) -> list[Any]:
     return [value]
 
 
+def strings(value: Any) -> list[str]:
+    """The string items of `as_list(value)` (what a list of names or kinds can hold; anything else is dropped)."""
+    return [v for v in as_list(value) if isinstance(v, str)]
+
+
 def parse_json(value: Any) -> Any:
     """A JSON document (an IAM or key policy) given as a string or an object: the object, UNKNOWN, MISSING, or
     None when it is not valid JSON."""

@@ -10,7 +10,7 @@ from framework import types as t
 from framework.kube import zone_namespaces
 from framework.model import Finding, Resource, Stack
 from framework.rules import Config, stack_rule
-from framework.values import as_list
+from framework.values import as_list, get, strings
 
 CONTAINER_LISTS = ("containers", "=(initContainers)", "=(ephemeralContainers)")
 
@@ -35,8 +35,8 @@ def enforcing_rules(policy: Resource) -> Iterator[str]:
             continue
         action = validate.get("failureAction", default)
         patterns = _image_patterns(validate.get("pattern"))
-        kinds = [k for m in as_list(rule.get("match", {}).get("any")) if isinstance(m, Mapping)
-                 for k in as_list(m.get("resources", {}).get("kinds"))]  # fmt: skip
+        kinds = [k for m in as_list(get(rule, "match.any")) if isinstance(m, Mapping)
+                 for k in strings(get(m, "resources.kinds"))]  # fmt: skip
         if str(action).lower() != "enforce" or "Pod" not in kinds or set(patterns) != set(CONTAINER_LISTS):
             continue
         if any(alt.strip() == "*" for p in patterns.values() for alt in p.split("|")):

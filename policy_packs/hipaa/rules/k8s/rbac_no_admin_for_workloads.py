@@ -43,7 +43,7 @@ def check(r: Resource, config: Config) -> Iterator[Finding]:
         if not isinstance(subject, Mapping):
             continue
         kind, name = subject.get("kind"), subject.get("name")
-        if kind == "Group" and name in groups:
+        if kind == "Group" and isinstance(name, str) and name in groups:
             continue
         yield Finding(
             r.urn,

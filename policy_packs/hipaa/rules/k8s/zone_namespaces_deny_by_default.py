@@ -6,7 +6,7 @@ from framework import types as t
 from framework.kube import in_namespace, zone_namespaces
 from framework.model import Finding, Stack
 from framework.rules import Config, stack_rule
-from framework.values import as_list
+from framework.values import strings
 
 
 def _default_deny(spec: object) -> bool:
@@ -16,7 +16,7 @@ def _default_deny(spec: object) -> bool:
     return (
         isinstance(selector, Mapping)
         and not any(selector.get(k) for k in ("matchLabels", "matchExpressions"))
-        and {"Ingress", "Egress"} <= set(as_list(spec.get("policyTypes")))
+        and {"Ingress", "Egress"} <= set(strings(spec.get("policyTypes")))
         and not spec.get("ingress")
         and not spec.get("egress")
     )
