@@ -33,8 +33,14 @@ def rules_of(stack: Stack, group: Resource) -> list[tuple[str, Resource]]:
 
 def self_only(stack: Stack, group: Resource) -> tuple[bool, set[str]]:
     """(every rule references the group itself, the directions such rules cover)."""
+    others, directions = _rules(stack, group)
+    return not others, directions
+
+
+def _rules(stack: Stack, group: Resource) -> tuple[list[str], set[str]]:
+    """(the rules that admit something other than the group, the directions self rules cover)."""
     directions: set[str] = set()
-    ok = not group.get("ingress") and not group.get("egress")  # no inline rules either
+    others = [f"inline {k}" for k in ("ingress", "egress") if group.get(k)]
     for direction, rule in rules_of(stack, group):
         itself = (
             rule.depends_on(group.urn, "referencedSecurityGroupId")
@@ -44,8 +50,16 @@ def self_only(stack: Stack, group: Resource) -> tuple[bool, set[str]]:
         if itself and not rule.get("cidrIpv4") and not rule.get("cidrBlocks"):
             directions.add(direction)
         else:
-            ok = False
-    return ok, directions
+            others.append(f"{direction} rule {rule.name}")
+    return others, directions
+
+
+def explain(stack: Stack, group: Resource) -> str:
+    others, directions = _rules(stack, group)
+    missing = sorted({"ingress", "egress"} - directions)
+    parts = [f"{', '.join(others)} admit{'s' if len(others) == 1 else ''} other sources"] if others else []
+    parts += [f"no self rule for {' and '.join(missing)}"] if missing else []
+    return f"group {group.name}: {'; '.join(parts)}"
 
 
 @stack_rule("efa-security-group-self-only", "EFA-01", "EFA security groups admit only themselves")
@@ -60,8 +74,10 @@ def check(stack: Stack, _config: Config) -> Iterator[Finding]:
         verdicts = {g.urn: self_only(stack, g) for g in groups}
         candidates = [urn for urn, (ok, dirs) in verdicts.items() if ok and dirs == {"ingress", "egress"}]
         if not candidates and groups:
+            why = "; ".join(explain(stack, g) for g in groups)
             yield Finding(
-                lt.urn, f"{lt.label()}: no security group of its EFA interfaces admits only itself in both directions"
+                lt.urn,
+                f"{lt.label()}: no security group of its EFA interfaces admits only itself in both directions ({why})",
             )
         elif not candidates:
             yield Finding(

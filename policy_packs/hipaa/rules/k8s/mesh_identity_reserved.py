@@ -15,17 +15,16 @@ MESH_UID = "1337"
 
 @stack_rule("mesh-identity-reserved", "K8S-11", "Workloads cannot take the mesh proxy's identity")
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
-    zones = {ns.zone: ns for ns in zone_namespaces(stack).values()}
     guards = [
         p for p in stack.of_type(*t.VAP)
         if p.get("spec.failurePolicy") == "Fail" and policy_covers_pods(p)
         and policy_covers_pods(p, "UPDATE", "pods/ephemeralcontainers")
         and all(term in expressions(p) for term in (MESH_UID, "runAsUser", "runAsGroup"))
     ]  # fmt: skip
-    for zone, ns in sorted(zones.items()):
-        if not any(selects_zone(b, zone) for p in guards for b in bindings_for(stack, p.get("metadata.name"))):
+    for ns in sorted(zone_namespaces(stack).values(), key=lambda n: n.name):
+        if not any(selects_zone(b, ns.zone) for p in guards for b in bindings_for(stack, p.get("metadata.name"))):
             yield Finding(
                 ns.resource.urn,
-                f"zone {zone}: no admission policy refuses UID/GID {MESH_UID}, so a pod can leave the mesh by running "
-                "as the proxy",
+                f"namespace {ns.name} (zone {ns.zone}): no admission policy refuses UID/GID {MESH_UID}, so a pod can "
+                "leave the mesh by running as the proxy",
             )

@@ -49,17 +49,16 @@ def selects_zone(binding: Resource, zone: str) -> bool:
 
 @stack_rule("zones-pinned-to-their-nodes", "K8S-10", "Zones stay on their own nodes")
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
-    zones = {ns.zone: ns for ns in zone_namespaces(stack).values()}
     placement = [
         p for p in stack.of_type(*t.VAP)
         if p.get("spec.failurePolicy") == "Fail" and policy_covers_pods(p)
         and all(term in expressions(p) for term in REQUIRED_TERMS)
     ]  # fmt: skip
-    for zone, ns in sorted(zones.items()):
-        bound = [b for p in placement for b in bindings_for(stack, p.get("metadata.name")) if selects_zone(b, zone)]
+    for ns in sorted(zone_namespaces(stack).values(), key=lambda n: n.name):
+        bound = [b for p in placement for b in bindings_for(stack, p.get("metadata.name")) if selects_zone(b, ns.zone)]
         if not bound:
             yield Finding(
                 ns.resource.urn,
-                f"zone {zone} has no placement admission policy bound to its namespaces: its pods may land on any "
-                "zone's nodes",
+                f"namespace {ns.name} (zone {ns.zone}) has no placement admission policy bound to it: its pods may "
+                "land on any zone's nodes",
             )

@@ -1,0 +1,65 @@
+"""Every weakening of prod (tests/policy_packs/weakenings.py) is a new mandatory finding of the control it
+weakens, on the resource it touched, under prod's pack config; prod as synthesized has none."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from catalog import CONTROLS
+from enclave.preview import PACK_DIR
+from enclave.synth import SynthResult
+from tests.policy_packs.harness import Hit, run
+from tests.policy_packs.weakenings import WEAKENINGS, Records, Weakening
+
+
+def prod_config() -> dict[str, dict[str, Any]]:
+    given = json.loads((PACK_DIR / "config" / "prod.json").read_text(encoding="utf-8"))
+    assert given.get("all") == "mandatory", "prod runs every policy mandatory"
+    return {k: {p: v for p, v in e.items() if p not in ("enforcementLevel", "note")}
+            for k, e in given.items() if isinstance(e, dict)}  # fmt: skip
+
+
+def mandatory(hits: list[Hit]) -> set[tuple[str, str, str]]:
+    return {(h.control, h.urn, h.message) for h in hits if not h.unverifiable}
+
+
+@pytest.fixture(scope="module")
+def baseline(synthed: Callable[[str, bool], SynthResult]) -> list[dict[str, Any]]:
+    return synthed("prod", False).resources
+
+
+def test_prod_has_no_mandatory_finding(baseline: list[dict[str, Any]]) -> None:
+    hits = run(baseline, prod_config())
+    assert not hits, "\n".join(f"{h.control} {h.urn}: {h.message}" for h in hits)
+
+
+def test_weakenings_cover_the_catalog() -> None:
+    ids = [w.id for w in WEAKENINGS]
+    assert len(ids) == len(set(ids)) and len(ids) >= 40
+    uncovered = sorted(set(CONTROLS) - {w.control for w in WEAKENINGS})
+    assert not uncovered, f"controls no weakening exercises: {uncovered}"
+
+
+@pytest.mark.parametrize("weakening", WEAKENINGS, ids=[w.id for w in WEAKENINGS])
+def test_weakening_is_caught(baseline: list[dict[str, Any]], weakening: Weakening) -> None:
+    records = Records(copy.deepcopy(baseline))
+    before = {r["urn"] for r in records.records}
+    weakening.edit(records)
+    hits = run(records.records, prod_config())
+    new = mandatory(hits)
+    caught = [(c, u, m) for c, u, m in new if c == weakening.control]
+    shown = "\n".join(f"  {c} {u.rsplit('::', 1)[-1]}: {m}" for c, u, m in sorted(new))
+    assert caught, f"{weakening.id}: no {weakening.control} finding; found:\n{shown or '  nothing'}"
+    if weakening.on:
+        assert any(weakening.on in u for _, u, _ in caught), f"{weakening.id}: not on {weakening.on}:\n{shown}"
+    added = {r["urn"] for r in records.records} - before
+    objects = {r["urn"]: r["inputs"].get("metadata", {}).get("name") for r in records.records}
+    for _, urn, message in caught:
+        # the resource's own name, or for a Kubernetes object its metadata.name
+        names = {urn.rsplit("::", 1)[-1], objects.get(urn)} - {None}
+        assert urn in added or any(n in message for n in names), f"{weakening.id}: names none of {names}: {message}"

@@ -1,0 +1,600 @@
+"""Weakenings of the prod stack, each the kind of edit a real change could make: a property turned off, a
+companion resource dropped, a policy statement loosened, a raw resource added beside the components. Each
+names the control that must then fail (test_weakenings.py runs them through the pack with prod's config).
+
+A weakening edits the synthesized records (what the engine would send), so it also stands for the same change
+made in a user's own stack outside the components."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+ACCOUNT = "111122223333"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role"
+
+
+class Records:
+    """The prod records, editable by resource name."""
+
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        self.records = records
+
+    def find(self, name: str) -> dict[str, Any]:
+        found = [r for r in self.records if r["name"] == name]
+        assert len(found) == 1, f"{name}: {len(found)} records (the prod stack changed?)"
+        return found[0]
+
+    def inputs(self, name: str) -> dict[str, Any]:
+        return self.find(name)["inputs"]
+
+    def doc(self, name: str, edit: Callable[[dict[str, Any]], None], field: str = "policy") -> None:
+        """Edit a JSON policy document held in a string property."""
+        inputs = self.inputs(name)
+        document = json.loads(inputs[field])
+        edit(document)
+        inputs[field] = json.dumps(document)
+
+    def statements(self, name: str, keep: Callable[[dict[str, Any]], bool], field: str = "policy") -> None:
+        def edit(d: dict[str, Any]) -> None:
+            before = len(d["Statement"])
+            d["Statement"] = [s for s in d["Statement"] if keep(s)]
+            assert len(d["Statement"]) < before, f"{name}: no statement removed"
+
+        self.doc(name, edit, field)
+
+    def drop(self, name: str) -> None:
+        self.records.remove(self.find(name))
+
+    def add(self, name: str, rtype: str, inputs: dict[str, Any], **deps: list[str]) -> None:
+        urn = f"urn:pulumi:prod::gpu-enclave::{rtype}::{name}"
+        self.records.append(
+            {
+                "urn": urn,
+                "type": rtype,
+                "name": name,
+                "inputs": inputs,
+                "parent": "",
+                "dependencies": sorted({u for us in deps.values() for u in us}),
+                "propertyDependencies": deps,
+            }
+        )
+
+    def urn(self, name: str) -> str:
+        return str(self.find(name)["urn"])
+
+
+@dataclass(frozen=True)
+class Weakening:
+    id: str
+    control: str
+    edit: Callable[[Records], None]
+    # the resource the finding must name (a fragment of its URN); defaults to the first one edited
+    on: str = ""
+
+
+def _set(name: str, **values: Any) -> Callable[[Records], None]:
+    return lambda w: w.inputs(name).update(values)
+
+
+def _k8s_spec(name: str, **values: Any) -> Callable[[Records], None]:
+    return lambda w: w.inputs(name)["spec"].update(values)
+
+
+def _add_statement(name: str, statement: dict[str, Any], field: str = "policy") -> Callable[[Records], None]:
+    return lambda w: w.doc(name, lambda d: d["Statement"].append(statement), field)
+
+
+def _label(namespace: str, key: str, value: str | None) -> Callable[[Records], None]:
+    def edit(w: Records) -> None:
+        labels = w.inputs(f"cluster-namespace-{namespace}")["metadata"]["labels"]
+        if value is None:
+            labels.pop(key)
+        else:
+            labels[key] = value
+
+    return edit
+
+
+def _lt_interfaces(name: str, edit: Callable[[list[dict[str, Any]]], None]) -> Callable[[Records], None]:
+    return lambda w: edit(w.inputs(name)["networkInterfaces"])
+
+
+def _grant_without_context(w: Records) -> None:
+    def edit(d: dict[str, Any]) -> None:
+        for s in d["Statement"]:
+            if any(str(a).startswith("kms:") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])):
+                s["Condition"].pop("StringLike", None)
+
+    w.doc("prod-trainer-grants", edit)
+
+
+def _notebook_reads_models_prod(w: Records) -> None:
+    bucket = w.inputs("prod-models-prod-bucket")["bucket"]
+    statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/radiology/*"}
+    w.doc("prod-notebook-grants", lambda d: d["Statement"].append(statement))
+
+
+def _inference_writes(w: Records) -> None:
+    def edit(d: dict[str, Any]) -> None:
+        first = d["Statement"][0]
+        first["Action"] = [
+            *([first["Action"]] if isinstance(first["Action"], str) else first["Action"]),
+            "s3:PutObject",
+        ]
+
+    w.doc("prod-model-server-grants", edit)
+
+
+def _mesh_identity_vap_dropped(w: Records) -> None:
+    w.drop("cluster-validatingadmissionpolicy-enclave-mesh-identity")
+    w.drop("cluster-validatingadmissionpolicybinding-enclave-mesh-identity")
+
+
+def _placement_dropped(w: Records) -> None:
+    w.drop("cluster-validatingadmissionpolicy-enclave-placement-notebooks")
+    w.drop("cluster-validatingadmissionpolicybinding-enclave-placement-notebooks")
+    w.drop("cluster-clusterpolicy-enclave-placement-notebooks")
+
+
+def _public_bucket(w: Records) -> None:
+    w.add("shadow-exports", "aws:s3/bucket:Bucket", {"bucket": "shadow-exports", "acl": "public-read"})
+
+
+def _iam_user(w: Records) -> None:
+    w.add("ci-deployer", "aws:iam/user:User", {"name": "ci-deployer"})
+    w.add("ci-deployer-key", "aws:iam/accessKey:AccessKey", {"user": "ci-deployer"})
+
+
+def _attach(role: str, policy: str) -> Callable[[Records], None]:
+    def edit(w: Records) -> None:
+        w.add(
+            f"{role}-{policy.lower()}",
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+            {"role": w.inputs(role).get("name", role), "policyArn": f"arn:aws:iam::aws:policy/{policy}"},
+            role=[w.urn(role)],
+        )
+
+    return edit
+
+
+def _endpoint_open(w: Records) -> None:
+    def edit(d: dict[str, Any]) -> None:
+        d["Statement"] = [{"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}]
+
+    w.doc("prod-vpce-s3", edit)
+
+
+def _internet_route(w: Records) -> None:
+    vpc = w.urn("prod-vpc")
+    w.add("prod-igw", "aws:ec2/internetGateway:InternetGateway", {"vpcId": "vpc-02c7bcf3fd036b857"}, vpcId=[vpc])
+    w.add(
+        "prod-rt-us-east-1a-default",
+        "aws:ec2/route:Route",
+        {"routeTableId": "rtb-0d956523f1cabe33e", "destinationCidrBlock": "0.0.0.0/0", "gatewayId": "igw-0123456789"},
+    )
+
+
+def _ssh_from_world(w: Records) -> None:
+    w.add(
+        "prod-training-nodes-ssh",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        {
+            "securityGroupId": "sg-0223eaf4cb09fa25b",
+            "ipProtocol": "tcp",
+            "fromPort": 22,
+            "toPort": 22,
+            "cidrIpv4": "0.0.0.0/0",
+        },
+    )
+
+
+def _cluster_admin_for_team(w: Records) -> None:
+    w.add(
+        "prod-ml-research-admin",
+        "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+        {
+            "clusterName": "enclave-prod",
+            "principalArn": f"{ROLE}/ml-research",
+            "policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+            "accessScope": {"type": "cluster"},
+        },
+    )
+
+
+def _workload_cluster_admin(w: Records) -> None:
+    w.inputs("training-rolebinding-data-scientist")["roleRef"] = {
+        "kind": "ClusterRole",
+        "apiGroup": "rbac.authorization.k8s.io",
+        "name": "cluster-admin",
+    }
+
+
+def _public_service_entry(w: Records) -> None:
+    w.add(
+        "training-serviceentry-paste",
+        "kubernetes:networking.istio.io/v1:ServiceEntry",
+        {
+            "apiVersion": "networking.istio.io/v1",
+            "kind": "ServiceEntry",
+            "metadata": {"name": "paste", "namespace": "training"},
+            "spec": {
+                "hosts": ["pastebin.com"],
+                "location": "MESH_EXTERNAL",
+                "resolution": "DNS",
+                "ports": [{"number": 443, "name": "tls", "protocol": "TLS"}],
+                "exportTo": ["."],
+            },
+        },
+    )
+
+
+def _egress_to_internet(w: Records) -> None:
+    egress = w.inputs("training-networkpolicy-allow-egress-endpoints")["spec"]["egress"]
+    egress[0]["to"].append({"ipBlock": {"cidr": "0.0.0.0/0"}})
+
+
+def _ingress_from_anyone(w: Records) -> None:
+    spec = w.inputs("training-networkpolicy-allow-from-training")["spec"]
+    spec["ingress"] = [{}]
+
+
+def _efa_sg_open(w: Records) -> None:
+    rule = w.inputs("prod-train-p5-efa-ingress-self")
+    rule.pop("referencedSecurityGroupId", None)
+    rule["cidrIpv4"] = "10.0.0.0/8"
+
+
+def _efa_on_inference(w: Records) -> None:
+    nics = w.inputs("prod-infer-g6e-launch-template")["networkInterfaces"]
+    nics.append({**nics[0], "interfaceType": "efa", "networkCardIndex": 1, "deviceIndex": 0})
+
+
+def _efa_unplaced(w: Records) -> None:
+    w.inputs("prod-train-p5-launch-template").pop("placement", None)
+
+
+def _rbac_wildcard(w: Records) -> None:
+    w.inputs("training-role-training-job")["rules"].append({"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]})
+
+
+def _role_trust_any_sa(w: Records) -> None:
+    def edit(d: dict[str, Any]) -> None:
+        cond = d["Statement"][0]["Condition"]["StringEquals"]
+        sub = next(k for k in cond if k.endswith(":sub"))
+        cond.pop(sub)
+        d["Statement"][0]["Condition"]["StringLike"] = {sub: "system:serviceaccount:*"}
+
+    w.doc("prod-trainer-role", edit, "assumeRolePolicy")
+
+
+def _trainer_star(w: Records) -> None:
+    w.doc(
+        "prod-trainer-grants", lambda d: d["Statement"].append({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
+    )
+
+
+def _service_key_use_unscoped(w: Records) -> None:
+    def edit(d: dict[str, Any]) -> None:
+        for s in d["Statement"]:
+            if s.get("Sid") == "CloudWatchLogsEncryptLogGroups":
+                s.pop("Condition")
+
+    w.doc("prod-audit-key", edit)
+
+
+def _no_tls_deny(w: Records) -> None:
+    w.statements("prod-datasets-policy", lambda s: "aws:SecureTransport" not in json.dumps(s.get("Condition", {})))
+
+
+def _no_encryption_denies(w: Records) -> None:
+    w.statements(
+        "prod-datasets-policy", lambda s: "s3:x-amz-server-side-encryption" not in json.dumps(s.get("Condition", {}))
+    )
+
+
+def _authz_any_source(w: Records) -> None:
+    w.inputs("training-authorizationpolicy-allow-from-training")["spec"]["rules"][0].pop("from")
+
+
+def _mesh_access_log_off(w: Records) -> None:
+    w.inputs("prod-istiod")["values"]["meshConfig"]["accessLogFile"] = ""
+
+
+def _sidecar_allow_any(w: Records) -> None:
+    w.inputs("training-sidecar-default")["spec"]["outboundTrafficPolicy"] = {"mode": "ALLOW_ANY"}
+
+
+def _volume_key_of_other_zone(w: Records) -> None:
+    lt = w.inputs("prod-notebooks-g6-launch-template")
+    key = w.find("prod-training-key")
+    lt["blockDeviceMappings"][0]["ebs"]["kmsKeyId"] = "arn:aws:kms:us-east-1:111122223333:key/other"
+    deps = w.find("prod-notebooks-g6-launch-template")["propertyDependencies"]
+    deps["blockDeviceMappings"] = [key["urn"]]
+
+
+def _unencrypted_volume(w: Records) -> None:
+    ebs = w.inputs("prod-system-launch-template")["blockDeviceMappings"][0]["ebs"]
+    ebs["encrypted"] = "false"
+
+
+WEAKENINGS: list[Weakening] = [
+    # --- KMS -------------------------------------------------------------------------------------------------
+    Weakening("key-rotation-off", "KMS-01", _set("prod-training-key", enableKeyRotation=False)),
+    Weakening(
+        "key-admin-to-a-team-role",
+        "KMS-02",
+        _add_statement(
+            "prod-training-key",
+            {
+                "Sid": "TeamAdmin",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"{ROLE}/ml-research"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+        ),
+    ),
+    Weakening(
+        "key-open-to-everyone",
+        "KMS-02",
+        _add_statement(
+            "prod-inference-key",
+            {"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"},
+        ),
+    ),
+    Weakening("service-key-use-not-scoped", "KMS-03", _service_key_use_unscoped, on="prod-audit-key"),
+    Weakening("key-deletion-window-7-days", "RECOVER-03", _set("prod-models-prod-key", deletionWindowInDays=7)),
+    # --- S3 --------------------------------------------------------------------------------------------------
+    Weakening(
+        "bucket-sse-s3",
+        "S3-01",
+        lambda w: w.inputs("prod-datasets-encryption")["rules"][0].update(
+            {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}
+        ),
+        on="prod-datasets-bucket",
+    ),
+    Weakening(
+        "bucket-encryption-dropped",
+        "S3-01",
+        lambda w: w.drop("prod-checkpoints-encryption"),
+        on="prod-checkpoints-bucket",
+    ),
+    Weakening(
+        "bucket-key-off",
+        "S3-01",
+        lambda w: w.inputs("prod-models-prod-encryption")["rules"][0].update({"bucketKeyEnabled": False}),
+        on="prod-models-prod-bucket",
+    ),
+    Weakening(
+        "sse-c-allowed",
+        "S3-02",
+        lambda w: w.inputs("prod-datasets-encryption")["rules"][0].pop("blockedEncryptionTypes"),
+        on="prod-datasets",
+    ),
+    Weakening(
+        "public-access-block-dropped",
+        "S3-03",
+        lambda w: w.drop("prod-datasets-public-access-block"),
+        on="prod-datasets-bucket",
+    ),
+    Weakening(
+        "public-policies-allowed", "S3-03", _set("prod-models-prod-public-access-block", blockPublicPolicy=False)
+    ),
+    Weakening(
+        "object-acls-enabled",
+        "S3-04",
+        lambda w: w.inputs("prod-datasets-ownership").update({"rule": {"objectOwnership": "BucketOwnerPreferred"}}),
+        on="prod-datasets",
+    ),
+    Weakening(
+        "versioning-suspended",
+        "S3-05",
+        lambda w: w.inputs("prod-checkpoints-versioning").update({"versioningConfiguration": {"status": "Suspended"}}),
+        on="prod-checkpoints",
+    ),
+    Weakening("tls-deny-removed", "S3-06", _no_tls_deny, on="prod-datasets"),
+    Weakening("encryption-denies-removed", "S3-07", _no_encryption_denies, on="prod-datasets"),
+    Weakening(
+        "bucket-readable-by-anyone",
+        "S3-08",
+        _add_statement(
+            "prod-models-staging-policy",
+            {
+                "Sid": "Public",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::prod-models-staging-bucket-8aebef1/*",
+            },
+        ),
+        on="prod-models-staging",
+    ),
+    Weakening("raw-public-bucket", "S3-08", _public_bucket, on="shadow-exports"),
+    Weakening("raw-bucket-unencrypted", "S3-01", _public_bucket, on="shadow-exports"),
+    Weakening("access-logging-dropped", "S3-09", lambda w: w.drop("prod-datasets-logging"), on="prod-datasets-bucket"),
+    Weakening("lifecycle-dropped", "S3-10", lambda w: w.drop("prod-checkpoints-lifecycle"), on="prod-checkpoints"),
+    Weakening("bucket-force-destroy", "RECOVER-02", _set("prod-datasets-bucket", forceDestroy=True)),
+    Weakening(
+        "audit-lock-governance",
+        "RECOVER-01",
+        lambda w: w.inputs("prod-audit-logs-object-lock")["rule"]["defaultRetention"].update({"mode": "GOVERNANCE"}),
+        on="prod-audit-logs",
+    ),
+    Weakening(
+        "audit-lock-one-year",
+        "RECOVER-01",
+        lambda w: w.inputs("prod-audit-logs-object-lock")["rule"]["defaultRetention"].update({"days": 365}),
+        on="prod-audit-logs",
+    ),
+    # --- EKS -------------------------------------------------------------------------------------------------
+    Weakening(
+        "secrets-unencrypted", "EKS-01", lambda w: w.inputs("prod-cluster").pop("encryptionConfig"), on="prod-cluster"
+    ),
+    Weakening("audit-log-type-off", "EKS-02", _set("prod-cluster", enabledClusterLogTypes=["api", "authenticator"])),
+    Weakening(
+        "public-endpoint-to-world",
+        "EKS-03",
+        lambda w: w.inputs("prod-cluster")["vpcConfig"].update(
+            {"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]}
+        ),
+        on="prod-cluster",
+    ),
+    Weakening("cni-policy-enforcement-off", "EKS-04", _set("prod-vpc-cni", configurationValues="{}")),
+    Weakening(
+        "config-map-auth",
+        "EKS-05",
+        lambda w: w.inputs("prod-cluster")["accessConfig"].update({"authenticationMode": "API_AND_CONFIG_MAP"}),
+        on="prod-cluster",
+    ),
+    Weakening(
+        "creator-bootstrap-admin",
+        "EKS-05",
+        lambda w: w.inputs("prod-cluster")["accessConfig"].update({"bootstrapClusterCreatorAdminPermissions": True}),
+        on="prod-cluster",
+    ),
+    Weakening("team-role-cluster-admin", "EKS-06", _cluster_admin_for_team, on="prod-ml-research-admin"),
+    Weakening("cluster-deletable", "RECOVER-02", _set("prod-cluster", deletionProtection=False)),
+    # --- NODE / EFA ------------------------------------------------------------------------------------------
+    Weakening(
+        "imdsv1",
+        "NODE-01",
+        lambda w: w.inputs("prod-infer-g6e-launch-template")["metadataOptions"].update({"httpTokens": "optional"}),
+        on="prod-infer-g6e-launch-template",
+    ),
+    Weakening(
+        "imds-hop-limit-2",
+        "NODE-01",
+        lambda w: w.inputs("prod-system-launch-template")["metadataOptions"].update({"httpPutResponseHopLimit": 2}),
+        on="prod-system-launch-template",
+    ),
+    Weakening("node-volume-unencrypted", "NODE-02", _unencrypted_volume, on="prod-system-launch-template"),
+    Weakening(
+        "node-public-ip",
+        "NODE-03",
+        _lt_interfaces(
+            "prod-notebooks-g6-launch-template", lambda nics: nics[0].update({"associatePublicIpAddress": "true"})
+        ),
+        on="prod-notebooks-g6-launch-template",
+    ),
+    Weakening("gpu-pool-untainted", "NODE-04", _set("prod-infer-g6e-node-group", taints=[])),
+    Weakening(
+        "pool-zone-label-removed",
+        "NODE-05",
+        lambda w: w.inputs("prod-notebooks-g6-node-group")["labels"].pop("enclave.dev/zone"),
+        on="prod-notebooks-g6-node-group",
+    ),
+    Weakening(
+        "node-role-s3-full-access",
+        "NODE-06",
+        _attach("prod-train-p5-node-role", "AmazonS3FullAccess"),
+        on="prod-train-p5",
+    ),
+    Weakening(
+        "node-volume-key-of-another-zone", "DATA-01", _volume_key_of_other_zone, on="prod-notebooks-g6-launch-template"
+    ),
+    Weakening("efa-group-opened", "EFA-01", _efa_sg_open, on="prod-train-p5-launch-template"),
+    Weakening("efa-on-inference", "EFA-02", _efa_on_inference, on="prod-infer-g6e-node-group"),
+    Weakening("efa-pool-unplaced", "EFA-03", _efa_unplaced, on="prod-train-p5"),
+    # --- IAM -------------------------------------------------------------------------------------------------
+    Weakening("irsa-trust-any-service-account", "IAM-01", _role_trust_any_sa, on="prod-trainer-role"),
+    Weakening("grant-on-everything", "IAM-02", _trainer_star, on="prod-trainer-grants"),
+    Weakening("twelve-hour-sessions", "IAM-03", _set("prod-trainer-role", maxSessionDuration=43200)),
+    Weakening("iam-user-with-key", "IAM-04", _iam_user, on="ci-deployer"),
+    Weakening(
+        "workload-role-without-service-account", "IAM-05", lambda w: w.drop("prod-trainer-sa"), on="prod-trainer-role"
+    ),
+    Weakening("oidc-extra-audience", "IAM-06", _set("prod-oidc", clientIdLists=["sts.amazonaws.com", "my-app"])),
+    Weakening(
+        "admin-policy-on-workload",
+        "IAM-07",
+        _attach("prod-trainer-role", "AdministratorAccess"),
+        on="prod-trainer-role-administratoraccess",
+    ),
+    # --- LOG / DETECT ----------------------------------------------------------------------------------------
+    Weakening("trail-one-region", "LOG-01", _set("prod-trail", isMultiRegionTrail=False)),
+    Weakening("trail-unvalidated", "LOG-01", _set("prod-trail", enableLogFileValidation=False)),
+    Weakening("trail-unencrypted", "LOG-02", lambda w: w.inputs("prod-trail").pop("kmsKeyId"), on="prod-trail"),
+    Weakening(
+        "trail-no-data-events",
+        "LOG-03",
+        lambda w: w.inputs("prod-trail").update(
+            {"advancedEventSelectors": w.inputs("prod-trail")["advancedEventSelectors"][:1]}
+        ),
+        on="bucket",
+    ),
+    Weakening(
+        "log-group-unencrypted", "LOG-04", lambda w: w.inputs("prod-flow-logs").pop("kmsKeyId"), on="prod-flow-logs"
+    ),
+    Weakening("audit-logs-kept-a-year", "LOG-05", _set("prod-control-plane-logs", retentionInDays=365)),
+    Weakening("flow-log-dropped", "LOG-06", lambda w: w.drop("prod-flow-log"), on="prod-vpc"),
+    Weakening("flow-log-accepts-only", "LOG-06", _set("prod-flow-log", trafficType="ACCEPT")),
+    Weakening(
+        "denied-flows-unlogged",
+        "DETECT-01",
+        _set("prod-vpc-cni", configurationValues=json.dumps({"enableNetworkPolicy": "true"})),
+    ),
+    Weakening("mesh-access-log-off", "DETECT-02", _mesh_access_log_off, on="prod-istiod"),
+    Weakening(
+        "trail-not-streamed",
+        "DETECT-03",
+        lambda w: w.inputs("prod-trail").pop("cloudWatchLogsGroupArn"),
+        on="prod-trail",
+    ),
+    # --- NET -------------------------------------------------------------------------------------------------
+    Weakening("internet-route", "NET-01", _internet_route),
+    Weakening("ssh-from-the-world", "NET-02", _ssh_from_world, on="prod-training-nodes-ssh"),
+    Weakening(
+        "default-sg-opened",
+        "NET-03",
+        _set("prod-default-sg", ingress=[{"protocol": "-1", "fromPort": 0, "toPort": 0, "self": True}]),
+        on="prod-default-sg",
+    ),
+    Weakening("s3-endpoint-open", "NET-04", _endpoint_open, on="prod-vpce-s3"),
+    # --- K8S -------------------------------------------------------------------------------------------------
+    Weakening(
+        "notebooks-privileged",
+        "K8S-01",
+        _label("notebooks", "pod-security.kubernetes.io/enforce", "privileged"),
+        on="notebooks",
+    ),
+    Weakening("default-deny-dropped", "K8S-02", lambda w: w.drop("training-networkpolicy-default-deny"), on="training"),
+    Weakening("egress-to-internet", "K8S-03", _egress_to_internet, on="allow-egress-endpoints"),
+    Weakening("ingress-from-anyone", "K8S-04", _ingress_from_anyone, on="allow-from-training"),
+    Weakening("workload-bound-cluster-admin", "K8S-05", _workload_cluster_admin, on="training-rolebinding"),
+    Weakening("wildcard-role", "K8S-06", _rbac_wildcard, on="training-role-training-job"),
+    Weakening("token-automount", "K8S-07", _set("prod-trainer-sa", automountServiceAccountToken=True)),
+    Weakening("gpu-quota-dropped", "K8S-08", lambda w: w.drop("inference-resourcequota-accelerators"), on="inference"),
+    Weakening(
+        "registries-audit-only",
+        "K8S-09",
+        lambda w: w.inputs("prod-approved-registries")["spec"]["rules"][0]["validate"].update(
+            {"failureAction": "Audit"}
+        ),
+        on="training",
+    ),
+    Weakening("notebooks-placement-dropped", "K8S-10", _placement_dropped, on="notebooks"),
+    Weakening("mesh-identity-guard-dropped", "K8S-11", _mesh_identity_vap_dropped),
+    # --- MESH / DATA -----------------------------------------------------------------------------------------
+    Weakening(
+        "mtls-permissive",
+        "MESH-01",
+        lambda w: w.inputs("training-peerauthentication-default")["spec"].update({"mtls": {"mode": "PERMISSIVE"}}),
+        on="training-peerauthentication",
+    ),
+    Weakening(
+        "allow-nothing-dropped",
+        "MESH-02",
+        lambda w: w.drop("training-authorizationpolicy-allow-nothing"),
+        on="training",
+    ),
+    Weakening("authorization-from-anyone", "MESH-02", _authz_any_source, on="allow-from-training"),
+    Weakening("sidecar-allow-any", "MESH-03", _sidecar_allow_any, on="training-sidecar"),
+    Weakening("public-service-entry", "MESH-04", _public_service_entry, on="training-serviceentry-paste"),
+    Weakening("sidecar-injection-off", "MESH-05", _label("inference", "istio-injection", None), on="inference"),
+    Weakening("kms-grant-not-pinned", "DATA-02", _grant_without_context, on="prod-trainer-grants"),
+    Weakening("notebook-reads-production-models", "DATA-03", _notebook_reads_models_prod, on="prod-notebook-grants"),
+    Weakening("inference-writes-models", "DATA-03", _inference_writes, on="prod-model-server-grants"),
+]
