@@ -25,7 +25,8 @@ import jsonschema
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from .synth import PROJECT_ROOT, SynthResult, synth
+from .locate import Locator
+from .synth import PROJECT_ROOT, SynthResult, read_project, synth
 
 PACK_DIR = PROJECT_ROOT / "policy_packs" / "hipaa"
 # pulumirpc.EnforcementLevel, read from the proto (ADVISORY 0, MANDATORY 1, DISABLED 2, REMEDIATE 3).
@@ -54,6 +55,8 @@ class Diagnostic:
     exempted: bool = False
     unverifiable: bool = False
     remediation: str = ""
+    # the stack-file entry that made the resource: {"file", "line", "path"}
+    config: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -345,6 +348,11 @@ def run_preview(
             raw, remediations = analyze(stub, result, configs)
     policies = {p.name: p for p in info.policies}
     diagnostics = [_diagnostic(urn, d, policies.get(d.policyName)) for urn, d in raw]
+    stack_file = config_file or read_project(project_dir.resolve())[2] / f"Pulumi.{stack}.yaml"
+    locator = Locator(stack_file, result.resources, project_dir)
+    for d in diagnostics:
+        where = locator.locate(d.urn)
+        d.config = {"file": where.file, "line": where.line, "path": where.path}
     diagnostics.sort(key=lambda d: (d.control, d.urn, d.message))
     return PreviewResult(
         stack=stack,

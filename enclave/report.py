@@ -29,11 +29,23 @@ def _level(d: Diagnostic) -> str:
     return f"{d.enforcementLevel}\nunverifiable" if d.unverifiable else d.enforcementLevel
 
 
+def config_text(d: Diagnostic) -> str:
+    """`edit stacks/Pulumi.prod.yaml:97 buckets[1] (datasets)`: where the resource comes from."""
+    c = d.config
+    if not c:
+        return ""
+    where = f"{c['file']}:{c['line']}" if c.get("line") else c["file"]
+    return f"edit {where} {c['path']}"
+
+
 def finding_text(d: Diagnostic) -> str:
-    """The finding itself: no control heading, no fix (the table shows those once per control)."""
+    """The finding itself and the config entry to edit; no control heading, no fix (the table shows those once
+    per control)."""
     lines = d.message.split("\n")
     kept = [line for line in lines if not line.startswith(f"{d.control} ") and not line.startswith("Fix: ")]
-    return "\n".join(line.removeprefix("UNVERIFIABLE at preview: ") for line in kept)
+    text = "\n".join(line.removeprefix("UNVERIFIABLE at preview: ") for line in kept)
+    where = config_text(d)
+    return f"{text}\n{where}" if where else text
 
 
 def print_table(result: PreviewResult, console: Console) -> None:

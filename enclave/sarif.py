@@ -40,6 +40,14 @@ def _rules(result: PreviewResult) -> list[dict[str, Any]]:
     return [seen[k] for k in sorted(seen)]
 
 
+def _physical(d: Diagnostic, artifact: str) -> dict[str, Any]:
+    """The stack-file line of the config entry that made the resource (the file alone when unknown)."""
+    location: dict[str, Any] = {"artifactLocation": {"uri": artifact}}
+    if d.config.get("line"):
+        location["region"] = {"startLine": int(d.config["line"])}
+    return location
+
+
 def _result(d: Diagnostic, index: dict[str, int], artifact: str) -> dict[str, Any]:
     out: dict[str, Any] = {
         "ruleId": d.control,
@@ -50,7 +58,7 @@ def _result(d: Diagnostic, index: dict[str, int], artifact: str) -> dict[str, An
         "message": {"text": d.message},
         "locations": [
             {
-                "physicalLocation": {"artifactLocation": {"uri": artifact}},
+                "physicalLocation": _physical(d, artifact),
                 "logicalLocations": [{"fullyQualifiedName": d.urn or "(stack)", "kind": "resource"}],
             }
         ],
@@ -59,6 +67,7 @@ def _result(d: Diagnostic, index: dict[str, int], artifact: str) -> dict[str, An
             "citations": d.citations,
             "enforcementLevel": d.enforcementLevel,
             "unverifiable": d.unverifiable,
+            "configPath": d.config.get("path", ""),
         },
     }
     if d.exempted:
