@@ -1,4 +1,4 @@
-# GPU Enclave: `make demo` runs the offline engine on the prod stack; `make test` runs every check.
+# GPU Enclave: `make demo` runs the prod stack through the HIPAA policy pack offline; `make test` runs every check.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -18,11 +18,12 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
+# The main job: the stack through the HIPAA policy pack, as `pulumi preview --policy-pack` would run it (no
+# cloud account, no Pulumi CLI); then the same in first-preview mode as JSON, and SARIF for code scanning.
 demo: $(VENV)/.runtime
-	$(VENV)/bin/enclave synth --stack $(STACK) --preview --out out/$(STACK).preview.json
-	$(VENV)/bin/enclave synth --stack $(STACK) --out out/$(STACK).json
-	$(VENV)/bin/enclave render --stack $(STACK) --out out/$(STACK)-manifests
-	$(VENV)/bin/enclave reach --stack $(STACK)
+	$(VENV)/bin/enclave preview --stack $(STACK)
+	$(VENV)/bin/enclave preview --stack $(STACK) --preview --format json --out out/$(STACK).preview.json
+	$(VENV)/bin/enclave preview --stack $(STACK) --format sarif --out out/$(STACK).sarif
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
@@ -47,6 +48,7 @@ synth-all: $(VENV)/.runtime
 
 bench: $(VENV)/.runtime
 	$(PY) bench/synth_bench.py
+	$(PY) bench/preview_bench.py
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache

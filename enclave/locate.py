@@ -34,6 +34,27 @@ BY_TYPE: dict[str, Loc] = {
     "enclave:aws:NodeSecurityGroups": ("zones",),
     "enclave:index:Platform": (),
 }
+# (component type, resource type) -> the setting that decides that resource, finer than the component's entry
+SETTINGS: dict[tuple[str, str], Loc] = {
+    ("enclave:aws:Network", "aws:cloudwatch/logGroup:LogGroup"): ("logging", "retention_days"),
+    ("enclave:aws:GpuCluster", "aws:cloudwatch/logGroup:LogGroup"): ("logging", "audit_retention_days"),
+    ("enclave:aws:AuditTrail", "aws:cloudwatch/logGroup:LogGroup"): ("logging", "audit_retention_days"),
+    ("enclave:aws:EncryptedBucket", "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"): (
+        "logging",
+        "audit_retention_days",
+    ),
+    ("enclave:aws:GpuCluster", "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"): (
+        "cluster",
+        "admin_role_arns",
+    ),
+    ("enclave:aws:GpuCluster", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"): ("cluster", "endpoint"),
+    ("enclave:k8s:ClusterAddons", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"): (
+        "kubernetes",
+        "platform_admin_groups",
+    ),
+    ("enclave:k8s:ClusterAddons", "kubernetes:kyverno.io/v1:ClusterPolicy"): ("kubernetes", "approved_registries"),
+    ("enclave:k8s:ClusterAddons", "kubernetes:helm.sh/v3:Release"): ("kubernetes", "addons"),
+}
 # names of platform-wide keys and pools (after the environment prefix) -> their section
 SPECIAL: dict[str, Loc] = {
     "audit": ("logging",),
@@ -89,11 +110,18 @@ class Locator:
     def loc(self, urn: str) -> Loc:
         seen: set[str] = set()
         current = self.records.get(urn)
+        leaf = current["type"] if current is not None else ""
+        leaf_name = str(current.get("name", "")) if current is not None else ""
         while current is not None and current["urn"] not in seen:
             seen.add(current["urn"])
             found = self._component(current)
+            if current["type"] == "enclave:aws:NodeSecurityGroups":
+                # one group per zone, its resources named <env>-<zone>-nodes... or ...-from-<zone>-nodes
+                zone = next((z for z in self._names("zones") if f"-{z}-nodes" in f"-{leaf_name}"), None)
+                found = self._named("zones", zone) if zone else found
             if found is not None:
-                return found
+                setting = SETTINGS.get((current["type"], leaf))
+                return setting if setting is not None and setting[0] in self.data else found
             current = self.records.get(current.get("parent") or "")
         return ()
 
@@ -106,6 +134,14 @@ class Locator:
             return self._named(BY_NAME[rtype], short) or SPECIAL.get(short, (BY_NAME[rtype],))
         section = BY_TYPE.get(rtype)
         return section if section is None or not section or section[0] in self.data else ()
+
+    def _names(self, section: str) -> list[str]:
+        entries = self.data.get(section)
+        return (
+            [e["name"] for e in entries if isinstance(e, Mapping) and isinstance(e.get("name"), str)]
+            if isinstance(entries, list)
+            else []
+        )
 
     def _named(self, section: str, name: str) -> Loc | None:
         entries = self.data.get(section)

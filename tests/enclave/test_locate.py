@@ -15,7 +15,7 @@ STACK_FILE = PROJECT_ROOT / "stacks" / "Pulumi.prod.yaml"
 
 def line_of(text: str) -> int:
     lines = STACK_FILE.read_text(encoding="utf-8").splitlines()
-    return next(i for i, line in enumerate(lines, 1) if line.strip() == text)
+    return next(i for i, line in enumerate(lines, 1) if line.strip().split("#")[0].strip().startswith(text))
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,15 @@ def locator(synthed: Callable[[str, bool], SynthResult]) -> Locator:
         ("prod-audit-key", "logging", "logging:"),
         ("prod-audit-logs-access-bucket", "logging", "logging:"),
         ("prod-flow-log", "network", "network:"),
-        ("prod-istiod", "kubernetes", "kubernetes:"),
+        ("prod-istiod", "kubernetes.addons", "kubernetes:"),
+        ("prod-approved-registries", "kubernetes.approved_registries", "approved_registries:"),
+        ("prod-flow-logs", "logging.retention_days", "retention_days: 365"),
+        ("prod-control-plane-logs", "logging.audit_retention_days", "audit_retention_days: 2192"),
+        ("prod-audit-logs-object-lock", "logging.audit_retention_days", "audit_retention_days: 2192"),
+        ("prod-admin-0-policy", "cluster.admin_role_arns", "admin_role_arns:"),
+        ("prod-api-from-10.100.0.0-24", "cluster.endpoint", "endpoint:"),
+        ("prod-api-from-inference-nodes", "zones[2] (inference)", "- name: inference"),
+        ("prod-training-nodes-from-self", "zones[1] (training)", "- name: training"),
     ],
 )
 def test_a_resource_maps_to_its_entry(

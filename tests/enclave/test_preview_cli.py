@@ -64,7 +64,8 @@ def test_a_weakened_stack_fails_and_says_what_to_edit(tmp_path: Path) -> None:
     assert finding["urn"].endswith("::prod-flow-logs")
     assert "LogGroup 'prod-flow-logs'" in finding["message"] and "kept 90 days" in finding["message"]
     assert "\nFix: " in finding["message"] and finding["remediation"]
-    assert finding["config"] == {"file": str(stack), "line": line_of(stack, "network:"), "path": "network"}
+    line = line_of(stack, "retention_days: 90")
+    assert finding["config"] == {"file": str(stack), "line": line, "path": "logging.retention_days"}
 
 
 def test_table_names_control_resource_config_line_and_fix(tmp_path: Path) -> None:
@@ -75,7 +76,7 @@ def test_table_names_control_resource_config_line_and_fix(tmp_path: Path) -> Non
     text = out.read_text(encoding="utf-8")
     assert "LOG-05 Logs are kept: audit evidence for six years [high] 45 CFR 164.316(b)(2)(i)" in text
     assert "LogGroup 'prod-flow-logs'" in text
-    assert f"edit {stack}:{line_of(stack, 'network:')} network" in text
+    assert f"edit {stack}:{line_of(stack, 'retention_days: 90')} logging.retention_days" in text
     assert "Fix: " in text and "prod: FAIL" in text
 
 
@@ -92,7 +93,7 @@ def test_sarif_is_valid_and_points_at_the_config_line(tmp_path: Path) -> None:
     [res] = run["results"]
     assert res["ruleId"] == "LOG-05" and rules[res["ruleIndex"]]["id"] == "LOG-05" and res["level"] == "error"
     location = res["locations"][0]["physicalLocation"]
-    assert location["region"]["startLine"] == line_of(stack, "network:")
+    assert location["region"]["startLine"] == line_of(stack, "retention_days: 90")
     assert res["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].endswith("::prod-flow-logs")
 
 
