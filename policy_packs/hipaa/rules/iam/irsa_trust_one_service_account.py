@@ -26,6 +26,8 @@ def check(r: Resource, _config: Config) -> Iterator[Finding]:
     if found is UNKNOWN:
         yield Finding(r.urn, f"{r.label()}: its trust policy is not known yet (a new cluster's OIDC issuer)", True)
         return
+    if found is None:
+        yield Finding(r.urn, f"{r.label()}: the trust policy is not a valid JSON policy document (AWS would refuse it)")
     if not isinstance(found, list):
         return
     for s in found:

@@ -21,6 +21,8 @@ def check(r: Resource, _config: Config) -> Iterator[Finding]:
     if found is UNKNOWN:
         yield Finding(r.urn, f"{r.label()}: the policy document is not known yet", True)
         return
+    if found is None:
+        yield Finding(r.urn, f"{r.label()}: the policy is not a valid JSON policy document (AWS would refuse it)")
     for s in found if isinstance(found, list) else []:
         if s.effect != "Allow" or not any(a.lower().startswith(CRYPTO) or a.lower() == "kms:*" for a in s.actions()):
             continue

@@ -40,6 +40,10 @@ def check(r: Resource, _config: Config) -> Iterator[Finding]:
         if found is UNKNOWN:
             yield Finding(r.urn, f"{r.label()}: the policy document is not known yet", True)
             continue
+        if found is None:
+            yield Finding(
+                r.urn, f"{r.label()}: a policy document is not a valid JSON policy document (AWS would refuse it)"
+            )
         if not isinstance(found, list):
             continue
         for s in found:

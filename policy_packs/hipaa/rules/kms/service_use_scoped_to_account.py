@@ -23,6 +23,8 @@ def check(r: Resource, _config: Config) -> Iterator[Finding]:
     if found is UNKNOWN:
         yield Finding(r.urn, f"{r.label()}: the key policy is not known yet", True)
         return
+    if found is None:
+        yield Finding(r.urn, f"{r.label()}: the key policy is not a valid JSON policy document (AWS would refuse it)")
     if not isinstance(found, list):
         return
     for s in found:

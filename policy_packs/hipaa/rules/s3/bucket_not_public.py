@@ -41,6 +41,10 @@ def check(r: Resource, _config: Config) -> Iterator[Finding]:
     found = statements(r.get("policy"))
     if found is UNKNOWN:
         yield Finding(r.urn, f"{r.label()}: the bucket policy is not known yet", True)
+    elif found is None:
+        yield Finding(
+            r.urn, f"{r.label()}: the bucket policy is not a valid JSON policy document (AWS would refuse it)"
+        )
     elif isinstance(found, list):
         for s in found:
             if s.effect == "Allow" and s.is_everyone() and not s.scoped_to_account():
