@@ -149,7 +149,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--stacks", nargs="+", default=["prod"])
-    parser.add_argument("--scale", nargs="+", type=int, default=[1, 8, 32])
+    parser.add_argument("--scale", nargs="+", type=int, default=[1, 8, 24])
     args = parser.parse_args()
     cli_table(args.stacks, args.repeat)
     print()
