@@ -1,10 +1,11 @@
 """Policy-pack benchmark: what `enclave preview` costs, and how the pack scales with stack size.
 
-    .venv/bin/python bench/preview_bench.py [--repeat 5] [--stacks prod] [--scale 1 4 16]
+    .venv/bin/python bench/preview_bench.py [--repeat 9] [--stacks prod] [--scale 1 8 24]
 
-1. One CLI call per (stack, mode), in a fresh subprocess: median wall seconds of `enclave preview` against
-   `enclave synth` of the same stack (the policy pass should cost at most as much again as the synth it
-   checks), and peak RSS of the CLI process and of the pack process it starts.
+1. One call per (stack, mode), each in a fresh process, side by side: median wall seconds of `enclave
+   preview` against (a) a process that only imports the SDK resource classes the stack registers (the
+   floor of any offline check of it; target: preview within 2x) and (b) `enclave synth` of the same stack;
+   peak RSS of the preview process and of the pack process it starts.
 2. The pack alone, in process (the server's Analyze per resource and AnalyzeStack once, prod config): prod
    grown by k-1 more training teams (k = --scale; each a zone, namespace, GPU pool, bucket and identity), so a
    superlinear rule shows as a growing microseconds-per-resource figure.
@@ -54,20 +55,72 @@ def one_call(kind: str, stack: str, preview: bool) -> dict[str, Any]:
     return figures
 
 
+IMPORT_ONLY = """
+import importlib, json, sys
+for module, name in json.loads(sys.argv[1]):
+    getattr(importlib.import_module(module), name)
+print("{}")
+"""
+K8S_BUILTIN = {"core", "apps", "batch", "networking.k8s.io", "rbac.authorization.k8s.io",
+               "admissionregistration.k8s.io", "policy", "helm.sh"}  # fmt: skip
+
+
+def sdk_class(token: str) -> tuple[str, str] | None:
+    """(module, class) of the SDK class a resource type token names; None for this project's components."""
+    package, _, rest = token.partition(":")
+    if package == "pulumi" and rest.startswith("providers:"):
+        provider = rest.split(":", 1)[1]
+        return (f"pulumi_{provider}", "Provider")
+    if package == "aws":
+        module, _, name = rest.partition(":")
+        mod = module.split("/")[0]
+        return ("pulumi_aws" if mod == "index" else f"pulumi_aws.{mod}", name)
+    if package == "kubernetes":
+        group_version, _, kind = rest.partition(":")
+        group, _, version = group_version.rpartition("/")
+        if group not in K8S_BUILTIN:
+            return ("pulumi_kubernetes.apiextensions", "CustomResource")  # Istio and Kyverno kinds
+        short = group.split(".")[0] if group != "helm.sh" else "helm"
+        return (f"pulumi_kubernetes.{short}.{version}", kind)
+    return None
+
+
+def classes_of(stack: str) -> list[tuple[str, str]]:
+    from enclave.synth import synth
+
+    found = sorted({c for r in synth(stack).resources if (c := sdk_class(r["type"])) is not None})
+    subprocess.run([sys.executable, "-c", IMPORT_ONLY, json.dumps(found)], cwd=ROOT, check=True, capture_output=True)
+    return found
+
+
+def import_only(found: list[tuple[str, str]]) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", IMPORT_ONLY, json.dumps(found)], cwd=ROOT, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
 def cli_table(stacks: list[str], repeat: int) -> None:
-    print(f"{'stack':8} {'mode':8} {'resources':>9} {'synth s':>8} {'preview s':>10} {'ratio':>6} "
-          f"{'CLI MiB':>8} {'pack MiB':>9}")  # fmt: skip
+    print(f"{'stack':8} {'mode':8} {'resources':>9} {'classes':>7} {'import s':>9} {'synth s':>8} "
+          f"{'preview s':>10} {'/import':>8} {'/synth':>7} {'CLI MiB':>8} {'pack MiB':>9}")  # fmt: skip
     for stack in stacks:
+        found = classes_of(stack)
         for preview in (True, False):
-            synths = [one_call("synth", stack, preview) for _ in range(repeat)]
-            previews = [one_call("preview", stack, preview) for _ in range(repeat)]
+            imports, synths, previews = [], [], []
+            for _ in range(repeat):  # interleaved, so a busy moment of the machine hits all three alike
+                imports.append(import_only(found))
+                synths.append(one_call("synth", stack, preview))
+                previews.append(one_call("preview", stack, preview))
+            i = statistics.median(imports)
             s = statistics.median(r["wall"] for r in synths)
             p = statistics.median(r["wall"] for r in previews)
+            # ratios per round (the three ran back to back), then their median: steadier on a noisy machine
+            by_import = statistics.median(r["wall"] / t for r, t in zip(previews, imports, strict=True))
+            by_synth = statistics.median(r["wall"] / q["wall"] for r, q in zip(previews, synths, strict=True))
             cli = max(r["self"] for r in previews) / 1024
             pack = max(r["children"] for r in previews) / 1024
             mode = "preview" if preview else "update"
-            print(f"{stack:8} {mode:8} {previews[0]['resources']:9d} {s:8.2f} {p:10.2f} {p / s:6.2f} "
-                  f"{cli:8.0f} {pack:9.0f}")  # fmt: skip
+            print(f"{stack:8} {mode:8} {previews[0]['resources']:9d} {len(found):7d} {i:9.2f} {s:8.2f} {p:10.2f} "
+                  f"{by_import:8.2f} {by_synth:7.2f} {cli:8.0f} {pack:9.0f}")  # fmt: skip
 
 
 def grown(k: int, tmp: Path) -> Path:
@@ -147,7 +200,7 @@ def scale_table(scales: list[int], tmp: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--stacks", nargs="+", default=["prod"])
     parser.add_argument("--scale", nargs="+", type=int, default=[1, 8, 24])
     args = parser.parse_args()

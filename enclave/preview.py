@@ -280,19 +280,27 @@ def analyze(
     diagnostics: list[Any] = []
     remediations: list[dict[str, str]] = []
     inputs: dict[str, Mapping[str, Any]] = {}
-    for record in result.resources:
-        provider = _provider(records, record.get("provider", ""))
+    # Requests go out together and are answered in order of the resources (the pack serves them on its
+    # worker threads), as the engine sends them while the program registers resources.
+    providers = [_provider(records, r.get("provider", "")) for r in result.resources]
+    fixes = (
+        [stub.Remediate.future(_request(r, r["inputs"], p)) for r, p in zip(result.resources, providers, strict=True)]
+        if remediating
+        else []
+    )
+    for i, record in enumerate(result.resources):
         props: Mapping[str, Any] = record["inputs"]
-        if remediating:
-            fixed = stub.Remediate(_request(record, props, provider))
-            for remediation in fixed.remediations:
-                if remediation.HasField("properties"):
-                    props = json_format.MessageToDict(remediation.properties)
-                    remediations.append({"policyName": remediation.policyName, "urn": record["urn"],
-                                         "description": remediation.description})  # fmt: skip
+        for remediation in fixes[i].result().remediations if fixes else []:
+            if remediation.HasField("properties"):
+                props = json_format.MessageToDict(remediation.properties)
+                remediations.append({"policyName": remediation.policyName, "urn": record["urn"],
+                                     "description": remediation.description})  # fmt: skip
         inputs[record["urn"]] = props
-        response = stub.Analyze(_request(record, props, provider))
-        diagnostics += [(d.urn or record["urn"], d) for d in response.diagnostics]
+    pending = [
+        stub.Analyze.future(_request(r, inputs[r["urn"]], p)) for r, p in zip(result.resources, providers, strict=True)
+    ]
+    for record, future in zip(result.resources, pending, strict=True):
+        diagnostics += [(d.urn or record["urn"], d) for d in future.result().diagnostics]
     stack = analyzer_pb2.AnalyzeStackRequest(
         resources=[
             _stack_resource(r, inputs[r["urn"]], _provider(records, r.get("provider", ""))) for r in result.resources

@@ -17,8 +17,9 @@ OFFLINE_SECRET = "<secure value: encrypted in the stack file, not readable offli
 MAX_NODES = 200_000
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys instead of silently keeping the last one."""
+class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """SafeLoader (libyaml's parser where PyYAML has it) that refuses duplicate keys instead of silently keeping
+    the last one."""
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:

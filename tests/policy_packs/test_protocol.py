@@ -233,3 +233,19 @@ def test_a_stack_rule_sees_dependencies_over_the_wire(stub: Any, info: Any) -> N
     assert not [s for s in seen if s.policy == rule], [s.message for s in seen if s.policy == rule]
     seen, _ = through(stub, info, [bucket, key], {})
     assert [s.urn for s in seen if s.policy == rule] == ["data"]
+
+
+def secret(value: Any) -> dict[str, Any]:
+    """A secret as the engine encodes it on the wire."""
+    return {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": value}
+
+
+def test_secret_values_are_decided_like_plain_ones(stub: Any, info: Any) -> None:
+    records = [
+        res("off", KEY, {"enableKeyRotation": secret(False)}),
+        res("on", KEY, {"enableKeyRotation": secret(True)}),
+        res("tpl", TEMPLATE, {"metadataOptions": secret({"httpTokens": "optional", "httpPutResponseHopLimit": 1})}),
+    ]
+    seen, _ = through(stub, info, records, {})
+    assert [s.urn for s in seen if s.policy == "kms-key-rotation-enabled"] == ["off"]
+    assert [s.urn for s in seen if s.policy == "instance-metadata-v2"] == ["tpl"]

@@ -63,7 +63,7 @@ def plain(value: Any) -> Any:
 
 def _proxy_target(value: Any) -> Any:
     # pulumi_policy.proxy._DictProxy / _ListProxy expose their raw contents under "__target".
-    if type(value).__name__ in ("_DictProxy", "_ListProxy"):
+    if type(value).__name__ in ("_DictProxy", "_ListProxy", "_DictSecretsProxy", "_ListSecretsProxy"):
         try:
             return value["__target"]
         except (KeyError, TypeError, IndexError):
