@@ -331,6 +331,12 @@ def _diagnostic(urn: str, d: Any, policy: Any) -> Diagnostic:
     )
 
 
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory when under it."""
+    resolved = path.resolve()
+    return str(resolved.relative_to(Path.cwd())) if resolved.is_relative_to(Path.cwd()) else str(path)
+
+
 def run_preview(
     stack: str,
     *,
@@ -367,7 +373,7 @@ def run_preview(
         project=result.project,
         preview=preview,
         pack=f"{info.name}@{info.version}",
-        pack_config=str(pack_config) if pack_config else None,
+        pack_config=_shown(pack_config) if pack_config else None,
         resources=len(result.resources),
         policies=[json_format.MessageToDict(p) for p in info.policies],
         diagnostics=diagnostics,
