@@ -6,13 +6,15 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from catalog import CONTROLS
 from enclave.preview import PACK_DIR
-from enclave.synth import SynthResult
+from enclave.synth import SynthResult, synth
+from tests.conftest import stack_data, write_stack
 from tests.policy_packs.harness import Hit, run
 from tests.policy_packs.weakenings import WEAKENINGS, Records, Weakening
 
@@ -63,3 +65,25 @@ def test_weakening_is_caught(baseline: list[dict[str, Any]], weakening: Weakenin
         # the resource's own name, or for a Kubernetes object its metadata.name
         names = {urn.rsplit("::", 1)[-1], objects.get(urn)} - {None}
         assert urn in added or any(n in message for n in names), f"{weakening.id}: names none of {names}: {message}"
+
+
+# Weakenings a stack-file edit makes (the config accepts them; only the pack knows prod's stricter rules).
+CONFIG_WEAKENINGS = [
+    ("flow-logs-kept-90-days", "LOG-05", lambda d: d["logging"].update({"retention_days": 90})),
+    ("public-host-for-training", "MESH-04", lambda d: d["zones"][1]["egress"]["hosts"].append("pastebin.com")),
+    (
+        "another-cluster-admin",
+        "EKS-06",
+        lambda d: d["cluster"]["admin_role_arns"].append("arn:aws:iam::111122223333:role/release-bot"),
+    ),
+    ("team-made-platform-admin", "K8S-05", lambda d: d["kubernetes"]["platform_admin_groups"].append("ml-research")),
+]
+
+
+@pytest.mark.parametrize(("name", "control", "edit"), CONFIG_WEAKENINGS, ids=[w[0] for w in CONFIG_WEAKENINGS])
+def test_config_weakening_is_caught(tmp_path: Path, name: str, control: str, edit: Callable[[Any], None]) -> None:
+    data = stack_data("prod")
+    edit(data)
+    records = synth("prod", config_file=write_stack(tmp_path / "Pulumi.prod.yaml", data)).resources
+    hits = [h for h in run(records, prod_config()) if not h.unverifiable]
+    assert {h.control for h in hits} == {control}, [f"{h.control} {h.message}" for h in hits]

@@ -303,6 +303,10 @@ def _mesh_access_log_off(w: Records) -> None:
     w.inputs("prod-istiod")["values"]["meshConfig"]["accessLogFile"] = ""
 
 
+def _mesh_allow_any(w: Records) -> None:
+    w.inputs("prod-istiod")["values"]["meshConfig"]["outboundTrafficPolicy"] = {"mode": "ALLOW_ANY"}
+
+
 def _sidecar_allow_any(w: Records) -> None:
     w.inputs("training-sidecar-default")["spec"]["outboundTrafficPolicy"] = {"mode": "ALLOW_ANY"}
 
@@ -479,6 +483,7 @@ WEAKENINGS: list[Weakening] = [
         ),
         on="prod-notebooks-g6-launch-template",
     ),
+    Weakening("subnet-public-ip-on-launch", "NODE-03", _set("prod-node-us-east-1b", mapPublicIpOnLaunch=True)),
     Weakening("gpu-pool-untainted", "NODE-04", _set("prod-infer-g6e-node-group", taints=[])),
     Weakening(
         "pool-zone-label-removed",
@@ -592,6 +597,7 @@ WEAKENINGS: list[Weakening] = [
     ),
     Weakening("authorization-from-anyone", "MESH-02", _authz_any_source, on="allow-from-training"),
     Weakening("sidecar-allow-any", "MESH-03", _sidecar_allow_any, on="training-sidecar"),
+    Weakening("mesh-default-allow-any", "MESH-03", _mesh_allow_any, on="prod-istiod"),
     Weakening("public-service-entry", "MESH-04", _public_service_entry, on="training-serviceentry-paste"),
     Weakening("sidecar-injection-off", "MESH-05", _label("inference", "istio-injection", None), on="inference"),
     Weakening("kms-grant-not-pinned", "DATA-02", _grant_without_context, on="prod-trainer-grants"),
