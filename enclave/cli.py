@@ -13,15 +13,16 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from components.config import CONFIG_KEY, ConfigError, read_stack_file, validate_platform
+from components.config import CONFIG_KEY, ConfigError, PlatformConfig, read_stack_file, validate_platform
 from components.k8s.images import addon_image_refs, mirror_copies
 
 from .preview import PACK_DIR, PreviewInputError, run_preview
+from .project import ProjectError, find_project
 from .reach import access_paths, analyze, default_nca, expected_connectivity
 from .render import RenderError, collect, write
 from .report import print_table, verdict_line
 from .sarif import to_sarif
-from .synth import PROJECT_ROOT, StackNotFound, list_stacks, synth
+from .synth import synth
 
 app = typer.Typer(
     add_completion=False,
@@ -34,12 +35,29 @@ err = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 EXIT_CONFIG = 2
 
 StackOpt = Annotated[str, typer.Option("--stack", "-s", help="Stack name: stacks/Pulumi.<NAME>.yaml.")]
-ProjectOpt = Annotated[Path, typer.Option("--project-dir", help="Pulumi project directory (holds Pulumi.yaml).")]
+ProjectOpt = Annotated[
+    Path | None,
+    typer.Option("--project-dir", help="The Pulumi project (default: the nearest folder upwards holding Pulumi.yaml)."),
+]
 
 
 def _fail_config(exc: Exception) -> typer.Exit:
     err.print(str(exc))
     return typer.Exit(EXIT_CONFIG)
+
+
+ConfigFileOpt = Annotated[
+    Path | None,
+    typer.Option("--config-file", help="Read the stack config from this file instead of Pulumi.<NAME>.yaml."),
+]
+
+
+def _platform_config(stack: str, config_file: Path | None, project_dir: Path | None) -> PlatformConfig:
+    """The validated platform config of STACK, found the way every command finds it."""
+    project = find_project(project_dir)
+    path = project.stack_file(stack, config_file)
+    parsed = read_stack_file(path)
+    return validate_platform(parsed.config.get(CONFIG_KEY), project.display(path), parsed.lines)
 
 
 @app.command("synth")
@@ -53,12 +71,12 @@ def synth_cmd(
         Path | None,
         typer.Option("--config-file", help="Read stack config from this file instead of stacks/Pulumi.<NAME>.yaml."),
     ] = None,
-    project_dir: ProjectOpt = PROJECT_ROOT,
+    project_dir: ProjectOpt = None,
 ) -> None:
     """Register every resource of STACK under mocks and write them as JSON (the synth contract)."""
     try:
         result = synth(stack, preview=preview, project_dir=project_dir, config_file=config_file)
-    except (ConfigError, StackNotFound) as exc:
+    except (ConfigError, ProjectError) as exc:
         raise _fail_config(exc) from None
     text = json.dumps(result.to_json(), indent=2, sort_keys=False) + "\n"
     if out is None:
@@ -81,14 +99,14 @@ def render_cmd(
     config_file: Annotated[
         Path | None, typer.Option("--config-file", help="Read stack config from this file instead.")
     ] = None,
-    project_dir: ProjectOpt = PROJECT_ROOT,
+    project_dir: ProjectOpt = None,
 ) -> None:
     """Write every Kubernetes object of STACK as kubectl-appliable YAML: <namespace>.yaml, cluster.yaml,
     and helm/<release>.values.yaml for the Helm releases."""
     try:
         result = synth(stack, preview=False, project_dir=project_dir, config_file=config_file)
         paths = write(collect(result), out)
-    except (ConfigError, StackNotFound) as exc:
+    except (ConfigError, ProjectError) as exc:
         raise _fail_config(exc) from None
     except RenderError as exc:
         err.print(str(exc))
@@ -112,21 +130,21 @@ def reach_cmd(
         Path | None, typer.Option("--nca", help="The nca executable (default: the one `make tools` installs).")
     ] = None,
     csv_out: Annotated[Path | None, typer.Option("--csv", help="Also write the analyzer's CSV here.")] = None,
-    project_dir: ProjectOpt = PROJECT_ROOT,
+    config_file: ConfigFileOpt = None,
+    project_dir: ProjectOpt = None,
 ) -> None:
     """Print the connectivity the stack's flow matrix declares; with --analyze, compare it with what
     network-config-analyzer computes from the rendered NetworkPolicies (= both, + undeclared, - missing)."""
     try:
-        stack_file = read_stack_file(project_dir / "stacks" / f"Pulumi.{stack}.yaml")
-        cfg = validate_platform(stack_file.config.get(CONFIG_KEY), str(stack_file.path), stack_file.lines)
+        cfg = _platform_config(stack, config_file, project_dir)
         if not analyze_:
             for conn in sorted(expected_connectivity(cfg)):
                 typer.echo(str(conn))
             for path in access_paths(cfg):
                 typer.echo(path)
             return
-        result = synth(stack, preview=False, project_dir=project_dir)
-    except (ConfigError, StackNotFound) as exc:
+        result = synth(stack, preview=False, project_dir=project_dir, config_file=config_file)
+    except (ConfigError, ProjectError) as exc:
         raise _fail_config(exc) from None
     exe = nca or default_nca()
     if not exe.exists():
@@ -179,7 +197,7 @@ def preview_cmd(
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="table, json or sarif.")] = Format.table,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report here instead of stdout.")] = None,
-    project_dir: ProjectOpt = PROJECT_ROOT,
+    project_dir: ProjectOpt = None,
 ) -> None:
     """Run STACK through the HIPAA policy pack, as `pulumi preview --policy-pack` would, with no cloud account and
     no Pulumi CLI. Exit 0 when no mandatory finding, 1 when any, 2 for bad input."""
@@ -188,7 +206,7 @@ def preview_cmd(
             stack, preview=preview, project_dir=project_dir, config_file=config_file, pack_dir=pack,
             pack_config=pack_config,
         )  # fmt: skip
-    except (ConfigError, StackNotFound, PreviewInputError) as exc:
+    except (ConfigError, ProjectError, PreviewInputError) as exc:
         raise _fail_config(exc) from None
     if fmt is Format.table:
         text = None
@@ -201,8 +219,8 @@ def preview_cmd(
     elif fmt is Format.json:
         text = json.dumps(result.to_json(), indent=2) + "\n"
     else:
-        stack_file = config_file or project_dir / "stacks" / f"Pulumi.{stack}.yaml"
-        text = json.dumps(to_sarif(result, stack_file, project_dir), indent=2) + "\n"
+        stack_file = find_project(project_dir).stack_file(stack, config_file)
+        text = json.dumps(to_sarif(result, stack_file, Path.cwd()), indent=2) + "\n"
     if text is not None:
         if out is None:
             sys.stdout.write(text)
@@ -221,16 +239,14 @@ def images_cmd(
     config_file: Annotated[
         Path | None, typer.Option("--config-file", help="Read stack config from this file instead.")
     ] = None,
-    project_dir: ProjectOpt = PROJECT_ROOT,
+    project_dir: ProjectOpt = None,
 ) -> None:
     """Print the add-on images to copy into kubernetes.image_mirror before the first `pulumi up`, one
     `SOURCE DESTINATION` pair per line (e.g. `| xargs -n2 crane copy`). Without a mirror, the images the
     nodes pull directly."""
-    path = config_file or project_dir / "stacks" / f"Pulumi.{stack}.yaml"
     try:
-        stack_file = read_stack_file(path)
-        cfg = validate_platform(stack_file.config.get(CONFIG_KEY), str(stack_file.path), stack_file.lines)
-    except ConfigError as exc:
+        cfg = _platform_config(stack, config_file, project_dir)
+    except (ConfigError, ProjectError) as exc:
         raise _fail_config(exc) from None
     copies = mirror_copies(cfg.kubernetes, cfg.region)
     if not copies:
@@ -243,9 +259,13 @@ def images_cmd(
 
 
 @app.command("stacks")
-def stacks_cmd(project_dir: ProjectOpt = PROJECT_ROOT) -> None:
+def stacks_cmd(project_dir: ProjectOpt = None) -> None:
     """List the stacks that have a stack file."""
-    for name in list_stacks(project_dir):
+    try:
+        names = find_project(project_dir).stacks()
+    except ProjectError as exc:
+        raise _fail_config(exc) from None
+    for name in names:
         typer.echo(name)
 
 

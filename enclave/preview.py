@@ -26,7 +26,8 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from .locate import Locator
-from .synth import PROJECT_ROOT, SynthResult, read_project, synth
+from .project import find_project
+from .synth import PROJECT_ROOT, SynthResult, synth
 
 PACK_DIR = PROJECT_ROOT / "policy_packs" / "hipaa"
 # pulumirpc.EnforcementLevel, read from the proto (ADVISORY 0, MANDATORY 1, DISABLED 2, REMEDIATE 3).
@@ -341,7 +342,7 @@ def run_preview(
     stack: str,
     *,
     preview: bool = False,
-    project_dir: Path = PROJECT_ROOT,
+    project_dir: Path | None = None,
     config_file: Path | None = None,
     pack_dir: Path = PACK_DIR,
     pack_config: Path | None = None,
@@ -362,8 +363,8 @@ def run_preview(
             raw, remediations = analyze(stub, result, configs)
     policies = {p.name: p for p in info.policies}
     diagnostics = [_diagnostic(urn, d, policies.get(d.policyName)) for urn, d in raw]
-    stack_file = config_file or read_project(project_dir.resolve())[2] / f"Pulumi.{stack}.yaml"
-    locator = Locator(stack_file, result.resources, project_dir)
+    project = find_project(project_dir)
+    locator = Locator(project.stack_file(stack, config_file), result.resources, Path.cwd())
     for d in diagnostics:
         where = locator.locate(d.urn)
         d.config = {"file": where.file, "line": where.line, "path": where.path}

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
@@ -29,6 +28,7 @@ from components.config import CONFIG_KEY, ConfigError, read_stack_file
 from components.config.loading import STACK_FILE_ENV
 
 from .fakes import AUTONAMED, DEFAULT_ACCOUNT_ID, FakeCloud
+from .project import ProjectError, StackNotFound, find_project
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESOURCE_KEYS = (
@@ -42,10 +42,6 @@ RESOURCE_KEYS = (
     "dependencies",
     "propertyDependencies",
 )
-
-
-class StackNotFound(Exception):
-    """The named stack has no stack file."""
 
 
 @dataclass
@@ -174,20 +170,6 @@ def _ordered(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def read_project(project_dir: Path) -> tuple[str, Path, Path]:
-    """(project name, program file, stack config dir) from Pulumi.yaml."""
-    meta = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
-    main = project_dir / str(meta.get("main", ".")) / "__main__.py"
-    if str(meta.get("main", "")).endswith(".py"):
-        main = project_dir / str(meta["main"])
-    return str(meta["name"]), main, project_dir / str(meta.get("stackConfigDir", "."))
-
-
-def list_stacks(project_dir: Path = PROJECT_ROOT) -> list[str]:
-    _, _, stack_dir = read_project(project_dir)
-    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in stack_dir.glob("Pulumi.*.yaml"))
-
-
 @contextlib.contextmanager
 def _program_env(project_dir: Path, stack_path: Path) -> Iterator[None]:
     old_cwd, old_path = Path.cwd(), list(sys.path)
@@ -252,25 +234,23 @@ def run_under_mocks(
 def synth(
     stack: str,
     preview: bool = False,
-    project_dir: Path = PROJECT_ROOT,
+    project_dir: Path | None = None,
     config_file: Path | None = None,
     account_id: str | None = None,
 ) -> SynthResult:
     """Run the project's program for `stack` under mocks; return every registered resource.
 
-    `config_file` replaces stacks/Pulumi.<stack>.yaml (like `pulumi --config-file`). `account_id`
-    defaults to the config's account_id, else 123456789012.
+    The project is found from `project_dir` (default: the working directory) upwards, as `pulumi` finds it.
+    `config_file` replaces its `Pulumi.<stack>.yaml` (like `pulumi --config-file`). `account_id` defaults to
+    the config's account_id, else 123456789012.
 
-    Raises components.config.ConfigError for an invalid stack file or config, with `.registered`
-    holding what the program had registered (nothing, by design), StackNotFound for a missing
-    stack, and whatever the program raises otherwise.
+    Raises components.config.ConfigError for an invalid stack file or config, with `.registered` holding
+    what the program had registered (nothing, by design), ProjectError (StackNotFound for a missing stack)
+    for a project or stack file that cannot be used, and whatever the program raises otherwise.
     """
-    project_dir = project_dir.resolve()
-    project, main, stack_dir = read_project(project_dir)
-    path = config_file.resolve() if config_file else stack_dir / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        known = ", ".join(list_stacks(project_dir)) or "(none)"
-        raise StackNotFound(f"no stack {stack!r}: {path} does not exist; stacks: {known}")
+    found = find_project(project_dir)
+    project, main, project_dir = found.name, found.main, found.root
+    path = found.stack_file(stack, config_file)
     stack_file = read_stack_file(path)
     platform = stack_file.config.get(CONFIG_KEY)
     platform = platform if isinstance(platform, dict) else {}
@@ -305,10 +285,10 @@ def is_unknown(value: Any) -> bool:
 __all__ = [
     "PROJECT_ROOT",
     "RESOURCE_KEYS",
+    "ProjectError",
     "StackNotFound",
     "SynthResult",
     "is_unknown",
-    "list_stacks",
     "run_under_mocks",
     "synth",
 ]

@@ -107,8 +107,15 @@ def _problem_from_error(err: dict[str, Any]) -> Problem:
 
 def validate_platform(data: Any, source: str | None = None, lines: dict[Loc, int] | None = None) -> PlatformConfig:
     """Validate `data` (the decoded `gpu-enclave:platform` object) or raise ConfigError with every problem."""
+    if data is None:
+        raise ConfigError(
+            [Problem((), f"missing: set it under config: {CONFIG_KEY}: in {source or 'the stack file'}")], source
+        )
     if not isinstance(data, dict):
-        raise ConfigError([Problem((), f"must be a mapping (YAML object), got {type(data).__name__}", data)], source)
+        shown = {str: "a string", int: "a number", float: "a number", bool: "true/false", list: "a list"}
+        kind = shown.get(type(data), type(data).__name__)
+        raise ConfigError([Problem((), f"must be a mapping of settings (environment, region, ...), got {kind}", data)],
+                          source)  # fmt: skip
     try:
         cfg = PlatformConfig.model_validate(data)
     except ValidationError as exc:
