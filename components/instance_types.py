@@ -208,3 +208,45 @@ def efa_instance_types() -> list[str]:
 def lookup(name: str) -> InstanceType | None:
     """The facts for ``name`` (for example ``"p5.48xlarge"``), or None if the type isn't listed."""
     return INSTANCE_TYPES.get(name)
+
+
+# NVIDIA GPU families the platform's pools run (the EKS AL2023 NVIDIA AMI and the NVIDIA device plugin), and
+# the sizes AWS sells, from the accelerated-computing specifications (_AC_SPECS). EFA facts for the sizes
+# that support it are in INSTANCE_TYPES above; every size here has an accelerator label.
+GPU_FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "g4dn": ("nvidia-t4", ("xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "metal")),
+    "g5": ("nvidia-a10g", ("xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge")),
+    "g6": ("nvidia-l4", ("xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge")),
+    "g6e": ("nvidia-l40s", ("xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge")),
+    "gr6": ("nvidia-l4", ("4xlarge", "8xlarge")),
+    "p4d": ("nvidia-a100", ("24xlarge",)),
+    "p4de": ("nvidia-a100", ("24xlarge",)),
+    "p5": ("nvidia-h100", ("4xlarge", "48xlarge")),
+    "p5e": ("nvidia-h200", ("48xlarge",)),
+    "p5en": ("nvidia-h200", ("48xlarge",)),
+    "p6-b200": ("nvidia-b200", ("48xlarge",)),
+    "p6-b300": ("nvidia-b300", ("48xlarge",)),
+}
+# Accelerated families the platform does not run: they need another AMI and device plugin.
+OTHER_ACCELERATORS = {
+    "trn1": "AWS Trainium",
+    "trn1n": "AWS Trainium",
+    "trn2": "AWS Trainium2",
+    "inf1": "AWS Inferentia",
+    "inf2": "AWS Inferentia2",
+    "g5g": "NVIDIA T4G on Graviton (arm64)",
+    "dl1": "Habana Gaudi",
+    "dl2q": "Qualcomm AI 100",
+}
+
+
+def gpu_instance_types() -> list[str]:
+    """Every NVIDIA GPU instance type a pool may name."""
+    return sorted(f"{family}.{size}" for family, (_, sizes) in GPU_FAMILIES.items() for size in sizes)
+
+
+def gpu_accelerator(name: str) -> str | None:
+    """The accelerator of an NVIDIA GPU instance type ("nvidia-h100"), None when ``name`` is not one."""
+    family, _, size = name.partition(".")
+    found = GPU_FAMILIES.get(family)
+    return found[0] if found is not None and size in found[1] else None

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ..config import NodePool, Zone
-from ..instance_types import lookup
+from ..instance_types import gpu_accelerator
 from ..scheduling import ACCELERATOR_LABEL, EFA_LABEL, GPU_TAINT, POOL_LABEL, SYSTEM_TAINT, ZONE_LABEL
 from .cluster import service_trust
 from .efa import PRIMARY, Interface, interface_layout
@@ -27,11 +27,11 @@ NODE_POLICIES = {"worker-node": "AmazonEKSWorkerNodePolicy", "ecr-pull": "Amazon
 def accelerator_label(instance_types: Sequence[str]) -> str:
     """The accelerator every node of the pool has: "unknown" if a type is not in the catalog, "mixed" if
     the catalog types differ (a selector on the label must never land on another accelerator)."""
-    found = [lookup(t) for t in instance_types]
-    if any(facts is None for facts in found):
+    found = [gpu_accelerator(t) for t in instance_types]
+    if any(accelerator is None for accelerator in found):
         return UNKNOWN_ACCELERATOR
-    names = {facts.accelerator for facts in found if facts is not None}
-    return names.pop() if len(names) == 1 else MIXED_ACCELERATORS
+    names = set(found)
+    return str(names.pop()) if len(names) == 1 else MIXED_ACCELERATORS
 
 
 class GpuNodePool(pulumi.ComponentResource):

@@ -85,6 +85,21 @@ def _check_cidr(value: str) -> str:
 Cidr = Annotated[str, AfterValidator(_check_cidr)]
 
 
+def _check_private_route(value: str) -> str:
+    net = ipaddress.ip_network(value)
+    if net.prefixlen == 0:
+        raise ValueError("a default route is never allowed: list the company networks the VPC may reach")
+    if not is_private_cidr(value):
+        raise ValueError(
+            "routes go to private networks only (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7); a public "
+            "range would route internet addresses off the VPC"
+        )
+    return value
+
+
+PrivateRoute = Annotated[str, AfterValidator(_check_cidr), AfterValidator(_check_private_route)]
+
+
 def _check_tags(value: dict[str, str]) -> dict[str, str]:
     for key, val in value.items():
         if key.lower().startswith("aws:"):

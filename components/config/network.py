@@ -5,12 +5,28 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
-from .base import Cidr, StrictModel
+from .base import Cidr, PrivateRoute, StrictModel
 
 # A created VPC reserves its last /24 for the interface-endpoint ENIs: the CIDR pods reach AWS on.
 ENDPOINT_BLOCK_PREFIX = 24
+# A created VPC splits into 8 node blocks, the last holding the endpoint /24: /16 to /20.
+CREATED_VPC_PREFIXES = (16, 20)
+
+
+def _check_created_cidr(value: str) -> str:
+    net = ipaddress.ip_network(value)
+    low, high = CREATED_VPC_PREFIXES
+    if net.version != 4:
+        raise ValueError(f"a created VPC is IPv4 (/{low} to /{high}); AWS gives IPv6 blocks to VPCs itself")
+    if not low <= net.prefixlen <= high:
+        raise ValueError(
+            f"a created VPC is /{low} to /{high} (8 node subnets, the last /24 for endpoints), got /{net.prefixlen}"
+        )
+    if not net.is_private:
+        raise ValueError("a created VPC uses a private (RFC 1918) range: 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16")
+    return value
 
 
 def endpoint_block(vpc_cidr: str) -> str:
@@ -31,14 +47,18 @@ class TransitGateway(StrictModel):
     attachment to an existing transit gateway plus routes for exactly these CIDRs. Never a default route."""
 
     id: TransitGatewayId
-    routes: list[Cidr] = Field(min_length=1, max_length=50, description="Private CIDRs routed to the gateway.")
+    routes: list[PrivateRoute] = Field(
+        min_length=1, max_length=50, description="Private CIDRs routed to the gateway (never the VPC's own)."
+    )
 
 
 class CreatedNetwork(StrictModel):
     """A new VPC: private subnets only for nodes, plus VPC endpoints so GPU zones need no internet path."""
 
     mode: Literal["create"]
-    cidr: Cidr = Field(default="10.40.0.0/16", description="VPC CIDR (private range, /16 to /24).")
+    cidr: Annotated[Cidr, AfterValidator(_check_created_cidr)] = Field(
+        default="10.40.0.0/16", description="VPC CIDR (private IPv4 range, /16 to /20)."
+    )
     az_count: int = Field(default=3, ge=2, le=6, description="Availability zones to spread private subnets over.")
     flow_logs: bool = Field(default=True, description="WEAKENING when false: VPC flow logs off.")
     transit_gateway: TransitGateway | None = Field(

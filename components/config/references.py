@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..instance_types import efa_instance_types, lookup
+from ..instance_types import (
+    GPU_FAMILIES,
+    OTHER_ACCELERATORS,
+    efa_instance_types,
+    gpu_accelerator,
+    gpu_instance_types,
+    lookup,
+)
 from .base import RESERVED_NAMESPACES, is_private_cidr
 from .buckets import access_log_bucket_name
 from .errors import Loc, Problem
@@ -142,6 +150,29 @@ def _check_zones(cfg: PlatformConfig) -> Iterator[Problem]:
             )
 
 
+def _check_instance_types(i: int, names: list[str]) -> Iterator[Problem]:
+    """A pool runs the NVIDIA AMI, the GPU taint and the device plugin: every type must be an NVIDIA GPU type
+    AWS sells (a typo would otherwise give a pool that never starts, or GPU settings on a CPU node)."""
+    known = gpu_instance_types()
+    for j, name in enumerate(names):
+        if gpu_accelerator(name) is not None:
+            continue
+        family = name.partition(".")[0]
+        if family in OTHER_ACCELERATORS:
+            why = (
+                f"{OTHER_ACCELERATORS[family]} needs its own AMI and device plugin, which the platform does not "
+                "install; pools run NVIDIA GPUs"
+            )
+        elif family in GPU_FAMILIES:
+            sizes = ", ".join(GPU_FAMILIES[family][1])
+            why = f"{family} comes in {sizes}"
+        else:
+            why = "not an NVIDIA GPU instance type (pools run the NVIDIA AMI, GPU taint and device plugin)"
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.75)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        yield Problem(("node_pools", i, "instance_types", j), f"{why}{hint}", name)
+
+
 def _check_pools(cfg: PlatformConfig) -> Iterator[Problem]:
     zones = {z.name: z for z in cfg.zones}
     supported = ", ".join(efa_instance_types())
@@ -150,6 +181,7 @@ def _check_pools(cfg: PlatformConfig) -> Iterator[Problem]:
         zone = zones.get(pool.zone)
         if zone is None:
             yield _unknown(("node_pools", i, "zone"), pool.zone, "zone", zones)
+        yield from _check_instance_types(i, pool.instance_types)
         yield from _check_capacity(cfg, i, pool)
         if not pool.efa:
             continue
@@ -399,6 +431,15 @@ def _check_routes(cfg: PlatformConfig) -> Iterator[Problem]:
     if net.mode != "create":
         return
     routes = net.transit_gateway.routes if net.transit_gateway else []
+    vpc = ipaddress.ip_network(net.cidr)
+    for j, route in enumerate(routes):
+        if ipaddress.ip_network(route).overlaps(vpc):
+            yield Problem(
+                ("network", "transit_gateway", "routes", j),
+                f"overlaps the VPC's own CIDR {net.cidr}: the VPC reaches its own addresses locally; route only "
+                "company networks outside it",
+                route,
+            )
     for loc, cidr in _routed_outside(cfg):
         if _within(cidr, net.cidr) or any(_within(cidr, r) for r in routes):
             continue
@@ -422,15 +463,10 @@ def _check_network(cfg: PlatformConfig) -> Iterator[Problem]:
             "into a registry the VPC reaches (e.g. ECR pull-through cache) and set kubernetes.image_mirror, e.g. "
             f"'{account}.dkr.ecr.{cfg.region}.amazonaws.com/mirror'",
         )
-    prefix = int(net.cidr.split("/")[1])
-    if not is_private_cidr(net.cidr):
+    # A created VPC's CIDR is checked on its field (IPv4, private, /16 to /20), before anything is computed
+    # from it; an existing VPC's must be private too.
+    if net.mode == "existing" and not is_private_cidr(net.cidr):
         yield Problem(("network", "cidr"), "the VPC CIDR must be a private (RFC 1918) range", net.cidr)
-    elif net.mode == "create" and not 16 <= prefix <= 20:
-        yield Problem(
-            ("network", "cidr"),
-            "a created VPC is /16 to /20: node subnets are /(n+3) per AZ and the last /24 holds the VPC endpoints",
-            net.cidr,
-        )
 
 
 def _bound_groups(cfg: PlatformConfig) -> Iterator[tuple[Loc, str]]:
