@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import CONFIG_KEY, ConfigError, Loc, Problem
 from .platform import PlatformConfig
 from .references import check_references
-from .stackfile import OFFLINE_SECRET, config_lines
+from .stackfile import OFFLINE_SECRET, config_lines, read_stack_file
 
 _DISCRIMINATED = ("network", "cluster")
 
@@ -36,10 +37,10 @@ def _model_args(tp: Any) -> list[type[BaseModel]]:
     return []
 
 
-def _walk(loc: Loc) -> tuple[Loc, type[BaseModel] | None]:
+def _walk(loc: Loc, root: type[BaseModel] = PlatformConfig) -> tuple[Loc, type[BaseModel] | None]:
     """Drop pydantic's union-tag elements from `loc`; also return the model its last key belongs to."""
     clean: list[str | int] = []
-    tp: Any = PlatformConfig
+    tp: Any = root
     owner: type[BaseModel] | None = None
     for part in loc:
         models = _model_args(tp) if tp is not None else []
@@ -74,8 +75,8 @@ def _allowed_keys(model: type[BaseModel]) -> list[str]:
     return [info.alias or name for name, info in model.model_fields.items()]
 
 
-def _problem_from_error(err: dict[str, Any]) -> Problem:
-    loc, owner = _walk(tuple(err["loc"]))
+def _problem_from_error(err: dict[str, Any], root: type[BaseModel] = PlatformConfig) -> Problem:
+    loc, owner = _walk(tuple(err["loc"]), root)
     kind = err["type"]
     msg = err["msg"]
     value = err.get("input")
@@ -145,8 +146,19 @@ STACK_FILE_ENV = "ENCLAVE_STACK_FILE"
 
 
 def stack_file(stack: str, project_dir: Path) -> Path:
+    """The running stack's file: the one the offline engine read, else `<stackConfigDir>/Pulumi.<stack>.yaml`
+    of the project in `project_dir` (stackConfigDir from its Pulumi.yaml, default: beside it)."""
     override = os.environ.get(STACK_FILE_ENV)
-    return Path(override) if override else project_dir / "stacks" / f"Pulumi.{stack}.yaml"
+    if override:
+        return Path(override)
+    stack_dir = project_dir
+    try:
+        meta = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
+        if isinstance(meta, dict) and isinstance(meta.get("stackConfigDir"), str):
+            stack_dir = project_dir / meta["stackConfigDir"]
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        pass  # no readable project file: messages cite the default path
+    return stack_dir / f"Pulumi.{stack}.yaml"
 
 
 def _display(path: Path, project_dir: Path) -> str:
@@ -186,3 +198,63 @@ def load_platform_config(project_dir: Path | None = None) -> PlatformConfig:
             source,
         )
     return cfg
+
+
+M = typing.TypeVar("M", bound=BaseModel)
+
+
+def _running_key(key: str) -> str:
+    """`bucket` -> `<project>:bucket` (pulumi.Config's namespace); a key with a namespace stays as it is."""
+    return key if ":" in key else f"{pulumi.get_project()}:{key}"
+
+
+def _key_context(full_key: str, project_dir: Path | None) -> tuple[str | None, dict[Loc, int]]:
+    """(the stack file as the user knows it, that key's config-path lines), for messages."""
+    folder = project_dir or Path.cwd()
+    path = stack_file(pulumi.get_stack(), folder)
+    if not path.exists():
+        return None, {}
+    try:
+        parsed = read_stack_file(path)
+    except ConfigError:
+        return _display(path, folder), {}
+    return _display(path, folder), parsed.key_lines.get(full_key, {})
+
+
+def config_value(key: str, *, project_dir: Path | None = None) -> str:
+    """A required scalar of this stack's config (`oidcIssuerUrl` or `aws:region`); ConfigError naming the
+    stack file when it is not set."""
+    full = _running_key(key)
+    namespace, _, name = full.partition(":")
+    value = pulumi.Config(namespace).get(name)
+    if value is None:
+        source, _ = _key_context(full, project_dir)
+        raise ConfigError(
+            [Problem((), f"missing: set it in {source or 'the stack file'} under config: {full}", root=full)],
+            source,
+        )
+    return value
+
+
+def config_object(key: str, model: type[M], *, project_dir: Path | None = None) -> M:
+    """A structured value of this stack's config (`bucket`, `<project>:identity`), validated by `model` with the
+    same messages the platform's stacks get: file and line, config path, the value, and the fix.
+
+    For a consumer program: `bucket = config_object("bucket", Bucket)` instead of
+    `Bucket.model_validate(pulumi.Config().require_object("bucket"))`."""
+    full = _running_key(key)
+    raw = config_value(full, project_dir=project_dir)
+    source, lines = _key_context(full, project_dir)
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError:
+        data = raw  # a scalar: the model says what it wanted instead
+    if data == OFFLINE_SECRET or raw == OFFLINE_SECRET:
+        raise ConfigError([Problem((), "takes a plain value, not a `secure:` one", root=full)], source)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = [_problem_from_error(dict(e), model) for e in exc.errors(include_url=False)]
+        problems = [Problem(p.loc, p.message, p.value, root=full) for p in problems]
+        located = [Problem(p.loc, p.message, p.value, p.line, full) for p in _with_lines(problems, lines)]
+        raise ConfigError(located, source) from None

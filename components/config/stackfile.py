@@ -53,6 +53,8 @@ class StackFile:
     config: dict[str, Any]
     secret_keys: list[str] = field(default_factory=list)
     lines: dict[Loc, int] = field(default_factory=dict)
+    # every config key's lines (`enclave-consumer:bucket` -> {(): 9, ("purpose",): 11, ...}), keys as in `config`
+    key_lines: dict[str, dict[Loc, int]] = field(default_factory=dict)
 
 
 def _count_nodes(node: yaml.Node, budget: list[int]) -> None:
@@ -139,15 +141,19 @@ def read_stack_file(path: Path) -> StackFile:
         if secret:
             secret_keys.append(key)
     lines: dict[Loc, int] = {}
+    key_lines: dict[str, dict[Loc, int]] = {}
     if isinstance(root, yaml.MappingNode):
         for key_node, value_node in root.value:
             if key_node.value != "config" or not isinstance(value_node, yaml.MappingNode):
                 continue
             for ckey, cval in value_node.value:
+                name = str(ckey.value) if ":" in str(ckey.value) else f"gpu-enclave:{ckey.value}"
+                found: dict[Loc, int] = {(): ckey.start_mark.line + 1}
+                _lines(cval, (), found)
+                key_lines[name] = found
                 if ckey.value in (CONFIG_KEY, "platform"):
-                    lines[()] = ckey.start_mark.line + 1
-                    _lines(cval, (), lines)
-    return StackFile(path, config, secret_keys, lines)
+                    lines.update(found)
+    return StackFile(path, config, secret_keys, lines, key_lines)
 
 
 def config_lines(path: Path) -> dict[Loc, int]:

@@ -4,12 +4,14 @@ import pulumi
 import pulumi_aws as aws
 
 from components import EncryptedBucket, GrantTarget, KmsKey, WorkloadIdentity
-from components.config import Bucket, Identity
+from components.config import Bucket, Identity, config_object, config_value
 
-config = pulumi.Config()
-bucket_cfg = Bucket.model_validate(config.require_object("bucket"))
-identity_cfg = Identity.model_validate(config.require_object("identity"))
-issuer = config.require("oidcIssuerUrl")
+# Validated with the platform's messages (stack file and line, config path, value, fix) before anything is
+# registered: a bad value stops here, not halfway through a deploy.
+bucket_cfg = config_object("bucket", Bucket)
+identity_cfg = config_object("identity", Identity)
+issuer = config_value("oidcIssuerUrl")
+audit_bucket = config_value("auditBucket")
 region = aws.config.region or "us-east-1"
 
 key = KmsKey(
@@ -21,7 +23,7 @@ bucket = EncryptedBucket(
     bucket_cfg.name,
     bucket_cfg,
     kms_key_arn=key.arn,
-    log_bucket=config.require("auditBucket"),
+    log_bucket=audit_bucket,
 )
 account = aws.get_caller_identity_output().account_id
 oidc_arn = pulumi.Output.concat("arn:aws:iam::", account, ":oidc-provider/", issuer.removeprefix("https://"))
