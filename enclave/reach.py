@@ -56,7 +56,7 @@ def expected_connectivity(cfg: PlatformConfig) -> set[Conn]:
             add(ns, "kube-system", {"TCP:53", "UDP:53"})
             add(ns, "istio-system", {f"TCP:{ISTIOD_XDS_PORT}"})
             for cidr in zone.egress.cidrs:
-                add(ns, cidr, {f"TCP:{p}" for p in zone.egress.ports})
+                add(ns, cidr, _port_strings(zone.egress.ports))
             if zone.egress.proxy is not None:
                 add(ns, zone.egress.proxy.cidr, {f"TCP:{zone.egress.proxy.port}"})
             if zone.egress.allow_internet:

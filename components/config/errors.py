@@ -14,10 +14,10 @@ Loc = tuple[str | int, ...]
 
 
 def format_loc(loc: Loc, root: str = CONFIG_KEY) -> str:
-    """('zones', 0, 'name') -> 'gpu-enclave:platform.zones[0].name'."""
+    """('zones', 0, 'name') -> 'gpu-enclave:platform.zones[0].name'; with root '' -> 'zones[0].name'."""
     out = root
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from .base import Name, StrictModel
 
@@ -21,10 +21,21 @@ class Port(StrictModel):
         return self
 
 
+def _ports(value: Any) -> Any:
+    """A port is a number (443) or an object ({port: 50000, end_port: 51023, protocol: UDP}), wherever ports
+    are listed."""
+    if isinstance(value, list):
+        return [{"port": v} if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
+    return value
+
+
+PortList = Annotated[list[Port], BeforeValidator(_ports)]
+
+
 class Flow(StrictModel):
     """Pods of zone `from` may open connections to pods of zone `to` on `ports`."""
 
     source: Name = Field(alias="from")
     target: Name = Field(alias="to")
-    ports: list[Port] = Field(min_length=1, max_length=32)
+    ports: PortList = Field(min_length=1, max_length=32, description="443, or {port, end_port, protocol}.")
     description: str = Field(default="", max_length=256)

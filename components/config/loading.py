@@ -95,6 +95,8 @@ def _problem_from_error(err: dict[str, Any], root: type[BaseModel] = PlatformCon
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
         tag = value.get("mode") if isinstance(value, dict) else value
         return Problem((*loc, "mode"), "mode must be 'create' or 'existing'", tag)
+    if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
+        return Problem(loc, _quote_hint(loc, value), value)
     if value == OFFLINE_SECRET:
         return Problem(loc, "takes a plain value, not a `secure:` one (this field is not a secret)", value)
     if msg.startswith("Value error, "):
@@ -104,6 +106,19 @@ def _problem_from_error(err: dict[str, Any], root: type[BaseModel] = PlatformCon
     elif kind == "string_pattern_mismatch":
         msg = f"does not have the expected form (pattern {err['ctx']['pattern']})"
     return Problem(loc, msg, value)
+
+
+def _quote_hint(loc: Loc, value: float) -> str:
+    """YAML turned a value the user wrote as text into a number: say so, and how to keep it text."""
+    if isinstance(value, float):
+        return (
+            f"must be text, but YAML read it as the number {value!r} (an unquoted 1.30 becomes 1.3): quote it, "
+            f'e.g. "{value}0" or "{value}"'
+        )
+    digits = str(value)
+    hint = " (and leading zeros are lost)" if loc and loc[-1] == "account_id" and len(digits) < 12 else ""
+    example = digits.zfill(12) if hint else digits
+    return f'must be text, but YAML read it as the number {value}{hint}: quote it, e.g. "{example}"'
 
 
 def validate_platform(data: Any, source: str | None = None, lines: dict[Loc, int] | None = None) -> PlatformConfig:

@@ -17,7 +17,7 @@ from ..instance_types import (
 )
 from .base import RESERVED_NAMESPACES, is_private_cidr
 from .buckets import access_log_bucket_name
-from .errors import Loc, Problem
+from .errors import Loc, Problem, format_loc
 from .network import endpoint_block
 from .platform import PlatformConfig
 from .pools import NodePool
@@ -30,7 +30,7 @@ def _duplicates(items: Iterable[tuple[Loc, Any]], what: str) -> Iterator[Problem
     seen: dict[Any, Loc] = {}
     for loc, key in items:
         if key in seen:
-            first = ".".join(str(p) for p in seen[key])
+            first = format_loc(seen[key], "")
             yield Problem(loc, f"duplicate {what}: already used at {first}; {what}s must be unique", key)
         else:
             seen[key] = loc
@@ -62,8 +62,12 @@ def _unknown(loc: Loc, value: str, kind: str, known: Iterable[str]) -> Problem:
 
 def check_references(cfg: PlatformConfig) -> list[Problem]:
     """Every cross-field problem, in config order. Empty means the config is consistent."""
+    # Names first: every other rule finds zones, pools and buckets by name, so while a name is used twice
+    # their problems would be echoes of that one.
+    names = list(_check_names(cfg))
+    if names:
+        return names
     problems: list[Problem] = []
-    problems += _check_names(cfg)
     problems += _check_zones(cfg)
     problems += _check_pools(cfg)
     problems += _check_buckets(cfg)
@@ -376,7 +380,7 @@ def _check_flows(cfg: PlatformConfig) -> Iterator[Problem]:
                 yield Problem(
                     ("flows", i, "ports", j),
                     f"flow {flow.source} -> {flow.target} {port.protocol}/{port.port} is already declared "
-                    f"at {'.'.join(str(p) for p in seen[key])}",
+                    f"at {format_loc(seen[key], '')}",
                     port.port,
                 )
             seen[key] = ("flows", i, "ports", j)

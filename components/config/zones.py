@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field
 
 from .base import Cidr, Fqdn, Name, Namespace, Stage, StrictModel, ZoneClass
+from .flows import Port, PortList
 
 
 class EgressProxy(StrictModel):
@@ -25,8 +26,10 @@ class Egress(StrictModel):
         max_length=64,
         description="Private CIDRs (VPC endpoints, internal mirrors, registries) reachable on `ports`.",
     )
-    ports: list[Annotated[int, Field(ge=1, le=65535)]] = Field(
-        default_factory=lambda: [443], max_length=32, description="TCP ports allowed towards `cidrs`."
+    ports: PortList = Field(
+        default_factory=lambda: [Port(port=443)],
+        max_length=32,
+        description="Ports allowed towards `cidrs`: 443, or {port, end_port, protocol} (TCP by default).",
     )
     hosts: list[Fqdn] = Field(
         default_factory=list,

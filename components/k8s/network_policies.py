@@ -118,7 +118,7 @@ def network_policies(cfg: PlatformConfig, zone: Zone, namespace: str) -> list[Ma
                     "egress": [
                         {
                             "to": [{"ipBlock": {"cidr": cidr}} for cidr in egress.cidrs],
-                            "ports": [{"protocol": "TCP", "port": p} for p in egress.ports],
+                            "ports": [np_port(p) for p in egress.ports],
                         }
                     ],
                 },

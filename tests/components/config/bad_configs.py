@@ -98,6 +98,27 @@ CASES: list[Case] = [
     Case("bad-network-mode", f"{P}.network.mode", "'create' or 'existing'", setp("network.mode", "peered")),
     Case("bad-region", f"{P}.region", "expected form", setp("region", "Mars-1")),
     Case(
+        "version-unquoted",
+        f"{P}.cluster.kubernetes_version",
+        "YAML read it as the number 1.3 (an unquoted 1.30 becomes 1.3): quote it",
+        setp("cluster.kubernetes_version", 1.3),
+    ),
+    Case(
+        "account-unquoted",
+        f"{P}.account_id",
+        'leading zeros are lost): quote it, e.g. "011112222333"',
+        setp("account_id", 11112222333),
+    ),
+    Case(
+        "duplicate-zone-once", f"{P}.zones[2].name", "already used at zones[1].name", setp("zones.2.name", "training")
+    ),
+    Case(
+        "egress-port-object",
+        f"{P}.zones[1].egress.ports[0]",
+        "end_port 400 is below port 443",
+        setp("zones.1.egress.ports", [{"port": 443, "end_port": 400}]),
+    ),
+    Case(
         "unknown-region",
         f"{P}.region",
         "not an AWS region with EKS; did you mean 'us-east-2', 'us-east-1'",

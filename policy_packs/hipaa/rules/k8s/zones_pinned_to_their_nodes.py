@@ -39,7 +39,8 @@ def selects_zone(binding: Resource, zone: str) -> bool:
     selector = binding.get("spec.matchResources.namespaceSelector")
     if not isinstance(selector, Mapping):
         return False
-    if selector.get("matchLabels", {}).get(ZONE_LABEL) == zone:
+    labels = selector.get("matchLabels")
+    if isinstance(labels, Mapping) and labels.get(ZONE_LABEL) == zone:
         return True
     return any(
         isinstance(e, Mapping) and e.get("key") == ZONE_LABEL and e.get("operator") == "Exists"
