@@ -6,7 +6,7 @@ STACK ?= prod
 
 PACK := policy_packs/hipaa
 
-.PHONY: demo test lint tools synth-all bench clean rules-doc
+.PHONY: demo test lint tools synth-all bench clean rules-doc schema
 
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ lint: $(VENV)/.dev
 # RULES.md is generated from the pack's catalog and rules (a test fails when it is stale).
 rules-doc: $(VENV)/.runtime
 	cd $(PACK) && $(abspath $(PY)) -m framework.docs
+
+# schema/stack.schema.json and docs/config-reference.md, generated from the pydantic models (a test fails when
+# they are stale).
+schema: $(VENV)/.runtime
+	$(PY) -m enclave.schema .
 
 # Independent scanners (checkov, network-config-analyzer, kubernetes-validate): pinned, each in its own
 # venv under .tools/ (or $$ENCLAVE_TOOLS_DIR), kept out of the runtime and dev requirements.

@@ -7,25 +7,28 @@ import json
 import sys
 import tempfile
 from enum import StrEnum
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from components.config import CONFIG_KEY, ConfigError, PlatformConfig, read_stack_file, validate_platform
 from components.k8s.images import addon_image_refs, mirror_copies
 
+from .diff import diff
 from .preview import PACK_DIR, PreviewInputError, run_preview
 from .project import ProjectError, find_project
 from .reach import access_paths, analyze, default_nca, expected_connectivity
 from .render import RenderError, collect, write
-from .report import print_table, verdict_line
+from .report import print_lines, print_table, verdict_line
 from .sarif import to_sarif
+from .schema import stack_file_schema
 from .synth import synth
 
 app = typer.Typer(
-    add_completion=False,
     no_args_is_help=True,
     help="GPU Enclave offline engine: run the Pulumi program under mocks, no cloud account needed.",
 )
@@ -34,11 +37,40 @@ err = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 
 EXIT_CONFIG = 2
 
-StackOpt = Annotated[str, typer.Option("--stack", "-s", help="Stack name: stacks/Pulumi.<NAME>.yaml.")]
+StackOpt = Annotated[
+    str, typer.Option("--stack", "-s", help="Stack name: Pulumi.<NAME>.yaml in the project's stackConfigDir.")
+]
+PreviewOpt = Annotated[
+    bool, typer.Option("--preview", metavar="", help="First-preview mode: ids, ARNs and endpoints are unknown.")
+]
 ProjectOpt = Annotated[
     Path | None,
     typer.Option("--project-dir", help="The Pulumi project (default: the nearest folder upwards holding Pulumi.yaml)."),
 ]
+
+
+def _version() -> str:
+    try:
+        return metadata.version("gpu-enclave")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        sdks = ", ".join(f"{name} {metadata.version(name)}" for name in ("pulumi", "pulumi-aws", "pulumi-policy"))
+        typer.echo(f"enclave {_version()} (gpu-enclave; {sdks})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", metavar="", callback=_show_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """GPU Enclave offline engine: run the Pulumi program under mocks, no cloud account needed."""
 
 
 def _fail_config(exc: Exception) -> typer.Exit:
@@ -63,9 +95,7 @@ def _platform_config(stack: str, config_file: Path | None, project_dir: Path | N
 @app.command("synth")
 def synth_cmd(
     stack: StackOpt,
-    preview: Annotated[
-        bool, typer.Option("--preview", help="First-preview mode: ids, ARNs and endpoints are unknown.")
-    ] = False,
+    preview: PreviewOpt = False,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write JSON here instead of stdout.")] = None,
     config_file: Annotated[
         Path | None,
@@ -113,6 +143,10 @@ def render_cmd(
         raise typer.Exit(1) from None
     for path in paths:
         typer.echo(str(path))
+    if paths:
+        err.print(f"{stack}: wrote {len(paths)} files to {out}")
+    else:
+        err.print(f"{stack}: nothing to write: the stack has no Kubernetes objects or Helm releases")
 
 
 @app.command("reach")
@@ -122,6 +156,7 @@ def reach_cmd(
         bool,
         typer.Option(
             "--analyze",
+            metavar="",
             help="Render the stack and run network-config-analyzer on its NetworkPolicies; exit 1 unless what it "
             "computes equals the declared matrix.",
         ),
@@ -180,9 +215,7 @@ class Format(StrEnum):
 @app.command("preview")
 def preview_cmd(
     stack: StackOpt,
-    preview: Annotated[
-        bool, typer.Option("--preview", help="First-preview mode: ids, ARNs and endpoints are unknown.")
-    ] = False,
+    preview: PreviewOpt = False,
     config_file: Annotated[
         Path | None,
         typer.Option("--config-file", help="Read stack config from this file instead of stacks/Pulumi.<NAME>.yaml."),
@@ -210,7 +243,9 @@ def preview_cmd(
         raise _fail_config(exc) from None
     if fmt is Format.table:
         text = None
-        if out is None:
+        if out is None and not sys.stdout.isatty():
+            print_lines(result, typer.echo)  # plain lines in pipes and CI logs; the table on a terminal
+        elif out is None:
             print_table(result, Console(markup=False, highlight=False))
         else:
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -256,6 +291,101 @@ def images_cmd(
         return
     for source, destination in copies:
         typer.echo(f"{source} {destination}")
+
+
+@app.command("validate")
+def validate_cmd(
+    stack: Annotated[str | None, typer.Option("--stack", "-s", help="One stack (default: every stack).")] = None,
+    all_: Annotated[bool, typer.Option("--all", metavar="", help="Every stack of the project (the default).")] = False,
+    config_file: ConfigFileOpt = None,
+    project_dir: ProjectOpt = None,
+) -> None:
+    """Check stack files against the config schema and the cross-field rules, without running the program:
+    for pre-commit and CI. Exit 2 on any problem, each with file, line, path, value and fix."""
+    try:
+        project = find_project(project_dir)
+        if stack is not None and all_:
+            raise ProjectError("--stack and --all: give one of them")
+        if config_file is not None and stack is None:
+            raise ProjectError("--config-file needs --stack (the stack the file stands for)")
+        stacks = [stack] if stack is not None else project.stacks()
+        if not stacks:
+            raise ProjectError(f"project {project.name} has no stack files in {project.display(project.stack_dir)}")
+    except ProjectError as exc:
+        raise _fail_config(exc) from None
+    failed = 0
+    for name in stacks:
+        try:
+            _platform_config(name, config_file, project_dir)
+        except (ConfigError, ProjectError) as exc:
+            failed += 1
+            err.print(str(exc))
+            continue
+        typer.echo(f"{name}: valid ({project.display(project.stack_file(name, config_file))})")
+    if failed:
+        err.print(f"{failed} of {len(stacks)} stack files invalid")
+        raise typer.Exit(EXIT_CONFIG)
+
+
+@app.command("schema")
+def schema_cmd(
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the schema here instead of stdout.")] = None,
+) -> None:
+    """Print the stack file's JSON Schema (for editors: `# yaml-language-server: $schema=<file>` on a stack
+    file's first line; the repository ships it as schema/stack.schema.json)."""
+    text = json.dumps(stack_file_schema(), indent=2) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    err.print(f"wrote {out}")
+
+
+class DiffFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@app.command("diff")
+def diff_cmd(
+    a: Annotated[str, typer.Argument(help="The stack to compare from, e.g. staging.")],
+    b: Annotated[str, typer.Argument(help="The stack to compare to, e.g. prod.")],
+    preview: PreviewOpt = False,
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="table or json.")] = DiffFormat.table,
+    project_dir: ProjectOpt = None,
+) -> None:
+    """What differs between two stacks' synthesized resources: added, removed, changed inputs (a line each when
+    piped, a table on a terminal, or JSON)."""
+    try:
+        result = diff(
+            synth(a, preview=preview, project_dir=project_dir), synth(b, preview=preview, project_dir=project_dir)
+        )
+    except (ConfigError, ProjectError) as exc:
+        raise _fail_config(exc) from None
+    if fmt is DiffFormat.json:
+        sys.stdout.write(json.dumps(result.to_json(), indent=2, default=str) + "\n")
+    elif sys.stdout.isatty():
+        table = Table(title=result.summary(), title_justify="left", show_lines=False, expand=True)
+        for column in ("", "type", "name", "input", a, b):
+            table.add_column(column, overflow="fold")
+        for t, n in result.added:
+            table.add_row("+", t, n, "", "", "")
+        for t, n in result.removed:
+            table.add_row("-", t, n, "", "", "")
+        for (t, n), changes in result.changed.items():
+            for c in changes:
+                table.add_row("~", t, n, c.path, _short(c.a), _short(c.b))
+        Console(markup=False, highlight=False).print(table)
+    else:
+        for line in result.lines():
+            typer.echo(line)
+    err.print(result.summary())
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 @app.command("stacks")

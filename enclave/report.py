@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import groupby
 
 from rich.console import Console
@@ -73,3 +74,19 @@ def print_table(result: PreviewResult, console: Console) -> None:
     if not findings:
         console.print("no findings")
     console.print(verdict_line(result))
+
+
+def print_lines(result: PreviewResult, write: Callable[[str], object]) -> None:
+    """The same findings as plain lines, one per finding (for pipes, grep and CI logs): level, control,
+    resource, finding, where to edit; the fixes once per control after them; the verdict last."""
+    order = {"mandatory": 0, "advisory": 1, "disabled": 2}
+    findings = sorted(result.diagnostics, key=lambda d: (d.control, order.get(d.enforcementLevel, 3), d.urn))
+    fixes: dict[str, str] = {}
+    for d in findings:
+        level = "exempted" if d.exempted else d.enforcementLevel + (" unverifiable" if d.unverifiable else "")
+        text = " | ".join(finding_text(d).split("\n"))
+        write(f"{level} {d.control} {d.urn.rsplit('::', 1)[-1] or '(stack)'}: {text}")
+        fixes.setdefault(d.control, f"fix {d.control}: {d.remediation}")
+    for line in fixes.values():
+        write(line)
+    write(verdict_line(result))

@@ -29,7 +29,9 @@ def _ports(value: Any) -> Any:
     return value
 
 
-PortList = Annotated[list[Port], BeforeValidator(_ports)]
+PortList = Annotated[
+    list[Port], BeforeValidator(_ports, json_schema_input_type=list[Annotated[int, Field(ge=1, le=65535)] | Port])
+]
 
 
 class Flow(StrictModel):
