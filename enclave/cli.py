@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from components.config import CONFIG_KEY, ConfigError, PlatformConfig, read_stack_file, validate_platform
+from components.config import ConfigError, PlatformConfig, read_stack_file, validate_stack_file
 from components.k8s.images import addon_image_refs, mirror_copies
 
 from .diff import diff
@@ -88,8 +88,7 @@ def _platform_config(stack: str, config_file: Path | None, project_dir: Path | N
     """The validated platform config of STACK, found the way every command finds it."""
     project = find_project(project_dir)
     path = project.stack_file(stack, config_file)
-    parsed = read_stack_file(path)
-    return validate_platform(parsed.config.get(CONFIG_KEY), project.display(path), parsed.lines)
+    return validate_stack_file(read_stack_file(path), project.display(path))
 
 
 @app.command("synth")

@@ -25,6 +25,8 @@ import jsonschema
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from components.config import CONFIG_KEY, read_stack_file, validate_stack_file
+
 from .locate import Locator
 from .project import find_project
 from .synth import PROJECT_ROOT, SynthResult, synth
@@ -349,6 +351,13 @@ def run_preview(
 ) -> PreviewResult:
     """Synthesize `stack` and run it through the pack. The pack config defaults to `config/<stack>.json` in
     the pack (none when that file does not exist: every policy at its default level)."""
+    # The project, the stack file and (on a platform stack) its config are checked before the pack starts:
+    # bad input costs no process and is reported the way every command reports it.
+    project = find_project(project_dir)
+    stack_path = project.stack_file(stack, config_file)
+    parsed = read_stack_file(stack_path)
+    if CONFIG_KEY in parsed.config:
+        validate_stack_file(parsed, project.display(stack_path))
     pack_dir = pack_dir.resolve()
     if pack_config is None and (pack_dir / "config" / f"{stack}.json").is_file():
         pack_config = pack_dir / "config" / f"{stack}.json"
@@ -363,8 +372,7 @@ def run_preview(
             raw, remediations = analyze(stub, result, configs)
     policies = {p.name: p for p in info.policies}
     diagnostics = [_diagnostic(urn, d, policies.get(d.policyName)) for urn, d in raw]
-    project = find_project(project_dir)
-    locator = Locator(project.stack_file(stack, config_file), result.resources, Path.cwd())
+    locator = Locator(stack_path, result.resources, Path.cwd())
     for d in diagnostics:
         where = locator.locate(d.urn)
         d.config = {"file": where.file, "line": where.line, "path": where.path}

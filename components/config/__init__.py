@@ -7,7 +7,7 @@ from .errors import CONFIG_KEY, ConfigError, Problem
 from .flows import Flow, Port
 from .identities import Grant, Identity
 from .kubernetes import AddonVersions, KubernetesConfig, Multus, NcclPorts
-from .loading import config_object, config_value, load_platform_config, validate_platform
+from .loading import config_object, config_value, load_platform_config, validate_platform, validate_stack_file
 from .log_retention import Logging
 from .network import CreatedNetwork, ExistingNetwork
 from .platform import PlatformConfig
@@ -51,4 +51,5 @@ __all__ = [
     "load_platform_config",
     "read_stack_file",
     "validate_platform",
+    "validate_stack_file",
 ]

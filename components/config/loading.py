@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import CONFIG_KEY, ConfigError, Loc, Problem
 from .platform import PlatformConfig
 from .references import check_references
-from .stackfile import OFFLINE_SECRET, config_lines, read_stack_file
+from .stackfile import OFFLINE_SECRET, StackFile, config_lines, read_stack_file
 
 _DISCRIMINATED = ("network", "cluster")
 
@@ -125,7 +125,7 @@ def validate_platform(data: Any, source: str | None = None, lines: dict[Loc, int
     """Validate `data` (the decoded `gpu-enclave:platform` object) or raise ConfigError with every problem."""
     if data is None:
         raise ConfigError(
-            [Problem((), f"missing: set it under config: {CONFIG_KEY}: in {source or 'the stack file'}")], source
+            [Problem((), f"missing: set it in {source or 'the stack file'} under config: {CONFIG_KEY}")], source
         )
     if not isinstance(data, dict):
         shown = {str: "a string", int: "a number", float: "a number", bool: "true/false", list: "a list"}
@@ -196,10 +196,14 @@ def load_platform_config(project_dir: Path | None = None) -> PlatformConfig:
         )
     try:
         data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ConfigError([Problem((), f"is not a structured object ({exc.msg})", raw)], source) from None
+    except json.JSONDecodeError:
+        data = raw  # a scalar in the stack file: validate_platform says what it should be
     cfg = validate_platform(data, source, lines)
-    region = pulumi.Config("aws").get("region")
+    _check_aws_region(cfg, pulumi.Config("aws").get("region"), source, lines)
+    return cfg
+
+
+def _check_aws_region(cfg: PlatformConfig, region: Any, source: str | None, lines: dict[Loc, int] | None) -> None:
     if region is not None and region != cfg.region:
         raise ConfigError(
             [
@@ -212,6 +216,13 @@ def load_platform_config(project_dir: Path | None = None) -> PlatformConfig:
             ],
             source,
         )
+
+
+def validate_stack_file(stack_file: StackFile, source: str | None = None) -> PlatformConfig:
+    """The platform config of a parsed stack file, checked as the program checks it (schema, cross-field rules,
+    agreement with aws:region) without running it."""
+    cfg = validate_platform(stack_file.config.get(CONFIG_KEY), source, stack_file.lines)
+    _check_aws_region(cfg, stack_file.config.get("aws:region"), source, stack_file.lines)
     return cfg
 
 
