@@ -19,7 +19,7 @@ from components.config import ConfigError, PlatformConfig, read_stack_file, vali
 from components.k8s.images import addon_image_refs, mirror_copies
 
 from .diff import diff
-from .preview import PACK_DIR, PreviewInputError, run_preview
+from .preview import PreviewInputError, run_preview
 from .project import ProjectError, find_project
 from .reach import access_paths, analyze, default_nca, expected_connectivity
 from .render import RenderError, collect, write
@@ -219,7 +219,10 @@ def preview_cmd(
         Path | None,
         typer.Option("--config-file", help="Read stack config from this file instead of stacks/Pulumi.<NAME>.yaml."),
     ] = None,
-    pack: Annotated[Path, typer.Option("--pack", help="Policy pack directory.")] = PACK_DIR,
+    pack: Annotated[
+        Path | None,
+        typer.Option("--pack", help="Policy pack directory (default: policy_packs/hipaa in or above the project)."),
+    ] = None,
     pack_config: Annotated[
         Path | None,
         typer.Option(

@@ -334,6 +334,19 @@ def _diagnostic(urn: str, d: Any, policy: Any) -> Diagnostic:
     )
 
 
+def default_pack(project_root: Path) -> Path:
+    """The HIPAA pack the project sits in or beside (policy_packs/hipaa in it or a folder above it), else the
+    one of the checkout this engine runs from."""
+    for folder in (project_root, *project_root.parents, PROJECT_ROOT):
+        candidate = folder / "policy_packs" / "hipaa"
+        if (candidate / "PulumiPolicy.yaml").is_file():
+            return candidate
+    raise PreviewInputError(
+        f"no policy pack found in {project_root} or above it: pass --pack <the folder holding PulumiPolicy.yaml> "
+        "(the HIPAA pack is policy_packs/hipaa of the gpu-enclave repository)"
+    )
+
+
 def _shown(path: Path) -> str:
     """A path as the user would type it: relative to the working directory when under it."""
     resolved = path.resolve()
@@ -346,7 +359,7 @@ def run_preview(
     preview: bool = False,
     project_dir: Path | None = None,
     config_file: Path | None = None,
-    pack_dir: Path = PACK_DIR,
+    pack_dir: Path | None = None,
     pack_config: Path | None = None,
 ) -> PreviewResult:
     """Synthesize `stack` and run it through the pack. The pack config defaults to `config/<stack>.json` in
@@ -358,7 +371,7 @@ def run_preview(
     parsed = read_stack_file(stack_path)
     if CONFIG_KEY in parsed.config:
         validate_stack_file(parsed, project.display(stack_path))
-    pack_dir = pack_dir.resolve()
+    pack_dir = (pack_dir or default_pack(project.root)).resolve()
     if pack_config is None and (pack_dir / "config" / f"{stack}.json").is_file():
         pack_config = pack_dir / "config" / f"{stack}.json"
     given = read_pack_config(pack_config) if pack_config is not None else {}
