@@ -110,3 +110,16 @@ def test_flags_show_as_flags_in_help() -> None:
     result = CliRunner().invoke(app, ["synth", "--help"], env={"COLUMNS": "120"})
     line = next(line for line in result.stdout.splitlines() if "--preview" in line)
     assert "<bool>" not in line
+
+
+def test_validate_a_project_with_its_own_program(tmp_path: Path) -> None:
+    consumer = PROJECT_ROOT / "examples" / "consumer-stack"
+    result = invoke("validate", "--project-dir", str(consumer))
+    assert (
+        result.exit_code == 0
+        and result.stdout.strip() == "research: valid (examples/consumer-stack/Pulumi.research.yaml)"
+    )
+    bad = tmp_path / "Pulumi.research.yaml"
+    bad.write_text((consumer / "Pulumi.research.yaml").read_text().replace("purpose: datasets", "purpose: dataset"))
+    result = invoke("validate", "--project-dir", str(consumer), "--stack", "research", "--config-file", str(bad))
+    assert result.exit_code == 2 and "enclave-consumer:bucket.purpose = 'dataset'" in result.output
