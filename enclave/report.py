@@ -89,4 +89,6 @@ def print_lines(result: PreviewResult, write: Callable[[str], object]) -> None:
         fixes.setdefault(d.control, f"fix {d.control}: {d.remediation}")
     for line in fixes.values():
         write(line)
+    if not findings:
+        write("no findings")
     write(verdict_line(result))
