@@ -4,9 +4,12 @@ with `arg(...)`. The reference docs (docs/components.md) are generated from thes
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, TypeVar
+
+from typing_extensions import dataclass_transform
 
 DOC = "doc"
+T = TypeVar("T")
 
 
 def arg(doc: str, *, default: Any = dataclasses.MISSING, default_factory: Any = dataclasses.MISSING) -> Any:
@@ -19,10 +22,11 @@ def arg(doc: str, *, default: Any = dataclasses.MISSING, default_factory: Any = 
     return dataclasses.field(default=default, metadata={DOC: doc})
 
 
-def args_type(cls: type) -> type:
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(dataclasses.field, arg))
+def args_type(cls: type[T]) -> type[T]:
     """Decorator: a frozen keyword-only dataclass (every field must be documented with `arg`)."""
     made = dataclasses.dataclass(frozen=True, kw_only=True)(cls)
-    for f in dataclasses.fields(made):
+    for f in dataclasses.fields(made):  # type: ignore[arg-type]
         if DOC not in f.metadata:
             raise TypeError(f"{cls.__name__}.{f.name}: document it with arg(...)")
     return made
