@@ -15,8 +15,9 @@ from .aws.node_pool import GpuNodePool
 from .aws.node_security import NodeSecurityGroups, zone_ingress
 from .config import CreatedCluster, NodePool, PlatformConfig
 from .config.buckets import access_log_bucket_name
-from .k8s.addons import ClusterAddons
-from .k8s.trust_zone import TrustZone
+from .k8s.addons import ClusterAddons, ClusterAddonsArgs
+from .k8s.trust_zone import TrustZone, TrustZoneArgs
+from .k8s.zone_context import ZoneContext
 
 ARTIFACT_PURPOSES = ("datasets", "models", "checkpoints")
 
@@ -96,9 +97,13 @@ class Platform(pulumi.ComponentResource):
         # wherever GPU nodes appear).
         self.addons = ClusterAddons(
             env,
-            cfg,
-            provider=k8s_provider,
-            nodes_ready=[system.node_group] if system else [],
+            ClusterAddonsArgs(
+                kubernetes=cfg.kubernetes,
+                region=cfg.region,
+                provider=k8s_provider,
+                system_pool=system is not None,
+                nodes_ready=[system.node_group] if system else [],
+            ),
             opts=pulumi.ResourceOptions(parent=self, providers=[self.provider]),
         )
         dns = self.network.s3_interface_endpoint_dns
@@ -106,12 +111,13 @@ class Platform(pulumi.ComponentResource):
         self.zones = {
             zone.name: TrustZone(
                 f"{env}-{zone.name}",
-                cfg,
-                zone,
-                provider=k8s_provider,
-                mesh_ready=[self.addons.istio_base],
-                admission_ready=[self.addons.kyverno],
-                s3_endpoint_url=self.s3_endpoint_url,
+                TrustZoneArgs(
+                    context=ZoneContext.of_platform(cfg, zone),
+                    provider=k8s_provider,
+                    mesh_ready=[self.addons.istio_base],
+                    admission_ready=[self.addons.kyverno],
+                    s3_endpoint_url=self.s3_endpoint_url,
+                ),
                 opts=self._opts,
             )
             for zone in cfg.zones

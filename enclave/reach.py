@@ -18,6 +18,7 @@ from components.config import PlatformConfig, Port
 from components.k8s.labels import NAMESPACE_NAME_LABEL, ZONE_LABEL
 from components.k8s.network_policies import ISTIOD_XDS_PORT
 from components.k8s.rbac import zone_rbac
+from components.k8s.zone_context import ZoneContext
 
 from .synth import PROJECT_ROOT
 
@@ -75,7 +76,7 @@ def access_paths(cfg: PlatformConfig) -> list[str]:
     out = []
     for zone in cfg.zones:
         for ns in zone.namespaces:
-            objects = zone_rbac(cfg, zone, ns)
+            objects = zone_rbac(ZoneContext.of_platform(cfg, zone), ns)
             forwarders = {
                 o["metadata"]["name"]
                 for o in objects

@@ -11,7 +11,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from ..config import PlatformConfig
+from ..args import arg, args_type
+from ..config import KubernetesConfig
 from ..scheduling import (
     ACCELERATOR_LABEL,
     EFA_LABEL,
@@ -41,28 +42,28 @@ GPU_NODES_ONLY = {
 }
 
 
-def system_pool_placement(cfg: PlatformConfig) -> dict[str, Any]:
+def system_pool_placement(system_pool: bool) -> dict[str, Any]:
     """`tolerations` and `nodeSelector` that put a controller on the system pool (tainted CriticalAddonsOnly);
     nothing when the cluster is not the platform's (no system pool)."""
-    if cfg.cluster.mode != "create":
+    if not system_pool:
         return {}
     return {"tolerations": [dict(SYSTEM_TOLERATION)], "nodeSelector": {POOL_LABEL: SYSTEM_POOL}}
 
 
-def kyverno_values(cfg: PlatformConfig, registry: str, kubectl_registry: str) -> dict[str, Any]:
+def kyverno_values(
+    kubernetes: KubernetesConfig, system_pool: bool, registry: str, kubectl_registry: str
+) -> dict[str, Any]:
     """Every Kyverno image from `registry` with the pinned tag (the chart's hook image has a registry of its
     own, which `global.image.registry` does not override), every pod on the system pool."""
-    tag = {"tag": cfg.kubernetes.addons.kyverno_image}
+    tag = {"tag": kubernetes.addons.kyverno_image}
     return {
-        "global": {"image": {"registry": registry}, **system_pool_placement(cfg)},
+        "global": {"image": {"registry": registry}, **system_pool_placement(system_pool)},
         "admissionController": {"container": {"image": tag}, "initContainer": {"image": tag}},
         "backgroundController": {"image": tag},
         "cleanupController": {"image": tag},
         "reportsController": {"image": tag},
         "crds": {"migration": {"image": tag}},
-        "webhooksCleanup": {
-            "image": {"registry": kubectl_registry, "tag": cfg.kubernetes.addons.kyverno_kubectl_image}
-        },
+        "webhooksCleanup": {"image": {"registry": kubectl_registry, "tag": kubernetes.addons.kyverno_kubectl_image}},
     }
 
 
@@ -136,6 +137,27 @@ def registry_policy(registries: Sequence[str], exact_images: Sequence[str] = ())
     }
 
 
+@args_type
+class ClusterAddonsArgs:
+    """The cluster-wide add-ons every trust zone relies on."""
+
+    kubernetes: KubernetesConfig = arg(
+        "Pinned add-on versions and images, approved registries, platform-admin groups (the stack schema's "
+        "`kubernetes` block; its defaults are the secure ones)."
+    )
+    region: str = arg("AWS region of the cluster (EKS's regional image registries).")
+    provider: k8s.Provider = arg("Kubernetes provider of the cluster (GpuCluster.kubernetes_provider).")
+    system_pool: bool = arg(
+        "The cluster has the platform's system pool (tainted CriticalAddonsOnly): controllers are placed on it.",
+        default=True,
+    )
+    nodes_ready: Sequence[pulumi.Resource] = arg(
+        "The node groups the releases' pods run on: every release waits for them (an atomic Helm install whose "
+        "pods have no node times out and rolls back).",
+        default=(),
+    )
+
+
 class ClusterAddons(pulumi.ComponentResource):
     istio_base: k8s.helm.v3.Release
     istio_cni: k8s.helm.v3.Release
@@ -147,17 +169,14 @@ class ClusterAddons(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        cfg: PlatformConfig,
-        *,
-        provider: k8s.Provider,
-        nodes_ready: Sequence[pulumi.Resource] = (),
+        args: ClusterAddonsArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """`nodes_ready`: the node groups the releases' pods run on. Every release waits for them (an atomic
-        Helm install whose pods have no node times out and rolls back); a component's own depends_on would
-        not reach its children."""
+        """Every release waits for `args.nodes_ready` itself: a component's own depends_on would not reach
+        its children."""
         super().__init__("enclave:k8s:ClusterAddons", name, None, opts)
-        versions = cfg.kubernetes.addons
+        provider, nodes_ready, kubernetes = args.provider, args.nodes_ready, args.kubernetes
+        versions = kubernetes.addons
         child = pulumi.ResourceOptions(parent=self, provider=provider)
 
         def release(
@@ -187,7 +206,7 @@ class ClusterAddons(pulumi.ComponentResource):
         self.istio_base = release(
             "istio-base", "base", ISTIO_REPO, versions.istio, "istio-system", {"defaultRevision": "default"}
         )
-        images = addon_images(cfg.kubernetes, cfg.region)
+        images = addon_images(kubernetes, args.region)
         hub = images.istio_hub
         self.istio_cni = release(
             "istio-cni", "cni", ISTIO_REPO, versions.istio, "istio-system", istio_cni_values(hub, versions.istio),
@@ -195,7 +214,8 @@ class ClusterAddons(pulumi.ComponentResource):
         )  # fmt: skip
         self.istiod = release(
             "istiod", "istiod", ISTIO_REPO, versions.istio, "istio-system",
-            istiod_values(hub, versions.istio, system_pool_placement(cfg)), [self.istio_base, self.istio_cni],
+            istiod_values(hub, versions.istio, system_pool_placement(args.system_pool)),
+            [self.istio_base, self.istio_cni],
         )  # fmt: skip
         self.mesh_wide_mtls = register(
             {
@@ -217,7 +237,7 @@ class ClusterAddons(pulumi.ComponentResource):
             {
                 "tolerations": [GPU_TOLERATION],
                 "affinity": GPU_NODES_ONLY,
-                "image": {"repository": images.nvidia_device_plugin, "tag": nvidia_image_tag(cfg.kubernetes)},
+                "image": {"repository": images.nvidia_device_plugin, "tag": nvidia_image_tag(kubernetes)},
             },
         )
         self.efa_device_plugin = release(
@@ -234,12 +254,12 @@ class ClusterAddons(pulumi.ComponentResource):
         )
         self.kyverno = release(
             "kyverno", "kyverno", KYVERNO_REPO, versions.kyverno, "kyverno",
-            kyverno_values(cfg, images.kyverno_registry, images.kubectl_registry),
+            kyverno_values(kubernetes, args.system_pool, images.kyverno_registry, images.kubectl_registry),
         )  # fmt: skip
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
-        own_ecr = pulumi.Output.concat(account, ".dkr.ecr.", cfg.region, ".amazonaws.com")
+        own_ecr = pulumi.Output.concat(account, ".dkr.ecr.", args.region, ".amazonaws.com")
         sidecar = sidecar_image(hub, versions.istio)
-        policy = own_ecr.apply(lambda ecr: registry_policy([ecr, *cfg.kubernetes.approved_registries], [sidecar]))
+        policy = own_ecr.apply(lambda ecr: registry_policy([ecr, *kubernetes.approved_registries], [sidecar]))
         self.registry_policy = k8s.apiextensions.CustomResource(
             f"{name}-approved-registries",
             api_version="kyverno.io/v1",
@@ -252,7 +272,7 @@ class ClusterAddons(pulumi.ComponentResource):
             register(m, provider=provider, parent=self)
             for m in mesh_identity_policy(sidecar_image(hub, versions.istio))
         ]
-        admin = platform_admin_binding(cfg)
+        admin = platform_admin_binding(kubernetes.platform_admin_groups)
         if admin is not None:
             register(admin, provider=provider, parent=self)
         self.register_outputs({})

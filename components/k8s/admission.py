@@ -18,7 +18,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..config import PlatformConfig, Zone
 from ..scheduling import (
     GPU_TAINT,
     NODE_CONDITION_TAINT_PREFIX,
@@ -29,6 +28,7 @@ from ..scheduling import (
     Taint,
 )
 from .labels import MANAGED_BY
+from .zone_context import ZoneContext
 
 Manifest = dict[str, Any]
 VAP_API = "admissionregistration.k8s.io/v1"
@@ -53,15 +53,15 @@ class Placement:
         return bool(self.pools)
 
 
-def placement(cfg: PlatformConfig, zone: Zone) -> Placement:
-    pools = [p.name for p in cfg.node_pools if p.zone == zone.name]
+def placement(ctx: ZoneContext) -> Placement:
+    pools = list(ctx.gpu_pools)
     taints: list[Taint] = []
-    if zone.zone_class == "platform" and cfg.cluster.mode == "create":
+    if ctx.system_pool:
         pools.insert(0, SYSTEM_POOL)
         taints.append(SYSTEM_TAINT)
-    if any(p.zone == zone.name for p in cfg.node_pools):
+    if ctx.gpu_pools:
         taints.append(GPU_TAINT)
-    return Placement(zone.name, tuple(pools), tuple(taints))
+    return Placement(ctx.name, tuple(pools), tuple(taints))
 
 
 def _cel_list(values: list[str] | tuple[str, ...]) -> str:
@@ -280,8 +280,8 @@ def mesh_identity_policy(sidecar_image: str) -> list[Manifest]:
     return [_policy(name, [POD_CREATE, EPHEMERAL_UPDATE], validations, variables), _binding(name, selector)]
 
 
-def zone_admission(cfg: PlatformConfig, zone: Zone) -> list[Manifest]:
+def zone_admission(ctx: ZoneContext) -> list[Manifest]:
     """The zone's placement objects: the Kyverno mutation (pinned zones), the policy and its binding."""
-    p = placement(cfg, zone)
+    p = placement(ctx)
     mutation = placement_mutation(p)
     return [*([mutation] if mutation else []), *placement_validation(p)]

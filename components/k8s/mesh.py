@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..config import PlatformConfig, Port, Zone
+from ..config import Port, Zone
 from .labels import MANAGED_BY
-from .network_policies import flows_into, flows_out_of
+from .zone_context import ZoneContext
 
 Manifest = dict[str, Any]
 TRUST_DOMAIN = "cluster.local"
@@ -37,7 +37,7 @@ def peer_authentication(namespace: str) -> Manifest:
     }
 
 
-def authorization_policies(cfg: PlatformConfig, zone: Zone, namespace: str) -> list[Manifest]:
+def authorization_policies(ctx: ZoneContext, namespace: str) -> list[Manifest]:
     """An empty ALLOW policy (allow nothing), then one ALLOW per declared inbound flow."""
     out: list[Manifest] = [
         {
@@ -47,14 +47,14 @@ def authorization_policies(cfg: PlatformConfig, zone: Zone, namespace: str) -> l
             "spec": {},
         }
     ]
-    for flow in flows_into(cfg, zone):
-        source = cfg.zone(flow.source)
-        principals = [f"{TRUST_DOMAIN}/ns/{ns}/sa/*" for ns in source.namespaces]
+    zone = ctx.zone
+    for flow in ctx.flows_into():
+        principals = [f"{TRUST_DOMAIN}/ns/{ns}/sa/*" for ns in ctx.namespaces_of(flow.source)]
         ports = port_strings(flow.ports)
-        if flow.source == zone.name and zone.name in cfg.efa_zones():
+        if flow.source == zone.name and ctx.efa:
             # The NCCL window bypasses the sidecar on EFA pods, so no authorization rule would ever see it:
             # it is guarded by the NetworkPolicy alone (and listing it would only mislead).
-            window = {str(n) for n in cfg.kubernetes.nccl_ports.numbers}
+            window = {str(n) for n in ctx.kubernetes.nccl_ports.numbers}
             ports = [p for p in ports if p not in window]
             if not ports:
                 continue
@@ -80,13 +80,14 @@ def authorization_policies(cfg: PlatformConfig, zone: Zone, namespace: str) -> l
 KUBE_DNS_HOST = "kube-system/kube-dns.kube-system.svc.cluster.local"
 
 
-def sidecar(cfg: PlatformConfig, zone: Zone, namespace: str) -> Manifest:
+def sidecar(ctx: ZoneContext, namespace: str) -> Manifest:
     """Egress scope: the namespace's own services and ServiceEntries (`./*`: the allow-listed hosts, the
     proxy, the AWS endpoints), istiod, kube-dns (DNS over TCP is captured by the sidecar) and the
     namespaces of declared flows. Everything else is refused (REGISTRY_ONLY)."""
     hosts = ["./*", "istio-system/*", KUBE_DNS_HOST]
-    for flow in flows_out_of(cfg, zone):
-        hosts += [f"{ns}/*" for ns in cfg.zone(flow.target).namespaces if ns != namespace and f"{ns}/*" not in hosts]
+    zone = ctx.zone
+    for flow in ctx.flows_out_of():
+        hosts += [f"{ns}/*" for ns in ctx.namespaces_of(flow.target) if ns != namespace and f"{ns}/*" not in hosts]
     # The allow-list and the proxy, named although `./*` already holds their ServiceEntries: the Sidecar
     # should read as the zone's egress allow-list.
     hosts += [f"./{h}" for h in [*zone.egress.hosts, *([zone.egress.proxy.host] if zone.egress.proxy else [])]]
@@ -195,11 +196,11 @@ def cilium_fqdn_policy(zone: Zone, namespace: str) -> Manifest | None:
     }
 
 
-def mesh_objects(cfg: PlatformConfig, zone: Zone, namespace: str) -> list[Manifest]:
-    out = [peer_authentication(namespace), *authorization_policies(cfg, zone, namespace), sidecar(cfg, zone, namespace)]
-    out += service_entries(zone, namespace)
-    if cfg.kubernetes.cilium:
-        cnp = cilium_fqdn_policy(zone, namespace)
+def mesh_objects(ctx: ZoneContext, namespace: str) -> list[Manifest]:
+    out = [peer_authentication(namespace), *authorization_policies(ctx, namespace), sidecar(ctx, namespace)]
+    out += service_entries(ctx.zone, namespace)
+    if ctx.kubernetes.cilium:
+        cnp = cilium_fqdn_policy(ctx.zone, namespace)
         if cnp is not None:
             out.append(cnp)
     return out

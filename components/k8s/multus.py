@@ -12,18 +12,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..config import Multus, PlatformConfig, Zone
+from ..config import Multus
 from .labels import MANAGED_BY
+from .zone_context import ZoneContext
 
 NETWORKS_ANNOTATION = "k8s.v1.cni.cncf.io/networks"
 SECONDARY_INTERFACE = "net1"  # Multus names the first attachment net1
 RESOURCE_ANNOTATION = "k8s.v1.cni.cncf.io/resourceName"
 
 
-def multus_network(cfg: PlatformConfig, zone: Zone, namespace: str) -> dict[str, Any] | None:
+def multus_network(ctx: ZoneContext, namespace: str) -> dict[str, Any] | None:
     """The NetworkAttachmentDefinition of `namespace`, or None (no Multus config, or not a training zone)."""
-    multus = cfg.kubernetes.multus
-    if multus is None or zone.zone_class != "training":
+    multus = ctx.kubernetes.multus
+    if multus is None or ctx.zone.zone_class != "training":
         return None
     config = {
         "cniVersion": "0.3.1",

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..config import Flow, PlatformConfig, Port, Zone
+from ..config import Port
 from .labels import MANAGED_BY, NAMESPACE_NAME_LABEL, ZONE_LABEL
+from .zone_context import ZoneContext
 
 Manifest = dict[str, Any]
 INTERNET = "0.0.0.0/0"
@@ -35,15 +36,7 @@ def _zone_peer(zone_name: str) -> dict[str, Any]:
     return {"namespaceSelector": {"matchLabels": {ZONE_LABEL: zone_name}}}
 
 
-def flows_into(cfg: PlatformConfig, zone: Zone) -> list[Flow]:
-    return [f for f in cfg.flows if f.target == zone.name]
-
-
-def flows_out_of(cfg: PlatformConfig, zone: Zone) -> list[Flow]:
-    return [f for f in cfg.flows if f.source == zone.name]
-
-
-def network_policies(cfg: PlatformConfig, zone: Zone, namespace: str) -> list[Manifest]:
+def network_policies(ctx: ZoneContext, namespace: str) -> list[Manifest]:
     """Every NetworkPolicy of one namespace of `zone`, named for what it allows."""
     out = [
         _policy(namespace, "default-deny", {"policyTypes": ["Ingress", "Egress"]}),
@@ -85,7 +78,7 @@ def network_policies(cfg: PlatformConfig, zone: Zone, namespace: str) -> list[Ma
             },
         ),
     ]
-    for flow in flows_into(cfg, zone):
+    for flow in ctx.flows_into():
         out.append(
             _policy(
                 namespace,
@@ -96,7 +89,7 @@ def network_policies(cfg: PlatformConfig, zone: Zone, namespace: str) -> list[Ma
                 },
             )
         )
-    for flow in flows_out_of(cfg, zone):
+    for flow in ctx.flows_out_of():
         out.append(
             _policy(
                 namespace,
@@ -107,7 +100,7 @@ def network_policies(cfg: PlatformConfig, zone: Zone, namespace: str) -> list[Ma
                 },
             )
         )
-    egress = zone.egress
+    egress = ctx.zone.egress
     if egress.cidrs:
         out.append(
             _policy(

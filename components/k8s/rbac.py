@@ -3,10 +3,11 @@ to the zone's workload service accounts; platform admins cluster-wide and separa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from ..config import PlatformConfig, Zone
 from .labels import MANAGED_BY
+from .zone_context import ZoneContext
 
 Manifest = dict[str, Any]
 READ = ["get", "list", "watch"]
@@ -73,7 +74,8 @@ def _groups(names: list[str]) -> list[dict[str, Any]]:
     return [{"kind": "Group", "name": g, "apiGroup": "rbac.authorization.k8s.io"} for g in names]
 
 
-def zone_rbac(cfg: PlatformConfig, zone: Zone, namespace: str) -> list[Manifest]:
+def zone_rbac(ctx: ZoneContext, namespace: str) -> list[Manifest]:
+    zone = ctx.zone
     out: list[Manifest] = []
     if zone.access.data_scientist_groups:
         out += [
@@ -85,16 +87,15 @@ def zone_rbac(cfg: PlatformConfig, zone: Zone, namespace: str) -> list[Manifest]
             _role(namespace, "ml-engineer", zone.zone_class),
             _binding(namespace, "ml-engineer", _groups(zone.access.ml_engineer_groups)),
         ]
-    accounts = [i.service_account for i in cfg.identities if i.zone == zone.name and i.namespace == namespace]
+    accounts = list(ctx.training_service_accounts.get(namespace, ()))
     if zone.zone_class == "training" and accounts:
         subjects = [{"kind": "ServiceAccount", "name": sa, "namespace": namespace} for sa in accounts]
         out += [_role(namespace, "training-job", zone.zone_class), _binding(namespace, "training-job", subjects)]
     return out
 
 
-def platform_admin_binding(cfg: PlatformConfig) -> Manifest | None:
+def platform_admin_binding(groups: Sequence[str]) -> Manifest | None:
     """Cluster-wide admin for people (groups) only: never for a service account."""
-    groups = cfg.kubernetes.platform_admin_groups
     if not groups:
         return None
     return {
@@ -102,5 +103,5 @@ def platform_admin_binding(cfg: PlatformConfig) -> Manifest | None:
         "kind": "ClusterRoleBinding",
         "metadata": {"name": "enclave-platform-admins", "labels": dict(MANAGED_BY)},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
-        "subjects": _groups(groups),
+        "subjects": _groups(list(groups)),
     }

@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..config import PlatformConfig, Zone
+from ..args import arg, args_type
 from .admission import zone_admission
 from .labels import MANAGED_BY
 from .mesh import aws_endpoints_service_entry, mesh_objects
@@ -21,31 +21,31 @@ from .pod_spec import AWS_ENDPOINTS_CONFIGMAP
 from .quotas import limit_range, quota
 from .rbac import zone_rbac
 from .register import register
+from .zone_context import ZoneContext
 
 Manifest = dict[str, Any]
 
 
-def zone_manifests(cfg: PlatformConfig, zone: Zone) -> dict[str, list[Manifest]]:
+def zone_manifests(ctx: ZoneContext) -> dict[str, list[Manifest]]:
     """Namespace name -> every object of that namespace (the Namespace first). Pure: no Pulumi."""
     out: dict[str, list[Manifest]] = {}
-    cluster = cfg.cluster
-    psa_version = f"v{cluster.kubernetes_version}" if cluster.mode == "create" else "latest"
+    zone = ctx.zone
     for ns in zone.namespaces:
         out[ns] = [
-            namespace(zone, ns, psa_version),
-            *network_policies(cfg, zone, ns),
-            *mesh_objects(cfg, zone, ns),
-            *zone_rbac(cfg, zone, ns),
+            namespace(zone, ns, ctx.psa_version),
+            *network_policies(ctx, ns),
+            *mesh_objects(ctx, ns),
+            *zone_rbac(ctx, ns),
             quota(zone, ns),
             limit_range(ns),
         ]
-        nad = multus_network(cfg, zone, ns)
+        nad = multus_network(ctx, ns)
         if nad is not None:
             out[ns].append(nad)
     return out
 
 
-def aws_endpoint_objects(cfg: PlatformConfig, namespace: str, s3_endpoint_url: pulumi.Input[str]) -> list[Manifest]:
+def aws_endpoint_objects(region: str, namespace: str, s3_endpoint_url: pulumi.Input[str]) -> list[Manifest]:
     """The `enclave-aws-endpoints` ConfigMap (AWS_ENDPOINT_URL_S3, loaded by the pod-spec helper) and, since
     under REGISTRY_ONLY the sidecar forwards only to registered hosts, the ServiceEntry of STS (IRSA) and
     the S3 endpoint: SDK calls reach S3 through the endpoint subnets the NetworkPolicies allow (and pin
@@ -54,9 +54,35 @@ def aws_endpoint_objects(cfg: PlatformConfig, namespace: str, s3_endpoint_url: p
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": AWS_ENDPOINTS_CONFIGMAP, "namespace": namespace, "labels": dict(MANAGED_BY)},
-        "data": {"AWS_ENDPOINT_URL_S3": s3_endpoint_url, "AWS_REGION": cfg.region},
+        "data": {"AWS_ENDPOINT_URL_S3": s3_endpoint_url, "AWS_REGION": region},
     }
-    return [config_map, aws_endpoints_service_entry(namespace, cfg.region, s3_endpoint_url)]
+    return [config_map, aws_endpoints_service_entry(namespace, region, s3_endpoint_url)]
+
+
+@args_type
+class TrustZoneArgs:
+    """One trust zone's Kubernetes objects on a running cluster."""
+
+    context: ZoneContext = arg(
+        "What the zone's objects are generated from: the zone, its flows, the namespaces of the zones they "
+        "name, its pools (ZoneContext.of_platform for a zone of a platform config)."
+    )
+    provider: k8s.Provider = arg("Kubernetes provider of the cluster (GpuCluster.kubernetes_provider).")
+    mesh_ready: Sequence[pulumi.Resource] = arg(
+        "What must exist before the zone's Istio objects: the release that installs the Istio CRDs "
+        "(ClusterAddons.istio_base). Empty only when the CRDs already exist (a running platform).",
+        default=(),
+    )
+    admission_ready: Sequence[pulumi.Resource] = arg(
+        "What must exist before the zone's Kyverno placement mutation: the Kyverno release "
+        "(ClusterAddons.kyverno). Empty only when Kyverno already runs.",
+        default=(),
+    )
+    s3_endpoint_url: pulumi.Input[str] | None = arg(
+        "The S3 interface endpoint (https://bucket.vpce-...): every namespace gets the AWS endpoints ConfigMap "
+        "and ServiceEntry. None when the VPC has no S3 interface endpoint.",
+        default=None,
+    )
 
 
 class TrustZone(pulumi.ComponentResource):
@@ -64,39 +90,29 @@ class TrustZone(pulumi.ComponentResource):
     objects: list[pulumi.CustomResource]
     admission: list[pulumi.CustomResource]
 
-    def __init__(
-        self,
-        name: str,
-        cfg: PlatformConfig,
-        zone: Zone,
-        *,
-        provider: k8s.Provider,
-        mesh_ready: Sequence[pulumi.Resource] = (),
-        admission_ready: Sequence[pulumi.Resource] = (),
-        s3_endpoint_url: pulumi.Input[str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        """`mesh_ready`: resources (the Istio CRDs release) that must exist before mesh objects;
-        `admission_ready`: the Kyverno release, before the zone's placement mutation (components.k8s.admission).
-        `s3_endpoint_url`: the S3 interface endpoint (https://bucket.vpce-...); when given, every namespace
-        gets `aws_endpoint_objects`."""
+    def __init__(self, name: str, args: TrustZoneArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("enclave:k8s:TrustZone", name, None, opts)
+        ctx, provider = args.context, args.provider
         self.namespaces = {}
         self.objects = []
         self.admission = [
             register(
-                m, provider=provider, parent=self, depends_on=admission_ready if "kyverno.io" in m["apiVersion"] else ()
+                m,
+                provider=provider,
+                parent=self,
+                depends_on=args.admission_ready if "kyverno.io" in m["apiVersion"] else (),
             )
-            for m in zone_admission(cfg, zone)
+            for m in zone_admission(ctx)
         ]
-        for ns, manifests in zone_manifests(cfg, zone).items():
+        for ns, manifests in zone_manifests(ctx).items():
             ns_res = register(manifests[0], provider=provider, parent=self)
             assert isinstance(ns_res, k8s.core.v1.Namespace)
             self.namespaces[ns] = ns_res
-            extra = [] if s3_endpoint_url is None else aws_endpoint_objects(cfg, ns, s3_endpoint_url)
+            url = args.s3_endpoint_url
+            extra = [] if url is None else aws_endpoint_objects(ctx.region, ns, url)
             for manifest in [*manifests[1:], *extra]:
                 # Objects of CRDs installed by add-ons wait for them (Istio's CRDs come with istio-base).
                 crd = "istio.io" in manifest["apiVersion"] or "cilium.io" in manifest["apiVersion"]
-                deps = [ns_res, *(mesh_ready if crd else [])]
+                deps = [ns_res, *(args.mesh_ready if crd else [])]
                 self.objects.append(register(manifest, provider=provider, parent=self, depends_on=deps))
         self.register_outputs({"namespaces": list(self.namespaces)})

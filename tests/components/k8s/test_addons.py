@@ -14,6 +14,7 @@ from components.config import validate_platform
 from components.k8s.multus import NETWORKS_ANNOTATION, multus_network
 from components.k8s.pod_spec import workload_pod_template
 from components.k8s.trust_zone import zone_manifests
+from components.k8s.zone_context import ZoneContext
 from enclave.synth import SynthResult
 from tests.conftest import stack_data
 from tests.enclave.crd_schemas import schema_for
@@ -207,7 +208,7 @@ def test_multus_network_only_in_training_namespaces_when_configured() -> None:
     assert all(
         o["kind"] != "NetworkAttachmentDefinition"
         for z in validate_platform(stack_data("prod")).zones
-        for objs in zone_manifests(validate_platform(stack_data("prod")), z).values()
+        for objs in zone_manifests(ZoneContext.of_platform(validate_platform(stack_data("prod")), z)).values()
         for o in objs
     ), "off unless kubernetes.multus is set"
     data = stack_data("prod")
@@ -216,7 +217,7 @@ def test_multus_network_only_in_training_namespaces_when_configured() -> None:
     nads = {
         ns: [o for o in objs if o["kind"] == "NetworkAttachmentDefinition"]
         for z in cfg.zones
-        for ns, objs in zone_manifests(cfg, z).items()
+        for ns, objs in zone_manifests(ZoneContext.of_platform(cfg, z)).items()
     }
     training = set(cfg.zone("training").namespaces)
     assert {ns for ns, found in nads.items() if found} == training
@@ -224,7 +225,7 @@ def test_multus_network_only_in_training_namespaces_when_configured() -> None:
         (nad,) = nads[ns]
         jsonschema.validate(nad, schema_for(nad["apiVersion"], nad["kind"]))
         assert nad["metadata"]["annotations"]["k8s.v1.cni.cncf.io/resourceName"] == "nvidia.com/rdma_vf"
-    assert multus_network(cfg, cfg.zone("inference"), "inference") is None
+    assert multus_network(ZoneContext.of_platform(cfg, cfg.zone("inference")), "inference") is None
 
 
 def test_pod_template_attaches_the_secondary_network_in_training_only() -> None:

@@ -13,6 +13,7 @@ from components.config import PlatformConfig, validate_platform
 from components.k8s.addons import sidecar_image
 from components.k8s.admission import mesh_identity_policy, placement, zone_admission
 from components.k8s.pod_spec import workload_pod_template
+from components.k8s.zone_context import ZoneContext
 from components.scheduling import GPU_TOLERATION, SYSTEM_TOLERATION
 from enclave.synth import SynthResult
 from tests.conftest import stack_data
@@ -53,7 +54,7 @@ def required_affinity(key: str, operator: str, value: str) -> dict[str, Any]:
 
 def admit(cfg: PlatformConfig, zone: str, submitted: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """What reaches etcd for a pod submitted in a namespace of `zone`: mutated, then validated."""
-    objects = zone_admission(cfg, cfg.zone(zone))
+    objects = zone_admission(ZoneContext.of_platform(cfg, cfg.zone(zone)))
     mutation = [o for o in objects if o["kind"] == "ClusterPolicy"]
     policy = next(o for o in objects if o["kind"] == "ValidatingAdmissionPolicy")
     mutated = kyverno_mutate(mutation[0], submitted, {"enclave.dev/zone": zone}) if mutation else submitted
@@ -193,8 +194,8 @@ def test_a_zone_without_pools_of_its_own_is_not_pinned_but_tolerates_no_pool() -
         "oidc_issuer_url": "https://oidc.eks.us-east-2.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF",
     }
     cfg = validate_platform(data)
-    assert not placement(cfg, cfg.zone("platform")).pinned
-    objects = zone_admission(cfg, cfg.zone("platform"))
+    assert not placement(ZoneContext.of_platform(cfg, cfg.zone("platform"))).pinned
+    objects = zone_admission(ZoneContext.of_platform(cfg, cfg.zone("platform")))
     assert [o["kind"] for o in objects] == ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"]
     assert vap_violations(objects[0], pod()) == []
     gpu = pod(tolerations=[dict(GPU_TOLERATION)])

@@ -9,6 +9,7 @@ import pytest
 from components.config import PlatformConfig, validate_platform
 from components.k8s.labels import PSA_AUDIT, PSA_ENFORCE, PSA_WARN, ZONE_LABEL
 from components.k8s.trust_zone import zone_manifests
+from components.k8s.zone_context import ZoneContext
 from tests.conftest import stack_data
 
 
@@ -18,7 +19,12 @@ def cfg() -> PlatformConfig:
 
 
 def objects(cfg: PlatformConfig, zone: str, kind: str) -> list[dict[str, Any]]:
-    return [o for objs in zone_manifests(cfg, cfg.zone(zone)).values() for o in objs if o["kind"] == kind]
+    return [
+        o
+        for objs in zone_manifests(ZoneContext.of_platform(cfg, cfg.zone(zone))).values()
+        for o in objs
+        if o["kind"] == kind
+    ]
 
 
 @pytest.mark.parametrize(
@@ -36,7 +42,7 @@ def test_psa_by_class(cfg: PlatformConfig, zone: str, enforce: str) -> None:
 
 def test_every_namespace_starts_with_default_deny(cfg: PlatformConfig) -> None:
     for zone in cfg.zones:
-        for ns, objs in zone_manifests(cfg, zone).items():
+        for ns, objs in zone_manifests(ZoneContext.of_platform(cfg, zone)).items():
             assert objs[0]["kind"] == "Namespace"
             deny = [o for o in objs if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "default-deny"]
             assert len(deny) == 1, ns
@@ -103,7 +109,7 @@ def test_nccl_window_is_a_port_range(cfg: PlatformConfig) -> None:
 
 def test_istio_strict_allow_nothing_and_registry_only(cfg: PlatformConfig) -> None:
     for zone in cfg.zones:
-        for ns, objs in zone_manifests(cfg, zone).items():
+        for ns, objs in zone_manifests(ZoneContext.of_platform(cfg, zone)).items():
             kinds = {(o["kind"], o["metadata"]["name"]): o for o in objs}
             assert kinds[("PeerAuthentication", "default")]["spec"] == {"mtls": {"mode": "STRICT"}}, ns
             assert kinds[("AuthorizationPolicy", "allow-nothing")]["spec"] == {}, ns
