@@ -13,8 +13,9 @@ from .aws.kms import KmsKey
 from .aws.network import Network
 from .aws.node_pool import GpuNodePool
 from .aws.node_security import NodeSecurityGroups, zone_ingress
-from .config import CreatedCluster, NodePool, PlatformConfig
+from .config import ConfigError, CreatedCluster, NodePool, PlatformConfig
 from .config.buckets import access_log_bucket_name
+from .config.references import check_references
 from .k8s.addons import ClusterAddons, ClusterAddonsArgs
 from .k8s.trust_zone import TrustZone, TrustZoneArgs
 from .k8s.zone_context import ZoneContext
@@ -44,6 +45,12 @@ class Platform(pulumi.ComponentResource):
     zones: dict[str, TrustZone]
 
     def __init__(self, cfg: PlatformConfig, opts: pulumi.ResourceOptions | None = None) -> None:
+        """`cfg` from `load_platform_config` / `validate_platform`. A PlatformConfig built any other way
+        (`model_validate`, `model_construct`, a copy with edits) is held to the same cross-field rules here,
+        before anything is registered: a ConfigError lists every problem."""
+        problems = check_references(cfg)
+        if problems:
+            raise ConfigError(problems, "the PlatformConfig given to Platform")
         super().__init__("enclave:index:Platform", cfg.environment, None, opts)
         self.cfg = cfg
         env = cfg.environment
