@@ -330,6 +330,7 @@ class Platform(pulumi.ComponentResource):
             "s3_endpoint_url": self.s3_endpoint_url,
             "cluster_name": self.cluster.name,
             "oidc_provider_arn": self.cluster.oidc_provider_arn,
+            "oidc_issuer_url": self.cluster.oidc_issuer_url,
             "kms_key_arns": {name: key.arn for name, key in self.keys.items()},
             "audit_kms_key_arn": self.audit_key.arn,
             "bucket_kms_key_arns": {name: key.arn for name, key in self.bucket_keys.items()},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,10 @@ DEFAULT_ACCOUNT_ID = "123456789012"
 def digest(*parts: str, length: int = 17) -> str:
     """A stable lowercase hex string for the given parts (fake ids must not change between runs)."""
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+class UnresolvedReference(Exception):
+    """The program reads a stack (StackReference) the offline engine was not told how to produce."""
 
 
 class UnansweredInvoke(Exception):
@@ -31,6 +36,8 @@ class FakeCloud:
     # Which zone ID each AZ letter maps to: account-specific in AWS. By default `e` holds az3 (in us-east-1
     # the zone EKS does not support), so a program that forgets to exclude it still gets a, b, c.
     zone_id_numbers: tuple[int, ...] = (1, 2, 4, 6, 3, 5)
+    # Answers a StackReference: the referenced stack's name -> its outputs (enclave.references).
+    stack_outputs: Callable[[str], dict[str, Any]] | None = None
 
     def availability_zones(self, exclude_zone_ids: list[str]) -> tuple[list[str], list[str]]:
         """(names, zone ids) of the region's AZs, minus excluded zone IDs, as getAvailabilityZones answers."""
@@ -51,6 +58,11 @@ class FakeCloud:
         acct, region, part = self.account_id, self.region, self.partition
         if typ.startswith("pulumi:providers:"):
             return f"{digest(name, length=8)}-{h[:4]}-{h[4:8]}-{h[8:12]}-{h[12:17]}000000", out
+        if typ == "pulumi:pulumi:StackReference":
+            target = str(inputs.get("name") or name)
+            if self.stack_outputs is None:
+                raise UnresolvedReference(target)
+            return target, {"name": target, "outputs": self.stack_outputs(target), "secretOutputNames": []}
         if typ.startswith("kubernetes:"):
             meta = dict(inputs.get("metadata") or {})
             meta.setdefault("name", f"{name}-{h[:8]}")

@@ -11,7 +11,7 @@ import os
 import runpy
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from components.config.loading import STACK_FILE_ENV
 
 from .fakes import AUTONAMED, DEFAULT_ACCOUNT_ID, FakeCloud
 from .project import ProjectError, StackNotFound, find_project
+from .references import resolver
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESOURCE_KEYS = (
@@ -52,9 +53,17 @@ class SynthResult:
     project: str
     preview: bool
     resources: list[dict[str, Any]] = field(default_factory=list)
+    # The stack's outputs (`pulumi.export`): what another stack's StackReference reads.
+    outputs: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"stack": self.stack, "project": self.project, "preview": self.preview, "resources": self.resources}
+        return {
+            "stack": self.stack,
+            "project": self.project,
+            "preview": self.preview,
+            "resources": self.resources,
+            "outputs": self.outputs,
+        }
 
     def by_type(self, typ: str) -> list[dict[str, Any]]:
         return [r for r in self.resources if r["type"] == typ]
@@ -81,7 +90,9 @@ class _Mocks(pulumi_mocks.Mocks):
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         _id, outputs = self.cloud.outputs(args.typ, args.name, dict(args.inputs))
-        if self.preview and not args.typ.startswith("pulumi:providers:"):
+        # A referenced stack exists already: its outputs are known in a first preview too.
+        exists = args.typ.startswith("pulumi:providers:") or args.typ == "pulumi:pulumi:StackReference"
+        if self.preview and not exists:
             # A first preview: nothing exists yet, so the id and every computed output are unknown, nested
             # ones included (an EKS cluster's vpcConfig.clusterSecurityGroupId); the inputs come back as given,
             # and so does the auto-name the provider's Check assigns, as the engine's preview of a create does.
@@ -154,6 +165,18 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
+def _exports() -> dict[str, Any]:
+    """The root stack's exports, resolved; a value not known yet (a first preview) is the unknown sentinel.
+    Under mocks the root stack registers its outputs before the program runs, so they are read off it."""
+    root = pulumi_settings.get_root_resource()
+    out: dict[str, Any] = {}
+    for name, value in sorted(getattr(root, "outputs", {}).items()):
+        output = pulumi.Output.from_input(value)
+        known = _sync_await(output.is_known())
+        out[name] = _plain(json.loads(json.dumps(_sync_await(output.future()), default=str))) if known else UNKNOWN
+    return out
+
+
 def _ordered(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Parents before children, siblings by URN: registration order is racy, this is not."""
     children: dict[str, list[dict[str, Any]]] = {}
@@ -201,9 +224,11 @@ def run_under_mocks(
     cloud: FakeCloud | None = None,
     config: dict[str, str] | None = None,
     secret_keys: list[str] | None = None,
+    stack_outputs: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Run `program` (which registers resources) under mocks; return the captured registrations,
-    parents first. Also the harness of the component tests."""
+    parents first (and fill `stack_outputs` with the stack's exports). Also the harness of the component
+    tests."""
     cloud = cloud or FakeCloud(region="us-east-1")
 
     def run() -> list[dict[str, Any]]:
@@ -219,6 +244,8 @@ def run_under_mocks(
             except ConfigError as exc:
                 exc.registered = list(monitor.captured)
                 raise
+            if stack_outputs is not None:
+                stack_outputs.update(_exports())
             return monitor.captured
         finally:
             for thread_loop in monitor.thread_loops:
@@ -237,6 +264,7 @@ def synth(
     project_dir: Path | None = None,
     config_file: Path | None = None,
     account_id: str | None = None,
+    references: Mapping[str, Path] | None = None,
 ) -> SynthResult:
     """Run the project's program for `stack` under mocks; return every registered resource.
 
@@ -247,6 +275,8 @@ def synth(
     Raises components.config.ConfigError for an invalid stack file or config, with `.registered` holding
     what the program had registered (nothing, by design), ProjectError (StackNotFound for a missing stack)
     for a project or stack file that cannot be used, and whatever the program raises otherwise.
+    A StackReference is answered by synthesizing the referenced stack (enclave.references; `references`
+    maps a reference name to a project folder or a JSON file of outputs).
     """
     found = find_project(project_dir)
     project, main, project_dir = found.name, found.main, found.root
@@ -256,9 +286,16 @@ def synth(
     platform = platform if isinstance(platform, dict) else {}
     region = platform.get("region") or stack_file.config.get("aws:region")
     account = platform.get("account_id")
+    allowed = stack_file.config.get("aws:allowedAccountIds")
+    if account_id is None and isinstance(allowed, list) and len(allowed) == 1 and str(allowed[0]).isdigit():
+        account = str(allowed[0])  # a stack of the same account as the platform it reads
     if account_id is None:
         account_id = account if isinstance(account, str) and account.isdigit() else DEFAULT_ACCOUNT_ID
-    cloud = FakeCloud(region=region if isinstance(region, str) else "us-east-1", account_id=account_id)
+    cloud = FakeCloud(
+        region=region if isinstance(region, str) else "us-east-1",
+        account_id=account_id,
+        stack_outputs=resolver(project_dir, references or {}),
+    )
     # Pulumi hands structured values to the program as JSON strings, scalars as strings.
     config = {k: v if isinstance(v, str) else json.dumps(v) for k, v in stack_file.config.items()}
 
@@ -266,6 +303,7 @@ def synth(
         with _program_env(project_dir, path):
             _run_program(main)
 
+    outputs: dict[str, Any] = {}
     records = run_under_mocks(
         program,
         stack=stack,
@@ -274,8 +312,9 @@ def synth(
         cloud=cloud,
         config=config,
         secret_keys=stack_file.secret_keys,
+        stack_outputs=outputs,
     )
-    return SynthResult(stack=stack, project=project, preview=preview, resources=records)
+    return SynthResult(stack=stack, project=project, preview=preview, resources=records, outputs=outputs)
 
 
 def is_unknown(value: Any) -> bool:

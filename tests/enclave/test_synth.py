@@ -24,7 +24,10 @@ ARN = re.compile(r"^arn:aws:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+")
 def test_contract_shape(synthed: Synth, stack: str, preview: bool) -> None:
     result = synthed(stack, preview)
     doc = json.loads(json.dumps(result.to_json()))
-    assert set(doc) == {"stack", "project", "preview", "resources"}
+    assert set(doc) == {"stack", "project", "preview", "resources", "outputs"}
+    # The stack's exports, what a StackReference of another stack reads: known at update, not all in a preview.
+    assert {"cluster_name", "oidc_issuer_url", "kms_key_arns", "namespaces"} <= set(doc["outputs"])
+    assert preview or not any(is_unknown(v) for v in doc["outputs"].values())
     assert doc["stack"] == stack and doc["project"] == "gpu-enclave" and doc["preview"] is preview
     assert doc["resources"], "a stack registers resources"
     for res in doc["resources"]:
