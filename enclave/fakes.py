@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pulumi.runtime.rpc import UNKNOWN
+from components.pulumi_internals import UNKNOWN
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 

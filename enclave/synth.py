@@ -18,14 +18,13 @@ from typing import Any
 
 import pulumi
 from google.protobuf import json_format
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import settings as pulumi_settings
-from pulumi.runtime.rpc import UNKNOWN
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from components.config import CONFIG_KEY, ConfigError, read_stack_file
 from components.config.loading import STACK_FILE_ENV
+from components.pulumi_internals import UNKNOWN, ensure_event_loop, run_pulumi_func
+from components.pulumi_internals import mocks as pulumi_mocks
+from components.pulumi_internals import settings as pulumi_settings
+from components.pulumi_internals import sync_await as _sync_await
 
 from .fakes import AUTONAMED, DEFAULT_ACCOUNT_ID, FakeCloud
 from .project import ProjectError, StackNotFound, find_project
@@ -127,7 +126,7 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
     def _track_loop(self) -> None:
         # The mock monitor runs in executor threads and gives each its own event loop; keep them so
         # they can be closed with the run instead of being torn down noisily by the garbage collector.
-        loop = _ensure_event_loop()
+        loop = ensure_event_loop()
         with self._lock:
             self.thread_loops.add(loop)
 
