@@ -7,6 +7,7 @@ import json
 import os
 import types
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -262,12 +263,15 @@ def config_value(key: str, *, project_dir: Path | None = None) -> str:
     return value
 
 
-def config_object(key: str, model: type[M], *, project_dir: Path | None = None) -> M:
+def config_object(
+    key: str, model: type[M], *, project_dir: Path | None = None, check: Callable[[M], list[Problem]] | None = None
+) -> M:
     """A structured value of this stack's config (`bucket`, `<project>:identity`), validated by `model` with the
     same messages the platform's stacks get: file and line, config path, the value, and the fix.
 
     For a consumer program: `bucket = config_object("bucket", Bucket)` instead of
-    `Bucket.model_validate(pulumi.Config().require_object("bucket"))`."""
+    `Bucket.model_validate(pulumi.Config().require_object("bucket"))`. `check` adds cross-field rules: the
+    problems it returns are reported like the model's (paths under the key, file and line)."""
     full = _running_key(key)
     raw = config_value(full, project_dir=project_dir)
     source, lines = _key_context(full, project_dir)
@@ -278,9 +282,15 @@ def config_object(key: str, model: type[M], *, project_dir: Path | None = None) 
     if data == OFFLINE_SECRET or raw == OFFLINE_SECRET:
         raise ConfigError([Problem((), "takes a plain value, not a `secure:` one", root=full)], source)
     try:
-        return model.model_validate(data)
+        value = model.model_validate(data)
     except ValidationError as exc:
         problems = [_problem_from_error(dict(e), model) for e in exc.errors(include_url=False)]
         problems = [Problem(p.loc, p.message, p.value, root=full) for p in problems]
         located = [Problem(p.loc, p.message, p.value, p.line, full) for p in _with_lines(problems, lines)]
         raise ConfigError(located, source) from None
+    problems = check(value) if check is not None else []
+    if problems:
+        problems = [Problem(p.loc, p.message, p.value, root=full) for p in problems]
+        raise ConfigError([Problem(p.loc, p.message, p.value, p.line, full) for p in _with_lines(problems, lines)],
+                          source)  # fmt: skip
+    return value
