@@ -5,7 +5,7 @@ Import what you need, e.g. `from components import EncryptedBucket, WorkloadIden
 
 from .aws.bucket import EncryptedBucket
 from .aws.identity import GrantTarget, WorkloadIdentity
-from .aws.kms import KmsKey, ServiceUse
+from .aws.kms import KmsKey, KmsKeyArgs, ServiceUse
 from .config import ConfigError, PlatformConfig, load_platform_config, validate_platform
 
 
@@ -23,6 +23,7 @@ __all__ = [
     "EncryptedBucket",
     "GrantTarget",
     "KmsKey",
+    "KmsKeyArgs",
     "Platform",
     "PlatformConfig",
     "ServiceUse",

@@ -4,8 +4,11 @@ with `arg(...)`. The reference docs (docs/components.md) are generated from thes
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, TypeVar
+import inspect
+from typing import Annotated, Any, NoReturn, TypeVar
 
+import pulumi
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from typing_extensions import dataclass_transform
 
 DOC = "doc"
@@ -30,3 +33,34 @@ def args_type(cls: type[T]) -> type[T]:
         if DOC not in f.metadata:
             raise TypeError(f"{cls.__name__}.{f.name}: document it with arg(...)")
     return made
+
+
+def is_plain(value: object) -> bool:
+    """False for a value only known later (a pulumi Output or another awaitable): AWS checks those at apply."""
+    return not (isinstance(value, pulumi.Output) or inspect.isawaitable(value))
+
+
+def schema_type(model: type[BaseModel], field: str) -> Any:
+    """The annotated type of the stack schema's `model.field`, with its constraints (pattern, ge/le, ...)."""
+    info = model.model_fields[field]
+    return Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+
+
+def check(args: object, field: str, annotation: Any, fix: str, *, what: str | None = None) -> None:
+    """Validate the plain value of `args.field` against `annotation` (e.g. `schema_type(Bucket, "stage")`), the
+    constraints the stack file has for it: a consumer can't pass a value the stack file would refuse. Raises
+    ValueError naming the Args class, the field, the value, what is wrong and `fix`."""
+    value = getattr(args, field)
+    if not is_plain(value):
+        return
+    try:
+        TypeAdapter(annotation).validate_python(value)
+    except ValidationError as exc:
+        reasons = "; ".join(e["msg"] for e in exc.errors())
+        fail(args, field, f"{reasons}. {fix}", what=what)
+
+
+def fail(args: object, field: str, reason: str, *, what: str | None = None) -> NoReturn:
+    """Raise the ValueError of an invalid Args field: class, field, value, reason and fix."""
+    shown = getattr(args, field) if what is None else what
+    raise ValueError(f"{type(args).__name__}.{field}={shown!r}: {reason}")

@@ -9,7 +9,7 @@ from .aws.audit import AuditTrail, audit_key_services, trail_arn, trail_name
 from .aws.bucket import EncryptedBucket
 from .aws.cluster import GpuCluster
 from .aws.identity import GrantTarget, WorkloadIdentity
-from .aws.kms import KmsKey
+from .aws.kms import KmsKey, KmsKeyArgs
 from .aws.network import Network
 from .aws.node_pool import GpuNodePool
 from .aws.node_security import NodeSecurityGroups, zone_ingress
@@ -140,20 +140,24 @@ class Platform(pulumi.ComponentResource):
             platform = zone.zone_class == "platform"
             self.keys[zone.name] = KmsKey(
                 f"{env}-{zone.name}",
-                alias=f"enclave/{env}/{zone.name}",
-                description=f"GPU Enclave {env}: data of zone {zone.name} ({zone.zone_class})",
-                # Node root volumes of the zone's pools (and the platform's system pool) use this key.
-                ebs_autoscaling=platform or zone.name in pool_zones,
-                tags={"enclave:zone": zone.name},
+                KmsKeyArgs(
+                    alias=f"enclave/{env}/{zone.name}",
+                    description=f"GPU Enclave {env}: data of zone {zone.name} ({zone.zone_class})",
+                    # Node root volumes of the zone's pools (and the platform's system pool) use this key.
+                    ebs_autoscaling=platform or zone.name in pool_zones,
+                    tags={"enclave:zone": zone.name},
+                ),
                 opts=self._opts,
             )
         # Buckets that ask for a key of their own (e.g. production model weights) get one, in their zone.
         self.bucket_keys = {
             bucket.name: KmsKey(
                 f"{env}-{bucket.name}",
-                alias=f"enclave/{env}/{bucket.name}",
-                description=f"GPU Enclave {env}: {bucket.purpose} bucket {bucket.name} of zone {bucket.zone}",
-                tags={"enclave:zone": bucket.zone, "enclave:purpose": bucket.purpose},
+                KmsKeyArgs(
+                    alias=f"enclave/{env}/{bucket.name}",
+                    description=f"GPU Enclave {env}: {bucket.purpose} bucket {bucket.name} of zone {bucket.zone}",
+                    tags={"enclave:zone": bucket.zone, "enclave:purpose": bucket.purpose},
+                ),
                 opts=self._opts,
             )
             for bucket in cfg.buckets
@@ -163,16 +167,20 @@ class Platform(pulumi.ComponentResource):
         # that write it may use it, so who may decrypt audit logs is decided apart from who reads zone data.
         self.audit_key = KmsKey(
             f"{env}-audit",
-            alias=f"enclave/{env}/audit",
-            description=f"GPU Enclave {env}: audit trail, its bucket, control-plane and flow logs",
-            services=audit_key_services(cfg.region, trail_name(env)),
-            tags={"enclave:purpose": "audit-logs"},
+            KmsKeyArgs(
+                alias=f"enclave/{env}/audit",
+                description=f"GPU Enclave {env}: audit trail, its bucket, control-plane and flow logs",
+                services=audit_key_services(cfg.region, trail_name(env)),
+                tags={"enclave:purpose": "audit-logs"},
+            ),
             opts=self._opts,
         )
         self.secrets_key = KmsKey(
             f"{env}-eks-secrets",
-            alias=f"enclave/{env}/eks-secrets",
-            description=f"GPU Enclave {env}: envelope encryption of Kubernetes secrets",
+            KmsKeyArgs(
+                alias=f"enclave/{env}/eks-secrets",
+                description=f"GPU Enclave {env}: envelope encryption of Kubernetes secrets",
+            ),
             opts=self._opts,
         )
 

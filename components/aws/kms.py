@@ -4,12 +4,15 @@ explicit key policy (account administration plus named usage principals; never k
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+
+from ..args import arg, args_type, fail, is_plain
 
 USAGE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
 
@@ -110,6 +113,54 @@ def key_policy(
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
 
+ALIAS = re.compile(r"^[a-zA-Z0-9/_-]{1,250}$")
+DELETION_WINDOW_DAYS = (7, 30)
+
+
+@args_type
+class KmsKeyArgs:
+    """A customer-managed symmetric KMS key (rotation on) with an alias and an explicit key policy."""
+
+    alias: str = arg(
+        "The alias without its `alias/` prefix, e.g. `enclave/prod/training`: IAM grants name the key by it."
+    )
+    description: str = arg("What the key encrypts, shown in the KMS console.")
+    services: Sequence[ServiceUse] = arg(
+        "AWS service principals allowed to use the key, each limited by its conditions (e.g. `audit_key_services` "
+        "for the audit key). Default none: only the account (through IAM) and `usage_role_arns` may use it.",
+        default=(),
+    )
+    usage_role_arns: Sequence[pulumi.Input[str]] = arg(
+        "IAM role ARNs (e.g. another stack's role from a StackReference) allowed to encrypt and decrypt with the "
+        "key. Default none: use is granted by IAM policies in the account.",
+        default=(),
+    )
+    ebs_autoscaling: bool = arg(
+        "Let EC2 Auto Scaling's service-linked role encrypt node root volumes with the key (node pools of the "
+        "key's zone). Default off.",
+        default=False,
+    )
+    deletion_window_in_days: int = arg(
+        "Days a scheduled deletion can still be cancelled: 7 to 30, default 30 (the longest).", default=30
+    )
+    tags: Mapping[str, str] | None = arg("Tags on the key, beside the provider's default tags.", default=None)
+
+    def __post_init__(self) -> None:
+        if not ALIAS.match(self.alias) or self.alias.startswith(("alias/", "aws/")):
+            fail(
+                self,
+                "alias",
+                "an alias is 1-250 letters, digits, '/', '_' and '-', without the 'alias/' prefix and not under "
+                "'aws/' (reserved for AWS managed keys). Pass e.g. 'enclave/prod/training'.",
+            )
+        low, high = DELETION_WINDOW_DAYS
+        if not low <= self.deletion_window_in_days <= high:
+            fail(self, "deletion_window_in_days", f"KMS accepts {low} to {high} days. Keep the default, {high}.")
+        for arn in self.usage_role_arns:
+            if is_plain(arn) and not (isinstance(arn, str) and arn.startswith("arn:")):
+                fail(self, "usage_role_arns", f"{arn!r} is not an ARN. Pass IAM role ARNs (arn:aws:iam::...:role/...).")
+
+
 class KmsKey(pulumi.ComponentResource):
     """Customer-managed symmetric key + alias `alias/<alias>`."""
 
@@ -118,39 +169,30 @@ class KmsKey(pulumi.ComponentResource):
     arn: pulumi.Output[str]
     alias_name: pulumi.Output[str]
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        alias: str,
-        description: str,
-        services: Sequence[ServiceUse] = (),
-        usage_role_arns: Sequence[str] = (),
-        ebs_autoscaling: bool = False,
-        tags: Mapping[str, str] | None = None,
-        deletion_window_in_days: int = 30,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: KmsKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("enclave:aws:KmsKey", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         identity = aws.get_caller_identity_output(opts=invoke)
         partition = aws.get_partition_output(opts=invoke)
-        policy = pulumi.Output.all(identity.account_id, partition.partition).apply(
-            lambda args: key_policy(args[0], args[1], services, usage_role_arns, ebs_autoscaling)
+        services, ebs_autoscaling = args.services, args.ebs_autoscaling
+        policy = pulumi.Output.all(identity.account_id, partition.partition, *args.usage_role_arns).apply(
+            lambda a: key_policy(a[0], a[1], services, a[2:], ebs_autoscaling)
         )
         self.key = aws.kms.Key(
             f"{name}-key",
-            description=description,
+            description=args.description,
             enable_key_rotation=True,
-            deletion_window_in_days=deletion_window_in_days,
+            deletion_window_in_days=args.deletion_window_in_days,
             key_usage="ENCRYPT_DECRYPT",
             customer_master_key_spec="SYMMETRIC_DEFAULT",
             policy=policy,
-            tags=dict(tags or {}),
+            tags=dict(args.tags or {}),
             opts=child,
         )
-        self.alias = aws.kms.Alias(f"{name}-alias", name=f"alias/{alias}", target_key_id=self.key.key_id, opts=child)
+        self.alias = aws.kms.Alias(
+            f"{name}-alias", name=f"alias/{args.alias}", target_key_id=self.key.key_id, opts=child
+        )
         self.arn = self.key.arn
         # Known in a first preview, unlike the key's ARN: IAM grants name the key by it (kms:ResourceAliases).
         self.alias_name = self.alias.name

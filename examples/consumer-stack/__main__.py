@@ -3,7 +3,7 @@
 import pulumi
 import pulumi_aws as aws
 
-from components import EncryptedBucket, GrantTarget, KmsKey, WorkloadIdentity
+from components import EncryptedBucket, GrantTarget, KmsKey, KmsKeyArgs, WorkloadIdentity
 from components.config import Bucket, Identity, config_object, config_value
 
 # Validated with the platform's messages (stack file and line, config path, value, fix) before anything is
@@ -16,8 +16,7 @@ region = aws.config.region or "us-east-1"
 
 key = KmsKey(
     bucket_cfg.zone,
-    alias=f"consumer/{bucket_cfg.zone}",
-    description=f"Data of the {bucket_cfg.zone} zone",
+    KmsKeyArgs(alias=f"consumer/{bucket_cfg.zone}", description=f"Data of the {bucket_cfg.zone} zone"),
 )
 bucket = EncryptedBucket(
     bucket_cfg.name,

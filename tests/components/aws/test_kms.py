@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 
-from components.aws.kms import AUTOSCALING_SLR, KmsKey, ServiceUse, key_policy
+import pulumi
+import pytest
+
+from components.aws.kms import AUTOSCALING_SLR, KmsKey, KmsKeyArgs, ServiceUse, key_policy
 from tests.components.harness import capture
 
 
 def test_key_settings_and_alias() -> None:
-    c = capture(lambda: KmsKey("zone", alias="enclave/prod/training", description="training data"))
+    c = capture(lambda: KmsKey("zone", KmsKeyArgs(alias="enclave/prod/training", description="training data")))
     key = c.one("aws:kms/key:Key")["inputs"]
     assert key["enableKeyRotation"] is True
     assert key["deletionWindowInDays"] == 30
@@ -20,7 +23,7 @@ def test_key_settings_and_alias() -> None:
 
 
 def test_policy_known_in_preview_and_names_the_account() -> None:
-    c = capture(lambda: KmsKey("zone", alias="a/b", description="d"), preview=True)
+    c = capture(lambda: KmsKey("zone", KmsKeyArgs(alias="a/b", description="d")), preview=True)
     doc = json.loads(c.one("aws:kms/key:Key")["inputs"]["policy"])
     admin = doc["Statement"][0]
     assert admin["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
@@ -45,3 +48,28 @@ def test_no_statement_gives_anything_to_star() -> None:
     grant = next(s for s in doc["Statement"] if s["Sid"] == "AutoScalingVolumeGrants")
     assert grant["Principal"] == {"AWS": f"arn:aws:iam::111122223333:{AUTOSCALING_SLR}"}
     assert grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+
+
+def test_usage_roles_may_come_from_other_resources() -> None:
+    role = "arn:aws:iam::111122223333:role/reader"
+    c = capture(
+        lambda: KmsKey("zone", KmsKeyArgs(alias="a/b", description="d", usage_role_arns=[pulumi.Output.from_input(role)]))
+    )
+    doc = json.loads(c.one("aws:kms/key:Key")["inputs"]["policy"])
+    (named,) = [s for s in doc["Statement"] if s["Sid"] == "NamedPrincipalUse"]
+    assert named["Principal"] == {"AWS": [role]}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "match"),
+    [
+        ("alias", "alias/enclave/x", "KmsKeyArgs.alias='alias/enclave/x'"),
+        ("alias", "aws/s3", "reserved"),
+        ("deletion_window_in_days", 3, "KmsKeyArgs.deletion_window_in_days=3: KMS accepts 7 to 30"),
+        ("usage_role_arns", ["role/x"], "not an ARN"),
+    ],
+)
+def test_args_refuse_what_kms_would(field: str, value: object, match: str) -> None:
+    fields: dict[str, object] = {"alias": "a/b", "description": "d", field: value}
+    with pytest.raises(ValueError, match=match):
+        KmsKeyArgs(**fields)  # type: ignore[arg-type]
