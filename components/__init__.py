@@ -3,7 +3,7 @@
 Import what you need, e.g. `from components import EncryptedBucket, WorkloadIdentity, KmsKey`.
 """
 
-from .aws.bucket import EncryptedBucket
+from .aws.bucket import EncryptedBucket, EncryptedBucketArgs
 from .aws.identity import GrantTarget, WorkloadIdentity
 from .aws.kms import KmsKey, KmsKeyArgs, ServiceUse
 from .config import ConfigError, PlatformConfig, load_platform_config, validate_platform
@@ -21,6 +21,7 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "ConfigError",
     "EncryptedBucket",
+    "EncryptedBucketArgs",
     "GrantTarget",
     "KmsKey",
     "KmsKeyArgs",

@@ -56,7 +56,7 @@ def check(args: object, field: str, annotation: Any, fix: str, *, what: str | No
     try:
         TypeAdapter(annotation).validate_python(value)
     except ValidationError as exc:
-        reasons = "; ".join(e["msg"] for e in exc.errors())
+        reasons = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
         fail(args, field, f"{reasons}. {fix}", what=what)
 
 

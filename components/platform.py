@@ -6,14 +6,14 @@ import pulumi
 import pulumi_aws as aws
 
 from .aws.audit import AuditTrail, audit_key_services, trail_arn, trail_name
-from .aws.bucket import EncryptedBucket
+from .aws.bucket import EncryptedBucket, EncryptedBucketArgs
 from .aws.cluster import GpuCluster
 from .aws.identity import GrantTarget, WorkloadIdentity
 from .aws.kms import KmsKey, KmsKeyArgs
 from .aws.network import Network
 from .aws.node_pool import GpuNodePool
 from .aws.node_security import NodeSecurityGroups, zone_ingress
-from .config import ConfigError, CreatedCluster, NodePool, PlatformConfig
+from .config import Bucket, ConfigError, CreatedCluster, NodePool, PlatformConfig
 from .config.buckets import access_log_bucket_name
 from .config.references import check_references
 from .k8s.addons import ClusterAddons, ClusterAddonsArgs
@@ -266,30 +266,33 @@ class Platform(pulumi.ComponentResource):
     def _buckets(self, cfg: PlatformConfig) -> None:
         env = cfg.environment
         audit_cfg = cfg.audit_bucket
+        retention = cfg.logging.audit_retention_days
         # Server access logs of every bucket (the audit bucket's included) go to a bucket of their own: S3
         # does not deliver them into a bucket with object lock, which the CloudTrail bucket has.
-        access_cfg = audit_cfg.model_copy(
-            update={"name": access_log_bucket_name(audit_cfg.name), "object_lock_days": None}
-        )
+        access_name = access_log_bucket_name(audit_cfg.name)
         self.access_log_bucket = EncryptedBucket(
-            f"{env}-{access_cfg.name}",
-            access_cfg,
-            kms_key_arn=None,  # SSE-S3: the only default encryption S3 log delivery writes into
-            access_log_sink=True,
-            expire_days=cfg.logging.audit_retention_days,
-            tags={"enclave:zone": audit_cfg.zone},
+            f"{env}-{access_name}",
+            _bucket_args(
+                audit_cfg,
+                kms_key_arn=None,  # SSE-S3: the only default encryption S3 log delivery writes into
+                object_lock_days=None,
+                access_log_sink=True,
+                expire_days=retention,
+            ),
             opts=self._opts,
         )
-        logs = {"log_bucket": self.access_log_bucket.name, "log_bucket_ready": [self.access_log_bucket.policy]}
+        log_bucket, log_ready = self.access_log_bucket.name, [self.access_log_bucket.policy]
         audit = EncryptedBucket(
             f"{env}-{audit_cfg.name}",
-            audit_cfg,
-            kms_key_arn=self.audit_key.arn,
-            object_lock_days=audit_cfg.object_lock_days or cfg.logging.audit_retention_days,
-            cloudtrail_arn=self._trail_arn(),
-            tags={"enclave:zone": audit_cfg.zone},
+            _bucket_args(
+                audit_cfg,
+                kms_key_arn=self.audit_key.arn,
+                object_lock_days=audit_cfg.object_lock_days or retention,
+                cloudtrail_arn=self._trail_arn(),
+                log_bucket=log_bucket,
+                log_bucket_ready=log_ready,
+            ),
             opts=self._opts,
-            **logs,  # type: ignore[arg-type]
         )
         self.buckets = {audit_cfg.name: audit}
         for bucket in cfg.buckets:
@@ -297,11 +300,14 @@ class Platform(pulumi.ComponentResource):
                 continue
             self.buckets[bucket.name] = EncryptedBucket(
                 f"{env}-{bucket.name}",
-                bucket,
-                kms_key_arn=self.bucket_key(bucket.name).arn,
-                tags={"enclave:zone": bucket.zone},
+                _bucket_args(
+                    bucket,
+                    kms_key_arn=self.bucket_key(bucket.name).arn,
+                    object_lock_days=bucket.object_lock_days,
+                    log_bucket=log_bucket,
+                    log_bucket_ready=log_ready,
+                ),
                 opts=self._opts,
-                **logs,  # type: ignore[arg-type]
             )
 
     def _identities(self, cfg: PlatformConfig) -> None:
@@ -347,3 +353,31 @@ class Platform(pulumi.ComponentResource):
             "workload_role_arns": {name: i.role_arn for name, i in self.identities.items()},
             "namespaces": {name: list(z.namespaces) for name, z in self.zones.items()},
         }
+
+
+def _bucket_args(
+    bucket: Bucket,
+    *,
+    kms_key_arn: pulumi.Input[str] | None,
+    object_lock_days: int | None,
+    log_bucket: pulumi.Input[str] | None = None,
+    log_bucket_ready: list[pulumi.Resource] | None = None,
+    access_log_sink: bool = False,
+    expire_days: int | None = None,
+    cloudtrail_arn: pulumi.Input[str] | None = None,
+) -> EncryptedBucketArgs:
+    """A bucket of the stack file as EncryptedBucketArgs, with the keys and log bucket the platform made."""
+    return EncryptedBucketArgs(
+        purpose=bucket.purpose,
+        stage=bucket.stage,
+        force_destroy=bucket.force_destroy,
+        noncurrent_version_days=bucket.noncurrent_version_days,
+        object_lock_days=object_lock_days,
+        kms_key_arn=kms_key_arn,
+        log_bucket=log_bucket,
+        log_bucket_ready=log_bucket_ready or [],
+        access_log_sink=access_log_sink,
+        expire_days=expire_days,
+        cloudtrail_arn=cloudtrail_arn,
+        tags={"enclave:zone": bucket.zone},
+    )

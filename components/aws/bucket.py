@@ -12,7 +12,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from ..config import Bucket as BucketConfig
+from ..args import arg, args_type, check, fail, schema_type
+from ..config import Bucket, Logging
+from ..config.base import Stage
+from ..config.buckets import BucketPurpose
 
 ACCESS_LOG_PREFIX = "access-logs"
 TRAIL_PREFIX = "cloudtrail"
@@ -145,6 +148,94 @@ def bucket_policy(
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
 
+def _bucket_default(field: str) -> Any:
+    return Bucket.model_fields[field].default
+
+
+@args_type
+class EncryptedBucketArgs:
+    """A private, versioned S3 bucket encrypted with a KMS key (SSE-KMS, bucket key), TLS-only, logged."""
+
+    purpose: BucketPurpose = arg(
+        "What the bucket holds: datasets, models, checkpoints, or audit-logs (the CloudTrail sink: compliance-mode "
+        "object lock, a policy that admits only the trail). Tagged `enclave:purpose`."
+    )
+    stage: Stage = arg(
+        "Lifecycle stage of the data, tagged `enclave:stage`: staging or production (default).",
+        default=_bucket_default("stage"),
+    )
+    kms_key_arn: pulumi.Input[str] | None = arg(
+        "ARN of the KMS key that encrypts every object (SSE-KMS with a bucket key): usually `KmsKey.arn` of the "
+        "bucket's zone, or a key ARN from a StackReference. Required; None only with `access_log_sink` (SSE-S3, the "
+        "only encryption S3 log delivery writes into).",
+        default=None,
+    )
+    log_bucket: pulumi.Input[str] | None = arg(
+        "Name of the bucket that receives this bucket's server access logs (the platform's access-log bucket, "
+        "e.g. from a StackReference). Required; None only with `access_log_sink`.",
+        default=None,
+    )
+    log_bucket_ready: Sequence[pulumi.Resource] = arg(
+        "What must exist before logging is switched on: the log bucket's policy admitting S3 log delivery "
+        "(`EncryptedBucket.policy` of the access-log bucket). Default none (a bucket of another stack).",
+        default=(),
+    )
+    force_destroy: bool = arg(
+        "WEAKENING: let `pulumi destroy` delete the bucket with its objects. Default off.",
+        default=_bucket_default("force_destroy"),
+    )
+    noncurrent_version_days: int = arg(
+        "Days after which noncurrent object versions expire (1-3650, default 30). An audit-logs bucket keeps "
+        "them for `object_lock_days` instead.",
+        default=_bucket_default("noncurrent_version_days"),
+    )
+    object_lock_days: int | None = arg(
+        "Audit-logs only, and required there: the COMPLIANCE-mode object lock period (1-3650 days; the platform "
+        "uses the audit retention). Default None.",
+        default=_bucket_default("object_lock_days"),
+    )
+    cloudtrail_arn: pulumi.Input[str] | None = arg(
+        "Audit-logs only: the trail allowed to write (`AuditTrail`'s `trail_arn`). Default None: any CloudTrail "
+        "trail of this account.",
+        default=None,
+    )
+    access_log_sink: bool = arg(
+        "Make the server-access-log bucket instead: SSE-S3, no object lock, no logging of its own, a policy that "
+        "lets S3 log delivery of this account write under `access-logs/`. Default off.",
+        default=False,
+    )
+    expire_days: int | None = arg(
+        "Access-log sink only: days after which its logs expire (a CloudWatch Logs retention period; the platform "
+        "uses the audit retention). Default None: kept forever.",
+        default=None,
+    )
+    tags: Mapping[str, str] | None = arg("Tags on the bucket, beside `enclave:purpose` and `enclave:stage`.", default=None)
+
+    def __post_init__(self) -> None:
+        fix = "Use a value the stack file's bucket settings accept."
+        for field in ("purpose", "stage", "force_destroy", "noncurrent_version_days", "object_lock_days"):
+            check(self, field, schema_type(Bucket, field), fix)
+        check(self, "expire_days", schema_type(Logging, "audit_retention_days") | None, fix)
+        if (self.kms_key_arn is None) != self.access_log_sink:
+            fail(
+                self,
+                "kms_key_arn",
+                "kms_key_arn is required, and None only for the access-log sink (SSE-S3). Pass the zone key's ARN.",
+            )
+        if self.log_bucket is None and not self.access_log_sink:
+            fail(self, "log_bucket", "every bucket but the access-log sink logs access. Pass the access-log bucket.")
+        if self.access_log_sink:
+            if self.object_lock_days is not None:
+                fail(self, "object_lock_days", "S3 delivers no access logs into a locked bucket. Leave it None.")
+            if self.log_bucket is not None:
+                fail(self, "log_bucket", "the access-log sink does not log into another bucket. Leave it None.")
+        else:
+            if self.expire_days is not None:
+                fail(self, "expire_days", "only the access-log sink expires its objects. Leave it None.")
+            if self.purpose == "audit-logs" and self.object_lock_days is None:
+                fail(self, "object_lock_days", "an audit-logs bucket needs object lock days. Pass the audit retention.")
+
+
 class EncryptedBucket(pulumi.ComponentResource):
     """A private, versioned, SSE-KMS bucket for one purpose of one zone and stage."""
 
@@ -160,40 +251,19 @@ class EncryptedBucket(pulumi.ComponentResource):
     logging: aws.s3.BucketLogging | None
     object_lock: aws.s3.BucketObjectLockConfiguration | None
 
-    def __init__(
-        self,
-        name: str,
-        config: BucketConfig,
-        *,
-        kms_key_arn: pulumi.Input[str] | None,
-        log_bucket: pulumi.Input[str] | None = None,
-        log_bucket_ready: Sequence[pulumi.Resource] = (),
-        object_lock_days: int | None = None,
-        access_log_sink: bool = False,
-        expire_days: int | None = None,
-        cloudtrail_arn: pulumi.Input[str] | None = None,
-        tags: Mapping[str, str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        """`kms_key_arn` encrypts every object (SSE-KMS with a bucket key); None only for the access-log sink.
-        `log_bucket` is the access-log bucket's name (None only for that bucket itself) and
-        `log_bucket_ready` its policy, which must admit S3 log delivery before logging is switched on.
-
-        An audit-logs bucket is the CloudTrail sink: compliance-mode object lock for `object_lock_days`, and
-        a policy that admits only the trail `cloudtrail_arn` (AuditTrail's `trail_arn`).
-        `access_log_sink=True` makes the server-access-log bucket instead: S3 delivers no access logs into
-        a bucket with object lock or default retention, and only into SSE-S3 buckets (S3 user guide,
-        "Enabling server access logging"), so it has no lock and SSE-S3 default encryption; its current
-        objects expire after `expire_days` (the audit retention)."""
-        if (kms_key_arn is None) != access_log_sink:
-            raise ValueError(f"{name}: kms_key_arn is required, and None only for the access-log sink (SSE-S3)")
+    def __init__(self, name: str, args: EncryptedBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        """An audit-logs bucket is the CloudTrail sink: compliance-mode object lock for `object_lock_days`, and
+        a policy that admits only the trail `cloudtrail_arn`. The access-log sink has no lock and SSE-S3 default
+        encryption (S3 delivers access logs only into such buckets: S3 user guide, "Enabling server access
+        logging"); its current objects expire after `expire_days`."""
         super().__init__("enclave:aws:EncryptedBucket", name, None, opts)
-        audit = config.purpose == "audit-logs" and not access_log_sink
+        kms_key_arn, access_log_sink, object_lock_days = args.kms_key_arn, args.access_log_sink, args.object_lock_days
+        audit = args.purpose == "audit-logs" and not access_log_sink
         child = pulumi.ResourceOptions(parent=self)
-        all_tags = {**(tags or {}), "enclave:purpose": config.purpose, "enclave:stage": config.stage}
+        all_tags = {**(args.tags or {}), "enclave:purpose": args.purpose, "enclave:stage": args.stage}
         self.bucket = aws.s3.Bucket(
             f"{name}-bucket",
-            force_destroy=config.force_destroy,
+            force_destroy=args.force_destroy,
             object_lock_enabled=True if audit else None,
             tags=all_tags,
             opts=child,
@@ -251,7 +321,7 @@ class EncryptedBucket(pulumi.ComponentResource):
         keys = None if kms_key_arn is None else pulumi.Output.all(partition, region, account).apply(
             lambda a: account_keys(a[0], a[1], a[2])
         )  # fmt: skip
-        document = pulumi.Output.all(self.arn, keys, account, cloudtrail_arn).apply(
+        document = pulumi.Output.all(self.arn, keys, account, args.cloudtrail_arn).apply(
             lambda a: bucket_policy(
                 a[0], a[1], a[2], cloudtrail_sink=audit, access_log_sink=access_log_sink, trail_arn=a[3]
             )
@@ -278,17 +348,17 @@ class EncryptedBucket(pulumi.ComponentResource):
                 "noncurrent_version_expiration": {
                     "noncurrent_days": object_lock_days
                     if audit and object_lock_days
-                    else config.noncurrent_version_days
+                    else args.noncurrent_version_days
                 },
             },
         ]
-        if access_log_sink and expire_days is not None:
+        if access_log_sink and args.expire_days is not None:
             rules.append(
                 {
                     "id": "expire-access-logs",
                     "status": "Enabled",
                     "filter": {"prefix": ""},
-                    "expiration": {"days": expire_days},
+                    "expiration": {"days": args.expire_days},
                 }
             )
         self.lifecycle = aws.s3.BucketLifecycleConfiguration(
@@ -298,19 +368,18 @@ class EncryptedBucket(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.versioning]),
         )
         self.logging = None
-        if log_bucket is not None:
+        if args.log_bucket is not None:
             self.logging = aws.s3.BucketLogging(
                 f"{name}-logging",
                 bucket=bucket_id,
-                target_bucket=log_bucket,
+                target_bucket=args.log_bucket,
                 target_prefix=f"{ACCESS_LOG_PREFIX}/{name}/",
-                opts=pulumi.ResourceOptions(parent=self, depends_on=list(log_bucket_ready)),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.log_bucket_ready)),
             )
         self.object_lock = None
         if audit:
-            days = config.object_lock_days or object_lock_days
-            if days is None:
-                raise ValueError(f"{name}: an audit-logs bucket needs object lock days")
+            days = object_lock_days
+            assert days is not None  # EncryptedBucketArgs requires it for audit-logs
             self.object_lock = aws.s3.BucketObjectLockConfiguration(
                 f"{name}-object-lock",
                 bucket=bucket_id,

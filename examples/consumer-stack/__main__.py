@@ -3,7 +3,7 @@
 import pulumi
 import pulumi_aws as aws
 
-from components import EncryptedBucket, GrantTarget, KmsKey, KmsKeyArgs, WorkloadIdentity
+from components import EncryptedBucket, EncryptedBucketArgs, GrantTarget, KmsKey, KmsKeyArgs, WorkloadIdentity
 from components.config import Bucket, Identity, config_object, config_value
 
 # Validated with the platform's messages (stack file and line, config path, value, fix) before anything is
@@ -20,9 +20,14 @@ key = KmsKey(
 )
 bucket = EncryptedBucket(
     bucket_cfg.name,
-    bucket_cfg,
-    kms_key_arn=key.arn,
-    log_bucket=audit_bucket,
+    EncryptedBucketArgs(
+        purpose=bucket_cfg.purpose,
+        stage=bucket_cfg.stage,
+        noncurrent_version_days=bucket_cfg.noncurrent_version_days,
+        force_destroy=bucket_cfg.force_destroy,
+        kms_key_arn=key.arn,
+        log_bucket=audit_bucket,
+    ),
 )
 account = aws.get_caller_identity_output().account_id
 oidc_arn = pulumi.Output.concat("arn:aws:iam::", account, ":oidc-provider/", issuer.removeprefix("https://"))

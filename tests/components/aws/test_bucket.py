@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from components.aws.bucket import ACCESS_LOG_PREFIX, EncryptedBucket, bucket_policy
-from components.config import Bucket
+from components.aws.bucket import ACCESS_LOG_PREFIX, EncryptedBucket, EncryptedBucketArgs, bucket_policy
 from tests.components.harness import Captured, capture
 
 KEY = "arn:aws:kms:us-east-1:111122223333:key/11111111-2222-4333-8444-555555555555"
@@ -23,17 +22,14 @@ def build(
     cloudtrail_arn: str | None = None,
     **fields: object,
 ) -> Captured:
-    config = Bucket.model_validate({"name": "ckpt", "purpose": purpose, "zone": "training", **fields})
     log = None if access_log_sink else "access-logs-bucket"
     lock = 2192 if purpose == "audit-logs" and not access_log_sink else None
-    return capture(
-        lambda: EncryptedBucket(
-            "ckpt", config, kms_key_arn=None if access_log_sink else KEY, log_bucket=log, object_lock_days=lock,
-            access_log_sink=access_log_sink, expire_days=2192 if access_log_sink else None,
-            cloudtrail_arn=cloudtrail_arn,
-        ),
-        preview=preview,
-    )  # fmt: skip
+    args = EncryptedBucketArgs(
+        purpose=purpose, kms_key_arn=None if access_log_sink else KEY, log_bucket=log, object_lock_days=lock,
+        access_log_sink=access_log_sink, expire_days=2192 if access_log_sink else None,
+        cloudtrail_arn=cloudtrail_arn, **fields,
+    )  # type: ignore[arg-type]  # fmt: skip
+    return capture(lambda: EncryptedBucket("ckpt", args), preview=preview)
 
 
 def test_sse_kms_with_bucket_key_and_no_sse_c() -> None:
@@ -139,6 +135,31 @@ def test_data_buckets_have_no_object_lock(purpose: str) -> None:
 
 
 def test_a_bucket_needs_a_key_unless_it_is_the_access_log_sink() -> None:
-    config = Bucket.model_validate({"name": "ckpt", "purpose": "checkpoints", "zone": "training"})
+    with pytest.raises(ValueError, match="EncryptedBucketArgs.kms_key_arn=None: kms_key_arn is required"):
+        EncryptedBucketArgs(purpose="checkpoints", log_bucket="logs")
     with pytest.raises(ValueError, match="kms_key_arn is required"):
-        capture(lambda: EncryptedBucket("ckpt", config, kms_key_arn=None))
+        EncryptedBucketArgs(purpose="audit-logs", kms_key_arn=KEY, access_log_sink=True)
+
+
+@pytest.mark.parametrize(
+    ("fields", "match"),
+    [
+        ({"noncurrent_version_days": 0}, r"EncryptedBucketArgs.noncurrent_version_days=0: Input should be greater"),
+        ({"noncurrent_version_days": 4000}, "noncurrent_version_days=4000"),
+        ({"stage": "prod"}, "EncryptedBucketArgs.stage='prod'"),
+        ({"purpose": "logs"}, "EncryptedBucketArgs.purpose='logs'"),
+        ({"purpose": "audit-logs"}, "object_lock_days=None: an audit-logs bucket needs object lock days"),
+        ({"purpose": "audit-logs", "object_lock_days": 5000}, "object_lock_days=5000"),
+        ({"log_bucket": None}, "log_bucket=None: every bucket but the access-log sink logs access"),
+        ({"expire_days": 30}, "expire_days=30: only the access-log sink"),
+    ],
+)
+def test_args_refuse_what_the_stack_file_would(fields: dict[str, object], match: str) -> None:
+    base: dict[str, object] = {"purpose": "checkpoints", "kms_key_arn": KEY, "log_bucket": "logs"}
+    with pytest.raises(ValueError, match=match):
+        EncryptedBucketArgs(**{**base, **fields})  # type: ignore[arg-type]
+
+
+def test_access_log_sink_expiry_is_a_log_retention_period() -> None:
+    with pytest.raises(ValueError, match="expire_days=100: CloudWatch Logs accepts only"):
+        EncryptedBucketArgs(purpose="audit-logs", access_log_sink=True, expire_days=100)
