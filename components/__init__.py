@@ -4,7 +4,7 @@ Import what you need, e.g. `from components import EncryptedBucket, WorkloadIden
 """
 
 from .aws.bucket import EncryptedBucket, EncryptedBucketArgs
-from .aws.identity import GrantTarget, WorkloadIdentity
+from .aws.identity import GrantTarget, WorkloadIdentity, WorkloadIdentityArgs
 from .aws.kms import KmsKey, KmsKeyArgs, ServiceUse
 from .config import ConfigError, PlatformConfig, load_platform_config, validate_platform
 
@@ -29,6 +29,7 @@ __all__ = [
     "PlatformConfig",
     "ServiceUse",
     "WorkloadIdentity",
+    "WorkloadIdentityArgs",
     "load_platform_config",
     "validate_platform",
 ]

@@ -8,7 +8,7 @@ import pulumi_aws as aws
 from .aws.audit import AuditTrail, audit_key_services, trail_arn, trail_name
 from .aws.bucket import EncryptedBucket, EncryptedBucketArgs
 from .aws.cluster import GpuCluster
-from .aws.identity import GrantTarget, WorkloadIdentity
+from .aws.identity import GrantTarget, WorkloadIdentity, WorkloadIdentityArgs
 from .aws.kms import KmsKey, KmsKeyArgs
 from .aws.network import Network
 from .aws.node_pool import GpuNodePool
@@ -324,14 +324,21 @@ class Platform(pulumi.ComponentResource):
             ]
             self.identities[ident.name] = WorkloadIdentity(
                 f"{cfg.environment}-{ident.name}",
-                ident,
-                oidc_provider_arn=self.cluster.oidc_provider_arn,
-                oidc_issuer_url=self.cluster.oidc_issuer_url,
-                region=cfg.region,
-                grants=grants,
-                kubernetes_provider=self.cluster.kubernetes_provider,
-                service_account_depends_on=[self.zones[ident.zone].namespaces[ident.namespace]],
-                tags={"enclave:zone": ident.zone},
+                WorkloadIdentityArgs(
+                    namespace=ident.namespace,
+                    service_account=ident.service_account,
+                    zone=ident.zone,
+                    permissions_boundary_arn=ident.permissions_boundary_arn,
+                    token_expiration_seconds=ident.token_expiration_seconds,
+                    automount_service_account_token=ident.automount_service_account_token,
+                    oidc_provider_arn=self.cluster.oidc_provider_arn,
+                    oidc_issuer_url=self.cluster.oidc_issuer_url,
+                    region=cfg.region,
+                    grants=grants,
+                    kubernetes_provider=self.cluster.kubernetes_provider,
+                    service_account_depends_on=[self.zones[ident.zone].namespaces[ident.namespace]],
+                    tags={"enclave:zone": ident.zone},
+                ),
                 opts=self._opts,
             )
 

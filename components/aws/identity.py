@@ -6,29 +6,102 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from ..config import Identity
+from ..args import arg, args_type, check, fail, schema_type
+from ..config import ExistingCluster, Grant, Identity, PlatformConfig
 from .iam_policy import ResolvedGrant, grants_policy, trust_policy
 
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
 TOKEN_EXPIRATION_ANNOTATION = "eks.amazonaws.com/token-expiration"
 MAX_SESSION_SECONDS = 3600
+MAX_GRANTS = 32  # Identity.grants' max_length
 
 
-@dataclass(frozen=True)
+def _identity_default(field: str) -> Any:
+    return Identity.model_fields[field].default
+
+
+@args_type
 class GrantTarget:
-    """A grant of the config with its bucket's ARN and its key's alias (`alias/...`; outputs of other
-    components: EncryptedBucket.arn, KmsKey.alias_name)."""
+    """Read or write access to one prefix of one bucket, encrypted with one key."""
 
-    bucket_arn: pulumi.Input[str]
-    key_alias: pulumi.Input[str]
-    prefix: str
-    access: str
+    bucket_arn: pulumi.Input[str] = arg(
+        "ARN of the bucket (`EncryptedBucket.arn`, or an ARN from a StackReference)."
+    )
+    key_alias: pulumi.Input[str] = arg(
+        "The bucket key's alias, `alias/...` (`KmsKey.alias_name`): the policy names the key by it, so it is known "
+        "in a first preview."
+    )
+    prefix: str = arg(
+        "Key prefix, e.g. `imaging/v3`: access is limited to `prefix/*` (no wildcards, no leading or trailing '/')."
+    )
+    access: Literal["read", "write"] = arg(
+        "`read` (default) or `write` (read, put and delete versions under the prefix).",
+        default=Grant.model_fields["access"].default,
+    )
+
+    def __post_init__(self) -> None:
+        for field in ("prefix", "access"):
+            check(self, field, schema_type(Grant, field), "Use a value a grant of the stack file accepts.")
+
+
+@args_type
+class WorkloadIdentityArgs:
+    """An IAM role (IRSA) only one namespace:serviceaccount can assume, least-privilege grants, and its
+    annotated Kubernetes ServiceAccount."""
+
+    namespace: str = arg("Kubernetes namespace of the workload; only its service account may assume the role.")
+    service_account: str = arg("Name of the Kubernetes service account the role is bound to.")
+    zone: str = arg("Trust zone of the workload: tagged `enclave:zone` and labelled `enclave.dev/zone`.")
+    oidc_provider_arn: pulumi.Input[str] = arg(
+        "ARN of the cluster's IAM OIDC provider (`GpuCluster.oidc_provider_arn`, or a StackReference output)."
+    )
+    oidc_issuer_url: pulumi.Input[str] = arg(
+        "The cluster's OIDC issuer URL, `https://oidc.eks.<region>.amazonaws.com/id/<ID>` "
+        "(`GpuCluster.oidc_issuer_url`, or a StackReference output)."
+    )
+    region: str = arg("AWS region of the buckets and keys the grants name, e.g. `us-east-1`.")
+    grants: Sequence[GrantTarget] = arg(
+        "Bucket prefixes the role may read or write (at most 32). Default none: the role gets no permissions.",
+        default=(),
+    )
+    permissions_boundary_arn: pulumi.Input[str] | None = arg(
+        "ARN of an IAM policy that bounds the role's permissions (a company-wide boundary). Default none.",
+        default=_identity_default("permissions_boundary_arn"),
+    )
+    token_expiration_seconds: int = arg(
+        "Lifetime of the projected web-identity token, 600-86400 seconds (default 3600; notebooks: 600). The role's "
+        "sessions last one hour, IAM's minimum.",
+        default=_identity_default("token_expiration_seconds"),
+    )
+    automount_service_account_token: bool = arg(
+        "WEAKENING: mount the Kubernetes API token into the workload's pods. Default off.",
+        default=_identity_default("automount_service_account_token"),
+    )
+    kubernetes_provider: k8s.Provider | None = arg(
+        "Provider of the cluster (`GpuCluster.kubernetes_provider`): the annotated ServiceAccount is created "
+        "through it. Default none: only the role is created.",
+        default=None,
+    )
+    service_account_depends_on: Sequence[pulumi.Resource] = arg(
+        "What must exist before the ServiceAccount, e.g. its namespace (`TrustZone.namespaces[...]`).", default=()
+    )
+    tags: Mapping[str, str] | None = arg("Tags on the role, beside `enclave:zone`.", default=None)
+
+    def __post_init__(self) -> None:
+        fix = "Use a value an identity of the stack file accepts."
+        for field in ("namespace", "service_account", "zone", "permissions_boundary_arn", "token_expiration_seconds"):
+            check(self, field, schema_type(Identity, field), fix)
+        check(self, "automount_service_account_token", schema_type(Identity, "automount_service_account_token"), fix)
+        check(self, "oidc_issuer_url", schema_type(ExistingCluster, "oidc_issuer_url"), "Pass the cluster's issuer.")
+        check(self, "region", schema_type(PlatformConfig, "region"), "Pass an AWS region such as 'us-east-1'.")
+        if len(self.grants) > MAX_GRANTS:
+            fail(self, "grants", f"at most {MAX_GRANTS} grants. Split the workload.", what=f"{len(self.grants)} grants")
 
 
 class WorkloadIdentity(pulumi.ComponentResource):
@@ -37,33 +110,21 @@ class WorkloadIdentity(pulumi.ComponentResource):
     service_account: k8s.core.v1.ServiceAccount | None
     role_arn: pulumi.Output[str]
 
-    def __init__(
-        self,
-        name: str,
-        config: Identity,
-        *,
-        oidc_provider_arn: pulumi.Input[str],
-        oidc_issuer_url: pulumi.Input[str],
-        region: str,
-        grants: Sequence[GrantTarget] = (),
-        kubernetes_provider: k8s.Provider | None = None,
-        service_account_depends_on: Sequence[pulumi.Resource] = (),
-        tags: Mapping[str, str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: WorkloadIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("enclave:aws:WorkloadIdentity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        trust = pulumi.Output.all(oidc_provider_arn, oidc_issuer_url).apply(
-            lambda a: json.dumps(trust_policy(a[0], a[1], config.namespace, config.service_account))
+        grants, region = args.grants, args.region
+        trust = pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer_url).apply(
+            lambda a: json.dumps(trust_policy(a[0], a[1], args.namespace, args.service_account))
         )
         self.role = aws.iam.Role(
             f"{name}-role",
-            description=f"IRSA for {config.namespace}/{config.service_account} (zone {config.zone})",
+            description=f"IRSA for {args.namespace}/{args.service_account} (zone {args.zone})",
             assume_role_policy=trust,
             # IAM's minimum (3600-43200 allowed): every session of a workload role lasts at most one hour.
             max_session_duration=MAX_SESSION_SECONDS,
-            permissions_boundary=config.permissions_boundary_arn,
-            tags={**(tags or {}), "enclave:zone": config.zone},
+            permissions_boundary=args.permissions_boundary_arn,
+            tags={**(args.tags or {}), "enclave:zone": args.zone},
             opts=child,
         )
         self.policy = None
@@ -87,21 +148,21 @@ class WorkloadIdentity(pulumi.ComponentResource):
             )
             self.policy = aws.iam.RolePolicy(f"{name}-grants", role=self.role.id, policy=document, opts=child)
         self.service_account = None
-        if kubernetes_provider is not None:
+        if args.kubernetes_provider is not None:
             self.service_account = k8s.core.v1.ServiceAccount(
                 f"{name}-sa",
                 metadata={
-                    "name": config.service_account,
-                    "namespace": config.namespace,
-                    "labels": {"enclave.dev/zone": config.zone, "app.kubernetes.io/managed-by": "gpu-enclave"},
+                    "name": args.service_account,
+                    "namespace": args.namespace,
+                    "labels": {"enclave.dev/zone": args.zone, "app.kubernetes.io/managed-by": "gpu-enclave"},
                     "annotations": {
                         ROLE_ARN_ANNOTATION: self.role.arn,
-                        TOKEN_EXPIRATION_ANNOTATION: str(config.token_expiration_seconds),
+                        TOKEN_EXPIRATION_ANNOTATION: str(args.token_expiration_seconds),
                     },
                 },
-                automount_service_account_token=config.automount_service_account_token,
+                automount_service_account_token=args.automount_service_account_token,
                 opts=pulumi.ResourceOptions(
-                    parent=self, provider=kubernetes_provider, depends_on=list(service_account_depends_on)
+                    parent=self, provider=args.kubernetes_provider, depends_on=list(args.service_account_depends_on)
                 ),
             )
         self.role_arn = self.role.arn

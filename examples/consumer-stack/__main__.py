@@ -3,7 +3,7 @@
 import pulumi
 import pulumi_aws as aws
 
-from components import EncryptedBucket, EncryptedBucketArgs, GrantTarget, KmsKey, KmsKeyArgs, WorkloadIdentity
+from components import EncryptedBucket, EncryptedBucketArgs, GrantTarget, KmsKey, KmsKeyArgs, WorkloadIdentity, WorkloadIdentityArgs
 from components.config import Bucket, Identity, config_object, config_value
 
 # Validated with the platform's messages (stack file and line, config path, value, fix) before anything is
@@ -33,15 +33,21 @@ account = aws.get_caller_identity_output().account_id
 oidc_arn = pulumi.Output.concat("arn:aws:iam::", account, ":oidc-provider/", issuer.removeprefix("https://"))
 identity = WorkloadIdentity(
     identity_cfg.name,
-    identity_cfg,
-    oidc_provider_arn=oidc_arn,
-    oidc_issuer_url=issuer,
-    region=region,
-    grants=[
-        GrantTarget(bucket_arn=bucket.arn, key_alias=key.alias_name, prefix=g.prefix, access=g.access)
-        for g in identity_cfg.grants
-        if g.bucket == bucket_cfg.name
-    ],
+    WorkloadIdentityArgs(
+        namespace=identity_cfg.namespace,
+        service_account=identity_cfg.service_account,
+        zone=identity_cfg.zone,
+        token_expiration_seconds=identity_cfg.token_expiration_seconds,
+        permissions_boundary_arn=identity_cfg.permissions_boundary_arn,
+        oidc_provider_arn=oidc_arn,
+        oidc_issuer_url=issuer,
+        region=region,
+        grants=[
+            GrantTarget(bucket_arn=bucket.arn, key_alias=key.alias_name, prefix=g.prefix, access=g.access)
+            for g in identity_cfg.grants
+            if g.bucket == bucket_cfg.name
+        ],
+    ),
 )
 pulumi.export("bucket", bucket.name)
 pulumi.export("role_arn", identity.role_arn)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pulumi
 import pulumi_kubernetes as k8s
+import pytest
 
-from components.aws.identity import ROLE_ARN_ANNOTATION, GrantTarget, WorkloadIdentity
-from components.config import Identity
+from components.aws.identity import ROLE_ARN_ANNOTATION, GrantTarget, WorkloadIdentity, WorkloadIdentityArgs
 from tests.components.harness import Captured, capture
 
 ISSUER = "https://oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
@@ -15,21 +16,26 @@ OIDC_ARN = "arn:aws:iam::111122223333:oidc-provider/" + ISSUER.removeprefix("htt
 
 
 def build(access: str = "read", with_k8s: bool = True, **fields: object) -> Captured:
-    config = Identity.model_validate(
-        {"name": "server", "zone": "inference", "namespace": "inference", "service_account": "model-server", **fields}
-    )
-
     def run() -> None:
         provider = k8s.Provider("k8s", kubeconfig="{}") if with_k8s else None
-        WorkloadIdentity(
-            "server",
-            config,
+        grant = GrantTarget(
+            bucket_arn="arn:aws:s3:::models-prod",
+            key_alias="alias/enclave/prod/models-prod",
+            prefix="clf/v12",
+            access=access,  # type: ignore[arg-type]
+        )
+        args = WorkloadIdentityArgs(
+            namespace="inference",
+            service_account="model-server",
+            zone="inference",
             oidc_provider_arn=OIDC_ARN,
             oidc_issuer_url=ISSUER,
             region="us-east-1",
-            grants=[GrantTarget("arn:aws:s3:::models-prod", "alias/enclave/prod/models-prod", "clf/v12", access)],
+            grants=[grant],
             kubernetes_provider=provider,
+            **fields,  # type: ignore[arg-type]
         )
+        WorkloadIdentity("server", args)
 
     return capture(run)
 
@@ -94,3 +100,40 @@ def test_optional_boundary_and_shorter_token() -> None:
 
 def test_without_cluster_access_no_service_account() -> None:
     assert build(with_k8s=False).of_type("kubernetes:core/v1:ServiceAccount") == []
+
+
+ARGS: dict[str, object] = {
+    "namespace": "inference",
+    "service_account": "model-server",
+    "zone": "inference",
+    "oidc_provider_arn": OIDC_ARN,
+    "oidc_issuer_url": ISSUER,
+    "region": "us-east-1",
+}
+
+
+@pytest.mark.parametrize(
+    ("fields", "match"),
+    [
+        ({"namespace": "Inference"}, "WorkloadIdentityArgs.namespace='Inference': a Kubernetes namespace must"),
+        ({"token_expiration_seconds": 60}, "token_expiration_seconds=60: Input should be greater than or equal to 600"),
+        ({"oidc_issuer_url": "https://example.com"}, "WorkloadIdentityArgs.oidc_issuer_url='https://example.com'"),
+        ({"region": "mars-1"}, "WorkloadIdentityArgs.region='mars-1'"),
+        ({"permissions_boundary_arn": "boundary"}, "permissions_boundary_arn='boundary'"),
+    ],
+)
+def test_args_refuse_what_the_stack_file_would(fields: dict[str, object], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        WorkloadIdentityArgs(**{**ARGS, **fields})  # type: ignore[arg-type]
+
+
+def test_outputs_are_not_checked_until_known() -> None:
+    issuer = pulumi.Output.from_input("not checked here")
+    args = WorkloadIdentityArgs(**{**ARGS, "oidc_issuer_url": issuer})  # type: ignore[arg-type]
+    assert args.oidc_issuer_url is issuer
+
+
+@pytest.mark.parametrize(("prefix", "access"), [("/clf", "read"), ("clf/*", "read"), ("clf", "admin")])
+def test_grant_targets_are_checked_like_grants(prefix: str, access: str) -> None:
+    with pytest.raises(ValueError, match="GrantTarget"):
+        GrantTarget(bucket_arn="b", key_alias="alias/k", prefix=prefix, access=access)  # type: ignore[arg-type]
