@@ -128,9 +128,12 @@ def test_args_refuse_what_the_stack_file_would(fields: dict[str, object], match:
 
 
 def test_outputs_are_not_checked_until_known() -> None:
-    issuer = pulumi.Output.from_input("not checked here")
-    args = WorkloadIdentityArgs(**{**ARGS, "oidc_issuer_url": issuer})  # type: ignore[arg-type]
-    assert args.oidc_issuer_url is issuer
+    def run() -> None:
+        issuer = pulumi.Output.from_input("not checked here")
+        args = WorkloadIdentityArgs(**{**ARGS, "oidc_issuer_url": issuer})  # type: ignore[arg-type]
+        assert args.oidc_issuer_url is issuer
+
+    capture(run)
 
 
 @pytest.mark.parametrize(("prefix", "access"), [("/clf", "read"), ("clf/*", "read"), ("clf", "admin")])
