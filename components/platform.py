@@ -11,7 +11,7 @@ from .aws.cluster import GpuCluster
 from .aws.identity import GrantTarget, WorkloadIdentity, WorkloadIdentityArgs
 from .aws.kms import KmsKey, KmsKeyArgs
 from .aws.network import Network
-from .aws.node_pool import GpuNodePool
+from .aws.node_pool import GpuNodePool, GpuNodePoolArgs
 from .aws.node_security import NodeSecurityGroups, zone_ingress
 from .config import Bucket, ConfigError, CreatedCluster, NodePool, PlatformConfig
 from .config.buckets import access_log_bucket_name
@@ -196,18 +196,6 @@ class Platform(pulumi.ComponentResource):
             opts=self._opts,
         )
         prerequisites = self._node_prerequisites()
-
-        def common(zone: str) -> dict[str, object]:
-            return {
-                "cluster_name": self.cluster.name,
-                "node_security_group_id": self.node_security.groups[zone].id,
-                "vpc_id": self.network.vpc_id,
-                "subnet_ids": self.network.private_subnet_ids,
-                "subnet_by_az": self.network.subnet_by_az,
-                "instance_tags": platform_tags(cfg),
-                "ready": [*prerequisites, *self.node_security.ready[zone]],
-            }
-
         self.node_pools = {}
         if isinstance(cfg.cluster, CreatedCluster):
             system = cfg.cluster.system_pool
@@ -221,23 +209,41 @@ class Platform(pulumi.ComponentResource):
                 disk_size_gib=system.disk_size_gib,
             )
             self.node_pools["system"] = GpuNodePool(
-                f"{env}-system",
-                system_cfg,
-                zone=cfg.zone(platform_zone),
-                kms_key_arn=self.keys[platform_zone].arn,
-                gpu=False,
-                opts=self._opts,
-                **common(platform_zone),  # type: ignore[arg-type]
+                f"{env}-system", self._pool_args(cfg, system_cfg, prerequisites, gpu=False), opts=self._opts
             )
         for pool in cfg.node_pools:
             self.node_pools[pool.name] = GpuNodePool(
-                f"{env}-{pool.name}",
-                pool,
-                zone=cfg.zone(pool.zone),
-                kms_key_arn=self.keys[pool.zone].arn,
-                opts=self._opts,
-                **common(pool.zone),  # type: ignore[arg-type]
+                f"{env}-{pool.name}", self._pool_args(cfg, pool, prerequisites), opts=self._opts
             )
+
+    def _pool_args(
+        self, cfg: PlatformConfig, pool: NodePool, prerequisites: list[pulumi.Resource], gpu: bool = True
+    ) -> GpuNodePoolArgs:
+        """A node pool of the stack file as GpuNodePoolArgs, on the platform's network, cluster and zone key."""
+        zone = pool.zone
+        return GpuNodePoolArgs(
+            pool_name=pool.name,
+            zone=zone,
+            instance_types=pool.instance_types,
+            capacity_type=pool.capacity_type,
+            min_size=pool.min_size,
+            desired_size=pool.desired_size,
+            max_size=pool.max_size,
+            disk_size_gib=pool.disk_size_gib,
+            efa=pool.efa,
+            placement_group=pool.placement_group,
+            availability_zone=pool.availability_zone,
+            capacity_reservation_id=pool.capacity_reservation_id,
+            gpu=gpu,
+            cluster_name=self.cluster.name,
+            node_security_group_id=self.node_security.groups[zone].id,
+            vpc_id=self.network.vpc_id,
+            subnet_ids=self.network.private_subnet_ids,
+            subnet_by_az=self.network.subnet_by_az,
+            kms_key_arn=self.keys[zone].arn,
+            instance_tags=platform_tags(cfg),
+            ready=[*prerequisites, *self.node_security.ready[zone]],
+        )
 
     def _node_prerequisites(self) -> list[pulumi.Resource]:
         """What must exist before nodes launch: the VPC CNI add-on (the node role has no CNI permissions),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
 
-from ..config import NodePool, Zone
+from ..args import arg, args_type, check, fail, schema_type
+from ..config import NodePool
 from ..instance_types import gpu_accelerator
 from ..scheduling import ACCELERATOR_LABEL, EFA_LABEL, GPU_TAINT, POOL_LABEL, SYSTEM_TAINT, ZONE_LABEL
 from .cluster import service_trust
@@ -34,6 +36,114 @@ def accelerator_label(instance_types: Sequence[str]) -> str:
     return str(names.pop()) if len(names) == 1 else MIXED_ACCELERATORS
 
 
+def _pool_default(field: str) -> Any:
+    return NodePool.model_fields[field].default
+
+
+@args_type
+class GpuNodePoolArgs:
+    """An EKS managed node group dedicated to one zone: hardened launch template (IMDSv2, one hop, encrypted
+    gp3 root, no public IPs), the zone's taint and labels, optional EFA and placement."""
+
+    pool_name: str = arg("Logical name of the pool: label `enclave.dev/pool`, tag `enclave:pool`.")
+    zone: str = arg(
+        "The zone whose workloads (and only those) run on the pool: label `enclave.dev/zone`, tag `enclave:zone`."
+    )
+    instance_types: Sequence[str] = arg(
+        "EC2 instance types, e.g. `p5.48xlarge` (1-10; exactly one for EFA pools: it fixes the interface layout)."
+    )
+    cluster_name: pulumi.Input[str] = arg("Name of the EKS cluster (`GpuCluster.name`, or a StackReference output).")
+    node_security_group_id: pulumi.Input[str] = arg(
+        "The zone's node security group (`NodeSecurityGroups.groups[zone].id`): it replaces the cluster security "
+        "group on the nodes' primary interfaces."
+    )
+    vpc_id: pulumi.Input[str] = arg("The VPC (`Network.vpc_id`): EFA pools get a security group in it.")
+    subnet_ids: Sequence[pulumi.Input[str]] = arg(
+        "Private node subnets (`Network.private_subnet_ids`) the pool spreads over without `availability_zone`."
+    )
+    subnet_by_az: Mapping[str, pulumi.Input[str]] = arg(
+        "AZ name -> node subnet in it (`Network.subnet_by_az`): a pool with `availability_zone` runs in that one."
+    )
+    kms_key_arn: pulumi.Input[str] = arg(
+        "ARN of the key that encrypts the root volumes (`KmsKey.arn` of the zone, made with `ebs_autoscaling`: its "
+        "policy must let EC2 Auto Scaling use it)."
+    )
+    gpu: bool = arg(
+        "A GPU pool (default): NVIDIA AMI, the GPU taint, the accelerator label. False is a system pool: standard "
+        "AMI and the CriticalAddonsOnly taint.",
+        default=True,
+    )
+    capacity_type: Literal["ON_DEMAND", "SPOT", "CAPACITY_BLOCK"] = arg(
+        "ON_DEMAND (default), SPOT, or CAPACITY_BLOCK (needs `capacity_reservation_id`).",
+        default=_pool_default("capacity_type"),
+    )
+    min_size: int = arg("Fewest nodes (0-1000, default 0).", default=_pool_default("min_size"))
+    desired_size: int = arg("Nodes to start with (min_size-max_size, default 1).", default=_pool_default("desired_size"))
+    max_size: int = arg("Most nodes (1-1000, default 1).", default=_pool_default("max_size"))
+    disk_size_gib: int = arg(
+        "Size of the encrypted gp3 root volume in GiB (20-16384, default 200).", default=_pool_default("disk_size_gib")
+    )
+    efa: bool = arg(
+        "Attach EFA interfaces (GPU training pools; needs one instance type and `availability_zone`). Default off.",
+        default=_pool_default("efa"),
+    )
+    placement_group: bool = arg(
+        "EFA pools only: a cluster placement group (default on); turn off for capacity reservations and blocks.",
+        default=_pool_default("placement_group"),
+    )
+    availability_zone: str | None = arg(
+        "Run the pool in this one AZ, e.g. `us-east-1a` (required with EFA: its traffic stays in one subnet). "
+        "Default none: every subnet of `subnet_ids`.",
+        default=_pool_default("availability_zone"),
+    )
+    capacity_reservation_id: pulumi.Input[str] | None = arg(
+        "A Capacity Block's or On-Demand Capacity Reservation's `cr-` id the nodes launch into (e.g. from an "
+        "`aws.ec2.CapacityReservation`). Default none.",
+        default=_pool_default("capacity_reservation_id"),
+    )
+    tags: Mapping[str, str] | None = arg("Tags on the pool's AWS resources, beside `enclave:zone`/`enclave:pool`.", default=None)
+    instance_tags: Mapping[str, str] | None = arg(
+        "Tags for instances, volumes and interfaces, which EC2 Auto Scaling launches without the provider's "
+        "default tags: pass those default tags. Default none.",
+        default=None,
+    )
+    ready: Sequence[pulumi.Resource] = arg(
+        "What nodes need before they launch (the VPC CNI add-on with its IRSA role, VPC endpoints and routes, the "
+        "node security group's rules), or they join NotReady. Default none.",
+        default=(),
+    )
+
+    def __post_init__(self) -> None:
+        fix = "Use a value a node pool of the stack file accepts."
+        for field, schema_field in SCHEMA_FIELDS.items():
+            check(self, field, schema_type(NodePool, schema_field), fix)
+        if not self.min_size <= self.desired_size <= self.max_size:
+            fail(
+                self,
+                "desired_size",
+                f"sizes must satisfy min_size <= desired_size <= max_size "
+                f"(got {self.min_size} <= {self.desired_size} <= {self.max_size})",
+            )
+        _check(self)
+
+
+# GpuNodePoolArgs field -> NodePool field whose constraints it has.
+SCHEMA_FIELDS = {
+    "pool_name": "name",
+    "zone": "zone",
+    "instance_types": "instance_types",
+    "capacity_type": "capacity_type",
+    "min_size": "min_size",
+    "desired_size": "desired_size",
+    "max_size": "max_size",
+    "disk_size_gib": "disk_size_gib",
+    "efa": "efa",
+    "placement_group": "placement_group",
+    "availability_zone": "availability_zone",
+    "capacity_reservation_id": "capacity_reservation_id",
+}
+
+
 class GpuNodePool(pulumi.ComponentResource):
     """The managed node group of one pool, dedicated to one zone (tainted and labelled for it)."""
 
@@ -47,35 +157,11 @@ class GpuNodePool(pulumi.ComponentResource):
     placement_group: aws.ec2.PlacementGroup | None
     interfaces: list[Interface]
 
-    def __init__(
-        self,
-        name: str,
-        config: NodePool,
-        *,
-        zone: Zone,
-        cluster_name: pulumi.Input[str],
-        node_security_group_id: pulumi.Input[str],
-        vpc_id: pulumi.Input[str],
-        subnet_ids: Sequence[pulumi.Input[str]],
-        subnet_by_az: Mapping[str, pulumi.Input[str]],
-        kms_key_arn: pulumi.Input[str],
-        tags: Mapping[str, str] | None = None,
-        instance_tags: Mapping[str, str] | None = None,
-        ready: Sequence[pulumi.Resource] = (),
-        gpu: bool = True,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        """`subnet_by_az` maps an AZ name to the node subnet in it (EFA pools run in one AZ);
-        `kms_key_arn` encrypts the root volumes (its policy must let EC2 Auto Scaling use it).
-        `gpu=False` is the platform's system pool: standard AMI, the CriticalAddonsOnly taint instead of the GPU
-        taint, no accelerator label.
-        `instance_tags` (the provider's default tags) go onto instances, volumes and interfaces, which EC2
-        Auto Scaling launches without the provider's default tags. `ready`: what nodes need before they
-        launch (the VPC CNI add-on with its IRSA role, VPC endpoints and routes), or they join NotReady."""
-        _check(config, zone, subnet_by_az, gpu)
+    def __init__(self, name: str, args: GpuNodePoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("enclave:aws:GpuNodePool", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        all_tags = {**(tags or {}), "enclave:zone": zone.name, "enclave:pool": config.name}
+        zone, gpu = args.zone, args.gpu
+        all_tags = {**(args.tags or {}), "enclave:zone": zone, "enclave:pool": args.pool_name}
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
 
         self.node_role = aws.iam.Role(
@@ -96,22 +182,22 @@ class GpuNodePool(pulumi.ComponentResource):
 
         self.efa_security_group = self.efa_ingress = self.efa_egress = self.placement_group = None
         efa_rules: list[pulumi.Resource] = []
-        if config.efa:
-            efa_rules = self._efa_security_group(name, vpc_id, all_tags)
-            if config.placement_group:
+        if args.efa:
+            efa_rules = self._efa_security_group(name, args.vpc_id, all_tags)
+            if args.placement_group:
                 # Cluster placement: all nodes of the pool on one low-latency network segment.
                 self.placement_group = aws.ec2.PlacementGroup(
                     f"{name}-placement", strategy="cluster", tags=all_tags, opts=child
                 )
-            self.interfaces = interface_layout(config.instance_types[0])
+            self.interfaces = interface_layout(args.instance_types[0])
         else:
             self.interfaces = [PRIMARY]
 
-        market, reservation = _capacity_options(config)
-        launched_tags = {**(instance_tags or {}), **all_tags}
+        market, reservation = _capacity_options(args)
+        launched_tags = {**(args.instance_tags or {}), **all_tags}
         self.launch_template = aws.ec2.LaunchTemplate(
             f"{name}-launch-template",
-            description=f"Nodes of pool {config.name} (zone {zone.name})",
+            description=f"Nodes of pool {args.pool_name} (zone {zone})",
             # No image_id and no user_data: EKS picks the AMI from ami_type and writes the bootstrap.
             metadata_options={
                 "http_endpoint": "enabled",
@@ -126,9 +212,9 @@ class GpuNodePool(pulumi.ComponentResource):
                     "device_name": ROOT_DEVICE,
                     "ebs": {
                         "volume_type": "gp3",
-                        "volume_size": config.disk_size_gib,
+                        "volume_size": args.disk_size_gib,
                         "encrypted": "true",
-                        "kms_key_id": kms_key_arn,
+                        "kms_key_id": args.kms_key_arn,
                         "delete_on_termination": "true",
                     },
                 }
@@ -136,7 +222,7 @@ class GpuNodePool(pulumi.ComponentResource):
             # Security groups live on the interfaces (EC2 refuses them at both levels). When the launch template
             # names security groups EKS doesn't add the cluster security group: the zone's node group replaces it
             # (NodeSecurityGroups), so nodes of other zones cannot reach these nodes.
-            network_interfaces=self._network_interfaces(node_security_group_id),
+            network_interfaces=self._network_interfaces(args.node_security_group_id),
             placement={"group_name": self.placement_group.name} if self.placement_group else None,
             instance_market_options=market,
             capacity_reservation_specification=reservation,
@@ -149,13 +235,13 @@ class GpuNodePool(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=efa_rules),
         )
 
-        labels = {ZONE_LABEL: zone.name, POOL_LABEL: config.name}
+        labels = {ZONE_LABEL: zone, POOL_LABEL: args.pool_name}
         if gpu:
             # The NVIDIA device plugin runs only where this label exists.
-            labels[ACCELERATOR_LABEL] = accelerator_label(config.instance_types)
-        if config.efa:
+            labels[ACCELERATOR_LABEL] = accelerator_label(args.instance_types)
+        if args.efa:
             labels[EFA_LABEL] = "true"
-        az = config.availability_zone
+        az = args.availability_zone
         # Only pods that tolerate the taint land on the pool: GPU workloads of the zone and GPU daemonsets on a
         # GPU pool; cluster add-ons and the platform zone on the system pool (admission keeps zone pods from
         # tolerating another pool's taint).
@@ -165,26 +251,26 @@ class GpuNodePool(pulumi.ComponentResource):
         ]
         self.node_group = aws.eks.NodeGroup(
             f"{name}-node-group",
-            cluster_name=cluster_name,
+            cluster_name=args.cluster_name,
             node_role_arn=self.node_role.arn,
             # One AZ when the pool names one: EFA traffic can't leave a subnet, and capacity reservations
             # and blocks exist in a single AZ.
-            subnet_ids=[subnet_by_az[az]] if az else list(subnet_ids),
+            subnet_ids=[args.subnet_by_az[az]] if az else list(args.subnet_ids),
             ami_type=AMI_TYPE if gpu else SYSTEM_AMI_TYPE,
             # EKS accepts ON_DEMAND, SPOT and CAPACITY_BLOCK (the SDK docstring lists only the first two).
-            capacity_type=config.capacity_type,
-            instance_types=list(config.instance_types),
+            capacity_type=args.capacity_type,
+            instance_types=list(args.instance_types),
             scaling_config={
-                "min_size": config.min_size,
-                "desired_size": config.desired_size,
-                "max_size": config.max_size,
+                "min_size": args.min_size,
+                "desired_size": args.desired_size,
+                "max_size": args.max_size,
             },
             launch_template={"id": self.launch_template.id, "version": self.launch_template.latest_version.apply(str)},
             taints=taints,
             labels=labels,
             tags=all_tags,
             # Nodes need both policies to join the cluster; without them the create times out.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.policy_attachments, *ready]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.policy_attachments, *args.ready]),
         )
         self.register_outputs(
             {
@@ -261,7 +347,7 @@ class GpuNodePool(pulumi.ComponentResource):
 
 
 def _capacity_options(
-    config: NodePool,
+    args: GpuNodePoolArgs,
 ) -> tuple[
     aws.ec2.LaunchTemplateInstanceMarketOptionsArgsDict | None,
     aws.ec2.LaunchTemplateCapacityReservationSpecificationArgsDict | None,
@@ -269,35 +355,36 @@ def _capacity_options(
     """Launch-template (instance_market_options, capacity_reservation_specification): a Capacity Block,
     a targeted On-Demand Capacity Reservation, or neither."""
     target: aws.ec2.LaunchTemplateCapacityReservationSpecificationArgsDict | None = None
-    if config.capacity_reservation_id is not None:
+    if args.capacity_reservation_id is not None:
         # No capacity_reservation_preference: with a target it must be omitted or "capacity-reservations-only".
-        target = {"capacity_reservation_target": {"capacity_reservation_id": config.capacity_reservation_id}}
-    if config.capacity_type == "CAPACITY_BLOCK":
+        target = {"capacity_reservation_target": {"capacity_reservation_id": args.capacity_reservation_id}}
+    if args.capacity_type == "CAPACITY_BLOCK":
         # EKS rejects a CAPACITY_BLOCK node group whose launch template lacks the market type or the target.
         return {"market_type": "capacity-block"}, target
     return None, target
 
 
-def _check(config: NodePool, zone: Zone, subnet_by_az: Mapping[str, object], gpu: bool) -> None:
+def _check(args: GpuNodePoolArgs) -> None:
     """Refuse combinations AWS would reject at apply time, before anything is registered."""
-    where = f"node pool {config.name!r}"
-    if config.zone != zone.name:
-        raise ValueError(f"{where} belongs to zone {config.zone!r} but was given zone {zone.name!r}")
-    if config.efa and not gpu:
-        raise ValueError(f"{where}: EFA is for GPU pools only")
-    if config.efa:
-        if len(config.instance_types) != 1:
-            raise ValueError(f"{where}: an EFA pool needs exactly one instance type (its interface layout)")
-        if config.availability_zone is None:
-            raise ValueError(f"{where}: an EFA pool needs availability_zone (EFA traffic stays in one subnet)")
-    if config.availability_zone is not None and config.availability_zone not in subnet_by_az:
-        raise ValueError(
-            f"{where}: no node subnet in {config.availability_zone}; subnets exist in {sorted(subnet_by_az)}"
+    if args.efa and not args.gpu:
+        fail(args, "efa", "EFA is for GPU pools only. Leave efa off on a system pool (gpu=False).")
+    if args.efa:
+        if len(args.instance_types) != 1:
+            fail(args, "instance_types", "an EFA pool needs exactly one instance type (its interface layout)")
+        if args.availability_zone is None:
+            fail(args, "availability_zone", "an EFA pool needs availability_zone (EFA traffic stays in one subnet)")
+    if args.availability_zone is not None and args.availability_zone not in args.subnet_by_az:
+        fail(
+            args,
+            "availability_zone",
+            f"no node subnet in {args.availability_zone}; subnets exist in {sorted(args.subnet_by_az)}",
         )
-    if config.capacity_type == "CAPACITY_BLOCK" and config.capacity_reservation_id is None:
-        raise ValueError(
-            f"{where}: CAPACITY_BLOCK needs capacity_reservation_id (the Capacity Block's cr- id): EKS rejects a "
-            "node group whose launch template does not target it"
+    if args.capacity_type == "CAPACITY_BLOCK" and args.capacity_reservation_id is None:
+        fail(
+            args,
+            "capacity_reservation_id",
+            "CAPACITY_BLOCK needs capacity_reservation_id (the Capacity Block's cr- id): EKS rejects a node group "
+            "whose launch template does not target it",
         )
-    if config.capacity_type == "SPOT" and config.capacity_reservation_id is not None:
-        raise ValueError(f"{where}: a capacity reservation can't be used with SPOT capacity")
+    if args.capacity_type == "SPOT" and args.capacity_reservation_id is not None:
+        fail(args, "capacity_reservation_id", "a capacity reservation can't be used with SPOT capacity")

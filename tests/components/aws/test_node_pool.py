@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from components.aws.efa import interface_layout
-from components.aws.node_pool import GpuNodePool
-from components.config import NodePool, Zone
+from components.aws.node_pool import SCHEMA_FIELDS, GpuNodePool, GpuNodePoolArgs
+from components.config import NodePool
 from components.scheduling import ACCELERATOR_LABEL, EFA_LABEL, GPU_TAINT, POOL_LABEL, ZONE_LABEL
 from tests.components.harness import Captured, capture
 
@@ -34,14 +34,6 @@ INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 LEGACY_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 PLACEMENT = "aws:ec2/placementGroup:PlacementGroup"
-
-
-def training() -> Zone:
-    return Zone.model_validate({"name": "training", "class": "training", "namespaces": ["training"]})
-
-
-def inference() -> Zone:
-    return Zone.model_validate({"name": "inference", "class": "inference", "namespaces": ["inference"]})
 
 
 def efa_pool(instance_type: str = "p5.48xlarge", **fields: Any) -> NodePool:
@@ -71,24 +63,26 @@ def plain_pool(**fields: Any) -> NodePool:
     return NodePool(**{**base, **fields})
 
 
-def build(config: NodePool, zone: Zone | None = None, *, preview: bool = False, **kw: Any) -> Captured:
-    zone = zone or (training() if config.zone == "training" else inference())
-    return capture(
-        lambda: GpuNodePool(
-            "pool",
-            config,
-            zone=zone,
-            cluster_name="enclave-prod",
-            node_security_group_id=NODE_SG,
-            vpc_id=VPC_ID,
-            subnet_ids=SUBNETS,
-            subnet_by_az=SUBNET_BY_AZ,
-            kms_key_arn=KEY,
-            tags={"team": "ml-platform"},
-            **kw,
-        ),
-        preview=preview,
-    )
+def pool_args(config: NodePool, **kw: Any) -> GpuNodePoolArgs:
+    """A node pool of the stack file as the component's Args (what the platform's `_pool_args` does)."""
+    fields: dict[str, Any] = {
+        "pool_name": config.name,
+        "zone": config.zone,
+        **{f: getattr(config, f) for f in SCHEMA_FIELDS.values() if f not in ("name", "zone")},
+        "cluster_name": "enclave-prod",
+        "node_security_group_id": NODE_SG,
+        "vpc_id": VPC_ID,
+        "subnet_ids": SUBNETS,
+        "subnet_by_az": SUBNET_BY_AZ,
+        "kms_key_arn": KEY,
+        "tags": {"team": "ml-platform"},
+        **kw,
+    }
+    return GpuNodePoolArgs(**fields)
+
+
+def build(config: NodePool, *, preview: bool = False, **kw: Any) -> Captured:
+    return capture(lambda: GpuNodePool("pool", pool_args(config, **kw)), preview=preview)
 
 
 def lt_inputs(c: Captured) -> dict[str, Any]:
@@ -159,10 +153,7 @@ def test_efa_launch_template_waits_for_the_self_rules_and_nodes_for_prerequisite
 
     def run() -> None:
         ready = aws.s3.Bucket("stand-in-for-the-vpc-cni-addon")
-        GpuNodePool(
-            "pool", efa_pool(), zone=training(), cluster_name="enclave-prod", node_security_group_id=NODE_SG,
-            vpc_id=VPC_ID, subnet_ids=SUBNETS, subnet_by_az=SUBNET_BY_AZ, kms_key_arn=KEY, ready=[ready],
-        )  # fmt: skip
+        GpuNodePool("pool", pool_args(efa_pool(), ready=[ready]))
 
     c = capture(run)
     lt = c.one(LAUNCH_TEMPLATE)
@@ -376,9 +367,25 @@ def test_unknown_availability_zone_is_refused() -> None:
         build(efa_pool(availability_zone="us-east-1f"))
 
 
-def test_pool_must_belong_to_the_given_zone() -> None:
-    with pytest.raises(Exception, match="zone"):
-        build(efa_pool(), zone=inference())
+@pytest.mark.parametrize(
+    ("fields", "match"),
+    [
+        ({"zone": "Training"}, "GpuNodePoolArgs.zone='Training': a name must"),
+        ({"pool_name": "a" * 30}, "GpuNodePoolArgs.pool_name="),
+        ({"instance_types": []}, "GpuNodePoolArgs.instance_types=\\[\\]"),
+        ({"instance_types": ["P5.48XL"]}, "instance_types"),
+        ({"disk_size_gib": 10}, "GpuNodePoolArgs.disk_size_gib=10: Input should be greater than or equal to 20"),
+        ({"desired_size": 9}, "min_size <= desired_size <= max_size"),
+        ({"capacity_type": "RESERVED"}, "capacity_type='RESERVED'"),
+        ({"capacity_reservation_id": "reservation"}, "capacity_reservation_id='reservation'"),
+        ({"availability_zone": None}, "availability_zone=None: an EFA pool needs availability_zone"),
+        ({"instance_types": ["p5.48xlarge", "p5e.48xlarge"]}, "exactly one instance type"),
+        ({"gpu": False}, "GpuNodePoolArgs.efa=True: EFA is for GPU pools only"),
+    ],
+)
+def test_args_refuse_what_the_stack_file_or_aws_would(fields: dict[str, Any], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        pool_args(efa_pool(), **fields)
 
 
 # ----- node role -----------------------------------------------------------------------------------------
@@ -426,7 +433,6 @@ def test_preview_registers_the_same_resources(config: NodePool) -> None:
 def test_system_pool_is_tainted_for_critical_addons_and_unlabelled_for_gpus() -> None:
     """Zone pods never tolerate CriticalAddonsOnly (admission refuses it), so they cannot land beside istiod,
     Kyverno and CoreDNS."""
-    zone = Zone.model_validate({"name": "platform", "class": "platform", "namespaces": ["platform"]})
     config = NodePool(
         name="system",
         zone="platform",
@@ -436,7 +442,7 @@ def test_system_pool_is_tainted_for_critical_addons_and_unlabelled_for_gpus() ->
         max_size=4,
         disk_size_gib=100,
     )
-    c = build(config, zone, gpu=False)
+    c = build(config, gpu=False)
     ng = c.one(NODE_GROUP)
     assert ng["inputs"]["amiType"] == "AL2023_x86_64_STANDARD", ng["urn"]
     assert ng["inputs"]["taints"] == [{"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}]
