@@ -46,21 +46,21 @@ def schema_type(model: type[BaseModel], field: str) -> Any:
     return Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
 
 
-def check(args: object, field: str, annotation: Any, fix: str, *, what: str | None = None) -> None:
-    """Validate the plain value of `args.field` against `annotation` (e.g. `schema_type(Bucket, "stage")`), the
-    constraints the stack file has for it: a consumer can't pass a value the stack file would refuse. Raises
-    ValueError naming the Args class, the field, the value, what is wrong and `fix`."""
-    value = getattr(args, field)
-    if not is_plain(value):
+def check(args: object, field: str, annotation: Any, fix: str, *, value: Any = dataclasses.MISSING) -> None:
+    """Validate the plain value of `args.field` (or `value`, one item of it) against `annotation`, e.g.
+    `schema_type(Bucket, "stage")`: the constraints the stack file has for it, so a consumer can't pass a value the
+    stack file would refuse. Raises ValueError naming the Args class, the field, the value, what is wrong and `fix`."""
+    item = getattr(args, field) if value is dataclasses.MISSING else value
+    if not is_plain(item):
         return
     try:
-        TypeAdapter(annotation).validate_python(value)
+        TypeAdapter(annotation).validate_python(item)
     except ValidationError as exc:
         reasons = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
-        fail(args, field, f"{reasons}. {fix}", what=what)
+        fail(args, field, f"{reasons}. {fix}", what=item)
 
 
-def fail(args: object, field: str, reason: str, *, what: str | None = None) -> NoReturn:
-    """Raise the ValueError of an invalid Args field: class, field, value, reason and fix."""
-    shown = getattr(args, field) if what is None else what
+def fail(args: object, field: str, reason: str, *, what: Any = dataclasses.MISSING) -> NoReturn:
+    """Raise the ValueError of an invalid Args field: class, field, value (or `what`, the wrong part), reason."""
+    shown = getattr(args, field) if what is dataclasses.MISSING else what
     raise ValueError(f"{type(args).__name__}.{field}={shown!r}: {reason}")

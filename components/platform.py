@@ -12,7 +12,7 @@ from .aws.identity import GrantTarget, WorkloadIdentity, WorkloadIdentityArgs
 from .aws.kms import KmsKey, KmsKeyArgs
 from .aws.network import Network
 from .aws.node_pool import GpuNodePool, GpuNodePoolArgs
-from .aws.node_security import NodeSecurityGroups, zone_ingress
+from .aws.node_security import NodeSecurityGroups, NodeSecurityGroupsArgs, zone_ingress
 from .config import Bucket, ConfigError, CreatedCluster, NodePool, PlatformConfig
 from .config.buckets import access_log_bucket_name
 from .config.references import check_references
@@ -189,10 +189,12 @@ class Platform(pulumi.ComponentResource):
         created = cfg.cluster.mode == "create"
         self.node_security = NodeSecurityGroups(
             env,
-            ingress=zone_ingress(cfg),
-            system_zone=platform_zone if created else None,
-            vpc_id=self.network.vpc_id,
-            cluster_security_group_id=self.cluster.cluster_security_group_id,
+            NodeSecurityGroupsArgs(
+                ingress=zone_ingress(cfg),
+                system_zone=platform_zone if created else None,
+                vpc_id=self.network.vpc_id,
+                cluster_security_group_id=self.cluster.cluster_security_group_id,
+            ),
             opts=self._opts,
         )
         prerequisites = self._node_prerequisites()

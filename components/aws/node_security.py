@@ -18,7 +18,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from ..args import arg, args_type, check, fail
 from ..config import PlatformConfig
+from ..config.base import Name
 
 ALL = "-1"
 HTTPS = 443
@@ -71,6 +73,46 @@ def zone_ingress(cfg: PlatformConfig) -> dict[str, list[tuple[str, PortRange]]]:
     return {z: sorted(rules) for z, rules in out.items()}
 
 
+@args_type
+class NodeSecurityGroupsArgs:
+    """One security group per zone's nodes that admits only the zone itself, the control plane, the system pool
+    and the declared flows between zones."""
+
+    ingress: Mapping[str, Sequence[tuple[str, PortRange]]] = arg(
+        "Zone -> (source zone, ports) it accepts besides itself, the control plane and the system pool; names every "
+        "zone with nodes (`zone_ingress(cfg)` builds it from the stack file's flows)."
+    )
+    system_zone: str | None = arg(
+        "Zone of the system pool, whose nodes (add-ons, DNS, the mesh control plane) every zone admits. None when "
+        "the cluster is not created here (no system pool).",
+        default=None,
+    )
+    vpc_id: pulumi.Input[str] = arg("The VPC of the nodes (`Network.vpc_id`, or a StackReference output).")
+    cluster_security_group_id: pulumi.Input[str] = arg(
+        "The EKS cluster security group (`GpuCluster.cluster_security_group_id`): the control plane's, and the "
+        "private API endpoint's."
+    )
+    tags: Mapping[str, str] | None = arg("Tags on the groups and rules, beside `enclave:zone`.", default=None)
+
+    def __post_init__(self) -> None:
+        fix = "Use zone names of the stack file."
+        for zone in self.ingress:
+            check(self, "ingress", Name, fix, value=zone)
+        if self.system_zone is not None:
+            check(self, "system_zone", Name, fix)
+            if self.system_zone not in self.ingress:
+                fail(self, "system_zone", "the system pool's zone has nodes: name it in `ingress` too.")
+        for zone, rules in self.ingress.items():
+            for source, _ in rules:
+                if source not in self.ingress:
+                    fail(
+                        self,
+                        "ingress",
+                        f"zone {zone!r} admits zone {source!r}, which has no nodes here. Name it in `ingress` too.",
+                        what=source,
+                    )
+
+
 class NodeSecurityGroups(pulumi.ComponentResource):
     """`groups[zone]`: the security group of that zone's node interfaces; `ready[zone]`: its rules (nodes
     must not launch before them)."""
@@ -78,33 +120,24 @@ class NodeSecurityGroups(pulumi.ComponentResource):
     groups: dict[str, aws.ec2.SecurityGroup]
     ready: dict[str, list[pulumi.Resource]]
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        ingress: Mapping[str, Sequence[tuple[str, PortRange]]],
-        system_zone: str | None,
-        vpc_id: pulumi.Input[str],
-        cluster_security_group_id: pulumi.Input[str],
-        tags: Mapping[str, str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        """`ingress` (zone_ingress) names every zone with nodes; `system_zone` is the zone of the system pool
-        (None when the platform does not create the cluster)."""
+    def __init__(self, name: str, args: NodeSecurityGroupsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("enclave:aws:NodeSecurityGroups", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        ingress, tags = args.ingress, args.tags
         self.groups, self.ready = {}, {}
         for zone in ingress:
             group_name = f"{name}-{zone}-nodes"
             self.groups[zone] = aws.ec2.SecurityGroup(
                 group_name,
-                vpc_id=vpc_id,
+                vpc_id=args.vpc_id,
                 description=f"Nodes of zone {zone}: its own nodes, the control plane, the system pool, declared flows",
                 tags={**(tags or {}), "Name": group_name, "enclave:zone": zone},
                 opts=child,
             )
         for zone in self.groups:
-            self.ready[zone] = self._zone_rules(name, zone, ingress[zone], system_zone, cluster_security_group_id, tags)
+            self.ready[zone] = self._zone_rules(
+                name, zone, ingress[zone], args.system_zone, args.cluster_security_group_id, tags
+            )
         self.register_outputs({"groups": {zone: g.id for zone, g in self.groups.items()}})
 
     def _zone_rules(

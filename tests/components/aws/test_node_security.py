@@ -8,9 +8,16 @@ from typing import Any
 
 import pytest
 
-from components.aws.node_security import SYSTEM_SERVICES, PortRange, node_zones
+from components.aws.node_security import (
+    SYSTEM_SERVICES,
+    NodeSecurityGroups,
+    NodeSecurityGroupsArgs,
+    PortRange,
+    node_zones,
+)
 from components.config import PlatformConfig, validate_platform
 from enclave.synth import SynthResult
+from tests.components.harness import capture
 from tests.conftest import STACKS, stack_data
 
 Synth = Callable[..., SynthResult]
@@ -111,3 +118,36 @@ def test_nodes_reach_the_api_and_wait_for_their_rules(synthed: Synth, stack: str
     rules = {r["urn"] for r in result.by_type(INGRESS)} | {r["urn"] for r in result.by_type(EGRESS)}
     for ng in result.by_type("aws:eks/nodeGroup:NodeGroup"):
         assert len(rules & set(ng["dependencies"])) >= 4, f"{ng['urn']} must wait for its zone group's rules"
+
+
+HTTPS_PORTS = PortRange("tcp", 443, 443)
+
+
+def test_the_component_alone_builds_a_group_per_zone() -> None:
+    args = NodeSecurityGroupsArgs(
+        ingress={"platform": [("inference", HTTPS_PORTS)], "inference": []},
+        system_zone="platform",
+        vpc_id="vpc-0a1b2c3d4e5f60718",
+        cluster_security_group_id="sg-0c1a5ter000000001",
+    )
+    c = capture(lambda: NodeSecurityGroups("prod", args))
+    assert sorted(r["name"] for r in c.of_type(SG)) == ["prod-inference-nodes", "prod-platform-nodes"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "match"),
+    [
+        ({"system_zone": "system"}, "NodeSecurityGroupsArgs.system_zone='system': the system pool's zone has nodes"),
+        ({"ingress": {"Platform": []}, "system_zone": None}, "NodeSecurityGroupsArgs.ingress='Platform'"),
+        ({"ingress": {"platform": [("training", HTTPS_PORTS)]}}, "ingress='training': zone 'platform' admits"),
+    ],
+)
+def test_args_refuse_zones_without_groups(fields: dict[str, Any], match: str) -> None:
+    base: dict[str, Any] = {
+        "ingress": {"platform": []},
+        "system_zone": "platform",
+        "vpc_id": "vpc-0a1b2c3d4e5f60718",
+        "cluster_security_group_id": "sg-0c1a5ter000000001",
+    }
+    with pytest.raises(ValueError, match=match):
+        NodeSecurityGroupsArgs(**{**base, **fields})
