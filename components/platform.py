@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_aws as aws
 
@@ -376,7 +378,7 @@ def _bucket_args(
     kms_key_arn: pulumi.Input[str] | None,
     object_lock_days: int | None,
     log_bucket: pulumi.Input[str] | None = None,
-    log_bucket_ready: list[pulumi.Resource] | None = None,
+    log_bucket_ready: Sequence[pulumi.Resource] = (),
     access_log_sink: bool = False,
     expire_days: int | None = None,
     cloudtrail_arn: pulumi.Input[str] | None = None,
@@ -390,7 +392,7 @@ def _bucket_args(
         object_lock_days=object_lock_days,
         kms_key_arn=kms_key_arn,
         log_bucket=log_bucket,
-        log_bucket_ready=log_bucket_ready or [],
+        log_bucket_ready=log_bucket_ready,
         access_log_sink=access_log_sink,
         expire_days=expire_days,
         cloudtrail_arn=cloudtrail_arn,
