@@ -132,7 +132,7 @@ class Platform(pulumi.ComponentResource):
             for zone in cfg.zones
         }
         self._identities(cfg)
-        self.register_outputs({})
+        self.register_outputs(self.outputs())
 
     def _keys(self, cfg: PlatformConfig) -> None:
         env = cfg.environment
@@ -353,11 +353,24 @@ class Platform(pulumi.ComponentResource):
             )
 
     def outputs(self) -> dict[str, pulumi.Input[object]]:
-        """Stack outputs: what operators and other stacks need, never secrets."""
+        """Stack outputs: what operators and other stacks need, never secrets. A team's stack reads them
+        through a StackReference (components.team_zone.PlatformStack) to add its own zone."""
+        cfg = self.cfg
+        created = isinstance(cfg.cluster, CreatedCluster)
         return {
-            "environment": self.cfg.environment,
-            "region": self.cfg.region,
+            "environment": cfg.environment,
+            "region": cfg.region,
             "vpc_id": self.network.vpc_id,
+            "private_subnet_ids": self.network.private_subnet_ids,
+            "subnet_by_az": self.network.subnet_by_az,
+            "cluster_endpoint": self.cluster.endpoint,
+            "cluster_security_group_id": self.cluster.cluster_security_group_id,
+            "kubeconfig": self.cluster.kubeconfig,
+            "kubernetes_version": cfg.cluster.kubernetes_version if isinstance(cfg.cluster, CreatedCluster) else None,
+            "psa_version": ZoneContext.of_platform(cfg, cfg.zones[0]).psa_version,
+            "kubernetes": cfg.kubernetes.model_dump(mode="json"),
+            "system_zone": next(z.name for z in cfg.zones if z.zone_class == "platform") if created else None,
+            "node_security_group_ids": {zone: g.id for zone, g in self.node_security.groups.items()},
             "s3_endpoint_url": self.s3_endpoint_url,
             "cluster_name": self.cluster.name,
             "oidc_provider_arn": self.cluster.oidc_provider_arn,

@@ -96,7 +96,13 @@ class GpuCluster(pulumi.ComponentResource):
     oidc_provider_arn: pulumi.Output[str]
     oidc_issuer_url: pulumi.Output[str]
     cluster_security_group_id: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
     kubernetes_provider: k8s.Provider
+
+    @property
+    def kubeconfig(self) -> pulumi.Output[str]:
+        """The cluster's kubeconfig: endpoint, CA and `aws eks get-token` (no credential in it)."""
+        return self._kubeconfig
 
     def __init__(
         self,
@@ -164,6 +170,7 @@ class GpuCluster(pulumi.ComponentResource):
         issuer = config.oidc_issuer_url.removeprefix("https://")
         self.oidc_provider_arn = pulumi.Output.concat("arn:", partition, ":iam::", account, ":oidc-provider/", issuer)
         self.cluster_security_group_id = found.vpc_config.cluster_security_group_id
+        self.endpoint = found.endpoint
         self._kubeconfig = pulumi.Output.all(found.endpoint, found.certificate_authorities[0].data).apply(
             lambda a: kubeconfig(config.name, a[0], a[1], region)
         )
@@ -305,6 +312,7 @@ class GpuCluster(pulumi.ComponentResource):
                 )
             )
         region = self.region
+        self.endpoint = self.cluster.endpoint
         self._kubeconfig = pulumi.Output.all(
             self.cluster.name, self.cluster.endpoint, self.cluster.certificate_authority.data
         ).apply(lambda a: kubeconfig(a[0], a[1], a[2], region))
