@@ -15,6 +15,10 @@ def __getattr__(name: str) -> object:
         from .platform import Platform
 
         return Platform
+    if name in ("PlatformStack", "TeamZone", "TeamZoneArgs"):
+        from . import team_zone
+
+        return getattr(team_zone, name)
     raise AttributeError(name)
 
 
@@ -27,7 +31,10 @@ __all__ = [
     "KmsKeyArgs",
     "Platform",
     "PlatformConfig",
+    "PlatformStack",
     "ServiceUse",
+    "TeamZone",
+    "TeamZoneArgs",
     "WorkloadIdentity",
     "WorkloadIdentityArgs",
     "load_platform_config",

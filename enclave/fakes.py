@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from components.pulumi_internals import UNKNOWN
@@ -16,10 +15,6 @@ DEFAULT_ACCOUNT_ID = "123456789012"
 def digest(*parts: str, length: int = 17) -> str:
     """A stable lowercase hex string for the given parts (fake ids must not change between runs)."""
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
-
-
-class UnresolvedReference(Exception):
-    """The program reads a stack (StackReference) the offline engine was not told how to produce."""
 
 
 class UnansweredInvoke(Exception):
@@ -36,8 +31,10 @@ class FakeCloud:
     # Which zone ID each AZ letter maps to: account-specific in AWS. By default `e` holds az3 (in us-east-1
     # the zone EKS does not support), so a program that forgets to exclude it still gets a, b, c.
     zone_id_numbers: tuple[int, ...] = (1, 2, 4, 6, 3, 5)
-    # Answers a StackReference: the referenced stack's name -> its outputs (enclave.references).
-    stack_outputs: Callable[[str], dict[str, Any]] | None = None
+    # Answers a StackReference: the referenced stack's name -> its outputs (resolved by enclave.references
+    # before the run). A name not there answers empty outputs and is recorded in `wanted_references`.
+    stack_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    wanted_references: list[str] = field(default_factory=list)
 
     def availability_zones(self, exclude_zone_ids: list[str]) -> tuple[list[str], list[str]]:
         """(names, zone ids) of the region's AZs, minus excluded zone IDs, as getAvailabilityZones answers."""
@@ -60,9 +57,9 @@ class FakeCloud:
             return f"{digest(name, length=8)}-{h[:4]}-{h[4:8]}-{h[8:12]}-{h[12:17]}000000", out
         if typ == "pulumi:pulumi:StackReference":
             target = str(inputs.get("name") or name)
-            if self.stack_outputs is None:
-                raise UnresolvedReference(target)
-            return target, {"name": target, "outputs": self.stack_outputs(target), "secretOutputNames": []}
+            if target not in self.stack_outputs:
+                self.wanted_references.append(target)
+            return target, {"name": target, "outputs": self.stack_outputs.get(target, {}), "secretOutputNames": []}
         if typ.startswith("kubernetes:"):
             meta = dict(inputs.get("metadata") or {})
             meta.setdefault("name", f"{name}-{h[:8]}")

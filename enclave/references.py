@@ -8,7 +8,6 @@ project's parent folder. Nothing else is guessed: an unknown reference is an err
 
 from __future__ import annotations
 
-import concurrent.futures
 import json
 import threading
 from collections.abc import Callable, Mapping
@@ -82,11 +81,9 @@ def resolver(referrer_root: Path, explicit: Mapping[str, Path]) -> Resolver:
             if path.suffix == ".json":
                 outputs = _outputs_file(path, name)
             else:
-                # The referenced program runs in a thread of its own: a fresh event loop and Pulumi context.
-                from .synth import synth
+                from .synth import synth  # the referenced stack, as deployed: update mode
 
-                with concurrent.futures.ThreadPoolExecutor(1) as pool:
-                    outputs = pool.submit(lambda: synth(stack, project_dir=path).outputs).result()
+                outputs = synth(stack, project_dir=path).outputs
             cache[name] = outputs
             return outputs
 

@@ -164,6 +164,9 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
+MAX_REFERENCES = 8
+
+
 def _exports() -> dict[str, Any]:
     """The root stack's exports, resolved; a value not known yet (a first preview) is the unknown sentinel.
     Under mocks the root stack registers its outputs before the program runs, so they are read off it."""
@@ -290,29 +293,42 @@ def synth(
         account = str(allowed[0])  # a stack of the same account as the platform it reads
     if account_id is None:
         account_id = account if isinstance(account, str) and account.isdigit() else DEFAULT_ACCOUNT_ID
-    cloud = FakeCloud(
-        region=region if isinstance(region, str) else "us-east-1",
-        account_id=account_id,
-        stack_outputs=resolver(project_dir, references or {}),
-    )
     # Pulumi hands structured values to the program as JSON strings, scalars as strings.
     config = {k: v if isinstance(v, str) else json.dumps(v) for k, v in stack_file.config.items()}
+    resolve = resolver(project_dir, references or {})
+    known: dict[str, dict[str, Any]] = {}
 
     def program() -> None:
         with _program_env(project_dir, path):
             _run_program(main)
 
-    outputs: dict[str, Any] = {}
-    records = run_under_mocks(
-        program,
-        stack=stack,
-        project=project,
-        preview=preview,
-        cloud=cloud,
-        config=config,
-        secret_keys=stack_file.secret_keys,
-        stack_outputs=outputs,
-    )
+    # A StackReference's stack is synthesized between runs, never inside one: a run that asked for a stack not
+    # known yet is repeated once that stack's outputs are (programs are deterministic, nothing is kept).
+    for _ in range(MAX_REFERENCES + 1):
+        cloud = FakeCloud(
+            region=region if isinstance(region, str) else "us-east-1", account_id=account_id, stack_outputs=known
+        )
+        outputs: dict[str, Any] = {}
+        try:
+            records = run_under_mocks(
+                program,
+                stack=stack,
+                project=project,
+                preview=preview,
+                cloud=cloud,
+                config=config,
+                secret_keys=stack_file.secret_keys,
+                stack_outputs=outputs,
+            )
+        except Exception:
+            if not cloud.wanted_references:
+                raise
+        if not cloud.wanted_references:
+            break
+        for name in cloud.wanted_references:
+            known[name] = resolve(name)
+    else:
+        raise ProjectError(f"{stack}: more than {MAX_REFERENCES} StackReferences")
     return SynthResult(stack=stack, project=project, preview=preview, resources=records, outputs=outputs)
 
 

@@ -209,7 +209,9 @@ class EncryptedBucketArgs:
         "uses the audit retention). Default None: kept forever.",
         default=None,
     )
-    tags: Mapping[str, str] | None = arg("Tags on the bucket, beside `enclave:purpose` and `enclave:stage`.", default=None)
+    tags: Mapping[str, str] | None = arg(
+        "Tags on the bucket, beside `enclave:purpose` and `enclave:stage`.", default=None
+    )
 
     def __post_init__(self) -> None:
         fix = "Use a value the stack file's bucket settings accept."
@@ -346,9 +348,7 @@ class EncryptedBucket(pulumi.ComponentResource):
                 "status": "Enabled",
                 "filter": {"prefix": ""},
                 "noncurrent_version_expiration": {
-                    "noncurrent_days": object_lock_days
-                    if audit and object_lock_days
-                    else args.noncurrent_version_days
+                    "noncurrent_days": object_lock_days if audit and object_lock_days else args.noncurrent_version_days
                 },
             },
         ]

@@ -78,7 +78,9 @@ class GpuNodePoolArgs:
         default=_pool_default("capacity_type"),
     )
     min_size: int = arg("Fewest nodes (0-1000, default 0).", default=_pool_default("min_size"))
-    desired_size: int = arg("Nodes to start with (min_size-max_size, default 1).", default=_pool_default("desired_size"))
+    desired_size: int = arg(
+        "Nodes to start with (min_size-max_size, default 1).", default=_pool_default("desired_size")
+    )
     max_size: int = arg("Most nodes (1-1000, default 1).", default=_pool_default("max_size"))
     disk_size_gib: int = arg(
         "Size of the encrypted gp3 root volume in GiB (20-16384, default 200).", default=_pool_default("disk_size_gib")
@@ -101,7 +103,9 @@ class GpuNodePoolArgs:
         "`aws.ec2.CapacityReservation`). Default none.",
         default=_pool_default("capacity_reservation_id"),
     )
-    tags: Mapping[str, str] | None = arg("Tags on the pool's AWS resources, beside `enclave:zone`/`enclave:pool`.", default=None)
+    tags: Mapping[str, str] | None = arg(
+        "Tags on the pool's AWS resources, beside `enclave:zone`/`enclave:pool`.", default=None
+    )
     instance_tags: Mapping[str, str] | None = arg(
         "Tags for instances, volumes and interfaces, which EC2 Auto Scaling launches without the provider's "
         "default tags: pass those default tags. Default none.",

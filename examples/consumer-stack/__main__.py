@@ -3,7 +3,15 @@
 import pulumi
 import pulumi_aws as aws
 
-from components import EncryptedBucket, EncryptedBucketArgs, GrantTarget, KmsKey, KmsKeyArgs, WorkloadIdentity, WorkloadIdentityArgs
+from components import (
+    EncryptedBucket,
+    EncryptedBucketArgs,
+    GrantTarget,
+    KmsKey,
+    KmsKeyArgs,
+    WorkloadIdentity,
+    WorkloadIdentityArgs,
+)
 from components.config import Bucket, Identity, config_object, config_value
 
 # Validated with the platform's messages (stack file and line, config path, value, fix) before anything is

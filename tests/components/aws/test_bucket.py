@@ -135,7 +135,7 @@ def test_data_buckets_have_no_object_lock(purpose: str) -> None:
 
 
 def test_a_bucket_needs_a_key_unless_it_is_the_access_log_sink() -> None:
-    with pytest.raises(ValueError, match="EncryptedBucketArgs.kms_key_arn=None: kms_key_arn is required"):
+    with pytest.raises(ValueError, match=r"EncryptedBucketArgs\.kms_key_arn=None: kms_key_arn is required"):
         EncryptedBucketArgs(purpose="checkpoints", log_bucket="logs")
     with pytest.raises(ValueError, match="kms_key_arn is required"):
         EncryptedBucketArgs(purpose="audit-logs", kms_key_arn=KEY, access_log_sink=True)

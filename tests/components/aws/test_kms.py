@@ -53,7 +53,9 @@ def test_no_statement_gives_anything_to_star() -> None:
 def test_usage_roles_may_come_from_other_resources() -> None:
     role = "arn:aws:iam::111122223333:role/reader"
     c = capture(
-        lambda: KmsKey("zone", KmsKeyArgs(alias="a/b", description="d", usage_role_arns=[pulumi.Output.from_input(role)]))
+        lambda: KmsKey(
+            "zone", KmsKeyArgs(alias="a/b", description="d", usage_role_arns=[pulumi.Output.from_input(role)])
+        )
     )
     doc = json.loads(c.one("aws:kms/key:Key")["inputs"]["policy"])
     (named,) = [s for s in doc["Statement"] if s["Sid"] == "NamedPrincipalUse"]

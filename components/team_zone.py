@@ -1,0 +1,310 @@
+"""TeamZone: a team's trust zone added to a running platform, from the team's own stack.
+
+It reads the platform stack (PlatformStack, a StackReference) and creates, for its zone only: the zone's
+KMS key, node security group (and the rules that let it reach the platform's system services), GPU node
+pools, encrypted buckets (access logs into the platform's access-log bucket), IRSA identities, and the
+zone's Kubernetes objects (namespaces with Pod Security, NetworkPolicies, Istio mTLS/authorization/Sidecar,
+RBAC, quotas, placement admission). The same components and defaults as the platform's own zones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from .args import arg, args_type
+from .aws.bucket import EncryptedBucket, EncryptedBucketArgs
+from .aws.identity import GrantTarget, WorkloadIdentity, WorkloadIdentityArgs
+from .aws.kms import KmsKey, KmsKeyArgs
+from .aws.node_pool import GpuNodePool, GpuNodePoolArgs
+from .aws.node_security import ALL, HTTPS, SYSTEM_SERVICES, PortRange
+from .config import ConfigError, KubernetesConfig, Problem
+from .config.team import TeamZoneConfig, check_team
+from .k8s.trust_zone import TrustZone, TrustZoneArgs
+from .k8s.zone_context import ZoneContext
+from .pulumi_internals import known_value
+
+# What a team's stack reads from the platform stack: every one is a Platform output (Platform.outputs).
+PLAIN_OUTPUTS = (
+    "environment", "region", "namespaces", "kubernetes", "psa_version", "private_subnet_ids", "subnet_by_az",
+    "system_zone",
+)  # fmt: skip
+
+
+class PlatformStack:
+    """The platform stack's outputs, read through a StackReference: ARNs, ids and names stay Outputs; the
+    few values that shape the team's resources (zones and namespaces, cluster-wide Kubernetes settings,
+    region) are read plain, which a StackReference allows since the referenced stack is deployed."""
+
+    def __init__(self, name: str, reference: pulumi.StackReference) -> None:
+        self.name = name
+        self.reference = reference
+        self.plain: dict[str, Any] = {}
+        for key in PLAIN_OUTPUTS:
+            value = known_value(reference.get_output(key), f"output {key!r} of platform stack {name!r}")
+            if value is None:
+                why = f"platform stack {name!r} exports no {key!r}: deploy it with a GPU Enclave that does"
+                raise ConfigError([Problem((), why, root="platform_stack")])
+            self.plain[key] = _integral(value)
+
+    def output(self, key: str) -> pulumi.Output[Any]:
+        return self.reference.require_output(key)
+
+    @property
+    def region(self) -> str:
+        return str(self.plain["region"])
+
+    @property
+    def environment(self) -> str:
+        return str(self.plain["environment"])
+
+    @property
+    def namespaces(self) -> dict[str, list[str]]:
+        return dict(self.plain["namespaces"])
+
+    @property
+    def kubernetes(self) -> KubernetesConfig:
+        return KubernetesConfig.model_validate(self.plain["kubernetes"])
+
+
+@args_type
+class TeamZoneArgs:
+    """A team's zone on a running platform."""
+
+    config: TeamZoneConfig = arg("The team's zone, pools, buckets, identities and flows (`<project>:team`).")
+    platform: PlatformStack = arg("The platform stack it joins (PlatformStack over a StackReference).")
+    tags: dict[str, str] = arg("Extra tags on the team's AWS resources.", default_factory=dict)
+
+
+class TeamZone(pulumi.ComponentResource):
+    key: KmsKey
+    node_security_group: aws.ec2.SecurityGroup
+    node_pools: dict[str, GpuNodePool]
+    buckets: dict[str, EncryptedBucket]
+    identities: dict[str, WorkloadIdentity]
+    zone: TrustZone
+
+    def __init__(self, name: str, args: TeamZoneArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        cfg, platform = args.config, args.platform
+        problems = check_team(cfg) + _against_platform(cfg, platform)
+        if problems:
+            raise ConfigError(problems, "the team zone config")
+        super().__init__("enclave:index:TeamZone", name, None, opts)
+        zone = cfg.zone.name
+        env = platform.environment
+        tags = {**args.tags, "enclave:environment": env, "enclave:zone": zone, "enclave:managed-by": "gpu-enclave"}
+        child = pulumi.ResourceOptions(parent=self)
+        self.key = KmsKey(
+            f"{name}-key",
+            KmsKeyArgs(
+                alias=f"enclave/{env}/{zone}",
+                description=f"GPU Enclave {env}: data of team zone {zone} ({cfg.zone.zone_class})",
+                ebs_autoscaling=True,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        ready = self._node_security(name, zone, platform, tags)
+        self.node_pools = {
+            pool.name: GpuNodePool(
+                f"{name}-{pool.name}",
+                GpuNodePoolArgs(
+                    pool_name=pool.name,
+                    zone=zone,
+                    instance_types=pool.instance_types,
+                    capacity_type=pool.capacity_type,
+                    min_size=pool.min_size,
+                    desired_size=pool.desired_size,
+                    max_size=pool.max_size,
+                    disk_size_gib=pool.disk_size_gib,
+                    efa=pool.efa,
+                    placement_group=pool.placement_group,
+                    availability_zone=pool.availability_zone,
+                    capacity_reservation_id=pool.capacity_reservation_id,
+                    cluster_name=platform.output("cluster_name"),
+                    node_security_group_id=self.node_security_group.id,
+                    vpc_id=platform.output("vpc_id"),
+                    subnet_ids=list(platform.plain["private_subnet_ids"]),
+                    subnet_by_az=dict(platform.plain["subnet_by_az"]),
+                    kms_key_arn=self.key.arn,
+                    instance_tags=tags,
+                    tags=tags,
+                    ready=ready,
+                ),
+                opts=child,
+            )
+            for pool in cfg.node_pools
+        }
+        self.buckets = {
+            bucket.name: EncryptedBucket(
+                f"{name}-{bucket.name}",
+                EncryptedBucketArgs(
+                    purpose=bucket.purpose,
+                    stage=bucket.stage,
+                    force_destroy=bucket.force_destroy,
+                    noncurrent_version_days=bucket.noncurrent_version_days,
+                    kms_key_arn=self.key.arn,
+                    log_bucket=platform.output("access_log_bucket"),
+                    tags=tags,
+                ),
+                opts=child,
+            )
+            for bucket in cfg.buckets
+        }
+        provider = k8s.Provider(f"{name}-k8s", kubeconfig=platform.output("kubeconfig"), opts=child)
+        self.zone = TrustZone(
+            f"{env}-{zone}",
+            TrustZoneArgs(
+                context=ZoneContext(
+                    zone=cfg.zone,
+                    flows=tuple(cfg.flows),
+                    gpu_pools=tuple(p.name for p in cfg.node_pools),
+                    efa=any(p.efa for p in cfg.node_pools),
+                    training_service_accounts=_accounts(cfg),
+                    kubernetes=platform.kubernetes,
+                    psa_version=str(platform.plain["psa_version"]),
+                    region=platform.region,
+                ),
+                provider=provider,
+                s3_endpoint_url=platform.output("s3_endpoint_url"),
+            ),
+            opts=child,
+        )
+        self.identities = {
+            ident.name: WorkloadIdentity(
+                f"{name}-{ident.name}",
+                WorkloadIdentityArgs(
+                    namespace=ident.namespace,
+                    service_account=ident.service_account,
+                    zone=zone,
+                    oidc_provider_arn=platform.output("oidc_provider_arn"),
+                    oidc_issuer_url=platform.output("oidc_issuer_url"),
+                    region=platform.region,
+                    grants=[
+                        GrantTarget(
+                            bucket_arn=self.buckets[g.bucket].arn,
+                            key_alias=self.key.alias_name,
+                            prefix=g.prefix,
+                            access=g.access,
+                        )
+                        for g in ident.grants
+                    ],
+                    permissions_boundary_arn=ident.permissions_boundary_arn,
+                    token_expiration_seconds=ident.token_expiration_seconds,
+                    automount_service_account_token=ident.automount_service_account_token,
+                    kubernetes_provider=provider,
+                    service_account_depends_on=[self.zone.namespaces[ident.namespace]],
+                    tags=tags,
+                ),
+                opts=child,
+            )
+            for ident in cfg.identities
+        }
+        self.register_outputs(self.outputs())
+
+    def _node_security(
+        self, name: str, zone: str, platform: PlatformStack, tags: dict[str, str]
+    ) -> list[pulumi.Resource]:
+        """The zone's node security group: its own nodes, the control plane and the system pool in; and, on
+        the platform's groups, the system services (DNS, istiod) and the API from this zone's nodes."""
+        child = pulumi.ResourceOptions(parent=self)
+        group_name = f"{name}-nodes"
+        self.node_security_group = group = aws.ec2.SecurityGroup(
+            group_name,
+            vpc_id=platform.output("vpc_id"),
+            description=f"Nodes of team zone {zone}: its own nodes, the control plane, the system pool",
+            tags={**tags, "Name": group_name},
+            opts=child,
+        )
+        system_group = platform.output("node_security_group_ids").apply(lambda g: g[platform.plain["system_zone"]])
+        cluster_group = platform.output("cluster_security_group_id")
+        rules: list[pulumi.Resource] = []
+
+        def ingress(
+            rule: str, into: pulumi.Input[str], source: pulumi.Input[str], ports: PortRange | None, why: str
+        ) -> None:
+            rules.append(
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{name}-{rule}",
+                    security_group_id=into,
+                    referenced_security_group_id=source,
+                    ip_protocol=ports.protocol if ports else ALL,
+                    from_port=ports.from_port if ports else None,
+                    to_port=ports.to_port if ports else None,
+                    description=why,
+                    tags=tags,
+                    opts=child,
+                )
+            )
+
+        ingress("nodes-from-self", group.id, group.id, None, f"All traffic between nodes of zone {zone}")
+        ingress(
+            "nodes-from-control-plane", group.id, cluster_group, None, "Control plane: kubelet, webhooks, exec and logs"
+        )
+        ingress("nodes-from-system", group.id, system_group, None, "System pool: add-ons and monitoring")
+        for ports in SYSTEM_SERVICES:
+            ingress(
+                f"system-from-{zone}-{ports.label}", system_group, group.id, ports, f"System services for zone {zone}"
+            )
+        ingress(
+            f"api-from-{zone}-nodes",
+            cluster_group,
+            group.id,
+            PortRange("tcp", HTTPS, HTTPS),
+            f"Kubernetes API from nodes of zone {zone}",
+        )
+        rules.append(
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-nodes-egress",
+                security_group_id=group.id,
+                ip_protocol=ALL,
+                cidr_ipv4="0.0.0.0/0",
+                description="Outbound: the VPC routes only to itself, its endpoints and the named networks",
+                tags=tags,
+                opts=child,
+            )
+        )
+        return rules
+
+    def outputs(self) -> dict[str, pulumi.Input[Any]]:
+        return {
+            "namespaces": list(self.zone.namespaces),
+            "kms_key_arn": self.key.arn,
+            "bucket_names": {n: b.name for n, b in self.buckets.items()},
+            "workload_role_arns": {n: i.role_arn for n, i in self.identities.items()},
+            "node_security_group_id": self.node_security_group.id,
+        }
+
+
+def _integral(value: Any) -> Any:
+    """Stack outputs carry numbers as floats (protobuf Struct): whole ones back to ints."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    return value
+
+
+def _accounts(cfg: TeamZoneConfig) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for ident in cfg.identities:
+        out.setdefault(ident.namespace, []).append(ident.service_account)
+    return {ns: tuple(sas) for ns, sas in out.items()}
+
+
+def _against_platform(cfg: TeamZoneConfig, platform: PlatformStack) -> list[Problem]:
+    """A team zone may not reuse a platform zone's name or namespace."""
+    out: list[Problem] = []
+    taken = platform.namespaces
+    if cfg.zone.name in taken:
+        out.append(Problem(("zone", "name"), f"platform stack {platform.name!r} has a zone of that name; pick "
+                           "another", cfg.zone.name))  # fmt: skip
+    used = {ns: z for z, nss in taken.items() for ns in nss}
+    for i, ns in enumerate(cfg.zone.namespaces):
+        if ns in used:
+            out.append(Problem(("zone", "namespaces", i), f"namespace of platform zone {used[ns]!r}", ns))
+    return out

@@ -1,0 +1,137 @@
+"""The team-zone example: a team's stack adds its own trust zone to the running prod platform, reading the
+platform stack's outputs through a StackReference (the offline engine synthesizes stacks/Pulumi.prod.yaml for
+it), and passes the HIPAA policy pack with the example's pack config."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from components.config import ConfigError
+from enclave.cli import app
+from enclave.project import ProjectError
+from enclave.synth import PROJECT_ROOT, SynthResult, synth
+
+EXAMPLE = PROJECT_ROOT / "examples" / "team-zone"
+
+
+@pytest.fixture(scope="module")
+def prod() -> SynthResult:
+    return synth("prod", project_dir=PROJECT_ROOT)
+
+
+@pytest.fixture(scope="module")
+def vision() -> SynthResult:
+    return synth("vision", project_dir=EXAMPLE)
+
+
+def only(result: SynthResult, typ: str) -> list[dict[str, Any]]:
+    return [r for r in result.resources if r["type"] == typ]
+
+
+def test_zone_is_built_from_the_platform_stack_outputs(prod: SynthResult, vision: SynthResult) -> None:
+    out = prod.outputs
+    pool = only(vision, "aws:eks/nodeGroup:NodeGroup")
+    assert [p["inputs"]["clusterName"] for p in pool] == [out["cluster_name"]]
+    assert sorted(pool[0]["inputs"]["subnetIds"]) == sorted(out["private_subnet_ids"])
+    assert pool[0]["inputs"]["labels"]["enclave.dev/zone"] == "vision"
+    assert pool[0]["inputs"]["taints"][0]["key"] == "nvidia.com/gpu"
+    roles = [json.loads(r["inputs"]["assumeRolePolicy"]) for r in only(vision, "aws:iam/role:Role")]
+    trust = next(t for t in roles if "Federated" in t["Statement"][0]["Principal"])
+    issuer = out["oidc_issuer_url"].removeprefix("https://")
+    assert trust["Statement"][0]["Principal"]["Federated"] == out["oidc_provider_arn"]
+    assert trust["Statement"][0]["Condition"]["StringEquals"][f"{issuer}:sub"] == (
+        "system:serviceaccount:vision-train:trainer"
+    )
+    targets = {r["inputs"]["targetBucket"] for r in only(vision, "aws:s3/bucketLogging:BucketLogging")}
+    assert targets == {out["access_log_bucket"]}
+    provider = only(vision, "pulumi:providers:kubernetes")[0]
+    assert provider["inputs"]["kubeconfig"] == out["kubeconfig"]
+
+
+def test_zone_nodes_reach_the_platform_system_services(prod: SynthResult, vision: SynthResult) -> None:
+    system_group = prod.outputs["node_security_group_ids"][prod.outputs["system_zone"]]
+    rules = only(vision, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    into_system = {(r["inputs"]["ipProtocol"], r["inputs"]["fromPort"]) for r in rules
+                   if r["inputs"]["securityGroupId"] == system_group}  # fmt: skip
+    assert into_system == {("udp", 53), ("tcp", 53), ("tcp", 15012)}
+    api = [r for r in rules if r["inputs"]["securityGroupId"] == prod.outputs["cluster_security_group_id"]]
+    assert [(r["inputs"]["fromPort"], r["inputs"]["toPort"]) for r in api] == [(443, 443)]
+
+
+def test_zone_kubernetes_objects_are_the_zone_only(vision: SynthResult) -> None:
+    namespaces = only(vision, "kubernetes:core/v1:Namespace")
+    assert [n["inputs"]["metadata"]["name"] for n in namespaces] == ["vision-train"]
+    labels = namespaces[0]["inputs"]["metadata"]["labels"]
+    assert labels["enclave.dev/zone"] == "vision" and labels["pod-security.kubernetes.io/enforce-version"] == "v1.33"
+    policies = {r["inputs"]["metadata"]["name"] for r in only(vision, "kubernetes:networking.k8s.io/v1:NetworkPolicy")}
+    assert {"default-deny", "allow-dns", "allow-from-vision", "allow-to-vision"} <= policies
+    bindings = {r["inputs"]["metadata"]["name"]: r["inputs"]["subjects"]
+                for r in only(vision, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")}  # fmt: skip
+    assert [s["name"] for s in bindings["data-scientist"]] == ["vision-data-scientists"]
+    assert [s["name"] for s in bindings["ml-engineer"]] == ["vision-ml-engineers"]
+    sa = only(vision, "kubernetes:core/v1:ServiceAccount")[0]
+    ns_urn = namespaces[0]["urn"]
+    assert ns_urn in sa["dependencies"], "the ServiceAccount waits for its namespace"
+
+
+def test_zone_passes_the_hipaa_pack_with_its_config() -> None:
+    result = CliRunner().invoke(
+        app,
+        ["preview", "--stack", "vision", "--project-dir", str(EXAMPLE), "--pack-config",
+         str(EXAMPLE / "policy-pack-config.json"), "--format", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["summary"]["mandatory"] == 0 and doc["summary"]["unverifiable"] == 0
+    # Each advisory carries the config's note: cluster-wide policies of the platform stack, and LOG-03 open.
+    advisory = sorted({d["control"] for d in doc["diagnostics"] if d["enforcementLevel"] == "advisory"})
+    assert advisory == ["K8S-09", "K8S-11", "LOG-03"]
+
+
+def test_without_its_config_the_pack_fails_the_zone() -> None:
+    result = CliRunner().invoke(
+        app, ["preview", "--stack", "vision", "--project-dir", str(EXAMPLE), "--format", "json"]
+    )
+    assert result.exit_code == 1
+
+
+def copy_example(tmp_path: Path, edit: str, to: str, count: int = 1) -> Path:
+    dest = tmp_path / "examples" / "team-zone"
+    shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns(".venv", "__pycache__"))
+    stack = dest / "Pulumi.vision.yaml"
+    text = stack.read_text()
+    assert edit in text
+    stack.write_text(text.replace(edit, to, count))
+    return dest
+
+
+def test_a_pool_of_another_zone_is_refused_with_file_and_line(tmp_path: Path) -> None:
+    dest = copy_example(
+        tmp_path, "        zone: vision\n        instance_types", "        zone: training\n        instance_types"
+    )
+    with pytest.raises(ConfigError) as caught:
+        synth("vision", project_dir=dest, references={"acme/gpu-enclave/prod": PROJECT_ROOT})
+    text = str(caught.value)
+    assert "Pulumi.vision.yaml:17: enclave-team-zone:team.node_pools[0].zone = 'training'" in text
+    assert caught.value.registered == []
+
+
+def test_a_namespace_of_a_platform_zone_is_refused(tmp_path: Path) -> None:
+    dest = copy_example(tmp_path, "vision-train", "platform-system", count=-1)
+    with pytest.raises(ConfigError) as caught:
+        synth("vision", project_dir=dest, references={"acme/gpu-enclave/prod": PROJECT_ROOT})
+    assert "zone.namespaces[0] = 'platform-system'" in str(caught.value)
+    assert "namespace of platform zone 'platform'" in str(caught.value)
+
+
+def test_an_unknown_platform_stack_says_what_to_pass(tmp_path: Path) -> None:
+    dest = copy_example(tmp_path, "platform_stack: acme/gpu-enclave/prod", "platform_stack: acme/nowhere/prod")
+    with pytest.raises(ProjectError) as caught:
+        synth("vision", project_dir=dest)
+    assert "--reference acme/nowhere/prod=" in str(caught.value)
