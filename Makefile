@@ -6,7 +6,7 @@ STACK ?= prod
 
 PACK := policy_packs/hipaa
 
-.PHONY: demo test lint tools synth-all bench clean rules-doc schema
+.PHONY: demo test lint tools synth-all bench clean rules-doc schema components-doc
 
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ rules-doc: $(VENV)/.runtime
 # they are stale).
 schema: $(VENV)/.runtime
 	$(PY) -m enclave.schema .
+
+# docs/components.md, every component's Args as an inputs table (a test fails when it is stale).
+components-doc: $(VENV)/.runtime
+	$(PY) -m components.args_docs .
 
 # Independent scanners (checkov, network-config-analyzer, kubernetes-validate): pinned, each in its own
 # venv under .tools/ (or $$ENCLAVE_TOOLS_DIR), kept out of the runtime and dev requirements.
