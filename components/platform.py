@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from .aws.audit import AuditTrail, audit_key_services, trail_arn, trail_name
+from .aws.audit import AuditTrail, AuditTrailArgs, audit_key_services, trail_arn, trail_name
 from .aws.bucket import EncryptedBucket, EncryptedBucketArgs
 from .aws.cluster import GpuCluster
 from .aws.identity import GrantTarget, WorkloadIdentity, WorkloadIdentityArgs
@@ -93,11 +93,15 @@ class Platform(pulumi.ComponentResource):
         self._buckets(cfg)
         self.audit = AuditTrail(
             env,
-            bucket_name=self.buckets[cfg.audit_bucket.name].name,
-            kms_key_arn=audit_key,
-            data_event_bucket_arns=[self.buckets[b.name].arn for b in cfg.buckets if b.purpose in ARTIFACT_PURPOSES],
-            retention_days=cfg.logging.audit_retention_days,
-            depends_on=[self.buckets[cfg.audit_bucket.name].policy],
+            AuditTrailArgs(
+                bucket_name=self.buckets[cfg.audit_bucket.name].name,
+                kms_key_arn=audit_key,
+                data_event_bucket_arns=[
+                    self.buckets[b.name].arn for b in cfg.buckets if b.purpose in ARTIFACT_PURPOSES
+                ],
+                retention_days=cfg.logging.audit_retention_days,
+                bucket_policy_ready=[self.buckets[cfg.audit_bucket.name].policy],
+            ),
             opts=self._opts,
         )
         k8s_provider = self.cluster.kubernetes_provider

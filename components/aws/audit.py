@@ -9,6 +9,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from ..args import arg, args_type, check, schema_type
+from ..config import Logging
 from .bucket import TRAIL_PREFIX
 from .kms import ServiceUse
 from .logs import encrypted_log_group
@@ -128,6 +130,45 @@ def delivery_policy(log_group_arn: str) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, sort_keys=True)
 
 
+@args_type
+class AuditTrailArgs:
+    """A multi-region CloudTrail trail with log file validation, KMS-encrypted, delivered to the audit bucket and
+    to an encrypted CloudWatch Logs group; all management events and the artifact buckets' object events."""
+
+    bucket_name: pulumi.Input[str] = arg(
+        "Name of the audit bucket (`EncryptedBucket.name` of an audit-logs bucket, or a StackReference output): its "
+        "policy must let this trail (`trail_arn(name, ...)`) write under `cloudtrail/AWSLogs/<account>/`."
+    )
+    kms_key_arn: pulumi.Input[str] = arg(
+        "ARN of the audit key that encrypts the trail and its log group (`KmsKey.arn`; its policy must admit "
+        "CloudTrail and CloudWatch Logs: `audit_key_services`)."
+    )
+    data_event_bucket_arns: Sequence[pulumi.Input[str]] = arg(
+        "ARNs of the buckets whose object reads and writes are logged (`EncryptedBucket.arn` of the datasets, "
+        "models and checkpoints buckets). Default none: management events only.",
+        default=(),
+    )
+    retention_days: int = arg(
+        "Days the trail's CloudWatch Logs group keeps events: a CloudWatch Logs retention period, default the stack "
+        "file's audit retention default (2192, six years).",
+        default=Logging.model_fields["audit_retention_days"].default,
+    )
+    bucket_policy_ready: Sequence[pulumi.Resource] = arg(
+        "What must exist before the trail: the audit bucket's policy (`EncryptedBucket.policy`); CloudTrail checks "
+        "it when the trail is created. Default none (a bucket of another stack).",
+        default=(),
+    )
+    tags: Mapping[str, str] | None = arg("Tags on the trail, its log group and delivery role.", default=None)
+
+    def __post_init__(self) -> None:
+        check(
+            self,
+            "retention_days",
+            schema_type(Logging, "audit_retention_days"),
+            "Use a retention the stack file's logging.audit_retention_days accepts.",
+        )
+
+
 class AuditTrail(pulumi.ComponentResource):
     """The account's audit trail: every region's management events and the artifact buckets' object events."""
 
@@ -136,29 +177,17 @@ class AuditTrail(pulumi.ComponentResource):
     delivery_policy: aws.iam.RolePolicy
     trail: aws.cloudtrail.Trail
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        bucket_name: pulumi.Input[str],
-        kms_key_arn: pulumi.Input[str],
-        data_event_bucket_arns: Sequence[pulumi.Input[str]],
-        retention_days: int,
-        depends_on: Sequence[pulumi.Resource] = (),
-        tags: Mapping[str, str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        """`bucket_name` is the audit bucket, whose policy (pass it in `depends_on`) must let this trail
-        (`trail_arn(name, ...)`) write under `cloudtrail/AWSLogs/<account>/`; `kms_key_arn` must let CloudTrail
-        and CloudWatch Logs use it (audit_key_services)."""
+    def __init__(self, name: str, args: AuditTrailArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        """The trail's name is `trail_name(name)`: fixed, so the audit bucket's policy can name it before it exists."""
         super().__init__("enclave:aws:AuditTrail", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        all_tags = dict(tags or {})
+        all_tags = dict(args.tags or {})
+        kms_key_arn, data_event_bucket_arns = args.kms_key_arn, args.data_event_bucket_arns
         self.log_group = encrypted_log_group(
             f"{name}-logs",
             log_group_name=f"/enclave/{name}/cloudtrail",
             kms_key_arn=kms_key_arn,
-            retention_days=retention_days,
+            retention_days=args.retention_days,
             parent=self,
             tags=all_tags,
         )
@@ -190,7 +219,7 @@ class AuditTrail(pulumi.ComponentResource):
         self.trail = aws.cloudtrail.Trail(
             f"{name}-trail",
             name=trail_name(name),
-            s3_bucket_name=bucket_name,
+            s3_bucket_name=args.bucket_name,
             s3_key_prefix=TRAIL_PREFIX,
             kms_key_id=kms_key_arn,
             is_multi_region_trail=True,
@@ -202,7 +231,7 @@ class AuditTrail(pulumi.ComponentResource):
             cloud_watch_logs_role_arn=self.delivery_role.arn,
             advanced_event_selectors=event_selectors(prefixes),
             tags=all_tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends_on, self.delivery_policy]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.bucket_policy_ready, self.delivery_policy]),
         )
         self.register_outputs(
             {"trail_arn": self.trail.arn, "log_group_arn": self.log_group.arn, "role_arn": self.delivery_role.arn}

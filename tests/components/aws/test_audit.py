@@ -6,8 +6,9 @@ import json
 from typing import Any
 
 import pulumi_aws as aws
+import pytest
 
-from components.aws.audit import AuditTrail, delivery_policy, event_selectors, object_arn_prefixes
+from components.aws.audit import AuditTrail, AuditTrailArgs, delivery_policy, event_selectors, object_arn_prefixes
 from components.aws.bucket import TRAIL_PREFIX
 from enclave.synth import is_unknown
 from tests.components.harness import ACCOUNT, REGION, Captured, capture
@@ -46,12 +47,14 @@ def build(
         deps = [aws.s3.BucketPolicy("audit-policy", bucket="enclave-prod-audit", policy="{}")] if with_policy else []
         AuditTrail(
             "prod",
-            bucket_name="enclave-prod-audit",
-            kms_key_arn=KEY,
-            data_event_bucket_arns=list(data_arns),
-            retention_days=2192,
-            depends_on=deps,
-            tags={"enclave:zone": "platform"},
+            AuditTrailArgs(
+                bucket_name="enclave-prod-audit",
+                kms_key_arn=KEY,
+                data_event_bucket_arns=list(data_arns),
+                retention_days=2192,
+                bucket_policy_ready=deps,
+                tags={"enclave:zone": "platform"},
+            ),
         )
 
     return capture(run, preview=preview)
@@ -66,10 +69,12 @@ def build_with_buckets(preview: bool = False) -> Captured:
         checkpoints = aws.s3.Bucket("checkpoints", bucket="enclave-prod-checkpoints")
         AuditTrail(
             "prod",
-            bucket_name=audit.id,
-            kms_key_arn=KEY,
-            data_event_bucket_arns=[datasets.arn, checkpoints.arn],
-            retention_days=2192,
+            AuditTrailArgs(
+                bucket_name=audit.id,
+                kms_key_arn=KEY,
+                data_event_bucket_arns=[datasets.arn, checkpoints.arn],
+                retention_days=2192,
+            ),
         )
 
     return capture(run, preview=preview)
@@ -244,3 +249,9 @@ def test_pure_builders() -> None:
     assert len(event_selectors(None)) == 1
     doc = json.loads(delivery_policy(LOG_GROUP_ARN))
     assert doc["Statement"][0]["Resource"] == [f"{LOG_GROUP_ARN}:log-stream:*"]
+
+
+def test_retention_is_a_cloudwatch_logs_period() -> None:
+    with pytest.raises(ValueError, match="AuditTrailArgs.retention_days=100: CloudWatch Logs accepts only"):
+        AuditTrailArgs(bucket_name="b", kms_key_arn=KEY, retention_days=100)
+    assert AuditTrailArgs(bucket_name="b", kms_key_arn=KEY).retention_days == 2192
