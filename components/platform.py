@@ -12,7 +12,7 @@ from .aws.bucket import EncryptedBucket, EncryptedBucketArgs
 from .aws.cluster import GpuCluster
 from .aws.identity import GrantTarget, WorkloadIdentity, WorkloadIdentityArgs
 from .aws.kms import KmsKey, KmsKeyArgs
-from .aws.network import Network
+from .aws.network import Network, NetworkArgs
 from .aws.node_pool import GpuNodePool, GpuNodePoolArgs
 from .aws.node_security import NodeSecurityGroups, NodeSecurityGroupsArgs, zone_ingress
 from .config import Bucket, ConfigError, CreatedCluster, NodePool, PlatformConfig
@@ -69,10 +69,12 @@ class Platform(pulumi.ComponentResource):
         audit_key = self.audit_key.arn
         self.network = Network(
             env,
-            cfg.network,
-            region=cfg.region,
-            flow_log_key_arn=audit_key,
-            log_retention_days=cfg.logging.retention_days,
+            NetworkArgs(
+                settings=cfg.network,
+                region=cfg.region,
+                flow_log_key_arn=audit_key,
+                log_retention_days=cfg.logging.retention_days,
+            ),
             opts=self._opts,
         )
         self.cluster = GpuCluster(

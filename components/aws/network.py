@@ -9,7 +9,8 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from ..config import CreatedNetwork, ExistingNetwork
+from ..args import arg, args_type, check, fail, schema_type
+from ..config import CreatedNetwork, ExistingNetwork, Logging, PlatformConfig
 from ..config.network import TransitGateway
 from .endpoint_policies import endpoint_policy
 from .logs import encrypted_log_group
@@ -77,6 +78,44 @@ def flow_log_policy(log_group_arn: str) -> str:
 EKS_UNSUPPORTED_ZONE_IDS = ("use1-az3", "usw1-az2", "cac1-az3")
 
 
+@args_type
+class NetworkArgs:
+    """A private-only VPC (or an existing one) with VPC endpoints and KMS-encrypted flow logs."""
+
+    settings: CreatedNetwork | ExistingNetwork = arg(
+        "The network block of the stack file, validated: `CreatedNetwork` (a new VPC: CIDR, AZ count, flow logs, "
+        "transit gateway) or `ExistingNetwork` (VPC, subnets and route tables to attach to). Build it with "
+        "`CreatedNetwork(...)`/`ExistingNetwork(...)` or `config_object`."
+    )
+    region: str = arg("AWS region of the VPC, e.g. `us-east-1` (endpoint service names).")
+    flow_log_key_arn: pulumi.Input[str] = arg(
+        "ARN of the key that encrypts the flow-log group (`KmsKey.arn` of the audit key; its policy must admit "
+        "`logs.<region>.amazonaws.com`)."
+    )
+    log_retention_days: int = arg(
+        "Days the flow-log group keeps records: a CloudWatch Logs retention period, default the stack file's "
+        "(365).",
+        default=Logging.model_fields["retention_days"].default,
+    )
+    tags: Mapping[str, str] | None = arg("Tags on every resource of the network, beside `Name`.", default=None)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.settings, CreatedNetwork | ExistingNetwork):
+            fail(
+                self,
+                "settings",
+                "pass a validated CreatedNetwork or ExistingNetwork (the stack file's `network` block).",
+                what=type(self.settings).__name__,
+            )
+        check(self, "region", schema_type(PlatformConfig, "region"), "Pass an AWS region such as 'us-east-1'.")
+        check(
+            self,
+            "log_retention_days",
+            schema_type(Logging, "retention_days"),
+            "Use a retention the stack file's logging.retention_days accepts.",
+        )
+
+
 class Network(pulumi.ComponentResource):
     """The VPC of one environment. Attributes other components use: `vpc_id`, `vpc_cidr`,
     `private_subnet_ids`, `subnet_by_az`, `endpoint_cidr`, `endpoint_security_group`, `endpoints`,
@@ -104,22 +143,12 @@ class Network(pulumi.ComponentResource):
     flow_log_role_policy: aws.iam.RolePolicy | None
     flow_log: aws.ec2.FlowLog | None
 
-    def __init__(
-        self,
-        name: str,
-        config: CreatedNetwork | ExistingNetwork,
-        *,
-        region: str,
-        flow_log_key_arn: pulumi.Input[str],
-        log_retention_days: int,
-        tags: Mapping[str, str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        """`flow_log_key_arn` encrypts the flow-log group (its key policy must admit logs.<region>)."""
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("enclave:aws:Network", name, None, opts)
         self._name = name
-        self._region = region
-        self._tags = dict(tags or {})
+        config = args.settings
+        self._region = args.region
+        self._tags = dict(args.tags or {})
         self.vpc = self.default_security_group = None
         self.node_subnets, self.endpoint_subnets = [], []
         self.route_tables, self.route_table_associations = [], []
@@ -140,7 +169,7 @@ class Network(pulumi.ComponentResource):
         if make_endpoints:
             self._create_endpoints(gateway_route_tables)
         if config.flow_logs:
-            self._create_flow_log(flow_log_key_arn, log_retention_days)
+            self._create_flow_log(args.flow_log_key_arn, args.log_retention_days)
         self.register_outputs(
             {
                 "vpc_id": self.vpc_id,

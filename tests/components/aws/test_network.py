@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.aws.network import INTERFACE_SERVICES, Network
+from components.aws.network import INTERFACE_SERVICES, Network, NetworkArgs
 from components.aws.network_layout import (
     endpoint_block,
     endpoint_subnet_cidrs,
@@ -76,7 +76,10 @@ def build(
     seen: dict[str, Any] = {}
 
     def program() -> None:
-        net = Network("prod", config, region=REGION, flow_log_key_arn=KEY, log_retention_days=400, tags=TAGS)
+        net = Network(
+            "prod",
+            NetworkArgs(settings=config, region=REGION, flow_log_key_arn=KEY, log_retention_days=400, tags=TAGS),
+        )
         seen["net"] = net
         pulumi.Output.all(*net.private_subnet_ids).apply(lambda ids: seen.__setitem__("private_subnet_ids", ids))
         pulumi.Output.all(**net.subnet_by_az).apply(lambda by_az: seen.__setitem__("subnet_by_az", by_az))
@@ -568,3 +571,12 @@ def test_regional_endpoint_name_is_chosen_whatever_the_order() -> None:
     assert _first_dns_name([Entry(zonal), Entry(regional)]) == regional.removeprefix("*.")  # type: ignore[list-item]
     with pytest.raises(ValueError, match="no regional DNS entry"):
         _first_dns_name([Entry(zonal)])  # type: ignore[list-item]
+
+
+def test_args_take_only_a_validated_network_block_and_a_logs_retention() -> None:
+    with pytest.raises(ValueError, match="NetworkArgs.settings='dict': pass a validated CreatedNetwork"):
+        NetworkArgs(settings={"mode": "create"}, region=REGION, flow_log_key_arn=KEY)  # type: ignore[arg-type]
+    vpc = CreatedNetwork(mode="create")
+    with pytest.raises(ValueError, match="NetworkArgs.log_retention_days=100: CloudWatch Logs accepts only"):
+        NetworkArgs(settings=vpc, region=REGION, flow_log_key_arn=KEY, log_retention_days=100)
+    assert NetworkArgs(settings=vpc, region=REGION, flow_log_key_arn=KEY).log_retention_days == 365
