@@ -1,16 +1,22 @@
 """GPU Enclave components: reusable Pulumi ComponentResources and the stack config schema.
 
-Import what you need, e.g. `from components import EncryptedBucket, WorkloadIdentity, KmsKey`.
+Each component takes a typed, documented `...Args` (`Component(name, args, opts)`), e.g.
+`EncryptedBucket("data", EncryptedBucketArgs(purpose="datasets", kms_key_arn=key.arn, log_bucket=...))`.
 """
 
+from .aws.audit import AuditTrail, AuditTrailArgs
 from .aws.bucket import EncryptedBucket, EncryptedBucketArgs
+from .aws.cluster import GpuCluster, GpuClusterArgs
 from .aws.identity import GrantTarget, WorkloadIdentity, WorkloadIdentityArgs
 from .aws.kms import KmsKey, KmsKeyArgs, ServiceUse
+from .aws.network import Network, NetworkArgs
+from .aws.node_pool import GpuNodePool, GpuNodePoolArgs
+from .aws.node_security import NodeSecurityGroups, NodeSecurityGroupsArgs, PortRange
 from .config import ConfigError, PlatformConfig, load_platform_config, validate_platform
 
 
 def __getattr__(name: str) -> object:
-    # Platform pulls in every component (and pulumi_kubernetes); load it only when asked for.
+    # Platform pulls in every component (and the cluster add-ons); load it only when asked for.
     if name == "Platform":
         from .platform import Platform
 
@@ -23,15 +29,26 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "AuditTrail",
+    "AuditTrailArgs",
     "ConfigError",
     "EncryptedBucket",
     "EncryptedBucketArgs",
+    "GpuCluster",
+    "GpuClusterArgs",
+    "GpuNodePool",
+    "GpuNodePoolArgs",
     "GrantTarget",
     "KmsKey",
     "KmsKeyArgs",
+    "Network",
+    "NetworkArgs",
+    "NodeSecurityGroups",
+    "NodeSecurityGroupsArgs",
     "Platform",
     "PlatformConfig",
     "PlatformStack",
+    "PortRange",
     "ServiceUse",
     "TeamZone",
     "TeamZoneArgs",

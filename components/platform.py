@@ -9,7 +9,7 @@ import pulumi_aws as aws
 
 from .aws.audit import AuditTrail, AuditTrailArgs, audit_key_services, trail_arn, trail_name
 from .aws.bucket import EncryptedBucket, EncryptedBucketArgs
-from .aws.cluster import GpuCluster
+from .aws.cluster import GpuCluster, GpuClusterArgs
 from .aws.identity import GrantTarget, WorkloadIdentity, WorkloadIdentityArgs
 from .aws.kms import KmsKey, KmsKeyArgs
 from .aws.network import Network, NetworkArgs
@@ -79,14 +79,16 @@ class Platform(pulumi.ComponentResource):
         )
         self.cluster = GpuCluster(
             env,
-            cfg.cluster,
-            region=cfg.region,
-            subnet_ids=self.network.private_subnet_ids,
-            secrets_key_arn=self.secrets_key.arn,
-            secrets_key_alias=self.secrets_key.alias_name,
-            log_key_arn=audit_key,
-            # The control-plane group holds the Kubernetes audit log: kept as long as the audit trail.
-            log_retention_days=cfg.logging.audit_retention_days,
+            GpuClusterArgs(
+                settings=cfg.cluster,
+                region=cfg.region,
+                subnet_ids=self.network.private_subnet_ids,
+                secrets_key_arn=self.secrets_key.arn,
+                secrets_key_alias=self.secrets_key.alias_name,
+                log_key_arn=audit_key,
+                # The control-plane group holds the Kubernetes audit log: kept as long as the audit trail.
+                log_retention_days=cfg.logging.audit_retention_days,
+            ),
             opts=self._opts,
         )
         self._node_pools(cfg, platform_zone.name)

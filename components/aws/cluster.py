@@ -12,7 +12,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from ..config import CreatedCluster, ExistingCluster
+from ..args import arg, args_type, check, fail, schema_type
+from ..config import CreatedCluster, ExistingCluster, Logging, PlatformConfig
 from ..scheduling import POOL_LABEL, SYSTEM_POOL
 from .iam_policy import alias_scoped_key, trust_policy
 from .logs import encrypted_log_group
@@ -79,6 +80,63 @@ def kubeconfig(name: str, endpoint: str, ca_data: str, region: str) -> str:
     )
 
 
+@args_type
+class GpuClusterArgs:
+    """An EKS cluster (private API endpoint, envelope-encrypted secrets, every control-plane log type to an
+    encrypted group, API authentication with named admins, the VPC CNI on its own IRSA role), or an existing one
+    to attach to."""
+
+    settings: CreatedCluster | ExistingCluster = arg(
+        "The cluster block of the stack file, validated: `CreatedCluster` (name, version, endpoint exposure, admins, "
+        "group access, system pool, add-on versions) or `ExistingCluster` (name and OIDC issuer to attach to)."
+    )
+    region: str = arg("AWS region of the cluster, e.g. `us-east-1` (kubeconfig, key policy).")
+    subnet_ids: Sequence[pulumi.Input[str]] = arg(
+        "Private subnets of the control plane's interfaces (`Network.private_subnet_ids`); unused when attaching.",
+        default=(),
+    )
+    secrets_key_arn: pulumi.Input[str] | None = arg(
+        "ARN of the key for envelope encryption of Kubernetes secrets (`KmsKey.arn`). Required to create a cluster.",
+        default=None,
+    )
+    secrets_key_alias: pulumi.Input[str] | None = arg(
+        "The secrets key's alias, `alias/...` (`KmsKey.alias_name`): the cluster role's policy names the key by it, "
+        "so the document is known in a first preview. Default none: the policy names the key's ARN.",
+        default=None,
+    )
+    log_key_arn: pulumi.Input[str] | None = arg(
+        "ARN of the key that encrypts the control-plane log group (the audit key: `KmsKey.arn`, its policy admitting "
+        "`logs.<region>.amazonaws.com`). Required to create a cluster.",
+        default=None,
+    )
+    log_retention_days: int = arg(
+        "Days the control-plane log group (which holds the Kubernetes audit log) keeps events: a CloudWatch Logs "
+        "retention period, default the stack file's audit retention (2192).",
+        default=Logging.model_fields["audit_retention_days"].default,
+    )
+    tags: Mapping[str, str] | None = arg("Tags on the cluster and its roles, log group and access entries.", default=None)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.settings, CreatedCluster | ExistingCluster):
+            fail(
+                self,
+                "settings",
+                "pass a validated CreatedCluster or ExistingCluster (the stack file's `cluster` block).",
+                what=type(self.settings).__name__,
+            )
+        check(self, "region", schema_type(PlatformConfig, "region"), "Pass an AWS region such as 'us-east-1'.")
+        check(
+            self,
+            "log_retention_days",
+            schema_type(Logging, "audit_retention_days"),
+            "Use a retention the stack file's logging.audit_retention_days accepts.",
+        )
+        if isinstance(self.settings, CreatedCluster):
+            for field in ("secrets_key_arn", "log_key_arn"):
+                if getattr(self, field) is None:
+                    fail(self, field, "a created cluster encrypts its secrets and logs. Pass the key's ARN.")
+
+
 class GpuCluster(pulumi.ComponentResource):
     """The cluster of one environment. Attributes other components use: `name`, `oidc_provider_arn`,
     `oidc_issuer_url`, `cluster_security_group_id`, `kubernetes_provider`."""
@@ -104,26 +162,9 @@ class GpuCluster(pulumi.ComponentResource):
         """The cluster's kubeconfig: endpoint, CA and `aws eks get-token` (no credential in it)."""
         return self._kubeconfig
 
-    def __init__(
-        self,
-        name: str,
-        config: CreatedCluster | ExistingCluster,
-        *,
-        region: str,
-        subnet_ids: Sequence[pulumi.Input[str]],
-        secrets_key_arn: pulumi.Input[str],
-        log_key_arn: pulumi.Input[str],
-        log_retention_days: int,
-        secrets_key_alias: pulumi.Input[str] | None = None,
-        tags: Mapping[str, str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        """`log_retention_days` keeps the control-plane log group, which holds the Kubernetes `audit` log type
-        beside the others (EKS writes all types to one group): pass the audit retention. `secrets_key_alias`
-        (the secrets key's `alias/...`) names the key in the cluster role's policy, so the document is known in
-        a first preview; without it the policy names the key's ARN."""
+    def __init__(self, name: str, args: GpuClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("enclave:aws:GpuCluster", name, None, opts)
-        self.region = region
+        config, self.region = args.settings, args.region
         self.cluster = self.role = self.log_group = self.oidc_provider = None
         self.vpc_cni = self.cni_role = None
         self.node_addons = []
@@ -137,17 +178,18 @@ class GpuCluster(pulumi.ComponentResource):
         if isinstance(config, ExistingCluster):
             self._attach(config, partition, account)
         else:
+            assert args.secrets_key_arn is not None and args.log_key_arn is not None  # GpuClusterArgs checks them
             self._create(
                 name,
                 config,
                 partition,
                 account,
-                subnet_ids,
-                secrets_key_arn,
-                secrets_key_alias,
-                log_key_arn,
-                log_retention_days,
-                dict(tags or {}),
+                args.subnet_ids,
+                args.secrets_key_arn,
+                args.secrets_key_alias,
+                args.log_key_arn,
+                args.log_retention_days,
+                dict(args.tags or {}),
             )
         self.kubernetes_provider = k8s.Provider(
             f"{name}-k8s",

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from components.aws.cluster import CLUSTER_ADMIN_POLICY, CONTROL_PLANE_LOG_TYPES, GpuCluster
+from components.aws.cluster import CLUSTER_ADMIN_POLICY, CONTROL_PLANE_LOG_TYPES, GpuCluster, GpuClusterArgs
 from components.config import CreatedCluster, ExistingCluster
 from tests.components.harness import Captured, capture
 
@@ -26,13 +26,15 @@ def build(preview: bool = False, secrets_key_alias: str | None = None, **overrid
     return capture(
         lambda: GpuCluster(
             "test",
-            config,
-            region="us-east-1",
-            subnet_ids=["subnet-0aaa", "subnet-0bbb"],
-            secrets_key_arn=SECRETS_KEY,
-            secrets_key_alias=secrets_key_alias,
-            log_key_arn=LOG_KEY,
-            log_retention_days=365,
+            GpuClusterArgs(
+                settings=config,
+                region="us-east-1",
+                subnet_ids=["subnet-0aaa", "subnet-0bbb"],
+                secrets_key_arn=SECRETS_KEY,
+                secrets_key_alias=secrets_key_alias,
+                log_key_arn=LOG_KEY,
+                log_retention_days=365,
+            ),
         ),
         preview=preview,
     )
@@ -142,15 +144,7 @@ def test_existing_cluster_is_attached_not_managed() -> None:
     holder: dict[str, GpuCluster] = {}
 
     def run() -> None:
-        holder["c"] = GpuCluster(
-            "dev",
-            config,
-            region="us-east-1",
-            subnet_ids=[],
-            secrets_key_arn="k",
-            log_key_arn="l",
-            log_retention_days=30,
-        )
+        holder["c"] = GpuCluster("dev", GpuClusterArgs(settings=config, region="us-east-1", log_retention_days=30))
 
     c = capture(run)
     assert [r["type"] for r in c.resources] == ["enclave:aws:GpuCluster", "pulumi:providers:kubernetes"]
@@ -177,3 +171,15 @@ def test_team_roles_act_only_as_their_kubernetes_groups() -> None:
     assert team["inputs"]["kubernetesGroups"] == ["ml-research"] and team["inputs"]["type"] == "STANDARD"
     associations = c.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
     assert [a["inputs"]["principalArn"] for a in associations] == ["arn:aws:iam::111122223333:role/platform-admin"]
+
+
+def test_a_created_cluster_needs_both_keys() -> None:
+    config = CreatedCluster.model_validate({"mode": "create", "name": "enclave-test"})
+    with pytest.raises(ValueError, match="GpuClusterArgs.secrets_key_arn=None: a created cluster encrypts"):
+        GpuClusterArgs(settings=config, region="us-east-1", log_key_arn=LOG_KEY)
+    with pytest.raises(ValueError, match="GpuClusterArgs.log_key_arn=None"):
+        GpuClusterArgs(settings=config, region="us-east-1", secrets_key_arn=SECRETS_KEY)
+    with pytest.raises(ValueError, match="GpuClusterArgs.log_retention_days=100"):
+        GpuClusterArgs(
+            settings=config, region="us-east-1", secrets_key_arn=SECRETS_KEY, log_key_arn=LOG_KEY, log_retention_days=100
+        )
