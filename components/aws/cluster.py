@@ -114,7 +114,9 @@ class GpuClusterArgs:
         "retention period, default the stack file's audit retention (2192).",
         default=Logging.model_fields["audit_retention_days"].default,
     )
-    tags: Mapping[str, str] | None = arg("Tags on the cluster and its roles, log group and access entries.", default=None)
+    tags: Mapping[str, str] | None = arg(
+        "Tags on the cluster and its roles, log group and access entries.", default=None
+    )
 
     def __post_init__(self) -> None:
         if not isinstance(self.settings, CreatedCluster | ExistingCluster):

@@ -30,9 +30,7 @@ def _identity_default(field: str) -> Any:
 class GrantTarget:
     """Read or write access to one prefix of one bucket, encrypted with one key."""
 
-    bucket_arn: pulumi.Input[str] = arg(
-        "ARN of the bucket (`EncryptedBucket.arn`, or an ARN from a StackReference)."
-    )
+    bucket_arn: pulumi.Input[str] = arg("ARN of the bucket (`EncryptedBucket.arn`, or an ARN from a StackReference).")
     key_alias: pulumi.Input[str] = arg(
         "The bucket key's alias, `alias/...` (`KmsKey.alias_name`): the policy names the key by it, so it is known "
         "in a first preview."

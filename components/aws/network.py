@@ -93,8 +93,7 @@ class NetworkArgs:
         "`logs.<region>.amazonaws.com`)."
     )
     log_retention_days: int = arg(
-        "Days the flow-log group keeps records: a CloudWatch Logs retention period, default the stack file's "
-        "(365).",
+        "Days the flow-log group keeps records: a CloudWatch Logs retention period, default the stack file's (365).",
         default=Logging.model_fields["retention_days"].default,
     )
     tags: Mapping[str, str] | None = arg("Tags on every resource of the network, beside `Name`.", default=None)

@@ -252,6 +252,6 @@ def test_pure_builders() -> None:
 
 
 def test_retention_is_a_cloudwatch_logs_period() -> None:
-    with pytest.raises(ValueError, match="AuditTrailArgs.retention_days=100: CloudWatch Logs accepts only"):
+    with pytest.raises(ValueError, match=r"AuditTrailArgs.retention_days=100: CloudWatch Logs accepts only"):
         AuditTrailArgs(bucket_name="b", kms_key_arn=KEY, retention_days=100)
     assert AuditTrailArgs(bucket_name="b", kms_key_arn=KEY).retention_days == 2192

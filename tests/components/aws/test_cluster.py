@@ -175,11 +175,15 @@ def test_team_roles_act_only_as_their_kubernetes_groups() -> None:
 
 def test_a_created_cluster_needs_both_keys() -> None:
     config = CreatedCluster.model_validate({"mode": "create", "name": "enclave-test"})
-    with pytest.raises(ValueError, match="GpuClusterArgs.secrets_key_arn=None: a created cluster encrypts"):
+    with pytest.raises(ValueError, match=r"GpuClusterArgs.secrets_key_arn=None: a created cluster encrypts"):
         GpuClusterArgs(settings=config, region="us-east-1", log_key_arn=LOG_KEY)
-    with pytest.raises(ValueError, match="GpuClusterArgs.log_key_arn=None"):
+    with pytest.raises(ValueError, match=r"GpuClusterArgs.log_key_arn=None"):
         GpuClusterArgs(settings=config, region="us-east-1", secrets_key_arn=SECRETS_KEY)
-    with pytest.raises(ValueError, match="GpuClusterArgs.log_retention_days=100"):
+    with pytest.raises(ValueError, match=r"GpuClusterArgs.log_retention_days=100"):
         GpuClusterArgs(
-            settings=config, region="us-east-1", secrets_key_arn=SECRETS_KEY, log_key_arn=LOG_KEY, log_retention_days=100
+            settings=config,
+            region="us-east-1",
+            secrets_key_arn=SECRETS_KEY,
+            log_key_arn=LOG_KEY,
+            log_retention_days=100,
         )

@@ -574,9 +574,9 @@ def test_regional_endpoint_name_is_chosen_whatever_the_order() -> None:
 
 
 def test_args_take_only_a_validated_network_block_and_a_logs_retention() -> None:
-    with pytest.raises(ValueError, match="NetworkArgs.settings='dict': pass a validated CreatedNetwork"):
+    with pytest.raises(ValueError, match=r"NetworkArgs.settings='dict': pass a validated CreatedNetwork"):
         NetworkArgs(settings={"mode": "create"}, region=REGION, flow_log_key_arn=KEY)  # type: ignore[arg-type]
     vpc = CreatedNetwork(mode="create")
-    with pytest.raises(ValueError, match="NetworkArgs.log_retention_days=100: CloudWatch Logs accepts only"):
+    with pytest.raises(ValueError, match=r"NetworkArgs.log_retention_days=100: CloudWatch Logs accepts only"):
         NetworkArgs(settings=vpc, region=REGION, flow_log_key_arn=KEY, log_retention_days=100)
     assert NetworkArgs(settings=vpc, region=REGION, flow_log_key_arn=KEY).log_retention_days == 365
