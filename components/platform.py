@@ -25,6 +25,11 @@ from .k8s.zone_context import ZoneContext
 ARTIFACT_PURPOSES = ("datasets", "models", "checkpoints")
 
 
+def team_bucket_prefix(environment: str, zone: str) -> str:
+    """The S3-name prefix of a team zone's buckets: the platform's trail records their object events."""
+    return f"{environment}-{zone}-"
+
+
 def platform_tags(cfg: PlatformConfig) -> dict[str, str]:
     return {**cfg.tags, "enclave:environment": cfg.environment, "enclave:managed-by": "gpu-enclave"}
 
@@ -103,6 +108,7 @@ class Platform(pulumi.ComponentResource):
                 data_event_bucket_arns=[
                     self.buckets[b.name].arn for b in cfg.buckets if b.purpose in ARTIFACT_PURPOSES
                 ],
+                data_event_name_prefixes=[team_bucket_prefix(env, zone) for zone in cfg.team_zones],
                 retention_days=cfg.logging.audit_retention_days,
                 bucket_policy_ready=[self.buckets[cfg.audit_bucket.name].policy],
             ),
@@ -390,6 +396,7 @@ class Platform(pulumi.ComponentResource):
             "access_log_bucket": self.access_log_bucket.name,
             "workload_role_arns": {name: i.role_arn for name, i in self.identities.items()},
             "namespaces": {name: list(z.namespaces) for name, z in self.zones.items()},
+            "team_zones": list(cfg.team_zones),
         }
 
 

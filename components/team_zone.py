@@ -24,12 +24,13 @@ from .config import ConfigError, KubernetesConfig, Problem
 from .config.team import TeamZoneConfig, check_team
 from .k8s.trust_zone import TrustZone, TrustZoneArgs
 from .k8s.zone_context import ZoneContext
+from .platform import team_bucket_prefix
 from .pulumi_internals import known_value
 
 # What a team's stack reads from the platform stack: every one is a Platform output (Platform.outputs).
 PLAIN_OUTPUTS = (
     "environment", "region", "namespaces", "kubernetes", "psa_version", "private_subnet_ids", "subnet_by_az",
-    "system_zone",
+    "system_zone", "team_zones",
 )  # fmt: skip
 
 
@@ -137,9 +138,11 @@ class TeamZone(pulumi.ComponentResource):
             )
             for pool in cfg.node_pools
         }
+        # Named under the prefix the platform's trail records ('<env>-<zone>-'): object reads and writes of the
+        # team's buckets are in the platform's audit trail (LOG-03).
         self.buckets = {
             bucket.name: EncryptedBucket(
-                f"{name}-{bucket.name}",
+                f"{team_bucket_prefix(env, zone)}{bucket.name}",
                 EncryptedBucketArgs(
                     purpose=bucket.purpose,
                     stage=bucket.stage,
@@ -297,9 +300,17 @@ def _accounts(cfg: TeamZoneConfig) -> dict[str, tuple[str, ...]]:
 
 
 def _against_platform(cfg: TeamZoneConfig, platform: PlatformStack) -> list[Problem]:
-    """A team zone may not reuse a platform zone's name or namespace."""
+    """A team zone may not reuse a platform zone's name or namespace, and must be one the platform's trail
+    records (listed in its team_zones)."""
     out: list[Problem] = []
     taken = platform.namespaces
+    if cfg.zone.name not in platform.plain["team_zones"]:
+        why = (
+            f"platform stack {platform.name!r} does not list this zone in its team_zones, so its trail would not "
+            "record the zone's bucket reads and writes: add it there (gpu-enclave:platform.team_zones) and deploy "
+            "the platform first"
+        )
+        out.append(Problem(("zone", "name"), why, cfg.zone.name))
     if cfg.zone.name in taken:
         out.append(Problem(("zone", "name"), f"platform stack {platform.name!r} has a zone of that name; pick "
                            "another", cfg.zone.name))  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -148,6 +149,11 @@ class AuditTrailArgs:
         "models and checkpoints buckets). Default none: management events only.",
         default=(),
     )
+    data_event_name_prefixes: Sequence[str] = arg(
+        "S3 bucket-name prefixes whose buckets' object reads and writes are logged as well: buckets other stacks "
+        "create (a team zone's `<environment>-<zone>-`, from the platform's `team_zones`). Default none.",
+        default=(),
+    )
     retention_days: int = arg(
         "Days the trail's CloudWatch Logs group keeps events: a CloudWatch Logs retention period, default the stack "
         "file's audit retention default (2192, six years).",
@@ -161,6 +167,12 @@ class AuditTrailArgs:
     tags: Mapping[str, str] | None = arg("Tags on the trail, its log group and delivery role.", default=None)
 
     def __post_init__(self) -> None:
+        for prefix in self.data_event_name_prefixes:
+            if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,40}-", prefix):
+                raise ValueError(
+                    f"AuditTrailArgs.data_event_name_prefixes: {prefix!r} is not a bucket-name prefix ending in '-' "
+                    "(e.g. 'prod-vision-'): an empty or short one would log every bucket, the audit bucket included"
+                )
         check(
             self,
             "retention_days",
@@ -211,9 +223,14 @@ class AuditTrail(pulumi.ComponentResource):
             policy=group_arn.apply(delivery_policy),
             opts=child,
         )
-        prefixes = (
-            pulumi.Output.all(*data_event_bucket_arns).apply(object_arn_prefixes) if data_event_bucket_arns else None
-        )
+        names = list(args.data_event_name_prefixes)
+        prefixes: pulumi.Output[list[str]] | None = None
+        if names:
+            prefixes = pulumi.Output.all(partition, *data_event_bucket_arns).apply(
+                lambda a: [*object_arn_prefixes(a[1:]), *(f"arn:{a[0]}:s3:::{p}" for p in names)]
+            )
+        elif data_event_bucket_arns:
+            prefixes = pulumi.Output.all(*data_event_bucket_arns).apply(object_arn_prefixes)
         # CloudTrail checks the bucket policy and that the role can write to the log group when the
         # trail is created: both must exist first.
         self.trail = aws.cloudtrail.Trail(

@@ -56,6 +56,12 @@ class PlatformConfig(StrictModel):
     buckets: list[Bucket] = Field(min_length=1, max_length=64)
     identities: list[Identity] = Field(default_factory=list, max_length=128)
     flows: list[Flow] = Field(default_factory=list, max_length=256)
+    team_zones: list[Name] = Field(
+        default_factory=list,
+        max_length=32,
+        description="Zones that teams add from stacks of their own (components.TeamZone). The trail records the "
+        "object reads and writes of their buckets, whose S3 names start with '<environment>-<zone>-'.",
+    )
     logging: Logging = Field(default_factory=Logging)
     kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
 

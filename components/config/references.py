@@ -75,7 +75,30 @@ def check_references(cfg: PlatformConfig) -> list[Problem]:
     problems += _check_flows(cfg)
     problems += _check_network(cfg)
     problems += _check_cluster(cfg)
+    problems += _check_team_zones(cfg)
     return problems
+
+
+def _check_team_zones(cfg: PlatformConfig) -> Iterator[Problem]:
+    """A team zone is not one of the platform's zones, and its bucket-name prefix ('<env>-<zone>-', whose
+    object events the trail records) selects no bucket of the platform: above all not the audit bucket, whose
+    every log delivery would be logged again."""
+    zones = {z.name for z in cfg.zones}
+    names = [b.name for b in cfg.buckets]
+    names += [access_log_bucket_name(b.name) for b in cfg.buckets if b.purpose == "audit-logs"]
+    for i, team in enumerate(cfg.team_zones):
+        if team in zones:
+            yield Problem(("team_zones", i), "is a zone of this platform; a team zone is added by its own stack", team)
+            continue
+        clash = [b for b in names if f"{b}-".startswith(f"{team}-")]
+        if clash:
+            yield Problem(
+                ("team_zones", i),
+                f"its buckets' prefix '{cfg.environment}-{team}-' would also select platform bucket "
+                f"{clash[0]!r} (the trail would record that bucket's objects, the audit log's own included); "
+                "pick another zone name",
+                team,
+            )
 
 
 def _check_names(cfg: PlatformConfig) -> Iterator[Problem]:
@@ -89,6 +112,7 @@ def _check_names(cfg: PlatformConfig) -> Iterator[Problem]:
         ((("zones", i, "namespaces", j), ns) for i, z in enumerate(cfg.zones) for j, ns in enumerate(z.namespaces)),
         "namespace",
     )
+    yield from _duplicates(((("team_zones", i), z) for i, z in enumerate(cfg.team_zones)), "team zone")
     yield from _duplicates(
         (
             (("identities", i, "service_account"), (x.namespace, x.service_account))

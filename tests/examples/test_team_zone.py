@@ -89,9 +89,18 @@ def test_zone_passes_the_hipaa_pack_with_its_config() -> None:
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["summary"]["mandatory"] == 0 and doc["summary"]["unverifiable"] == 0
-    # Each advisory carries the config's note: cluster-wide policies of the platform stack, and LOG-03 open.
+    # The two advisories carry the config's note: cluster-wide admission policies of the platform stack.
     advisory = sorted({d["control"] for d in doc["diagnostics"] if d["enforcementLevel"] == "advisory"})
-    assert advisory == ["K8S-09", "K8S-11", "LOG-03"]
+    assert advisory == ["K8S-09", "K8S-11"]
+
+
+def test_the_platform_trail_records_the_team_buckets(prod: SynthResult, vision: SynthResult) -> None:
+    trail = only(prod, "aws:cloudtrail/trail:Trail")[0]
+    data = next(s for s in trail["inputs"]["advancedEventSelectors"] if s["name"] != "all-management-events")
+    arn = next(f for f in data["fieldSelectors"] if f["field"] == "resources.ARN")
+    assert "arn:aws:s3:::prod-vision-" in arn["startsWiths"]
+    names = [b["inputs"]["bucket"] for b in only(vision, "aws:s3/bucket:Bucket")]
+    assert len(names) == 2 and all(n.startswith("prod-vision-") for n in names), names
 
 
 def test_without_its_config_the_pack_fails_the_zone() -> None:
@@ -128,6 +137,13 @@ def test_a_namespace_of_a_platform_zone_is_refused(tmp_path: Path) -> None:
         synth("vision", project_dir=dest, references={"acme/gpu-enclave/prod": PROJECT_ROOT})
     assert "zone.namespaces[0] = 'platform-system'" in str(caught.value)
     assert "namespace of platform zone 'platform'" in str(caught.value)
+
+
+def test_a_zone_the_platform_does_not_record_is_refused(tmp_path: Path) -> None:
+    dest = copy_example(tmp_path, "vision", "lidar", count=-1)
+    with pytest.raises(ConfigError) as caught:
+        synth("vision", project_dir=dest, references={"acme/gpu-enclave/prod": PROJECT_ROOT})
+    assert "does not list this zone in its team_zones" in str(caught.value)
 
 
 def test_an_unknown_platform_stack_says_what_to_pass(tmp_path: Path) -> None:

@@ -255,3 +255,27 @@ def test_retention_is_a_cloudwatch_logs_period() -> None:
     with pytest.raises(ValueError, match=r"AuditTrailArgs.retention_days=100: CloudWatch Logs accepts only"):
         AuditTrailArgs(bucket_name="b", kms_key_arn=KEY, retention_days=100)
     assert AuditTrailArgs(bucket_name="b", kms_key_arn=KEY).retention_days == 2192
+
+
+def test_team_bucket_prefixes_are_recorded_beside_the_platform_buckets() -> None:
+    def run() -> None:
+        AuditTrail(
+            "prod",
+            AuditTrailArgs(
+                bucket_name="enclave-prod-audit",
+                kms_key_arn=KEY,
+                data_event_bucket_arns=[DATASETS],
+                data_event_name_prefixes=["prod-vision-"],
+            ),
+        )
+
+    trail = capture(run).one("aws:cloudtrail/trail:Trail")
+    data = next(s for s in trail["inputs"]["advancedEventSelectors"] if s["name"] != "all-management-events")
+    arns = next(f for f in data["fieldSelectors"] if f["field"] == "resources.ARN")["startsWiths"]
+    assert arns == [f"{DATASETS}/", "arn:aws:s3:::prod-vision-"]
+
+
+@pytest.mark.parametrize("prefix", ["", "-", "prod", "p-", "PROD-vision-", "prod-vision-*"])
+def test_a_prefix_that_could_select_every_bucket_is_refused(prefix: str) -> None:
+    with pytest.raises(ValueError, match="data_event_name_prefixes"):
+        AuditTrailArgs(bucket_name="b", kms_key_arn=KEY, data_event_name_prefixes=[prefix])

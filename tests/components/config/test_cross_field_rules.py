@@ -108,6 +108,10 @@ RULES: dict[str, Rule] = {
     "public-endpoint-needs-cidrs": Rule("_check_cluster", "a public endpoint needs an explicit list"),
     "public-cidrs-need-public-endpoint": Rule("_check_cluster", "public_cidrs has no effect"),
     "public-endpoint-never-open-to-all": Rule("_check_cluster", "open to the whole internet is refused"),
+    # team zones
+    "team-zones-unique": Rule("_check_names", "'team zone'"),
+    "team-zone-not-a-platform-zone": Rule("_check_team_zones", "is a zone of this platform"),
+    "team-zone-prefix-selects-no-platform-bucket": Rule("_check_team_zones", "would also select platform bucket"),
     # model validators and the loader
     "system-pool-sizes-ordered": Rule("SystemPool._sizes"),
     "kube-proxy-matches-cluster-version": Rule("CreatedCluster._kube_proxy_matches"),
@@ -296,6 +300,13 @@ PASS: list[Case] = [
         "public-endpoint-never-open-to-all",
         setp("cluster.endpoint.public_cidrs", ["198.51.100.7/32"]),
         stack="dev",
+    ),
+    Case("two-team-zones", "team-zones-unique", setp("team_zones", ["vision", "speech"])),
+    Case("a-team-zone-of-its-own-name", "team-zone-not-a-platform-zone", setp("team_zones", ["vision"])),
+    Case(
+        "a-team-zone-apart-from-bucket-names",
+        "team-zone-prefix-selects-no-platform-bucket",
+        setp("team_zones", ["audio"]),
     ),
     Case(
         "system-pool-equal-sizes",
@@ -770,6 +781,27 @@ FAIL: list[Case] = [
         stack="dev",
         path=f"{P}.cluster.endpoint.public_cidrs[0]",
         message="whole internet",
+    ),
+    Case(
+        "a-team-zone-listed-twice",
+        "team-zones-unique",
+        setp("team_zones", ["vision", "vision"]),
+        path=f"{P}.team_zones[1]",
+        message="team zone",
+    ),
+    Case(
+        "a-team-zone-named-like-the-training-zone",
+        "team-zone-not-a-platform-zone",
+        setp("team_zones", ["training"]),
+        path=f"{P}.team_zones[0]",
+        message="is a zone of this platform",
+    ),
+    Case(
+        "a-team-zone-whose-prefix-selects-the-audit-bucket",
+        "team-zone-prefix-selects-no-platform-bucket",
+        setp("team_zones", ["audit"]),
+        path=f"{P}.team_zones[0]",
+        message="audit log's own",
     ),
     Case(
         "system-pool-sizes-reversed",

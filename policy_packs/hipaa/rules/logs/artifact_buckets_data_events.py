@@ -1,6 +1,8 @@
 """LOG-03: S3 object reads and writes of every artifact bucket (datasets, models, checkpoints) are recorded
 by a trail: an advanced event selector for data events on AWS::S3::Object, no readOnly restriction, whose
-resources.ARN prefixes cover the bucket (by its known name, or by depending on it)."""
+resources.ARN prefixes cover the bucket (by its known name, or by depending on it). A stack that joins a
+platform whose trail records its buckets (a team's zone: the platform's trail selects `<env>-<zone>-`) names
+those prefixes in `recordedByOtherStacks`; its buckets must then be named under them."""
 
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -49,14 +51,26 @@ def _covers(trail: Resource, bucket: Resource, selector: Any) -> bool | None:
             "items": {"type": "string"},
             "default": ["datasets", "models", "checkpoints"],
             "description": "Values of the enclave:purpose tag that mark a bucket holding artifacts (and ePHI).",
-        }
+        },
+        "recordedByOtherStacks": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^arn:aws[a-z-]*:s3:::[a-z0-9.-]+$"},
+            "default": [],
+            "description": "resources.ARN prefixes (e.g. 'arn:aws:s3:::prod-vision-') that a trail of another "
+            "stack records (the platform's, for a team zone it lists in team_zones): a bucket whose name falls "
+            "under one is recorded. Said here, reviewed with the config.",
+        },
     },
 )
 def check(stack: Stack, config: Config) -> Iterator[Finding]:
     purposes = set(config.get("artifactPurposes") or [])
+    elsewhere = [str(p) for p in as_list(config.get("recordedByOtherStacks"))]
     trails = stack.of_type(*t.TRAIL)
     for bucket in stack.of_type(*t.BUCKET):
         if bucket.tag(PURPOSE_TAG) not in purposes:
+            continue
+        name = buckets.name(bucket)
+        if elsewhere and name is not None and any(f"arn:aws:s3:::{name}/".startswith(p) for p in elsewhere):
             continue
         verdicts = [_covers(trail, bucket, s) for trail in trails for s in as_list(trail.get("advancedEventSelectors"))]
         if True in verdicts:
