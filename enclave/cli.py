@@ -22,6 +22,7 @@ from .diff import diff
 from .preview import PreviewInputError, run_preview
 from .project import ProjectError, find_project
 from .reach import access_paths, analyze, default_nca, expected_connectivity
+from .references import parse_reference_options
 from .render import RenderError, collect, write
 from .report import print_lines, print_table, verdict_line
 from .sarif import to_sarif
@@ -42,6 +43,15 @@ StackOpt = Annotated[
 ]
 PreviewOpt = Annotated[
     bool, typer.Option("--preview", metavar="", help="First-preview mode: ids, ARNs and endpoints are unknown.")
+]
+ReferenceOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--reference",
+        metavar="NAME=PATH",
+        help="Answer StackReference NAME from PATH: a project folder (its stack named by NAME's last part is "
+        "synthesized) or a JSON file of outputs. Default: the nearest project of that name above this one.",
+    ),
 ]
 ProjectOpt = Annotated[
     Path | None,
@@ -101,10 +111,12 @@ def synth_cmd(
         typer.Option("--config-file", help="Read stack config from this file instead of stacks/Pulumi.<NAME>.yaml."),
     ] = None,
     project_dir: ProjectOpt = None,
+    reference: ReferenceOpt = None,
 ) -> None:
     """Register every resource of STACK under mocks and write them as JSON (the synth contract)."""
     try:
-        result = synth(stack, preview=preview, project_dir=project_dir, config_file=config_file)
+        refs = parse_reference_options(reference or [])
+        result = synth(stack, preview=preview, project_dir=project_dir, config_file=config_file, references=refs)
     except (ConfigError, ProjectError) as exc:
         raise _fail_config(exc) from None
     text = json.dumps(result.to_json(), indent=2, sort_keys=False) + "\n"
@@ -233,13 +245,14 @@ def preview_cmd(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="table, json or sarif.")] = Format.table,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report here instead of stdout.")] = None,
     project_dir: ProjectOpt = None,
+    reference: ReferenceOpt = None,
 ) -> None:
     """Run STACK through the HIPAA policy pack, as `pulumi preview --policy-pack` would, with no cloud account and
     no Pulumi CLI. Exit 0 when no mandatory finding, 1 when any, 2 for bad input."""
     try:
         result = run_preview(
             stack, preview=preview, project_dir=project_dir, config_file=config_file, pack_dir=pack,
-            pack_config=pack_config,
+            pack_config=pack_config, references=parse_reference_options(reference or []),
         )  # fmt: skip
     except (ConfigError, ProjectError, PreviewInputError) as exc:
         raise _fail_config(exc) from None

@@ -361,6 +361,7 @@ def run_preview(
     config_file: Path | None = None,
     pack_dir: Path | None = None,
     pack_config: Path | None = None,
+    references: Mapping[str, Path] | None = None,
 ) -> PreviewResult:
     """Synthesize `stack` and run it through the pack. The pack config defaults to `config/<stack>.json` in
     the pack (none when that file does not exist: every policy at its default level)."""
@@ -376,7 +377,7 @@ def run_preview(
         pack_config = pack_dir / "config" / f"{stack}.json"
     given = read_pack_config(pack_config) if pack_config is not None else {}
     with pack_process(pack_dir) as proc:
-        result = synth(stack, preview=preview, project_dir=project_dir, config_file=config_file)
+        result = synth(stack, preview=preview, project_dir=project_dir, config_file=config_file, references=references)
         port = read_port(proc)
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = analyzer_pb2_grpc.AnalyzerStub(channel)

@@ -151,3 +151,18 @@ def test_an_unknown_platform_stack_says_what_to_pass(tmp_path: Path) -> None:
     with pytest.raises(ProjectError) as caught:
         synth("vision", project_dir=dest)
     assert "--reference acme/nowhere/prod=" in str(caught.value)
+
+
+def test_reference_option_takes_a_json_file_of_outputs(prod: SynthResult, tmp_path: Path) -> None:
+    outputs = tmp_path / "prod.outputs.json"
+    outputs.write_text(json.dumps(prod.outputs))
+    args = ["synth", "--stack", "vision", "--project-dir", str(EXAMPLE)]
+    result = CliRunner().invoke(app, [*args, "--reference", f"acme/gpu-enclave/prod={outputs}"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["outputs"]["namespaces"] == ["vision-train"]
+    stale = tmp_path / "old.json"
+    stale.write_text(json.dumps({k: v for k, v in prod.outputs.items() if k != "team_zones"}))
+    result = CliRunner().invoke(app, [*args, "--reference", f"acme/gpu-enclave/prod={stale}"])
+    assert result.exit_code == 2 and "exports no 'team_zones'" in result.output
+    result = CliRunner().invoke(app, [*args, "--reference", "acme/gpu-enclave/prod"])
+    assert result.exit_code == 2 and "expected NAME=PATH" in result.output
