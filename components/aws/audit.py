@@ -13,6 +13,7 @@ import pulumi_aws as aws
 from ..args import arg, args_type, check, schema_type
 from ..config import Logging
 from .bucket import TRAIL_PREFIX
+from .iam_policy import service_trust
 from .kms import ServiceUse
 from .logs import encrypted_log_group
 
@@ -103,21 +104,7 @@ def event_selectors(
 
 def delivery_trust_policy(account_id: str) -> str:
     """Only CloudTrail acting for this account may assume the delivery role (no confused deputy)."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "CloudTrailAssume",
-                    "Effect": "Allow",
-                    "Principal": {"Service": CLOUDTRAIL},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                }
-            ],
-        },
-        sort_keys=True,
-    )
+    return service_trust(CLOUDTRAIL, sid="CloudTrailAssume", source_account=account_id)
 
 
 def delivery_policy(log_group_arn: str) -> str:

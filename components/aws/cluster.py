@@ -15,7 +15,7 @@ import pulumi_kubernetes as k8s
 from ..args import arg, args_type, check, fail, schema_type
 from ..config import CreatedCluster, ExistingCluster, Logging, PlatformConfig
 from ..scheduling import POOL_LABEL, SYSTEM_POOL
-from .iam_policy import alias_scoped_key, trust_policy
+from .iam_policy import alias_scoped_key, service_trust, trust_policy
 from .logs import encrypted_log_group
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -35,16 +35,6 @@ def secrets_key_policy(key_arn: str | None, alias: str | None, account_id: str, 
     if alias is not None:
         statement["Resource"], statement["Condition"] = alias_scoped_key(account_id, region, partition, alias)
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, sort_keys=True)
-
-
-def service_trust(service: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
-        },
-        sort_keys=True,
-    )
 
 
 def _issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:

@@ -1,9 +1,11 @@
-"""Least-privilege IAM documents for workload identities: the IRSA trust policy and the S3/KMS
-permissions generated from bucket/prefix grants (pure functions, no Pulumi)."""
+"""IAM documents, built in one place (pure functions, no Pulumi): every role trust policy (AWS services with
+their confused-deputy conditions, IRSA web identities) and the least-privilege S3/KMS permissions generated
+from bucket/prefix grants."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -43,6 +45,33 @@ def alias_scoped_key(account_id: str, region: str, partition: str, alias: str) -
         f"arn:{partition}:kms:{region}:{account_id}:key/*",
         {"ForAnyValue:StringEquals": {"kms:ResourceAliases": alias}},
     )
+
+
+def document(*statements: dict[str, Any]) -> str:
+    """A policy document as IAM stores it: version 2012-10-17, keys sorted (stable diffs)."""
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)
+
+
+def service_trust(
+    service: str,
+    *,
+    sid: str | None = None,
+    source_account: str | None = None,
+    source_arn_like: str | None = None,
+) -> str:
+    """A role only `service` may assume; with `source_account` / `source_arn_like`, only on behalf of this
+    account's resources (aws:SourceAccount, aws:SourceArn: no confused deputy)."""
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    if sid is not None:
+        statement["Sid"] = sid
+    condition: dict[str, Any] = {}
+    if source_account is not None:
+        condition["StringEquals"] = {"aws:SourceAccount": source_account}
+    if source_arn_like is not None:
+        condition["ArnLike"] = {"aws:SourceArn": source_arn_like}
+    if condition:
+        statement["Condition"] = condition
+    return document(statement)
 
 
 def trust_policy(oidc_provider_arn: str, issuer_url: str, namespace: str, service_account: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from ..args import arg, args_type, check, fail, schema_type
 from ..config import CreatedNetwork, ExistingNetwork, Logging, PlatformConfig
 from ..config.network import TransitGateway
 from .endpoint_policies import endpoint_policy
+from .iam_policy import service_trust
 from .logs import encrypted_log_group
 from .network_layout import endpoint_block, regional_dns_name, select_zones, zone_plans
 
@@ -31,22 +32,10 @@ def service_name(region: str, service: str) -> str:
 
 def flow_log_trust_policy(account_id: str, partition: str, region: str) -> str:
     """Only the VPC Flow Logs service, and only on behalf of this account's flow logs (no confused deputy)."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": FLOW_LOGS_SERVICE},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {
-                        "StringEquals": {"aws:SourceAccount": account_id},
-                        "ArnLike": {"aws:SourceArn": f"arn:{partition}:ec2:{region}:{account_id}:vpc-flow-log/*"},
-                    },
-                }
-            ],
-        },
-        sort_keys=True,
+    return service_trust(
+        FLOW_LOGS_SERVICE,
+        source_account=account_id,
+        source_arn_like=f"arn:{partition}:ec2:{region}:{account_id}:vpc-flow-log/*",
     )
 
 

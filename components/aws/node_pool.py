@@ -12,8 +12,8 @@ from ..args import arg, args_type, check, fail, schema_type
 from ..config import NodePool
 from ..instance_types import gpu_accelerator
 from ..scheduling import ACCELERATOR_LABEL, EFA_LABEL, GPU_TAINT, POOL_LABEL, SYSTEM_TAINT, ZONE_LABEL
-from .cluster import service_trust
 from .efa import PRIMARY, Interface, interface_layout
+from .iam_policy import service_trust
 
 AMI_TYPE = "AL2023_x86_64_NVIDIA"
 SYSTEM_AMI_TYPE = "AL2023_x86_64_STANDARD"  # the platform's system pool (gpu=False): no GPU driver
