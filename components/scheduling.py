@@ -10,6 +10,8 @@ POOL_LABEL = "enclave.dev/pool"
 ACCELERATOR_LABEL = "enclave.dev/accelerator"  # GPU pools only: where the NVIDIA device plugin runs
 EFA_LABEL = "vpc.amazonaws.com/efa.present"
 SYSTEM_POOL = "system"
+# The extended resource the NVIDIA device plugin advertises: what GPU pods request and zone quotas cap.
+GPU_RESOURCE = "nvidia.com/gpu"
 
 # Taints the kubelet and the node lifecycle controller put on nodes, which every pod tolerates for a while
 # (DefaultTolerationSeconds): tolerating them never lets a pod onto another zone's nodes.
@@ -33,7 +35,7 @@ class Taint:
 
 
 # GPU pools: only pods that tolerate it (GPU workloads of the pool's zone, GPU daemonsets) land there.
-GPU_TAINT = Taint("nvidia.com/gpu")
+GPU_TAINT = Taint(GPU_RESOURCE)
 # The platform's system pool: cluster add-ons (CoreDNS, istiod, Kyverno) and the platform zone only.
 SYSTEM_TAINT = Taint("CriticalAddonsOnly")
 GPU_TOLERATION = GPU_TAINT.toleration()

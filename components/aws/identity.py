@@ -14,6 +14,8 @@ import pulumi_kubernetes as k8s
 
 from ..args import arg, args_type, check, fail, schema_type
 from ..config import ExistingCluster, Grant, Identity, PlatformConfig
+from ..k8s.labels import MANAGED_BY
+from ..scheduling import ZONE_LABEL
 from .iam_policy import ResolvedGrant, grants_policy, trust_policy
 
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
@@ -152,7 +154,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
                 metadata={
                     "name": args.service_account,
                     "namespace": args.namespace,
-                    "labels": {"enclave.dev/zone": args.zone, "app.kubernetes.io/managed-by": "gpu-enclave"},
+                    "labels": {ZONE_LABEL: args.zone, **MANAGED_BY},
                     "annotations": {
                         ROLE_ARN_ANNOTATION: self.role.arn,
                         TOKEN_EXPIRATION_ANNOTATION: str(args.token_expiration_seconds),

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..config import Multus, NcclPorts, NodePool, Zone
-from ..scheduling import GPU_TOLERATION, POOL_LABEL, ZONE_LABEL
+from ..scheduling import GPU_RESOURCE, GPU_TOLERATION, POOL_LABEL, ZONE_LABEL
 from .multus import SECONDARY_INTERFACE, secondary_network_request
 
 SECRET_FILE_MODE = 0o400
@@ -80,7 +80,7 @@ def workload_pod_template(
         )
     if secondary_network is not None and zone.zone_class != "training":
         raise ValueError(f"zone {zone.name!r} is {zone.zone_class}: the RDMA secondary network is for training only")
-    limits: dict[str, str] = {"nvidia.com/gpu": str(gpus)}
+    limits: dict[str, str] = {GPU_RESOURCE: str(gpus)}
     if efa_interfaces:
         limits["vpc.amazonaws.com/efa"] = str(efa_interfaces)
     annotations: dict[str, str] = {}

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..config import Zone
+from ..scheduling import GPU_RESOURCE
 from .labels import MANAGED_BY
 
 Manifest = dict[str, Any]
-GPU_RESOURCE = "nvidia.com/gpu"
 EFA_RESOURCE = "vpc.amazonaws.com/efa"
 
 
