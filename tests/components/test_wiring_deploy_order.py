@@ -4,7 +4,65 @@ transitively, as the engine schedules them). A missing edge is invisible in a pr
 and fails only the first real deployment: a trail refused for want of its bucket policy, a ServiceAccount
 created before its namespace, Istio objects before their CRDs, nodes before their CNI.
 
-BREAKS_TABLE
+Breaks that prove the wiring tests. Each edit (under components/) was applied alone in a clone at 08a5e2c,
+the new tests run, the test named failed (for each shipped stack, [dev] [staging] [prod], unless noted)
+and the edit was reverted. Test ids are relative to tests/components/.
+
+1    platform.py: ebs_autoscaling=platform (the pool zones' keys lose the Auto Scaling role)
+     -> test_wiring_keys.py::test_every_node_volume_key_admits_the_autoscaling_service_linked_role
+        (also test_key_policy_principals_per_key)
+1b   aws/kms.py: CreateGrant condition kms:GrantIsForAWSResource "true" -> "false"
+     -> test_wiring_keys.py::test_every_node_volume_key_admits_the_autoscaling_service_linked_role
+2    platform.py: AuditTrail without depends_on=[the audit bucket's policy]
+     -> test_wiring_deploy_order.py::test_trail_waits_for_the_audit_bucket_policy_that_admits_cloudtrail
+3    platform.py: WorkloadIdentity without service_account_depends_on=[its namespace]
+     -> test_wiring_deploy_order.py::test_irsa_service_accounts_wait_for_their_namespace
+        (also test_every_namespaced_object_waits_for_whatever_creates_its_namespace)
+4    k8s/trust_zone.py: deps = [ns_res] (mesh objects no longer wait for istio-base)
+     -> test_wiring_deploy_order.py::test_istio_objects_wait_for_the_istio_crds
+        (also test_custom_resources_wait_for_the_release_that_installs_their_crds)
+5    k8s/rbac.py: the data-scientist RoleBinding bound to zone.access.ml_engineer_groups
+     -> test_wiring_rbac.py::test_persona_role_bindings_bind_exactly_the_configured_groups
+        ([prod] and [staging]; dev binds no persona)
+6    config/references.py: NCCL rule counts every protocol (`if port.protocol == "TCP"` dropped)
+     -> config/test_cross_field_rules.py::test_rule_refuses_naming_the_path[nccl-window-over-udp]
+7    k8s/network_policies.py: INTERNET_EXCEPT = []
+     -> test_wiring_network.py::test_internet_egress_never_reaches_private_ranges_or_instance_metadata
+        (also test_each_zone_reaches_exactly_its_declared_egress_destinations[prod+platform-internet])
+8    config/references.py: `if not endpoint.private:` -> `if False:` (private-endpoint rule gone)
+     -> config/test_cross_field_rules.py::test_rule_refuses_naming_the_path[private-endpoint-off]
+        (also [private-endpoint-off-public-on])
+9    config/references.py: notebook hosts-need-an-egress.proxy rule -> `if False:`
+     -> config/test_cross_field_rules.py::test_rule_refuses_naming_the_path[notebook-hosts-without-proxy]
+9b   config/references.py: notebook egress CIDRs no longer held to the AWS endpoint block
+     -> config/test_cross_field_rules.py::test_rule_refuses_naming_the_path[notebooks-to-the-mirror-directly]
+10a  platform.py: node prerequisites without the VPC CNI add-on
+     -> test_wiring_deploy_order.py::test_node_groups_wait_for_the_cni_and_the_endpoints_and_routes_nodes_boot_through
+10b  platform.py: node prerequisites without VPC endpoints, route associations, transit routes
+     -> test_wiring_deploy_order.py::test_node_groups_wait_for_the_cni_and_the_endpoints_and_routes_nodes_boot_through
+10c  platform.py: node pools' ready without their zone's security group rules
+     -> test_wiring_deploy_order.py::test_node_groups_wait_for_their_role_policies_and_security_group_rules
+10d  aws/node_pool.py: NodeGroup no longer waits for its role's policy attachments
+     -> test_wiring_deploy_order.py::test_node_groups_wait_for_their_role_policies_and_security_group_rules
+10e  platform.py: ClusterAddons nodes_ready=[] (releases no longer wait for the system pool)
+     -> test_wiring_deploy_order.py::test_cluster_addons_wait_for_the_system_pool_and_never_for_a_gpu_pool
+10f  aws/cluster.py: CoreDNS and kube-proxy add-ons without depends_on=system_nodes
+     -> test_wiring_deploy_order.py::test_cluster_addons_wait_for_the_system_pool_and_never_for_a_gpu_pool
+10g  k8s/trust_zone.py: zone objects no longer wait for their Namespace
+     -> test_wiring_deploy_order.py::test_every_zone_namespace_object_exists_after_the_namespace
+        (also test_every_namespaced_object_waits_for_whatever_creates_its_namespace)
+10h  aws/cluster.py: kubernetes provider without depends_on=[admin access policies, API rules]
+     -> test_wiring_deploy_order.py::test_kubernetes_objects_wait_for_the_deployers_cluster_access
+10i  aws/cluster.py: Cluster no longer waits for its control-plane log group
+     -> test_wiring_deploy_order.py::test_cluster_waits_for_its_encrypted_control_plane_log_group
+10j  aws/audit.py: Trail no longer waits for its CloudWatch delivery role policy
+     -> test_wiring_deploy_order.py::test_trail_waits_for_its_cloudwatch_delivery_role_policy
+10k  aws/bucket.py: BucketLogging without depends_on=log_bucket_ready
+     -> test_wiring_deploy_order.py::test_bucket_access_logging_waits_for_the_log_bucket_policy
+10l  aws/bucket.py: object lock configuration without depends_on=[versioning]
+     -> test_wiring_deploy_order.py::test_object_lock_waits_for_versioning
+10m  k8s/trust_zone.py: zone Kyverno policies no longer wait for the kyverno release
+     -> test_wiring_deploy_order.py::test_custom_resources_wait_for_the_release_that_installs_their_crds
 """
 
 from __future__ import annotations

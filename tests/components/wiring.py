@@ -338,11 +338,14 @@ class Policies:
         return Pod(namespace, tuple(sorted(labels.items())), self.namespace_labels(namespace))
 
     def _selecting(self, pod: Pod, kind: str) -> list[dict[str, Any]]:
-        return [
-            spec
-            for spec in self.by_namespace.get(pod.namespace, [])
-            if kind in spec.get("policyTypes", ["Ingress"]) and _selects(spec.get("podSelector"), dict(pod.labels))
-        ]
+        """The policies that isolate `pod` for `kind` (Ingress or Egress). Without policyTypes a policy is an
+        Ingress policy, and an Egress one too when it has egress rules."""
+        out = []
+        for spec in self.by_namespace.get(pod.namespace, []):
+            types = spec.get("policyTypes") or ["Ingress", *(["Egress"] if "egress" in spec else [])]
+            if kind in types and _selects(spec.get("podSelector"), dict(pod.labels)):
+                out.append(spec)
+        return out
 
     def egress_allowed(self, source: Pod, target: Target) -> bool:
         selecting = self._selecting(source, "Egress")
