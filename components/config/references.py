@@ -101,6 +101,9 @@ def _check_team_zones(cfg: PlatformConfig) -> Iterator[Problem]:
             )
 
 
+MIN_PUBLIC_PREFIX = 16  # the widest public CIDR the API endpoint may be open to
+
+
 def _check_names(cfg: PlatformConfig) -> Iterator[Problem]:
     yield from _duplicates(((("zones", i, "name"), z.name) for i, z in enumerate(cfg.zones)), "zone name")
     yield from _duplicates(
@@ -576,9 +579,11 @@ def _check_cluster(cfg: PlatformConfig) -> Iterator[Problem]:
             endpoint.public_cidrs,
         )
     for j, cidr in enumerate(endpoint.public_cidrs):
-        if cidr.endswith("/0"):
+        if ipaddress.ip_network(cidr, strict=False).prefixlen < MIN_PUBLIC_PREFIX:
+            # /0 is the whole internet, and so are 0.0.0.0/1 + 128.0.0.0/1: any range wider than a /16 is refused.
             yield Problem(
                 ("cluster", "endpoint", "public_cidrs", j),
-                "an API endpoint open to the whole internet is refused; list your admin networks",
+                f"an API endpoint open to the whole internet (or a range wider than /{MIN_PUBLIC_PREFIX}) is "
+                "refused; list your admin networks",
                 cidr,
             )

@@ -107,7 +107,7 @@ RULES: dict[str, Rule] = {
     "private-endpoint-stays-on": Rule("_check_cluster", "the private API endpoint must stay on"),
     "public-endpoint-needs-cidrs": Rule("_check_cluster", "a public endpoint needs an explicit list"),
     "public-cidrs-need-public-endpoint": Rule("_check_cluster", "public_cidrs has no effect"),
-    "public-endpoint-never-open-to-all": Rule("_check_cluster", "open to the whole internet is refused"),
+    "public-endpoint-never-open-to-all": Rule("_check_cluster", "open to the whole internet (or a range wider"),
     # team zones
     "team-zones-unique": Rule("_check_names", "'team zone'"),
     "team-zone-not-a-platform-zone": Rule("_check_team_zones", "is a zone of this platform"),
@@ -781,6 +781,14 @@ FAIL: list[Case] = [
         stack="dev",
         path=f"{P}.cluster.endpoint.public_cidrs[0]",
         message="whole internet",
+    ),
+    Case(
+        "public-endpoint-open-to-all-in-two-halves",
+        "public-endpoint-never-open-to-all",
+        setp("cluster.endpoint.public_cidrs", ["198.51.100.0/24", "0.0.0.0/1", "128.0.0.0/1"]),
+        stack="dev",
+        path=f"{P}.cluster.endpoint.public_cidrs[1]",
+        message="wider than /16",
     ),
     Case(
         "a-team-zone-listed-twice",

@@ -1,11 +1,15 @@
-"""EKS-03: the API endpoint is private, or public only to named networks (never 0.0.0.0/0)."""
+"""EKS-03: the API endpoint is private, or public only to named networks (never 0.0.0.0/0, nor a range so wide
+that a few of them add up to it: 0.0.0.0/1 + 128.0.0.0/1)."""
 
+import ipaddress
 from collections.abc import Iterator
 
 from framework.model import Finding, Resource
 from framework.rules import Config, resource_rule
 from framework.types import EKS_CLUSTER
 from framework.values import MISSING, UNKNOWN, as_list
+
+MIN_PREFIX = 16  # the widest public CIDR a named network may be
 
 
 @resource_rule(
@@ -33,5 +37,14 @@ def check(r: Resource, _config: Config) -> Iterator[Finding]:
             "networks",
         )
     for cidr in listed:
-        if cidr.endswith("/0"):
-            yield Finding(r.urn, f"{r.label()}: publicAccessCidrs includes {cidr}; list your admin networks instead")
+        try:
+            wide = ipaddress.ip_network(cidr, strict=False).prefixlen < MIN_PREFIX
+        except ValueError:
+            yield Finding(r.urn, f"{r.label()}: publicAccessCidrs includes {cidr!r}, which is not a CIDR")
+            continue
+        if wide:
+            yield Finding(
+                r.urn,
+                f"{r.label()}: publicAccessCidrs includes {cidr}, wider than /{MIN_PREFIX}; list your admin networks "
+                "instead",
+            )
