@@ -179,6 +179,20 @@ def _check_zones(cfg: PlatformConfig) -> Iterator[Problem]:
                 "inference zones have no outbound proxy: they reach only the model registry and monitoring",
                 egress.proxy.host,
             )
+        if zone.zone_class == "training" and egress.proxy is not None:
+            yield Problem(
+                ("zones", i, "egress", "proxy"),
+                "training zones have no outbound proxy (no internet): list private mirror and endpoint CIDRs in "
+                "egress.cidrs instead",
+                egress.proxy.host,
+            )
+        if zone.zone_class == "notebooks" and egress.allow_internet:
+            yield Problem(
+                ("zones", i, "egress", "allow_internet"),
+                "notebooks reach the internet only through the egress proxy, which enforces the host allow-list: "
+                "remove the field and set egress.proxy and egress.hosts",
+                True,
+            )
 
 
 def _check_instance_types(i: int, names: list[str]) -> Iterator[Problem]:

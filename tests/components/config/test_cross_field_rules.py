@@ -58,6 +58,8 @@ RULES: dict[str, Rule] = {
     "notebook-cidrs-only-aws-endpoints": Rule("_check_zones", "notebooks reach the outside only through"),
     "notebook-hosts-need-proxy": Rule("_check_zones", "notebook egress hosts need an egress.proxy"),
     "no-proxy-for-inference": Rule("_check_zones", "inference zones have no outbound proxy"),
+    "no-proxy-for-training": Rule("_check_zones", "training zones have no outbound proxy"),
+    "no-direct-internet-for-notebooks": Rule("_check_zones", "notebooks reach the internet only through"),
     # pools
     "pools-run-nvidia-gpus": Rule("_check_instance_types", "{why}{hint}"),
     "pool-zone-exists": Rule("_check_pools", "_unknown(('node_pools', i, 'zone')"),
@@ -186,6 +188,8 @@ PASS: list[Case] = [
         chain(delp("zones.3.egress.proxy"), delp("zones.3.egress.hosts")),
     ),
     Case("proxy-on-notebooks-as-shipped", "no-proxy-for-inference"),
+    Case("training-through-mirrors-as-shipped", "no-proxy-for-training"),
+    Case("notebooks-through-the-proxy-as-shipped", "no-direct-internet-for-notebooks"),
     Case(
         "another-nvidia-type",
         "pools-run-nvidia-gpus",
@@ -436,6 +440,20 @@ FAIL: list[Case] = [
         setp("zones.2.egress.proxy", PROXY),
         path=f"{P}.zones[2].egress.proxy",
         message="no outbound proxy",
+    ),
+    Case(
+        "proxy-on-training",
+        "no-proxy-for-training",
+        setp("zones.1.egress.proxy", PROXY),
+        path=f"{P}.zones[1].egress.proxy",
+        message="training zones have no outbound proxy",
+    ),
+    Case(
+        "internet-for-notebooks",
+        "no-direct-internet-for-notebooks",
+        setp("zones.3.egress.allow_internet", True),
+        path=f"{P}.zones[3].egress.allow_internet",
+        message="only through the egress proxy",
     ),
     Case(
         "trainium-pool",
