@@ -6,7 +6,7 @@ STACK ?= prod
 
 PACK := policy_packs/hipaa
 
-.PHONY: demo test lint tools synth-all bench clean rules-doc schema components-doc
+.PHONY: demo test lint tools synth-all bench clean rules-doc schema components-doc mutate
 
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,14 @@ synth-all: $(VENV)/.runtime
 bench: $(VENV)/.runtime
 	$(PY) bench/synth_bench.py
 	$(PY) bench/preview_bench.py
+
+# Mutation testing (mutmut, pinned, in its own venv under .tools/): a seeded sample of the mutants of the
+# trust-boundary modules of components/, against the fast component tests, in a copy of the tree under
+# build/mutation; about an hour on 2 cores. Not part of `make test`. Score and survivors: bench/mutation.md.
+mutate:
+	PYTHON=$(PYTHON) bash tools/install-mutmut.sh
+	$${ENCLAVE_TOOLS_DIR:-.tools}/mutmut/bin/python bench/mutation.py run
+	$${ENCLAVE_TOOLS_DIR:-.tools}/mutmut/bin/python bench/mutation.py report --out build/mutation/report.md
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache
