@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pulumi
 import pulumi_aws as aws
 
 from .aws.audit import AuditTrail, AuditTrailArgs, audit_key_services, trail_arn, trail_name
-from .aws.bucket import EncryptedBucket, EncryptedBucketArgs
+from .aws.bucket import EncryptedBucket
 from .aws.cluster import GpuCluster, GpuClusterArgs
-from .aws.identity import GrantTarget, WorkloadIdentity, WorkloadIdentityArgs
+from .aws.identity import GrantTarget, WorkloadIdentity
 from .aws.kms import KmsKey, KmsKeyArgs
 from .aws.network import Network, NetworkArgs
 from .aws.node_pool import GpuNodePool, GpuNodePoolArgs
 from .aws.node_security import NodeSecurityGroups, NodeSecurityGroupsArgs, zone_ingress
-from .config import Bucket, ConfigError, CreatedCluster, NodePool, PlatformConfig
+from .config import ConfigError, CreatedCluster, NodePool, PlatformConfig
 from .config.buckets import access_log_bucket_name
 from .config.references import check_references
 from .k8s.addons import ClusterAddons, ClusterAddonsArgs
 from .k8s.trust_zone import TrustZone, TrustZoneArgs
 from .k8s.zone_context import ZoneContext
+from .schema_args import bucket_args, identity_args, node_pool_args
 
 ARTIFACT_PURPOSES = ("datasets", "models", "checkpoints")
 
@@ -237,21 +236,10 @@ class Platform(pulumi.ComponentResource):
     def _pool_args(
         self, cfg: PlatformConfig, pool: NodePool, prerequisites: list[pulumi.Resource], gpu: bool = True
     ) -> GpuNodePoolArgs:
-        """A node pool of the stack file as GpuNodePoolArgs, on the platform's network, cluster and zone key."""
+        """A node pool of the stack file on the platform's network, cluster and zone key."""
         zone = pool.zone
-        return GpuNodePoolArgs(
-            pool_name=pool.name,
-            zone=zone,
-            instance_types=pool.instance_types,
-            capacity_type=pool.capacity_type,
-            min_size=pool.min_size,
-            desired_size=pool.desired_size,
-            max_size=pool.max_size,
-            disk_size_gib=pool.disk_size_gib,
-            efa=pool.efa,
-            placement_group=pool.placement_group,
-            availability_zone=pool.availability_zone,
-            capacity_reservation_id=pool.capacity_reservation_id,
+        return node_pool_args(
+            pool,
             gpu=gpu,
             cluster_name=self.cluster.name,
             node_security_group_id=self.node_security.groups[zone].id,
@@ -296,8 +284,9 @@ class Platform(pulumi.ComponentResource):
         access_name = access_log_bucket_name(audit_cfg.name)
         self.access_log_bucket = EncryptedBucket(
             f"{env}-{access_name}",
-            _bucket_args(
+            bucket_args(
                 audit_cfg,
+                tags={"enclave:zone": audit_cfg.zone},
                 kms_key_arn=None,  # SSE-S3: the only default encryption S3 log delivery writes into
                 object_lock_days=None,
                 access_log_sink=True,
@@ -308,8 +297,9 @@ class Platform(pulumi.ComponentResource):
         log_bucket, log_ready = self.access_log_bucket.name, [self.access_log_bucket.policy]
         audit = EncryptedBucket(
             f"{env}-{audit_cfg.name}",
-            _bucket_args(
+            bucket_args(
                 audit_cfg,
+                tags={"enclave:zone": audit_cfg.zone},
                 kms_key_arn=self.audit_key.arn,
                 object_lock_days=audit_cfg.object_lock_days or retention,
                 cloudtrail_arn=self._trail_arn(),
@@ -324,8 +314,9 @@ class Platform(pulumi.ComponentResource):
                 continue
             self.buckets[bucket.name] = EncryptedBucket(
                 f"{env}-{bucket.name}",
-                _bucket_args(
+                bucket_args(
                     bucket,
+                    tags={"enclave:zone": bucket.zone},
                     kms_key_arn=self.bucket_key(bucket.name).arn,
                     object_lock_days=bucket.object_lock_days,
                     log_bucket=log_bucket,
@@ -348,13 +339,8 @@ class Platform(pulumi.ComponentResource):
             ]
             self.identities[ident.name] = WorkloadIdentity(
                 f"{cfg.environment}-{ident.name}",
-                WorkloadIdentityArgs(
-                    namespace=ident.namespace,
-                    service_account=ident.service_account,
-                    zone=ident.zone,
-                    permissions_boundary_arn=ident.permissions_boundary_arn,
-                    token_expiration_seconds=ident.token_expiration_seconds,
-                    automount_service_account_token=ident.automount_service_account_token,
+                identity_args(
+                    ident,
                     oidc_provider_arn=self.cluster.oidc_provider_arn,
                     oidc_issuer_url=self.cluster.oidc_issuer_url,
                     region=cfg.region,
@@ -398,31 +384,3 @@ class Platform(pulumi.ComponentResource):
             "namespaces": {name: list(z.namespaces) for name, z in self.zones.items()},
             "team_zones": list(cfg.team_zones),
         }
-
-
-def _bucket_args(
-    bucket: Bucket,
-    *,
-    kms_key_arn: pulumi.Input[str] | None,
-    object_lock_days: int | None,
-    log_bucket: pulumi.Input[str] | None = None,
-    log_bucket_ready: Sequence[pulumi.Resource] = (),
-    access_log_sink: bool = False,
-    expire_days: int | None = None,
-    cloudtrail_arn: pulumi.Input[str] | None = None,
-) -> EncryptedBucketArgs:
-    """A bucket of the stack file as EncryptedBucketArgs, with the keys and log bucket the platform made."""
-    return EncryptedBucketArgs(
-        purpose=bucket.purpose,
-        stage=bucket.stage,
-        force_destroy=bucket.force_destroy,
-        noncurrent_version_days=bucket.noncurrent_version_days,
-        object_lock_days=object_lock_days,
-        kms_key_arn=kms_key_arn,
-        log_bucket=log_bucket,
-        log_bucket_ready=log_bucket_ready,
-        access_log_sink=access_log_sink,
-        expire_days=expire_days,
-        cloudtrail_arn=cloudtrail_arn,
-        tags={"enclave:zone": bucket.zone},
-    )

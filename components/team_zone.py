@@ -15,17 +15,18 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from .args import arg, args_type
-from .aws.bucket import EncryptedBucket, EncryptedBucketArgs
-from .aws.identity import GrantTarget, WorkloadIdentity, WorkloadIdentityArgs
+from .aws.bucket import EncryptedBucket
+from .aws.identity import GrantTarget, WorkloadIdentity
 from .aws.kms import KmsKey, KmsKeyArgs
-from .aws.node_pool import GpuNodePool, GpuNodePoolArgs
-from .aws.node_security import ALL, HTTPS, SYSTEM_SERVICES, PortRange
+from .aws.node_pool import GpuNodePool
+from .aws.node_security import SYSTEM_SERVICES, ingress_rule, node_group_rules
 from .config import ConfigError, KubernetesConfig, Problem
 from .config.team import TeamZoneConfig, check_team
 from .k8s.trust_zone import TrustZone, TrustZoneArgs
 from .k8s.zone_context import ZoneContext
 from .platform import team_bucket_prefix
 from .pulumi_internals import known_value
+from .schema_args import bucket_args, identity_args, node_pool_args
 
 # What a team's stack reads from the platform stack: every one is a Platform output (Platform.outputs).
 PLAIN_OUTPUTS = (
@@ -107,23 +108,12 @@ class TeamZone(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        ready = self._node_security(name, zone, platform, tags)
+        ready = self._node_security(zone, platform, tags)
         self.node_pools = {
             pool.name: GpuNodePool(
                 f"{name}-{pool.name}",
-                GpuNodePoolArgs(
-                    pool_name=pool.name,
-                    zone=zone,
-                    instance_types=pool.instance_types,
-                    capacity_type=pool.capacity_type,
-                    min_size=pool.min_size,
-                    desired_size=pool.desired_size,
-                    max_size=pool.max_size,
-                    disk_size_gib=pool.disk_size_gib,
-                    efa=pool.efa,
-                    placement_group=pool.placement_group,
-                    availability_zone=pool.availability_zone,
-                    capacity_reservation_id=pool.capacity_reservation_id,
+                node_pool_args(
+                    pool,
                     cluster_name=platform.output("cluster_name"),
                     node_security_group_id=self.node_security_group.id,
                     vpc_id=platform.output("vpc_id"),
@@ -143,14 +133,8 @@ class TeamZone(pulumi.ComponentResource):
         self.buckets = {
             bucket.name: EncryptedBucket(
                 f"{team_bucket_prefix(env, zone)}{bucket.name}",
-                EncryptedBucketArgs(
-                    purpose=bucket.purpose,
-                    stage=bucket.stage,
-                    force_destroy=bucket.force_destroy,
-                    noncurrent_version_days=bucket.noncurrent_version_days,
-                    kms_key_arn=self.key.arn,
-                    log_bucket=platform.output("access_log_bucket"),
-                    tags=tags,
+                bucket_args(
+                    bucket, kms_key_arn=self.key.arn, log_bucket=platform.output("access_log_bucket"), tags=tags
                 ),
                 opts=child,
             )
@@ -178,10 +162,8 @@ class TeamZone(pulumi.ComponentResource):
         self.identities = {
             ident.name: WorkloadIdentity(
                 f"{name}-{ident.name}",
-                WorkloadIdentityArgs(
-                    namespace=ident.namespace,
-                    service_account=ident.service_account,
-                    zone=zone,
+                identity_args(
+                    ident,
                     oidc_provider_arn=platform.output("oidc_provider_arn"),
                     oidc_issuer_url=platform.output("oidc_issuer_url"),
                     region=platform.region,
@@ -194,9 +176,6 @@ class TeamZone(pulumi.ComponentResource):
                         )
                         for g in ident.grants
                     ],
-                    permissions_boundary_arn=ident.permissions_boundary_arn,
-                    token_expiration_seconds=ident.token_expiration_seconds,
-                    automount_service_account_token=ident.automount_service_account_token,
                     kubernetes_provider=provider,
                     service_account_depends_on=[self.zone.namespaces[ident.namespace]],
                     tags=tags,
@@ -207,68 +186,39 @@ class TeamZone(pulumi.ComponentResource):
         }
         self.register_outputs(self.outputs())
 
-    def _node_security(
-        self, name: str, zone: str, platform: PlatformStack, tags: dict[str, str]
-    ) -> list[pulumi.Resource]:
-        """The zone's node security group: its own nodes, the control plane and the system pool in; and, on
-        the platform's groups, the system services (DNS, istiod) and the API from this zone's nodes."""
-        child = pulumi.ResourceOptions(parent=self)
-        group_name = f"{name}-nodes"
+    def _node_security(self, zone: str, platform: PlatformStack, tags: dict[str, str]) -> list[pulumi.Resource]:
+        """The zone's node security group with the rules a platform zone's group gets (its own nodes, the
+        control plane, the system pool, open egress, the API endpoint from its nodes), named as the platform
+        names them; and, on the platform's system-pool group, the system services (DNS, istiod) for it."""
+        env = platform.environment
+        group_name = f"{env}-{zone}-nodes"
         self.node_security_group = group = aws.ec2.SecurityGroup(
             group_name,
             vpc_id=platform.output("vpc_id"),
             description=f"Nodes of team zone {zone}: its own nodes, the control plane, the system pool",
             tags={**tags, "Name": group_name},
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        system_group = platform.output("node_security_group_ids").apply(lambda g: g[platform.plain["system_zone"]])
-        cluster_group = platform.output("cluster_security_group_id")
-        rules: list[pulumi.Resource] = []
-
-        def ingress(
-            rule: str, into: pulumi.Input[str], source: pulumi.Input[str], ports: PortRange | None, why: str
-        ) -> None:
-            rules.append(
-                aws.vpc.SecurityGroupIngressRule(
-                    f"{name}-{rule}",
-                    security_group_id=into,
-                    referenced_security_group_id=source,
-                    ip_protocol=ports.protocol if ports else ALL,
-                    from_port=ports.from_port if ports else None,
-                    to_port=ports.to_port if ports else None,
-                    description=why,
-                    tags=tags,
-                    opts=child,
-                )
-            )
-
-        ingress("nodes-from-self", group.id, group.id, None, f"All traffic between nodes of zone {zone}")
-        ingress(
-            "nodes-from-control-plane", group.id, cluster_group, None, "Control plane: kubelet, webhooks, exec and logs"
-        )
-        ingress("nodes-from-system", group.id, system_group, None, "System pool: add-ons and monitoring")
-        for ports in SYSTEM_SERVICES:
-            ingress(
-                f"system-from-{zone}-{ports.label}", system_group, group.id, ports, f"System services for zone {zone}"
-            )
-        ingress(
-            f"api-from-{zone}-nodes",
-            cluster_group,
+        system_zone = platform.plain["system_zone"]
+        system: tuple[str, pulumi.Input[str]] | None = None
+        if system_zone is not None:
+            system = (system_zone, platform.output("node_security_group_ids").apply(lambda g: g[system_zone]))
+        rules = node_group_rules(
+            self,
+            env,
+            zone,
             group.id,
-            PortRange("tcp", HTTPS, HTTPS),
-            f"Kubernetes API from nodes of zone {zone}",
+            cluster_security_group_id=platform.output("cluster_security_group_id"),
+            system=system,
+            flows=[],
+            tags=tags,
         )
-        rules.append(
-            aws.vpc.SecurityGroupEgressRule(
-                f"{name}-nodes-egress",
-                security_group_id=group.id,
-                ip_protocol=ALL,
-                cidr_ipv4="0.0.0.0/0",
-                description="Outbound: the VPC routes only to itself, its endpoints and the named networks",
-                tags=tags,
-                opts=child,
-            )
-        )
+        if system is not None:
+            rules += [
+                ingress_rule(f"{env}-{system_zone}-nodes-from-{zone}-{ports.label}", into=system[1], source=group.id,
+                             ports=ports, why=f"System services for zone {zone}", tags=tags, parent=self)
+                for ports in SYSTEM_SERVICES
+            ]  # fmt: skip
         return rules
 
     def outputs(self) -> dict[str, pulumi.Input[Any]]:

@@ -73,6 +73,77 @@ def zone_ingress(cfg: PlatformConfig) -> dict[str, list[tuple[str, PortRange]]]:
     return {z: sorted(rules) for z, rules in out.items()}
 
 
+def ingress_rule(
+    name: str,
+    *,
+    into: pulumi.Input[str],
+    source: pulumi.Input[str],
+    ports: PortRange | None,
+    why: str,
+    tags: Mapping[str, str] | None,
+    parent: pulumi.Resource,
+) -> aws.vpc.SecurityGroupIngressRule:
+    """Security group `into` admits group `source` on `ports` (every protocol and port when None)."""
+    return aws.vpc.SecurityGroupIngressRule(
+        name,
+        security_group_id=into,
+        referenced_security_group_id=source,
+        ip_protocol=ports.protocol if ports else ALL,
+        from_port=ports.from_port if ports else None,
+        to_port=ports.to_port if ports else None,
+        description=why,
+        tags=dict(tags or {}),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def node_group_rules(
+    parent: pulumi.Resource,
+    name: str,
+    zone: str,
+    group_id: pulumi.Input[str],
+    *,
+    cluster_security_group_id: pulumi.Input[str],
+    system: tuple[str, pulumi.Input[str]] | None,
+    flows: Sequence[tuple[str, pulumi.Input[str], PortRange]],
+    tags: Mapping[str, str] | None,
+) -> list[pulumi.Resource]:
+    """The rules of zone `zone`'s node group `group_id`: its own nodes, the control plane, the system pool's
+    group (`system`: its zone and group, None when there is none or it is this zone), the declared flows
+    (source zone, its group, ports), open egress, and the API endpoint from these nodes. Nodes must not launch
+    before them."""
+    prefix = f"{name}-{zone}-nodes-from"
+    rules: list[pulumi.Resource] = [
+        ingress_rule(f"{prefix}-self", into=group_id, source=group_id, ports=None,
+                     why=f"All traffic between nodes of zone {zone}", tags=tags, parent=parent),
+        ingress_rule(f"{prefix}-control-plane", into=group_id, source=cluster_security_group_id, ports=None,
+                     why="Control plane: kubelet, webhooks, exec and logs", tags=tags, parent=parent),
+    ]  # fmt: skip
+    if system is not None:
+        rules.append(ingress_rule(f"{prefix}-{system[0]}-nodes", into=group_id, source=system[1], ports=None,
+                                  why="System pool: add-ons and monitoring", tags=tags, parent=parent))  # fmt: skip
+    for source, source_group, ports in flows:
+        rules.append(ingress_rule(f"{prefix}-{source}-{ports.label}", into=group_id, source=source_group,
+                                  ports=ports, why=f"Declared flow from zone {source} to zone {zone}", tags=tags,
+                                  parent=parent))  # fmt: skip
+    rules.append(
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-{zone}-nodes-egress",
+            security_group_id=group_id,
+            ip_protocol=ALL,
+            cidr_ipv4="0.0.0.0/0",
+            description="Outbound: the VPC routes only to itself, its endpoints and the named networks",
+            tags=dict(tags or {}),
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+    )
+    # Nodes reach the private API endpoint, whose interfaces carry the cluster security group.
+    rules.append(ingress_rule(f"{name}-api-from-{zone}-nodes", into=cluster_security_group_id, source=group_id,
+                              ports=PortRange("tcp", HTTPS, HTTPS), why=f"Kubernetes API from nodes of zone {zone}",
+                              tags=tags, parent=parent))  # fmt: skip
+    return rules
+
+
 @args_type
 class NodeSecurityGroupsArgs:
     """One security group per zone's nodes that admits only the zone itself, the control plane, the system pool
@@ -134,70 +205,16 @@ class NodeSecurityGroups(pulumi.ComponentResource):
                 tags={**(tags or {}), "Name": group_name, "enclave:zone": zone},
                 opts=child,
             )
-        for zone in self.groups:
-            self.ready[zone] = self._zone_rules(
-                name, zone, ingress[zone], args.system_zone, args.cluster_security_group_id, tags
+        system = args.system_zone
+        for zone, group in self.groups.items():
+            self.ready[zone] = node_group_rules(
+                self,
+                name,
+                zone,
+                group.id,
+                cluster_security_group_id=args.cluster_security_group_id,
+                system=None if system is None or zone == system else (system, self.groups[system].id),
+                flows=[(source, self.groups[source].id, ports) for source, ports in ingress[zone]],
+                tags=tags,
             )
         self.register_outputs({"groups": {zone: g.id for zone, g in self.groups.items()}})
-
-    def _zone_rules(
-        self,
-        name: str,
-        zone: str,
-        ingress: Sequence[tuple[str, PortRange]],
-        system_zone: str | None,
-        cluster_security_group_id: pulumi.Input[str],
-        tags: Mapping[str, str] | None,
-    ) -> list[pulumi.Resource]:
-        child = pulumi.ResourceOptions(parent=self)
-        group = self.groups[zone]
-        rules: list[pulumi.Resource] = []
-
-        def rule(suffix: str, source: pulumi.Input[str], ports: PortRange | None, why: str) -> None:
-            rules.append(
-                aws.vpc.SecurityGroupIngressRule(
-                    f"{name}-{zone}-nodes-from-{suffix}",
-                    security_group_id=group.id,
-                    referenced_security_group_id=source,
-                    ip_protocol=ports.protocol if ports else ALL,
-                    from_port=ports.from_port if ports else None,
-                    to_port=ports.to_port if ports else None,
-                    description=why,
-                    tags=dict(tags or {}),
-                    opts=child,
-                )
-            )
-
-        rule("self", group.id, None, f"All traffic between nodes of zone {zone}")
-        rule("control-plane", cluster_security_group_id, None, "Control plane: kubelet, webhooks, exec and logs")
-        if system_zone is not None and zone != system_zone:
-            rule(f"{system_zone}-nodes", self.groups[system_zone].id, None, "System pool: add-ons and monitoring")
-        for source, ports in ingress:
-            why = f"Declared flow from zone {source} to zone {zone}"
-            rule(f"{source}-{ports.label}", self.groups[source].id, ports, why)
-        rules.append(
-            aws.vpc.SecurityGroupEgressRule(
-                f"{name}-{zone}-nodes-egress",
-                security_group_id=group.id,
-                ip_protocol=ALL,
-                cidr_ipv4="0.0.0.0/0",
-                description="Outbound: the VPC routes only to itself, its endpoints and the named networks",
-                tags=dict(tags or {}),
-                opts=child,
-            )
-        )
-        # Nodes reach the private API endpoint, whose interfaces carry the cluster security group.
-        rules.append(
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-api-from-{zone}-nodes",
-                security_group_id=cluster_security_group_id,
-                referenced_security_group_id=group.id,
-                ip_protocol="tcp",
-                from_port=HTTPS,
-                to_port=HTTPS,
-                description=f"Kubernetes API from nodes of zone {zone}",
-                tags=dict(tags or {}),
-                opts=child,
-            )
-        )
-        return rules
