@@ -28,6 +28,17 @@ def sync_await(awaitable: Awaitable[T]) -> T:
     return _sync_await(awaitable)
 
 
+def whole_numbers(value: Any) -> Any:
+    """Values off Pulumi's wire (protobuf Struct: every number a double) with whole numbers back to ints."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [whole_numbers(v) for v in value]
+    return value
+
+
 class NotKnown(Exception):
     """A value that must be plain at program time is not known (yet)."""
 
@@ -52,4 +63,5 @@ __all__ = [
     "run_pulumi_func",
     "settings",
     "sync_await",
+    "whole_numbers",
 ]

@@ -25,7 +25,7 @@ from .config.team import TeamZoneConfig, check_team
 from .k8s.trust_zone import TrustZone, TrustZoneArgs
 from .k8s.zone_context import ZoneContext
 from .platform import team_bucket_prefix
-from .pulumi_internals import known_value
+from .pulumi_internals import known_value, whole_numbers
 from .schema_args import bucket_args, identity_args, node_pool_args
 
 # What a team's stack reads from the platform stack: every one is a Platform output (Platform.outputs).
@@ -49,7 +49,7 @@ class PlatformStack:
             if value is None:
                 why = f"platform stack {name!r} exports no {key!r}: deploy it with a GPU Enclave that does"
                 raise ConfigError([Problem((), why, root="platform_stack")])
-            self.plain[key] = _integral(value)
+            self.plain[key] = whole_numbers(value)
 
     def output(self, key: str) -> pulumi.Output[Any]:
         return self.reference.require_output(key)
@@ -229,17 +229,6 @@ class TeamZone(pulumi.ComponentResource):
             "workload_role_arns": {n: i.role_arn for n, i in self.identities.items()},
             "node_security_group_id": self.node_security_group.id,
         }
-
-
-def _integral(value: Any) -> Any:
-    """Stack outputs carry numbers as floats (protobuf Struct): whole ones back to ints."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _integral(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_integral(v) for v in value]
-    return value
 
 
 def _accounts(cfg: TeamZoneConfig) -> dict[str, tuple[str, ...]]:

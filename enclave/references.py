@@ -9,14 +9,11 @@ project's parent folder. Nothing else is guessed: an unknown reference is an err
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from .project import ProjectError, find_project
-
-Resolver = Callable[[str], dict[str, Any]]
 
 
 class UnknownReference(ProjectError):
@@ -59,32 +56,19 @@ def _outputs_file(path: Path, name: str) -> dict[str, Any]:
     return data
 
 
-def resolver(referrer_root: Path, explicit: Mapping[str, Path]) -> Resolver:
-    """A StackReference resolver for a program of the project at `referrer_root`."""
-    cache: dict[str, dict[str, Any]] = {}
-    lock = threading.Lock()
+def resolve_reference(name: str, referrer_root: Path, explicit: Mapping[str, Path]) -> dict[str, Any]:
+    """The outputs of the stack StackReference `name` reads, for a program of the project at `referrer_root`."""
+    parts = name.split("/")
+    path = explicit.get(name)
+    if path is None and len(parts) >= 2:
+        path = _project_named(parts[-2], referrer_root.parent)
+    if path is None:
+        raise UnknownReference(
+            f"StackReference {name!r}: the offline engine reads no deployed stacks; pass "
+            f"--reference {name}=<the project folder, or a JSON file of its outputs>"
+        )
+    if path.suffix == ".json":
+        return _outputs_file(path, name)
+    from .synth import synth  # the referenced stack, as deployed: update mode
 
-    def resolve(name: str) -> dict[str, Any]:
-        with lock:
-            if name in cache:
-                return cache[name]
-            parts = name.split("/")
-            stack = parts[-1]
-            path = explicit.get(name)
-            if path is None and len(parts) >= 2:
-                path = _project_named(parts[-2], referrer_root.parent)
-            if path is None:
-                raise UnknownReference(
-                    f"StackReference {name!r}: the offline engine reads no deployed stacks; pass "
-                    f"--reference {name}=<the project folder, or a JSON file of its outputs>"
-                )
-            if path.suffix == ".json":
-                outputs = _outputs_file(path, name)
-            else:
-                from .synth import synth  # the referenced stack, as deployed: update mode
-
-                outputs = synth(stack, project_dir=path).outputs
-            cache[name] = outputs
-            return outputs
-
-    return resolve
+    return synth(parts[-1], project_dir=path).outputs

@@ -21,14 +21,14 @@ from google.protobuf import json_format
 
 from components.config import CONFIG_KEY, ConfigError, read_stack_file
 from components.config.loading import STACK_FILE_ENV
-from components.pulumi_internals import UNKNOWN, ensure_event_loop, run_pulumi_func
+from components.pulumi_internals import UNKNOWN, ensure_event_loop, run_pulumi_func, whole_numbers
 from components.pulumi_internals import mocks as pulumi_mocks
 from components.pulumi_internals import settings as pulumi_settings
 from components.pulumi_internals import sync_await as _sync_await
 
 from .fakes import AUTONAMED, DEFAULT_ACCOUNT_ID, FakeCloud
 from .project import ProjectError, StackNotFound, find_project
-from .references import resolver
+from .references import resolve_reference
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESOURCE_KEYS = (
@@ -69,17 +69,6 @@ class SynthResult:
 
     def by_urn(self) -> dict[str, dict[str, Any]]:
         return {r["urn"]: r for r in self.resources}
-
-
-def _plain(value: Any) -> Any:
-    """Struct JSON -> plain JSON: integral doubles back to ints (Struct numbers are all doubles)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 class _Mocks(pulumi_mocks.Mocks):
@@ -145,7 +134,7 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
                 "parent": request.parent,
                 "custom": bool(request.custom),
                 "provider": request.provider,
-                "inputs": _plain(inputs),
+                "inputs": whole_numbers(inputs),
                 "dependencies": sorted(set(request.dependencies)),
                 "propertyDependencies": {
                     key: sorted(set(deps.urns)) for key, deps in sorted(request.propertyDependencies.items())
@@ -175,7 +164,9 @@ def _exports() -> dict[str, Any]:
     for name, value in sorted(getattr(root, "outputs", {}).items()):
         output = pulumi.Output.from_input(value)
         known = _sync_await(output.is_known())
-        out[name] = _plain(json.loads(json.dumps(_sync_await(output.future()), default=str))) if known else UNKNOWN
+        out[name] = (
+            whole_numbers(json.loads(json.dumps(_sync_await(output.future()), default=str))) if known else UNKNOWN
+        )
     return out
 
 
@@ -295,7 +286,6 @@ def synth(
         account_id = account if isinstance(account, str) and account.isdigit() else DEFAULT_ACCOUNT_ID
     # Pulumi hands structured values to the program as JSON strings, scalars as strings.
     config = {k: v if isinstance(v, str) else json.dumps(v) for k, v in stack_file.config.items()}
-    resolve = resolver(project_dir, references or {})
     known: dict[str, dict[str, Any]] = {}
 
     def program() -> None:
@@ -326,7 +316,7 @@ def synth(
         if not cloud.wanted_references:
             break
         for name in cloud.wanted_references:
-            known[name] = resolve(name)
+            known[name] = resolve_reference(name, project_dir, references or {})
     else:
         raise ProjectError(f"{stack}: more than {MAX_REFERENCES} StackReferences")
     return SynthResult(stack=stack, project=project, preview=preview, resources=records, outputs=outputs)
