@@ -59,7 +59,7 @@ def bucket_args(
     bucket: Bucket,
     *,
     kms_key_arn: pulumi.Input[str] | None,
-    tags: Mapping[str, str],
+    tags: Mapping[str, str] | None = None,
     object_lock_days: int | None = None,
     log_bucket: pulumi.Input[str] | None = None,
     log_bucket_ready: Sequence[pulumi.Resource] = (),
@@ -90,9 +90,9 @@ def identity_args(
     oidc_issuer_url: pulumi.Input[str],
     region: str,
     grants: Sequence[GrantTarget],
-    kubernetes_provider: k8s.Provider,
-    service_account_depends_on: Sequence[pulumi.Resource],
-    tags: Mapping[str, str],
+    kubernetes_provider: k8s.Provider | None = None,
+    service_account_depends_on: Sequence[pulumi.Resource] = (),
+    tags: Mapping[str, str] | None = None,
 ) -> WorkloadIdentityArgs:
     return WorkloadIdentityArgs(
         namespace=ident.namespace,

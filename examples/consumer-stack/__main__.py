@@ -3,19 +3,13 @@
 import pulumi
 import pulumi_aws as aws
 
-from components import (
-    EncryptedBucket,
-    EncryptedBucketArgs,
-    GrantTarget,
-    KmsKey,
-    KmsKeyArgs,
-    WorkloadIdentity,
-    WorkloadIdentityArgs,
-)
+from components import EncryptedBucket, GrantTarget, KmsKey, KmsKeyArgs, WorkloadIdentity
 from components.config import Bucket, Identity, config_object, config_value
+from components.schema_args import bucket_args, identity_args
 
 # Validated with the platform's messages (stack file and line, config path, value, fix) before anything is
-# registered: a bad value stops here, not halfway through a deploy.
+# registered: a bad value stops here, not halfway through a deploy. schema_args maps the validated blocks onto
+# the components' Args as the platform does; the resource-derived values (key, issuer, log bucket) go beside.
 bucket_cfg = config_object("bucket", Bucket)
 identity_cfg = config_object("identity", Identity)
 issuer = config_value("oidcIssuerUrl")
@@ -26,27 +20,13 @@ key = KmsKey(
     bucket_cfg.zone,
     KmsKeyArgs(alias=f"consumer/{bucket_cfg.zone}", description=f"Data of the {bucket_cfg.zone} zone"),
 )
-bucket = EncryptedBucket(
-    bucket_cfg.name,
-    EncryptedBucketArgs(
-        purpose=bucket_cfg.purpose,
-        stage=bucket_cfg.stage,
-        noncurrent_version_days=bucket_cfg.noncurrent_version_days,
-        force_destroy=bucket_cfg.force_destroy,
-        kms_key_arn=key.arn,
-        log_bucket=audit_bucket,
-    ),
-)
+bucket = EncryptedBucket(bucket_cfg.name, bucket_args(bucket_cfg, kms_key_arn=key.arn, log_bucket=audit_bucket))
 account = aws.get_caller_identity_output().account_id
 oidc_arn = pulumi.Output.concat("arn:aws:iam::", account, ":oidc-provider/", issuer.removeprefix("https://"))
 identity = WorkloadIdentity(
     identity_cfg.name,
-    WorkloadIdentityArgs(
-        namespace=identity_cfg.namespace,
-        service_account=identity_cfg.service_account,
-        zone=identity_cfg.zone,
-        token_expiration_seconds=identity_cfg.token_expiration_seconds,
-        permissions_boundary_arn=identity_cfg.permissions_boundary_arn,
+    identity_args(
+        identity_cfg,
         oidc_provider_arn=oidc_arn,
         oidc_issuer_url=issuer,
         region=region,
