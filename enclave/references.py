@@ -69,6 +69,11 @@ def resolve_reference(name: str, referrer_root: Path, explicit: Mapping[str, Pat
         )
     if path.suffix == ".json":
         return _outputs_file(path, name)
+    if not path.is_dir():
+        raise UnknownReference(f"StackReference {name!r}: {path} is neither a project folder nor a .json file")
     from .synth import synth  # the referenced stack, as deployed: update mode
 
-    return synth(parts[-1], project_dir=path).outputs
+    try:
+        return synth(parts[-1], project_dir=path).outputs
+    except ProjectError as exc:
+        raise UnknownReference(f"StackReference {name!r} from {path}: {exc}") from None

@@ -166,3 +166,29 @@ def test_reference_option_takes_a_json_file_of_outputs(prod: SynthResult, tmp_pa
     assert result.exit_code == 2 and "exports no 'team_zones'" in result.output
     result = CliRunner().invoke(app, [*args, "--reference", "acme/gpu-enclave/prod"])
     assert result.exit_code == 2 and "expected NAME=PATH" in result.output
+
+
+@pytest.mark.parametrize(
+    ("target", "says"),
+    [
+        ("/nonexistent/platform", "is neither a project folder nor a .json file"),
+        ("{tmp}", "no Pulumi.yaml"),
+        ("{tmp}/bad.json", "cannot read outputs"),
+    ],
+)
+def test_a_broken_reference_target_is_exit_two_naming_the_reference(tmp_path: Path, target: str, says: str) -> None:
+    (tmp_path / "bad.json").write_text("not json")
+    target = target.format(tmp=tmp_path)
+    args = [
+        "synth",
+        "--stack",
+        "vision",
+        "--project-dir",
+        str(EXAMPLE),
+        "--reference",
+        f"acme/gpu-enclave/prod={target}",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "StackReference 'acme/gpu-enclave/prod'" in result.output and says in result.output
+    assert "Traceback" not in result.output
