@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -37,6 +38,8 @@ LEVELS = {number: name.lower() for name, number in analyzer_pb2.EnforcementLevel
 LEVEL_CODES = {v: k for k, v in LEVELS.items()}
 SEVERITIES = {0: "", 1: "low", 2: "medium", 3: "high", 4: "critical"}
 EXEMPTED_MARK = "EXEMPTED until "
+# The pack's first line of an exempted finding: `EXEMPTED until 2027-01-31 (owner platform-security): reason`.
+EXEMPTED_LINE = re.compile(r"^EXEMPTED until (?P<expires>\S+) \(owner (?P<owner>.*?)\): (?P<reason>.*)$")
 UNVERIFIABLE_MARK = "UNVERIFIABLE at preview: "
 STARTUP_SECONDS = 60
 
@@ -60,6 +63,8 @@ class Diagnostic:
     remediation: str = ""
     # the stack-file entry that made the resource: {"file", "line", "path"}
     config: dict[str, Any] = field(default_factory=dict)
+    # an exempted finding's exemption: {"expires", "owner", "reason"} (None when not exempted)
+    exemption: dict[str, str] | None = None
 
 
 @dataclass
@@ -329,9 +334,15 @@ def _diagnostic(urn: str, d: Any, policy: Any) -> Diagnostic:
         message=body,
         enforcementLevel=LEVELS.get(d.enforcementLevel, str(d.enforcementLevel)),
         exempted=body.startswith(EXEMPTED_MARK),
+        exemption=_exemption(body),
         unverifiable=UNVERIFIABLE_MARK in body,
         remediation=policy.remediation_steps if policy is not None else "",
     )
+
+
+def _exemption(body: str) -> dict[str, str] | None:
+    match = EXEMPTED_LINE.match(body.split("\n", 1)[0])
+    return match.groupdict() if match else None
 
 
 def default_pack(project_root: Path) -> Path:

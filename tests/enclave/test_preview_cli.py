@@ -124,6 +124,7 @@ def test_an_exemption_keeps_the_finding_but_not_the_failure(tmp_path: Path) -> N
     assert finding["exempted"] and finding["message"].startswith(
         "EXEMPTED until 2099-01-01 (owner security-operations)"
     )
+    assert finding["exemption"] == {"expires": "2099-01-01", "owner": "security-operations", "reason": entry["reason"]}
 
 
 def test_dev_remediates_nothing_it_does_not_change() -> None:

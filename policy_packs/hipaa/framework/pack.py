@@ -187,6 +187,10 @@ def _schema(rule: Rule) -> PolicyConfigSchema:
     return PolicyConfigSchema(properties={**COMMON_CONFIG, **rule.config})
 
 
+def _scope_tags(rule: Rule) -> list[str]:
+    return ["scope:stack"] if rule.stack else ["scope:resource", *(f"type:{t}" for t in rule.resource_types)]
+
+
 def to_policy(rule: Rule) -> Policy:
     control = CONTROLS[rule.control]
     common: dict[str, Any] = {
@@ -199,7 +203,9 @@ def to_policy(rule: Rule) -> Policy:
             reference=FRAMEWORK_REFERENCE,
             specification=", ".join(control.citations),
         ),
-        "tags": [f"control:{control.id}", f"family:{control.family}"],
+        # scope and resource types let a reader of the pack's metadata (the evidence report) tell which
+        # resources a policy checked, and so which passed: the engine reports only violations.
+        "tags": [f"control:{control.id}", f"family:{control.family}", *_scope_tags(rule)],
         "remediation_steps": control.remediation,
         "url": f"{RULES_MD}#{control.anchor}",
     }
