@@ -19,7 +19,7 @@ from components.config import CONFIG_KEY, ConfigError, PlatformConfig, read_stac
 from components.k8s.images import addon_image_refs, mirror_copies
 
 from .diff import diff
-from .preview import PreviewInputError, run_preview
+from .preview import PreviewInputError, PreviewResult, run_preview
 from .project import ProjectError, find_project
 from .reach import access_paths, analyze, default_nca, expected_connectivity
 from .references import parse_reference_options
@@ -27,6 +27,7 @@ from .render import RenderError, collect, write
 from .report import print_lines, print_table, verdict_line
 from .sarif import to_sarif
 from .schema import stack_file_schema
+from .summary import ReportError, markdown, read_report
 from .synth import synth
 
 app = typer.Typer(
@@ -221,6 +222,21 @@ class Format(StrEnum):
     table = "table"
     json = "json"
     sarif = "sarif"
+    markdown = "markdown"
+
+
+def _report_text(result: PreviewResult, fmt: Format, rules_url: str | None) -> str:
+    """The preview as JSON, SARIF or Markdown text (the table prints itself)."""
+    if fmt is Format.json:
+        return json.dumps(result.to_json(), indent=2) + "\n"
+    if fmt is Format.sarif:
+        return json.dumps(to_sarif(result, rules_url=rules_url, version=_version()), indent=2) + "\n"
+    return markdown([result.to_json()])
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
 
 
 @app.command("preview")
@@ -242,13 +258,41 @@ def preview_cmd(
             help="Policy pack config (the --policy-pack-config format); default: <pack>/config/<NAME>.json.",
         ),
     ] = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="table, json or sarif.")] = Format.table,
+    fmt: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (plain lines when piped), json, sarif (GitHub code scanning) or markdown (a CI job summary).",
+        ),
+    ] = Format.table,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report here instead of stdout.")] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out-dir",
+            help="Also write DIR/<NAME>.json and DIR/<NAME>.sarif from this one run (for CI: upload the SARIF, "
+            "`enclave summary DIR/<NAME>.json` for the job summary).",
+        ),
+    ] = None,
+    rules_url: Annotated[
+        str | None,
+        typer.Option(
+            "--rules-url",
+            metavar="URL",
+            help="SARIF rules link to the pack's RULES.md here (URL#L<line>). Default: in GitHub Actions the file at "
+            "the commit under test, else its file:// URI.",
+        ),
+    ] = None,
     project_dir: ProjectOpt = None,
     reference: ReferenceOpt = None,
 ) -> None:
     """Run STACK through the HIPAA policy pack, as `pulumi preview --policy-pack` would, with no cloud account and
-    no Pulumi CLI. Exit 0 when no mandatory finding, 1 when any, 2 for bad input."""
+    no Pulumi CLI. Exit 0 when no mandatory finding, 1 when any, 2 for bad input.
+
+    In CI, run it once per stack with --out-dir (the JSON and SARIF of one run), upload DIR/<NAME>.sarif to code
+    scanning and append `enclave summary DIR/<NAME>.json` to $GITHUB_STEP_SUMMARY; .github/workflows/compliance.yml
+    does this for every stack."""
     try:
         result = run_preview(
             stack, preview=preview, project_dir=project_dir, config_file=config_file, pack_dir=pack,
@@ -256,8 +300,10 @@ def preview_cmd(
         )  # fmt: skip
     except (ConfigError, ProjectError, PreviewInputError) as exc:
         raise _fail_config(exc) from None
+    if out_dir is not None:
+        for suffix, kind in ((".json", Format.json), (".sarif", Format.sarif)):
+            _write(out_dir / f"{stack}{suffix}", _report_text(result, kind, rules_url))
     if fmt is Format.table:
-        text = None
         if out is None and not sys.stdout.isatty():
             print_lines(result, typer.echo)  # plain lines in pipes and CI logs; the table on a terminal
         elif out is None:
@@ -266,21 +312,35 @@ def preview_cmd(
             out.parent.mkdir(parents=True, exist_ok=True)
             with out.open("w", encoding="utf-8") as handle:
                 print_table(result, Console(file=handle, markup=False, highlight=False, width=160))
-    elif fmt is Format.json:
-        text = json.dumps(result.to_json(), indent=2) + "\n"
+    elif out is None:
+        sys.stdout.write(_report_text(result, fmt, rules_url))
     else:
-        stack_file = find_project(project_dir).stack_file(stack, config_file)
-        text = json.dumps(to_sarif(result, stack_file, Path.cwd()), indent=2) + "\n"
-    if text is not None:
-        if out is None:
-            sys.stdout.write(text)
-        else:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(text, encoding="utf-8")
+        _write(out, _report_text(result, fmt, rules_url))
     if fmt is not Format.table or out is not None:
         err.print(verdict_line(result))
     if result.blocking:
         raise typer.Exit(1)
+
+
+@app.command("summary")
+def summary_cmd(
+    reports: Annotated[
+        list[Path], typer.Argument(help="Preview reports (`enclave preview --format json` or --out-dir).")
+    ],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the Markdown here instead of stdout.")] = None,
+    title: Annotated[str, typer.Option("--title", help="The summary's heading.")] = "HIPAA policy preview",
+) -> None:
+    """Saved preview reports as one Markdown summary (e.g. `>> $GITHUB_STEP_SUMMARY`): per stack its verdict and
+    mandatory / advisory / exempted / unverifiable counts, then each failing stack's failing controls with their
+    titles. Exit 0; 2 when a file is not a preview report. The preview's exit status is what fails a build."""
+    try:
+        text = markdown([read_report(path) for path in reports], title=title)
+    except ReportError as exc:
+        raise _fail_config(exc) from None
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        _write(out, text)
 
 
 @app.command("images")

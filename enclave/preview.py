@@ -79,6 +79,10 @@ class PreviewResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     remediations: list[dict[str, str]] = field(default_factory=list)
     synth: SynthResult | None = None
+    # where the findings point (SARIF locations, RULES.md links); not part of the JSON report
+    stack_file: Path | None = None
+    program: Path | None = None
+    pack_dir: Path | None = None
 
     @property
     def violations(self) -> list[Diagnostic]:
@@ -413,4 +417,7 @@ def run_preview(
         diagnostics=diagnostics,
         remediations=remediations,
         synth=result,
+        stack_file=stack_path.resolve(),
+        program=project.main,
+        pack_dir=pack_dir,
     )
