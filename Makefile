@@ -44,7 +44,7 @@ schema: $(VENV)/.runtime
 components-doc: $(VENV)/.runtime
 	$(PY) -m components.args_docs .
 
-# Independent scanners (checkov, network-config-analyzer, kubernetes-validate): pinned, each in its own
+# Independent scanners (checkov, network-config-analyzer, kubernetes-validate, actionlint): pinned, each in its own
 # venv under .tools/ (or $$ENCLAVE_TOOLS_DIR), kept out of the runtime and dev requirements.
 tools:
 	PYTHON=$(PYTHON) bash tools/install.sh

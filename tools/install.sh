@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Independent scanners used as test gates, each in its own virtual environment under .tools/
 # (their dependency trees conflict with each other and stay out of the runtime requirements).
+# `bash tools/install.sh actionlint` installs only the tools named.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 TOOLS_DIR="${ENCLAVE_TOOLS_DIR:-.tools}"
-for tool in checkov network-config-analyzer kubernetes-validate; do
+TOOLS=(checkov network-config-analyzer kubernetes-validate actionlint)
+for tool in "${@:-${TOOLS[@]}}"; do
   req="tools/requirements-$tool.txt"
   venv="$TOOLS_DIR/$tool"
   stamp="$venv/.installed"
