@@ -288,11 +288,9 @@ def preview_cmd(
     reference: ReferenceOpt = None,
 ) -> None:
     """Run STACK through the HIPAA policy pack, as `pulumi preview --policy-pack` would, with no cloud account and
-    no Pulumi CLI. Exit 0 when no mandatory finding, 1 when any, 2 for bad input.
-
-    In CI, run it once per stack with --out-dir (the JSON and SARIF of one run), upload DIR/<NAME>.sarif to code
-    scanning and append `enclave summary DIR/<NAME>.json` to $GITHUB_STEP_SUMMARY; .github/workflows/compliance.yml
-    does this for every stack."""
+    no Pulumi CLI. Exit 0 when no mandatory finding, 1 when any, 2 for bad input. In CI, run it once per stack with
+    --out-dir (JSON and SARIF from one run), upload DIR/<NAME>.sarif to code scanning and append `enclave summary
+    DIR/<NAME>.json` (Markdown) to $GITHUB_STEP_SUMMARY, as .github/workflows/compliance.yml does."""
     try:
         result = run_preview(
             stack, preview=preview, project_dir=project_dir, config_file=config_file, pack_dir=pack,
@@ -325,7 +323,8 @@ def preview_cmd(
 @app.command("summary")
 def summary_cmd(
     reports: Annotated[
-        list[Path], typer.Argument(help="Preview reports (`enclave preview --format json` or --out-dir).")
+        list[Path],
+        typer.Argument(metavar="REPORT", help="Preview reports (`enclave preview --format json` or --out-dir)."),
     ],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the Markdown here instead of stdout.")] = None,
     title: Annotated[str, typer.Option("--title", help="The summary's heading.")] = "HIPAA policy preview",

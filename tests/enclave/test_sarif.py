@@ -62,9 +62,10 @@ def line_of(path: Path, text: str) -> int:
 
 @pytest.fixture(scope="module")
 def failing(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """prod with flow logs kept 90 days and a pack config that wants audit groups kept 4000 days: LOG-05 on the
-    flow logs (exempted) and on the audit log groups; written with --out-dir, the stack file's folder as the
-    checkout (GITHUB_WORKSPACE) so its path is relative, no other GitHub variables (file:// rule links)."""
+    """prod in a first preview, with flow logs kept 90 days and a pack config that wants audit groups kept 4000
+    days: LOG-05 on the flow logs (exempted) and on the audit log groups, IAM-01 unverifiable (advisory in prod);
+    written with --out-dir, the stack file's folder as the checkout (GITHUB_WORKSPACE) so its path is relative,
+    no other GitHub variables (file:// rule links)."""
     root = tmp_path_factory.mktemp("failing")
     data = stack_data("prod")
     data["logging"]["retention_days"] = 90
@@ -75,7 +76,7 @@ def failing(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     pack_config = root / "pack-config.json"
     pack_config.write_text(json.dumps(config), encoding="utf-8")
     out = root / "out"
-    result = preview("--stack", "prod", "--config-file", str(stack), "--pack-config", str(pack_config),
+    result = preview("--stack", "prod", "--preview", "--config-file", str(stack), "--pack-config", str(pack_config),
                      "--out-dir", str(out), env={**NO_GITHUB, "GITHUB_WORKSPACE": str(root)})  # fmt: skip
     return {"result": result, "stack": stack, "root": root, "out": out,
             "sarif": json.loads((out / "prod.sarif").read_text(encoding="utf-8"))}  # fmt: skip
@@ -140,8 +141,9 @@ def test_results_point_at_the_stack_file_lines(failing: dict[str, Any]) -> None:
     stack: Path = failing["stack"]
     assert run["originalUriBaseIds"][SRCROOT]["uri"] == failing["root"].resolve().as_uri() + "/"
     rules = run["tool"]["driver"]["rules"]
-    by_name = {r["locations"][0]["logicalLocations"][0]["name"]: r for r in run["results"]}
-    assert {r["ruleId"] for r in run["results"]} == {"LOG-05"}
+    log05 = [r for r in run["results"] if r["ruleId"] == "LOG-05"]
+    by_name = {r["locations"][0]["logicalLocations"][0]["name"]: r for r in log05}
+    assert {r["ruleId"] for r in run["results"]} == {"LOG-05", "IAM-01"}
     flow = by_name["prod-flow-logs"]
     assert rules[flow["ruleIndex"]]["id"] == "LOG-05"
     physical = flow["locations"][0]["physicalLocation"]
@@ -157,7 +159,8 @@ def test_results_point_at_the_stack_file_lines(failing: dict[str, Any]) -> None:
     for res in run["results"]:
         logical = res["locations"][0]["logicalLocations"][0]
         assert logical["kind"] == "resource" and logical["fullyQualifiedName"] == res["properties"]["urn"]
-        assert res["partialFingerprints"] == {"enclaveFinding/v1": fingerprint("LOG-05", logical["fullyQualifiedName"])}
+        expected = fingerprint(res["ruleId"], logical["fullyQualifiedName"])
+        assert res["partialFingerprints"] == {"enclaveFinding/v1": expected}
     assert len({fp for r in run["results"] for fp in r["partialFingerprints"].values()}) == len(run["results"])
 
 
@@ -171,6 +174,17 @@ def test_an_exemption_is_an_accepted_external_suppression(failing: dict[str, Any
             "properties": {"owner": EXEMPTION["owner"], "expires": EXEMPTION["expires"]},
         }
     ]
+
+
+def test_an_unverifiable_finding_keeps_its_level_and_says_so(failing: dict[str, Any]) -> None:
+    unverifiable = [r for r in failing["sarif"]["runs"][0]["results"] if r["ruleId"] == "IAM-01"]
+    assert unverifiable, "prod's first preview cannot read a workload role's trust (IAM-01)"
+    for res in unverifiable:
+        assert res["properties"]["unverifiable"] is True and res["properties"]["enforcementLevel"] == "advisory"
+        assert res["level"] == "warning" and "UNVERIFIABLE at preview" in res["message"]["text"]
+        assert res["locations"][0]["physicalLocation"]["region"]["startLine"] > 1
+    for res in failing["sarif"]["runs"][0]["results"]:
+        assert res["properties"]["unverifiable"] is (res["ruleId"] == "IAM-01")
 
 
 def test_a_finding_without_a_config_line_points_at_the_program(consumer: dict[str, Any]) -> None:
@@ -221,8 +235,9 @@ def test_summary_of_saved_reports(failing: dict[str, Any], tmp_path: Path) -> No
     report = failing["out"] / "prod.json"
     clean = tmp_path / "dev.json"
     data = json.loads(report.read_text(encoding="utf-8"))
-    clean.write_text(json.dumps({**data, "stack": "dev", "diagnostics": [], "unverifiable": [],
-                                 "summary": {**data["summary"], "mandatory": 0, "exempted": 0}}))  # fmt: skip
+    zero = dict.fromkeys(("mandatory", "exempted", "unverifiable"), 0)
+    dev = {**data, "stack": "dev", "diagnostics": [], "unverifiable": [], "summary": {**data["summary"], **zero}}
+    clean.write_text(json.dumps(dev), encoding="utf-8")
     result = CliRunner().invoke(app, ["summary", str(clean), str(report)])
     assert result.exit_code == 0, result.output
     s = data["summary"]
