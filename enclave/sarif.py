@@ -7,7 +7,6 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -31,7 +30,6 @@ def source_root(env: Mapping[str, str] | None = None) -> Path:
     return Path(env.get("GITHUB_WORKSPACE") or Path.cwd()).resolve()
 
 
-@cache
 def heading_lines(rules_md: Path) -> dict[str, int]:
     """Line number of each control's `### <a id="anchor"></a>ID: title` heading in a pack's RULES.md, by anchor."""
     out: dict[str, int] = {}

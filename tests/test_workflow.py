@@ -125,7 +125,7 @@ def test_the_jobs_hold_only_the_permissions_they_need(workflow: dict[str, Any]) 
     assert jobs["enclave"]["permissions"] == {"contents": "read", "security-events": "write"}
     assert jobs["pulumi"]["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
     assert "secrets." not in yaml.safe_dump(jobs["enclave"]), "the offline job needs no secret"
-    assert jobs["pulumi"]["if"] == "vars.AWS_ROLE_ARN != ''"
+    assert jobs["pulumi"]["if"].startswith("vars.AWS_ROLE_ARN != '' &&"), "skipped until the role is configured"
     [pulumi] = [s for _j, s in steps({"jobs": {"pulumi": jobs["pulumi"]}}) if s.get("uses", "").startswith("pulumi/")]
     assert pulumi["with"]["command"] == "preview" and pulumi["with"]["policyPacks"] == "policy_packs/hipaa"
     assert pulumi["with"]["policyPackConfigs"] == "policy_packs/hipaa/config/${{ matrix.stack }}.json"
