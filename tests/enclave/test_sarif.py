@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from catalog import CONTROLS
 from enclave.cli import app
 from enclave.sarif import SRCROOT, fingerprint, heading_lines, rules_uri
+from enclave.summary import markdown
 from enclave.synth import PROJECT_ROOT
 from tests.conftest import stack_data, write_stack
 
@@ -259,3 +260,11 @@ def test_summary_of_a_file_that_is_no_report_exits_2(tmp_path: Path) -> None:
     for path in (bad, tmp_path / "missing.json"):
         result = CliRunner().invoke(app, ["summary", str(path)])
         assert result.exit_code == 2 and str(path) in result.output and "Traceback" not in result.output
+
+
+def test_summary_cells_cannot_break_the_table() -> None:
+    finding = {"control": "X-01", "title": "a | b\nc", "enforcementLevel": "mandatory", "urn": "urn:a::b|c",
+               "config": {"file": "stacks/Pulumi.x.yaml", "line": 3, "path": "buckets[0] (data)"}}  # fmt: skip
+    report = {"stack": "x", "summary": {"mandatory": 1}, "diagnostics": [finding], "unverifiable": []}
+    rows = [line for line in markdown([report]).splitlines() if line.startswith("| **X-01**")]
+    assert rows == ["| **X-01** | a \\| b c | 1 | b\\|c (`stacks/Pulumi.x.yaml:3` buckets[0] (data)) |"]
