@@ -32,6 +32,7 @@ GITHUB = {
     "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",
     "GITHUB_WORKSPACE": str(PROJECT_ROOT),
 }
+RULES_URL = "https://github.com/acme/gpu-enclave/blob/v0.1.0/policy_packs/hipaa/RULES.md?plain=1"
 EXEMPTION = {
     "control": "LOG-05",
     "name": "prod-flow-logs",
@@ -89,6 +90,7 @@ def consumer(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("consumer")
     result = preview("--project-dir", str(CONSUMER), "--stack", "research", "--pack-config",
                      str(CONSUMER / "policy-pack-config.json"), "-f", "markdown", "--out-dir", str(out),
+                     "--rules-url", RULES_URL,
                      env={**NO_GITHUB, "GITHUB_WORKSPACE": str(PROJECT_ROOT)})  # fmt: skip
     return {"result": result, "sarif": json.loads((out / "research.sarif").read_text(encoding="utf-8"))}
 
@@ -200,6 +202,12 @@ def test_a_finding_without_a_config_line_points_at_the_program(consumer: dict[st
         }, res["properties"]["urn"]
         assert physical["region"] == {"startLine": 1}
         assert res["level"] == "warning" and res["properties"]["enforcementLevel"] == "advisory"
+
+
+def test_rules_url_is_the_base_of_every_rule_link(consumer: dict[str, Any]) -> None:
+    lines = heading_lines(RULES_MD)
+    for rule in consumer["sarif"]["runs"][0]["tool"]["driver"]["rules"]:
+        assert rule["helpUri"] == f"{RULES_URL}#L{lines[CONTROLS[rule['id']].anchor]}", rule["id"]
 
 
 def test_format_markdown_is_the_summary_of_the_run(consumer: dict[str, Any]) -> None:
