@@ -28,6 +28,13 @@ class Report:
     blocking: int
     disabled: list[str] = field(default_factory=list)
 
+    def kinds(self) -> list[tuple[str, list[SafeguardView]]]:
+        """The safeguards by kind (administrative, technical, ...), in the catalog's order."""
+        out: dict[str, list[SafeguardView]] = {}
+        for sg in self.safeguards:
+            out.setdefault(sg.kind, []).append(sg)
+        return list(out.items())
+
     @property
     def verdict(self) -> str:
         """The verdict over every check, by the safeguards' rule."""
