@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..preview import Diagnostic, PreviewResult, read_pack_config
+from ..preview import EXEMPTED_MARK, Diagnostic, PreviewResult, read_pack_config
 
 STATUSES = ("pass", "fail", "exempted", "unverifiable", "not verified", "drift")
 SOURCES = ("preview", "audit")
@@ -81,6 +81,8 @@ def configured_levels(result: PreviewResult) -> dict[str, str]:
 def _message(d: Diagnostic) -> str:
     """The finding without its control heading and its fix (the row has columns for both)."""
     lines = d.message.split("\n")
+    if d.exemption is not None:  # the exemption's line: the row's exemption columns hold it
+        lines = [line for line in lines if not line.startswith(EXEMPTED_MARK)]
     kept = [line for line in lines if not line.startswith(f"{d.control} ") and not line.startswith("Fix: ")]
     return "\n".join(line.removeprefix("UNVERIFIABLE at preview: ") for line in kept).strip()
 
