@@ -33,7 +33,7 @@ def sync_playwright() -> Any:
     return start()
 
 
-def screenshot(html: Path, png: Path, width: int = 1280, height: int = 1500) -> None:
+def screenshot(html: Path, png: Path, width: int = 1280, height: int = 1760) -> None:
     """The top `height` pixels of the page at `width`, as PNG."""
     with sync_playwright() as p:
         browser = launch(p)
