@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from .zones import ZoneGraph
 
-BOX_W = 250
-GAP = 60
+BOX_W = 270
+GAP = 50
 MARGIN = 20
 LINE = 15
 HEAD = 52  # name and namespaces
