@@ -72,9 +72,9 @@ def layout(graph: ZoneGraph) -> Layout:
     down = [f for f in flows if index[f.src] > index[f.dst]]
     loops = [f for f in flows if f.src == f.dst]
     # A cubic arc whose control points sit h away peaks at 0.75 h; its label is centred there.
-    top_h = max([ARC + ARC_STEP * (s - 1) for f, s in zip(flows, spans, strict=True) if f in up] + [0])
+    top_h: float = max([ARC + ARC_STEP * (s - 1) for f, s in zip(flows, spans, strict=True) if f in up] + [0])
     top_h = 0.75 * max(top_h, LOOP if loops else 0) + (16 if up or loops else 0)
-    bottom_h = max([ARC + ARC_STEP * (s - 1) for f, s in zip(flows, spans, strict=True) if f in down] + [0])
+    bottom_h: float = max([ARC + ARC_STEP * (s - 1) for f, s in zip(flows, spans, strict=True) if f in down] + [0])
     bottom_h = 0.75 * bottom_h + (12 if down else 0)
     lines = {z.name: _egress_lines(graph, z.name) for z in graph.zones}
     box_h = HEAD + LINE * max([len(v) for v in lines.values()] + [1]) + 10
