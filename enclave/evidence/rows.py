@@ -53,8 +53,8 @@ class Row:
 
     @property
     def name(self) -> str:
-        """The resource as people name it: the URN's last part (`stack` for the stack as a whole)."""
-        return self.resource.rsplit("::", 1)[-1]
+        """The resource as people name it: a URN's last part; an ARN or `stack` as it is."""
+        return self.resource.rsplit("::", 1)[-1] if self.resource.startswith("urn:pulumi:") else self.resource
 
 
 def tags(policy: Mapping[str, Any], prefix: str) -> list[str]:

@@ -118,7 +118,9 @@ def test_front_page_facts(prod: Path) -> None:
 
 def test_row_statuses_of_a_weakened_stack(weak: tuple[Path, Path]) -> None:
     out, stack = weak
-    rows = [r for r in load(out)["rows"] if r["status"] != "pass"]
+    data = load(out)
+    assert data["facts"]["preview"] and len(data["zones"]["zones"]) == 4  # zones from an update-mode render
+    rows = [r for r in data["rows"] if r["status"] != "pass"]
     seen = {(r["control"], r["status"], r["level"], r["resource"].rsplit("::", 1)[-1]) for r in rows}
     assert seen == {
         ("LOG-05", "fail", "mandatory", "prod-logs"),
@@ -260,6 +262,7 @@ def test_audit_findings_beside_the_preview(prod: Path, tmp_path: Path) -> None:
     assert verdicts["164.312(a)(1)"] == "not met" and verdicts["164.312(b)"] == "not verified"
     assert data["facts"]["auditAccount"] == "111122223333"
     html = (out / "index.html").read_text(encoding="utf-8")
+    assert '<td title="arn:aws:s3:::prod-datasets">arn:aws:s3:::prod-datasets' in html
     assert "BlockPublicPolicy is off" in html and "AccessDenied on s3:GetBucketLogging" in html
 
 
