@@ -330,8 +330,8 @@ def report_cmd(
                        if totals[s] or s in ("pass", "fail"))  # fmt: skip
     met = sum(1 for s in report.safeguards if s.verdict == "met")
     err.print(
-        f"{stack}: {'FAIL' if report.blocking else 'pass'} - {totals['total']} checks ({counts}); {met} of "
-        f"{len(report.safeguards)} safeguards met -> {paths[0]}"
+        f"{stack}: {'FAIL' if report.blocking else 'pass'} - {report.blocking} mandatory failures; {totals['total']} "
+        f"checks ({counts}); {met} of {len(report.safeguards)} safeguards met -> {paths[0]}"
     )
     raise typer.Exit(report.exit_code)
 

@@ -119,13 +119,15 @@ def _pass(check: str, policy: Mapping[str, Any], level: str, resource: str, reso
 def preview_checks(result: PreviewResult, levels: Mapping[str, str]) -> list[Row]:
     """One row per (policy, resource) the pack checked, without citations yet. A resource-scoped policy checked
     every resource of the types its `type:` tags name, a stack-scoped one the stack as a whole; what it reported
-    nothing for passed. A disabled policy checked nothing and has no rows."""
+    nothing for passed (a pass the pack remediated says so). A disabled policy checked nothing and has no rows."""
     resources = result.synth.resources if result.synth is not None else []
     types = {r["urn"]: r["type"] for r in resources}
     by_policy: dict[str, list[Diagnostic]] = {}
     for d in result.diagnostics:
         by_policy.setdefault(d.policyName, []).append(d)
     known = {p["name"]: p for p in result.policies}
+    # a remediating policy rewrote these inputs before it checked them: a pass that says so
+    remediated = {(r["policyName"], r["urn"]): r["description"] for r in result.remediations}
     rows: list[Row] = []
 
     def check_id() -> str:
@@ -145,7 +147,9 @@ def preview_checks(result: PreviewResult, levels: Mapping[str, str]) -> list[Row
                     continue
                 mine = [d for d in found if d.urn == res["urn"]]
                 if not mine:
-                    rows.append(_pass(check_id(), policy or {}, level, res["urn"], res["type"]))
+                    row = _pass(check_id(), policy or {}, level, res["urn"], res["type"])
+                    fixed = remediated.get((name, res["urn"]))
+                    rows.append(replace(row, message=f"remediated by the pack: {fixed}") if fixed else row)
                 for d in mine:
                     rows.append(_finding(check_id(), d, res["type"], policy))
             found = [d for d in found if types.get(d.urn) not in checked]

@@ -18,13 +18,14 @@ from typer.testing import CliRunner
 from components.config import validate_platform
 from enclave.cli import app
 from enclave.evidence.facts import NOT_GIT, generated_at, git_commit
-from enclave.evidence.rows import STATUSES
+from enclave.evidence.rows import STATUSES, preview_checks
 from enclave.evidence.svg import layout
 from enclave.evidence.zones import zone_graph
 from enclave.pack_catalog import PackCatalogError, load_catalog
+from enclave.preview import Diagnostic, PreviewResult
 from enclave.reach import expected_connectivity
 from enclave.render import collect
-from enclave.synth import PROJECT_ROOT
+from enclave.synth import PROJECT_ROOT, SynthResult
 from tests.conftest import stack_data, write_stack
 
 PACK = PROJECT_ROOT / "policy_packs" / "hipaa"
@@ -68,7 +69,8 @@ def weak(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     result = report("--stack", "prod", "--config-file", str(stack), "--pack-config", str(pack_config), "--preview",
                     "--out", str(out))  # fmt: skip
     assert result.exit_code == 1, result.output
-    assert "prod: FAIL - 336 checks (328 pass, 3 fail, 1 exempted, 4 unverifiable)" in result.stderr
+    line = "prod: FAIL - 3 mandatory failures; 336 checks (328 pass, 3 fail, 1 exempted, 4 unverifiable)"
+    assert line in result.stderr
     return out, stack
 
 
@@ -141,6 +143,39 @@ def test_row_statuses_of_a_weakened_stack(weak: tuple[Path, Path]) -> None:
     assert "exempted until 2099-01-01, owner security-operations: " + EXEMPTION["reason"] in html
     line = next(r["config_line"] for r in rows if r["status"] == "fail" and r["control"] == "LOG-05")
     assert f":{line}</code>" in html
+
+
+def meta(name: str, control: str, *tags: str, level: str = "MANDATORY") -> dict[str, Any]:
+    return {"name": name, "displayName": f"{control}: title", "enforcementLevel": level,
+            "severity": "POLICY_SEVERITY_HIGH", "tags": [f"control:{control}", *tags],
+            "framework": {"specification": "164.312(b)"}}  # fmt: skip
+
+
+def test_what_a_policy_checked_is_what_its_tags_say() -> None:
+    """Resource policies: a row per resource of their types; stack policies: one `stack` row; a disabled policy
+    none; a remediated resource passes and says so; a finding on a resource replaces its pass."""
+    bucket = {"urn": "urn:pulumi:s::p::aws:s3/bucket:Bucket::b", "type": "aws:s3/bucket:Bucket", "name": "b"}
+    key = {"urn": "urn:pulumi:s::p::aws:kms/key:Key::k", "type": "aws:kms/key:Key", "name": "k"}
+    policies = [
+        meta("buckets", "S3-01", "scope:resource", "type:aws:s3/bucket:Bucket"),
+        meta("keys", "KMS-01", "scope:resource", "type:aws:kms/key:Key", "type:aws:kms/key:Other"),
+        meta("whole", "LOG-01", "scope:stack"),
+        meta("off", "LOG-02", "scope:stack"),
+    ]
+    finding = Diagnostic("buckets", "S3-01", "title", ["164.312(a)(2)(iv)"], "high", bucket["urn"], "S3-01 x\nbad",
+                         "mandatory", remediation="fix it")  # fmt: skip
+    result = PreviewResult(
+        stack="s", project="p", preview=False, pack="pack@1", pack_config=None, resources=2, policies=policies,
+        diagnostics=[finding], remediations=[{"policyName": "keys", "urn": key["urn"], "description": "rotation on"}],
+        synth=SynthResult("s", "p", False, [bucket, key]),
+    )  # fmt: skip
+    levels = {"buckets": "mandatory", "keys": "remediate", "whole": "advisory", "off": "disabled"}
+    rows = [(r.policy, r.name, r.status, r.level, r.message) for r in preview_checks(result, levels)]
+    assert rows == [
+        ("buckets", "b", "fail", "mandatory", "bad"),
+        ("keys", "k", "pass", "remediate", "remediated by the pack: rotation on"),
+        ("whole", "stack", "pass", "advisory", ""),
+    ]
 
 
 def test_counts_add_up_at_every_level(weak: tuple[Path, Path]) -> None:
