@@ -61,9 +61,9 @@ def _control(value: str | None, known: Collection[str], source: str, where: str)
         )
 
 
-def load_audit(path: Path, controls: Collection[str]) -> Audit:
+def load_audit(path: Path, controls: Collection[str], stack: str | None = None) -> Audit:
     """The audit file at `path`, checked against the contract of `enclave audit --format json`; every control
-    id must be one of `controls`."""
+    id must be one of `controls`, and an audit that names its stack must name `stack`."""
     source = str(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -78,6 +78,11 @@ def load_audit(path: Path, controls: Collection[str]) -> Audit:
     for key in ("findings", "incomplete", "drift"):
         _need(key in data, source, key, "missing (a list, empty when there is nothing)")
         _need(isinstance(data[key], list), source, key, f"must be a list, got {_kind(data[key])}")
+    named = data.get("stack")
+    if stack is not None and isinstance(named, str) and named != stack:
+        raise AuditInputError(
+            f"--audit {source}: stack = {named!r}, but this report is of stack {stack!r}; audit the same stack"
+        )
     summary = data.get("summary", {})
     _need(isinstance(summary, dict), source, "summary", f"must be an object, got {_kind(summary)}")
     for i, item in enumerate(data["findings"]):

@@ -48,7 +48,7 @@ def evidence_report(
     project = find_project(project_dir)
     pack = (pack_dir or default_pack(project.root)).resolve()
     catalog = load_catalog(pack)
-    audit_data = load_audit(audit, catalog.CONTROLS) if audit is not None else None
+    audit_data = load_audit(audit, catalog.CONTROLS, stack) if audit is not None else None
     result = run_preview(
         stack, preview=preview, project_dir=project_dir, config_file=config_file, pack_dir=pack,
         pack_config=pack_config, references=references,

@@ -18,9 +18,11 @@ from typer.testing import CliRunner
 from components.config import validate_platform
 from enclave.cli import app
 from enclave.evidence.facts import NOT_GIT, generated_at, git_commit
+from enclave.evidence.html import render_html
+from enclave.evidence.model import build
 from enclave.evidence.rows import STATUSES, preview_checks
 from enclave.evidence.svg import layout
-from enclave.evidence.zones import zone_graph
+from enclave.evidence.zones import ZoneGraph, zone_graph
 from enclave.pack_catalog import PackCatalogError, load_catalog
 from enclave.preview import Diagnostic, PreviewResult
 from enclave.reach import expected_connectivity
@@ -178,6 +180,21 @@ def test_what_a_policy_checked_is_what_its_tags_say() -> None:
     ]
 
 
+def test_the_page_escapes_what_it_shows() -> None:
+    hostile = "<script>alert(1)</script>"
+    result = PreviewResult(
+        stack="s", project="p", preview=False, pack="pack@1", pack_config=None, resources=0,
+        policies=[meta("whole", "LOG-01", "scope:stack")],
+        diagnostics=[Diagnostic("whole", "LOG-01", "t", [], "high", "", hostile, "mandatory", remediation=hostile)],
+        synth=SynthResult("s", "p", False, []),
+    )  # fmt: skip
+    facts = {"stack": hostile, "project": "p", "commit": NOT_GIT, "pack": "pack@1", "packConfig": None,
+             "packConfigSha256": None, "preview": False, "resources": 0, "policies": 1, "generated": "now"}  # fmt: skip
+    page = render_html(build(result, load_catalog(PACK), facts, ZoneGraph([]), "not run: test"))
+    assert "<script" not in page and page.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 3
+    assert 'id="no-zones"' in page
+
+
 def test_counts_add_up_at_every_level(weak: tuple[Path, Path]) -> None:
     data = load(weak[0])
     rows = data["rows"]
@@ -323,6 +340,7 @@ GOOD = {"account": "1", "region": "r", "findings": [], "incomplete": [], "drift"
         (json.dumps({**GOOD, "drift": [{"kind": "missing", "control": "NOPE-01", "resource": "r", "message": "m"}]}),
          "drift[0].control = 'NOPE-01'"),
         (json.dumps({**GOOD, "incomplete": [{"check": "S3-09"}]}), "incomplete[0].reason: missing"),
+        (json.dumps({**GOOD, "stack": "dev"}), "stack = 'dev', but this report is of stack 'prod'; audit the same"),
     ],
 )  # fmt: skip
 def test_a_bad_audit_file_exits_2_and_writes_nothing(tmp_path: Path, content: str | None, expected: str) -> None:
