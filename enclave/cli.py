@@ -325,14 +325,7 @@ def report_cmd(
         err.print(str(exc))
         raise typer.Exit(1) from None
     paths = write_report(report, out)
-    totals = report.totals["all"]
-    counts = ", ".join(f"{totals[s]} {s}" for s in ("pass", "fail", "exempted", "unverifiable", "not verified", "drift")
-                       if totals[s] or s in ("pass", "fail"))  # fmt: skip
-    met = sum(1 for s in report.safeguards if s.verdict == "met")
-    err.print(
-        f"{stack}: {'FAIL' if report.blocking else 'pass'} - {report.blocking} mandatory failures; {totals['total']} "
-        f"checks ({counts}); {met} of {len(report.safeguards)} safeguards met -> {paths[0]}"
-    )
+    err.print(f"{report.summary_line()} -> {paths[0]}")
     raise typer.Exit(report.exit_code)
 
 

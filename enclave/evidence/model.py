@@ -9,7 +9,7 @@ from typing import Any
 
 from ..preview import PreviewResult
 from .audit import Audit, audit_checks
-from .rows import SOURCES, Row, configured_levels, count, distinct, preview_checks, tags, with_citations
+from .rows import SOURCES, STATUSES, Row, configured_levels, count, distinct, preview_checks, tags, with_citations
 from .safeguards import SafeguardView, group, verdict
 from .svg import Layout, layout
 from .zones import ZoneGraph
@@ -39,6 +39,19 @@ class Report:
     def verdict(self) -> str:
         """The verdict over every check, by the safeguards' rule."""
         return verdict(self.totals["all"])
+
+    def summary_line(self) -> str:
+        """`prod: FAIL - 3 mandatory failures; 336 checks (328 pass, 3 fail, ...); 14 of 19 safeguards met`."""
+        totals = self.totals["all"]
+        shown = [s for s in STATUSES if totals[s] or s in ("pass", "fail")]
+        counts = ", ".join(f"{totals[s]} {s}" for s in shown)
+        met = sum(1 for s in self.safeguards if s.verdict == "met")
+        verdict = "FAIL" if self.blocking else "pass"
+        failures = f"{self.blocking} mandatory failure{'' if self.blocking == 1 else 's'}"
+        return (
+            f"{self.facts['stack']}: {verdict} - {failures}; "
+            f"{totals['total']} checks ({counts}); {met} of {len(self.safeguards)} safeguards met"
+        )
 
     @property
     def exit_code(self) -> int:
