@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from components.config import validate_platform
 from enclave.cli import app
+from enclave.evidence.crosscheck import NOT_INSTALLED, cross_check
 from enclave.evidence.facts import NOT_GIT, generated_at, git_commit
 from enclave.evidence.html import render_html
 from enclave.evidence.model import build
@@ -25,7 +26,7 @@ from enclave.evidence.svg import layout
 from enclave.evidence.zones import ZoneGraph, zone_graph
 from enclave.pack_catalog import PackCatalogError, load_catalog
 from enclave.preview import Diagnostic, PreviewResult
-from enclave.reach import expected_connectivity
+from enclave.reach import default_nca, expected_connectivity
 from enclave.render import collect
 from enclave.synth import PROJECT_ROOT, SynthResult
 from tests.conftest import stack_data, write_stack
@@ -404,6 +405,18 @@ def test_the_picture_has_a_box_per_zone_and_an_arrow_per_flow(prod: Path) -> Non
         )
     egress = {z["name"]: {e["to"] for e in z["egress"]} for z in data["zones"]["zones"]}
     assert egress["notebooks"] == {"10.40.255.0/24", "10.60.16.0/24", "kube-system", "istio-system"}
+
+
+def test_the_analyzer_cross_check(prod: Path, synthed: Any) -> None:
+    """The report runs what `enclave reach --analyze` runs: it agrees on prod; a declaration the policies do not
+    carry out differs; without the tool it says `make tools`."""
+    installed = default_nca().exists()
+    assert load(prod)["zones"]["crossCheck"] == ("agrees with the declared flows" if installed else NOT_INSTALLED)
+    data = stack_data("prod")
+    data["flows"].append({"from": "notebooks", "to": "training", "ports": [{"port": 8888}]})
+    status = cross_check(validate_platform(data), collect(synthed("prod")).all_objects())
+    assert status == ("differs: - notebooks -> training: TCP:8888" if installed else NOT_INSTALLED)
+    assert cross_check(None, []).startswith("not run: the stack has no gpu-enclave:platform config")
 
 
 def test_same_inputs_and_source_date_epoch_give_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
