@@ -6,7 +6,7 @@ STACK ?= prod
 
 PACK := policy_packs/hipaa
 
-.PHONY: demo test lint tools synth-all bench clean rules-doc schema components-doc mutate
+.PHONY: demo screenshot test lint tools synth-all bench clean rules-doc schema components-doc mutate
 
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,11 +19,19 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	touch $@
 
 # The main job: the stack through the HIPAA policy pack, as `pulumi preview --policy-pack` would run it (no
-# cloud account, no Pulumi CLI); then the same in first-preview mode as JSON, and SARIF for code scanning.
+# cloud account, no Pulumi CLI); then the same in first-preview mode as JSON, SARIF for code scanning, and the
+# HTML evidence report (out/$(STACK)-report/index.html, with findings.csv and report.json beside it).
 demo: $(VENV)/.runtime
 	$(VENV)/bin/enclave preview --stack $(STACK)
 	$(VENV)/bin/enclave preview --stack $(STACK) --preview --format json --out out/$(STACK).preview.json
 	$(VENV)/bin/enclave preview --stack $(STACK) --format sarif --out out/$(STACK).sarif
+	$(VENV)/bin/enclave report --stack $(STACK) --out out/$(STACK)-report
+
+# docs/img/report.png (the README's picture): the top of the prod evidence report in Debian's chromium, which
+# `make tools` installs.
+screenshot: $(VENV)/.dev
+	$(VENV)/bin/enclave report --stack prod --out out/prod-report
+	$(PY) -m enclave.evidence.browser out/prod-report/index.html docs/img/report.png
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

@@ -19,6 +19,10 @@ from components.config import CONFIG_KEY, ConfigError, PlatformConfig, read_stac
 from components.k8s.images import addon_image_refs, mirror_copies
 
 from .diff import diff
+from .evidence.audit import AuditInputError
+from .evidence.files import write_report
+from .evidence.run import ReportInputError, evidence_report
+from .pack_catalog import PackCatalogError
 from .preview import PreviewInputError, PreviewResult, run_preview
 from .project import ProjectError, find_project
 from .reach import access_paths, analyze, default_nca, expected_connectivity
@@ -340,6 +344,48 @@ def summary_cmd(
         sys.stdout.write(text)
     else:
         _write(out, text)
+
+
+@app.command("report")
+def report_cmd(
+    stack: StackOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for index.html, findings.csv and report.json.")],
+    audit: Annotated[
+        Path | None,
+        typer.Option(
+            "--audit",
+            help="Live-account findings to show beside the deploy-time ones (`enclave audit --format json` output).",
+        ),
+    ] = None,
+    preview: PreviewOpt = False,
+    config_file: ConfigFileOpt = None,
+    pack: Annotated[
+        Path | None,
+        typer.Option("--pack", help="Policy pack directory (default: policy_packs/hipaa in or above the project)."),
+    ] = None,
+    pack_config: Annotated[
+        Path | None,
+        typer.Option("--pack-config", help="Policy pack config; default: <pack>/config/<NAME>.json."),
+    ] = None,
+    project_dir: ProjectOpt = None,
+    reference: ReferenceOpt = None,
+) -> None:
+    """Write the evidence report of STACK: a self-contained HTML page per HIPAA safeguard (control, rule,
+    resource, status), the trust-zone picture from the rendered NetworkPolicies, and findings.csv and report.json
+    with the same rows. Exit 0 when no mandatory failure, 1 when any, 2 for bad input (nothing written)."""
+    try:
+        report = evidence_report(
+            stack, out=out, audit=audit, preview=preview, project_dir=project_dir, config_file=config_file,
+            pack_dir=pack, pack_config=pack_config, references=parse_reference_options(reference or []),
+        )  # fmt: skip
+    except (ConfigError, ProjectError, PreviewInputError, PackCatalogError, AuditInputError, ReportInputError) as exc:
+        raise _fail_config(exc) from None
+    except RenderError as exc:
+        err.print(str(exc))
+        raise typer.Exit(1) from None
+    paths = write_report(report, out)
+    err.print(f"{report.summary_line()} -> {paths[0]}")
+    raise typer.Exit(report.exit_code)
 
 
 @app.command("images")

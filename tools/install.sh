@@ -22,3 +22,18 @@ for tool in "${@:-${TOOLS[@]}}"; do
   "$venv/bin/python" -m pip check
   echo "$want" > "$stamp"
 done
+
+# The evidence report's browser test and `make screenshot` drive Debian's chromium through playwright
+# (requirements-dev.txt); playwright never downloads a browser of its own here.
+if [[ ! -x /usr/bin/chromium ]]; then
+  if [[ "$(id -u)" == 0 ]]; then
+    sudo=()
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo=(sudo)
+  else
+    echo "tools/install.sh: /usr/bin/chromium is missing; install it as root: apt-get install -y chromium" >&2
+    exit 1
+  fi
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+fi

@@ -21,12 +21,12 @@ from tests.components.config.bad_configs import CASES, Case
 from tests.components.config.test_bad_configs import make_file
 from tests.conftest import stack_data, write_stack
 
-COMMANDS = ["synth", "render", "reach", "images", "preview", "validate"]
+COMMANDS = ["synth", "render", "reach", "images", "preview", "validate", "report"]
 
 
 def run(command: str, stack_file: Path, tmp_path: Path, *extra: str) -> Any:
     args = [command, "--stack", "prod", "--config-file", str(stack_file), *extra]
-    if command == "render":
+    if command in ("render", "report"):
         args += ["--out", str(tmp_path / "manifests")]
     if command in ("synth", "preview"):
         args += ["--out", str(tmp_path / "out.json")]
@@ -83,7 +83,7 @@ def test_every_command_refuses_a_broken_project(
 ) -> None:
     root = make(tmp_path)
     args = [command, "--project-dir", str(root)] + ([] if command == "stacks" else ["--stack", "prod"])
-    if command == "render":
+    if command in ("render", "report"):
         args += ["--out", str(tmp_path / "manifests")]
     assert_refused(CliRunner().invoke(app, args), tmp_path, expected)
 

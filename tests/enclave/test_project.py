@@ -82,9 +82,9 @@ def test_a_stack_name_is_a_name(stack: str) -> None:
         find_project(PROJECT_ROOT).stack_file(stack)
 
 
-@pytest.mark.parametrize("command", ["synth", "render", "reach", "images", "preview"])
+@pytest.mark.parametrize("command", ["synth", "render", "reach", "images", "preview", "report"])
 def test_every_command_resolves_stack_files_the_same_way(tmp_path: Path, command: str) -> None:
-    extra = ["--out", str(tmp_path / "o")] if command == "render" else []
+    extra = ["--out", str(tmp_path / "o")] if command in ("render", "report") else []
     folder = CliRunner().invoke(app, [command, "--stack", "prod", "--config-file", str(tmp_path), *extra])
     assert folder.exit_code == 2 and "is a folder; give the stack file" in folder.output
     missing = CliRunner().invoke(app, [command, "--stack", "qa", *extra])
