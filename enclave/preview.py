@@ -83,6 +83,8 @@ class PreviewResult:
     stack_file: Path | None = None
     program: Path | None = None
     pack_dir: Path | None = None
+    # every policy's enforcement level as the pack config resolved it (what the pack was configured with)
+    levels: dict[str, str] = field(default_factory=dict)
 
     @property
     def violations(self) -> list[Diagnostic]:
@@ -420,4 +422,5 @@ def run_preview(
         stack_file=stack_path.resolve(),
         program=project.main,
         pack_dir=pack_dir,
+        levels={name: LEVELS[config.enforcementLevel] for name, config in configs.items()},
     )

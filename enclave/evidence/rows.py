@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 from typing import Any
 
-from ..preview import EXEMPTED_MARK, Diagnostic, PreviewResult, read_pack_config
+from ..preview import EXEMPTED_MARK, Diagnostic, PreviewResult
 
 STATUSES = ("pass", "fail", "exempted", "unverifiable", "not verified", "drift")
 SOURCES = ("preview", "audit")
@@ -62,20 +61,12 @@ def tags(policy: Mapping[str, Any], prefix: str) -> list[str]:
 
 
 def configured_levels(result: PreviewResult) -> dict[str, str]:
-    """Every policy's level as the pack config sets it (its entry, else `all`, else the policy's default), as
-    `enclave preview` resolved it when it configured the pack."""
-    given: dict[str, Any] = read_pack_config(Path(result.pack_config)) if result.pack_config else {}
-    out = {}
-    for policy in result.policies:
-        level = str(policy.get("enforcementLevel", "ADVISORY")).lower()
-        level = given.get("all", level) if isinstance(given.get("all"), str) else level
-        entry = given.get(policy["name"])
-        if isinstance(entry, str):
-            level = entry
-        elif isinstance(entry, dict) and isinstance(entry.get("enforcementLevel"), str):
-            level = entry["enforcementLevel"]
-        out[policy["name"]] = level
-    return out
+    """Every policy's level as `enclave preview` configured the pack with it (its pack-config entry, else `all`,
+    else the policy's default); a policy's own default when the result does not say (one built by hand)."""
+    return {
+        p["name"]: result.levels.get(p["name"], str(p.get("enforcementLevel", "ADVISORY")).lower())
+        for p in result.policies
+    }
 
 
 def _message(d: Diagnostic) -> str:
