@@ -1,0 +1,286 @@
+"""Seed a moto server with an account built from a stack's synthesized resources (every declared setting as
+declared), and weaken a copy of it: the fixtures of the audit tests and the benchmark."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+
+from enclave.audit.drift import platform_tags
+from enclave.fakes import FakeCloud
+from enclave.synth import SynthResult
+
+ACCOUNT = "123456789012"  # moto's default account
+REGION = "us-east-1"
+
+
+def clients(endpoint: str) -> dict[str, Any]:
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
+    return {s: session.client(s, endpoint_url=endpoint) for s in
+            ("s3", "kms", "iam", "logs", "cloudtrail", "eks", "ec2", "sts")}  # fmt: skip
+
+
+def _tags(inputs: dict[str, Any], default: dict[str, str]) -> dict[str, str]:
+    return {**default, **(inputs.get("tags") or {})}
+
+
+class Seeder:
+    """Creates the declared resources in dependency order, replacing the synth's fake ids with live ones."""
+
+    def __init__(self, result: SynthResult, endpoint: str) -> None:
+        self.result = result
+        self.c = clients(endpoint)
+        cloud = FakeCloud(region=REGION, account_id=ACCOUNT)
+        self.fake_id = {r["urn"]: cloud.outputs(r["type"], r["name"], dict(r["inputs"]))[0]
+                        for r in result.resources if r["custom"]}  # fmt: skip
+        self.ids: dict[str, str] = {}  # fake id -> live id
+        self.default_tags = platform_tags(result) | _all_default_tags(result)
+        self.live: dict[str, Any] = {}  # facts the weakening step needs
+
+    def inputs(self, r: dict[str, Any]) -> dict[str, Any]:
+        text = json.dumps(r["inputs"])
+        for fake, live in sorted(self.ids.items(), key=lambda kv: -len(kv[0])):
+            text = text.replace(fake, live)
+        out: dict[str, Any] = json.loads(text)
+        return out
+
+    def of(self, typ: str) -> list[dict[str, Any]]:
+        return self.result.by_type(typ)
+
+    def seed(self) -> dict[str, Any]:
+        self.keys()
+        self.network()
+        self.roles()
+        self.log_groups()
+        self.buckets()
+        self.trail()
+        self.cluster()
+        return self.live
+
+    def keys(self) -> None:
+        kms = self.c["kms"]
+        aliases = {u: a for a in self.of("aws:kms/alias:Alias") for u in a["propertyDependencies"].get("targetKeyId", [])}
+        for r in self.of("aws:kms/key:Key"):
+            i = self.inputs(r)
+            key = kms.create_key(Description=i.get("description", ""), Policy=i["policy"],
+                                 Tags=[{"TagKey": k, "TagValue": v} for k, v in _tags(i, self.default_tags).items()])
+            meta = key["KeyMetadata"]
+            if i.get("enableKeyRotation"):
+                kms.enable_key_rotation(KeyId=meta["KeyId"])
+            self.ids[self.fake_id[r["urn"]]] = meta["KeyId"]
+            alias = aliases.get(r["urn"])
+            if alias is not None:
+                kms.create_alias(AliasName=alias["inputs"]["name"], TargetKeyId=meta["KeyId"])
+                self.live.setdefault("keys", {})[alias["inputs"]["name"]] = meta["Arn"]
+
+    def network(self) -> None:
+        ec2 = self.c["ec2"]
+        for r in self.of("aws:ec2/vpc:Vpc"):
+            vpc = ec2.create_vpc(CidrBlock=r["inputs"].get("cidrBlock", "10.40.0.0/16"))["Vpc"]["VpcId"]
+            self.ids[self.fake_id[r["urn"]]] = vpc
+            self.live["vpc"] = vpc
+        for r in self.of("aws:ec2/subnet:Subnet"):
+            i = self.inputs(r)
+            sub = ec2.create_subnet(VpcId=i["vpcId"], CidrBlock=i["cidrBlock"])["Subnet"]["SubnetId"]
+            self.ids[self.fake_id[r["urn"]]] = sub
+        for r in self.of("aws:ec2/securityGroup:SecurityGroup"):
+            i = self.inputs(r)
+            sg = ec2.create_security_group(GroupName=i.get("name", r["name"]), Description=i.get("description", "x"),
+                                           VpcId=i["vpcId"])["GroupId"]  # fmt: skip
+            egress = ec2.describe_security_groups(GroupIds=[sg])["SecurityGroups"][0]["IpPermissionsEgress"]
+            if egress:  # the provider removes AWS's allow-all egress rule
+                ec2.revoke_security_group_egress(GroupId=sg, IpPermissions=egress)
+            self.ids[self.fake_id[r["urn"]]] = sg
+            if r["name"].endswith("-efa"):
+                self.live["efa_sg"] = sg
+        for typ, call in (("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "authorize_security_group_ingress"),
+                          ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "authorize_security_group_egress")):  # fmt: skip
+            for r in self.of(typ):
+                i = self.inputs(r)
+                perm: dict[str, Any] = {"IpProtocol": str(i.get("ipProtocol", "-1"))}
+                if perm["IpProtocol"] != "-1":
+                    perm |= {"FromPort": i.get("fromPort", 0), "ToPort": i.get("toPort", 65535)}
+                if i.get("referencedSecurityGroupId"):
+                    perm["UserIdGroupPairs"] = [{"GroupId": i["referencedSecurityGroupId"]}]
+                elif i.get("cidrIpv4"):
+                    perm["IpRanges"] = [{"CidrIp": i["cidrIpv4"]}]
+                elif i.get("prefixListId"):
+                    perm["PrefixListIds"] = [{"PrefixListId": i["prefixListId"]}]
+                else:
+                    continue
+                live = set(self.ids.values())
+                peer = i.get("referencedSecurityGroupId")
+                if i["securityGroupId"] in live and (not peer or peer in live):  # not the cluster's own group
+                    getattr(ec2, call)(GroupId=i["securityGroupId"], IpPermissions=[perm])
+
+    def roles(self) -> None:
+        iam = self.c["iam"]
+        for r in self.of("aws:iam/role:Role"):
+            i = self.inputs(r)
+            iam.create_role(RoleName=i["name"], AssumeRolePolicyDocument=i["assumeRolePolicy"],
+                            MaxSessionDuration=i.get("maxSessionDuration", 3600), Description=i.get("description", ""),
+                            Tags=[{"Key": k, "Value": v} for k, v in _tags(i, self.default_tags).items()])  # fmt: skip
+        for r in self.of("aws:iam/rolePolicy:RolePolicy"):
+            i = self.inputs(r)
+            iam.put_role_policy(RoleName=i["role"], PolicyName=r["name"], PolicyDocument=i["policy"])
+        for r in self.of("aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
+            i = self.inputs(r)
+            iam.attach_role_policy(RoleName=i["role"], PolicyArn=i["policyArn"])
+
+    def log_groups(self) -> None:
+        logs = self.c["logs"]
+        for r in self.of("aws:cloudwatch/logGroup:LogGroup"):
+            i = self.inputs(r)
+            logs.create_log_group(logGroupName=i["name"], kmsKeyId=i["kmsKeyId"], tags=_tags(i, self.default_tags))
+            logs.put_retention_policy(logGroupName=i["name"], retentionInDays=i["retentionInDays"])
+
+    def buckets(self) -> None:
+        s3 = self.c["s3"]
+        names = []
+        for r in self.of("aws:s3/bucket:Bucket"):
+            i = self.inputs(r)
+            s3.create_bucket(Bucket=i["bucket"], ObjectLockEnabledForBucket=bool(i.get("objectLockEnabled")))
+            tags = _tags(i, self.default_tags)
+            s3.put_bucket_tagging(Bucket=i["bucket"], Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]})
+            names.append(i["bucket"])
+        self.live["buckets"] = names
+        for r in self.of("aws:s3/bucketVersioning:BucketVersioning"):
+            i = self.inputs(r)
+            s3.put_bucket_versioning(Bucket=i["bucket"],
+                                     VersioningConfiguration={"Status": i["versioningConfiguration"]["status"]})
+        for r in self.of("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"):
+            i = self.inputs(r)
+            rules = []
+            for rule in i["rules"]:
+                default = {"SSEAlgorithm": rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"]}
+                if rule["applyServerSideEncryptionByDefault"].get("kmsMasterKeyId"):
+                    default["KMSMasterKeyID"] = rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
+                rules.append({"ApplyServerSideEncryptionByDefault": default,
+                              "BucketKeyEnabled": bool(rule.get("bucketKeyEnabled"))})  # fmt: skip
+            s3.put_bucket_encryption(Bucket=i["bucket"], ServerSideEncryptionConfiguration={"Rules": rules})
+        for r in self.of("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"):
+            i = self.inputs(r)
+            s3.put_public_access_block(Bucket=i["bucket"], PublicAccessBlockConfiguration={
+                "BlockPublicAcls": i["blockPublicAcls"], "IgnorePublicAcls": i["ignorePublicAcls"],
+                "BlockPublicPolicy": i["blockPublicPolicy"], "RestrictPublicBuckets": i["restrictPublicBuckets"]})
+        for r in self.of("aws:s3/bucketOwnershipControls:BucketOwnershipControls"):
+            i = self.inputs(r)
+            s3.put_bucket_ownership_controls(Bucket=i["bucket"], OwnershipControls={
+                "Rules": [{"ObjectOwnership": i["rule"]["objectOwnership"]}]})
+        policies = {self.inputs(r)["bucket"]: self.inputs(r)["policy"] for r in self.of("aws:s3/bucketPolicy:BucketPolicy")}
+        for r in self.of("aws:s3/bucketLogging:BucketLogging"):
+            i = self.inputs(r)
+            # moto's PutBucketLogging reads the target's policy, fails on a bare "*" Principal and wants the log
+            # service's grant on exactly <bucket>/*: the target gets such a grant until logging is on, then its own
+            grant = {"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": ["s3:PutObject"],
+                     "Resource": f"arn:aws:s3:::{i['targetBucket']}/*"}  # fmt: skip
+            s3.put_bucket_policy(Bucket=i["targetBucket"], Policy=json.dumps({"Version": "2012-10-17", "Statement": [grant]}))
+            s3.put_bucket_logging(Bucket=i["bucket"], BucketLoggingStatus={
+                "LoggingEnabled": {"TargetBucket": i["targetBucket"], "TargetPrefix": i["targetPrefix"]}})
+        for bucket, policy in policies.items():
+            s3.put_bucket_policy(Bucket=bucket, Policy=policy)
+        for r in self.of("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"):
+            i = self.inputs(r)
+            retention = i["rule"]["defaultRetention"]
+            s3.put_object_lock_configuration(Bucket=i["bucket"], ObjectLockConfiguration={
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": {"Mode": retention["mode"], "Days": retention["days"]}}})
+            self.live["audit_bucket"] = i["bucket"]
+
+    def trail(self) -> None:
+        ct = self.c["cloudtrail"]
+        for r in self.of("aws:cloudtrail/trail:Trail"):
+            i = self.inputs(r)
+            ct.create_trail(Name=i["name"], S3BucketName=i["s3BucketName"], S3KeyPrefix=i.get("s3KeyPrefix", ""),
+                            IsMultiRegionTrail=i["isMultiRegionTrail"],
+                            IncludeGlobalServiceEvents=i["includeGlobalServiceEvents"],
+                            EnableLogFileValidation=i["enableLogFileValidation"], KmsKeyId=i["kmsKeyId"],
+                            CloudWatchLogsLogGroupArn=i["cloudWatchLogsGroupArn"],
+                            CloudWatchLogsRoleArn=i["cloudWatchLogsRoleArn"],
+                            TagsList=[{"Key": k, "Value": v} for k, v in _tags(i, self.default_tags).items()])  # fmt: skip
+            selectors = [{"Name": s["name"], "FieldSelectors": [_field(f) for f in s["fieldSelectors"]]}
+                         for s in i["advancedEventSelectors"]]  # fmt: skip
+            ct.put_event_selectors(TrailName=i["name"], AdvancedEventSelectors=selectors)
+            if i.get("enableLogging", True):
+                ct.start_logging(Name=i["name"])
+            self.live["trail"] = i["name"]
+        ec2 = self.c["ec2"]
+        for r in self.of("aws:ec2/flowLog:FlowLog"):
+            i = self.inputs(r)
+            ec2.create_flow_logs(ResourceIds=[i["vpcId"]], ResourceType="VPC", TrafficType=i["trafficType"],
+                                 LogDestinationType=i["logDestinationType"], LogDestination=i["logDestination"],
+                                 DeliverLogsPermissionArn=i["iamRoleArn"])  # fmt: skip
+        for vpc in ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]:
+            # moto's default VPC: the compliant account records its flow logs too
+            ec2.create_flow_logs(ResourceIds=[vpc["VpcId"]], ResourceType="VPC", TrafficType="ALL",
+                                 LogDestinationType="s3", LogDestination=f"arn:aws:s3:::{self.live['audit_bucket']}")
+
+    def cluster(self) -> None:
+        eks, ec2 = self.c["eks"], self.c["ec2"]
+        for r in self.of("aws:eks/cluster:Cluster"):
+            i = self.inputs(r)
+            eks.create_cluster(
+                name=i["name"], version=i["version"], roleArn=i["roleArn"],
+                resourcesVpcConfig={"subnetIds": i["vpcConfig"]["subnetIds"],
+                                    "endpointPublicAccess": i["vpcConfig"]["endpointPublicAccess"],
+                                    "endpointPrivateAccess": i["vpcConfig"]["endpointPrivateAccess"]},
+                logging={"clusterLogging": [{"types": i["enabledClusterLogTypes"], "enabled": True}]},
+                encryptionConfig=[{"resources": i["encryptionConfig"]["resources"],
+                                   "provider": {"keyArn": i["encryptionConfig"]["provider"]["keyArn"]}}],
+                tags=_tags(i, self.default_tags),
+            )  # fmt: skip
+            self.live["cluster"] = i["name"]
+        for r in self.of("aws:ec2/launchTemplate:LaunchTemplate"):
+            i = self.inputs(r)
+            data: dict[str, Any] = {
+                "MetadataOptions": {"HttpTokens": i["metadataOptions"]["httpTokens"],
+                                    "HttpPutResponseHopLimit": i["metadataOptions"]["httpPutResponseHopLimit"],
+                                    "HttpEndpoint": i["metadataOptions"].get("httpEndpoint", "enabled")},
+                "BlockDeviceMappings": [{"DeviceName": m["deviceName"], "Ebs": {
+                    "Encrypted": m["ebs"]["encrypted"] == "true", "KmsKeyId": m["ebs"]["kmsKeyId"],
+                    "VolumeSize": m["ebs"]["volumeSize"], "VolumeType": m["ebs"]["volumeType"]}}
+                    for m in i.get("blockDeviceMappings", [])],
+                "NetworkInterfaces": [{"DeviceIndex": n.get("deviceIndex", 0), "NetworkCardIndex": n.get("networkCardIndex", 0),
+                                       "InterfaceType": n.get("interfaceType", "interface"), "Groups": n["securityGroups"],
+                                       "AssociatePublicIpAddress": n.get("associatePublicIpAddress") == "true"}
+                                      for n in i.get("networkInterfaces", [])],
+            }  # fmt: skip
+            name = i.get("name") or f"{r['name']}-{self.fake_id[r['urn']][-7:]}"
+            lt = ec2.create_launch_template(LaunchTemplateName=name, LaunchTemplateData=data)["LaunchTemplate"]
+            self.ids[self.fake_id[r["urn"]]] = lt["LaunchTemplateId"]
+        for r in self.of("aws:eks/nodeGroup:NodeGroup"):
+            i = self.inputs(r)
+            eks.create_nodegroup(
+                clusterName=i["clusterName"], nodegroupName=i["nodeGroupName"], scalingConfig=i["scalingConfig"],
+                subnets=i["subnetIds"], instanceTypes=i.get("instanceTypes", []), amiType=i.get("amiType", "AL2023_x86_64_STANDARD"),
+                nodeRole=i["nodeRoleArn"], labels=i.get("labels", {}),
+                taints=[{"key": t["key"], "value": t.get("value", ""), "effect": t["effect"]} for t in i.get("taints", [])],
+                tags=_tags(i, self.default_tags), launchTemplate={"id": i["launchTemplate"]["id"],
+                                                                  "version": str(i["launchTemplate"]["version"])},
+                capacityType=i.get("capacityType", "ON_DEMAND"),
+            )  # fmt: skip
+            self.live.setdefault("nodegroups", []).append(i["nodeGroupName"])
+
+
+def _field(f: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"Field": f["field"]}
+    for src, dst in (("equals", "Equals"), ("startsWiths", "StartsWith"), ("notEquals", "NotEquals"),
+                     ("endsWiths", "EndsWith"), ("notStartsWiths", "NotStartsWith")):  # fmt: skip
+        if f.get(src):
+            out[dst] = f[src]
+    return out
+
+
+def _all_default_tags(result: SynthResult) -> dict[str, str]:
+    for r in result.by_type("pulumi:providers:aws"):
+        raw = r["inputs"].get("defaultTags")
+        tags: dict[str, str] = (json.loads(raw) if isinstance(raw, str) else raw or {}).get("tags", {})
+        if tags:
+            return tags
+    return {}
+
+
+def seed_stack(result: SynthResult, endpoint: str) -> dict[str, Any]:
+    return Seeder(result, endpoint).seed()
