@@ -477,6 +477,11 @@ def audit_cmd(
         typer.Option("--pack-config", help="Policy pack config for levels and thresholds; default with --stack: "
                      "<pack>/config/<NAME>.json."),
     ] = None,
+    skip: Annotated[
+        list[str] | None,
+        typer.Option("--skip", metavar="CONTROL", help="Do not check this control (e.g. EKS-04 where the endpoint "
+                     "has no EKS add-on API); reported as skipped, never as passing. Repeatable."),
+    ] = None,
     config_file: ConfigFileOpt = None,
     project_dir: ProjectOpt = None,
 ) -> None:
@@ -492,7 +497,7 @@ def audit_cmd(
     options = AuditOptions(
         pack_dir=pack_dir, pack_config=dict(given), pack_config_source=source, region=region, profile=profile,
         endpoint_url=endpoint_url, stack=stack, project_dir=project_dir, config_file=config_file,
-        stack_region=stack_region,
+        stack_region=stack_region, skip=frozenset(skip or ()),
     )  # fmt: skip
     try:
         if live_progress:

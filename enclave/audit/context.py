@@ -54,6 +54,7 @@ class Context:
     result: AuditResult
     thresholds: Thresholds
     tags: bool = False  # read tags of every resource (drift needs them)
+    skip: frozenset[str] = frozenset()  # control ids not to check
     live: Live = field(default_factory=Live)
     progress: Callable[[str], None] = lambda _label: None
     _lock: threading.Lock = field(default_factory=threading.Lock)

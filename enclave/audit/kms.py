@@ -53,16 +53,17 @@ def check(ctx: Context) -> None:
     for arn, key in sorted(ctx.live.keys.items()):
         if key.get("manager") != "CUSTOMER" or key.get("state") != "Enabled":
             continue
-        label = f"{arn} ({', '.join(key['aliases'])})" if key["aliases"] else arn
+        label = arn
+        named = f"key {', '.join(key['aliases'])}: " if key["aliases"] else ""
         symmetric = key.get("spec") in (None, "SYMMETRIC_DEFAULT")
         if "rotation" in key and symmetric and not key["rotation"]:
-            ctx.finding("KMS-01", label, "automatic rotation is off; it must be on")
+            ctx.finding("KMS-01", label, f"{named}automatic rotation is off; it must be on")
         if "policy" not in key:
             continue
         try:
             statements = parse(key["policy"])
         except MalformedPolicy as exc:
-            ctx.finding("KMS-02", label, f"the key policy cannot be verified: {exc}")
+            ctx.finding("KMS-02", label, f"{named}the key policy cannot be verified: {exc}")
             continue
         for s in statements:
             if s.effect != "Allow":
@@ -70,11 +71,11 @@ def check(ctx: Context) -> None:
             admin = s.allows_action("kms:PutKeyPolicy")  # kms:*, *, kms:Put* or a NotAction that leaves it in
             principals = [p for values in s.principals.values() for p in values]
             if s.public and not s.conditions:
-                ctx.finding("KMS-02", label, f"statement {s.label()} allows {_acts(s)} to Principal '*' with no "
+                ctx.finding("KMS-02", label, f"{named}statement {s.label()} allows {_acts(s)} to Principal '*' with no "
                             "condition; it must name principals")  # fmt: skip
             elif admin and (s.not_principal or any(p != root and p != ctx.account for p in principals)):
                 others = ", ".join(p for p in principals if p not in (root, ctx.account)) or "NotPrincipal"
-                ctx.finding("KMS-02", label, f"statement {s.label()} allows {_acts(s)} to {others}; only {root} may "
+                ctx.finding("KMS-02", label, f"{named}statement {s.label()} allows {_acts(s)} to {others}; only {root} may "
                             "administer the key")  # fmt: skip
 
 

@@ -46,11 +46,13 @@ class AuditResult:
     resources: dict[str, int] = field(default_factory=dict)  # resources read, per kind
     seconds: float = 0.0
     stack: str | None = None
+    skipped: list[str] = field(default_factory=list)  # control ids the user chose not to check (--skip)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add_finding(self, finding: Finding) -> None:
         with self._lock:
-            self.findings.append(finding)
+            if finding not in self.findings:
+                self.findings.append(finding)
 
     def add_incomplete(self, entry: Incomplete) -> None:
         with self._lock:
@@ -84,6 +86,7 @@ class AuditResult:
             "advisory": sum(1 for f in self.findings if f.level == "advisory"),
             "controls": len({f.control for f in self.findings}),
             "incomplete": len(self.incomplete),
+            "skipped": list(self.skipped),
             "drift": {k: sum(1 for d in self.drift if d.kind == k) for k in ("missing", "unexpected", "weakened")},
             "resources": dict(sorted(self.resources.items())),
             "seconds": round(self.seconds, 2),
@@ -97,5 +100,6 @@ class AuditResult:
             "findings": [asdict(f) for f in self.findings],
             "incomplete": [asdict(i) for i in self.incomplete],
             "drift": [asdict(d) for d in self.drift],
+            "skipped": [{"control": c, "reason": "--skip: not checked, not passed"} for c in self.skipped],
             "summary": self.summary(),
         }

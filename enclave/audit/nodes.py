@@ -29,7 +29,7 @@ def read(ctx: Context) -> None:
     r.each(sorted(wanted), template)
     efa = sorted({sg for lt in ctx.live.templates.values() if lt
                   for ni in lt.get("LaunchTemplateData", {}).get("NetworkInterfaces", [])
-                  if ni.get("InterfaceType") == "efa" for sg in ni.get("Groups", [])})  # fmt: skip
+                  if str(ni.get("InterfaceType", "")).startswith("efa") for sg in ni.get("Groups", [])})  # fmt: skip
     if efa:
         try:
             groups = r.paginate("EFA security groups (EFA-01)", "ec2", "describe_security_groups", "SecurityGroups",
@@ -70,17 +70,19 @@ def check(ctx: Context) -> None:
         if lt is None:
             ctx.finding("NODE-01", label, f"launch template {lt_key} does not exist")
             continue
-        _template(ctx, f"{label} (launch template {lt_key})", lt.get("LaunchTemplateData", {}))
+        _template(ctx, label, f"launch template {lt_key}: ", lt.get("LaunchTemplateData", {}))
+    for sg_id, group in sorted(ctx.live.security_groups.items()):  # the groups of EFA interfaces (read())
+        _efa(ctx, sg_id, group)
 
 
-def _template(ctx: Context, label: str, data: dict[str, Any]) -> None:
+def _template(ctx: Context, label: str, lt: str, data: dict[str, Any]) -> None:
     meta = data.get("MetadataOptions") or {}
     if meta.get("HttpTokens") != "required" or meta.get("HttpPutResponseHopLimit") != 1:
-        ctx.finding("NODE-01", label, f"metadata options are HttpTokens {meta.get('HttpTokens', 'optional')}, hop "
+        ctx.finding("NODE-01", label, f"{lt}metadata options are HttpTokens {meta.get('HttpTokens', 'optional')}, hop "
                     f"limit {meta.get('HttpPutResponseHopLimit', 'default')}; they must be required and 1")  # fmt: skip
     mappings = [m for m in data.get("BlockDeviceMappings") or [] if "Ebs" in m]
     if not mappings:
-        ctx.finding("NODE-02", label, "declares no EBS volume, so the root volume takes the account default; "
+        ctx.finding("NODE-02", label, f"{lt}declares no EBS volume, so the root volume takes the account default; "
                     "declare it encrypted with a customer key")  # fmt: skip
     for m in mappings:
         ebs = m["Ebs"]
@@ -88,15 +90,11 @@ def _template(ctx: Context, label: str, data: dict[str, Any]) -> None:
         if not problem:
             problem = ctx.customer_key_problem(ebs.get("KmsKeyId")) or ""
         if problem:
-            ctx.finding("NODE-02", label, f"volume {m.get('DeviceName')} is {problem if problem == 'unencrypted' else 'encrypted with ' + problem}; it must be encrypted with a customer key")  # noqa: E501
+            ctx.finding("NODE-02", label, f"{lt}volume {m.get('DeviceName')} is {problem if problem == 'unencrypted' else 'encrypted with ' + problem}; it must be encrypted with a customer key")  # noqa: E501
     for ni in data.get("NetworkInterfaces") or []:
         if ni.get("AssociatePublicIpAddress"):
-            ctx.finding("NODE-03", label, f"interface {ni.get('DeviceIndex', 0)} associates a public IP address; "
+            ctx.finding("NODE-03", label, f"{lt}interface {ni.get('DeviceIndex', 0)} associates a public IP address; "
                         "it must not")  # fmt: skip
-        if ni.get("InterfaceType") == "efa":
-            for sg in ni.get("Groups", []):
-                if sg in ctx.live.security_groups:
-                    _efa(ctx, sg, ctx.live.security_groups[sg])
 
 
 def _efa(ctx: Context, sg_id: str, group: dict[str, Any]) -> None:

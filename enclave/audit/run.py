@@ -57,6 +57,7 @@ class AuditOptions:
     config_file: Path | None = None
     stack_region: str | None = None
     workers: int = WORKERS
+    skip: frozenset[str] = frozenset()  # control ids not to check (reported as skipped, never as passing)
     session: boto3.Session | None = None
     progress: Callable[[str], None] = lambda _label: None
 
@@ -83,7 +84,7 @@ def run_audit(options: AuditOptions) -> AuditResult:
     result = AuditResult(account="unknown", region=region, stack=options.stack)
     reader = Reader(session, result, options.endpoint_url, options.workers)
     try:
-        identity = reader.client("sts").get_caller_identity()
+        identity = reader.probe("sts").get_caller_identity()
         result.account = identity["Account"]
     except NoCredentialsError:
         raise AuditError("no AWS credentials found (set AWS_PROFILE / --profile, or AWS_ACCESS_KEY_ID and "
@@ -94,8 +95,11 @@ def run_audit(options: AuditOptions) -> AuditResult:
         result.add_incomplete(Incomplete("account identity", f"sts:GetCallerIdentity: {error_text(exc)}"))
     except BotoCoreError as exc:
         raise AuditError(f"cannot reach AWS: {error_text(exc)}; nothing was audited") from None
+    unknown = sorted(c for c in options.skip if c not in catalog.controls)
+    if unknown:
+        raise AuditError(f"--skip {', '.join(unknown)}: no such control in the pack's catalog")
     ctx = Context(reader, catalog, result, Thresholds.from_catalog(catalog), tags=options.stack is not None,
-                  progress=options.progress)  # fmt: skip
+                  progress=options.progress, skip=options.skip)  # fmt: skip
     with ThreadPoolExecutor(max_workers=len(PHASE_ONE)) as pool:
         list(pool.map(lambda step: _guarded(ctx, step[0], step[1]), PHASE_ONE))
     _guarded(ctx, "S3 buckets", s3.read)
@@ -105,6 +109,9 @@ def run_audit(options: AuditOptions) -> AuditResult:
         from .drift import drift
 
         _guarded(ctx, f"drift of stack {options.stack}", lambda c: drift(c, options))
+    result.skipped = sorted(options.skip)
+    result.findings = [f for f in result.findings if f.control not in options.skip]
+    result.drift = [d for d in result.drift if d.control not in options.skip]
     result.seconds = time.monotonic() - started
     result.sort()
     return result

@@ -76,6 +76,11 @@ class Reader:
             )
         return self._clients[service]
 
+    def probe(self, service: str) -> Any:
+        """A client that gives up after two attempts: the first call finds out quickly whether AWS answers."""
+        config = self._config.merge(botocore.config.Config(retries={"mode": "standard", "max_attempts": 2}))
+        return self.session.client(service, endpoint_url=self.endpoint_url, config=config, region_name=self.result.region)
+
     def fail(self, check: str, call: str, exc: Exception) -> CheckFailed:
         self.result.add_incomplete(Incomplete(check, f"{call}: {error_text(exc)}"))
         return CheckFailed(check)

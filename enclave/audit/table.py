@@ -22,6 +22,8 @@ def verdict(result: AuditResult) -> str:
     if result.stack is not None:
         parts.append(f"drift from stack {result.stack}: {drift['missing']} missing, {drift['unexpected']} "
                      f"unexpected, {drift['weakened']} weakened")  # fmt: skip
+    if result.skipped:
+        parts.append(f"skipped (not checked): {', '.join(result.skipped)}")
     read = ", ".join(f"{n} {k}" for k, n in s["resources"].items())
     parts.append(f"read {read} in {s['seconds']:.1f} s")
     return "; ".join(parts)

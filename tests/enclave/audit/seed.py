@@ -3,6 +3,7 @@ declared), and weaken a copy of it: the fixtures of the audit tests and the benc
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -133,7 +134,8 @@ class Seeder:
         logs = self.c["logs"]
         for r in self.of("aws:cloudwatch/logGroup:LogGroup"):
             i = self.inputs(r)
-            logs.create_log_group(logGroupName=i["name"], kmsKeyId=i["kmsKeyId"], tags=_tags(i, self.default_tags))
+            logs.create_log_group(logGroupName=i["name"], tags=_tags(i, self.default_tags),
+                                  **({"kmsKeyId": i["kmsKeyId"]} if i.get("kmsKeyId") else {}))
             logs.put_retention_policy(logGroupName=i["name"], retentionInDays=i["retentionInDays"])
 
     def buckets(self) -> None:
@@ -196,7 +198,8 @@ class Seeder:
             ct.create_trail(Name=i["name"], S3BucketName=i["s3BucketName"], S3KeyPrefix=i.get("s3KeyPrefix", ""),
                             IsMultiRegionTrail=i["isMultiRegionTrail"],
                             IncludeGlobalServiceEvents=i["includeGlobalServiceEvents"],
-                            EnableLogFileValidation=i["enableLogFileValidation"], KmsKeyId=i["kmsKeyId"],
+                            EnableLogFileValidation=i["enableLogFileValidation"],
+                            **({"KmsKeyId": i["kmsKeyId"]} if i.get("kmsKeyId") else {}),
                             CloudWatchLogsLogGroupArn=i["cloudWatchLogsGroupArn"],
                             CloudWatchLogsRoleArn=i["cloudWatchLogsRoleArn"],
                             TagsList=[{"Key": k, "Value": v} for k, v in _tags(i, self.default_tags).items()])  # fmt: skip
@@ -225,10 +228,13 @@ class Seeder:
                 name=i["name"], version=i["version"], roleArn=i["roleArn"],
                 resourcesVpcConfig={"subnetIds": i["vpcConfig"]["subnetIds"],
                                     "endpointPublicAccess": i["vpcConfig"]["endpointPublicAccess"],
-                                    "endpointPrivateAccess": i["vpcConfig"]["endpointPrivateAccess"]},
+                                    "endpointPrivateAccess": i["vpcConfig"]["endpointPrivateAccess"],
+                                   **({"publicAccessCidrs": i["vpcConfig"]["publicAccessCidrs"]}
+                                      if i["vpcConfig"].get("publicAccessCidrs") else {})},
                 logging={"clusterLogging": [{"types": i["enabledClusterLogTypes"], "enabled": True}]},
-                encryptionConfig=[{"resources": i["encryptionConfig"]["resources"],
-                                   "provider": {"keyArn": i["encryptionConfig"]["provider"]["keyArn"]}}],
+                **({"encryptionConfig": [{"resources": i["encryptionConfig"]["resources"],
+                                          "provider": {"keyArn": i["encryptionConfig"]["provider"]["keyArn"]}}]}
+                   if i.get("encryptionConfig") else {}),
                 tags=_tags(i, self.default_tags),
             )  # fmt: skip
             self.live["cluster"] = i["name"]
@@ -284,3 +290,90 @@ def _all_default_tags(result: SynthResult) -> dict[str, str]:
 
 def seed_stack(result: SynthResult, endpoint: str) -> dict[str, Any]:
     return Seeder(result, endpoint).seed()
+
+
+# ----- the drifted copy ---------------------------------------------------------------------------------------
+def _one(result: SynthResult, typ: str, name: str) -> dict[str, Any]:
+    found = [r for r in result.resources if r["type"] == typ and r["name"] == name]
+    assert len(found) == 1, (typ, name)
+    inputs: dict[str, Any] = found[0]["inputs"]
+    return inputs
+
+
+def weakened_copy(result: SynthResult) -> SynthResult:
+    """The stack's resources with settings weakened as a hand in the console would (applied before seeding
+    where moto cannot change a setting after creation)."""
+    r = copy.deepcopy(result)
+    cluster = _one(r, "aws:eks/cluster:Cluster", "prod-cluster")
+    cluster["enabledClusterLogTypes"] = ["api", "authenticator"]  # EKS-02
+    cluster["vpcConfig"]["endpointPublicAccess"] = True  # EKS-03 (public to 0.0.0.0/0)
+    cluster.pop("encryptionConfig")  # EKS-01
+    _one(r, "aws:eks/nodeGroup:NodeGroup", "prod-infer-g6e-node-group")["taints"] = []  # NODE-04
+    meta = _one(r, "aws:ec2/launchTemplate:LaunchTemplate", "prod-notebooks-g6-launch-template")["metadataOptions"]
+    meta.update(httpTokens="optional", httpPutResponseHopLimit=2)  # NODE-01
+    system = _one(r, "aws:ec2/launchTemplate:LaunchTemplate", "prod-system-launch-template")
+    system["blockDeviceMappings"][0]["ebs"]["encrypted"] = "false"  # NODE-02
+    infer = _one(r, "aws:ec2/launchTemplate:LaunchTemplate", "prod-infer-g6e-launch-template")
+    infer["networkInterfaces"][0]["associatePublicIpAddress"] = "true"  # NODE-03
+    trainer = _one(r, "aws:iam/role:Role", "prod-trainer-role")
+    trust = json.loads(trainer["assumeRolePolicy"])
+    cond = trust["Statement"][0]["Condition"]
+    sub = next(k for k in cond["StringEquals"] if k.endswith(":sub"))
+    cond["StringLike"] = {sub: "system:serviceaccount:training:*"}  # IAM-01
+    del cond["StringEquals"][sub]
+    trainer["assumeRolePolicy"] = json.dumps(trust)
+    _one(r, "aws:iam/role:Role", "prod-notebook-role")["maxSessionDuration"] = 43200  # IAM-03
+    trail = _one(r, "aws:cloudtrail/trail:Trail", "prod-trail")
+    trail.update(isMultiRegionTrail=False, enableLogFileValidation=False)  # LOG-01
+    trail.pop("kmsKeyId")  # LOG-02
+    data = trail["advancedEventSelectors"][1]["fieldSelectors"][2]
+    data["startsWiths"] = [p for p in data["startsWiths"] if "models-prod" not in p]  # LOG-03
+    _one(r, "aws:cloudwatch/logGroup:LogGroup", "prod-flow-logs")["retentionInDays"] = 30  # LOG-05
+    _one(r, "aws:cloudwatch/logGroup:LogGroup", "prod-control-plane-logs").pop("kmsKeyId")  # LOG-04
+    r.resources = [x for x in r.resources if x["type"] != "aws:ec2/flowLog:FlowLog"]  # LOG-06
+    versioning = _one(r, "aws:s3/bucketVersioning:BucketVersioning", "prod-datasets-versioning")
+    versioning["versioningConfiguration"]["status"] = "Suspended"  # S3-05
+    sse = _one(r, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+               "prod-checkpoints-encryption")  # fmt: skip
+    sse["rules"][0]["applyServerSideEncryptionByDefault"] = {"sseAlgorithm": "AES256"}  # S3-01
+    sse = _one(r, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+               "prod-models-staging-encryption")  # fmt: skip
+    sse["rules"][0]["bucketKeyEnabled"] = False  # S3-01 (bucket key)
+    pab = _one(r, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "prod-models-prod-public-access-block")
+    pab.update(blockPublicPolicy=False, restrictPublicBuckets=False)  # S3-03
+    own = _one(r, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "prod-models-staging-ownership")
+    own["rule"]["objectOwnership"] = "ObjectWriter"  # S3-04
+    r.resources = [x for x in r.resources if x["name"] != "prod-models-prod-logging"]  # S3-09
+    lock = _one(r, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "prod-audit-logs-object-lock")
+    lock["rule"]["defaultRetention"] = {"mode": "GOVERNANCE", "days": 30}  # RECOVER-01
+    _one(r, "aws:kms/key:Key", "prod-training-key")["enableKeyRotation"] = False  # KMS-01
+    return r
+
+
+def weaken_live(endpoint: str, live: dict[str, Any], result: SynthResult) -> None:
+    """Weakenings made through the API after creation (as a console edit would)."""
+    c = clients(endpoint)
+    checkpoints = next(b for b in live["buckets"] if "checkpoints" in b)
+    public = {"Version": "2012-10-17", "Statement": {"Sid": "PublicRead", "Effect": "Allow", "Principal": "*",
+                                                   "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{checkpoints}/*"}}
+    c["s3"].put_bucket_policy(Bucket=checkpoints, Policy=json.dumps(public))  # S3-08 (and S3-06: no TLS deny)
+    key = live["keys"]["alias/enclave/prod/inference"]
+    policy = json.loads(c["kms"].get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+    policy["Statement"].append({"Sid": "Everyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*",
+                                "Resource": "*"})  # fmt: skip
+    c["kms"].put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(policy))  # KMS-02
+    c["ec2"].authorize_security_group_ingress(GroupId=live["efa_sg"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])  # EFA-01
+    role = _one(result, "aws:iam/role:Role", "prod-model-server-role")["name"]
+    c["iam"].put_role_policy(RoleName=role, PolicyName="console-edit", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))  # IAM-02
+    flow = _one(result, "aws:iam/role:Role", "prod-flow-logs-role")["name"]
+    c["iam"].attach_role_policy(RoleName=flow, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")  # IAM-07
+    c["cloudtrail"].stop_logging(Name=live["trail"])  # LOG-01 (logging off)
+
+
+def seed_drifted(result: SynthResult, endpoint: str) -> dict[str, Any]:
+    weak = weakened_copy(result)
+    live = seed_stack(weak, endpoint)
+    weaken_live(endpoint, live, weak)
+    return live
