@@ -113,7 +113,7 @@ def _live(ctx: Context) -> dict[str, dict[str, dict[str, Any]]]:
                        for n, r in live.roles.items()}  # fmt: skip
     if "logs" in live.read:
         out["log group"] = {n: {"retention": g.get("retentionInDays"), "kms": bool(g.get("kmsKeyId")),
-                                "_tags": g.get("_tags") or {}, "_id": g.get("arn", n)}
+                                "_tags": g.get("_tags") or {}, "_id": str(g.get("arn", n)).removesuffix(":*")}
                             for n, g in live.log_groups.items()}  # fmt: skip
     if "cloudtrail" in live.read:
         out["trail"] = {t["Name"]: {

@@ -3,6 +3,8 @@ turns an API error into an `incomplete` entry naming the call and the error, nev
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -14,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .model import AuditResult, Incomplete
 
 MAX_ATTEMPTS = 5
+XML_ERROR = re.compile(r"<Code>(?P<code>[^<]+)</Code>\s*<Message>(?P<message>[^<]*)</Message>")
 WORKERS = 16  # per service: detail reads of one service run this many at a time
 T = TypeVar("T")
 
@@ -42,6 +45,9 @@ def error_text(exc: Exception) -> str:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
         code = error.get("Code") or str(status)
         message = " ".join(str(error.get("Message") or "").split())
+        xml = XML_ERROR.search(message)
+        if xml:  # an XML error body where the protocol expected JSON (moto's auth errors): its code and message
+            code, message = xml.group("code"), xml.group("message")
         if message.lower().startswith("<!doctype") or message.lower().startswith("<html"):
             message = "the endpoint does not implement this API" if code == "404" else "an HTML error page"
         return f"{code}: {message[:300]}".rstrip(": ")
