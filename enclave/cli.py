@@ -3,6 +3,7 @@ add-on images, offline."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import tempfile
@@ -443,10 +444,8 @@ def _audit_inputs(
         platform = config.get(CONFIG_KEY)
         region = (platform.get("region") if isinstance(platform, dict) else None) or config.get("aws:region")
     else:
-        try:
+        with contextlib.suppress(ProjectError):  # outside a project: the pack of this checkout
             root = find_project(project_dir).root
-        except ProjectError:
-            pass
     pack_dir = (pack or default_pack(root)).resolve()
     if pack_config is None and stack is not None and (pack_dir / "config" / f"{stack}.json").is_file():
         pack_config = pack_dir / "config" / f"{stack}.json"
@@ -458,8 +457,12 @@ def _audit_inputs(
 def audit_cmd(
     stack: Annotated[
         str | None,
-        typer.Option("--stack", "-s", help="Also report drift from this stack's declared resources (synthesized "
-                     "offline); its region is the default region."),
+        typer.Option(
+            "--stack",
+            "-s",
+            help="Also report drift from this stack's declared resources (synthesized "
+            "offline); its region is the default region.",
+        ),
     ] = None,
     region: Annotated[str | None, typer.Option("--region", help="AWS region (default: the session's).")] = None,
     profile: Annotated[str | None, typer.Option("--profile", help="AWS profile of the read-only auditor role.")] = None,
@@ -474,13 +477,19 @@ def audit_cmd(
     ] = None,
     pack_config: Annotated[
         Path | None,
-        typer.Option("--pack-config", help="Policy pack config for levels and thresholds; default with --stack: "
-                     "<pack>/config/<NAME>.json."),
+        typer.Option(
+            "--pack-config",
+            help="Policy pack config for levels and thresholds; default with --stack: <pack>/config/<NAME>.json.",
+        ),
     ] = None,
     skip: Annotated[
         list[str] | None,
-        typer.Option("--skip", metavar="CONTROL", help="Do not check this control (e.g. EKS-04 where the endpoint "
-                     "has no EKS add-on API); reported as skipped, never as passing. Repeatable."),
+        typer.Option(
+            "--skip",
+            metavar="CONTROL",
+            help="Do not check this control (e.g. EKS-04 where the endpoint "
+            "has no EKS add-on API); reported as skipped, never as passing. Repeatable.",
+        ),
     ] = None,
     config_file: ConfigFileOpt = None,
     project_dir: ProjectOpt = None,

@@ -18,7 +18,9 @@ def _strings(value: Any, where: str) -> list[str]:
         return [value]
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(value)
-    raise MalformedPolicy(f"{where} is {type(value).__name__} {json.dumps(value)[:80]}, not a string or list of strings")
+    raise MalformedPolicy(
+        f"{where} is {type(value).__name__} {json.dumps(value)[:80]}, not a string or list of strings"
+    )
 
 
 @dataclass
@@ -68,7 +70,7 @@ def parse(document: Any) -> list[Statement]:
         except ValueError:
             try:
                 data = json.loads(unquote(text))
-            except ValueError as exc:
+            except json.JSONDecodeError as exc:
                 raise MalformedPolicy(f"not valid JSON ({exc.msg} at char {exc.pos})") from None
     else:
         data = document

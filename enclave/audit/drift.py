@@ -43,42 +43,95 @@ def declared(result: SynthResult) -> list[Declared]:
     for r in result.by_type("aws:s3/bucket:Bucket"):
         name = r["inputs"].get("bucket", r["name"])
         rule = (sse.get(name, {}).get("rules") or [{}])[0]
-        out.append(Declared("bucket", name, r["name"], {
-            "versioning": versioning.get(name, {}).get("versioningConfiguration", {}).get("status"),
-            "sse": rule.get("applyServerSideEncryptionByDefault", {}).get("sseAlgorithm"),
-            "bucket_key": bool(rule.get("bucketKeyEnabled")),
-            "public_access_block": all(pab.get(name, {}).get(k) is True for k in (
-                "blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets")) if name in pab else None,
-            "object_lock_days": lock.get(name, {}).get("rule", {}).get("defaultRetention", {}).get("days"),
-            "access_logging": name in logging,
-        }))  # fmt: skip
+        out.append(
+            Declared(
+                "bucket",
+                name,
+                r["name"],
+                {
+                    "versioning": versioning.get(name, {}).get("versioningConfiguration", {}).get("status"),
+                    "sse": rule.get("applyServerSideEncryptionByDefault", {}).get("sseAlgorithm"),
+                    "bucket_key": bool(rule.get("bucketKeyEnabled")),
+                    "public_access_block": all(
+                        pab.get(name, {}).get(k) is True
+                        for k in ("blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets")
+                    )
+                    if name in pab
+                    else None,
+                    "object_lock_days": lock.get(name, {}).get("rule", {}).get("defaultRetention", {}).get("days"),
+                    "access_logging": name in logging,
+                },
+            )
+        )
     keys = {r["urn"]: r for r in result.by_type("aws:kms/key:Key")}
     for alias in result.by_type("aws:kms/alias:Alias"):
         key = next((keys[u] for u in alias.get("propertyDependencies", {}).get("targetKeyId", []) if u in keys), None)
         if key is not None:
-            out.append(Declared("key", alias["inputs"]["name"], alias["name"],
-                                {"rotation": bool(key["inputs"].get("enableKeyRotation"))}))  # fmt: skip
+            out.append(
+                Declared(
+                    "key",
+                    alias["inputs"]["name"],
+                    alias["name"],
+                    {"rotation": bool(key["inputs"].get("enableKeyRotation"))},
+                )
+            )
     for r in result.by_type("aws:iam/role:Role"):
-        out.append(Declared("role", r["inputs"].get("name", r["name"]), r["name"],
-                            {"max_session": r["inputs"].get("maxSessionDuration", 3600)}))  # fmt: skip
+        out.append(
+            Declared(
+                "role",
+                r["inputs"].get("name", r["name"]),
+                r["name"],
+                {"max_session": r["inputs"].get("maxSessionDuration", 3600)},
+            )
+        )
     for r in result.by_type("aws:cloudwatch/logGroup:LogGroup"):
-        out.append(Declared("log group", r["inputs"].get("name", r["name"]), r["name"], {
-            "retention": r["inputs"].get("retentionInDays"), "kms": bool(r["inputs"].get("kmsKeyId"))}))  # fmt: skip
+        out.append(
+            Declared(
+                "log group",
+                r["inputs"].get("name", r["name"]),
+                r["name"],
+                {"retention": r["inputs"].get("retentionInDays"), "kms": bool(r["inputs"].get("kmsKeyId"))},
+            )
+        )
     for r in result.by_type("aws:cloudtrail/trail:Trail"):
         i = r["inputs"]
-        out.append(Declared("trail", i.get("name", r["name"]), r["name"], {
-            "multi_region": bool(i.get("isMultiRegionTrail")), "validation": bool(i.get("enableLogFileValidation")),
-            "logging": i.get("enableLogging", True) is not False, "kms": bool(i.get("kmsKeyId"))}))  # fmt: skip
+        out.append(
+            Declared(
+                "trail",
+                i.get("name", r["name"]),
+                r["name"],
+                {
+                    "multi_region": bool(i.get("isMultiRegionTrail")),
+                    "validation": bool(i.get("enableLogFileValidation")),
+                    "logging": i.get("enableLogging", True) is not False,
+                    "kms": bool(i.get("kmsKeyId")),
+                },
+            )
+        )
     for r in result.by_type("aws:eks/cluster:Cluster"):
         i = r["inputs"]
-        out.append(Declared("cluster", i.get("name", r["name"]), r["name"], {
-            "log_types": sorted(i.get("enabledClusterLogTypes") or []),
-            "public_endpoint": bool(i.get("vpcConfig", {}).get("endpointPublicAccess", True)),
-            "secrets_encryption": bool(i.get("encryptionConfig"))}))  # fmt: skip
+        out.append(
+            Declared(
+                "cluster",
+                i.get("name", r["name"]),
+                r["name"],
+                {
+                    "log_types": sorted(i.get("enabledClusterLogTypes") or []),
+                    "public_endpoint": bool(i.get("vpcConfig", {}).get("endpointPublicAccess", True)),
+                    "secrets_encryption": bool(i.get("encryptionConfig")),
+                },
+            )
+        )
     for r in result.by_type("aws:eks/nodeGroup:NodeGroup"):
         i = r["inputs"]
-        out.append(Declared("node group", i.get("nodeGroupName", r["name"]), r["name"], {
-            "taints": sorted(f"{t['key']}={t.get('value', '')}:{t['effect']}" for t in i.get("taints") or [])}))
+        out.append(
+            Declared(
+                "node group",
+                i.get("nodeGroupName", r["name"]),
+                r["name"],
+                {"taints": sorted(f"{t['key']}={t.get('value', '')}:{t['effect']}" for t in i.get("taints") or [])},
+            )
+        )
     return out
 
 
@@ -95,11 +148,15 @@ def _live(ctx: Context) -> dict[str, dict[str, dict[str, Any]]]:
                 "versioning": b.get("versioning"),
                 "sse": rule.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm"),
                 "bucket_key": bool(rule.get("BucketKeyEnabled")),
-                "public_access_block": all((b.get("pab") or {}).get(k) for k in (
-                    "BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")),
+                "public_access_block": all(
+                    (b.get("pab") or {}).get(k)
+                    for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+                ),
                 "object_lock_days": lock.get("Days"),
                 "access_logging": bool(b.get("logging")),
-                "_tags": b.get("tags") or {}, "_id": b["arn"]}  # fmt: skip
+                "_tags": b.get("tags") or {},
+                "_id": b["arn"],
+            }
     if "kms" in live.read:
         out["key"] = {}
         for alias, arn in live.aliases.items():
@@ -109,29 +166,53 @@ def _live(ctx: Context) -> dict[str, dict[str, dict[str, Any]]]:
             if not k.get("aliases") and k.get("manager") == "CUSTOMER":
                 out["key"][arn] = {"rotation": k.get("rotation"), "_tags": k.get("tags") or {}, "_id": arn}
     if "iam" in live.read:
-        out["role"] = {n: {"max_session": r["max_session"], "_tags": r.get("tags") or {}, "_id": r["arn"]}
-                       for n, r in live.roles.items()}  # fmt: skip
+        out["role"] = {
+            n: {"max_session": r["max_session"], "_tags": r.get("tags") or {}, "_id": r["arn"]}
+            for n, r in live.roles.items()
+        }
     if "logs" in live.read:
-        out["log group"] = {n: {"retention": g.get("retentionInDays"), "kms": bool(g.get("kmsKeyId")),
-                                "_tags": g.get("_tags") or {}, "_id": str(g.get("arn", n)).removesuffix(":*")}
-                            for n, g in live.log_groups.items()}  # fmt: skip
+        out["log group"] = {
+            n: {
+                "retention": g.get("retentionInDays"),
+                "kms": bool(g.get("kmsKeyId")),
+                "_tags": g.get("_tags") or {},
+                "_id": str(g.get("arn", n)).removesuffix(":*"),
+            }
+            for n, g in live.log_groups.items()
+        }
     if "cloudtrail" in live.read:
-        out["trail"] = {t["Name"]: {
-            "multi_region": bool(t.get("IsMultiRegionTrail")), "validation": bool(t.get("LogFileValidationEnabled")),
-            "logging": bool(t.get("_status", {}).get("IsLogging")), "kms": bool(t.get("KmsKeyId")),
-            "_tags": t.get("_tags") or {}, "_id": arn} for arn, t in live.trails.items()}  # fmt: skip
+        out["trail"] = {
+            t["Name"]: {
+                "multi_region": bool(t.get("IsMultiRegionTrail")),
+                "validation": bool(t.get("LogFileValidationEnabled")),
+                "logging": bool(t.get("_status", {}).get("IsLogging")),
+                "kms": bool(t.get("KmsKeyId")),
+                "_tags": t.get("_tags") or {},
+                "_id": arn,
+            }
+            for arn, t in live.trails.items()
+        }
     if "eks" in live.read:
         out["cluster"] = {}
         for n, c in live.clusters.items():
-            enabled = sorted({t for s in c.get("logging", {}).get("clusterLogging", []) if s.get("enabled")
-                              for t in s["types"]})  # fmt: skip
-            out["cluster"][n] = {"log_types": enabled,
-                                 "public_endpoint": bool(c.get("resourcesVpcConfig", {}).get("endpointPublicAccess")),
-                                 "secrets_encryption": bool(c.get("encryptionConfig")),
-                                 "_tags": c.get("tags") or {}, "_id": c.get("arn", n)}  # fmt: skip
-        out["node group"] = {g.get("nodegroupName", k): {
-            "taints": sorted(f"{t['key']}={t.get('value', '')}:{t['effect']}" for t in g.get("taints") or []),
-            "_tags": g.get("tags") or {}, "_id": g.get("nodegroupArn", k)} for k, g in live.nodegroups.items()}
+            enabled = sorted(
+                {t for s in c.get("logging", {}).get("clusterLogging", []) if s.get("enabled") for t in s["types"]}
+            )
+            out["cluster"][n] = {
+                "log_types": enabled,
+                "public_endpoint": bool(c.get("resourcesVpcConfig", {}).get("endpointPublicAccess")),
+                "secrets_encryption": bool(c.get("encryptionConfig")),
+                "_tags": c.get("tags") or {},
+                "_id": c.get("arn", n),
+            }
+        out["node group"] = {
+            g.get("nodegroupName", k): {
+                "taints": sorted(f"{t['key']}={t.get('value', '')}:{t['effect']}" for t in g.get("taints") or []),
+                "_tags": g.get("tags") or {},
+                "_id": g.get("nodegroupArn", k),
+            }
+            for k, g in live.nodegroups.items()
+        }
     return out
 
 
@@ -181,8 +262,9 @@ def platform_tags(result: SynthResult) -> dict[str, str]:
 
 def drift(ctx: Context, options: AuditOptions) -> None:
     account = ctx.account if ctx.account.isdigit() else None
-    result = synth(options.stack or "", project_dir=options.project_dir, config_file=options.config_file,
-                   account_id=account)  # fmt: skip
+    result = synth(
+        options.stack or "", project_dir=options.project_dir, config_file=options.config_file, account_id=account
+    )
     tags = platform_tags(result)
     live = _live(ctx)
     matched: dict[str, set[str]] = {kind: set() for kind in live}
@@ -192,9 +274,17 @@ def drift(ctx: Context, options: AuditOptions) -> None:
             continue  # that listing failed: already incomplete
         name = _match(decl, live[decl.kind])
         if name is None:
-            entries.append(Drift("missing", None, decl.name, decl.settings, None,
-                                 f"{decl.kind} {decl.name} (stack resource {decl.logical}) is declared but not live"))
-            continue  # fmt: skip
+            entries.append(
+                Drift(
+                    "missing",
+                    None,
+                    decl.name,
+                    decl.settings,
+                    None,
+                    f"{decl.kind} {decl.name} (stack resource {decl.logical}) is declared but not live",
+                )
+            )
+            continue
         matched[decl.kind].add(name)
         now = live[decl.kind][name]
         for setting, want in decl.settings.items():
@@ -203,15 +293,31 @@ def drift(ctx: Context, options: AuditOptions) -> None:
                 continue
             control, weaker = rule
             if weaker(want, now.get(setting)):
-                entries.append(Drift("weakened", control, now["_id"], {setting: want}, {setting: now.get(setting)},
-                                     f"{decl.kind} {name}: {setting} is {now.get(setting)!r} live, declared "
-                                     f"{want!r}; restore it (`pulumi up` of stack {options.stack})"))  # fmt: skip
+                entries.append(
+                    Drift(
+                        "weakened",
+                        control,
+                        now["_id"],
+                        {setting: want},
+                        {setting: now.get(setting)},
+                        f"{decl.kind} {name}: {setting} is {now.get(setting)!r} live, declared "
+                        f"{want!r}; restore it (`pulumi up` of stack {options.stack})",
+                    )
+                )
     if tags:
         for kind, names in live.items():
             for name, now in names.items():
                 if name in matched[kind] or not all(now["_tags"].get(k) == v for k, v in tags.items()):
                     continue
-                entries.append(Drift("unexpected", None, now["_id"], None, {"tags": tags},
-                                     f"{kind} {name} carries the tags of stack {options.stack} ({tags}) but the "
-                                     "stack does not declare it; import it or delete it"))  # fmt: skip
+                entries.append(
+                    Drift(
+                        "unexpected",
+                        None,
+                        now["_id"],
+                        None,
+                        {"tags": tags},
+                        f"{kind} {name} carries the tags of stack {options.stack} ({tags}) but the "
+                        "stack does not declare it; import it or delete it",
+                    )
+                )
     ctx.result.drift.extend(entries)

@@ -19,13 +19,21 @@ def read(ctx: Context) -> None:
 
     def detail(name: str) -> None:
         check = f"EKS cluster {name}"
-        cluster = (r.call(check, "eks", "describe_cluster", name=name) or {}).get("cluster", {})
+        cluster: dict[str, Any] = (r.call(check, "eks", "describe_cluster", name=name) or {}).get("cluster", {})
         ctx.live.clusters[name] = cluster
         try:
             groups = r.paginate(f"EKS node groups of {name}", "eks", "list_nodegroups", "nodegroups", clusterName=name)
             for group in groups:
-                got = r.call(f"EKS node group {name}/{group}", "eks", "describe_nodegroup", clusterName=name,
-                             nodegroupName=group) or {}  # fmt: skip
+                got = (
+                    r.call(
+                        f"EKS node group {name}/{group}",
+                        "eks",
+                        "describe_nodegroup",
+                        clusterName=name,
+                        nodegroupName=group,
+                    )
+                    or {}
+                )
                 ctx.live.nodegroups[f"{name}/{group}"] = got.get("nodegroup", {})
         except CheckFailed:
             pass
@@ -33,8 +41,10 @@ def read(ctx: Context) -> None:
             return
         addons: dict[str, Any] = {}
         for addon in r.paginate(f"EKS add-ons of {name} (EKS-04)", "eks", "list_addons", "addons", clusterName=name):
-            got = r.call(f"EKS add-ons of {name} (EKS-04)", "eks", "describe_addon", clusterName=name, addonName=addon)
-            addons[addon] = (got or {}).get("addon", {})
+            described = r.call(
+                f"EKS add-ons of {name} (EKS-04)", "eks", "describe_addon", clusterName=name, addonName=addon
+            )
+            addons[addon] = (described or {}).get("addon", {})
         cluster["_addons"] = addons
 
     r.each(names, detail)
@@ -52,8 +62,11 @@ def check(ctx: Context) -> None:
         key = secrets[0].get("provider", {}).get("keyArn") if secrets else None
         problem = ctx.customer_key_problem(key)
         if problem:
-            ctx.finding("EKS-01", label, f"Kubernetes secrets are encrypted with {problem}; they must be "
-                        "envelope-encrypted with a customer key")  # fmt: skip
+            ctx.finding(
+                "EKS-01",
+                label,
+                f"Kubernetes secrets are encrypted with {problem}; they must be envelope-encrypted with a customer key",
+            )
         enabled = {t for s in c.get("logging", {}).get("clusterLogging", []) if s.get("enabled") for t in s["types"]}
         off = [t for t in LOG_TYPES if t not in enabled]
         if off:
@@ -61,8 +74,11 @@ def check(ctx: Context) -> None:
         vpc = c.get("resourcesVpcConfig", {})
         cidrs = vpc.get("publicAccessCidrs") or ["0.0.0.0/0"]
         if vpc.get("endpointPublicAccess") and any(x in ("0.0.0.0/0", "::/0") for x in cidrs):
-            ctx.finding("EKS-03", label, f"the API endpoint is public to {', '.join(cidrs)}; make it private or "
-                        "list admin networks")  # fmt: skip
+            ctx.finding(
+                "EKS-03",
+                label,
+                f"the API endpoint is public to {', '.join(cidrs)}; make it private or list admin networks",
+            )
         if not vpc.get("endpointPrivateAccess", False):
             ctx.finding("EKS-03", label, "private endpoint access is off; it must be on")
         if "_addons" in c:
@@ -72,8 +88,11 @@ def check(ctx: Context) -> None:
 def _cni(ctx: Context, label: str, addons: dict[str, Any]) -> None:
     cni = addons.get("vpc-cni")
     if cni is None:
-        ctx.finding("EKS-04", label, "has no vpc-cni add-on, so no NetworkPolicy is enforced; install it with "
-                    "enableNetworkPolicy 'true'")  # fmt: skip
+        ctx.finding(
+            "EKS-04",
+            label,
+            "has no vpc-cni add-on, so no NetworkPolicy is enforced; install it with enableNetworkPolicy 'true'",
+        )
         return
     raw = cni.get("configurationValues") or "{}"
     try:

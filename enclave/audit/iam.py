@@ -9,8 +9,16 @@ from .context import Context
 from .documents import MalformedPolicy, Statement, parse
 
 SERVICE_ROLE_PATHS = ("/aws-service-role/", "/aws-reserved/", "/service-role/aws-")
-DATA_PREFIXES = ("s3:getobject", "s3:putobject", "s3:deleteobject", "s3:listbucket", "kms:decrypt", "kms:encrypt",
-                 "kms:generatedatakey", "kms:reencrypt")  # fmt: skip
+DATA_PREFIXES = (
+    "s3:getobject",
+    "s3:putobject",
+    "s3:deleteobject",
+    "s3:listbucket",
+    "kms:decrypt",
+    "kms:encrypt",
+    "kms:generatedatakey",
+    "kms:reencrypt",
+)
 ADMIN_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
 WILDCARD_ACTIONS = ("*", "*:*")
 
@@ -45,8 +53,12 @@ def read(ctx: Context) -> None:
             if ":iam::aws:policy/" in arn:
                 continue  # AWS-managed: judged by name (IAM-07)
             policy = (r.call(check, "iam", "get_policy", PolicyArn=arn) or {}).get("Policy", {})
-            version = r.call(check, "iam", "get_policy_version", PolicyArn=arn,
-                             VersionId=policy.get("DefaultVersionId", "v1")) or {}  # fmt: skip
+            version = (
+                r.call(
+                    check, "iam", "get_policy_version", PolicyArn=arn, VersionId=policy.get("DefaultVersionId", "v1")
+                )
+                or {}
+            )
             managed[arn] = version.get("PolicyVersion", {}).get("Document")
         entry["managed"] = managed
         if ctx.tags:
@@ -66,8 +78,10 @@ def check(ctx: Context) -> None:
         if role["max_session"] > limit:
             ctx.finding("IAM-03", name, f"MaxSessionDuration is {role['max_session']} s; it must be at most {limit} s")
         _trust(ctx, name, role["trust"])
-        docs = {**{f"inline policy {k}": v for k, v in role.get("inline", {}).items()},
-                **{f"managed policy {k}": v for k, v in role.get("managed", {}).items()}}  # fmt: skip
+        docs = {
+            **{f"inline policy {k}": v for k, v in role.get("inline", {}).items()},
+            **{f"managed policy {k}": v for k, v in role.get("managed", {}).items()},
+        }
         for where, doc in sorted(docs.items()):
             _permissions(ctx, name, where, doc)
         for arn in role.get("attached", []):
@@ -101,11 +115,17 @@ def _irsa(ctx: Context, name: str, s: Statement, federated: list[str]) -> None:
     loose = [op for op, block in s.conditions.items() if op != "StringEquals" and f"{issuer}:sub".lower() in block]
     if len(sub) != 1 or "*" in sub[0] or not sub[0].startswith("system:serviceaccount:") or loose:
         shown = ", ".join(sub) or (f"{loose[0]} {s.conditions[loose[0]][f'{issuer}:sub'.lower()]}" if loose else "none")
-        ctx.finding("IAM-01", name, f"trusts {issuer} with sub {shown}; it must be StringEquals one "
-                    "system:serviceaccount:<namespace>:<name>")  # fmt: skip
+        ctx.finding(
+            "IAM-01",
+            name,
+            f"trusts {issuer} with sub {shown}; it must be StringEquals one system:serviceaccount:<namespace>:<name>",
+        )
     if aud != ["sts.amazonaws.com"]:
-        ctx.finding("IAM-01", name, f"trusts {issuer} with aud {', '.join(aud) or 'unchecked'}; it must be "
-                    "StringEquals sts.amazonaws.com")  # fmt: skip
+        ctx.finding(
+            "IAM-01",
+            name,
+            f"trusts {issuer} with aud {', '.join(aud) or 'unchecked'}; it must be StringEquals sts.amazonaws.com",
+        )
 
 
 def _permissions(ctx: Context, name: str, where: str, doc: Any) -> None:
@@ -125,8 +145,16 @@ def _permissions(ctx: Context, name: str, where: str, doc: Any) -> None:
         data = [a for a in s.actions if a.lower().startswith(DATA_PREFIXES)]
         for resource in s.resources if data else []:
             if resource == "*" or resource.endswith(":s3:::*"):
-                ctx.finding("IAM-02", name, f"{where} statement {s.label()} allows {', '.join(data)} on {resource}; "
-                            "name the bucket and prefix or key")  # fmt: skip
+                ctx.finding(
+                    "IAM-02",
+                    name,
+                    f"{where} statement {s.label()} allows {', '.join(data)} on {resource}; "
+                    "name the bucket and prefix or key",
+                )
             elif resource.endswith(":key/*") and not s.condition_values("kms:ResourceAliases"):
-                ctx.finding("IAM-02", name, f"{where} statement {s.label()} allows {', '.join(data)} on every key "
-                            "of the account; name the key or narrow by kms:ResourceAliases")  # fmt: skip
+                ctx.finding(
+                    "IAM-02",
+                    name,
+                    f"{where} statement {s.label()} allows {', '.join(data)} on every key "
+                    "of the account; name the key or narrow by kms:ResourceAliases",
+                )

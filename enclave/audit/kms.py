@@ -71,12 +71,19 @@ def check(ctx: Context) -> None:
             admin = s.allows_action("kms:PutKeyPolicy")  # kms:*, *, kms:Put* or a NotAction that leaves it in
             principals = [p for values in s.principals.values() for p in values]
             if s.public and not s.conditions:
-                ctx.finding("KMS-02", label, f"{named}statement {s.label()} allows {_acts(s)} to Principal '*' with no "
-                            "condition; it must name principals")  # fmt: skip
+                ctx.finding(
+                    "KMS-02",
+                    label,
+                    f"{named}statement {s.label()} allows {_acts(s)} to Principal '*' with no "
+                    "condition; it must name principals",
+                )
             elif admin and (s.not_principal or any(p != root and p != ctx.account for p in principals)):
                 others = ", ".join(p for p in principals if p not in (root, ctx.account)) or "NotPrincipal"
-                ctx.finding("KMS-02", label, f"{named}statement {s.label()} allows {_acts(s)} to {others}; only {root} may "
-                            "administer the key")  # fmt: skip
+                ctx.finding(
+                    "KMS-02",
+                    label,
+                    f"{named}statement {s.label()} allows {_acts(s)} to {others}; only {root} may administer the key",
+                )
 
 
 def _acts(s: Any) -> str:

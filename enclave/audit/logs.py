@@ -58,7 +58,9 @@ def check(ctx: Context) -> None:
             kind = "an audit log group" if name in audit else "a log group"
             ctx.finding("LOG-05", name, f"{kind} keeps events {days} days; it must keep them at least {minimum} days")
     for vpc_id, v in sorted(ctx.live.vpcs.items()):
-        flows = [f for f in v["_flow_logs"] if f.get("TrafficType") == "ALL" and f.get("FlowLogStatus", "ACTIVE") == "ACTIVE"]
+        flows = [
+            f for f in v["_flow_logs"] if f.get("TrafficType") == "ALL" and f.get("FlowLogStatus", "ACTIVE") == "ACTIVE"
+        ]
         if not flows:
             kinds = ", ".join(f.get("TrafficType", "?") for f in v["_flow_logs"]) or "none"
             ctx.finding("LOG-06", vpc_id, f"VPC flow logs recording ALL traffic: none (flow logs: {kinds}); add one")

@@ -16,24 +16,43 @@ GPU_FAMILIES = ("p", "g")
 def read(ctx: Context) -> None:
     """The launch template version of every node group, and the security groups of EFA interfaces."""
     r = ctx.reader
-    wanted = {(g["launchTemplate"]["id"], str(g["launchTemplate"].get("version", "$Default")))
-              for g in ctx.live.nodegroups.values() if g.get("launchTemplate", {}).get("id")}  # fmt: skip
+    wanted = {
+        (g["launchTemplate"]["id"], str(g["launchTemplate"].get("version", "$Default")))
+        for g in ctx.live.nodegroups.values()
+        if g.get("launchTemplate", {}).get("id")
+    }
 
     def template(ref: tuple[str, str]) -> None:
         lt_id, version = ref
-        got = r.call(f"launch template {lt_id}", "ec2", "describe_launch_template_versions", LaunchTemplateId=lt_id,
-                     Versions=[version]) or {}  # fmt: skip
+        got = (
+            r.call(
+                f"launch template {lt_id}",
+                "ec2",
+                "describe_launch_template_versions",
+                LaunchTemplateId=lt_id,
+                Versions=[version],
+            )
+            or {}
+        )
         versions = got.get("LaunchTemplateVersions", [])
         ctx.live.templates[f"{lt_id}:{version}"] = versions[0] if versions else None
 
     r.each(sorted(wanted), template)
-    efa = sorted({sg for lt in ctx.live.templates.values() if lt
-                  for ni in lt.get("LaunchTemplateData", {}).get("NetworkInterfaces", [])
-                  if str(ni.get("InterfaceType", "")).startswith("efa") for sg in ni.get("Groups", [])})  # fmt: skip
+    efa = sorted(
+        {
+            sg
+            for lt in ctx.live.templates.values()
+            if lt
+            for ni in lt.get("LaunchTemplateData", {}).get("NetworkInterfaces", [])
+            if str(ni.get("InterfaceType", "")).startswith("efa")
+            for sg in ni.get("Groups", [])
+        }
+    )
     if efa:
         try:
-            groups = r.paginate("EFA security groups (EFA-01)", "ec2", "describe_security_groups", "SecurityGroups",
-                                GroupIds=efa)  # fmt: skip
+            groups = r.paginate(
+                "EFA security groups (EFA-01)", "ec2", "describe_security_groups", "SecurityGroups", GroupIds=efa
+            )
             for g in groups:
                 ctx.live.security_groups[g["GroupId"]] = g
         except CheckFailed:
@@ -54,14 +73,22 @@ def check(ctx: Context) -> None:
         taints = {(t.get("key"), t.get("value"), t.get("effect")) for t in g.get("taints") or []}
         pool = (g.get("labels") or {}).get("enclave.dev/pool")
         if _is_gpu(g) and ("nvidia.com/gpu", "true", "NO_SCHEDULE") not in taints:
-            ctx.finding("NODE-04", label, f"a GPU node group with taints {sorted(taints) or 'none'}; it must carry "
-                        "nvidia.com/gpu=true:NoSchedule")  # fmt: skip
+            ctx.finding(
+                "NODE-04",
+                label,
+                f"a GPU node group with taints {sorted(taints) or 'none'}; it must carry "
+                "nvidia.com/gpu=true:NoSchedule",
+            )
         elif pool == "system" and ("CriticalAddonsOnly", "true", "NO_SCHEDULE") not in taints:
             ctx.finding("NODE-04", label, "the system pool is not tainted CriticalAddonsOnly=true:NoSchedule")
         ref = g.get("launchTemplate") or {}
         if not ref.get("id"):
-            ctx.finding("NODE-01", label, "has no launch template, so IMDSv2 and the hop limit are not set; give it "
-                        "one with http_tokens required and hop limit 1")  # fmt: skip
+            ctx.finding(
+                "NODE-01",
+                label,
+                "has no launch template, so IMDSv2 and the hop limit are not set; give it "
+                "one with http_tokens required and hop limit 1",
+            )
             continue
         lt_key = f"{ref['id']}:{ref.get('version', '$Default')}"
         if lt_key not in templates:
@@ -78,23 +105,37 @@ def check(ctx: Context) -> None:
 def _template(ctx: Context, label: str, lt: str, data: dict[str, Any]) -> None:
     meta = data.get("MetadataOptions") or {}
     if meta.get("HttpTokens") != "required" or meta.get("HttpPutResponseHopLimit") != 1:
-        ctx.finding("NODE-01", label, f"{lt}metadata options are HttpTokens {meta.get('HttpTokens', 'optional')}, hop "
-                    f"limit {meta.get('HttpPutResponseHopLimit', 'default')}; they must be required and 1")  # fmt: skip
+        ctx.finding(
+            "NODE-01",
+            label,
+            f"{lt}metadata options are HttpTokens {meta.get('HttpTokens', 'optional')}, hop "
+            f"limit {meta.get('HttpPutResponseHopLimit', 'default')}; they must be required and 1",
+        )
     mappings = [m for m in data.get("BlockDeviceMappings") or [] if "Ebs" in m]
     if not mappings:
-        ctx.finding("NODE-02", label, f"{lt}declares no EBS volume, so the root volume takes the account default; "
-                    "declare it encrypted with a customer key")  # fmt: skip
+        ctx.finding(
+            "NODE-02",
+            label,
+            f"{lt}declares no EBS volume, so the root volume takes the account default; "
+            "declare it encrypted with a customer key",
+        )
     for m in mappings:
         ebs = m["Ebs"]
-        problem = "" if ebs.get("Encrypted") else "unencrypted"
-        if not problem:
-            problem = ctx.customer_key_problem(ebs.get("KmsKeyId")) or ""
-        if problem:
-            ctx.finding("NODE-02", label, f"{lt}volume {m.get('DeviceName')} is {problem if problem == 'unencrypted' else 'encrypted with ' + problem}; it must be encrypted with a customer key")  # noqa: E501
+        if not ebs.get("Encrypted"):
+            state = "unencrypted"
+        else:
+            problem = ctx.customer_key_problem(ebs.get("KmsKeyId"))
+            state = f"encrypted with {problem}" if problem else ""
+        if state:
+            device = m.get("DeviceName")
+            ctx.finding("NODE-02", label, f"{lt}volume {device} is {state}; it must be encrypted with a customer key")
     for ni in data.get("NetworkInterfaces") or []:
         if ni.get("AssociatePublicIpAddress"):
-            ctx.finding("NODE-03", label, f"{lt}interface {ni.get('DeviceIndex', 0)} associates a public IP address; "
-                        "it must not")  # fmt: skip
+            ctx.finding(
+                "NODE-03",
+                label,
+                f"{lt}interface {ni.get('DeviceIndex', 0)} associates a public IP address; it must not",
+            )
 
 
 def _efa(ctx: Context, sg_id: str, group: dict[str, Any]) -> None:
@@ -111,14 +152,23 @@ def _efa(ctx: Context, sg_id: str, group: dict[str, Any]) -> None:
             and not rule.get("PrefixListIds")
         )
 
-    for direction, rules in (("ingress", group.get("IpPermissions", [])), ("egress", group.get("IpPermissionsEgress", []))):
+    for direction, rules in (
+        ("ingress", group.get("IpPermissions", [])),
+        ("egress", group.get("IpPermissionsEgress", [])),
+    ):
         if not self_only(rules):
             shown = "; ".join(_rule(x) for x in rules) or "none"
-            ctx.finding("EFA-01", sg_id, f"EFA security group {direction} rules are [{shown}]; it must be exactly one "
-                        "all-traffic rule referencing the group itself")  # fmt: skip
+            ctx.finding(
+                "EFA-01",
+                sg_id,
+                f"EFA security group {direction} rules are [{shown}]; it must be exactly one "
+                "all-traffic rule referencing the group itself",
+            )
 
 
 def _rule(rule: dict[str, Any]) -> str:
     peers = [p.get("GroupId", "?") for p in rule.get("UserIdGroupPairs", [])]
-    peers += [x.get("CidrIp", "?") for x in rule.get("IpRanges", [])] + [x.get("CidrIpv6", "?") for x in rule.get("Ipv6Ranges", [])]
+    peers += [x.get("CidrIp", "?") for x in rule.get("IpRanges", [])] + [
+        x.get("CidrIpv6", "?") for x in rule.get("Ipv6Ranges", [])
+    ]
     return f"{rule.get('IpProtocol')} {rule.get('FromPort', '')}-{rule.get('ToPort', '')} {','.join(peers)}"

@@ -27,7 +27,7 @@ PHASE_ONE: tuple[tuple[str, Callable[[Context], None]], ...] = (
     ("IAM roles", iam.read),
     ("CloudWatch log groups", logs.read),
     ("VPC flow logs", logs.read_flow_logs),
-    ("EKS clusters", lambda ctx: (eks.read(ctx), nodes.read(ctx))[0]),
+    ("EKS clusters", lambda ctx: _clusters_and_nodes(ctx)),
 )
 CHECKS: tuple[tuple[str, Callable[[Context], None]], ...] = (
     ("KMS checks", kms.check),
@@ -38,6 +38,11 @@ CHECKS: tuple[tuple[str, Callable[[Context], None]], ...] = (
     ("CloudTrail checks", trail.check),
     ("log checks", logs.check),
 )
+
+
+def _clusters_and_nodes(ctx: Context) -> None:
+    eks.read(ctx)
+    nodes.read(ctx)
 
 
 class AuditError(Exception):
@@ -87,8 +92,10 @@ def run_audit(options: AuditOptions) -> AuditResult:
         identity = reader.probe("sts").get_caller_identity()
         result.account = identity["Account"]
     except NoCredentialsError:
-        raise AuditError("no AWS credentials found (set AWS_PROFILE / --profile, or AWS_ACCESS_KEY_ID and "
-                         "AWS_SECRET_ACCESS_KEY); nothing was audited") from None  # fmt: skip
+        raise AuditError(
+            "no AWS credentials found (set AWS_PROFILE / --profile, or AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY); nothing was audited"
+        ) from None
     except EndpointConnectionError as exc:
         raise AuditError(f"cannot reach AWS: {exc}; nothing was audited") from None
     except ClientError as exc:
@@ -98,8 +105,15 @@ def run_audit(options: AuditOptions) -> AuditResult:
     unknown = sorted(c for c in options.skip if c not in catalog.controls)
     if unknown:
         raise AuditError(f"--skip {', '.join(unknown)}: no such control in the pack's catalog")
-    ctx = Context(reader, catalog, result, Thresholds.from_catalog(catalog), tags=options.stack is not None,
-                  progress=options.progress, skip=options.skip)  # fmt: skip
+    ctx = Context(
+        reader,
+        catalog,
+        result,
+        Thresholds.from_catalog(catalog),
+        tags=options.stack is not None,
+        progress=options.progress,
+        skip=options.skip,
+    )
     with ThreadPoolExecutor(max_workers=len(PHASE_ONE)) as pool:
         list(pool.map(lambda step: _guarded(ctx, step[0], step[1]), PHASE_ONE))
     _guarded(ctx, "S3 buckets", s3.read)

@@ -11,13 +11,19 @@ from .documents import MalformedPolicy, parse
 from .session import CheckFailed
 
 PAB_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
-PUBLIC_GROUPS = ("http://acs.amazonaws.com/groups/global/AllUsers",
-                 "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")  # fmt: skip
+PUBLIC_GROUPS = (
+    "http://acs.amazonaws.com/groups/global/AllUsers",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+)
 SCOPING_KEYS = ("aws:SourceAccount", "aws:SourceArn", "aws:PrincipalAccount")
 # (field, operation, absent error codes, response key)
 READS: tuple[tuple[str, str, tuple[str, ...], str | None], ...] = (
-    ("encryption", "get_bucket_encryption", ("ServerSideEncryptionConfigurationNotFoundError",),
-     "ServerSideEncryptionConfiguration"),
+    (
+        "encryption",
+        "get_bucket_encryption",
+        ("ServerSideEncryptionConfigurationNotFoundError",),
+        "ServerSideEncryptionConfiguration",
+    ),
     ("pab", "get_public_access_block", ("NoSuchPublicAccessBlockConfiguration",), "PublicAccessBlockConfiguration"),
     ("policy", "get_bucket_policy", ("NoSuchBucketPolicy",), "Policy"),
     ("acl", "get_bucket_acl", (), "Grants"),
@@ -25,7 +31,7 @@ READS: tuple[tuple[str, str, tuple[str, ...], str | None], ...] = (
     ("ownership", "get_bucket_ownership_controls", ("OwnershipControlsNotFoundError",), "OwnershipControls"),
     ("logging", "get_bucket_logging", (), "LoggingEnabled"),
     ("tags", "get_bucket_tagging", ("NoSuchTagSet",), "TagSet"),
-)  # fmt: skip
+)
 
 
 def read(ctx: Context) -> None:
@@ -48,8 +54,13 @@ def read(ctx: Context) -> None:
         elif "tags" in entry:
             entry["tags"] = {}
         try:
-            lock = r.call(f"S3 bucket {name} (object lock)", "s3", "get_object_lock_configuration",
-                          absent=("ObjectLockConfigurationNotFoundError",), Bucket=name)  # fmt: skip
+            lock = r.call(
+                f"S3 bucket {name} (object lock)",
+                "s3",
+                "get_object_lock_configuration",
+                absent=("ObjectLockConfigurationNotFoundError",),
+                Bucket=name,
+            )
             entry["object_lock"] = (lock or {}).get("ObjectLockConfiguration")
         except CheckFailed:
             pass
@@ -75,14 +86,20 @@ def check(ctx: Context) -> None:
         if "pab" in b:
             off = [f for f in PAB_FLAGS if not (b["pab"] or {}).get(f)]
             if off:
-                ctx.finding("S3-03", name, f"public access block has {', '.join(off)} off (or no block at all); all "
-                            "four flags must be true")  # fmt: skip
+                ctx.finding(
+                    "S3-03",
+                    name,
+                    f"public access block has {', '.join(off)} off (or no block at all); all four flags must be true",
+                )
         if "ownership" in b:
             rules = (b["ownership"] or {}).get("Rules", [])
             modes = [x.get("ObjectOwnership") for x in rules] or ["none"]
             if modes != ["BucketOwnerEnforced"]:
-                ctx.finding("S3-04", name, f"object ownership is {', '.join(map(str, modes))}; it must be "
-                            "BucketOwnerEnforced (ACLs disabled)")  # fmt: skip
+                ctx.finding(
+                    "S3-04",
+                    name,
+                    f"object ownership is {', '.join(map(str, modes))}; it must be BucketOwnerEnforced (ACLs disabled)",
+                )
         if "versioning" in b and b["versioning"] != "Enabled":
             ctx.finding("S3-05", name, f"versioning is {b['versioning'] or 'never enabled'}; it must be Enabled")
         if "policy" in b:
@@ -122,8 +139,11 @@ def _encryption(ctx: Context, name: str, b: dict[str, Any], log_destination: boo
 def _policy(ctx: Context, name: str, b: dict[str, Any]) -> None:
     arn = f"arn:{ctx.partition}:s3:::{name}"
     if b["policy"] is None:
-        ctx.finding("S3-06", name, "has no bucket policy, so nothing denies plain-HTTP requests; add the TLS-only "
-                    "deny statement")  # fmt: skip
+        ctx.finding(
+            "S3-06",
+            name,
+            "has no bucket policy, so nothing denies plain-HTTP requests; add the TLS-only deny statement",
+        )
         return
     try:
         statements = parse(b["policy"])
@@ -139,21 +159,35 @@ def _policy(ctx: Context, name: str, b: dict[str, Any]) -> None:
                 tls = True
         if s.effect == "Allow" and s.public and not s.has_condition(*SCOPING_KEYS):
             what = ", ".join(s.actions) if s.actions else f"everything but {', '.join(s.not_actions)}"
-            ctx.finding("S3-08", name, f"statement {s.label()} allows {what} to Principal '*' with no "
-                        "aws:SourceAccount/SourceArn/PrincipalAccount condition; remove it or scope it")  # fmt: skip
+            ctx.finding(
+                "S3-08",
+                name,
+                f"statement {s.label()} allows {what} to Principal '*' with no "
+                "aws:SourceAccount/SourceArn/PrincipalAccount condition; remove it or scope it",
+            )
     if not tls:
-        ctx.finding("S3-06", name, "no bucket-policy statement denies s3:* on the bucket and its objects when "
-                    "aws:SecureTransport is false; add one")  # fmt: skip
+        ctx.finding(
+            "S3-06",
+            name,
+            "no bucket-policy statement denies s3:* on the bucket and its objects when "
+            "aws:SecureTransport is false; add one",
+        )
 
 
 def _object_lock(ctx: Context, name: str, lock: dict[str, Any] | None) -> None:
     minimum = ctx.thresholds.object_lock_days
     if not lock or lock.get("ObjectLockEnabled") != "Enabled":
-        ctx.finding("RECOVER-01", name, f"receives CloudTrail logs without object lock; it must be COMPLIANCE for "
-                    f"at least {minimum} days")  # fmt: skip
+        ctx.finding(
+            "RECOVER-01",
+            name,
+            f"receives CloudTrail logs without object lock; it must be COMPLIANCE for at least {minimum} days",
+        )
         return
     retention = lock.get("Rule", {}).get("DefaultRetention", {})
     mode, days = retention.get("Mode"), retention.get("Days") or 365 * int(retention.get("Years") or 0)
     if mode != "COMPLIANCE" or days < minimum:
-        ctx.finding("RECOVER-01", name, f"default retention is {mode or 'none'} {days} days; it must be COMPLIANCE "
-                    f"for at least {minimum} days")  # fmt: skip
+        ctx.finding(
+            "RECOVER-01",
+            name,
+            f"default retention is {mode or 'none'} {days} days; it must be COMPLIANCE for at least {minimum} days",
+        )

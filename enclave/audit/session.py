@@ -4,7 +4,6 @@ turns an API error into an `incomplete` entry naming the call and the error, nev
 from __future__ import annotations
 
 import re
-
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -85,13 +84,17 @@ class Reader:
     def probe(self, service: str) -> Any:
         """A client that gives up after two attempts: the first call finds out quickly whether AWS answers."""
         config = self._config.merge(botocore.config.Config(retries={"mode": "standard", "max_attempts": 2}))
-        return self.session.client(service, endpoint_url=self.endpoint_url, config=config, region_name=self.result.region)
+        return self.session.client(
+            service, endpoint_url=self.endpoint_url, config=config, region_name=self.result.region
+        )
 
     def fail(self, check: str, call: str, exc: Exception) -> CheckFailed:
         self.result.add_incomplete(Incomplete(check, f"{call}: {error_text(exc)}"))
         return CheckFailed(check)
 
-    def call(self, check: str, service: str, op: str, absent: Iterable[str] = (), **kwargs: Any) -> dict[str, Any] | None:
+    def call(
+        self, check: str, service: str, op: str, absent: Iterable[str] = (), **kwargs: Any
+    ) -> dict[str, Any] | None:
         """One read; None when the error code says the setting is absent (e.g. NoSuchBucketPolicy)."""
         client = self.client(service)
         name = f"{service}:{client.meta.method_to_api_mapping.get(op, op)}"

@@ -20,8 +20,10 @@ def verdict(result: AuditResult) -> str:
         f"{s['incomplete']} checks incomplete",
     ]
     if result.stack is not None:
-        parts.append(f"drift from stack {result.stack}: {drift['missing']} missing, {drift['unexpected']} "
-                     f"unexpected, {drift['weakened']} weakened")  # fmt: skip
+        parts.append(
+            f"drift from stack {result.stack}: {drift['missing']} missing, {drift['unexpected']} "
+            f"unexpected, {drift['weakened']} weakened"
+        )
     if result.skipped:
         parts.append(f"skipped (not checked): {', '.join(result.skipped)}")
     read = ", ".join(f"{n} {k}" for k, n in s["resources"].items())

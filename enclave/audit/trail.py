@@ -35,7 +35,9 @@ def read(ctx: Context) -> None:
 
 
 def artifact_buckets(ctx: Context) -> list[str]:
-    return sorted(n for n, b in ctx.live.buckets.items() if (b.get("tags") or {}).get("enclave:purpose") in ARTIFACT_PURPOSES)
+    return sorted(
+        n for n, b in ctx.live.buckets.items() if (b.get("tags") or {}).get("enclave:purpose") in ARTIFACT_PURPOSES
+    )
 
 
 def covered_prefixes(trail: dict[str, Any]) -> list[str] | None:
@@ -71,7 +73,9 @@ def check(ctx: Context) -> None:
     artifacts = artifact_buckets(ctx)
     covered_by_any: set[str] = set()
     for arn, t in sorted(trails.items()):
-        off = [k for k in ("IsMultiRegionTrail", "IncludeGlobalServiceEvents", "LogFileValidationEnabled") if not t.get(k)]
+        off = [
+            k for k in ("IsMultiRegionTrail", "IncludeGlobalServiceEvents", "LogFileValidationEnabled") if not t.get(k)
+        ]
         if t.get("_status") and not t["_status"].get("IsLogging"):
             off.append("logging (IsLogging)")
         if off:
@@ -90,5 +94,9 @@ def check(ctx: Context) -> None:
     if trails and all("_selectors" in t for t in trails.values()):
         for bucket in artifacts:
             if bucket not in covered_by_any:
-                ctx.finding("LOG-03", bucket, "no trail records this artifact bucket's object reads and writes; add "
-                            "its ARN to an S3 data-event selector")  # fmt: skip
+                ctx.finding(
+                    "LOG-03",
+                    bucket,
+                    "no trail records this artifact bucket's object reads and writes; add "
+                    "its ARN to an S3 data-event selector",
+                )

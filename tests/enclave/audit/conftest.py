@@ -52,8 +52,9 @@ def reset(endpoint: str) -> None:
 def set_auth(endpoint: str, enforce: bool) -> None:
     """moto's IAM enforcement in server mode: on, every request is authorized against the caller's policies."""
     body = b"0" if enforce else b"inf"
-    request = urllib.request.Request(f"{endpoint}/moto-api/reset-auth", data=body, method="POST",
-                                     headers={"Content-Type": "text/plain"})
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/reset-auth", data=body, method="POST", headers={"Content-Type": "text/plain"}
+    )
     urllib.request.urlopen(request, timeout=30).read()
 
 

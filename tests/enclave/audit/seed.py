@@ -19,8 +19,10 @@ REGION = "us-east-1"
 
 def clients(endpoint: str) -> dict[str, Any]:
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
-    return {s: session.client(s, endpoint_url=endpoint) for s in
-            ("s3", "kms", "iam", "logs", "cloudtrail", "eks", "ec2", "sts")}  # fmt: skip
+    return {
+        s: session.client(s, endpoint_url=endpoint)
+        for s in ("s3", "kms", "iam", "logs", "cloudtrail", "eks", "ec2", "sts")
+    }
 
 
 def _tags(inputs: dict[str, Any], default: dict[str, str]) -> dict[str, str]:
@@ -34,8 +36,9 @@ class Seeder:
         self.result = result
         self.c = clients(endpoint)
         cloud = FakeCloud(region=REGION, account_id=ACCOUNT)
-        self.fake_id = {r["urn"]: cloud.outputs(r["type"], r["name"], dict(r["inputs"]))[0]
-                        for r in result.resources if r["custom"]}  # fmt: skip
+        self.fake_id = {
+            r["urn"]: cloud.outputs(r["type"], r["name"], dict(r["inputs"]))[0] for r in result.resources if r["custom"]
+        }
         self.ids: dict[str, str] = {}  # fake id -> live id
         self.default_tags = platform_tags(result) | _all_default_tags(result)
         self.live: dict[str, Any] = {}  # facts the weakening step needs
@@ -62,11 +65,16 @@ class Seeder:
 
     def keys(self) -> None:
         kms = self.c["kms"]
-        aliases = {u: a for a in self.of("aws:kms/alias:Alias") for u in a["propertyDependencies"].get("targetKeyId", [])}
+        aliases = {
+            u: a for a in self.of("aws:kms/alias:Alias") for u in a["propertyDependencies"].get("targetKeyId", [])
+        }
         for r in self.of("aws:kms/key:Key"):
             i = self.inputs(r)
-            key = kms.create_key(Description=i.get("description", ""), Policy=i["policy"],
-                                 Tags=[{"TagKey": k, "TagValue": v} for k, v in _tags(i, self.default_tags).items()])
+            key = kms.create_key(
+                Description=i.get("description", ""),
+                Policy=i["policy"],
+                Tags=[{"TagKey": k, "TagValue": v} for k, v in _tags(i, self.default_tags).items()],
+            )
             meta = key["KeyMetadata"]
             if i.get("enableKeyRotation"):
                 kms.enable_key_rotation(KeyId=meta["KeyId"])
@@ -88,16 +96,19 @@ class Seeder:
             self.ids[self.fake_id[r["urn"]]] = sub
         for r in self.of("aws:ec2/securityGroup:SecurityGroup"):
             i = self.inputs(r)
-            sg = ec2.create_security_group(GroupName=i.get("name", r["name"]), Description=i.get("description", "x"),
-                                           VpcId=i["vpcId"])["GroupId"]  # fmt: skip
+            sg = ec2.create_security_group(
+                GroupName=i.get("name", r["name"]), Description=i.get("description", "x"), VpcId=i["vpcId"]
+            )["GroupId"]
             egress = ec2.describe_security_groups(GroupIds=[sg])["SecurityGroups"][0]["IpPermissionsEgress"]
             if egress:  # the provider removes AWS's allow-all egress rule
                 ec2.revoke_security_group_egress(GroupId=sg, IpPermissions=egress)
             self.ids[self.fake_id[r["urn"]]] = sg
             if r["name"].endswith("-efa"):
                 self.live["efa_sg"] = sg
-        for typ, call in (("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "authorize_security_group_ingress"),
-                          ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "authorize_security_group_egress")):  # fmt: skip
+        for typ, call in (
+            ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "authorize_security_group_ingress"),
+            ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "authorize_security_group_egress"),
+        ):
             for r in self.of(typ):
                 i = self.inputs(r)
                 perm: dict[str, Any] = {"IpProtocol": str(i.get("ipProtocol", "-1"))}
@@ -120,9 +131,13 @@ class Seeder:
         iam = self.c["iam"]
         for r in self.of("aws:iam/role:Role"):
             i = self.inputs(r)
-            iam.create_role(RoleName=i["name"], AssumeRolePolicyDocument=i["assumeRolePolicy"],
-                            MaxSessionDuration=i.get("maxSessionDuration", 3600), Description=i.get("description", ""),
-                            Tags=[{"Key": k, "Value": v} for k, v in _tags(i, self.default_tags).items()])  # fmt: skip
+            iam.create_role(
+                RoleName=i["name"],
+                AssumeRolePolicyDocument=i["assumeRolePolicy"],
+                MaxSessionDuration=i.get("maxSessionDuration", 3600),
+                Description=i.get("description", ""),
+                Tags=[{"Key": k, "Value": v} for k, v in _tags(i, self.default_tags).items()],
+            )
         for r in self.of("aws:iam/rolePolicy:RolePolicy"):
             i = self.inputs(r)
             iam.put_role_policy(RoleName=i["role"], PolicyName=r["name"], PolicyDocument=i["policy"])
@@ -134,8 +149,11 @@ class Seeder:
         logs = self.c["logs"]
         for r in self.of("aws:cloudwatch/logGroup:LogGroup"):
             i = self.inputs(r)
-            logs.create_log_group(logGroupName=i["name"], tags=_tags(i, self.default_tags),
-                                  **({"kmsKeyId": i["kmsKeyId"]} if i.get("kmsKeyId") else {}))
+            logs.create_log_group(
+                logGroupName=i["name"],
+                tags=_tags(i, self.default_tags),
+                **({"kmsKeyId": i["kmsKeyId"]} if i.get("kmsKeyId") else {}),
+            )
             logs.put_retention_policy(logGroupName=i["name"], retentionInDays=i["retentionInDays"])
 
     def buckets(self) -> None:
@@ -145,13 +163,16 @@ class Seeder:
             i = self.inputs(r)
             s3.create_bucket(Bucket=i["bucket"], ObjectLockEnabledForBucket=bool(i.get("objectLockEnabled")))
             tags = _tags(i, self.default_tags)
-            s3.put_bucket_tagging(Bucket=i["bucket"], Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]})
+            s3.put_bucket_tagging(
+                Bucket=i["bucket"], Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}
+            )
             names.append(i["bucket"])
         self.live["buckets"] = names
         for r in self.of("aws:s3/bucketVersioning:BucketVersioning"):
             i = self.inputs(r)
-            s3.put_bucket_versioning(Bucket=i["bucket"],
-                                     VersioningConfiguration={"Status": i["versioningConfiguration"]["status"]})
+            s3.put_bucket_versioning(
+                Bucket=i["bucket"], VersioningConfiguration={"Status": i["versioningConfiguration"]["status"]}
+            )
         for r in self.of("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"):
             i = self.inputs(r)
             rules = []
@@ -159,52 +180,85 @@ class Seeder:
                 default = {"SSEAlgorithm": rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"]}
                 if rule["applyServerSideEncryptionByDefault"].get("kmsMasterKeyId"):
                     default["KMSMasterKeyID"] = rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
-                rules.append({"ApplyServerSideEncryptionByDefault": default,
-                              "BucketKeyEnabled": bool(rule.get("bucketKeyEnabled"))})  # fmt: skip
+                rules.append(
+                    {
+                        "ApplyServerSideEncryptionByDefault": default,
+                        "BucketKeyEnabled": bool(rule.get("bucketKeyEnabled")),
+                    }
+                )
             s3.put_bucket_encryption(Bucket=i["bucket"], ServerSideEncryptionConfiguration={"Rules": rules})
         for r in self.of("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"):
             i = self.inputs(r)
-            s3.put_public_access_block(Bucket=i["bucket"], PublicAccessBlockConfiguration={
-                "BlockPublicAcls": i["blockPublicAcls"], "IgnorePublicAcls": i["ignorePublicAcls"],
-                "BlockPublicPolicy": i["blockPublicPolicy"], "RestrictPublicBuckets": i["restrictPublicBuckets"]})
+            s3.put_public_access_block(
+                Bucket=i["bucket"],
+                PublicAccessBlockConfiguration={
+                    "BlockPublicAcls": i["blockPublicAcls"],
+                    "IgnorePublicAcls": i["ignorePublicAcls"],
+                    "BlockPublicPolicy": i["blockPublicPolicy"],
+                    "RestrictPublicBuckets": i["restrictPublicBuckets"],
+                },
+            )
         for r in self.of("aws:s3/bucketOwnershipControls:BucketOwnershipControls"):
             i = self.inputs(r)
-            s3.put_bucket_ownership_controls(Bucket=i["bucket"], OwnershipControls={
-                "Rules": [{"ObjectOwnership": i["rule"]["objectOwnership"]}]})
-        policies = {self.inputs(r)["bucket"]: self.inputs(r)["policy"] for r in self.of("aws:s3/bucketPolicy:BucketPolicy")}
+            s3.put_bucket_ownership_controls(
+                Bucket=i["bucket"], OwnershipControls={"Rules": [{"ObjectOwnership": i["rule"]["objectOwnership"]}]}
+            )
+        policies = {
+            self.inputs(r)["bucket"]: self.inputs(r)["policy"] for r in self.of("aws:s3/bucketPolicy:BucketPolicy")
+        }
         for r in self.of("aws:s3/bucketLogging:BucketLogging"):
             i = self.inputs(r)
             # moto's PutBucketLogging reads the target's policy, fails on a bare "*" Principal and wants the log
             # service's grant on exactly <bucket>/*: the target gets such a grant until logging is on, then its own
-            grant = {"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": ["s3:PutObject"],
-                     "Resource": f"arn:aws:s3:::{i['targetBucket']}/*"}  # fmt: skip
-            s3.put_bucket_policy(Bucket=i["targetBucket"], Policy=json.dumps({"Version": "2012-10-17", "Statement": [grant]}))
-            s3.put_bucket_logging(Bucket=i["bucket"], BucketLoggingStatus={
-                "LoggingEnabled": {"TargetBucket": i["targetBucket"], "TargetPrefix": i["targetPrefix"]}})
+            grant = {
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": ["s3:PutObject"],
+                "Resource": f"arn:aws:s3:::{i['targetBucket']}/*",
+            }
+            s3.put_bucket_policy(
+                Bucket=i["targetBucket"], Policy=json.dumps({"Version": "2012-10-17", "Statement": [grant]})
+            )
+            s3.put_bucket_logging(
+                Bucket=i["bucket"],
+                BucketLoggingStatus={
+                    "LoggingEnabled": {"TargetBucket": i["targetBucket"], "TargetPrefix": i["targetPrefix"]}
+                },
+            )
         for bucket, policy in policies.items():
             s3.put_bucket_policy(Bucket=bucket, Policy=policy)
         for r in self.of("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"):
             i = self.inputs(r)
             retention = i["rule"]["defaultRetention"]
-            s3.put_object_lock_configuration(Bucket=i["bucket"], ObjectLockConfiguration={
-                "ObjectLockEnabled": "Enabled",
-                "Rule": {"DefaultRetention": {"Mode": retention["mode"], "Days": retention["days"]}}})
+            s3.put_object_lock_configuration(
+                Bucket=i["bucket"],
+                ObjectLockConfiguration={
+                    "ObjectLockEnabled": "Enabled",
+                    "Rule": {"DefaultRetention": {"Mode": retention["mode"], "Days": retention["days"]}},
+                },
+            )
             self.live["audit_bucket"] = i["bucket"]
 
     def trail(self) -> None:
         ct = self.c["cloudtrail"]
         for r in self.of("aws:cloudtrail/trail:Trail"):
             i = self.inputs(r)
-            ct.create_trail(Name=i["name"], S3BucketName=i["s3BucketName"], S3KeyPrefix=i.get("s3KeyPrefix", ""),
-                            IsMultiRegionTrail=i["isMultiRegionTrail"],
-                            IncludeGlobalServiceEvents=i["includeGlobalServiceEvents"],
-                            EnableLogFileValidation=i["enableLogFileValidation"],
-                            **({"KmsKeyId": i["kmsKeyId"]} if i.get("kmsKeyId") else {}),
-                            CloudWatchLogsLogGroupArn=i["cloudWatchLogsGroupArn"],
-                            CloudWatchLogsRoleArn=i["cloudWatchLogsRoleArn"],
-                            TagsList=[{"Key": k, "Value": v} for k, v in _tags(i, self.default_tags).items()])  # fmt: skip
-            selectors = [{"Name": s["name"], "FieldSelectors": [_field(f) for f in s["fieldSelectors"]]}
-                         for s in i["advancedEventSelectors"]]  # fmt: skip
+            ct.create_trail(
+                Name=i["name"],
+                S3BucketName=i["s3BucketName"],
+                S3KeyPrefix=i.get("s3KeyPrefix", ""),
+                IsMultiRegionTrail=i["isMultiRegionTrail"],
+                IncludeGlobalServiceEvents=i["includeGlobalServiceEvents"],
+                EnableLogFileValidation=i["enableLogFileValidation"],
+                **({"KmsKeyId": i["kmsKeyId"]} if i.get("kmsKeyId") else {}),
+                CloudWatchLogsLogGroupArn=i["cloudWatchLogsGroupArn"],
+                CloudWatchLogsRoleArn=i["cloudWatchLogsRoleArn"],
+                TagsList=[{"Key": k, "Value": v} for k, v in _tags(i, self.default_tags).items()],
+            )
+            selectors = [
+                {"Name": s["name"], "FieldSelectors": [_field(f) for f in s["fieldSelectors"]]}
+                for s in i["advancedEventSelectors"]
+            ]
             ct.put_event_selectors(TrailName=i["name"], AdvancedEventSelectors=selectors)
             if i.get("enableLogging", True):
                 ct.start_logging(Name=i["name"])
@@ -212,68 +266,122 @@ class Seeder:
         ec2 = self.c["ec2"]
         for r in self.of("aws:ec2/flowLog:FlowLog"):
             i = self.inputs(r)
-            ec2.create_flow_logs(ResourceIds=[i["vpcId"]], ResourceType="VPC", TrafficType=i["trafficType"],
-                                 LogDestinationType=i["logDestinationType"], LogDestination=i["logDestination"],
-                                 DeliverLogsPermissionArn=i["iamRoleArn"])  # fmt: skip
+            ec2.create_flow_logs(
+                ResourceIds=[i["vpcId"]],
+                ResourceType="VPC",
+                TrafficType=i["trafficType"],
+                LogDestinationType=i["logDestinationType"],
+                LogDestination=i["logDestination"],
+                DeliverLogsPermissionArn=i["iamRoleArn"],
+            )
         for vpc in ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]:
             # moto's default VPC: the compliant account records its flow logs too
-            ec2.create_flow_logs(ResourceIds=[vpc["VpcId"]], ResourceType="VPC", TrafficType="ALL",
-                                 LogDestinationType="s3", LogDestination=f"arn:aws:s3:::{self.live['audit_bucket']}")
+            ec2.create_flow_logs(
+                ResourceIds=[vpc["VpcId"]],
+                ResourceType="VPC",
+                TrafficType="ALL",
+                LogDestinationType="s3",
+                LogDestination=f"arn:aws:s3:::{self.live['audit_bucket']}",
+            )
 
     def cluster(self) -> None:
         eks, ec2 = self.c["eks"], self.c["ec2"]
         for r in self.of("aws:eks/cluster:Cluster"):
             i = self.inputs(r)
             eks.create_cluster(
-                name=i["name"], version=i["version"], roleArn=i["roleArn"],
-                resourcesVpcConfig={"subnetIds": i["vpcConfig"]["subnetIds"],
-                                    "endpointPublicAccess": i["vpcConfig"]["endpointPublicAccess"],
-                                    "endpointPrivateAccess": i["vpcConfig"]["endpointPrivateAccess"],
-                                   **({"publicAccessCidrs": i["vpcConfig"]["publicAccessCidrs"]}
-                                      if i["vpcConfig"].get("publicAccessCidrs") else {})},
+                name=i["name"],
+                version=i["version"],
+                roleArn=i["roleArn"],
+                resourcesVpcConfig={
+                    "subnetIds": i["vpcConfig"]["subnetIds"],
+                    "endpointPublicAccess": i["vpcConfig"]["endpointPublicAccess"],
+                    "endpointPrivateAccess": i["vpcConfig"]["endpointPrivateAccess"],
+                    **(
+                        {"publicAccessCidrs": i["vpcConfig"]["publicAccessCidrs"]}
+                        if i["vpcConfig"].get("publicAccessCidrs")
+                        else {}
+                    ),
+                },
                 logging={"clusterLogging": [{"types": i["enabledClusterLogTypes"], "enabled": True}]},
-                **({"encryptionConfig": [{"resources": i["encryptionConfig"]["resources"],
-                                          "provider": {"keyArn": i["encryptionConfig"]["provider"]["keyArn"]}}]}
-                   if i.get("encryptionConfig") else {}),
+                **(
+                    {
+                        "encryptionConfig": [
+                            {
+                                "resources": i["encryptionConfig"]["resources"],
+                                "provider": {"keyArn": i["encryptionConfig"]["provider"]["keyArn"]},
+                            }
+                        ]
+                    }
+                    if i.get("encryptionConfig")
+                    else {}
+                ),
                 tags=_tags(i, self.default_tags),
-            )  # fmt: skip
+            )
             self.live["cluster"] = i["name"]
         for r in self.of("aws:ec2/launchTemplate:LaunchTemplate"):
             i = self.inputs(r)
             data: dict[str, Any] = {
-                "MetadataOptions": {"HttpTokens": i["metadataOptions"]["httpTokens"],
-                                    "HttpPutResponseHopLimit": i["metadataOptions"]["httpPutResponseHopLimit"],
-                                    "HttpEndpoint": i["metadataOptions"].get("httpEndpoint", "enabled")},
-                "BlockDeviceMappings": [{"DeviceName": m["deviceName"], "Ebs": {
-                    "Encrypted": m["ebs"]["encrypted"] == "true", "KmsKeyId": m["ebs"]["kmsKeyId"],
-                    "VolumeSize": m["ebs"]["volumeSize"], "VolumeType": m["ebs"]["volumeType"]}}
-                    for m in i.get("blockDeviceMappings", [])],
-                "NetworkInterfaces": [{"DeviceIndex": n.get("deviceIndex", 0), "NetworkCardIndex": n.get("networkCardIndex", 0),
-                                       "InterfaceType": n.get("interfaceType", "interface"), "Groups": n["securityGroups"],
-                                       "AssociatePublicIpAddress": n.get("associatePublicIpAddress") == "true"}
-                                      for n in i.get("networkInterfaces", [])],
-            }  # fmt: skip
+                "MetadataOptions": {
+                    "HttpTokens": i["metadataOptions"]["httpTokens"],
+                    "HttpPutResponseHopLimit": i["metadataOptions"]["httpPutResponseHopLimit"],
+                    "HttpEndpoint": i["metadataOptions"].get("httpEndpoint", "enabled"),
+                },
+                "BlockDeviceMappings": [
+                    {
+                        "DeviceName": m["deviceName"],
+                        "Ebs": {
+                            "Encrypted": m["ebs"]["encrypted"] == "true",
+                            "KmsKeyId": m["ebs"]["kmsKeyId"],
+                            "VolumeSize": m["ebs"]["volumeSize"],
+                            "VolumeType": m["ebs"]["volumeType"],
+                        },
+                    }
+                    for m in i.get("blockDeviceMappings", [])
+                ],
+                "NetworkInterfaces": [
+                    {
+                        "DeviceIndex": n.get("deviceIndex", 0),
+                        "NetworkCardIndex": n.get("networkCardIndex", 0),
+                        "InterfaceType": n.get("interfaceType", "interface"),
+                        "Groups": n["securityGroups"],
+                        "AssociatePublicIpAddress": n.get("associatePublicIpAddress") == "true",
+                    }
+                    for n in i.get("networkInterfaces", [])
+                ],
+            }
             name = i.get("name") or f"{r['name']}-{self.fake_id[r['urn']][-7:]}"
             lt = ec2.create_launch_template(LaunchTemplateName=name, LaunchTemplateData=data)["LaunchTemplate"]
             self.ids[self.fake_id[r["urn"]]] = lt["LaunchTemplateId"]
         for r in self.of("aws:eks/nodeGroup:NodeGroup"):
             i = self.inputs(r)
             eks.create_nodegroup(
-                clusterName=i["clusterName"], nodegroupName=i["nodeGroupName"], scalingConfig=i["scalingConfig"],
-                subnets=i["subnetIds"], instanceTypes=i.get("instanceTypes", []), amiType=i.get("amiType", "AL2023_x86_64_STANDARD"),
-                nodeRole=i["nodeRoleArn"], labels=i.get("labels", {}),
-                taints=[{"key": t["key"], "value": t.get("value", ""), "effect": t["effect"]} for t in i.get("taints", [])],
-                tags=_tags(i, self.default_tags), launchTemplate={"id": i["launchTemplate"]["id"],
-                                                                  "version": str(i["launchTemplate"]["version"])},
+                clusterName=i["clusterName"],
+                nodegroupName=i["nodeGroupName"],
+                scalingConfig=i["scalingConfig"],
+                subnets=i["subnetIds"],
+                instanceTypes=i.get("instanceTypes", []),
+                amiType=i.get("amiType", "AL2023_x86_64_STANDARD"),
+                nodeRole=i["nodeRoleArn"],
+                labels=i.get("labels", {}),
+                taints=[
+                    {"key": t["key"], "value": t.get("value", ""), "effect": t["effect"]} for t in i.get("taints", [])
+                ],
+                tags=_tags(i, self.default_tags),
+                launchTemplate={"id": i["launchTemplate"]["id"], "version": str(i["launchTemplate"]["version"])},
                 capacityType=i.get("capacityType", "ON_DEMAND"),
-            )  # fmt: skip
+            )
             self.live.setdefault("nodegroups", []).append(i["nodeGroupName"])
 
 
 def _field(f: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"Field": f["field"]}
-    for src, dst in (("equals", "Equals"), ("startsWiths", "StartsWith"), ("notEquals", "NotEquals"),
-                     ("endsWiths", "EndsWith"), ("notStartsWiths", "NotStartsWith")):  # fmt: skip
+    for src, dst in (
+        ("equals", "Equals"),
+        ("startsWiths", "StartsWith"),
+        ("notEquals", "NotEquals"),
+        ("endsWiths", "EndsWith"),
+        ("notStartsWiths", "NotStartsWith"),
+    ):
         if f.get(src):
             out[dst] = f[src]
     return out
@@ -333,11 +441,17 @@ def weakened_copy(result: SynthResult) -> SynthResult:
     r.resources = [x for x in r.resources if x["type"] != "aws:ec2/flowLog:FlowLog"]  # LOG-06
     versioning = _one(r, "aws:s3/bucketVersioning:BucketVersioning", "prod-datasets-versioning")
     versioning["versioningConfiguration"]["status"] = "Suspended"  # S3-05
-    sse = _one(r, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-               "prod-checkpoints-encryption")  # fmt: skip
+    sse = _one(
+        r,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "prod-checkpoints-encryption",
+    )
     sse["rules"][0]["applyServerSideEncryptionByDefault"] = {"sseAlgorithm": "AES256"}  # S3-01
-    sse = _one(r, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-               "prod-models-staging-encryption")  # fmt: skip
+    sse = _one(
+        r,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "prod-models-staging-encryption",
+    )
     sse["rules"][0]["bucketKeyEnabled"] = False  # S3-01 (bucket key)
     pab = _one(r, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "prod-models-prod-public-access-block")
     pab.update(blockPublicPolicy=False, restrictPublicBuckets=False)  # S3-03
@@ -354,19 +468,35 @@ def weaken_live(endpoint: str, live: dict[str, Any], result: SynthResult) -> Non
     """Weakenings made through the API after creation (as a console edit would)."""
     c = clients(endpoint)
     checkpoints = next(b for b in live["buckets"] if "checkpoints" in b)
-    public = {"Version": "2012-10-17", "Statement": {"Sid": "PublicRead", "Effect": "Allow", "Principal": "*",
-                                                   "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{checkpoints}/*"}}
+    public = {
+        "Version": "2012-10-17",
+        "Statement": {
+            "Sid": "PublicRead",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{checkpoints}/*",
+        },
+    }
     c["s3"].put_bucket_policy(Bucket=checkpoints, Policy=json.dumps(public))  # S3-08 (and S3-06: no TLS deny)
     key = live["keys"]["alias/enclave/prod/inference"]
     policy = json.loads(c["kms"].get_key_policy(KeyId=key, PolicyName="default")["Policy"])
-    policy["Statement"].append({"Sid": "Everyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*",
-                                "Resource": "*"})  # fmt: skip
+    policy["Statement"].append(
+        {"Sid": "Everyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}
+    )
     c["kms"].put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(policy))  # KMS-02
-    c["ec2"].authorize_security_group_ingress(GroupId=live["efa_sg"], IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])  # EFA-01
+    c["ec2"].authorize_security_group_ingress(
+        GroupId=live["efa_sg"],
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+    )  # EFA-01
     role = _one(result, "aws:iam/role:Role", "prod-model-server-role")["name"]
-    c["iam"].put_role_policy(RoleName=role, PolicyName="console-edit", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))  # IAM-02
+    c["iam"].put_role_policy(
+        RoleName=role,
+        PolicyName="console-edit",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+        ),
+    )  # IAM-02
     flow = _one(result, "aws:iam/role:Role", "prod-flow-logs-role")["name"]
     c["iam"].attach_role_policy(RoleName=flow, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")  # IAM-07
     c["cloudtrail"].stop_logging(Name=live["trail"])  # LOG-01 (logging off)

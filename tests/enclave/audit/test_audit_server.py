@@ -11,8 +11,10 @@ import boto3
 from .conftest import TEST_ENV, audit, free_port, pairs, reset, set_auth
 from .seed import ACCOUNT, REGION, clients, seed_drifted, seed_stack
 
-ADDONS = {"check": "EKS add-ons of enclave-prod (EKS-04)", "reason": "eks:ListAddons: 404: the endpoint does not "
-          "implement this API"}  # fmt: skip
+ADDONS = {
+    "check": "EKS add-ons of enclave-prod (EKS-04)",
+    "reason": "eks:ListAddons: 404: the endpoint does not implement this API",
+}
 
 
 def _arn(live: dict[str, Any], kind: str, name: str) -> str:
@@ -36,9 +38,17 @@ def test_compliant_account_passes_every_control(endpoint: str, prod: Any) -> Non
     assert report["skipped"] == [{"control": "EKS-04", "reason": "--skip: not checked, not passed"}]
     assert report["account"] == ACCOUNT and report["region"] == REGION
     assert report["summary"]["resources"] == {
-        "cloudtrail trails": 1, "eks clusters": 1, "eks node groups": 4, "flow logs": 2, "iam roles": 11,
-        "kms keys": 7, "launch templates": 4, "log groups": 3, "s3 buckets": 6, "vpcs": 2,
-    }  # fmt: skip
+        "cloudtrail trails": 1,
+        "eks clusters": 1,
+        "eks node groups": 4,
+        "flow logs": 2,
+        "iam roles": 11,
+        "kms keys": 7,
+        "launch templates": 4,
+        "log groups": 3,
+        "s3 buckets": 6,
+        "vpcs": 2,
+    }
 
 
 def test_drifted_account_names_every_weakening(endpoint: str, prod: Any) -> None:
@@ -94,9 +104,23 @@ def test_drifted_account_names_every_weakening(endpoint: str, prod: Any) -> None
         assert f["message"].startswith(f["resource"]) and "Fix: " in f["message"], f
     drift = {(d["kind"], d["control"], d["resource"]) for d in report["drift"]}
     assert {k for k, _, _ in drift} == {"weakened"}
-    assert {c for _, c, _ in drift} == {"S3-01", "S3-03", "S3-05", "S3-09", "RECOVER-01", "KMS-01", "IAM-03",
-                                        "EKS-01", "EKS-02", "EKS-03", "NODE-04", "LOG-01", "LOG-02", "LOG-04",
-                                        "LOG-05"}  # fmt: skip
+    assert {c for _, c, _ in drift} == {
+        "S3-01",
+        "S3-03",
+        "S3-05",
+        "S3-09",
+        "RECOVER-01",
+        "KMS-01",
+        "IAM-03",
+        "EKS-01",
+        "EKS-02",
+        "EKS-03",
+        "NODE-04",
+        "LOG-01",
+        "LOG-02",
+        "LOG-04",
+        "LOG-05",
+    }
     assert len(report["drift"]) == 18  # the trail has three LOG-01 weakenings
 
 
@@ -111,12 +135,16 @@ def test_drift_reports_missing_and_unexpected(endpoint: str, prod: Any) -> None:
     gone = next(r["inputs"]["name"] for r in prod.resources if r["name"] == "prod-notebook-role")
     c["iam"].delete_role_policy(RoleName=gone, PolicyName="prod-notebook-grants")
     c["iam"].delete_role(RoleName=gone)
-    c["logs"].create_log_group(logGroupName="/enclave/prod/by-hand",
-                               tags={"enclave:environment": "prod", "enclave:managed-by": "gpu-enclave"})
+    c["logs"].create_log_group(
+        logGroupName="/enclave/prod/by-hand", tags={"enclave:environment": "prod", "enclave:managed-by": "gpu-enclave"}
+    )
     c["logs"].put_retention_policy(logGroupName="/enclave/prod/by-hand", retentionInDays=400)
     run = audit(endpoint, "--format", "json", "--skip", "EKS-04", "--stack", "prod")
     drift = {(d["kind"], d["resource"]) for d in run.report["drift"]}
-    assert drift == {("missing", gone), ("unexpected", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/enclave/prod/by-hand")}
+    assert drift == {
+        ("missing", gone),
+        ("unexpected", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/enclave/prod/by-hand"),
+    }
     assert pairs(run.report) == {("LOG-04", "/enclave/prod/by-hand")}
     assert run.code == 1
 
@@ -124,8 +152,14 @@ def test_drift_reports_missing_and_unexpected(endpoint: str, prod: Any) -> None:
 def test_every_page_is_read(endpoint: str) -> None:
     reset(endpoint)
     c = clients(endpoint)
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
     for i in range(120):
         c["iam"].create_role(RoleName=f"role-{i:03d}", AssumeRolePolicyDocument=trust, MaxSessionDuration=7200)
     keys = [c["kms"].create_key()["KeyMetadata"]["Arn"] for _ in range(110)]
@@ -152,27 +186,43 @@ def test_access_denied_names_the_checks_that_did_not_run(endpoint: str, prod: An
     # s3:Get* and s3:ListBucket: moto's S3 authorizer maps the sub-resources it has no entry for (encryption,
     # object lock, ownership controls) to s3:ListBucket, and others to their operation names
     allowed = ["sts:GetCallerIdentity", "s3:ListAllMyBuckets", "s3:Get*", "s3:ListBucket", "logs:DescribeLogGroups"]
-    iam.put_user_policy(UserName="half-auditor", PolicyName="some-reads", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": allowed, "Resource": "*"}]}))
+    iam.put_user_policy(
+        UserName="half-auditor",
+        PolicyName="some-reads",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": allowed, "Resource": "*"}]}
+        ),
+    )
     key = iam.create_access_key(UserName="half-auditor")["AccessKey"]
     set_auth(endpoint, True)
     try:
-        run = audit(endpoint, "--format", "json", env={"AWS_ACCESS_KEY_ID": key["AccessKeyId"],
-                                                        "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]})
+        run = audit(
+            endpoint,
+            "--format",
+            "json",
+            env={"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]},
+        )
     finally:
         set_auth(endpoint, False)
     assert run.code == 2, run.stderr
     assert "Traceback" not in run.stderr
     incomplete = {i["check"]: i["reason"] for i in run.report["incomplete"]}
-    for check, call in (("KMS keys", "kms:ListKeys"), ("IAM roles", "iam:ListRoles"), ("EKS clusters", "eks:ListClusters"),
-                        ("CloudTrail trails", "cloudtrail:DescribeTrails"), ("VPC flow logs", "ec2:DescribeVpcs")):  # fmt: skip
+    for check, call in (
+        ("KMS keys", "kms:ListKeys"),
+        ("IAM roles", "iam:ListRoles"),
+        ("EKS clusters", "eks:ListClusters"),
+        ("CloudTrail trails", "cloudtrail:DescribeTrails"),
+        ("VPC flow logs", "ec2:DescribeVpcs"),
+    ):
         # moto answers EKS's REST calls under enforcement with SignatureDoesNotMatch: still named, still incomplete
         error = "SignatureDoesNotMatch" if call.startswith("eks:") else "AccessDenied"
         assert incomplete.get(check, "").startswith(f"{call}: {error}: "), (check, incomplete)
     # what was allowed ran: the S3 and log-group checks read every bucket and group
     assert run.report["summary"]["resources"]["s3 buckets"] == 6
     assert run.report["summary"]["resources"]["log groups"] == 3
-    assert not any(c.startswith("S3 bucket") for c in incomplete), [i for i in incomplete.items() if i[0].startswith("S3")]
+    assert not any(c.startswith("S3 bucket") for c in incomplete), [
+        i for i in incomplete.items() if i[0].startswith("S3")
+    ]
 
 
 def test_unreachable_endpoint_is_one_line_and_exit_2() -> None:
@@ -186,24 +236,64 @@ def test_unreachable_endpoint_is_one_line_and_exit_2() -> None:
 
 
 def test_no_credentials_is_exit_2(tmp_path: Any) -> None:
-    env = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_CONFIG_FILE": str(tmp_path / "none"),
-           "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"), "AWS_EC2_METADATA_DISABLED": "true"}  # fmt: skip
+    env = {
+        "AWS_ACCESS_KEY_ID": "",
+        "AWS_SECRET_ACCESS_KEY": "",
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
     run = audit("http://127.0.0.1:9", "--format", "json", env=env)
     assert run.code == 2
     assert run.stderr.startswith("no AWS credentials found") and "Traceback" not in run.stderr
 
 
 MALFORMED = {
-    "statement-object": ({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": "*",
-                          "Action": "s3:GetObject", "Resource": "arn:aws:s3:::statement-object/*"}}, {"S3-06", "S3-08"}),
-    "not-action": ({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
-                    "NotAction": "s3:DeleteBucket", "Resource": "*"}]}, {"S3-06", "S3-08"}),
-    "odd-condition": ({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*",
-                       "Resource": "*", "Condition": {"Bool": "aws:SecureTransport"}}]}, {"S3-06", "S3-08"}),
-    "principal-list": ({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": ["*"],
-                        "Action": "s3:GetObject", "Resource": "*"}]}, {"S3-06", "S3-08"}),
+    "statement-object": (
+        {
+            "Version": "2012-10-17",
+            "Statement": {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::statement-object/*",
+            },
+        },
+        {"S3-06", "S3-08"},
+    ),
+    "not-action": (
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": "*"}, "NotAction": "s3:DeleteBucket", "Resource": "*"}
+            ],
+        },
+        {"S3-06", "S3-08"},
+    ),
+    "odd-condition": (
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": "*",
+                    "Condition": {"Bool": "aws:SecureTransport"},
+                }
+            ],
+        },
+        {"S3-06", "S3-08"},
+    ),
+    "principal-list": (
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": ["*"], "Action": "s3:GetObject", "Resource": "*"}],
+        },
+        {"S3-06", "S3-08"},
+    ),
     "not-json": ("{'Statement': nope", {"S3-06", "S3-08"}),
-}  # fmt: skip
+}
 
 
 def test_malformed_or_unexpected_policies_are_findings_never_passes(endpoint: str) -> None:
