@@ -68,15 +68,13 @@ def test_every_call_of_an_audit_is_covered_by_the_policy_and_is_a_read(endpoint:
     for i in range(60):
         c["logs"].create_log_group(logGroupName=f"/extra/{i:03d}")
     policy = auditor_policy()["Statement"][0]["Action"]
-    seen: Counter[tuple[str, str]] = Counter()
-    for stack in (None, "prod"):
-        calls, result = _recorded_audit(endpoint, stack)
-        seen.update(calls)
-        assert result.findings, "the drifted account has findings"
+    # with a stack the audit makes every call it makes without one, plus the tag reads drift needs
+    seen, result = _recorded_audit(endpoint, "prod")
+    assert result.findings and result.drift, "the drifted account has findings and drift"
     missing = sorted(k for k in seen if k not in CALLS)
     assert not missing, f"calls the policy does not cover: {missing}"
     assert all(CALLS[k] in policy and is_read(CALLS[k]) for k in seen)
-    assert seen[("iam", "ListRoles")] >= 4 and seen[("logs", "DescribeLogGroups")] >= 4  # crossed pages, twice
+    assert seen[("iam", "ListRoles")] >= 2 and seen[("logs", "DescribeLogGroups")] >= 2  # crossed pages
     # every read kind was exercised (add-ons only as far as moto answers: a 404 is still a call)
     assert {s for s, _ in seen} == {"sts", "s3", "kms", "iam", "eks", "ec2", "cloudtrail", "logs"}
     unused = sorted(set(CALLS) - set(seen))
