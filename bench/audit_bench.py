@@ -45,8 +45,14 @@ def main() -> int:
     try:
         seed_stack(synth("prod", account_id=ACCOUNT), endpoint)
         c = clients(endpoint)
-        trust = json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})  # fmt: skip
+        trust = json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ],
+            }
+        )
         for i in range(args.extra):
             c["iam"].create_role(RoleName=f"bench-{i:03d}", AssumeRolePolicyDocument=trust)
             c["kms"].create_key(Description=f"bench {i}")
@@ -63,9 +69,13 @@ def main() -> int:
         total = sum(summary["resources"].values())
         print(f"command: {' '.join(cmd[1:])}")
         print(f"resources read: {total} ({', '.join(f'{n} {k}' for k, n in summary['resources'].items())})")
-        print(f"findings: {summary['findings']} under {summary['controls']} controls; incomplete: {summary['incomplete']}")
-        print(f"wall seconds over {args.repeat} runs: median {statistics.median(times):.2f}, min {min(times):.2f}, "
-              f"max {max(times):.2f}; the audit's own timer (last run): {summary['seconds']:.2f}")  # fmt: skip
+        print(
+            f"findings: {summary['findings']} under {summary['controls']} controls; incomplete: {summary['incomplete']}"
+        )
+        print(
+            f"wall seconds over {args.repeat} runs: median {statistics.median(times):.2f}, min {min(times):.2f}, "
+            f"max {max(times):.2f}; the audit's own timer (last run): {summary['seconds']:.2f}"
+        )
     finally:
         server.stop()
     return 0

@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
-
-from .conftest import TEST_ENV, audit, free_port, pairs, reset, set_auth
+from .conftest import audit, free_port, pairs, reset, set_auth
 from .seed import ACCOUNT, REGION, clients, seed_drifted, seed_stack
 
 ADDONS = {
@@ -312,8 +310,3 @@ def test_malformed_or_unexpected_policies_are_findings_never_passes(endpoint: st
         got = {c for c, r in found if r == name and c in ("S3-06", "S3-08")}
         stuck = [i for i in run.report["incomplete"] if name in i["check"]]
         assert got == controls or stuck, (name, got, stuck)
-
-
-def test_session_defaults_region(endpoint: str) -> None:
-    session = boto3.Session(aws_access_key_id="x", aws_secret_access_key="y", region_name=REGION)
-    assert session.region_name == REGION and TEST_ENV["AWS_DEFAULT_REGION"] == REGION
