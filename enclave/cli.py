@@ -440,7 +440,11 @@ def _audit_inputs(
     if stack is not None:
         project = find_project(project_dir)
         root = project.root
-        config = read_stack_file(project.stack_file(stack, config_file)).config
+        path = project.stack_file(stack, config_file)
+        parsed = read_stack_file(path)
+        if CONFIG_KEY in parsed.config:  # a bad stack file is exit 2 before any AWS call, as for preview
+            validate_stack_file(parsed, project.display(path))
+        config = parsed.config
         platform = config.get(CONFIG_KEY)
         region = (platform.get("region") if isinstance(platform, dict) else None) or config.get("aws:region")
     else:

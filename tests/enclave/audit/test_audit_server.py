@@ -310,3 +310,8 @@ def test_malformed_or_unexpected_policies_are_findings_never_passes(endpoint: st
         got = {c for c, r in found if r == name and c in ("S3-06", "S3-08")}
         stuck = [i for i in run.report["incomplete"] if name in i["check"]]
         assert got == controls or stuck, (name, got, stuck)
+
+
+def test_a_bad_stack_is_exit_2_before_any_call() -> None:
+    run = audit("http://127.0.0.1:9", "--stack", "nope")
+    assert run.code == 2 and run.stderr.startswith("no stack 'nope'") and "Traceback" not in run.stderr

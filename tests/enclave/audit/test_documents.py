@@ -67,3 +67,29 @@ def test_drift_matches_exact_and_auto_named_names() -> None:
     )
     assert _match(Declared("cluster", "enclave-prod", "prod-cluster"), live) == "enclave-prod"
     assert _match(Declared("bucket", "prod-models-bucket-efec5cf", "prod-models-bucket"), live) is None
+
+
+def test_throttled_past_retries_is_incomplete_never_a_pass() -> None:
+    import boto3
+    from botocore.stub import Stubber
+
+    from enclave.audit import kms
+    from enclave.audit.catalog import load_catalog
+    from enclave.audit.context import Context, Thresholds
+    from enclave.audit.model import AuditResult, Incomplete
+    from enclave.audit.run import _guarded
+    from enclave.audit.session import Reader
+    from enclave.preview import default_pack
+    from enclave.synth import PROJECT_ROOT
+
+    session = boto3.Session(aws_access_key_id="x", aws_secret_access_key="y", region_name="us-east-1")
+    result = AuditResult(account="123456789012", region="us-east-1")
+    reader = Reader(session, result)
+    catalog = load_catalog(default_pack(PROJECT_ROOT))
+    ctx = Context(reader, catalog, result, Thresholds.from_catalog(catalog))
+    with Stubber(reader.client("kms")) as stub:
+        stub.add_client_error("list_keys", "ThrottlingException", "Rate exceeded", 400)
+        _guarded(ctx, "KMS keys", kms.read)
+        kms.check(ctx)
+    assert result.incomplete == [Incomplete("KMS keys", "kms:ListKeys: ThrottlingException: Rate exceeded")]
+    assert result.findings == [] and result.exit_code() == 2
