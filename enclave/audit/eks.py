@@ -47,7 +47,7 @@ def read(ctx: Context) -> None:
             addons[addon] = (described or {}).get("addon", {})
         cluster["_addons"] = addons
 
-    r.each(names, detail)
+    r.each(names, detail, lambda name: f"EKS cluster {name}")
     ctx.result.count("eks clusters", len(names))
     ctx.result.count("eks node groups", len(ctx.live.nodegroups))
     ctx.progress(f"EKS: {len(names)} clusters, {len(ctx.live.nodegroups)} node groups")

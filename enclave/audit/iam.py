@@ -8,7 +8,7 @@ from typing import Any
 from .context import Context
 from .documents import MalformedPolicy, Statement, parse
 
-SERVICE_ROLE_PATHS = ("/aws-service-role/", "/aws-reserved/", "/service-role/aws-")
+SERVICE_ROLE_PATHS = ("/aws-service-role/", "/aws-reserved/")  # service-linked and Identity Center roles
 DATA_PREFIXES = (
     "s3:getobject",
     "s3:putobject",
@@ -65,7 +65,7 @@ def read(ctx: Context) -> None:
             tags = r.paginate(check, "iam", "list_role_tags", "Tags", RoleName=name)
             entry["tags"] = {t["Key"]: t["Value"] for t in tags}
 
-    r.each(roles, detail)
+    r.each(roles, detail, lambda role: f"IAM role {role['RoleName']}")
     ctx.result.count("iam roles", len(roles))
     ctx.progress(f"IAM: {len(roles)} roles")
 

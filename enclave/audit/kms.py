@@ -43,7 +43,7 @@ def read(ctx: Context) -> None:
             tags = r.paginate(check, "kms", "list_resource_tags", "Tags", KeyId=arn)
             entry["tags"] = {t["TagKey"]: t["TagValue"] for t in tags}
 
-    r.each(keys, detail)
+    r.each(keys, detail, lambda key: f"KMS key {key['KeyArn']}")
     ctx.result.count("kms keys", len(keys))
     ctx.progress(f"KMS: {len(keys)} keys")
 

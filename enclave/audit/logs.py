@@ -20,7 +20,7 @@ def read(ctx: Context) -> None:
             got = r.call(f"log group {g['logGroupName']}", "logs", "list_tags_for_resource", resourceArn=arn) or {}
             g["_tags"] = got.get("tags", {})
 
-        r.each(groups, tags)
+        r.each(groups, tags, lambda g: f"log group {g['logGroupName']}")
     ctx.result.count("log groups", len(groups))
     ctx.progress(f"Logs: {len(groups)} log groups")
 

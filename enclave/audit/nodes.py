@@ -37,7 +37,7 @@ def read(ctx: Context) -> None:
         versions = got.get("LaunchTemplateVersions", [])
         ctx.live.templates[f"{lt_id}:{version}"] = versions[0] if versions else None
 
-    r.each(sorted(wanted), template)
+    r.each(sorted(wanted), template, lambda ref: f"launch template {ref[0]}:{ref[1]}")
     efa = sorted(
         {
             sg

@@ -65,7 +65,7 @@ def read(ctx: Context) -> None:
         except CheckFailed:
             pass
 
-    r.each(buckets, detail)
+    r.each(buckets, detail, lambda bucket: f"S3 bucket {bucket['Name']}")
     ctx.result.count("s3 buckets", len(buckets))
     ctx.progress(f"S3: {len(buckets)} buckets")
 

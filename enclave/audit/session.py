@@ -4,7 +4,7 @@ turns an API error into an `incomplete` entry naming the call and the error, nev
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -122,9 +122,9 @@ class Reader:
             raise self.fail(check, name, exc) from None
         return items
 
-    def each(self, items: Iterable[T], fn: Callable[[T], None]) -> None:
+    def each(self, items: Iterable[T], fn: Callable[[T], None], label: Callable[[T], str]) -> None:
         """fn on every item, `workers` at a time; a failed read is already recorded, anything else unexpected
-        is recorded as incomplete too (never a pass, never a traceback)."""
+        is recorded as incomplete under the item's label (never a pass, never a traceback)."""
 
         def guarded(item: T) -> None:
             try:
@@ -132,12 +132,7 @@ class Reader:
             except CheckFailed:
                 pass
             except Exception as exc:  # a malformed answer must not pass silently or crash the audit
-                self.result.add_incomplete(Incomplete(f"{getattr(fn, '__name__', 'check')} {item}", error_text(exc)))
+                self.result.add_incomplete(Incomplete(label(item), f"unexpected answer: {error_text(exc)}"))
 
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             list(pool.map(guarded, items))
-
-
-def chunks(items: list[T], size: int) -> Iterator[list[T]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]

@@ -29,7 +29,7 @@ def read(ctx: Context) -> None:
             tags = [t for x in got.get("ResourceTagList", []) for t in x.get("TagsList", [])]
             entry["_tags"] = {t["Key"]: t.get("Value", "") for t in tags}
 
-    r.each(trails, detail)
+    r.each(trails, detail, lambda trail: f"CloudTrail trail {trail['TrailARN']}")
     ctx.result.count("cloudtrail trails", len(trails))
     ctx.progress(f"CloudTrail: {len(trails)} trails")
 
