@@ -4,6 +4,7 @@ weakening per service, pagination, access denied, an unreachable endpoint, malfo
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from .conftest import audit, free_port, pairs, reset, set_auth
@@ -64,7 +65,7 @@ def test_compliant_account_passes_every_control(endpoint: str, prod: Any) -> Non
     assert run.code == 1
 
 
-def test_drifted_account_names_every_weakening(endpoint: str, prod: Any) -> None:
+def test_drifted_account_names_every_weakening(endpoint: str, prod: Any, tmp_path: Path) -> None:
     reset(endpoint)
     live = seed_drifted(prod, endpoint)
     run = audit(endpoint, "--format", "json", "--skip", "EKS-04", "--stack", "prod")
@@ -135,6 +136,15 @@ def test_drifted_account_names_every_weakening(endpoint: str, prod: Any) -> None
         "LOG-05",
     }
     assert len(report["drift"]) == 18  # the trail has three LOG-01 weakenings
+    # levels come from the pack config, keyed by policy name: advisory everywhere but LOG-05's policy
+    config = tmp_path / "levels.json"
+    config.write_text(json.dumps({"all": "advisory", "log-groups-retained": "mandatory"}), encoding="utf-8")
+    run = audit(endpoint, "--format", "json", "--skip", "EKS-04", "--pack-config", str(config))
+    assert run.code == 1
+    assert {f["control"] for f in run.report["findings"] if f["level"] == "mandatory"} == {"LOG-05"}
+    config.write_text(json.dumps({"all": "advisory"}), encoding="utf-8")
+    run = audit(endpoint, "--format", "json", "--skip", "EKS-04", "--pack-config", str(config))
+    assert run.code == 0 and run.report["summary"]["advisory"] == 29
     # the table groups the same findings by control
     table = audit(endpoint, "--skip", "EKS-04", "--out", "/dev/stdout")
     assert table.code == 1
