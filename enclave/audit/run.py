@@ -124,7 +124,8 @@ def run_audit(options: AuditOptions) -> AuditResult:
 
         _guarded(ctx, f"drift of stack {options.stack}", lambda c: drift(c, options))
     result.skipped = sorted(options.skip)
-    result.findings = [f for f in result.findings if f.control not in options.skip]
+    # a control the pack config disables is not reported, as the pack reports nothing for a disabled policy
+    result.findings = [f for f in result.findings if f.control not in options.skip and f.level != "disabled"]
     result.drift = [d for d in result.drift if d.control not in options.skip]
     result.seconds = time.monotonic() - started
     result.sort()

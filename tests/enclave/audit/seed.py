@@ -497,6 +497,17 @@ def weaken_live(endpoint: str, live: dict[str, Any], result: SynthResult) -> Non
             {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
         ),
     )  # IAM-02
+    cni = _one(result, "aws:iam/role:Role", "prod-vpc-cni-role")["name"]
+    admin = c["iam"].create_policy(
+        PolicyName="console-kms-admin",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Sid": "KeyAdmin", "Effect": "Allow", "Action": "kms:*", "Resource": "*"}],
+            }
+        ),
+    )["Policy"]["Arn"]
+    c["iam"].attach_role_policy(RoleName=cni, PolicyArn=admin)  # IAM-02 (a customer-managed policy)
     flow = _one(result, "aws:iam/role:Role", "prod-flow-logs-role")["name"]
     c["iam"].attach_role_policy(RoleName=flow, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")  # IAM-07
     c["cloudtrail"].stop_logging(Name=live["trail"])  # LOG-01 (logging off)

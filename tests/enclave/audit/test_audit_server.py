@@ -100,7 +100,8 @@ def test_drifted_account_names_every_weakening(endpoint: str, prod: Any, tmp_pat
         ("NODE-02", nodegroup + groups["system"]),  # unencrypted root volume
         ("EFA-01", live["efa_sg"]),  # SSH from anywhere on the EFA group
         ("IAM-01", _role(prod, "prod-trainer-role")),  # sub StringLike training:*
-        ("IAM-02", _role(prod, "prod-model-server-role")),  # s3:* on *
+        ("IAM-02", _role(prod, "prod-model-server-role")),  # s3:* on * (inline)
+        ("IAM-02", _role(prod, "prod-vpc-cni-role")),  # kms:* on * (customer-managed, attached)
         ("IAM-03", _role(prod, "prod-notebook-role")),  # 12-hour sessions
         ("IAM-07", _role(prod, "prod-flow-logs-role")),  # AdministratorAccess attached
         ("LOG-01", trail),  # single-region, no validation, logging stopped
@@ -144,12 +145,12 @@ def test_drifted_account_names_every_weakening(endpoint: str, prod: Any, tmp_pat
     assert {f["control"] for f in run.report["findings"] if f["level"] == "mandatory"} == {"LOG-05"}
     config.write_text(json.dumps({"all": "advisory"}), encoding="utf-8")
     run = audit(endpoint, "--format", "json", "--skip", "EKS-04", "--pack-config", str(config))
-    assert run.code == 0 and run.report["summary"]["advisory"] == 29
+    assert run.code == 0 and run.report["summary"]["advisory"] == 30
     # the table groups the same findings by control
     table = audit(endpoint, "--skip", "EKS-04", "--out", "/dev/stdout")
     assert table.code == 1
     assert "S3-01 (high, mandatory; 45 CFR 164.312(a)(2)(iv)): 2 finding(s)" in table.stdout
-    assert "29 findings under 28 controls (29 mandatory)" in table.stdout
+    assert "30 findings under 28 controls (30 mandatory)" in table.stdout
 
 
 def _role(prod: Any, logical: str) -> str:
