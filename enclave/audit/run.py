@@ -86,6 +86,9 @@ def run_audit(options: AuditOptions) -> AuditResult:
     if not region:
         raise AuditError("no AWS region: pass --region, set AWS_REGION (or a profile's region), or give --stack")
     catalog: Catalog = load_catalog(options.pack_dir, options.pack_config, options.pack_config_source)
+    unknown = sorted(c for c in options.skip if c not in catalog.controls)
+    if unknown:
+        raise AuditError(f"--skip {', '.join(unknown)}: no such control in the pack's catalog")
     result = AuditResult(account="unknown", region=region, stack=options.stack)
     reader = Reader(session, result, options.endpoint_url, options.workers)
     try:
@@ -102,9 +105,6 @@ def run_audit(options: AuditOptions) -> AuditResult:
         result.add_incomplete(Incomplete("account identity", f"sts:GetCallerIdentity: {error_text(exc)}"))
     except BotoCoreError as exc:
         raise AuditError(f"cannot reach AWS: {error_text(exc)}; nothing was audited") from None
-    unknown = sorted(c for c in options.skip if c not in catalog.controls)
-    if unknown:
-        raise AuditError(f"--skip {', '.join(unknown)}: no such control in the pack's catalog")
     ctx = Context(
         reader,
         catalog,

@@ -346,3 +346,5 @@ def test_malformed_or_unexpected_policies_are_findings_never_passes(endpoint: st
 def test_a_bad_stack_is_exit_2_before_any_call() -> None:
     run = audit("http://127.0.0.1:9", "--stack", "nope")
     assert run.code == 2 and run.stderr.startswith("no stack 'nope'") and "Traceback" not in run.stderr
+    run = audit("http://127.0.0.1:9", "--region", REGION, "--skip", "NOPE-1")
+    assert run.code == 2 and run.stderr.strip() == "--skip NOPE-1: no such control in the pack's catalog"
