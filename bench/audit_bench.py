@@ -29,6 +29,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--extra", type=int, default=80)
+    parser.add_argument("--workers", type=int, nargs="+", default=[16, 1], help="detail reads in flight per service")
     args = parser.parse_args()
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -58,24 +59,27 @@ def main() -> int:
             c["kms"].create_key(Description=f"bench {i}")
             c["s3"].create_bucket(Bucket=f"bench-{i:03d}")
             c["logs"].create_log_group(logGroupName=f"/bench/{i:03d}")
-        cmd = [sys.executable, "-m", "enclave.cli", "audit", "--endpoint-url", endpoint, "--format", "json"]
-        times, report = [], {}
-        for _ in range(args.repeat):
-            start = time.perf_counter()
-            proc = subprocess.run(cmd, cwd=ROOT, env={**os.environ, **TEST_ENV}, capture_output=True, text=True)
-            times.append(time.perf_counter() - start)
-            report = json.loads(proc.stdout)
-        summary = report["summary"]
-        total = sum(summary["resources"].values())
-        print(f"command: {' '.join(cmd[1:])}")
-        print(f"resources read: {total} ({', '.join(f'{n} {k}' for k, n in summary['resources'].items())})")
-        print(
-            f"findings: {summary['findings']} under {summary['controls']} controls; incomplete: {summary['incomplete']}"
-        )
-        print(
-            f"wall seconds over {args.repeat} runs: median {statistics.median(times):.2f}, min {min(times):.2f}, "
-            f"max {max(times):.2f}; the audit's own timer (last run): {summary['seconds']:.2f}"
-        )
+        base = [sys.executable, "-m", "enclave.cli", "audit", "--endpoint-url", endpoint, "--format", "json"]
+        for workers in args.workers:
+            cmd = [*base, "--workers", str(workers)]
+            times, report = [], {}
+            for _ in range(args.repeat):
+                start = time.perf_counter()
+                proc = subprocess.run(cmd, cwd=ROOT, env={**os.environ, **TEST_ENV}, capture_output=True, text=True)
+                times.append(time.perf_counter() - start)
+                report = json.loads(proc.stdout)
+            summary = report["summary"]
+            total = sum(summary["resources"].values())
+            print(f"command: enclave audit --endpoint-url URL --format json --workers {workers}")
+            print(f"  resources read: {total} ({', '.join(f'{n} {k}' for k, n in summary['resources'].items())})")
+            print(
+                f"  findings: {summary['findings']} under {summary['controls']} controls; "
+                f"incomplete: {summary['incomplete']}"
+            )
+            print(
+                f"  wall seconds over {args.repeat} runs: median {statistics.median(times):.2f}, min {min(times):.2f}, "
+                f"max {max(times):.2f}; the audit's own timer (last run): {summary['seconds']:.2f}"
+            )
     finally:
         server.stop()
     return 0

@@ -22,6 +22,7 @@ from components.k8s.images import addon_image_refs, mirror_copies
 from .audit import AuditError, AuditOptions, run_audit
 from .audit.calls import policy_text
 from .audit.catalog import CatalogError
+from .audit.session import WORKERS
 from .audit.table import print_lines as print_audit_lines
 from .audit.table import print_table as print_audit_table
 from .audit.table import verdict as audit_verdict
@@ -495,6 +496,9 @@ def audit_cmd(
             "has no EKS add-on API); reported as skipped, never as passing. Repeatable.",
         ),
     ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="Detail reads in flight per service (default 16).")
+    ] = WORKERS,
     config_file: ConfigFileOpt = None,
     project_dir: ProjectOpt = None,
 ) -> None:
@@ -510,7 +514,7 @@ def audit_cmd(
     options = AuditOptions(
         pack_dir=pack_dir, pack_config=dict(given), pack_config_source=source, region=region, profile=profile,
         endpoint_url=endpoint_url, stack=stack, project_dir=project_dir, config_file=config_file,
-        stack_region=stack_region, skip=frozenset(skip or ()),
+        stack_region=stack_region, skip=frozenset(skip or ()), workers=workers,
     )  # fmt: skip
     try:
         if live_progress:
