@@ -19,13 +19,9 @@ from rich.table import Table
 from components.config import CONFIG_KEY, ConfigError, PlatformConfig, read_stack_file, validate_stack_file
 from components.k8s.images import addon_image_refs, mirror_copies
 
-from .audit import AuditError, AuditOptions, run_audit
 from .audit.calls import policy_text
 from .audit.catalog import CatalogError
-from .audit.session import WORKERS
-from .audit.table import print_lines as print_audit_lines
-from .audit.table import print_table as print_audit_table
-from .audit.table import verdict as audit_verdict
+from .audit.model import WORKERS
 from .diff import diff
 from .preview import PreviewInputError, default_pack, read_pack_config, run_preview
 from .project import ProjectError, find_project
@@ -505,6 +501,11 @@ def audit_cmd(
     """Verify the live AWS account, read-only, against the pack's controls (same ids and HIPAA citations).
     Exit 0 when every control holds, 1 on any mandatory finding (or, with --stack, a weakened declared setting),
     2 when the audit could not run or some check did not finish (each named; never counted as passing)."""
+    from .audit.run import AuditError, AuditOptions, run_audit  # boto3 loads only when an audit runs
+    from .audit.table import print_lines as print_audit_lines
+    from .audit.table import print_table as print_audit_table
+    from .audit.table import verdict as audit_verdict
+
     try:
         pack_dir, given, source, stack_region = _audit_inputs(stack, pack, pack_config, project_dir, config_file)
     except (ConfigError, ProjectError, PreviewInputError, CatalogError) as exc:

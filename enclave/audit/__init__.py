@@ -1,6 +1,4 @@
-"""`enclave audit`: verify a live AWS account, read-only, against the HIPAA pack's controls."""
+"""`enclave audit`: verify a live AWS account, read-only, against the HIPAA pack's controls.
 
-from .model import AuditResult, Drift, Finding, Incomplete
-from .run import AuditError, AuditOptions, run_audit
-
-__all__ = ["AuditError", "AuditOptions", "AuditResult", "Drift", "Finding", "Incomplete", "run_audit"]
+Entry point: enclave.audit.run.run_audit (imported lazily by the CLI: boto3 loads only when an audit runs).
+"""

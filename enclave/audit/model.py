@@ -6,6 +6,8 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+WORKERS = 16  # per service: detail reads of one service run this many at a time (--workers)
+
 
 @dataclass(frozen=True)
 class Finding:

@@ -16,8 +16,8 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 from . import eks, iam, kms, logs, nodes, s3, trail
 from .catalog import Catalog, load_catalog
 from .context import Context, Thresholds
-from .model import AuditResult, Incomplete
-from .session import WORKERS, CheckFailed, Reader, error_text, make_session
+from .model import WORKERS, AuditResult, Incomplete
+from .session import CheckFailed, Reader, error_text, make_session
 
 # Reads that need nothing else first run together; S3 needs the keys (customer-key checks) and trails (the
 # audit bucket), so it runs after them; node groups need their clusters.

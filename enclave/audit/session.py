@@ -12,11 +12,10 @@ import boto3
 import botocore.config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .model import AuditResult, Incomplete
+from .model import WORKERS, AuditResult, Incomplete
 
 MAX_ATTEMPTS = 5
 XML_ERROR = re.compile(r"<Code>(?P<code>[^<]+)</Code>\s*<Message>(?P<message>[^<]*)</Message>")
-WORKERS = 16  # per service: detail reads of one service run this many at a time
 T = TypeVar("T")
 
 

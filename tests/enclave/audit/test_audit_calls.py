@@ -11,10 +11,10 @@ from typing import Any
 
 import boto3
 
-from enclave.audit import AuditOptions, run_audit
 from enclave.audit.calls import CALLS, POLICY_FILE, auditor_policy, is_read, policy_text
 from enclave.audit.catalog import load_catalog
 from enclave.audit.drift import WEAKER
+from enclave.audit.run import AuditOptions, run_audit
 from enclave.preview import default_pack
 
 from .conftest import ROOT, reset
