@@ -1,5 +1,5 @@
 """`enclave` command line: synthesize, render, preview against the policy pack, check reachability, list
-add-on images, offline."""
+add-on images, offline; and audit a live AWS account against the same controls (read-only)."""
 
 from __future__ import annotations
 
