@@ -6,7 +6,7 @@ STACK ?= prod
 
 PACK := policy_packs/hipaa
 
-.PHONY: demo screenshot test lint tools synth-all bench clean rules-doc schema components-doc mutate
+.PHONY: demo screenshot test lint tools synth-all bench clean rules-doc schema components-doc mutate auditor-policy bench-audit
 
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,15 @@ schema: $(VENV)/.runtime
 # docs/components.md, every component's Args as an inputs table (a test fails when it is stale).
 components-doc: $(VENV)/.runtime
 	$(PY) -m components.args_docs .
+
+# enclave/audit/auditor-policy.json, the auditor role's read-only policy, generated from the calls the audit makes
+# (enclave/audit/calls.py; a test fails when it is stale). `enclave audit-policy` prints it.
+auditor-policy: $(VENV)/.runtime
+	$(PY) -m enclave.audit.calls
+
+# `enclave audit` of a seeded moto server with 300+ resources, timed (figure in bench/audit.md).
+bench-audit: $(VENV)/.dev
+	$(PY) bench/audit_bench.py
 
 # Independent scanners (checkov, network-config-analyzer, kubernetes-validate, actionlint): pinned, each in its own
 # venv under .tools/ (or $$ENCLAVE_TOOLS_DIR), kept out of the runtime and dev requirements.

@@ -1,8 +1,9 @@
 """`enclave` command line: synthesize, render, preview against the policy pack, check reachability, list
-add-on images, offline."""
+add-on images, offline; and audit a live AWS account against the same controls (read-only)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import tempfile
@@ -18,12 +19,15 @@ from rich.table import Table
 from components.config import CONFIG_KEY, ConfigError, PlatformConfig, read_stack_file, validate_stack_file
 from components.k8s.images import addon_image_refs, mirror_copies
 
+from .audit.calls import policy_text
+from .audit.catalog import CatalogError
+from .audit.model import WORKERS
 from .diff import diff
 from .evidence.audit import AuditInputError
 from .evidence.files import write_report
 from .evidence.run import ReportInputError, evidence_report
 from .pack_catalog import PackCatalogError
-from .preview import PreviewInputError, PreviewResult, run_preview
+from .preview import PreviewInputError, PreviewResult, default_pack, read_pack_config, run_preview
 from .project import ProjectError, find_project
 from .reach import access_paths, analyze, default_nca, expected_connectivity
 from .references import parse_reference_options
@@ -522,6 +526,145 @@ def stacks_cmd(project_dir: ProjectOpt = None) -> None:
         raise _fail_config(exc) from None
     for name in names:
         typer.echo(name)
+
+
+class AuditFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def _audit_inputs(
+    stack: str | None, pack: Path | None, pack_config: Path | None, project_dir: Path | None, config_file: Path | None
+) -> tuple[Path, dict[str, object], str | None, str | None]:
+    """The pack, its config and (with a stack) the stack's region, found as `enclave preview` finds them."""
+    root = Path.cwd()
+    region = None
+    if stack is not None:
+        project = find_project(project_dir)
+        root = project.root
+        path = project.stack_file(stack, config_file)
+        parsed = read_stack_file(path)
+        if CONFIG_KEY in parsed.config:  # a bad stack file is exit 2 before any AWS call, as for preview
+            validate_stack_file(parsed, project.display(path))
+        config = parsed.config
+        platform = config.get(CONFIG_KEY)
+        region = (platform.get("region") if isinstance(platform, dict) else None) or config.get("aws:region")
+    else:
+        with contextlib.suppress(ProjectError):  # outside a project: the pack of this checkout
+            root = find_project(project_dir).root
+    pack_dir = (pack or default_pack(root)).resolve()
+    if pack_config is None and stack is not None and (pack_dir / "config" / f"{stack}.json").is_file():
+        pack_config = pack_dir / "config" / f"{stack}.json"
+    given = read_pack_config(pack_config) if pack_config is not None else {}
+    return pack_dir, given, str(pack_config) if pack_config else None, region if isinstance(region, str) else None
+
+
+@app.command("audit")
+def audit_cmd(
+    stack: Annotated[
+        str | None,
+        typer.Option(
+            "--stack",
+            "-s",
+            help="Also report drift from this stack's declared resources (synthesized "
+            "offline); its region is the default region.",
+        ),
+    ] = None,
+    region: Annotated[str | None, typer.Option("--region", help="AWS region (default: the session's).")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile of the read-only auditor role.")] = None,
+    endpoint_url: Annotated[
+        str | None, typer.Option("--endpoint-url", help="Send every AWS call here (e.g. a moto server).")
+    ] = None,
+    fmt: Annotated[AuditFormat, typer.Option("--format", "-f", help="table or json.")] = AuditFormat.table,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report here instead of stdout.")] = None,
+    pack: Annotated[
+        Path | None,
+        typer.Option("--pack", help="Policy pack directory (default: policy_packs/hipaa in or above the project)."),
+    ] = None,
+    pack_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--pack-config",
+            help="Policy pack config for levels and thresholds; default with --stack: <pack>/config/<NAME>.json.",
+        ),
+    ] = None,
+    skip: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--skip",
+            metavar="CONTROL",
+            help="Do not check this control (e.g. EKS-04 where the endpoint "
+            "has no EKS add-on API); reported as skipped, never as passing. Repeatable.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="Detail reads in flight per service (default 16).")
+    ] = WORKERS,
+    config_file: ConfigFileOpt = None,
+    project_dir: ProjectOpt = None,
+) -> None:
+    """Verify the live AWS account, read-only, against the pack's controls (same ids and HIPAA citations).
+    Exit 0 when every control holds, 1 on any mandatory finding (or, with --stack, a weakened declared setting),
+    2 when the audit could not run or some check did not finish (each named; never counted as passing)."""
+    from .audit.run import AuditError, AuditOptions, run_audit  # boto3 loads only when an audit runs
+    from .audit.table import print_lines as print_audit_lines
+    from .audit.table import print_table as print_audit_table
+    from .audit.table import verdict as audit_verdict
+
+    try:
+        pack_dir, given, source, stack_region = _audit_inputs(stack, pack, pack_config, project_dir, config_file)
+    except (ConfigError, ProjectError, PreviewInputError, CatalogError) as exc:
+        raise _fail_config(exc) from None
+    table = fmt is AuditFormat.table
+    live_progress = table and out is None and err.is_terminal
+    options = AuditOptions(
+        pack_dir=pack_dir, pack_config=dict(given), pack_config_source=source, region=region, profile=profile,
+        endpoint_url=endpoint_url, stack=stack, project_dir=project_dir, config_file=config_file,
+        stack_region=stack_region, skip=frozenset(skip or ()), workers=workers,
+    )  # fmt: skip
+    try:
+        if live_progress:
+            with err.status("reading the account...") as status:
+                options.progress = lambda label: status.update(f"read {label}...")
+                result = run_audit(options)
+        else:
+            result = run_audit(options)
+    except (AuditError, CatalogError, ConfigError, ProjectError) as exc:
+        raise _fail_config(exc) from None
+    if table:
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with out.open("w", encoding="utf-8") as handle:
+                print_audit_table(result, Console(file=handle, markup=False, highlight=False, width=160))
+        elif sys.stdout.isatty():
+            print_audit_table(result, Console(markup=False, highlight=False))
+        else:
+            print_audit_lines(result, typer.echo)
+    else:
+        text = json.dumps(result.to_json(), indent=2, default=str) + "\n"
+        if out is None:
+            sys.stdout.write(text)
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text, encoding="utf-8")
+    if not (table and out is None and sys.stdout.isatty()):
+        err.print(audit_verdict(result))
+    code = result.exit_code()
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command("audit-policy")
+def audit_policy_cmd(
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the policy here instead of stdout.")] = None,
+) -> None:
+    """Print the read-only IAM policy the auditor role needs: exactly the actions `enclave audit` calls."""
+    if out is None:
+        sys.stdout.write(policy_text())
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(policy_text(), encoding="utf-8")
+    err.print(f"wrote {out}")
 
 
 def main() -> None:

@@ -1,0 +1,193 @@
+"""S3 buckets: SSE-KMS with a customer key and a bucket key (S3-01), public access block (S3-03), ownership
+(S3-04), versioning (S3-05), TLS only (S3-06), nothing public (S3-08), access logging (S3-09), object lock on
+the trail's bucket (RECOVER-01)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .context import Context
+from .documents import MalformedPolicy, parse
+from .session import CheckFailed
+
+PAB_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+PUBLIC_GROUPS = (
+    "http://acs.amazonaws.com/groups/global/AllUsers",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+)
+SCOPING_KEYS = ("aws:SourceAccount", "aws:SourceArn", "aws:PrincipalAccount")
+# (field, operation, absent error codes, response key)
+READS: tuple[tuple[str, str, tuple[str, ...], str | None], ...] = (
+    (
+        "encryption",
+        "get_bucket_encryption",
+        ("ServerSideEncryptionConfigurationNotFoundError",),
+        "ServerSideEncryptionConfiguration",
+    ),
+    ("pab", "get_public_access_block", ("NoSuchPublicAccessBlockConfiguration",), "PublicAccessBlockConfiguration"),
+    ("policy", "get_bucket_policy", ("NoSuchBucketPolicy",), "Policy"),
+    ("acl", "get_bucket_acl", (), "Grants"),
+    ("versioning", "get_bucket_versioning", (), "Status"),
+    ("ownership", "get_bucket_ownership_controls", ("OwnershipControlsNotFoundError",), "OwnershipControls"),
+    ("logging", "get_bucket_logging", (), "LoggingEnabled"),
+    ("tags", "get_bucket_tagging", ("NoSuchTagSet",), "TagSet"),
+)
+
+
+def read(ctx: Context) -> None:
+    r = ctx.reader
+    buckets = r.paginate("S3 buckets", "s3", "list_buckets", "Buckets")
+    ctx.live.read.add("s3")
+
+    def detail(bucket: dict[str, Any]) -> None:
+        name = bucket["Name"]
+        entry: dict[str, Any] = {"name": name, "arn": f"arn:{ctx.partition}:s3:::{name}"}
+        ctx.live.buckets[name] = entry
+        for field, op, absent, key in READS:
+            try:
+                response = r.call(f"S3 bucket {name} ({field})", "s3", op, absent=absent, Bucket=name)
+            except CheckFailed:  # recorded as incomplete; the bucket's other reads go on
+                continue
+            entry[field] = None if response is None else response.get(key) if key else response
+        if isinstance(entry.get("tags"), list):
+            entry["tags"] = {t["Key"]: t["Value"] for t in entry["tags"]}
+        elif "tags" in entry:
+            entry["tags"] = {}
+        try:
+            lock = r.call(
+                f"S3 bucket {name} (object lock)",
+                "s3",
+                "get_object_lock_configuration",
+                absent=("ObjectLockConfigurationNotFoundError",),
+                Bucket=name,
+            )
+            entry["object_lock"] = (lock or {}).get("ObjectLockConfiguration")
+        except CheckFailed:
+            pass
+
+    r.each(buckets, detail, lambda bucket: f"S3 bucket {bucket['Name']}")
+    ctx.result.count("s3 buckets", len(buckets))
+    ctx.progress(f"S3: {len(buckets)} buckets")
+
+
+def log_destinations(ctx: Context) -> set[str]:
+    return {b["logging"]["TargetBucket"] for b in ctx.live.buckets.values() if b.get("logging")}
+
+
+def trail_buckets(ctx: Context) -> set[str]:
+    return {t["S3BucketName"] for t in ctx.live.trails.values() if t.get("S3BucketName")}
+
+
+def check(ctx: Context) -> None:
+    destinations = log_destinations(ctx)
+    audit = trail_buckets(ctx)
+    for name, b in sorted(ctx.live.buckets.items()):
+        _encryption(ctx, name, b, name in destinations)
+        if "pab" in b:
+            off = [f for f in PAB_FLAGS if not (b["pab"] or {}).get(f)]
+            if off:
+                ctx.finding(
+                    "S3-03",
+                    name,
+                    f"public access block has {', '.join(off)} off (or no block at all); all four flags must be true",
+                )
+        if "ownership" in b:
+            rules = (b["ownership"] or {}).get("Rules", [])
+            modes = [x.get("ObjectOwnership") for x in rules] or ["none"]
+            if modes != ["BucketOwnerEnforced"]:
+                ctx.finding(
+                    "S3-04",
+                    name,
+                    f"object ownership is {', '.join(map(str, modes))}; it must be BucketOwnerEnforced (ACLs disabled)",
+                )
+        if "versioning" in b and b["versioning"] != "Enabled":
+            ctx.finding("S3-05", name, f"versioning is {b['versioning'] or 'never enabled'}; it must be Enabled")
+        if "policy" in b:
+            _policy(ctx, name, b)
+        if "acl" in b:
+            public = sorted({g.get("Grantee", {}).get("URI", "") for g in b["acl"] or []} & set(PUBLIC_GROUPS))
+            if public:
+                ctx.finding("S3-08", name, f"the ACL grants to {', '.join(public)}; remove public grants")
+        if "logging" in b and not b["logging"] and name not in destinations:
+            ctx.finding("S3-09", name, "server access logging is off; it must write to the access-log bucket")
+        if name in audit and "object_lock" in b:
+            _object_lock(ctx, name, b["object_lock"])
+
+
+def _encryption(ctx: Context, name: str, b: dict[str, Any], log_destination: bool) -> None:
+    if "encryption" not in b:
+        return
+    rules = (b["encryption"] or {}).get("Rules", [])
+    if not rules:
+        ctx.finding("S3-01", name, "has no default encryption; it must be aws:kms with a customer key and a bucket key")
+        return
+    rule = rules[0]
+    default = rule.get("ApplyServerSideEncryptionByDefault", {})
+    algorithm = default.get("SSEAlgorithm")
+    if log_destination and algorithm == "AES256":
+        return  # S3 server access log delivery supports SSE-S3 only
+    if algorithm not in ("aws:kms", "aws:kms:dsse"):
+        ctx.finding("S3-01", name, f"default encryption is {algorithm}; it must be aws:kms with a customer key")
+        return
+    problem = ctx.customer_key_problem(default.get("KMSMasterKeyID"))
+    if problem:
+        ctx.finding("S3-01", name, f"default encryption uses {problem}; it must use a customer-managed key")
+    if not rule.get("BucketKeyEnabled"):
+        ctx.finding("S3-01", name, "the S3 Bucket Key is off; it must be on (BucketKeyEnabled true)")
+
+
+def _policy(ctx: Context, name: str, b: dict[str, Any]) -> None:
+    arn = f"arn:{ctx.partition}:s3:::{name}"
+    if b["policy"] is None:
+        ctx.finding(
+            "S3-06",
+            name,
+            "has no bucket policy, so nothing denies plain-HTTP requests; add the TLS-only deny statement",
+        )
+        return
+    try:
+        statements = parse(b["policy"])
+    except MalformedPolicy as exc:
+        ctx.finding("S3-06", name, f"the bucket policy cannot be verified: {exc}; TLS-only is not proven")
+        ctx.finding("S3-08", name, f"the bucket policy cannot be verified: {exc}; no public grant is not proven")
+        return
+    tls = False
+    for s in statements:
+        if s.effect == "Deny" and s.public and s.allows_action("s3:GetObject") and s.allows_action("s3:PutObject"):
+            covers = "*" in s.resources or {arn, f"{arn}/*"} <= set(s.resources)
+            if covers and "false" in [v.lower() for v in s.condition_values("aws:SecureTransport")]:
+                tls = True
+        if s.effect == "Allow" and s.public and not s.has_condition(*SCOPING_KEYS):
+            what = ", ".join(s.actions) if s.actions else f"everything but {', '.join(s.not_actions)}"
+            ctx.finding(
+                "S3-08",
+                name,
+                f"statement {s.label()} allows {what} to Principal '*' with no "
+                "aws:SourceAccount/SourceArn/PrincipalAccount condition; remove it or scope it",
+            )
+    if not tls:
+        ctx.finding(
+            "S3-06",
+            name,
+            "no bucket-policy statement denies s3:* on the bucket and its objects when "
+            "aws:SecureTransport is false; add one",
+        )
+
+
+def _object_lock(ctx: Context, name: str, lock: dict[str, Any] | None) -> None:
+    minimum = ctx.thresholds.object_lock_days
+    if not lock or lock.get("ObjectLockEnabled") != "Enabled":
+        ctx.finding(
+            "RECOVER-01",
+            name,
+            f"receives CloudTrail logs without object lock; it must be COMPLIANCE for at least {minimum} days",
+        )
+        return
+    retention = lock.get("Rule", {}).get("DefaultRetention", {})
+    mode, days = retention.get("Mode"), retention.get("Days") or 365 * int(retention.get("Years") or 0)
+    if mode != "COMPLIANCE" or days < minimum:
+        ctx.finding(
+            "RECOVER-01",
+            name,
+            f"default retention is {mode or 'none'} {days} days; it must be COMPLIANCE for at least {minimum} days",
+        )

@@ -1,0 +1,91 @@
+"""A real moto HTTP server for the audit tests (one per session), the prod stack's synth, and the CLI run as a
+user runs it: a subprocess pointed at the server with --endpoint-url."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from enclave.synth import synth
+
+from .seed import ACCOUNT, REGION
+
+ROOT = Path(__file__).resolve().parents[3]
+TEST_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def endpoint() -> Iterator[str]:
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"  # AWS-managed policies the stack attaches
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def reset(endpoint: str) -> None:
+    """A fresh account: moto forgets everything (scenarios never mix)."""
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=30).read()
+
+
+def set_auth(endpoint: str, enforce: bool) -> None:
+    """moto's IAM enforcement in server mode: on, every request is authorized against the caller's policies."""
+    body = b"0" if enforce else b"inf"
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/reset-auth", data=body, method="POST", headers={"Content-Type": "text/plain"}
+    )
+    urllib.request.urlopen(request, timeout=30).read()
+
+
+@pytest.fixture(scope="session")
+def prod() -> Any:
+    return synth("prod", account_id=ACCOUNT)
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def report(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.stdout)
+        return data
+
+
+def audit(endpoint: str, *args: str, env: dict[str, str] | None = None, timeout: int = 120) -> Run:
+    proc = subprocess.run(
+        [sys.executable, "-m", "enclave.cli", "audit", "--endpoint-url", endpoint, *args],
+        cwd=ROOT,
+        env={**os.environ, **TEST_ENV, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def pairs(report: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(f["control"], f["resource"]) for f in report["findings"]}
