@@ -29,6 +29,8 @@ class Audit:
     incomplete: list[dict[str, str]] = field(default_factory=list)
     drift: list[dict[str, Any]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
+    # controls the audit was told not to check (`enclave audit --skip`): shown as not verified, never as pass
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def mandatory(self) -> list[dict[str, Any]]:
@@ -100,9 +102,14 @@ def load_audit(path: Path, controls: Collection[str], stack: str | None = None) 
         where = f"drift[{i}]"
         _strings(item, source, where, ("kind", "control", "resource", "message"), nullable=("control",))
         _control(item["control"], controls, source, f"{where}.control")
+    skipped = data.get("skipped", [])
+    _need(isinstance(skipped, list), source, "skipped", f"must be a list, got {_kind(skipped)}")
+    for i, item in enumerate(skipped):
+        _strings(item, source, f"skipped[{i}]", ("control", "reason"))
+        _control(item["control"], controls, source, f"skipped[{i}].control")
     return Audit(
         account=data["account"], region=data["region"], findings=data["findings"], incomplete=data["incomplete"],
-        drift=data["drift"], summary=summary,
+        drift=data["drift"], summary=summary, skipped=skipped,
     )  # fmt: skip
 
 
@@ -131,6 +138,13 @@ def audit_checks(
         rows.append(Row(
             check=check_id(), source="audit", control=control, title=titles.get(control, ""),
             severity=severities.get(control, ""), policy=item["check"], resource=f"account {audit.account}",
+            resource_type="", status="not verified", level="", message=item["reason"],
+        ))  # fmt: skip
+    for item in audit.skipped:
+        control = item["control"]
+        rows.append(Row(
+            check=check_id(), source="audit", control=control, title=titles.get(control, ""),
+            severity=severities.get(control, ""), policy="audit --skip", resource=f"account {audit.account}",
             resource_type="", status="not verified", level="", message=item["reason"],
         ))  # fmt: skip
     for d in audit.drift:

@@ -295,6 +295,7 @@ def test_audit_findings_beside_the_preview(prod: Path, tmp_path: Path) -> None:
         "incomplete": [{"check": "S3-09 bucket logging", "reason": "AccessDenied on s3:GetBucketLogging"}],
         "drift": [{"kind": "weakened", "control": "EKS-03", "resource": "enclave-prod", "declared": {"public": False},
                    "live": {"public": True}, "message": "the API endpoint is public"}],
+        "skipped": [{"control": "EKS-04", "reason": "--skip: not checked, not passed"}],
         "summary": {},
     }  # fmt: skip
     path = tmp_path / "audit.json"
@@ -308,8 +309,9 @@ def test_audit_findings_beside_the_preview(prod: Path, tmp_path: Path) -> None:
         ("S3-03", "fail", "164.312(a)(1)"), ("S3-03", "fail", "164.308(a)(4)"),
         ("S3-09", "not verified", "164.312(b)"), ("S3-09", "not verified", "164.308(a)(1)(ii)(D)"),
         ("EKS-03", "drift", "164.312(e)(1)"), ("EKS-03", "drift", "164.312(a)(1)"),
+        ("EKS-04", "not verified", "164.312(a)(1)"), ("EKS-04", "not verified", "164.312(e)(1)"),
     }  # fmt: skip
-    assert data["totals"]["audit"]["total"] == 3 and data["totals"]["audit"]["pass"] == 0
+    assert data["totals"]["audit"]["total"] == 4 and data["totals"]["audit"]["pass"] == 0
     assert data["totals"]["preview"] == load(prod)["totals"]["preview"]
     verdicts = {s["citation"]: s["verdict"] for s in data["safeguards"]}
     assert verdicts["164.312(a)(1)"] == "not met" and verdicts["164.312(b)"] == "not verified"
@@ -342,6 +344,8 @@ GOOD = {"account": "1", "region": "r", "findings": [], "incomplete": [], "drift"
          "drift[0].control = 'NOPE-01'"),
         (json.dumps({**GOOD, "incomplete": [{"check": "S3-09"}]}), "incomplete[0].reason: missing"),
         (json.dumps({**GOOD, "stack": "dev"}), "stack = 'dev', but this report is of stack 'prod'; audit the same"),
+        (json.dumps({**GOOD, "skipped": {"EKS-04": "x"}}), "skipped: must be a list, got dict"),
+        (json.dumps({**GOOD, "skipped": [{"control": "EKS-99", "reason": "r"}]}), "skipped[0].control = 'EKS-99'"),
     ],
 )  # fmt: skip
 def test_a_bad_audit_file_exits_2_and_writes_nothing(tmp_path: Path, content: str | None, expected: str) -> None:
