@@ -3,6 +3,7 @@ CLI run from the examples' own folders, inside the repository and copied outside
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -75,3 +76,19 @@ def test_preview_outside_the_repository_asks_for_the_pack(installed: Path, tmp_p
                      "policy-pack-config.json")  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "research: pass - 15 resources" in result.stdout
+
+
+def test_the_wheel_carries_the_report_templates_and_the_auditor_policy(installed: Path, tmp_path: Path) -> None:
+    project = tmp_path / "consumer"
+    shutil.copytree(PROJECT_ROOT / "examples" / "consumer-stack", project)
+    pack = PROJECT_ROOT / "policy_packs" / "hipaa"
+    out = tmp_path / "report"
+    result = enclave(installed, project, "report", "--stack", "research", "--out", str(out), "--pack", str(pack),
+                     "--pack-config", "policy-pack-config.json")  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert "HIPAA evidence: research" in html and "<style" in html  # the template and its inline stylesheet
+    assert (out / "report.json").is_file() and (out / "findings.csv").is_file()
+    policy = json.loads(enclave(installed, tmp_path, "audit-policy").stdout)
+    shipped = json.loads((PROJECT_ROOT / "enclave" / "audit" / "auditor-policy.json").read_text(encoding="utf-8"))
+    assert policy == shipped and policy["Statement"]
