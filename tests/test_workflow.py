@@ -94,11 +94,13 @@ def test_the_stack_matrix_is_the_projects_stacks(workflow: dict[str, Any]) -> No
 
 def test_every_enclave_command_parses(workflow: dict[str, Any]) -> None:
     commands = enclave_commands(workflow)
-    assert [argv[0] for argv in commands] == ["preview", "summary"], commands
+    assert [argv[0] for argv in commands] == ["preview", "report", "summary"], commands
     for argv in commands:
         parse(argv)
     preview = parse(commands[0]).params
     assert preview["out_dir"] == Path("out") and preview["stack"] == "$STACK"
+    report = parse(commands[1]).params
+    assert report["out"] == Path("out/$STACK-report") and report["stack"] == "$STACK"
 
 
 def test_a_renamed_option_would_fail_the_parse() -> None:
