@@ -109,8 +109,9 @@ def _pass(check: str, policy: Mapping[str, Any], level: str, resource: str, reso
 
 def preview_checks(result: PreviewResult, levels: Mapping[str, str]) -> list[Row]:
     """One row per (policy, resource) the pack checked, without citations yet. A resource-scoped policy checked
-    every resource of the types its `type:` tags name, a stack-scoped one the stack as a whole; what it reported
-    nothing for passed (a pass the pack remediated says so). A disabled policy checked nothing and has no rows."""
+    every resource of the types its `type:` tags name; a stack-scoped one every resource of its `subject:` types
+    (one row for the stack when it names none, or the stack has none of them); what it reported nothing for
+    passed (a pass the pack remediated says so). A disabled policy checked nothing and has no rows."""
     resources = result.synth.resources if result.synth is not None else []
     types = {r["urn"]: r["type"] for r in resources}
     by_policy: dict[str, list[Diagnostic]] = {}
@@ -131,20 +132,20 @@ def preview_checks(result: PreviewResult, levels: Mapping[str, str]) -> list[Row
         if policy is not None and level == "disabled" and not found:
             continue
         scope = tags(policy, "scope:") if policy is not None else []
-        if "resource" in scope:
-            checked = set(tags(policy or {}, "type:"))
-            for res in resources:
-                if res["type"] not in checked:
-                    continue
-                mine = [d for d in found if d.urn == res["urn"]]
-                if not mine:
-                    row = _pass(check_id(), policy or {}, level, res["urn"], res["type"])
-                    fixed = remediated.get((name, res["urn"]))
-                    rows.append(replace(row, message=f"remediated by the pack: {fixed}") if fixed else row)
-                for d in mine:
-                    rows.append(_finding(check_id(), d, res["type"], policy))
-            found = [d for d in found if types.get(d.urn) not in checked]
-        elif "stack" in scope and not found and policy is not None:
+        # the resources the policy decided about one by one: a resource policy's types; a stack policy's
+        # subjects (each bucket, each trail...); none for a stack policy that judges the stack as a whole
+        checked = set(tags(policy or {}, "type:" if "resource" in scope else "subject:"))
+        subjects = [res for res in resources if res["type"] in checked]
+        for res in subjects:
+            mine = [d for d in found if d.urn == res["urn"]]
+            if not mine:
+                row = _pass(check_id(), policy or {}, level, res["urn"], res["type"])
+                fixed = remediated.get((name, res["urn"]))
+                rows.append(replace(row, message=f"remediated by the pack: {fixed}") if fixed else row)
+            for d in mine:
+                rows.append(_finding(check_id(), d, res["type"], policy))
+        found = [d for d in found if types.get(d.urn) not in checked]
+        if "stack" in scope and not subjects and not found and policy is not None:
             rows.append(_pass(check_id(), policy, level, STACK_ROW, ""))
         for d in found:
             rows.append(_finding(check_id(), d, types.get(d.urn, ""), policy))

@@ -32,6 +32,21 @@ def test_every_rule_has_a_passing_and_a_failing_fixture() -> None:
         assert any(c.failing for c in cases), f"{rule}: no failing fixture"
 
 
+SUBJECT_RULES = sorted(name for name, rule in RULES.items() if rule.subjects)
+
+
+def test_stack_rules_name_subjects_only_where_they_judge_resources_one_by_one() -> None:
+    """A stack rule's `subjects` (the evidence report counts a pass per subject resource) must be types it really
+    judges: some failing fixture of the rule fails a resource of one of them; no resource rule names any."""
+    assert len(SUBJECT_RULES) >= 19
+    for name, rule in RULES.items():
+        assert not (rule.subjects and not rule.stack), f"{name}: a resource rule with subjects"
+        if not rule.subjects:
+            continue
+        failed_types = {r["type"] for case in CASES[name] for r in case.resources if r["urn"] in case.failing}
+        assert failed_types & set(rule.subjects), f"{name}: no failing fixture fails one of {rule.subjects}"
+
+
 @pytest.mark.parametrize(("rule", "fixture"), PARAMS)
 def test_rule_fails_exactly_the_expected_resources(rule: str, fixture: Case) -> None:
     hits = run(fixture.resources, {rule: dict(fixture.config)}, only=[rule])

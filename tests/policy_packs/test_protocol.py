@@ -70,8 +70,12 @@ def test_analyzer_info_describes_every_policy(info: Any) -> None:
         p, control = policies[name], CONTROLS[rule.control]
         assert p.displayName == f"{control.id}: {control.title}"
         assert f"control:{control.id}" in p.tags and p.remediation_steps == control.remediation
-        scope = [t for t in p.tags if t.startswith(("scope:", "type:"))]
-        expected = ["scope:stack"] if rule.stack else ["scope:resource", *(f"type:{t}" for t in rule.resource_types)]
+        scope = [t for t in p.tags if t.startswith(("scope:", "type:", "subject:"))]
+        expected = (
+            ["scope:stack", *(f"subject:{t}" for t in rule.subjects)]
+            if rule.stack
+            else ["scope:resource", *(f"type:{t}" for t in rule.resource_types)]
+        )
         assert scope == expected, name
         assert p.framework.name == "HIPAA Security Rule" and p.framework.specification == ", ".join(control.citations)
         assert p.url.endswith(f"RULES.md#{control.anchor}")

@@ -188,7 +188,9 @@ def _schema(rule: Rule) -> PolicyConfigSchema:
 
 
 def _scope_tags(rule: Rule) -> list[str]:
-    return ["scope:stack"] if rule.stack else ["scope:resource", *(f"type:{t}" for t in rule.resource_types)]
+    if rule.stack:
+        return ["scope:stack", *(f"subject:{t}" for t in rule.subjects)]
+    return ["scope:resource", *(f"type:{t}" for t in rule.resource_types)]
 
 
 def to_policy(rule: Rule) -> Policy:

@@ -25,7 +25,8 @@ Remediation = Callable[[dict[str, Any], Config], dict[str, Any] | None]
 @dataclass(frozen=True)
 class Rule:
     """`name`: the policy name, for the state it wants; `control`: its catalog id; `config`: JSON-schema
-    properties of its own settings (each with a default)."""
+    properties of its own settings (each with a default); `subjects`: a stack rule's resource types it decides
+    about one by one (each bucket, each trail...), empty when it judges the stack as a whole."""
 
     name: str
     control: str
@@ -35,6 +36,7 @@ class Rule:
     stack: bool = False
     config: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     remediate: Remediation | None = None
+    subjects: tuple[str, ...] = ()
 
     def run(self, target: Resource | Stack, config: Config) -> list[Finding]:
         return list(self.check(target, config))
@@ -68,10 +70,14 @@ def resource_rule(
 
 
 def stack_rule(
-    name: str, control: str, description: str, config: Mapping[str, dict[str, Any]] | None = None
+    name: str,
+    control: str,
+    description: str,
+    config: Mapping[str, dict[str, Any]] | None = None,
+    subjects: Iterable[str] = (),
 ) -> Callable[[StackCheck], StackCheck]:
     def wrap(fn: StackCheck) -> StackCheck:
-        register(Rule(name, control, description, fn, (), True, dict(config or {})))
+        register(Rule(name, control, description, fn, (), True, dict(config or {}), subjects=tuple(subjects)))
         return fn
 
     return wrap

@@ -9,7 +9,12 @@ from framework.rules import Config, stack_rule
 from framework.values import UNKNOWN
 
 
-@stack_rule("default-security-group-closed", "NET-03", "The VPC's default security group allows nothing")
+@stack_rule(
+    "default-security-group-closed",
+    "NET-03",
+    "The VPC's default security group allows nothing",
+    subjects=(*t.DEFAULT_SG, *t.VPC),
+)
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
     defaults = stack.of_type(*t.DEFAULT_SG)
     for sg in defaults:

@@ -13,7 +13,7 @@ from .efa_security_group_self_only import efa_interfaces
 ZONE_LABEL = "enclave.dev/zone"
 
 
-@stack_rule("efa-in-training-pools-only", "EFA-02", "EFA only in training pools")
+@stack_rule("efa-in-training-pools-only", "EFA-02", "EFA only in training pools", subjects=t.EKS_NODE_GROUP)
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
     classes = zone_classes(stack)
     efa_templates = {lt.urn for lt in stack.of_type(*t.LAUNCH_TEMPLATE) if efa_interfaces(lt)}

@@ -16,7 +16,10 @@ def launch_templates(stack: Stack, group: Resource) -> list[Resource]:
 
 
 @stack_rule(
-    "node-pools-zone-dedicated", "NODE-05", "Node pools are dedicated to one zone and closed to other zones' nodes"
+    "node-pools-zone-dedicated",
+    "NODE-05",
+    "Node pools are dedicated to one zone and closed to other zones' nodes",
+    subjects=t.EKS_NODE_GROUP,
 )
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
     clusters = {c.urn for c in stack.of_type(*t.EKS_CLUSTER)}

@@ -10,7 +10,12 @@ from framework.rules import Config, stack_rule
 from framework.values import MISSING, UNKNOWN, as_list, truthy
 
 
-@stack_rule("node-volumes-encrypted", "NODE-02", "Node volumes are encrypted with a customer key")
+@stack_rule(
+    "node-volumes-encrypted",
+    "NODE-02",
+    "Node volumes are encrypted with a customer key",
+    subjects=(*t.LAUNCH_TEMPLATE, *t.INSTANCE, *t.EKS_NODE_GROUP),
+)
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
     for lt in stack.of_type(*t.LAUNCH_TEMPLATE, *t.INSTANCE):
         mappings = lt.get("blockDeviceMappings") if lt.type in t.LAUNCH_TEMPLATE else lt.get("rootBlockDevice")

@@ -9,7 +9,12 @@ from framework.rules import Config, stack_rule
 from framework.values import MISSING, UNKNOWN, as_list
 
 
-@stack_rule("eks-secrets-encrypted", "EKS-01", "Kubernetes secrets are envelope-encrypted with a customer key")
+@stack_rule(
+    "eks-secrets-encrypted",
+    "EKS-01",
+    "Kubernetes secrets are envelope-encrypted with a customer key",
+    subjects=t.EKS_CLUSTER,
+)
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
     for cluster in stack.of_type(*t.EKS_CLUSTER):
         configs = cluster.get("encryptionConfig")

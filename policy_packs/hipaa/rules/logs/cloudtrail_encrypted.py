@@ -8,7 +8,7 @@ from framework.model import Finding, Stack
 from framework.rules import Config, stack_rule
 
 
-@stack_rule("cloudtrail-encrypted", "LOG-02", "CloudTrail logs are encrypted with a customer key")
+@stack_rule("cloudtrail-encrypted", "LOG-02", "CloudTrail logs are encrypted with a customer key", subjects=t.TRAIL)
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
     for trail in stack.of_type(*t.TRAIL):
         verdict = customer_key(stack, trail, trail.get("kmsKeyId"), "kmsKeyId")

@@ -8,7 +8,7 @@ from framework.model import Finding, Stack
 from framework.rules import Config, stack_rule
 
 
-@stack_rule("log-groups-encrypted", "LOG-04", "Log groups are encrypted with a customer key")
+@stack_rule("log-groups-encrypted", "LOG-04", "Log groups are encrypted with a customer key", subjects=t.LOG_GROUP)
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
     for group in stack.of_type(*t.LOG_GROUP):
         verdict = customer_key(stack, group, group.get("kmsKeyId"), "kmsKeyId")

@@ -8,7 +8,7 @@ from framework.rules import Config, stack_rule
 from framework.values import MISSING, UNKNOWN
 
 
-@stack_rule("vpc-flow-logs", "LOG-06", "Every VPC records its flow logs")
+@stack_rule("vpc-flow-logs", "LOG-06", "Every VPC records its flow logs", subjects=t.VPC)
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
     logs = stack.of_type(*t.FLOW_LOG)
     for log in logs:

@@ -26,6 +26,7 @@ DEFAULT_HOSTS = ["sts.*.amazonaws.com", "*.vpce.amazonaws.com"]
             "description": "Host patterns ServiceEntries may name: the environment's reviewed egress allow-list.",
         }
     },
+    subjects=t.SERVICE_ENTRY,
 )
 def check(stack: Stack, config: Config) -> Iterator[Finding]:
     approved = [str(p) for p in config.get("approvedExternalHosts") or []]

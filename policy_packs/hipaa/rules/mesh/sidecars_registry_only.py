@@ -12,7 +12,9 @@ from framework.values import MISSING, UNKNOWN
 from .helm import releases, value_at, values
 
 
-@stack_rule("sidecars-registry-only", "MESH-03", "Outbound traffic goes only to registered destinations")
+@stack_rule(
+    "sidecars-registry-only", "MESH-03", "Outbound traffic goes only to registered destinations", subjects=t.SIDECAR
+)
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
     for sidecar in stack.of_type(*t.SIDECAR):
         mode = sidecar.get("spec.outboundTrafficPolicy.mode")

@@ -9,7 +9,7 @@ from framework.rules import Config, stack_rule
 from framework.values import MISSING
 
 
-@stack_rule("s3-bucket-access-logged", "S3-09", "Every bucket's server access logs are recorded")
+@stack_rule("s3-bucket-access-logged", "S3-09", "Every bucket's server access logs are recorded", subjects=t.BUCKET)
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
     for bucket in stack.of_type(*t.BUCKET):
         if buckets.companions(stack, bucket, t.BUCKET_LOGGING) or bucket.get("logging.targetBucket") is not MISSING:

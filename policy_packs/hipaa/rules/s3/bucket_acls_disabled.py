@@ -9,7 +9,9 @@ from framework.rules import Config, stack_rule
 from framework.values import UNKNOWN
 
 
-@stack_rule("s3-bucket-acls-disabled", "S3-04", "Buckets enforce bucket-owner ownership (ACLs disabled)")
+@stack_rule(
+    "s3-bucket-acls-disabled", "S3-04", "Buckets enforce bucket-owner ownership (ACLs disabled)", subjects=t.BUCKET
+)
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
     for bucket in stack.of_type(*t.BUCKET):
         controls = buckets.companions(stack, bucket, t.BUCKET_OWNERSHIP)

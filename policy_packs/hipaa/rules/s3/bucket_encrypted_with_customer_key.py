@@ -24,6 +24,7 @@ def encryption_rules(stack: Stack, bucket: Resource) -> list[tuple[Resource, Any
     "s3-bucket-encrypted-with-customer-key",
     "S3-01",
     "Buckets encrypt with a customer-managed KMS key and an S3 Bucket Key",
+    subjects=t.BUCKET,
 )
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
     for bucket in stack.of_type(*t.BUCKET):

@@ -8,7 +8,7 @@ from framework.model import Finding, Stack
 from framework.rules import Config, stack_rule
 
 
-@stack_rule("s3-bucket-has-public-access-block", "S3-03", "Every bucket has a public access block")
+@stack_rule("s3-bucket-has-public-access-block", "S3-03", "Every bucket has a public access block", subjects=t.BUCKET)
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
     for bucket in stack.of_type(*t.BUCKET):
         if not buckets.companions(stack, bucket, t.BUCKET_PAB):

@@ -9,7 +9,7 @@ from framework.rules import Config, stack_rule
 from framework.values import UNKNOWN, as_list
 
 
-@stack_rule("s3-bucket-lifecycle", "S3-10", "Old object versions and incomplete uploads expire")
+@stack_rule("s3-bucket-lifecycle", "S3-10", "Old object versions and incomplete uploads expire", subjects=t.BUCKET)
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
     for bucket in stack.of_type(*t.BUCKET):
         rules = [

@@ -50,6 +50,7 @@ def _decision(doc: Any, name: str, headers: dict[str, str]) -> str:
     "s3-bucket-refuses-foreign-encryption",
     "S3-07",
     "Bucket policies refuse uploads that ask for weaker or foreign encryption, and only those",
+    subjects=t.BUCKET,
 )
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
     for bucket in stack.of_type(*t.BUCKET):

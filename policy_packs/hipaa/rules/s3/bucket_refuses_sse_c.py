@@ -10,7 +10,7 @@ from framework.values import UNKNOWN, as_list
 from .bucket_encrypted_with_customer_key import encryption_rules
 
 
-@stack_rule("s3-bucket-refuses-sse-c", "S3-02", "Buckets refuse customer-provided keys (SSE-C)")
+@stack_rule("s3-bucket-refuses-sse-c", "S3-02", "Buckets refuse customer-provided keys (SSE-C)", subjects=t.BUCKET)
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
     for bucket in stack.of_type(*t.BUCKET):
         rules = [rule for _, rule in encryption_rules(stack, bucket)]

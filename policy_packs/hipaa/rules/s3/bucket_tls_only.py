@@ -27,7 +27,9 @@ def _denies_plain_http(found: list) -> bool:
     return False
 
 
-@stack_rule("s3-bucket-tls-only", "S3-06", "Bucket policies deny every request that does not use TLS")
+@stack_rule(
+    "s3-bucket-tls-only", "S3-06", "Bucket policies deny every request that does not use TLS", subjects=t.BUCKET
+)
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
     for bucket in stack.of_type(*t.BUCKET):
         docs = [statements(d) for d in buckets.policy_documents(stack, bucket)]

@@ -9,7 +9,7 @@ from framework.rules import Config, stack_rule
 from framework.values import UNKNOWN
 
 
-@stack_rule("s3-bucket-versioned", "S3-05", "Buckets keep every object version")
+@stack_rule("s3-bucket-versioned", "S3-05", "Buckets keep every object version", subjects=t.BUCKET)
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
     for bucket in stack.of_type(*t.BUCKET):
         statuses = [
