@@ -371,6 +371,15 @@ class Seeder:
                 capacityType=i.get("capacityType", "ON_DEMAND"),
             )
             self.live.setdefault("nodegroups", []).append(i["nodeGroupName"])
+        iam = self.c["iam"]
+        for r in self.of("aws:iam/openIdConnectProvider:OpenIdConnectProvider"):
+            # the declared provider serves the live cluster's issuer (moto makes its own issuer id)
+            i = self.inputs(r)
+            issuer = eks.describe_cluster(name=self.live["cluster"])["cluster"]["identity"]["oidc"]["issuer"]
+            arn = iam.create_open_id_connect_provider(
+                Url=issuer, ClientIDList=i["clientIdLists"], ThumbprintList=i.get("thumbprintLists") or ["0" * 40]
+            )["OpenIDConnectProviderArn"]
+            self.live["oidc"] = arn
 
 
 def _field(f: dict[str, Any]) -> dict[str, Any]:
@@ -461,6 +470,8 @@ def weakened_copy(result: SynthResult) -> SynthResult:
     lock = _one(r, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "prod-audit-logs-object-lock")
     lock["rule"]["defaultRetention"] = {"mode": "GOVERNANCE", "days": 30}  # RECOVER-01
     _one(r, "aws:kms/key:Key", "prod-training-key")["enableKeyRotation"] = False  # KMS-01
+    oidc = _one(r, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "prod-oidc")
+    oidc["clientIdLists"] = ["sts.amazonaws.com", "kubernetes"]  # IAM-06
     return r
 
 
@@ -511,6 +522,10 @@ def weaken_live(endpoint: str, live: dict[str, Any], result: SynthResult) -> Non
     flow = _one(result, "aws:iam/role:Role", "prod-flow-logs-role")["name"]
     c["iam"].attach_role_policy(RoleName=flow, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")  # IAM-07
     c["cloudtrail"].stop_logging(Name=live["trail"])  # LOG-01 (logging off)
+    c["iam"].create_user(UserName="console-user")
+    c["iam"].create_access_key(UserName="console-user")  # IAM-04
+    node = _one(result, "aws:iam/role:Role", "prod-train-p5-node-role")["name"]
+    c["iam"].attach_role_policy(RoleName=node, PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")  # NODE-06
 
 
 def seed_drifted(result: SynthResult, endpoint: str) -> dict[str, Any]:

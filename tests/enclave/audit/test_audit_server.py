@@ -42,6 +42,7 @@ def test_compliant_account_passes_every_control(endpoint: str, prod: Any) -> Non
         "eks node groups": 4,
         "flow logs": 2,
         "iam roles": 11,
+        "iam users": 0,
         "kms keys": 7,
         "launch templates": 4,
         "log groups": 3,
@@ -104,6 +105,9 @@ def test_drifted_account_names_every_weakening(endpoint: str, prod: Any, tmp_pat
         ("IAM-02", _role(prod, "prod-vpc-cni-role")),  # kms:* on * (customer-managed, attached)
         ("IAM-03", _role(prod, "prod-notebook-role")),  # 12-hour sessions
         ("IAM-07", _role(prod, "prod-flow-logs-role")),  # AdministratorAccess attached
+        ("IAM-04", f"arn:aws:iam::{ACCOUNT}:user/console-user"),  # an IAM user with an access key
+        ("IAM-06", live["oidc"]),  # the cluster's OIDC provider also serves the audience 'kubernetes'
+        ("NODE-06", _role(prod, "prod-train-p5-node-role")),  # AmazonS3ReadOnlyAccess on a node role
         ("LOG-01", trail),  # single-region, no validation, logging stopped
         ("LOG-02", trail),  # no KMS key
         ("LOG-03", b["models-prod"]),  # data events no longer cover the production models
@@ -145,12 +149,12 @@ def test_drifted_account_names_every_weakening(endpoint: str, prod: Any, tmp_pat
     assert {f["control"] for f in run.report["findings"] if f["level"] == "mandatory"} == {"LOG-05"}
     config.write_text(json.dumps({"all": "advisory"}), encoding="utf-8")
     run = audit(endpoint, "--format", "json", "--skip", "EKS-04", "--pack-config", str(config))
-    assert run.code == 0 and run.report["summary"]["advisory"] == 30
+    assert run.code == 0 and run.report["summary"]["advisory"] == 33
     # the table groups the same findings by control
     table = audit(endpoint, "--skip", "EKS-04", "--out", "/dev/stdout")
     assert table.code == 1
     assert "S3-01 (high, mandatory; 45 CFR 164.312(a)(2)(iv)): 2 finding(s)" in table.stdout
-    assert "30 findings under 28 controls (30 mandatory)" in table.stdout
+    assert "33 findings under 31 controls (33 mandatory)" in table.stdout
 
 
 def _role(prod: Any, logical: str) -> str:
