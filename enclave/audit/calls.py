@@ -30,6 +30,7 @@ CALLS: dict[tuple[str, str], str] = {
     ("s3", "GetBucketLogging"): "s3:GetBucketLogging",
     ("s3", "GetBucketTagging"): "s3:GetBucketTagging",
     ("s3", "GetObjectLockConfiguration"): "s3:GetBucketObjectLockConfiguration",
+    ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
     ("iam", "ListRoles"): "iam:ListRoles",
     ("iam", "ListRolePolicies"): "iam:ListRolePolicies",
     ("iam", "GetRolePolicy"): "iam:GetRolePolicy",

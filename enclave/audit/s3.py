@@ -1,6 +1,7 @@
 """S3 buckets: SSE-KMS with a customer key and a bucket key (S3-01), public access block (S3-03), ownership
-(S3-04), versioning (S3-05), TLS only (S3-06), nothing public (S3-08), access logging (S3-09), object lock on
-the trail's bucket (RECOVER-01)."""
+(S3-04), versioning (S3-05), TLS only (S3-06), nothing public (S3-08), access logging (S3-09), lifecycle rules
+expiring noncurrent versions and aborting incomplete uploads (S3-10), object lock on the trail's bucket
+(RECOVER-01)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ READS: tuple[tuple[str, str, tuple[str, ...], str | None], ...] = (
     ("ownership", "get_bucket_ownership_controls", ("OwnershipControlsNotFoundError",), "OwnershipControls"),
     ("logging", "get_bucket_logging", (), "LoggingEnabled"),
     ("tags", "get_bucket_tagging", ("NoSuchTagSet",), "TagSet"),
+    ("lifecycle", "get_bucket_lifecycle_configuration", ("NoSuchLifecycleConfiguration",), "Rules"),
 )
 
 
@@ -110,6 +112,8 @@ def check(ctx: Context) -> None:
                 ctx.finding("S3-08", name, f"the ACL grants to {', '.join(public)}; remove public grants")
         if "logging" in b and not b["logging"] and name not in destinations:
             ctx.finding("S3-09", name, "server access logging is off; it must write to the access-log bucket")
+        if "lifecycle" in b:
+            _lifecycle(ctx, name, b["lifecycle"])
         if name in audit and "object_lock" in b:
             _object_lock(ctx, name, b["object_lock"])
 
@@ -172,6 +176,16 @@ def _policy(ctx: Context, name: str, b: dict[str, Any]) -> None:
             "no bucket-policy statement denies s3:* on the bucket and its objects when "
             "aws:SecureTransport is false; add one",
         )
+
+
+def _lifecycle(ctx: Context, name: str, rules: list[dict[str, Any]] | None) -> None:
+    """S3-10 as the pack's s3-bucket-lifecycle rule demands: an enabled rule expires noncurrent versions and an
+    enabled rule aborts incomplete multipart uploads."""
+    enabled = [r for r in rules or [] if r.get("Status") == "Enabled"]
+    if not any("NoncurrentVersionExpiration" in r for r in enabled):
+        ctx.finding("S3-10", name, "no enabled lifecycle rule expires noncurrent object versions")
+    if not any("AbortIncompleteMultipartUpload" in r for r in enabled):
+        ctx.finding("S3-10", name, "no enabled lifecycle rule aborts incomplete multipart uploads")
 
 
 def _object_lock(ctx: Context, name: str, lock: dict[str, Any] | None) -> None:

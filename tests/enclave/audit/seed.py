@@ -227,6 +227,11 @@ class Seeder:
             )
         for bucket, policy in policies.items():
             s3.put_bucket_policy(Bucket=bucket, Policy=policy)
+        for r in self.of("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"):
+            i = self.inputs(r)
+            s3.put_bucket_lifecycle_configuration(
+                Bucket=i["bucket"], LifecycleConfiguration={"Rules": [_api(rule) for rule in i["rules"]]}
+            )
         for r in self.of("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"):
             i = self.inputs(r)
             retention = i["rule"]["defaultRetention"]
@@ -382,6 +387,15 @@ class Seeder:
             self.live["oidc"] = arn
 
 
+def _api(value: Any) -> Any:
+    """A lifecycle rule's provider inputs in the S3 API's shape (camelCase keys to PascalCase, id to ID)."""
+    if isinstance(value, dict):
+        return {("ID" if k == "id" else k[:1].upper() + k[1:]): _api(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_api(v) for v in value]
+    return value
+
+
 def _field(f: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"Field": f["field"]}
     for src, dst in (
@@ -470,6 +484,8 @@ def weakened_copy(result: SynthResult) -> SynthResult:
     lock = _one(r, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "prod-audit-logs-object-lock")
     lock["rule"]["defaultRetention"] = {"mode": "GOVERNANCE", "days": 30}  # RECOVER-01
     _one(r, "aws:kms/key:Key", "prod-training-key")["enableKeyRotation"] = False  # KMS-01
+    rules = _one(r, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "prod-checkpoints-lifecycle")
+    rules["rules"] = [x for x in rules["rules"] if "noncurrentVersionExpiration" not in x]  # S3-10
     oidc = _one(r, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "prod-oidc")
     oidc["clientIdLists"] = ["sts.amazonaws.com", "kubernetes"]  # IAM-06
     return r
@@ -496,6 +512,18 @@ def weaken_live(endpoint: str, live: dict[str, Any], result: SynthResult) -> Non
         {"Sid": "Everyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}
     )
     c["kms"].put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(policy))  # KMS-02
+    key = live["keys"]["alias/enclave/prod/notebooks"]
+    policy = json.loads(c["kms"].get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+    policy["Statement"].append(
+        {
+            "Sid": "LogsUseKey",
+            "Effect": "Allow",
+            "Principal": {"Service": "logs.amazonaws.com"},
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+        }
+    )
+    c["kms"].put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(policy))  # KMS-03 (no condition)
     c["ec2"].authorize_security_group_ingress(
         GroupId=live["efa_sg"],
         IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],

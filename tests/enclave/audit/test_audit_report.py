@@ -38,7 +38,7 @@ def test_the_report_shows_the_audit_of_the_drifted_account(endpoint: str, prod: 
     assert by_status["fail"] == {(f["control"], f["resource"]) for f in written["findings"]}
     assert by_status["drift"] == {(d["control"], d["resource"]) for d in written["drift"]}
     assert by_status["not verified"] == {("EKS-04", f"account {written['account']}")}
-    assert sum(1 for r in checks.values() if r["status"] == "fail") == len(written["findings"]) == 33
+    assert sum(1 for r in checks.values() if r["status"] == "fail") == len(written["findings"]) == 35
     assert data["totals"]["preview"]["fail"] == 0 and data["totals"]["audit"]["pass"] == 0
     verdicts = {s["citation"]: s["verdict"] for s in data["safeguards"]}
     for f in written["findings"]:

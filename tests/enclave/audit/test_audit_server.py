@@ -108,6 +108,8 @@ def test_drifted_account_names_every_weakening(endpoint: str, prod: Any, tmp_pat
         ("IAM-04", f"arn:aws:iam::{ACCOUNT}:user/console-user"),  # an IAM user with an access key
         ("IAM-06", live["oidc"]),  # the cluster's OIDC provider also serves the audience 'kubernetes'
         ("NODE-06", _role(prod, "prod-train-p5-node-role")),  # AmazonS3ReadOnlyAccess on a node role
+        ("S3-10", b["checkpoints"]),  # the noncurrent-version expiration rule removed
+        ("KMS-03", _arn(live, "keys", "alias/enclave/prod/notebooks")),  # logs.amazonaws.com with no condition
         ("LOG-01", trail),  # single-region, no validation, logging stopped
         ("LOG-02", trail),  # no KMS key
         ("LOG-03", b["models-prod"]),  # data events no longer cover the production models
@@ -149,12 +151,12 @@ def test_drifted_account_names_every_weakening(endpoint: str, prod: Any, tmp_pat
     assert {f["control"] for f in run.report["findings"] if f["level"] == "mandatory"} == {"LOG-05"}
     config.write_text(json.dumps({"all": "advisory"}), encoding="utf-8")
     run = audit(endpoint, "--format", "json", "--skip", "EKS-04", "--pack-config", str(config))
-    assert run.code == 0 and run.report["summary"]["advisory"] == 33
+    assert run.code == 0 and run.report["summary"]["advisory"] == 35
     # the table groups the same findings by control
     table = audit(endpoint, "--skip", "EKS-04", "--out", "/dev/stdout")
     assert table.code == 1
     assert "S3-01 (high, mandatory; 45 CFR 164.312(a)(2)(iv)): 2 finding(s)" in table.stdout
-    assert "33 findings under 31 controls (33 mandatory)" in table.stdout
+    assert "35 findings under 33 controls (35 mandatory)" in table.stdout
 
 
 def _role(prod: Any, logical: str) -> str:
