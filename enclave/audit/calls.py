@@ -49,6 +49,8 @@ CALLS: dict[tuple[str, str], str] = {
     ("eks", "DescribeNodegroup"): "eks:DescribeNodegroup",
     ("eks", "ListAddons"): "eks:ListAddons",
     ("eks", "DescribeAddon"): "eks:DescribeAddon",
+    ("eks", "ListAccessEntries"): "eks:ListAccessEntries",
+    ("eks", "ListAssociatedAccessPolicies"): "eks:ListAssociatedAccessPolicies",
     ("ec2", "DescribeLaunchTemplateVersions"): "ec2:DescribeLaunchTemplateVersions",
     ("ec2", "DescribeSecurityGroups"): "ec2:DescribeSecurityGroups",
     ("ec2", "DescribeVpcs"): "ec2:DescribeVpcs",

@@ -266,6 +266,15 @@ def drift(ctx: Context, options: AuditOptions) -> None:
         options.stack or "", project_dir=options.project_dir, config_file=options.config_file, account_id=account
     )
     tags = platform_tags(result)
+    if "EKS-06" not in ctx.skip:
+        from .eks import ADMIN_POLICIES, cluster_admins
+
+        admins = {
+            str(r["inputs"].get("principalArn"))
+            for r in result.by_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+            if str(r["inputs"].get("policyArn", "")).endswith(ADMIN_POLICIES)
+        }
+        cluster_admins(ctx, admins)  # the stack's cluster.admin_role_arns
     live = _live(ctx)
     matched: dict[str, set[str]] = {kind: set() for kind in live}
     entries: list[Drift] = []
