@@ -486,6 +486,10 @@ def weakened_copy(result: SynthResult) -> SynthResult:
     _one(r, "aws:kms/key:Key", "prod-training-key")["enableKeyRotation"] = False  # KMS-01
     rules = _one(r, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "prod-checkpoints-lifecycle")
     rules["rules"] = [x for x in rules["rules"] if "noncurrentVersionExpiration" not in x]  # S3-10
+    policy = _one(r, "aws:s3/bucketPolicy:BucketPolicy", "prod-datasets-policy")
+    doc = json.loads(policy["policy"])
+    doc["Statement"] = [x for x in doc["Statement"] if x.get("Sid") != "DenyCustomerProvidedKeys"]  # S3-07
+    policy["policy"] = json.dumps(doc)
     oidc = _one(r, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "prod-oidc")
     oidc["clientIdLists"] = ["sts.amazonaws.com", "kubernetes"]  # IAM-06
     return r
