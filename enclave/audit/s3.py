@@ -1,8 +1,7 @@
-"""S3 buckets: SSE-KMS with a customer key and a bucket key (S3-01), public access block (S3-03), ownership
-(S3-04), versioning (S3-05), TLS only (S3-06), uploads asking for weaker or foreign encryption refused (S3-07),
-nothing public (S3-08), access logging (S3-09), lifecycle rules
-expiring noncurrent versions and aborting incomplete uploads (S3-10), object lock on the trail's bucket
-(RECOVER-01)."""
+"""S3 buckets: SSE-KMS with a customer key and a bucket key (S3-01), SSE-C blocked (S3-02), public access
+block (S3-03), ownership (S3-04), versioning (S3-05), TLS only (S3-06), uploads asking for weaker or foreign
+encryption refused (S3-07), nothing public (S3-08), access logging (S3-09), lifecycle rules expiring
+noncurrent versions and aborting incomplete uploads (S3-10), object lock on the trail's bucket (RECOVER-01)."""
 
 from __future__ import annotations
 
@@ -108,6 +107,7 @@ def check(ctx: Context) -> None:
         )
     for name, b in sorted(ctx.live.buckets.items()):
         _encryption(ctx, name, b, name in destinations)
+        _sse_c(ctx, name, b)
         if "pab" in b:
             off = [f for f in PAB_FLAGS if not (b["pab"] or {}).get(f)]
             if off:
@@ -163,6 +163,21 @@ def _encryption(ctx: Context, name: str, b: dict[str, Any], log_destination: boo
         ctx.finding("S3-01", name, f"default encryption uses {problem}; it must use a customer-managed key")
     if not rule.get("BucketKeyEnabled"):
         ctx.finding("S3-01", name, "the S3 Bucket Key is off; it must be on (BucketKeyEnabled true)")
+
+
+def _sse_c(ctx: Context, name: str, b: dict[str, Any]) -> None:
+    """S3-02 as the pack's s3-bucket-refuses-sse-c rule demands: an encryption rule blocks SSE-C."""
+    if "encryption" not in b:
+        return
+    rules = (b["encryption"] or {}).get("Rules", [])
+    blocked = {t for rule in rules for t in (rule.get("BlockedEncryptionTypes") or {}).get("EncryptionType", [])}
+    if "SSE-C" not in blocked:
+        ctx.finding(
+            "S3-02",
+            name,
+            f"the encryption configuration blocks {', '.join(sorted(blocked)) or 'no encryption type'}; it must "
+            "block SSE-C (BlockedEncryptionTypes)",
+        )
 
 
 def _policy(ctx: Context, name: str, b: dict[str, Any]) -> None:

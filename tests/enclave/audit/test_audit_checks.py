@@ -1,11 +1,12 @@
-"""Checks moto's server cannot exercise (its DescribeCluster has no accessConfig, it has no access-entry API),
-run on what a real account's answers hold: EKS-05 (access config) and EKS-06 (cluster-admin associations)."""
+"""Checks moto's server cannot exercise (its DescribeCluster has no accessConfig, it has no access-entry API, it
+drops BlockedEncryptionTypes), run on what a real account's answers hold: EKS-05 (access config), EKS-06
+(cluster-admin associations), S3-02 (SSE-C blocked)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from enclave.audit import eks
+from enclave.audit import eks, s3
 from enclave.audit.catalog import load_catalog
 from enclave.audit.context import Context, Thresholds
 from enclave.audit.model import AuditResult
@@ -71,3 +72,21 @@ def test_cluster_admin_only_for_roles_or_the_stacks_admins() -> None:
     eks.cluster_admins(ctx, {f"arn:aws:iam::{ACCOUNT}:role/platform-admin"})
     named = sorted(m.split(" is associated with ", 1)[1].split(",", 1)[0] for m in _found(ctx, "EKS-06"))
     assert named == [f"arn:aws:iam::{ACCOUNT}:role/by-hand", f"arn:aws:iam::{ACCOUNT}:user/alice"]
+
+
+def test_sse_c_blocked_by_the_encryption_configuration() -> None:
+    def rule(blocked: list[str] | None) -> dict[str, Any]:
+        out: dict[str, Any] = {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+        if blocked is not None:
+            out["BlockedEncryptionTypes"] = {"EncryptionType": blocked}
+        return out
+
+    ctx = _context({})
+    for name, rules in (("blocked", [rule(["SSE-C"])]), ("none", [rule(None)]), ("other", [rule(["NONE"])])):
+        ctx.live.buckets[name] = {"name": name, "encryption": {"Rules": rules}}
+    ctx.live.buckets["unread"] = {"name": "unread"}  # its read failed: already incomplete, no finding
+    s3._sse_c(ctx, "blocked", ctx.live.buckets["blocked"])
+    s3._sse_c(ctx, "none", ctx.live.buckets["none"])
+    s3._sse_c(ctx, "other", ctx.live.buckets["other"])
+    s3._sse_c(ctx, "unread", ctx.live.buckets["unread"])
+    assert sorted(f.resource for f in ctx.result.findings if f.control == "S3-02") == ["none", "other"]
