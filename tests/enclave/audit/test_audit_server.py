@@ -143,6 +143,7 @@ def test_drifted_account_names_every_weakening(endpoint: str, prod: Any, tmp_pat
         "S3-03",
         "S3-05",
         "S3-09",
+        "S3-10",
         "RECOVER-01",
         "KMS-01",
         "IAM-03",
@@ -155,7 +156,7 @@ def test_drifted_account_names_every_weakening(endpoint: str, prod: Any, tmp_pat
         "LOG-04",
         "LOG-05",
     }
-    assert len(report["drift"]) == 18  # the trail has three LOG-01 weakenings
+    assert len(report["drift"]) == 19  # the trail has three LOG-01 weakenings
     # levels come from the pack config, keyed by policy name: advisory everywhere but LOG-05's policy
     config = tmp_path / "levels.json"
     config.write_text(json.dumps({"all": "advisory", "log-groups-retained": "mandatory"}), encoding="utf-8")
