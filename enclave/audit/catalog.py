@@ -25,7 +25,18 @@ def load_catalog_module(pack_dir: Path) -> ModuleType:
     path = pack_dir / "catalog.py"
     if not path.is_file():
         raise CatalogError(f"--pack {pack_dir}: no catalog.py there (not the HIPAA pack?)")
-    spec = importlib.util.spec_from_file_location("enclave_audit_pack_catalog", path)
+    return _load(path, "enclave_audit_pack_catalog")
+
+
+def load_evaluator(pack_dir: Path) -> ModuleType | None:
+    """The pack's policy evaluator (framework/evaluator.py, standard library only), by file path: S3-07 asks it
+    what a live bucket policy decides for the same probe uploads the pack's rule sends; None when absent."""
+    path = pack_dir / "framework" / "evaluator.py"
+    return _load(path, "enclave_audit_pack_evaluator") if path.is_file() else None
+
+
+def _load(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise CatalogError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
@@ -63,6 +74,7 @@ class Catalog:
     policies: dict[str, str]  # policy -> control
     config: dict[str, Any] = field(default_factory=dict)
     config_source: str | None = None
+    evaluator: ModuleType | None = None  # the pack's policy evaluator (S3-07)
 
     def control(self, cid: str) -> Any:
         if cid not in self.controls:
@@ -97,4 +109,4 @@ def load_catalog(pack_dir: Path, config: dict[str, Any] | None = None, source: s
     controls = getattr(module, "CONTROLS", None)
     if not isinstance(controls, dict):
         raise CatalogError(f"{pack_dir / 'catalog.py'}: no CONTROLS mapping")
-    return Catalog(dict(controls), policy_controls(pack_dir), dict(config or {}), source)
+    return Catalog(dict(controls), policy_controls(pack_dir), dict(config or {}), source, load_evaluator(pack_dir))

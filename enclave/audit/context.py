@@ -37,6 +37,9 @@ class Live:
     aliases: dict[str, str] = field(default_factory=dict)  # alias name -> key ARN
     buckets: dict[str, dict[str, Any]] = field(default_factory=dict)
     roles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)  # by user name: arn, keys (active key ids)
+    root_keys: int | None = None  # the account's root access keys (GetAccountSummary)
+    oidc_providers: dict[str, dict[str, Any]] = field(default_factory=dict)  # by provider ARN: url, client_ids
     trails: dict[str, dict[str, Any]] = field(default_factory=dict)  # by trail ARN
     log_groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     clusters: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -40,6 +40,7 @@ def declared(result: SynthResult) -> list[Declared]:
     pab = _companions(result, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
     lock = _companions(result, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
     logging = _companions(result, "aws:s3/bucketLogging:BucketLogging")
+    lifecycle = _companions(result, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
     for r in result.by_type("aws:s3/bucket:Bucket"):
         name = r["inputs"].get("bucket", r["name"])
         rule = (sse.get(name, {}).get("rules") or [{}])[0]
@@ -60,6 +61,14 @@ def declared(result: SynthResult) -> list[Declared]:
                     else None,
                     "object_lock_days": lock.get(name, {}).get("rule", {}).get("defaultRetention", {}).get("days"),
                     "access_logging": name in logging,
+                    "noncurrent_days": _noncurrent_days(
+                        lifecycle.get(name, {}).get("rules") or [],
+                        "status",
+                        "noncurrentVersionExpiration",
+                        "noncurrentDays",
+                    )
+                    if name in lifecycle
+                    else None,
                 },
             )
         )
@@ -135,6 +144,16 @@ def declared(result: SynthResult) -> list[Declared]:
     return out
 
 
+def _noncurrent_days(rules: list[Any], status: str, block: str, days: str) -> int | None:
+    """The shortest noncurrent-version expiration of the enabled lifecycle rules (provider or API shape)."""
+    found = [
+        int(r[block][days])
+        for r in rules
+        if isinstance(r, dict) and r.get(status) == "Enabled" and isinstance(r.get(block), dict) and days in r[block]
+    ]
+    return min(found) if found else None
+
+
 def _live(ctx: Context) -> dict[str, dict[str, dict[str, Any]]]:
     """kind -> live name -> {settings..., "_tags", "_id"} for the kinds whose listing succeeded."""
     live = ctx.live
@@ -154,6 +173,9 @@ def _live(ctx: Context) -> dict[str, dict[str, dict[str, Any]]]:
                 ),
                 "object_lock_days": lock.get("Days"),
                 "access_logging": bool(b.get("logging")),
+                "noncurrent_days": _noncurrent_days(
+                    b.get("lifecycle") or [], "Status", "NoncurrentVersionExpiration", "NoncurrentDays"
+                ),
                 "_tags": b.get("tags") or {},
                 "_id": b["arn"],
             }
@@ -225,6 +247,7 @@ WEAKER: dict[tuple[str, str], tuple[str, Weaker]] = {
     ("bucket", "public_access_block"): ("S3-03", lambda d, v: bool(d) and not v),
     ("bucket", "object_lock_days"): ("RECOVER-01", lambda d, v: isinstance(d, int) and (v or 0) < d),
     ("bucket", "access_logging"): ("S3-09", lambda d, v: bool(d) and not v),
+    ("bucket", "noncurrent_days"): ("S3-10", lambda d, v: isinstance(d, int) and (v is None or v > d)),
     ("key", "rotation"): ("KMS-01", lambda d, v: bool(d) and v is False),
     ("role", "max_session"): ("IAM-03", lambda d, v: isinstance(v, int) and v > int(d)),
     ("log group", "retention"): ("LOG-05", lambda d, v: isinstance(d, int) and (v is not None and v < d)),
@@ -266,6 +289,15 @@ def drift(ctx: Context, options: AuditOptions) -> None:
         options.stack or "", project_dir=options.project_dir, config_file=options.config_file, account_id=account
     )
     tags = platform_tags(result)
+    if "EKS-06" not in ctx.skip:
+        from .eks import ADMIN_POLICIES, cluster_admins
+
+        admins = {
+            str(r["inputs"].get("principalArn"))
+            for r in result.by_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+            if str(r["inputs"].get("policyArn", "")).endswith(ADMIN_POLICIES)
+        }
+        cluster_admins(ctx, admins)  # the stack's cluster.admin_role_arns
     live = _live(ctx)
     matched: dict[str, set[str]] = {kind: set() for kind in live}
     entries: list[Drift] = []

@@ -1,15 +1,19 @@
 """EKS clusters: secrets encryption (EKS-01), control-plane logs (EKS-02), endpoint access (EKS-03), the VPC
-CNI's NetworkPolicy setting (EKS-04); reads their node groups for nodes.py."""
+CNI's NetworkPolicy setting (EKS-04), access entries only with no creator bootstrap (EKS-05), cluster admin only
+for named principals (EKS-06); reads their node groups for nodes.py."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
 from .context import Context
+from .model import Incomplete
 from .session import CheckFailed
 
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+ADMIN_POLICIES = ("AmazonEKSClusterAdminPolicy", "AmazonEKSAdminPolicy")  # the pack's EKS-06 rule
 
 
 def read(ctx: Context) -> None:
@@ -37,6 +41,9 @@ def read(ctx: Context) -> None:
                 ctx.live.nodegroups[f"{name}/{group}"] = got.get("nodegroup", {})
         except CheckFailed:
             pass
+        if "EKS-06" not in ctx.skip:
+            with contextlib.suppress(CheckFailed):
+                cluster["_admins"] = _admins(ctx, name)
         if "EKS-04" in ctx.skip:
             return
         addons: dict[str, Any] = {}
@@ -83,6 +90,76 @@ def check(ctx: Context) -> None:
             ctx.finding("EKS-03", label, "private endpoint access is off; it must be on")
         if "_addons" in c:
             _cni(ctx, label, c["_addons"])
+        if "EKS-05" not in ctx.skip:
+            _access_config(ctx, name, label, c.get("accessConfig"))
+        if not ctx.tags:  # with --stack, drift compares the admins with the stack's cluster.admin_role_arns
+            cluster_admins(ctx, None)
+
+
+def _admins(ctx: Context, name: str) -> dict[str, list[str]]:
+    """Every access entry's principal -> its associated access policies (ARNs)."""
+    r = ctx.reader
+    check = f"EKS access entries of {name} (EKS-06)"
+    out: dict[str, list[str]] = {}
+    for principal in r.paginate(check, "eks", "list_access_entries", "accessEntries", clusterName=name):
+        associated = r.paginate(
+            check,
+            "eks",
+            "list_associated_access_policies",
+            "associatedAccessPolicies",
+            clusterName=name,
+            principalArn=principal,
+        )
+        out[principal] = sorted(str(a.get("policyArn", "")) for a in associated)
+    return out
+
+
+def _access_config(ctx: Context, name: str, label: str, access: Any) -> None:
+    """EKS-05 as the pack's eks-access-entries-only rule demands: authenticationMode API, no creator bootstrap."""
+    if not isinstance(access, dict) or "authenticationMode" not in access:
+        ctx.result.add_incomplete(
+            Incomplete(f"EKS access config of {name} (EKS-05)", "eks:DescribeCluster: the answer has no accessConfig")
+        )
+        return
+    mode = access.get("authenticationMode")
+    if mode != "API":
+        ctx.finding(
+            "EKS-05",
+            label,
+            f"authenticationMode is {mode}; it must be API (access entries only, no aws-auth ConfigMap)",
+        )
+    if access.get("bootstrapClusterCreatorAdminPermissions") is not False:
+        ctx.finding(
+            "EKS-05",
+            label,
+            "the cluster creator was bootstrapped as cluster admin; create clusters with "
+            "bootstrapClusterCreatorAdminPermissions false and name the admins",
+        )
+
+
+def cluster_admins(ctx: Context, allowed: set[str] | None) -> None:
+    """EKS-06: a cluster-admin access policy only for `allowed` (the stack's admin roles); without a stack, only
+    for IAM roles (never a user or the root)."""
+    for name, c in sorted(ctx.live.clusters.items()):
+        label = c.get("arn", name)
+        for principal, policies in sorted((c.get("_admins") or {}).items()):
+            admin = [p.rsplit("/", 1)[-1] for p in policies if p.endswith(ADMIN_POLICIES)]
+            if not admin:
+                continue
+            if allowed is None and ":role/" not in principal:
+                ctx.finding(
+                    "EKS-06",
+                    label,
+                    f"{', '.join(admin)} is associated with {principal}, which is not an IAM role; give cluster "
+                    "admin to named roles only",
+                )
+            elif allowed is not None and principal not in allowed:
+                ctx.finding(
+                    "EKS-06",
+                    label,
+                    f"{', '.join(admin)} is associated with {principal}, which the stack's cluster.admin_role_arns "
+                    "does not name; map team roles to Kubernetes groups instead",
+                )
 
 
 def _cni(ctx: Context, label: str, addons: dict[str, Any]) -> None:

@@ -1,5 +1,7 @@
-"""IAM roles: IRSA trust pinned to one ServiceAccount with aud (IAM-01), no wildcard actions or data resources
-(IAM-02), short sessions (IAM-03), no administrator managed policies (IAM-07)."""
+"""IAM: IRSA trust pinned to one ServiceAccount with aud (IAM-01), no wildcard actions or data resources
+(IAM-02), short sessions (IAM-03), no IAM users or access keys (IAM-04), the cluster's OIDC provider serving
+only sts.amazonaws.com (IAM-06), no administrator managed policies (IAM-07), node roles holding only the
+worker-node and ECR pull policies (NODE-06)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,13 @@ DATA_PREFIXES = (
     "kms:reencrypt",
 )
 ADMIN_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
+# NODE-06: what the pack's node-role-least-privilege rule allows a node role (AWS-managed, by name)
+NODE_POLICIES = (
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEC2ContainerRegistryPullOnly",
+    "AmazonEC2ContainerRegistryReadOnly",
+)
+STS_AUDIENCE = ["sts.amazonaws.com"]
 WILDCARD_ACTIONS = ("*", "*:*")
 
 
@@ -70,7 +79,43 @@ def read(ctx: Context) -> None:
     ctx.progress(f"IAM: {len(roles)} roles")
 
 
+def read_users(ctx: Context) -> None:
+    """IAM users with their active access keys, and whether the root user has access keys (IAM-04)."""
+    r = ctx.reader
+    users = r.paginate("IAM users (IAM-04)", "iam", "list_users", "Users")
+
+    def detail(user: dict[str, Any]) -> None:
+        name = user["UserName"]
+        keys = r.paginate(f"IAM user {name} (IAM-04)", "iam", "list_access_keys", "AccessKeyMetadata", UserName=name)
+        ctx.live.users[name] = {
+            "arn": user["Arn"],
+            "keys": sorted(k["AccessKeyId"] for k in keys if k.get("Status") == "Active"),
+        }
+
+    r.each(users, detail, lambda user: f"IAM user {user['UserName']} (IAM-04)")
+    summary = r.call("IAM users (IAM-04)", "iam", "get_account_summary") or {}
+    ctx.live.root_keys = int(summary.get("SummaryMap", {}).get("AccountAccessKeysPresent", 0))
+    ctx.live.read.add("iam users")
+    ctx.result.count("iam users", len(users))
+
+
+def read_oidc(ctx: Context) -> None:
+    """The account's OIDC providers: URL and audiences (IAM-06, matched to the clusters' issuers)."""
+    r = ctx.reader
+    check = "IAM OIDC providers (IAM-06)"
+    listed = (r.call(check, "iam", "list_open_id_connect_providers") or {}).get("OpenIDConnectProviderList", [])
+    for entry in listed:
+        arn = entry["Arn"]
+        got = r.call(check, "iam", "get_open_id_connect_provider", OpenIDConnectProviderArn=arn) or {}
+        url = str(got.get("Url", "")).removeprefix("https://").rstrip("/")
+        ctx.live.oidc_providers[arn] = {"url": url, "client_ids": list(got.get("ClientIDList", []))}
+    ctx.live.read.add("oidc")
+
+
 def check(ctx: Context) -> None:
+    _users(ctx)
+    _oidc(ctx)
+    _node_roles(ctx)
     limit = ctx.thresholds.max_session_seconds
     for name, role in sorted(ctx.live.roles.items()):
         if role["path"].startswith(SERVICE_ROLE_PATHS):
@@ -158,3 +203,64 @@ def _permissions(ctx: Context, name: str, where: str, doc: Any) -> None:
                     f"{where} statement {s.label()} allows {', '.join(data)} on every key "
                     "of the account; name the key or narrow by kms:ResourceAliases",
                 )
+
+
+def _users(ctx: Context) -> None:
+    if "iam users" not in ctx.live.read:
+        return
+    for name, user in sorted(ctx.live.users.items()):
+        keys = f" with active access keys {', '.join(user['keys'])}" if user["keys"] else ""
+        ctx.finding(
+            "IAM-04", user["arn"], f"IAM user {name} exists{keys}; people use SSO roles and workloads IRSA, not users"
+        )
+    if ctx.live.root_keys:
+        root = f"arn:{ctx.partition}:iam::{ctx.account}:root"
+        ctx.finding("IAM-04", root, "the root user has an access key; delete it")
+
+
+def _oidc(ctx: Context) -> None:
+    """The provider serving each live cluster's issuer must list sts.amazonaws.com as its only audience."""
+    if "oidc" not in ctx.live.read:
+        return
+    by_url = {p["url"]: (arn, p) for arn, p in ctx.live.oidc_providers.items()}
+    for name, cluster in sorted(ctx.live.clusters.items()):
+        issuer = str(cluster.get("identity", {}).get("oidc", {}).get("issuer", "")).removeprefix("https://")
+        if not issuer or issuer.rstrip("/") not in by_url:
+            continue  # no IRSA provider for this cluster: nothing serves another audience
+        arn, provider = by_url[issuer.rstrip("/")]
+        if provider["client_ids"] != STS_AUDIENCE:
+            shown = ", ".join(provider["client_ids"]) or "none"
+            ctx.finding(
+                "IAM-06",
+                arn,
+                f"the OIDC provider of cluster {name} serves the audiences {shown}; it must serve only "
+                "sts.amazonaws.com",
+            )
+
+
+def _node_roles(ctx: Context) -> None:
+    """NODE-06: a node group's role carries AmazonEKSWorkerNodePolicy and the ECR pull policy, nothing else."""
+    names = sorted({str(g["nodeRole"]).rsplit("/", 1)[-1] for g in ctx.live.nodegroups.values() if g.get("nodeRole")})
+    for name in names:
+        role = ctx.live.roles.get(name)
+        if role is None or "attached" not in role or "inline" not in role:
+            continue  # another account's role, or its read failed (already incomplete)
+        extra = [
+            arn
+            for arn in role["attached"]
+            if not (":iam::aws:policy/" in arn and arn.rsplit("/", 1)[-1] in NODE_POLICIES)
+        ]
+        if extra:
+            ctx.finding(
+                "NODE-06",
+                name,
+                f"node role has {', '.join(extra)} attached; node roles get "
+                f"{', '.join(NODE_POLICIES[:2])} only (pods that reach the node inherit it)",
+            )
+        if role["inline"]:
+            ctx.finding(
+                "NODE-06",
+                name,
+                f"node role has inline policies {', '.join(sorted(role['inline']))}; pods that reach the node "
+                "inherit them",
+            )

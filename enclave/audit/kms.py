@@ -1,11 +1,15 @@
-"""KMS keys: rotation (KMS-01) and key policies that give kms:* only to the account (KMS-02)."""
+"""KMS keys: rotation (KMS-01), key policies that give kms:* only to the account (KMS-02) and keep every AWS
+service's use of the key on this account's behalf (KMS-03)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from .context import Context
-from .documents import MalformedPolicy, parse
+from .documents import MalformedPolicy, Statement, parse
+
+# KMS-03: the condition keys the pack's kms-service-use-scoped-to-account rule accepts (or kms:EncryptionContext:*)
+SCOPING = ("aws:SourceAccount", "aws:SourceArn", "kms:CallerAccount", "kms:ViaService")
 
 
 def read(ctx: Context) -> None:
@@ -68,6 +72,7 @@ def check(ctx: Context) -> None:
         for s in statements:
             if s.effect != "Allow":
                 continue
+            _service_scoped(ctx, label, named, s)
             admin = s.allows_action("kms:PutKeyPolicy")  # kms:*, *, kms:Put* or a NotAction that leaves it in
             principals = [p for values in s.principals.values() for p in values]
             if s.public and not s.conditions:
@@ -84,6 +89,21 @@ def check(ctx: Context) -> None:
                     label,
                     f"{named}statement {s.label()} allows {_acts(s)} to {others}; only {root} may administer the key",
                 )
+
+
+def _service_scoped(ctx: Context, label: str, named: str, s: Statement) -> None:
+    services = s.principals.get("Service", [])
+    if not services:
+        return
+    keys = {k for block in s.conditions.values() for k in block}
+    if s.has_condition(*SCOPING) or any(k.startswith("kms:encryptioncontext:") for k in keys):
+        return
+    ctx.finding(
+        "KMS-03",
+        label,
+        f"{named}statement {s.label()} lets {', '.join(services)} use the key for any account; add "
+        "aws:SourceAccount or an encryption-context condition naming this account",
+    )
 
 
 def _acts(s: Any) -> str:

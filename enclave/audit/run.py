@@ -25,6 +25,8 @@ PHASE_ONE: tuple[tuple[str, Callable[[Context], None]], ...] = (
     ("KMS keys", kms.read),
     ("CloudTrail trails", trail.read),
     ("IAM roles", iam.read),
+    ("IAM users", iam.read_users),
+    ("IAM OIDC providers", iam.read_oidc),
     ("CloudWatch log groups", logs.read),
     ("VPC flow logs", logs.read_flow_logs),
     ("EKS clusters", lambda ctx: _clusters_and_nodes(ctx)),

@@ -1,13 +1,17 @@
-"""S3 buckets: SSE-KMS with a customer key and a bucket key (S3-01), public access block (S3-03), ownership
-(S3-04), versioning (S3-05), TLS only (S3-06), nothing public (S3-08), access logging (S3-09), object lock on
-the trail's bucket (RECOVER-01)."""
+"""S3 buckets: SSE-KMS with a customer key and a bucket key (S3-01), SSE-C blocked (S3-02), public access
+block (S3-03), ownership (S3-04), versioning (S3-05), TLS only (S3-06), uploads asking for weaker or foreign
+encryption refused (S3-07), nothing public (S3-08), access logging (S3-09), lifecycle rules expiring
+noncurrent versions and aborting incomplete uploads (S3-10), object lock on the trail's bucket (RECOVER-01)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import unquote
 
 from .context import Context
 from .documents import MalformedPolicy, parse
+from .model import Incomplete
 from .session import CheckFailed
 
 PAB_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
@@ -16,6 +20,20 @@ PUBLIC_GROUPS = (
     "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
 )
 SCOPING_KEYS = ("aws:SourceAccount", "aws:SourceArn", "aws:PrincipalAccount")
+# S3-07: the probe uploads of the pack's s3-bucket-refuses-foreign-encryption rule, asked of the live policy
+ALG = "s3:x-amz-server-side-encryption"
+KEY = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+SSE_C = "s3:x-amz-server-side-encryption-customer-algorithm"
+PROBE_ROLE = "arn:aws:iam::000000000000:role/enclave-policy-probe"
+FOREIGN_KEY = "arn:aws:kms:us-east-1:999999999999:key/00000000-0000-4000-8000-000000000000"
+MUST_PASS: dict[str, dict[str, str]] = {"an upload with no encryption headers": {}}
+MUST_DENY = {
+    "an upload asking for aws:kms without a key id (S3 would use aws/s3)": {ALG: "aws:kms"},
+    "an upload encrypted with another account's key": {ALG: "aws:kms", KEY: FOREIGN_KEY},
+    "an upload with a customer-provided key (SSE-C)": {SSE_C: "AES256"},
+}
+KMS_BUCKET_DENY = {"an upload asking for SSE-S3 (AES256)": {ALG: "AES256"}}
+LOG_BUCKET_DENY = {"an upload asking for aws:kms (log delivery needs SSE-S3)": {ALG: "aws:kms"}}
 # (field, operation, absent error codes, response key)
 READS: tuple[tuple[str, str, tuple[str, ...], str | None], ...] = (
     (
@@ -31,6 +49,7 @@ READS: tuple[tuple[str, str, tuple[str, ...], str | None], ...] = (
     ("ownership", "get_bucket_ownership_controls", ("OwnershipControlsNotFoundError",), "OwnershipControls"),
     ("logging", "get_bucket_logging", (), "LoggingEnabled"),
     ("tags", "get_bucket_tagging", ("NoSuchTagSet",), "TagSet"),
+    ("lifecycle", "get_bucket_lifecycle_configuration", ("NoSuchLifecycleConfiguration",), "Rules"),
 )
 
 
@@ -81,8 +100,14 @@ def trail_buckets(ctx: Context) -> set[str]:
 def check(ctx: Context) -> None:
     destinations = log_destinations(ctx)
     audit = trail_buckets(ctx)
+    evaluate = "S3-07" not in ctx.skip and ctx.catalog.evaluator is not None
+    if "S3-07" not in ctx.skip and ctx.catalog.evaluator is None and ctx.live.buckets:
+        ctx.result.add_incomplete(
+            Incomplete("S3 bucket policies (S3-07)", "the pack has no framework/evaluator.py to evaluate them with")
+        )
     for name, b in sorted(ctx.live.buckets.items()):
         _encryption(ctx, name, b, name in destinations)
+        _sse_c(ctx, name, b)
         if "pab" in b:
             off = [f for f in PAB_FLAGS if not (b["pab"] or {}).get(f)]
             if off:
@@ -104,12 +129,16 @@ def check(ctx: Context) -> None:
             ctx.finding("S3-05", name, f"versioning is {b['versioning'] or 'never enabled'}; it must be Enabled")
         if "policy" in b:
             _policy(ctx, name, b)
+            if evaluate:
+                _encryption_requests(ctx, name, b["policy"], name in destinations)
         if "acl" in b:
             public = sorted({g.get("Grantee", {}).get("URI", "") for g in b["acl"] or []} & set(PUBLIC_GROUPS))
             if public:
                 ctx.finding("S3-08", name, f"the ACL grants to {', '.join(public)}; remove public grants")
         if "logging" in b and not b["logging"] and name not in destinations:
             ctx.finding("S3-09", name, "server access logging is off; it must write to the access-log bucket")
+        if "lifecycle" in b:
+            _lifecycle(ctx, name, b["lifecycle"])
         if name in audit and "object_lock" in b:
             _object_lock(ctx, name, b["object_lock"])
 
@@ -134,6 +163,21 @@ def _encryption(ctx: Context, name: str, b: dict[str, Any], log_destination: boo
         ctx.finding("S3-01", name, f"default encryption uses {problem}; it must use a customer-managed key")
     if not rule.get("BucketKeyEnabled"):
         ctx.finding("S3-01", name, "the S3 Bucket Key is off; it must be on (BucketKeyEnabled true)")
+
+
+def _sse_c(ctx: Context, name: str, b: dict[str, Any]) -> None:
+    """S3-02 as the pack's s3-bucket-refuses-sse-c rule demands: an encryption rule blocks SSE-C."""
+    if "encryption" not in b:
+        return
+    rules = (b["encryption"] or {}).get("Rules", [])
+    blocked = {t for rule in rules for t in (rule.get("BlockedEncryptionTypes") or {}).get("EncryptionType", [])}
+    if "SSE-C" not in blocked:
+        ctx.finding(
+            "S3-02",
+            name,
+            f"the encryption configuration blocks {', '.join(sorted(blocked)) or 'no encryption type'}; it must "
+            "block SSE-C (BlockedEncryptionTypes)",
+        )
 
 
 def _policy(ctx: Context, name: str, b: dict[str, Any]) -> None:
@@ -172,6 +216,61 @@ def _policy(ctx: Context, name: str, b: dict[str, Any]) -> None:
             "no bucket-policy statement denies s3:* on the bucket and its objects when "
             "aws:SecureTransport is false; add one",
         )
+
+
+def _encryption_requests(ctx: Context, name: str, policy: Any, log_destination: bool) -> None:
+    """S3-07 as the pack's rule decides it: the policy lets an upload with no encryption headers through and
+    denies one asking for another algorithm, aws:kms without a key id, another account's key, or SSE-C."""
+    if policy is None:
+        ctx.finding("S3-07", name, "has no bucket policy refusing uploads that ask for other encryption")
+        return
+    try:
+        doc = json.loads(policy) if isinstance(policy, str) else policy
+    except ValueError:
+        try:
+            doc = json.loads(unquote(policy))
+        except ValueError:
+            doc = None
+    evaluator = ctx.catalog.evaluator
+    assert evaluator is not None  # check() calls this only with the pack's evaluator
+    deny = {**MUST_DENY, **(LOG_BUCKET_DENY if log_destination else KMS_BUCKET_DENY)}
+    decisions: dict[str, str] = {}
+    for label, headers in {**MUST_PASS, **deny}.items():
+        request = evaluator.Request(
+            "s3:PutObject",
+            f"arn:{ctx.partition}:s3:::{name}/probe/object",
+            principal_arn=PROBE_ROLE,
+            context={"aws:SecureTransport": "true", **headers},
+        )
+        try:
+            if not isinstance(doc, dict) or "Statement" not in doc:
+                raise ValueError("not a policy document")
+            decisions[label] = evaluator.evaluate(doc, request)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            ctx.finding(
+                "S3-07", name, f"the bucket policy cannot be verified ({exc}); refusing other encryption is not proven"
+            )
+            return
+    for label in MUST_PASS:
+        if decisions[label] == "Deny":
+            ctx.finding(
+                "S3-07",
+                name,
+                f"the policy denies {label}; deny only headers that are present and wrong (a Null: false condition)",
+            )
+    allowed = [label for label in deny if decisions[label] != "Deny"]
+    if allowed:
+        ctx.finding("S3-07", name, f"the bucket policy does not deny {'; '.join(allowed)}")
+
+
+def _lifecycle(ctx: Context, name: str, rules: list[dict[str, Any]] | None) -> None:
+    """S3-10 as the pack's s3-bucket-lifecycle rule demands: an enabled rule expires noncurrent versions and an
+    enabled rule aborts incomplete multipart uploads."""
+    enabled = [r for r in rules or [] if r.get("Status") == "Enabled"]
+    if not any("NoncurrentVersionExpiration" in r for r in enabled):
+        ctx.finding("S3-10", name, "no enabled lifecycle rule expires noncurrent object versions")
+    if not any("AbortIncompleteMultipartUpload" in r for r in enabled):
+        ctx.finding("S3-10", name, "no enabled lifecycle rule aborts incomplete multipart uploads")
 
 
 def _object_lock(ctx: Context, name: str, lock: dict[str, Any] | None) -> None:

@@ -184,6 +184,12 @@ class Seeder:
                     {
                         "ApplyServerSideEncryptionByDefault": default,
                         "BucketKeyEnabled": bool(rule.get("bucketKeyEnabled")),
+                        # moto 5.2.1 drops it (S3-02 is skipped there); a real account keeps it
+                        **(
+                            {"BlockedEncryptionTypes": {"EncryptionType": rule["blockedEncryptionTypes"]}}
+                            if rule.get("blockedEncryptionTypes")
+                            else {}
+                        ),
                     }
                 )
             s3.put_bucket_encryption(Bucket=i["bucket"], ServerSideEncryptionConfiguration={"Rules": rules})
@@ -227,6 +233,11 @@ class Seeder:
             )
         for bucket, policy in policies.items():
             s3.put_bucket_policy(Bucket=bucket, Policy=policy)
+        for r in self.of("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"):
+            i = self.inputs(r)
+            s3.put_bucket_lifecycle_configuration(
+                Bucket=i["bucket"], LifecycleConfiguration={"Rules": [_api(rule) for rule in i["rules"]]}
+            )
         for r in self.of("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"):
             i = self.inputs(r)
             retention = i["rule"]["defaultRetention"]
@@ -371,6 +382,24 @@ class Seeder:
                 capacityType=i.get("capacityType", "ON_DEMAND"),
             )
             self.live.setdefault("nodegroups", []).append(i["nodeGroupName"])
+        iam = self.c["iam"]
+        for r in self.of("aws:iam/openIdConnectProvider:OpenIdConnectProvider"):
+            # the declared provider serves the live cluster's issuer (moto makes its own issuer id)
+            i = self.inputs(r)
+            issuer = eks.describe_cluster(name=self.live["cluster"])["cluster"]["identity"]["oidc"]["issuer"]
+            arn = iam.create_open_id_connect_provider(
+                Url=issuer, ClientIDList=i["clientIdLists"], ThumbprintList=i.get("thumbprintLists") or ["0" * 40]
+            )["OpenIDConnectProviderArn"]
+            self.live["oidc"] = arn
+
+
+def _api(value: Any) -> Any:
+    """A lifecycle rule's provider inputs in the S3 API's shape (camelCase keys to PascalCase, id to ID)."""
+    if isinstance(value, dict):
+        return {("ID" if k == "id" else k[:1].upper() + k[1:]): _api(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_api(v) for v in value]
+    return value
 
 
 def _field(f: dict[str, Any]) -> dict[str, Any]:
@@ -461,6 +490,14 @@ def weakened_copy(result: SynthResult) -> SynthResult:
     lock = _one(r, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "prod-audit-logs-object-lock")
     lock["rule"]["defaultRetention"] = {"mode": "GOVERNANCE", "days": 30}  # RECOVER-01
     _one(r, "aws:kms/key:Key", "prod-training-key")["enableKeyRotation"] = False  # KMS-01
+    rules = _one(r, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "prod-checkpoints-lifecycle")
+    rules["rules"] = [x for x in rules["rules"] if "noncurrentVersionExpiration" not in x]  # S3-10
+    policy = _one(r, "aws:s3/bucketPolicy:BucketPolicy", "prod-datasets-policy")
+    doc = json.loads(policy["policy"])
+    doc["Statement"] = [x for x in doc["Statement"] if x.get("Sid") != "DenyCustomerProvidedKeys"]  # S3-07
+    policy["policy"] = json.dumps(doc)
+    oidc = _one(r, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "prod-oidc")
+    oidc["clientIdLists"] = ["sts.amazonaws.com", "kubernetes"]  # IAM-06
     return r
 
 
@@ -485,6 +522,18 @@ def weaken_live(endpoint: str, live: dict[str, Any], result: SynthResult) -> Non
         {"Sid": "Everyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}
     )
     c["kms"].put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(policy))  # KMS-02
+    key = live["keys"]["alias/enclave/prod/notebooks"]
+    policy = json.loads(c["kms"].get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+    policy["Statement"].append(
+        {
+            "Sid": "LogsUseKey",
+            "Effect": "Allow",
+            "Principal": {"Service": "logs.amazonaws.com"},
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+        }
+    )
+    c["kms"].put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(policy))  # KMS-03 (no condition)
     c["ec2"].authorize_security_group_ingress(
         GroupId=live["efa_sg"],
         IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
@@ -511,6 +560,10 @@ def weaken_live(endpoint: str, live: dict[str, Any], result: SynthResult) -> Non
     flow = _one(result, "aws:iam/role:Role", "prod-flow-logs-role")["name"]
     c["iam"].attach_role_policy(RoleName=flow, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")  # IAM-07
     c["cloudtrail"].stop_logging(Name=live["trail"])  # LOG-01 (logging off)
+    c["iam"].create_user(UserName="console-user")
+    c["iam"].create_access_key(UserName="console-user")  # IAM-04
+    node = _one(result, "aws:iam/role:Role", "prod-train-p5-node-role")["name"]
+    c["iam"].attach_role_policy(RoleName=node, PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")  # NODE-06
 
 
 def seed_drifted(result: SynthResult, endpoint: str) -> dict[str, Any]:

@@ -7,12 +7,20 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .conftest import audit, free_port, pairs, reset, set_auth
+from .conftest import MOTO_SKIP, audit, free_port, pairs, reset, set_auth
 from .seed import ACCOUNT, REGION, clients, seed_drifted, seed_stack
 
 ADDONS = {
     "check": "EKS add-ons of enclave-prod (EKS-04)",
     "reason": "eks:ListAddons: 404: the endpoint does not implement this API",
+}
+ACCESS_CONFIG = {
+    "check": "EKS access config of enclave-prod (EKS-05)",
+    "reason": "eks:DescribeCluster: the answer has no accessConfig",
+}
+ACCESS_ENTRIES = {
+    "check": "EKS access entries of enclave-prod (EKS-06)",
+    "reason": "eks:ListAccessEntries: 404: the endpoint does not implement this API",
 }
 
 
@@ -23,18 +31,21 @@ def _arn(live: dict[str, Any], kind: str, name: str) -> str:
 def test_compliant_account_passes_every_control(endpoint: str, prod: Any) -> None:
     reset(endpoint)
     seed_stack(prod, endpoint)
-    # moto has no EKS add-on API: EKS-04 cannot be verified and is named, never passed (exit 2) ...
-    run = audit(endpoint, "--format", "json")
+    # moto has no EKS add-on or access-entry API and its DescribeCluster has no accessConfig: EKS-04, EKS-05 and
+    # EKS-06 cannot be verified and are named, never passed (exit 2) ...
+    run = audit(endpoint, "--format", "json", "--skip", "S3-02")
     assert run.code == 2, run.stderr
     assert run.report["findings"] == []
-    assert run.report["incomplete"] == [ADDONS]
+    assert sorted(run.report["incomplete"], key=str) == sorted([ADDONS, ACCESS_CONFIG, ACCESS_ENTRIES], key=str)
     assert "Traceback" not in run.stderr
-    # ... unless the user skips that control, which the report says
-    run = audit(endpoint, "--format", "json", "--skip", "EKS-04")
+    # ... unless the user skips those controls, which the report says
+    run = audit(endpoint, "--format", "json", *MOTO_SKIP)
     assert run.code == 0, run.stdout + run.stderr
     report = run.report
     assert (report["findings"], report["incomplete"], report["drift"]) == ([], [], [])
-    assert report["skipped"] == [{"control": "EKS-04", "reason": "--skip: not checked, not passed"}]
+    assert report["skipped"] == [
+        {"control": c, "reason": "--skip: not checked, not passed"} for c in ("EKS-04", "EKS-05", "EKS-06", "S3-02")
+    ]
     assert report["account"] == ACCOUNT and report["region"] == REGION
     assert report["summary"]["resources"] == {
         "cloudtrail trails": 1,
@@ -42,6 +53,7 @@ def test_compliant_account_passes_every_control(endpoint: str, prod: Any) -> Non
         "eks node groups": 4,
         "flow logs": 2,
         "iam roles": 11,
+        "iam users": 0,
         "kms keys": 7,
         "launch templates": 4,
         "log groups": 3,
@@ -57,7 +69,7 @@ def test_compliant_account_passes_every_control(endpoint: str, prod: Any) -> Non
     tags = {"enclave:environment": "prod", "enclave:managed-by": "gpu-enclave"}
     c["logs"].create_log_group(logGroupName="/enclave/prod/by-hand", tags=tags)
     c["logs"].put_retention_policy(logGroupName="/enclave/prod/by-hand", retentionInDays=400)
-    run = audit(endpoint, "--format", "json", "--skip", "EKS-04", "--stack", "prod")
+    run = audit(endpoint, "--format", "json", *MOTO_SKIP, "--stack", "prod")
     drift = {(d["kind"], d["resource"]) for d in run.report["drift"]}
     by_hand = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/enclave/prod/by-hand"
     assert drift == {("missing", gone), ("unexpected", by_hand)}
@@ -68,7 +80,7 @@ def test_compliant_account_passes_every_control(endpoint: str, prod: Any) -> Non
 def test_drifted_account_names_every_weakening(endpoint: str, prod: Any, tmp_path: Path) -> None:
     reset(endpoint)
     live = seed_drifted(prod, endpoint)
-    run = audit(endpoint, "--format", "json", "--skip", "EKS-04", "--stack", "prod")
+    run = audit(endpoint, "--format", "json", *MOTO_SKIP, "--stack", "prod")
     assert run.code == 1, run.stderr
     report = run.report
     assert report["incomplete"] == []
@@ -86,7 +98,9 @@ def test_drifted_account_names_every_weakening(endpoint: str, prod: Any, tmp_pat
         ("S3-03", b["models-prod"]),  # public access block loosened
         ("S3-04", b["models-staging"]),  # ACLs back on (ObjectWriter)
         ("S3-06", b["checkpoints"]),  # the policy replaced: no TLS-only statement
+        ("S3-07", b["checkpoints"]),  # ... nor any refusal of other requested encryption
         ("S3-08", b["checkpoints"]),  # ... and a public read
+        ("S3-07", b["datasets"]),  # the SSE-C deny removed from the policy
         ("S3-09", b["models-prod"]),  # access logging off
         ("RECOVER-01", b["audit-logs"]),  # object lock GOVERNANCE 30 days
         ("KMS-01", _arn(live, "keys", "alias/enclave/prod/training")),  # rotation off
@@ -104,6 +118,11 @@ def test_drifted_account_names_every_weakening(endpoint: str, prod: Any, tmp_pat
         ("IAM-02", _role(prod, "prod-vpc-cni-role")),  # kms:* on * (customer-managed, attached)
         ("IAM-03", _role(prod, "prod-notebook-role")),  # 12-hour sessions
         ("IAM-07", _role(prod, "prod-flow-logs-role")),  # AdministratorAccess attached
+        ("IAM-04", f"arn:aws:iam::{ACCOUNT}:user/console-user"),  # an IAM user with an access key
+        ("IAM-06", live["oidc"]),  # the cluster's OIDC provider also serves the audience 'kubernetes'
+        ("NODE-06", _role(prod, "prod-train-p5-node-role")),  # AmazonS3ReadOnlyAccess on a node role
+        ("S3-10", b["checkpoints"]),  # the noncurrent-version expiration rule removed
+        ("KMS-03", _arn(live, "keys", "alias/enclave/prod/notebooks")),  # logs.amazonaws.com with no condition
         ("LOG-01", trail),  # single-region, no validation, logging stopped
         ("LOG-02", trail),  # no KMS key
         ("LOG-03", b["models-prod"]),  # data events no longer cover the production models
@@ -112,8 +131,8 @@ def test_drifted_account_names_every_weakening(endpoint: str, prod: Any, tmp_pat
         ("LOG-06", live["vpc"]),  # the flow log deleted
     }
     assert by_prefix == expected, (sorted(by_prefix - expected), sorted(expected - by_prefix))
-    weakenings = {c for c, _ in expected} - {"S3-06"}  # S3-06 follows from the replaced policy
-    assert len(expected) - 1 >= 15 and len(weakenings) >= 15
+    weakenings = {c for c, _ in expected} - {"S3-06"}  # S3-06 (and one S3-07) follow from the replaced policy
+    assert len(expected) - 2 >= 15 and len(weakenings) >= 15
     for f in report["findings"]:
         assert f["level"] == "mandatory" and f["citations"] and f["severity"]
         assert f["message"].startswith(f["resource"]) and "Fix: " in f["message"], f
@@ -124,6 +143,7 @@ def test_drifted_account_names_every_weakening(endpoint: str, prod: Any, tmp_pat
         "S3-03",
         "S3-05",
         "S3-09",
+        "S3-10",
         "RECOVER-01",
         "KMS-01",
         "IAM-03",
@@ -136,21 +156,21 @@ def test_drifted_account_names_every_weakening(endpoint: str, prod: Any, tmp_pat
         "LOG-04",
         "LOG-05",
     }
-    assert len(report["drift"]) == 18  # the trail has three LOG-01 weakenings
+    assert len(report["drift"]) == 19  # the trail has three LOG-01 weakenings
     # levels come from the pack config, keyed by policy name: advisory everywhere but LOG-05's policy
     config = tmp_path / "levels.json"
     config.write_text(json.dumps({"all": "advisory", "log-groups-retained": "mandatory"}), encoding="utf-8")
-    run = audit(endpoint, "--format", "json", "--skip", "EKS-04", "--pack-config", str(config))
+    run = audit(endpoint, "--format", "json", *MOTO_SKIP, "--pack-config", str(config))
     assert run.code == 1
     assert {f["control"] for f in run.report["findings"] if f["level"] == "mandatory"} == {"LOG-05"}
     config.write_text(json.dumps({"all": "advisory"}), encoding="utf-8")
-    run = audit(endpoint, "--format", "json", "--skip", "EKS-04", "--pack-config", str(config))
-    assert run.code == 0 and run.report["summary"]["advisory"] == 30
+    run = audit(endpoint, "--format", "json", *MOTO_SKIP, "--pack-config", str(config))
+    assert run.code == 0 and run.report["summary"]["advisory"] == 37
     # the table groups the same findings by control
-    table = audit(endpoint, "--skip", "EKS-04", "--out", "/dev/stdout")
+    table = audit(endpoint, *MOTO_SKIP, "--out", "/dev/stdout")
     assert table.code == 1
     assert "S3-01 (high, mandatory; 45 CFR 164.312(a)(2)(iv)): 2 finding(s)" in table.stdout
-    assert "30 findings under 28 controls (30 mandatory)" in table.stdout
+    assert "37 findings under 34 controls (37 mandatory)" in table.stdout
 
 
 def _role(prod: Any, logical: str) -> str:

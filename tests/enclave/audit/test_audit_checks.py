@@ -1,0 +1,92 @@
+"""Checks moto's server cannot exercise (its DescribeCluster has no accessConfig, it has no access-entry API, it
+drops BlockedEncryptionTypes), run on what a real account's answers hold: EKS-05 (access config), EKS-06
+(cluster-admin associations), S3-02 (SSE-C blocked)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from enclave.audit import eks, s3
+from enclave.audit.catalog import load_catalog
+from enclave.audit.context import Context, Thresholds
+from enclave.audit.model import AuditResult
+from enclave.preview import default_pack
+
+from .conftest import ROOT
+from .seed import ACCOUNT, REGION
+
+ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+VIEW = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+CLUSTER = f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/c"
+
+
+def _context(cluster: dict[str, Any], stack: bool = False) -> Context:
+    result = AuditResult(account=ACCOUNT, region=REGION)
+    ctx = Context(None, load_catalog(default_pack(ROOT)), result, Thresholds(), tags=stack)  # type: ignore[arg-type]
+    ctx.live.clusters["c"] = {"arn": CLUSTER, "resourcesVpcConfig": {"endpointPrivateAccess": True}, **cluster}
+    ctx.live.read.add("kms")
+    return ctx
+
+
+def _found(ctx: Context, control: str) -> list[str]:
+    return [f.message for f in ctx.result.findings if f.control == control]
+
+
+def test_access_config_api_only_without_creator_bootstrap() -> None:
+    ctx = _context({"accessConfig": {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False}})
+    eks.check(ctx)
+    assert _found(ctx, "EKS-05") == [] and ctx.result.incomplete == []
+    ctx = _context(
+        {"accessConfig": {"authenticationMode": "API_AND_CONFIG_MAP", "bootstrapClusterCreatorAdminPermissions": True}}
+    )
+    eks.check(ctx)
+    messages = _found(ctx, "EKS-05")
+    assert len(messages) == 2
+    assert "authenticationMode is API_AND_CONFIG_MAP" in messages[0] and "bootstrap" in messages[1]
+    ctx = _context({})  # no accessConfig in the answer: not verified, never passed
+    eks.check(ctx)
+    assert _found(ctx, "EKS-05") == []
+    assert [(i.check, i.reason) for i in ctx.result.incomplete] == [
+        ("EKS access config of c (EKS-05)", "eks:DescribeCluster: the answer has no accessConfig")
+    ]
+
+
+def test_cluster_admin_only_for_roles_or_the_stacks_admins() -> None:
+    admins = {
+        f"arn:aws:iam::{ACCOUNT}:role/platform-admin": [ADMIN],
+        f"arn:aws:iam::{ACCOUNT}:role/by-hand": [ADMIN, VIEW],
+        f"arn:aws:iam::{ACCOUNT}:user/alice": [ADMIN],
+        f"arn:aws:iam::{ACCOUNT}:user/bob": [VIEW],
+    }
+    ctx = _context({"_admins": admins})
+    eks.check(ctx)  # without a stack: only a non-role admin is a finding
+    messages = _found(ctx, "EKS-06")
+    assert len(messages) == 1, messages
+    assert messages[0].startswith(
+        f"{CLUSTER}: AmazonEKSClusterAdminPolicy is associated with arn:aws:iam::{ACCOUNT}:user/alice, which is "
+        "not an IAM role"
+    )
+    ctx = _context({"_admins": admins}, stack=True)
+    eks.check(ctx)  # with a stack, drift names the admins: check() leaves EKS-06 to it
+    assert _found(ctx, "EKS-06") == []
+    eks.cluster_admins(ctx, {f"arn:aws:iam::{ACCOUNT}:role/platform-admin"})
+    named = sorted(m.split(" is associated with ", 1)[1].split(",", 1)[0] for m in _found(ctx, "EKS-06"))
+    assert named == [f"arn:aws:iam::{ACCOUNT}:role/by-hand", f"arn:aws:iam::{ACCOUNT}:user/alice"]
+
+
+def test_sse_c_blocked_by_the_encryption_configuration() -> None:
+    def rule(blocked: list[str] | None) -> dict[str, Any]:
+        out: dict[str, Any] = {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+        if blocked is not None:
+            out["BlockedEncryptionTypes"] = {"EncryptionType": blocked}
+        return out
+
+    ctx = _context({})
+    for name, rules in (("blocked", [rule(["SSE-C"])]), ("none", [rule(None)]), ("other", [rule(["NONE"])])):
+        ctx.live.buckets[name] = {"name": name, "encryption": {"Rules": rules}}
+    ctx.live.buckets["unread"] = {"name": "unread"}  # its read failed: already incomplete, no finding
+    s3._sse_c(ctx, "blocked", ctx.live.buckets["blocked"])
+    s3._sse_c(ctx, "none", ctx.live.buckets["none"])
+    s3._sse_c(ctx, "other", ctx.live.buckets["other"])
+    s3._sse_c(ctx, "unread", ctx.live.buckets["unread"])
+    assert sorted(f.resource for f in ctx.result.findings if f.control == "S3-02") == ["none", "other"]
