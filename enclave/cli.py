@@ -20,7 +20,6 @@ from components.config import CONFIG_KEY, ConfigError, PlatformConfig, read_stac
 from components.k8s.images import addon_image_refs, mirror_copies
 
 from .audit.calls import policy_text
-from .audit.catalog import CatalogError
 from .audit.model import WORKERS
 from .diff import diff
 from .evidence.audit import AuditInputError
@@ -60,6 +59,17 @@ ReferenceOpt = Annotated[
         metavar="NAME=PATH",
         help="Answer StackReference NAME from PATH: a project folder (its stack named by NAME's last part is "
         "synthesized) or a JSON file of outputs. Default: the nearest project of that name above this one.",
+    ),
+]
+PackOpt = Annotated[
+    Path | None,
+    typer.Option("--pack", help="Policy pack directory (default: policy_packs/hipaa in or above the project)."),
+]
+PackConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--pack-config",
+        help="Policy pack config (the --policy-pack-config format); default: <pack>/config/<NAME>.json.",
     ),
 ]
 ProjectOpt = Annotated[
@@ -255,17 +265,8 @@ def preview_cmd(
         Path | None,
         typer.Option("--config-file", help="Read stack config from this file instead of stacks/Pulumi.<NAME>.yaml."),
     ] = None,
-    pack: Annotated[
-        Path | None,
-        typer.Option("--pack", help="Policy pack directory (default: policy_packs/hipaa in or above the project)."),
-    ] = None,
-    pack_config: Annotated[
-        Path | None,
-        typer.Option(
-            "--pack-config",
-            help="Policy pack config (the --policy-pack-config format); default: <pack>/config/<NAME>.json.",
-        ),
-    ] = None,
+    pack: PackOpt = None,
+    pack_config: PackConfigOpt = None,
     fmt: Annotated[
         Format,
         typer.Option(
@@ -363,14 +364,8 @@ def report_cmd(
     ] = None,
     preview: PreviewOpt = False,
     config_file: ConfigFileOpt = None,
-    pack: Annotated[
-        Path | None,
-        typer.Option("--pack", help="Policy pack directory (default: policy_packs/hipaa in or above the project)."),
-    ] = None,
-    pack_config: Annotated[
-        Path | None,
-        typer.Option("--pack-config", help="Policy pack config; default: <pack>/config/<NAME>.json."),
-    ] = None,
+    pack: PackOpt = None,
+    pack_config: PackConfigOpt = None,
     project_dir: ProjectOpt = None,
     reference: ReferenceOpt = None,
 ) -> None:
@@ -577,10 +572,7 @@ def audit_cmd(
     ] = None,
     fmt: Annotated[AuditFormat, typer.Option("--format", "-f", help="table or json.")] = AuditFormat.table,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report here instead of stdout.")] = None,
-    pack: Annotated[
-        Path | None,
-        typer.Option("--pack", help="Policy pack directory (default: policy_packs/hipaa in or above the project)."),
-    ] = None,
+    pack: PackOpt = None,
     pack_config: Annotated[
         Path | None,
         typer.Option(
@@ -613,7 +605,7 @@ def audit_cmd(
 
     try:
         pack_dir, given, source, stack_region = _audit_inputs(stack, pack, pack_config, project_dir, config_file)
-    except (ConfigError, ProjectError, PreviewInputError, CatalogError) as exc:
+    except (ConfigError, ProjectError, PreviewInputError, PackCatalogError) as exc:
         raise _fail_config(exc) from None
     table = fmt is AuditFormat.table
     live_progress = table and out is None and err.is_terminal
@@ -629,7 +621,7 @@ def audit_cmd(
                 result = run_audit(options)
         else:
             result = run_audit(options)
-    except (AuditError, CatalogError, ConfigError, ProjectError) as exc:
+    except (AuditError, PackCatalogError, ConfigError, ProjectError) as exc:
         raise _fail_config(exc) from None
     if table:
         if out is not None:

@@ -13,13 +13,14 @@ class PackCatalogError(Exception):
     """The pack has no usable catalog.py (exit status 2): the message names the file."""
 
 
-def load_catalog(pack_dir: Path) -> ModuleType:
-    """The pack's catalog module (CITATIONS, CONTROLS, FAMILIES, FRAMEWORK_REFERENCE ...), imported from
-    <pack_dir>/catalog.py under a private module name, so it never shadows a `catalog` on sys.path."""
-    path = (pack_dir / "catalog.py").resolve()
+def load_pack_module(pack_dir: Path, relative: str) -> ModuleType | None:
+    """A standard-library-only module of the pack (`catalog.py`, `framework/evaluator.py`, ...), imported from its
+    file under a private module name, so it never shadows a module of the same name on sys.path; None when the
+    pack has no such file."""
+    path = (pack_dir / relative).resolve()
     if not path.is_file():
-        raise PackCatalogError(f"--pack {pack_dir}: no catalog.py there (the HIPAA pack keeps its controls in it)")
-    name = f"_enclave_pack_catalog_{abs(hash(str(path)))}"
+        return None
+    name = f"_enclave_pack_{relative.removesuffix('.py').replace('/', '_')}_{abs(hash(str(path)))}"
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, path)
@@ -32,8 +33,15 @@ def load_catalog(pack_dir: Path) -> ModuleType:
     except Exception as exc:
         del sys.modules[name]
         raise PackCatalogError(f"{path}: does not load ({type(exc).__name__}: {exc})") from None
+    return module
+
+
+def load_catalog(pack_dir: Path) -> ModuleType:
+    """The pack's catalog module (CITATIONS, CONTROLS, FAMILIES, FRAMEWORK_REFERENCE ...)."""
+    module = load_pack_module(pack_dir, "catalog.py")
+    if module is None:
+        raise PackCatalogError(f"--pack {pack_dir}: no catalog.py there (the HIPAA pack keeps its controls in it)")
     for attr in ("CITATIONS", "CONTROLS"):
         if not isinstance(getattr(module, attr, None), dict):
-            del sys.modules[name]
-            raise PackCatalogError(f"{path}: has no {attr} dict (not the HIPAA pack's catalog?)")
+            raise PackCatalogError(f"{pack_dir / 'catalog.py'}: has no {attr} dict (not the HIPAA pack's catalog?)")
     return module

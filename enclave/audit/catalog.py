@@ -7,42 +7,21 @@ control's level in the pack config (keyed by policy name) can be found."""
 from __future__ import annotations
 
 import ast
-import importlib.util
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from ..pack_catalog import PackCatalogError, load_pack_module
+from ..pack_catalog import load_catalog as load_pack_catalog
+
 LEVEL_ORDER = {"disabled": 0, "advisory": 1, "remediate": 2, "mandatory": 3}
 
 
-class CatalogError(Exception):
-    """The pack's catalog or config cannot be used (exit 2)."""
-
-
-def load_catalog_module(pack_dir: Path) -> ModuleType:
-    path = pack_dir / "catalog.py"
-    if not path.is_file():
-        raise CatalogError(f"--pack {pack_dir}: no catalog.py there (not the HIPAA pack?)")
-    return _load(path, "enclave_audit_pack_catalog")
-
-
 def load_evaluator(pack_dir: Path) -> ModuleType | None:
-    """The pack's policy evaluator (framework/evaluator.py, standard library only), by file path: S3-07 asks it
-    what a live bucket policy decides for the same probe uploads the pack's rule sends; None when absent."""
-    path = pack_dir / "framework" / "evaluator.py"
-    return _load(path, "enclave_audit_pack_evaluator") if path.is_file() else None
-
-
-def _load(path: Path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise CatalogError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
+    """The pack's policy evaluator (framework/evaluator.py): S3-07 asks it what a live bucket policy decides for
+    the probe uploads of framework/upload_probes.py, the same the pack's rule sends; None when absent."""
+    return load_pack_module(pack_dir, "framework/evaluator.py")
 
 
 def policy_controls(pack_dir: Path) -> dict[str, str]:
@@ -75,6 +54,8 @@ class Catalog:
     config: dict[str, Any] = field(default_factory=dict)
     config_source: str | None = None
     evaluator: ModuleType | None = None  # the pack's policy evaluator (S3-07)
+    probes: Any = None  # the pack's probe uploads for S3-07 (framework/upload_probes.py)
+    data_prefixes: tuple[str, ...] = ()  # the pack's data-action prefixes for IAM-02 (framework/data_actions.py)
 
     def control(self, cid: str) -> Any:
         if cid not in self.controls:
@@ -105,8 +86,16 @@ class Catalog:
 
 
 def load_catalog(pack_dir: Path, config: dict[str, Any] | None = None, source: str | None = None) -> Catalog:
-    module = load_catalog_module(pack_dir)
-    controls = getattr(module, "CONTROLS", None)
-    if not isinstance(controls, dict):
-        raise CatalogError(f"{pack_dir / 'catalog.py'}: no CONTROLS mapping")
-    return Catalog(dict(controls), policy_controls(pack_dir), dict(config or {}), source, load_evaluator(pack_dir))
+    """The catalog, levels and thresholds, and the pack modules the live checks share with the pack's rules."""
+    module = load_pack_catalog(pack_dir)
+    shared = {f: load_pack_module(pack_dir, f) for f in ("framework/upload_probes.py", "framework/data_actions.py")}
+    missing = [f for f, m in shared.items() if m is None]
+    if missing:
+        raise PackCatalogError(
+            f"--pack {pack_dir}: no {', '.join(missing)} there; audit with the pack of this version of gpu-enclave"
+        )
+    data_actions: Any = shared["framework/data_actions.py"]
+    return Catalog(
+        dict(module.CONTROLS), policy_controls(pack_dir), dict(config or {}), source, load_evaluator(pack_dir),
+        shared["framework/upload_probes.py"], tuple(data_actions.DATA_PREFIXES),
+    )  # fmt: skip

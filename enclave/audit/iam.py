@@ -11,16 +11,6 @@ from .context import Context
 from .documents import MalformedPolicy, Statement, parse
 
 SERVICE_ROLE_PATHS = ("/aws-service-role/", "/aws-reserved/")  # service-linked and Identity Center roles
-DATA_PREFIXES = (
-    "s3:getobject",
-    "s3:putobject",
-    "s3:deleteobject",
-    "s3:listbucket",
-    "kms:decrypt",
-    "kms:encrypt",
-    "kms:generatedatakey",
-    "kms:reencrypt",
-)
 ADMIN_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
 # NODE-06: what the pack's node-role-least-privilege rule allows a node role (AWS-managed, by name)
 NODE_POLICIES = (
@@ -187,7 +177,7 @@ def _permissions(ctx: Context, name: str, where: str, doc: Any) -> None:
             wide.append(f"NotAction {', '.join(s.not_actions)}")
         if wide:
             ctx.finding("IAM-02", name, f"{where} statement {s.label()} allows {', '.join(wide)}; name the actions")
-        data = [a for a in s.actions if a.lower().startswith(DATA_PREFIXES)]
+        data = [a for a in s.actions if a.lower().startswith(ctx.catalog.data_prefixes)]
         for resource in s.resources if data else []:
             if resource == "*" or resource.endswith(":s3:::*"):
                 ctx.finding(

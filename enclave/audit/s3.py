@@ -20,20 +20,6 @@ PUBLIC_GROUPS = (
     "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
 )
 SCOPING_KEYS = ("aws:SourceAccount", "aws:SourceArn", "aws:PrincipalAccount")
-# S3-07: the probe uploads of the pack's s3-bucket-refuses-foreign-encryption rule, asked of the live policy
-ALG = "s3:x-amz-server-side-encryption"
-KEY = "s3:x-amz-server-side-encryption-aws-kms-key-id"
-SSE_C = "s3:x-amz-server-side-encryption-customer-algorithm"
-PROBE_ROLE = "arn:aws:iam::000000000000:role/enclave-policy-probe"
-FOREIGN_KEY = "arn:aws:kms:us-east-1:999999999999:key/00000000-0000-4000-8000-000000000000"
-MUST_PASS: dict[str, dict[str, str]] = {"an upload with no encryption headers": {}}
-MUST_DENY = {
-    "an upload asking for aws:kms without a key id (S3 would use aws/s3)": {ALG: "aws:kms"},
-    "an upload encrypted with another account's key": {ALG: "aws:kms", KEY: FOREIGN_KEY},
-    "an upload with a customer-provided key (SSE-C)": {SSE_C: "AES256"},
-}
-KMS_BUCKET_DENY = {"an upload asking for SSE-S3 (AES256)": {ALG: "AES256"}}
-LOG_BUCKET_DENY = {"an upload asking for aws:kms (log delivery needs SSE-S3)": {ALG: "aws:kms"}}
 # (field, operation, absent error codes, response key)
 READS: tuple[tuple[str, str, tuple[str, ...], str | None], ...] = (
     (
@@ -231,15 +217,16 @@ def _encryption_requests(ctx: Context, name: str, policy: Any, log_destination: 
             doc = json.loads(unquote(policy))
         except ValueError:
             doc = None
-    evaluator = ctx.catalog.evaluator
+    evaluator, probes = ctx.catalog.evaluator, ctx.catalog.probes
     assert evaluator is not None  # check() calls this only with the pack's evaluator
-    deny = {**MUST_DENY, **(LOG_BUCKET_DENY if log_destination else KMS_BUCKET_DENY)}
+    # the uploads the pack's s3-bucket-refuses-foreign-encryption rule asks a declared policy about
+    deny = {**probes.MUST_DENY, **(probes.LOG_BUCKET_DENY if log_destination else probes.KMS_BUCKET_DENY)}
     decisions: dict[str, str] = {}
-    for label, headers in {**MUST_PASS, **deny}.items():
+    for label, headers in {**probes.MUST_PASS, **deny}.items():
         request = evaluator.Request(
             "s3:PutObject",
             f"arn:{ctx.partition}:s3:::{name}/probe/object",
-            principal_arn=PROBE_ROLE,
+            principal_arn=probes.PROBE_ROLE,
             context={"aws:SecureTransport": "true", **headers},
         )
         try:
@@ -251,7 +238,7 @@ def _encryption_requests(ctx: Context, name: str, policy: Any, log_destination: 
                 "S3-07", name, f"the bucket policy cannot be verified ({exc}); refusing other encryption is not proven"
             )
             return
-    for label in MUST_PASS:
+    for label in probes.MUST_PASS:
         if decisions[label] == "Deny":
             ctx.finding(
                 "S3-07",

@@ -5,21 +5,11 @@ this account's key/* narrowed by kms:ResourceAliases."""
 from collections.abc import Iterator
 
 from framework import types as t
+from framework.data_actions import DATA_PREFIXES
 from framework.documents import is_wildcard_action, statements
 from framework.model import Finding, Resource
 from framework.rules import Config, resource_rule
 from framework.values import UNKNOWN, as_list
-
-DATA_PREFIXES = (
-    "s3:getobject",
-    "s3:putobject",
-    "s3:deleteobject",
-    "s3:listbucket",
-    "kms:decrypt",
-    "kms:encrypt",
-    "kms:generatedatakey",
-    "kms:reencrypt",
-)
 
 
 def _documents(r: Resource) -> list:

@@ -14,22 +14,8 @@ from framework.documents import statements
 from framework.evaluator import Request, evaluate
 from framework.model import Finding, Resource, Stack
 from framework.rules import Config, stack_rule
+from framework.upload_probes import KMS_BUCKET_DENY, LOG_BUCKET_DENY, MUST_DENY, MUST_PASS, PROBE_ROLE
 from framework.values import UNKNOWN, parse_json
-
-ALG = "s3:x-amz-server-side-encryption"
-KEY = "s3:x-amz-server-side-encryption-aws-kms-key-id"
-SSE_C = "s3:x-amz-server-side-encryption-customer-algorithm"
-PROBE_ROLE = "arn:aws:iam::000000000000:role/enclave-policy-probe"
-FOREIGN_KEY = "arn:aws:kms:us-east-1:999999999999:key/00000000-0000-4000-8000-000000000000"
-
-MUST_PASS: dict[str, dict[str, str]] = {"an upload with no encryption headers": {}}
-MUST_DENY = {
-    "an upload asking for aws:kms without a key id (S3 would use aws/s3)": {ALG: "aws:kms"},
-    "an upload encrypted with another account's key": {ALG: "aws:kms", KEY: FOREIGN_KEY},
-    "an upload with a customer-provided key (SSE-C)": {SSE_C: "AES256"},
-}
-KMS_BUCKET_DENY = {"an upload asking for SSE-S3 (AES256)": {ALG: "AES256"}}
-LOG_BUCKET_DENY = {"an upload asking for aws:kms (log delivery needs SSE-S3)": {ALG: "aws:kms"}}
 
 
 def _decision(doc: Any, name: str, headers: dict[str, str]) -> str:
