@@ -9,7 +9,6 @@ encoding (unknown and secret sentinels), parents, dependencies and property depe
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -28,6 +27,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from components.config import CONFIG_KEY, read_stack_file, validate_stack_file
 
+from .jsonfile import JsonFileError, read_json
 from .locate import Locator
 from .project import find_project
 from .synth import PROJECT_ROOT, SynthResult, synth
@@ -177,13 +177,9 @@ def read_port(proc: subprocess.Popen[bytes]) -> int:
 # ----- pack config (the --policy-pack-config format) ---------------------------------------------------------
 def read_pack_config(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PreviewInputError(f"--pack-config {path}: no such file") from None
-    except IsADirectoryError:
-        raise PreviewInputError(f"--pack-config {path}: is a folder, not a JSON file") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PreviewInputError(f"--pack-config {path}: not valid JSON ({exc})") from None
+        data = read_json(path)
+    except JsonFileError as exc:
+        raise PreviewInputError(f"--pack-config {path}: {exc}") from None
     if not isinstance(data, dict):
         raise PreviewInputError(f"--pack-config {path}: must be a JSON object of policy names")
     return data

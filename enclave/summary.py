@@ -3,10 +3,11 @@ pull-request comment, per stack its verdict, counts and failing controls."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+from .jsonfile import JsonFileError, read_json
 
 COUNTS = ("mandatory", "advisory", "exempted", "unverifiable")
 
@@ -17,11 +18,11 @@ class ReportError(Exception):
 
 def read_report(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReportError(f"{path}: no such file (write it with `enclave preview --format json`)") from None
-    except (ValueError, UnicodeDecodeError, IsADirectoryError) as exc:
-        raise ReportError(f"{path}: not a preview report ({exc})") from None
+        data = read_json(path)
+    except JsonFileError as exc:
+        raise ReportError(
+            f"{path}: {exc}; not a preview report (write it with `enclave preview --format json`)"
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("summary"), dict) or "stack" not in data:
         raise ReportError(
             f"{path}: not a preview report (no stack and summary): `enclave preview --format json` writes one"

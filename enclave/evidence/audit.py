@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..jsonfile import JsonFileError, read_json
 from .rows import Row
 
 LEVELS = ("mandatory", "advisory", "remediate", "disabled")
@@ -68,13 +69,9 @@ def load_audit(path: Path, controls: Collection[str], stack: str | None = None) 
     id must be one of `controls`, and an audit that names its stack must name `stack`."""
     source = str(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AuditInputError(f"--audit {source}: no such file; {FIX}") from None
-    except IsADirectoryError:
-        raise AuditInputError(f"--audit {source}: is a folder, not a JSON file; {FIX}") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise AuditInputError(f"--audit {source}: not valid JSON ({exc}); {FIX}") from None
+        data = read_json(path)
+    except JsonFileError as exc:
+        raise AuditInputError(f"--audit {source}: {exc}; {FIX}") from None
     _need(isinstance(data, dict), source, "the document", f"must be a JSON object, got {_kind(data)}")
     _strings(data, source, "the document", ("account", "region"))
     for key in ("findings", "incomplete", "drift"):
