@@ -26,7 +26,7 @@ from .evidence.audit import AuditInputError
 from .evidence.files import write_report
 from .evidence.run import ReportInputError, evidence_report
 from .pack_catalog import PackCatalogError
-from .preview import PreviewInputError, PreviewResult, default_pack, read_pack_config, run_preview
+from .preview import PreviewInputError, PreviewResult, default_pack, pack_config_for, read_pack_config, run_preview
 from .project import ProjectError, find_project
 from .reach import access_paths, analyze, default_nca, expected_connectivity
 from .references import parse_reference_options
@@ -160,11 +160,13 @@ def render_cmd(
         Path | None, typer.Option("--config-file", help="Read stack config from this file instead.")
     ] = None,
     project_dir: ProjectOpt = None,
+    reference: ReferenceOpt = None,
 ) -> None:
     """Write every Kubernetes object of STACK as kubectl-appliable YAML: <namespace>.yaml, cluster.yaml,
     and helm/<release>.values.yaml for the Helm releases."""
     try:
-        result = synth(stack, preview=False, project_dir=project_dir, config_file=config_file)
+        refs = parse_reference_options(reference or [])
+        result = synth(stack, preview=False, project_dir=project_dir, config_file=config_file, references=refs)
         paths = write(collect(result), out)
     except (ConfigError, ProjectError) as exc:
         raise _fail_config(exc) from None
@@ -197,10 +199,12 @@ def reach_cmd(
     csv_out: Annotated[Path | None, typer.Option("--csv", help="Also write the analyzer's CSV here.")] = None,
     config_file: ConfigFileOpt = None,
     project_dir: ProjectOpt = None,
+    reference: ReferenceOpt = None,
 ) -> None:
     """Print the connectivity the stack's flow matrix declares; with --analyze, compare it with what
     network-config-analyzer computes from the rendered NetworkPolicies (= both, + undeclared, - missing)."""
     try:
+        refs = parse_reference_options(reference or [])
         cfg = _platform_config(stack, config_file, project_dir)
         if not analyze_:
             for conn in sorted(expected_connectivity(cfg)):
@@ -208,7 +212,7 @@ def reach_cmd(
             for path in access_paths(cfg):
                 typer.echo(path)
             return
-        result = synth(stack, preview=False, project_dir=project_dir, config_file=config_file)
+        result = synth(stack, preview=False, project_dir=project_dir, config_file=config_file, references=refs)
     except (ConfigError, ProjectError) as exc:
         raise _fail_config(exc) from None
     exe = nca or default_nca()
@@ -418,12 +422,14 @@ def validate_cmd(
     all_: Annotated[bool, typer.Option("--all", metavar="", help="Every stack of the project (the default).")] = False,
     config_file: ConfigFileOpt = None,
     project_dir: ProjectOpt = None,
+    reference: ReferenceOpt = None,
 ) -> None:
     """Check stack files against the config schema and the cross-field rules, without running the program:
     for pre-commit and CI. Exit 2 on any problem, each with file, line, path, value and fix. A project with a
     program of its own (no gpu-enclave:platform) is checked by running that program offline."""
     try:
         project = find_project(project_dir)
+        refs = parse_reference_options(reference or [])
         if stack is not None and all_:
             raise ProjectError("--stack and --all: give one of them")
         if config_file is not None and stack is None:
@@ -440,7 +446,7 @@ def validate_cmd(
             if CONFIG_KEY in read_stack_file(path).config:
                 validate_stack_file(read_stack_file(path), project.display(path))
             else:  # a program of its own validates its keys as it starts (config_object): run it, offline
-                synth(name, project_dir=project.root, config_file=config_file)
+                synth(name, project_dir=project.root, config_file=config_file, references=refs)
         except (ConfigError, ProjectError) as exc:
             failed += 1
             err.print(str(exc))
@@ -478,12 +484,15 @@ def diff_cmd(
     preview: PreviewOpt = False,
     fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="table or json.")] = DiffFormat.table,
     project_dir: ProjectOpt = None,
+    reference: ReferenceOpt = None,
 ) -> None:
     """What differs between two stacks' synthesized resources: added, removed, changed inputs (a line each when
     piped, a table on a terminal, or JSON)."""
     try:
+        refs = parse_reference_options(reference or [])
         result = diff(
-            synth(a, preview=preview, project_dir=project_dir), synth(b, preview=preview, project_dir=project_dir)
+            synth(a, preview=preview, project_dir=project_dir, references=refs),
+            synth(b, preview=preview, project_dir=project_dir, references=refs),
         )
     except (ConfigError, ProjectError) as exc:
         raise _fail_config(exc) from None
@@ -530,10 +539,11 @@ class AuditFormat(StrEnum):
 
 def _audit_inputs(
     stack: str | None, pack: Path | None, pack_config: Path | None, project_dir: Path | None, config_file: Path | None
-) -> tuple[Path, dict[str, object], str | None, str | None]:
-    """The pack, its config and (with a stack) the stack's region, found as `enclave preview` finds them."""
+) -> tuple[Path, dict[str, object], str | None, str | None, str | None]:
+    """The pack, its config and (with a stack) the stack's region and account, found as `enclave preview` finds
+    them."""
     root = Path.cwd()
-    region = None
+    region = account = None
     if stack is not None:
         project = find_project(project_dir)
         root = project.root
@@ -544,14 +554,18 @@ def _audit_inputs(
         config = parsed.config
         platform = config.get(CONFIG_KEY)
         region = (platform.get("region") if isinstance(platform, dict) else None) or config.get("aws:region")
+        account = platform.get("account_id") if isinstance(platform, dict) else None
     else:
         with contextlib.suppress(ProjectError):  # outside a project: the pack of this checkout
             root = find_project(project_dir).root
     pack_dir = (pack or default_pack(root)).resolve()
-    if pack_config is None and stack is not None and (pack_dir / "config" / f"{stack}.json").is_file():
-        pack_config = pack_dir / "config" / f"{stack}.json"
+    if stack is not None:
+        pack_config, _origin = pack_config_for(stack, pack_dir, root, pack_config)
     given = read_pack_config(pack_config) if pack_config is not None else {}
-    return pack_dir, given, str(pack_config) if pack_config else None, region if isinstance(region, str) else None
+    return (
+        pack_dir, given, str(pack_config) if pack_config else None, region if isinstance(region, str) else None,
+        account if isinstance(account, str) else None,
+    )  # fmt: skip
 
 
 @app.command("audit")
@@ -604,7 +618,9 @@ def audit_cmd(
     from .audit.table import verdict as audit_verdict
 
     try:
-        pack_dir, given, source, stack_region = _audit_inputs(stack, pack, pack_config, project_dir, config_file)
+        pack_dir, given, source, stack_region, stack_account = _audit_inputs(
+            stack, pack, pack_config, project_dir, config_file
+        )
     except (ConfigError, ProjectError, PreviewInputError, PackCatalogError) as exc:
         raise _fail_config(exc) from None
     table = fmt is AuditFormat.table
@@ -612,7 +628,7 @@ def audit_cmd(
     options = AuditOptions(
         pack_dir=pack_dir, pack_config=dict(given), pack_config_source=source, region=region, profile=profile,
         endpoint_url=endpoint_url, stack=stack, project_dir=project_dir, config_file=config_file,
-        stack_region=stack_region, skip=frozenset(skip or ()), workers=workers,
+        stack_region=stack_region, stack_account=stack_account, skip=frozenset(skip or ()), workers=workers,
     )  # fmt: skip
     try:
         if live_progress:

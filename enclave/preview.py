@@ -27,7 +27,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from components.config import CONFIG_KEY, read_stack_file, validate_stack_file
 
-from .jsonfile import JsonFileError, read_json
+from .jsonfile import JsonFileError, Loc, read_json_lines
 from .locate import Locator
 from .project import find_project
 from .synth import PROJECT_ROOT, SynthResult, synth
@@ -85,6 +85,10 @@ class PreviewResult:
     pack_dir: Path | None = None
     # every policy's enforcement level as the pack config resolved it (what the pack was configured with)
     levels: dict[str, str] = field(default_factory=dict)
+    # why this pack config (or none) was used: "named" (--pack-config), "project" (<pack>/config/<stack>.json
+    # inside the project), or "none"
+    pack_config_origin: str = "none"
+    pack_config_file: Path | None = None
 
     @property
     def violations(self) -> list[Diagnostic]:
@@ -99,11 +103,27 @@ class PreviewResult:
         """What fails the preview: mandatory findings, unverifiable ones at a mandatory level included."""
         return [d for d in self.diagnostics if d.enforcementLevel == "mandatory" and not d.exempted]
 
+    def not_enforced(self) -> list[dict[str, str]]:
+        """Every policy the pack config runs below mandatory (advisory-only or disabled): a control nobody
+        enforces has not passed, so every output lists them."""
+        controls = {
+            str(p.get("name")): next((t.split(":", 1)[1] for t in p.get("tags", []) if t.startswith("control:")), "")
+            for p in self.policies
+        }
+        return [
+            {"policy": name, "control": controls.get(name, ""), "level": level}
+            for name, level in sorted(self.levels.items())
+            if level in ("advisory", "disabled")
+        ]
+
     def summary(self) -> dict[str, int]:
         live = [d for d in self.violations if not d.exempted]
+        below = self.not_enforced()
         return {
             "resources": self.resources,
             "policies": len(self.policies),
+            "disabledPolicies": sum(1 for b in below if b["level"] == "disabled"),
+            "advisoryPolicies": sum(1 for b in below if b["level"] == "advisory"),
             "mandatory": sum(1 for d in live if d.enforcementLevel == "mandatory"),
             "advisory": sum(1 for d in live if d.enforcementLevel == "advisory"),
             "exempted": sum(1 for d in self.diagnostics if d.exempted),
@@ -119,6 +139,8 @@ class PreviewResult:
             "preview": self.preview,
             "pack": self.pack,
             "packConfig": self.pack_config,
+            "packConfigOrigin": self.pack_config_origin,
+            "notEnforced": self.not_enforced(),
             "diagnostics": [_public(d) for d in self.violations],
             "unverifiable": [_public(d) for d in self.unverifiable],
             "remediations": self.remediations,
@@ -176,55 +198,98 @@ def read_port(proc: subprocess.Popen[bytes]) -> int:
 
 # ----- pack config (the --policy-pack-config format) ---------------------------------------------------------
 def read_pack_config(path: Path) -> dict[str, Any]:
+    return read_pack_config_lines(path)[0]
+
+
+def read_pack_config_lines(path: Path) -> tuple[dict[str, Any], dict[Loc, int]]:
+    """The pack config and the line of each of its keys and list items (for messages that name the entry)."""
     try:
-        data = read_json(path)
+        data, lines = read_json_lines(path)
     except JsonFileError as exc:
         raise PreviewInputError(f"--pack-config {path}: {exc}") from None
     if not isinstance(data, dict):
         raise PreviewInputError(f"--pack-config {path}: must be a JSON object of policy names")
-    return data
+    return data, lines
 
 
-def policy_configs(info: Any, given: Mapping[str, Any], source: str) -> dict[str, analyzer_pb2.PolicyConfig]:
+def _at(source: str, lines: Mapping[Loc, int] | None, loc: Loc) -> str:
+    """`file:line` of the deepest part of `loc` the pack config has a line for."""
+    probe = tuple(loc)
+    while probe and probe not in (lines or {}):
+        probe = probe[:-1]
+    line = (lines or {}).get(probe)
+    return f"{source}:{line}" if line else source
+
+
+def _dotted(loc: Loc) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+
+
+def policy_configs(
+    info: Any, given: Mapping[str, Any], source: str, lines: Mapping[Loc, int] | None = None
+) -> dict[str, analyzer_pb2.PolicyConfig]:
     """Every policy's level and properties, as the CLI resolves them: the policy's entry (a level string or an
     object with `enforcementLevel` and properties), else `all`, else the policy's default; properties validated
-    against the policy's configSchema, with the schema's defaults filled in."""
+    against the policy's configSchema, with the schema's defaults filled in. Messages name the file and line."""
     policies = {p.name: p for p in info.policies}
     unknown = sorted(k for k in given if k != "all" and k not in policies)
     if unknown:
-        raise PreviewInputError(f"{source}: no policy named {', '.join(unknown)} in pack {info.name}; see RULES.md")
-    default_level = _level(given.get("all"), source, "all") if "all" in given else None
+        raise PreviewInputError(
+            f"{_at(source, lines, (unknown[0],))}: no policy named {', '.join(unknown)} in pack {info.name}; "
+            "see RULES.md"
+        )
+    default_level = _level(given.get("all"), _at(source, lines, ("all",)), "all") if "all" in given else None
     out: dict[str, analyzer_pb2.PolicyConfig] = {}
     for name, policy in policies.items():
         entry = given.get(name, {})
         props: dict[str, Any] = {}
         level = default_level or LEVELS[policy.enforcementLevel]
         if isinstance(entry, str):
-            level = _level(entry, source, name)
+            level = _level(entry, _at(source, lines, (name,)), name)
         elif isinstance(entry, dict):
             props = {k: v for k, v in entry.items() if k != "enforcementLevel"}
             if "enforcementLevel" in entry:
-                level = _level(entry["enforcementLevel"], source, f"{name}.enforcementLevel")
+                level = _level(entry["enforcementLevel"], _at(source, lines, (name, "enforcementLevel")),
+                               f"{name}.enforcementLevel")  # fmt: skip
         else:
-            raise PreviewInputError(f"{source}: {name} must be a level or an object, got {type(entry).__name__}")
+            raise PreviewInputError(
+                f"{_at(source, lines, (name,))}: {name} must be a level or an object, got {type(entry).__name__}"
+            )
         schema = json_format.MessageToDict(policy.configSchema) if policy.HasField("configSchema") else {}
         properties = schema.get("properties", {})
         for key, value in props.items():
             if key not in properties:
                 raise PreviewInputError(
-                    f"{source}: {name}.{key} is not a setting of this policy; its settings: "
+                    f"{_at(source, lines, (name, key))}: {name}.{key} is not a setting of this policy; its settings: "
                     f"{', '.join(sorted(properties))}"
                 )
             try:
                 jsonschema.validate(value, properties[key])
             except jsonschema.ValidationError as exc:
-                raise PreviewInputError(f"{source}: {name}.{key} = {value!r}: {exc.message}") from None
+                inner = tuple(exc.absolute_path)
+                where = _dotted((name, key, *inner))
+                shown = repr(exc.instance) if len(repr(exc.instance)) <= 120 else repr(exc.instance)[:117] + "..."
+                raise PreviewInputError(
+                    f"{_at(source, lines, (name, key, *inner))}: {where} = {shown}: {exc.message}"
+                ) from None
         filled = {k: v["default"] for k, v in properties.items() if "default" in v}
         filled.update(props)
         config = analyzer_pb2.PolicyConfig(enforcementLevel=LEVEL_CODES[level])  # type: ignore[arg-type]
         config.properties.update(filled)
         out[name] = config
     return out
+
+
+def pack_config_for(stack: str, pack_dir: Path, project_root: Path, named: Path | None) -> tuple[Path | None, str]:
+    """The pack config to use and why: the one named (--pack-config); else the pack's `config/<stack>.json` only
+    when the pack lies inside the project (this repository's own stacks), never another project's config for a
+    stack that shares its name; else none (every policy at its default level, mandatory)."""
+    if named is not None:
+        return named, "named"
+    candidate = pack_dir / "config" / f"{stack}.json"
+    if candidate.is_file() and candidate.resolve().is_relative_to(project_root.resolve()):
+        return candidate, "project"
+    return None, "none"
 
 
 def _level(value: Any, source: str, where: str) -> str:
@@ -347,6 +412,28 @@ def _exemption(body: str) -> dict[str, str] | None:
     return match.groupdict() if match else None
 
 
+EXEMPTIONS_POLICY = "exemptions"
+_GATE_ENTRY = re.compile(r"exemptions\.(?P<list>entries|levelWaivers)\[(?P<index>\d+)\]")
+_GATE_POLICY = re.compile(r"^policy (?P<policy>\S+) is \w+ in this pack config")
+
+
+def _gate_location(message: str, shown: str, lines: Mapping[Loc, int]) -> dict[str, Any]:
+    """Where a finding of the exemptions policy is fixed: the pack config's entry (exemptions.entries[i],
+    exemptions.levelWaivers[i]) or the policy's own key (its level below minimumLevel), not the stack file."""
+    entry = _GATE_ENTRY.search(message)
+    policy = _GATE_POLICY.search(message.split("\n", 1)[-1])
+    if entry:
+        loc: Loc = ("exemptions", entry["list"], int(entry["index"]))
+    elif policy:
+        loc = (policy["policy"],) if (policy["policy"],) in lines else ("all",)
+    else:
+        loc = ("exemptions",)
+    probe = loc
+    while probe and probe not in lines:
+        probe = probe[:-1]
+    return {"file": shown, "line": lines.get(probe), "path": _dotted(loc), "kind": "pack config"}
+
+
 def default_pack(project_root: Path) -> Path:
     """The HIPAA pack the project sits in or beside (policy_packs/hipaa in it or a folder above it), else the
     one of the checkout this engine runs from."""
@@ -386,16 +473,16 @@ def run_preview(
     if CONFIG_KEY in parsed.config:
         validate_stack_file(parsed, project.display(stack_path))
     pack_dir = (pack_dir or default_pack(project.root)).resolve()
-    if pack_config is None and (pack_dir / "config" / f"{stack}.json").is_file():
-        pack_config = pack_dir / "config" / f"{stack}.json"
-    given = read_pack_config(pack_config) if pack_config is not None else {}
+    pack_config, origin = pack_config_for(stack, pack_dir, project.root, pack_config)
+    given, config_lines = read_pack_config_lines(pack_config) if pack_config is not None else ({}, {})
     with pack_process(pack_dir) as proc:
         result = synth(stack, preview=preview, project_dir=project_dir, config_file=config_file, references=references)
         port = read_port(proc)
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = analyzer_pb2_grpc.AnalyzerStub(channel)
             info = stub.GetAnalyzerInfo(empty_pb2.Empty())
-            configs = policy_configs(info, given, str(pack_config or "(no pack config)"))
+            configs = policy_configs(info, given, _shown(pack_config) if pack_config else "(no pack config)",
+                                     config_lines)  # fmt: skip
             raw, remediations = analyze(stub, result, configs)
     policies = {p.name: p for p in info.policies}
     diagnostics = [_diagnostic(urn, d, policies.get(d.policyName)) for urn, d in raw]
@@ -403,6 +490,8 @@ def run_preview(
     for d in diagnostics:
         where = locator.locate(d.urn)
         d.config = {"file": where.file, "line": where.line, "path": where.path}
+        if d.policyName == EXEMPTIONS_POLICY and pack_config is not None:
+            d.config = _gate_location(d.message, _shown(pack_config), config_lines)
     diagnostics.sort(key=lambda d: (d.control, d.urn, d.message))
     return PreviewResult(
         stack=stack,
@@ -410,6 +499,8 @@ def run_preview(
         preview=preview,
         pack=f"{info.name}@{info.version}",
         pack_config=_shown(pack_config) if pack_config else None,
+        pack_config_origin=origin,
+        pack_config_file=pack_config.resolve() if pack_config else None,
         resources=len(result.resources),
         policies=[json_format.MessageToDict(p) for p in info.policies],
         diagnostics=diagnostics,

@@ -24,7 +24,7 @@ _FQDN = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$
 class StrictModel(BaseModel):
     """Every config object: unknown keys are errors, values are immutable once validated."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True)
 
 
 def _name_check(max_len: int, what: str) -> AfterValidator:

@@ -63,6 +63,9 @@ class AuditOptions:
     project_dir: Path | None = None
     config_file: Path | None = None
     stack_region: str | None = None
+    # the stack's account_id: an audit with --stack of any other account is refused (its drift would be noise
+    # and its findings not the stack's evidence)
+    stack_account: str | None = None
     workers: int = WORKERS
     skip: frozenset[str] = frozenset()  # control ids not to check (reported as skipped, never as passing)
     session: boto3.Session | None = None
@@ -107,6 +110,12 @@ def run_audit(options: AuditOptions) -> AuditResult:
         result.add_incomplete(Incomplete("account identity", f"sts:GetCallerIdentity: {error_text(exc)}"))
     except BotoCoreError as exc:
         raise AuditError(f"cannot reach AWS: {error_text(exc)}; nothing was audited") from None
+    if options.stack_account is not None and result.account != options.stack_account:
+        raise AuditError(
+            f"--stack {options.stack} deploys into account {options.stack_account} (its account_id), but these "
+            f"credentials are of account {result.account}: use the auditor role of account {options.stack_account}, "
+            "or leave out --stack to audit this account without comparing it with the stack; nothing was audited"
+        )
     ctx = Context(
         reader,
         catalog,

@@ -21,7 +21,7 @@ from enclave.evidence.crosscheck import NOT_INSTALLED, cross_check
 from enclave.evidence.facts import NOT_GIT, generated_at, git_commit
 from enclave.evidence.html import render_html
 from enclave.evidence.model import build
-from enclave.evidence.rows import STATUSES, preview_checks
+from enclave.evidence.rows import NOT_ENFORCED, STATUSES, preview_checks
 from enclave.evidence.svg import layout
 from enclave.evidence.zones import ZoneGraph, zone_graph
 from enclave.pack_catalog import PackCatalogError, load_catalog
@@ -29,13 +29,13 @@ from enclave.preview import Diagnostic, PreviewResult
 from enclave.reach import default_nca, expected_connectivity
 from enclave.render import collect
 from enclave.synth import PROJECT_ROOT, SynthResult
-from tests.conftest import stack_data, write_stack
+from tests.conftest import EXPIRES, stack_data, write_stack
 
 PACK = PROJECT_ROOT / "policy_packs" / "hipaa"
 PROD_CONFIG = PACK / "config" / "prod.json"
 EXEMPTION = {
     "control": "LOG-05", "name": "prod-flow-logs", "reason": "flow logs go to the SIEM, which keeps them six years",
-    "owner": "security-operations", "expires": "2099-01-01",
+    "owner": "security-operations", "expires": EXPIRES,
 }  # fmt: skip
 
 
@@ -143,7 +143,7 @@ def test_row_statuses_of_a_weakened_stack(weak: tuple[Path, Path]) -> None:
     assert (exempted["exemption_reason"], exempted["exemption_owner"], exempted["exemption_expires"]) == (
         EXEMPTION["reason"], EXEMPTION["owner"], EXEMPTION["expires"])  # fmt: skip
     html = (out / "index.html").read_text(encoding="utf-8")
-    assert "exempted until 2099-01-01, owner security-operations: " + EXEMPTION["reason"] in html
+    assert f"exempted until {EXPIRES}, owner security-operations: " + EXEMPTION["reason"] in html
     line = next(r["config_line"] for r in rows if r["status"] == "fail" and r["control"] == "LOG-05")
     assert f":{line}</code>" in html
 
@@ -177,7 +177,9 @@ def test_what_a_policy_checked_is_what_its_tags_say() -> None:
     assert rows == [
         ("buckets", "b", "fail", "mandatory", "bad"),
         ("keys", "k", "pass", "remediate", "remediated by the pack: rotation on"),
-        ("whole", "stack", "pass", "advisory", ""),
+        # below mandatory is not a pass: an advisory policy's clean stack and a disabled policy's unchecked one
+        ("off", "stack", "not enforced", "disabled", "disabled in the pack config: not checked"),
+        ("whole", "stack", "not enforced", "advisory", NOT_ENFORCED["advisory"]),
     ]
 
 

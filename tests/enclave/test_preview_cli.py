@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from enclave.cli import app
 from enclave.synth import PROJECT_ROOT
-from tests.conftest import stack_data, write_stack
+from tests.conftest import EXPIRES, stack_data, write_stack
 
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "sarif-2.1.0.json").read_text(encoding="utf-8"))
 PROD_CONFIG = PROJECT_ROOT / "policy_packs" / "hipaa" / "config" / "prod.json"
@@ -112,7 +112,7 @@ def test_an_exemption_keeps_the_finding_but_not_the_failure(tmp_path: Path) -> N
         "name": "prod-flow-logs",
         "reason": "flow logs are exported to the SIEM, which keeps them six years",
         "owner": "security-operations",
-        "expires": "2099-01-01",
+        "expires": EXPIRES,
     }
     pack_config = prod_pack_config(tmp_path, exemptions={"entries": [entry]})
     result = invoke("--stack", "prod", "--config-file", str(weakened_prod(tmp_path)), "--pack-config",
@@ -122,9 +122,9 @@ def test_an_exemption_keeps_the_finding_but_not_the_failure(tmp_path: Path) -> N
     assert report["summary"]["exempted"] == 1 and report["summary"]["mandatory"] == 0
     [finding] = report["diagnostics"]
     assert finding["exempted"] and finding["message"].startswith(
-        "EXEMPTED until 2099-01-01 (owner security-operations)"
+        f"EXEMPTED until {EXPIRES} (owner security-operations)"
     )
-    assert finding["exemption"] == {"expires": "2099-01-01", "owner": "security-operations", "reason": entry["reason"]}
+    assert finding["exemption"] == {"expires": EXPIRES, "owner": "security-operations", "reason": entry["reason"]}
 
 
 def test_dev_remediates_nothing_it_does_not_change() -> None:

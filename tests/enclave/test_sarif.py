@@ -19,7 +19,7 @@ from enclave.cli import app
 from enclave.sarif import SRCROOT, fingerprint, heading_lines, rules_uri
 from enclave.summary import markdown
 from enclave.synth import PROJECT_ROOT
-from tests.conftest import stack_data, write_stack
+from tests.conftest import EXPIRES, stack_data, write_stack
 
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "sarif-2.1.0.json").read_text(encoding="utf-8"))
 RULES_MD = PROJECT_ROOT / "policy_packs" / "hipaa" / "RULES.md"
@@ -38,7 +38,7 @@ EXEMPTION = {
     "name": "prod-flow-logs",
     "reason": "flow logs are exported to the SIEM, which keeps them six years",
     "owner": "security-operations",
-    "expires": "2099-01-01",
+    "expires": EXPIRES,
 }
 
 FORMATS = jsonschema.FormatChecker()

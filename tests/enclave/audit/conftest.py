@@ -67,6 +67,22 @@ def prod() -> Any:
     return synth("prod", account_id=ACCOUNT)
 
 
+PROD_ACCOUNT = "111122223333"  # stacks/Pulumi.prod.yaml's account_id
+
+
+@pytest.fixture(scope="session")
+def moto_prod(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, ...]:
+    """`--stack prod` as the seeded account's stack: the prod stack file and pack config with moto's account in
+    place of prod's (an audit with --stack of another account than the stack's account_id is refused)."""
+    folder = tmp_path_factory.mktemp("moto-prod")
+    stack = folder / "Pulumi.prod.yaml"
+    stack.write_text((ROOT / "stacks" / "Pulumi.prod.yaml").read_text(encoding="utf-8").replace(PROD_ACCOUNT, ACCOUNT))
+    pack = folder / "prod.json"
+    source = ROOT / "policy_packs" / "hipaa" / "config" / "prod.json"
+    pack.write_text(source.read_text(encoding="utf-8").replace(PROD_ACCOUNT, ACCOUNT), encoding="utf-8")
+    return ("--stack", "prod", "--config-file", str(stack), "--pack-config", str(pack))
+
+
 @dataclass
 class Run:
     code: int

@@ -19,12 +19,14 @@ from framework.values import MISSING, UNKNOWN
         "minRetentionDays": {
             "type": "integer",
             "minimum": 1,
+            "maximum": 3653,
             "default": 365,
             "description": "Shortest retention of any log group, in days.",
         },
         "minAuditRetentionDays": {
             "type": "integer",
             "minimum": 1,
+            "maximum": 3653,
             "default": 2192,
             "description": "Shortest retention of audit log groups, in days (six years: 45 CFR 164.316(b)(2)(i)).",
         },

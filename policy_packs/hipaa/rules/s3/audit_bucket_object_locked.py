@@ -29,6 +29,7 @@ def trail_buckets(stack: Stack) -> list[Resource]:
         "minAuditRetentionDays": {
             "type": "integer",
             "minimum": 1,
+            "maximum": 36500,
             "default": 2192,
             "description": "Shortest compliance-mode retention of the audit bucket, in days.",
         }
