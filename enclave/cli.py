@@ -4,13 +4,15 @@ add-on images, offline; and audit a live AWS account against the same controls (
 from __future__ import annotations
 
 import contextlib
+import functools
+import io
 import json
 import sys
 import tempfile
 from enum import StrEnum
 from importlib import metadata
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -19,12 +21,14 @@ from rich.table import Table
 from components.config import CONFIG_KEY, ConfigError, PlatformConfig, read_stack_file, validate_stack_file
 from components.k8s.images import addon_image_refs, mirror_copies
 
+from . import interrupt
 from .audit.calls import policy_text
 from .audit.model import WORKERS
 from .diff import diff
 from .evidence.audit import AuditInputError
 from .evidence.files import write_report
 from .evidence.run import ReportInputError, evidence_report
+from .outputs import OutputError, check_file, check_folder, write_files, write_text
 from .pack_catalog import PackCatalogError
 from .preview import PreviewInputError, PreviewResult, default_pack, pack_config_for, read_pack_config, run_preview
 from .project import ProjectError, find_project
@@ -107,6 +111,33 @@ def _fail_config(exc: Exception) -> typer.Exit:
     return typer.Exit(EXIT_CONFIG)
 
 
+F = TypeVar("F", bound=Any)
+
+
+def _guarded(fn: F) -> F:
+    """A command whose output cannot be written ends in one line naming the path and the reason, exit 2 (exit
+    1 is for findings), never a traceback."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except OutputError as exc:
+            raise _fail_config(exc) from None
+        except OSError as exc:  # a file the command reads or writes failed underneath: say which and why
+            where = exc.filename or "(a file)"
+            raise _fail_config(Exception(f"{where}: {exc.strerror or exc}")) from None
+
+    return run  # type: ignore[return-value]
+
+
+def _console_text(print_to: Any) -> str:
+    """What a rich table printer writes, as text (written to a file in one piece afterwards)."""
+    buffer = io.StringIO()
+    print_to(Console(file=buffer, markup=False, highlight=False, width=160))
+    return buffer.getvalue()
+
+
 ConfigFileOpt = Annotated[
     Path | None,
     typer.Option("--config-file", help="Read the stack config from this file instead of Pulumi.<NAME>.yaml."),
@@ -121,6 +152,7 @@ def _platform_config(stack: str, config_file: Path | None, project_dir: Path | N
 
 
 @app.command("synth")
+@_guarded
 def synth_cmd(
     stack: StackOpt,
     preview: PreviewOpt = False,
@@ -133,6 +165,8 @@ def synth_cmd(
     reference: ReferenceOpt = None,
 ) -> None:
     """Register every resource of STACK under mocks and write them as JSON (the synth contract)."""
+    if out is not None:
+        check_file(out, "--out")
     try:
         refs = parse_reference_options(reference or [])
         result = synth(stack, preview=preview, project_dir=project_dir, config_file=config_file, references=refs)
@@ -142,8 +176,7 @@ def synth_cmd(
     if out is None:
         sys.stdout.write(text)
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    write_text(out, text, "--out")
     custom = sum(1 for r in result.resources if r["custom"])
     mode = "preview" if preview else "update"
     err.print(
@@ -153,6 +186,7 @@ def synth_cmd(
 
 
 @app.command("render")
+@_guarded
 def render_cmd(
     stack: StackOpt,
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the YAML files.")],
@@ -164,6 +198,7 @@ def render_cmd(
 ) -> None:
     """Write every Kubernetes object of STACK as kubectl-appliable YAML: <namespace>.yaml, cluster.yaml,
     and helm/<release>.values.yaml for the Helm releases."""
+    check_folder(out, "--out")
     try:
         refs = parse_reference_options(reference or [])
         result = synth(stack, preview=False, project_dir=project_dir, config_file=config_file, references=refs)
@@ -182,6 +217,7 @@ def render_cmd(
 
 
 @app.command("reach")
+@_guarded
 def reach_cmd(
     stack: StackOpt,
     analyze_: Annotated[
@@ -203,6 +239,8 @@ def reach_cmd(
 ) -> None:
     """Print the connectivity the stack's flow matrix declares; with --analyze, compare it with what
     network-config-analyzer computes from the rendered NetworkPolicies (= both, + undeclared, - missing)."""
+    if csv_out is not None:
+        check_file(csv_out, "--csv")
     try:
         refs = parse_reference_options(reference or [])
         cfg = _platform_config(stack, config_file, project_dir)
@@ -226,8 +264,7 @@ def reach_cmd(
             err.print(str(exc))
             raise typer.Exit(1) from None
     if csv_out is not None:
-        csv_out.parent.mkdir(parents=True, exist_ok=True)
-        csv_out.write_text(analysis.csv, encoding="utf-8")
+        write_text(csv_out, analysis.csv, "--csv")
     for line in analysis.lines():
         typer.echo(line)
     for path in access_paths(cfg):
@@ -256,12 +293,8 @@ def _report_text(result: PreviewResult, fmt: Format, rules_url: str | None) -> s
     return markdown([result.to_json()])
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-
-
 @app.command("preview")
+@_guarded
 def preview_cmd(
     stack: StackOpt,
     preview: PreviewOpt = False,
@@ -304,6 +337,10 @@ def preview_cmd(
     no Pulumi CLI. Exit 0 when no mandatory finding, 1 when any, 2 for bad input. In CI, run it once per stack with
     --out-dir (JSON and SARIF from one run), upload DIR/<NAME>.sarif to code scanning and append `enclave summary
     DIR/<NAME>.json` (Markdown) to $GITHUB_STEP_SUMMARY, as .github/workflows/compliance.yml does."""
+    if out_dir is not None:
+        check_folder(out_dir, "--out-dir")
+    if out is not None:
+        check_file(out, "--out")
     try:
         result = run_preview(
             stack, preview=preview, project_dir=project_dir, config_file=config_file, pack_dir=pack,
@@ -311,22 +348,21 @@ def preview_cmd(
         )  # fmt: skip
     except (ConfigError, ProjectError, PreviewInputError) as exc:
         raise _fail_config(exc) from None
+    files: dict[Path, str] = {}
     if out_dir is not None:
         for suffix, kind in ((".json", Format.json), (".sarif", Format.sarif)):
-            _write(out_dir / f"{stack}{suffix}", _report_text(result, kind, rules_url))
-    if fmt is Format.table:
-        if out is None and not sys.stdout.isatty():
+            files[out_dir / f"{stack}{suffix}"] = _report_text(result, kind, rules_url)
+    if out is not None:
+        table = fmt is Format.table
+        files[out] = _console_text(lambda c: print_table(result, c)) if table else _report_text(result, fmt, rules_url)
+    write_files(files, "--out-dir" if out is None else "--out")
+    if fmt is Format.table and out is None:
+        if not sys.stdout.isatty():
             print_lines(result, typer.echo)  # plain lines in pipes and CI logs; the table on a terminal
-        elif out is None:
-            print_table(result, Console(markup=False, highlight=False))
         else:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            with out.open("w", encoding="utf-8") as handle:
-                print_table(result, Console(file=handle, markup=False, highlight=False, width=160))
+            print_table(result, Console(markup=False, highlight=False))
     elif out is None:
         sys.stdout.write(_report_text(result, fmt, rules_url))
-    else:
-        _write(out, _report_text(result, fmt, rules_url))
     if fmt is not Format.table or out is not None:
         err.print(verdict_line(result))
     if result.blocking:
@@ -334,6 +370,7 @@ def preview_cmd(
 
 
 @app.command("summary")
+@_guarded
 def summary_cmd(
     reports: Annotated[
         list[Path],
@@ -345,6 +382,8 @@ def summary_cmd(
     """Saved preview reports as one Markdown summary (e.g. `>> $GITHUB_STEP_SUMMARY`): per stack its verdict and
     mandatory / advisory / exempted / unverifiable counts, then each failing stack's failing controls with their
     titles. Exit 0; 2 when a file is not a preview report. The preview's exit status is what fails a build."""
+    if out is not None:
+        check_file(out, "--out")
     try:
         text = markdown([read_report(path) for path in reports], title=title)
     except ReportError as exc:
@@ -352,10 +391,11 @@ def summary_cmd(
     if out is None:
         sys.stdout.write(text)
     else:
-        _write(out, text)
+        write_text(out, text, "--out")
 
 
 @app.command("report")
+@_guarded
 def report_cmd(
     stack: StackOpt,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for index.html, findings.csv and report.json.")],
@@ -392,6 +432,7 @@ def report_cmd(
 
 
 @app.command("images")
+@_guarded
 def images_cmd(
     stack: StackOpt,
     config_file: Annotated[
@@ -417,6 +458,7 @@ def images_cmd(
 
 
 @app.command("validate")
+@_guarded
 def validate_cmd(
     stack: Annotated[str | None, typer.Option("--stack", "-s", help="One stack (default: every stack).")] = None,
     all_: Annotated[bool, typer.Option("--all", metavar="", help="Every stack of the project (the default).")] = False,
@@ -458,6 +500,7 @@ def validate_cmd(
 
 
 @app.command("schema")
+@_guarded
 def schema_cmd(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the schema here instead of stdout.")] = None,
 ) -> None:
@@ -467,8 +510,7 @@ def schema_cmd(
     if out is None:
         sys.stdout.write(text)
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    write_text(out, text, "--out")
     err.print(f"wrote {out}")
 
 
@@ -478,6 +520,7 @@ class DiffFormat(StrEnum):
 
 
 @app.command("diff")
+@_guarded
 def diff_cmd(
     a: Annotated[str, typer.Argument(help="The stack to compare from, e.g. staging.")],
     b: Annotated[str, typer.Argument(help="The stack to compare to, e.g. prod.")],
@@ -522,6 +565,7 @@ def _short(value: object) -> str:
 
 
 @app.command("stacks")
+@_guarded
 def stacks_cmd(project_dir: ProjectOpt = None) -> None:
     """List the stacks that have a stack file."""
     try:
@@ -555,6 +599,8 @@ def _audit_inputs(
         platform = config.get(CONFIG_KEY)
         region = (platform.get("region") if isinstance(platform, dict) else None) or config.get("aws:region")
         account = platform.get("account_id") if isinstance(platform, dict) else None
+    elif project_dir is not None:
+        root = find_project(project_dir).root
     else:
         with contextlib.suppress(ProjectError):  # outside a project: the pack of this checkout
             root = find_project(project_dir).root
@@ -569,6 +615,7 @@ def _audit_inputs(
 
 
 @app.command("audit")
+@_guarded
 def audit_cmd(
     stack: Annotated[
         str | None,
@@ -612,6 +659,8 @@ def audit_cmd(
     """Verify the live AWS account, read-only, against the pack's controls (same ids and HIPAA citations).
     Exit 0 when every control holds, 1 on any mandatory finding (or, with --stack, a weakened declared setting),
     2 when the audit could not run or some check did not finish (each named; never counted as passing)."""
+    if out is not None:
+        check_file(out, "--out")
     from .audit.run import AuditError, AuditOptions, run_audit  # boto3 loads only when an audit runs
     from .audit.table import print_lines as print_audit_lines
     from .audit.table import print_table as print_audit_table
@@ -641,9 +690,7 @@ def audit_cmd(
         raise _fail_config(exc) from None
     if table:
         if out is not None:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            with out.open("w", encoding="utf-8") as handle:
-                print_audit_table(result, Console(file=handle, markup=False, highlight=False, width=160))
+            write_text(out, _console_text(lambda c: print_audit_table(result, c)), "--out")
         elif sys.stdout.isatty():
             print_audit_table(result, Console(markup=False, highlight=False))
         else:
@@ -653,8 +700,7 @@ def audit_cmd(
         if out is None:
             sys.stdout.write(text)
         else:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(text, encoding="utf-8")
+            write_text(out, text, "--out")
     if not (table and out is None and sys.stdout.isatty()):
         err.print(audit_verdict(result))
     code = result.exit_code()
@@ -663,6 +709,7 @@ def audit_cmd(
 
 
 @app.command("audit-policy")
+@_guarded
 def audit_policy_cmd(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the policy here instead of stdout.")] = None,
 ) -> None:
@@ -670,12 +717,12 @@ def audit_policy_cmd(
     if out is None:
         sys.stdout.write(policy_text())
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(policy_text(), encoding="utf-8")
+    write_text(out, policy_text(), "--out")
     err.print(f"wrote {out}")
 
 
 def main() -> None:
+    interrupt.install()
     app()
 
 

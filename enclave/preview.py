@@ -27,6 +27,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from components.config import CONFIG_KEY, read_stack_file, validate_stack_file
 
+from . import interrupt
 from .jsonfile import JsonFileError, Loc, read_json_lines
 from .locate import Locator
 from .project import find_project
@@ -166,12 +167,16 @@ def pack_process(pack_dir: Path, python: str = sys.executable) -> Iterator[subpr
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # its own session: a terminal's Ctrl-C reaches enclave, which stops the pack itself (enclave.interrupt)
+        start_new_session=True,
     )
+    interrupt.track_child(proc)
     try:
         yield proc
     finally:
         proc.kill()
         proc.wait(timeout=10)
+        interrupt.untrack_child(proc)
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
@@ -488,7 +493,7 @@ def run_preview(
     diagnostics = [_diagnostic(urn, d, policies.get(d.policyName)) for urn, d in raw]
     locator = Locator(stack_path, result.resources, Path.cwd())
     for d in diagnostics:
-        where = locator.locate(d.urn)
+        where = locator.locate(d.urn, d.policyName)
         d.config = {"file": where.file, "line": where.line, "path": where.path}
         if d.policyName == EXEMPTIONS_POLICY and pack_config is not None:
             d.config = _gate_location(d.message, _shown(pack_config), config_lines)

@@ -77,6 +77,8 @@ def find_project(start: Path | None = None) -> Project:
     origin = (start or Path.cwd()).resolve()
     if start is not None and not origin.exists():
         raise ProjectError(f"--project-dir {start}: no such folder")
+    if start is not None and not origin.is_dir():
+        raise ProjectError(f"--project-dir {start}: is a file; give the folder that holds Pulumi.yaml")
     folder = origin if origin.is_dir() else origin.parent
     for candidate in (folder, *folder.parents):
         for name in PROJECT_FILES:

@@ -15,7 +15,9 @@ import pulumi
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .duplicates import duplicate_problems
 from .errors import CONFIG_KEY, ConfigError, Loc, Problem
+from .names import name_problems
 from .platform import PlatformConfig
 from .references import check_references
 from .stackfile import OFFLINE_SECRET, StackFile, check_yaml_limits, config_lines, read_stack_file
@@ -148,7 +150,7 @@ def validate_platform(data: Any, source: str | None = None, lines: dict[Loc, int
     except ValidationError as exc:
         problems = [_problem_from_error(dict(e)) for e in exc.errors(include_url=False)]
         raise ConfigError(_with_lines(problems, lines), source) from None
-    problems = check_references(cfg)
+    problems = check_references(cfg) + duplicate_problems(cfg) + name_problems(cfg)
     if problems:
         raise ConfigError(_with_lines(problems, lines), source)
     return cfg

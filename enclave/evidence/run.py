@@ -8,6 +8,7 @@ from pathlib import Path
 
 from components.config import CONFIG_KEY, PlatformConfig, read_stack_file, validate_stack_file
 
+from ..outputs import check_folder
 from ..pack_catalog import load_catalog
 from ..preview import default_pack, run_preview
 from ..project import find_project
@@ -27,6 +28,7 @@ class ReportInputError(Exception):
 def check_out(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise ReportInputError(f"--out {out}: exists and is not a folder; give a folder for index.html")
+    check_folder(out, "--out")
 
 
 def stack_account(path: Path) -> str | None:
