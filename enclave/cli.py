@@ -235,14 +235,12 @@ def reach_cmd(
     csv_out: Annotated[Path | None, typer.Option("--csv", help="Also write the analyzer's CSV here.")] = None,
     config_file: ConfigFileOpt = None,
     project_dir: ProjectOpt = None,
-    reference: ReferenceOpt = None,
 ) -> None:
     """Print the connectivity the stack's flow matrix declares; with --analyze, compare it with what
     network-config-analyzer computes from the rendered NetworkPolicies (= both, + undeclared, - missing)."""
     if csv_out is not None:
         check_file(csv_out, "--csv")
     try:
-        refs = parse_reference_options(reference or [])
         cfg = _platform_config(stack, config_file, project_dir)
         if not analyze_:
             for conn in sorted(expected_connectivity(cfg)):
@@ -250,7 +248,7 @@ def reach_cmd(
             for path in access_paths(cfg):
                 typer.echo(path)
             return
-        result = synth(stack, preview=False, project_dir=project_dir, config_file=config_file, references=refs)
+        result = synth(stack, preview=False, project_dir=project_dir, config_file=config_file)
     except (ConfigError, ProjectError) as exc:
         raise _fail_config(exc) from None
     exe = nca or default_nca()

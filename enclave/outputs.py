@@ -38,16 +38,13 @@ def _writable_folder(folder: Path, option: str, path: Path) -> None:
         probe = probe.parent
     if not probe.is_dir():
         raise OutputError(f"{option} {path}: {probe} is a file, not a folder")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        why = "read-only file system" if _read_only(probe) else "permission denied"
-        raise OutputError(f"{option} {path}: cannot write in {probe} ({why})")
-
-
-def _read_only(folder: Path) -> bool:
+    # try it: permission bits say nothing to root, nor about a read-only mount or a file system that refuses
     try:
-        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
-    except OSError:
-        return False
+        handle, name = tempfile.mkstemp(prefix=".enclave-probe-", dir=probe)
+        os.close(handle)
+        os.unlink(name)
+    except OSError as exc:
+        raise OutputError(f"{option} {path}: cannot write in {probe} ({_reason(exc)})") from None
 
 
 def check_file(path: Path, option: str) -> None:
@@ -71,6 +68,8 @@ def check_folder(path: Path, option: str) -> None:
 def write_files(files: Mapping[Path, str], option: str) -> None:
     """Write every file or none: each to a temporary file beside it, then all renamed into place (an interrupt
     waits for the renames, so it never leaves a mix of old and new files). Devices are written directly."""
+    for path in files:
+        check_file(path, option)
     staged: list[tuple[Path, Path]] = []
     try:
         for path, text in files.items():

@@ -73,12 +73,14 @@ def test_preview_outside_the_repository_uses_the_pack_the_wheel_ships(installed:
     shipped = site / "policy_packs" / "hipaa"
     assert (shipped / "PulumiPolicy.yaml").is_file() and (shipped / "rules" / "iam").is_dir()
     assert not (shipped / "config").exists(), "this repository's pack configs (its accounts) stay out of the wheel"
+    # no pack config of its own: every policy mandatory, and the example's two cluster-wide findings fail it
     result = enclave(installed, project, "preview", "--stack", "research")
-    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stdout + result.stderr
-    assert "research: pass - 15 resources" in result.stdout
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stdout + result.stderr
+    assert "research: FAIL - 15 resources" in result.stdout
     assert "no pack config (every policy at the pack's default level)" in result.stdout
     result = enclave(installed, project, "preview", "--stack", "research", "--pack-config", "policy-pack-config.json")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "research: pass - 15 resources" in result.stdout
     assert "config policy-pack-config.json (named by --pack-config)" in result.stdout
 
 
@@ -91,7 +93,7 @@ def test_a_stack_named_like_the_packs_own_uses_no_config_of_the_pack(installed: 
     pack = PROJECT_ROOT / "policy_packs" / "hipaa"
     assert (pack / "config" / "dev.json").is_file()
     result = enclave(installed, project, "preview", "--stack", "dev", "--pack", str(pack))
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 1 and "dev: FAIL - 15 resources" in result.stdout, result.stdout + result.stderr
     assert "config/dev.json" not in result.stdout + result.stderr
     assert "no pack config (every policy at the pack's default level)" in result.stdout
 

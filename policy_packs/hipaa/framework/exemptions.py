@@ -339,6 +339,8 @@ class Registry:
         self.max_resources = DEFAULT_MAX_RESOURCES
         # policies below the pack config's minimumLevel without a waiver, and waivers that do not hold
         self.floor: list[str] = []
+        # what each entry exempted: (policy, urn, the finding's text without its EXEMPTED line)
+        self.exempted: dict[int, list[tuple[str, str, str]]] = {}
 
     def configure(
         self,
@@ -352,6 +354,20 @@ class Registry:
         with self._lock:
             self.entries, self.problems, self.matched = valid, problems, set()
             self.refused, self.max_resources, self.floor = set(), max_resources, list(floor)
+            self.exempted = {}
+
+    def record(self, index: int, policy: str, urn: str, text: str) -> None:
+        with self._lock:
+            self.exempted.setdefault(index, []).append((policy, urn, text))
+
+    def revoked(self) -> list[tuple[str, str, str, str]]:
+        """(entry, policy, urn, text) of each finding a refused entry had exempted."""
+        with self._lock:
+            return [
+                (f"exemptions.entries[{index}]", policy, urn, text)
+                for index in sorted(self.refused)
+                for policy, urn, text in self.exempted.get(index, [])
+            ]
 
     def refuse_broad(self, resources: list[tuple[str, str, str]], checked: Mapping[str, set[str] | None]) -> None:
         """Once the stack is known: entries that waive their control wholesale become problems and exempt

@@ -89,6 +89,8 @@ def emit(rule: Rule, finding: Finding, resource: Resource | None, config: Mappin
         exemptions.REGISTRY.match(control.id, finding.urn, target.type, target.name) if target is not None else None
     )
     if exemption is not None and not exemption.expired(exemptions.today()):
+        # kept, in case the exemption turns out to waive its control wholesale once the stack is known
+        exemptions.REGISTRY.record(exemption.index, rule.name, finding.urn, text)
         text = f"EXEMPTED until {exemption.expires.isoformat()} (owner {exemption.owner}): {exemption.reason}\n" + text
         level = "advisory"
     elif finding.unverifiable:
@@ -220,6 +222,15 @@ def to_policy(rule: Rule) -> Policy:
         remediate=_remediate(rule) if rule.remediate else None,
         **common,
     )
+
+
+def reinstate(reporter: Any, descriptions: Mapping[str, str]) -> None:
+    """The findings a refused (control-wide) exemption had exempted before the stack was known, reported again
+    at mandatory: a refused exemption exempts nothing. `reporter(policy)` reports for that policy."""
+    for entry, policy, urn, text in exemptions.REGISTRY.revoked():
+        again = f"{entry} is refused (it waives its control wholesale), so this finding stands:\n{text}"
+        LEVEL_OVERRIDES.set(policy, urn, f"{descriptions.get(policy, '')}\n{again}", "mandatory")
+        reporter(policy)(again, urn)
 
 
 def _exemptions_validate(_args: StackValidationArgs, report: Any) -> None:

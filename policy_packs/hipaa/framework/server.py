@@ -32,7 +32,16 @@ from pulumi_policy.version import VERSION as SDK_VERSION
 
 from . import exemptions
 from .model import Resource, Stack
-from .pack import EXEMPTIONS_POLICY, LEVEL_OVERRIDES, check_exemptions, policies, run_resource, run_stack, settings
+from .pack import (
+    EXEMPTIONS_POLICY,
+    LEVEL_OVERRIDES,
+    check_exemptions,
+    policies,
+    reinstate,
+    run_resource,
+    run_stack,
+    settings,
+)
 from .rules import Rule
 from .values import plain
 
@@ -118,6 +127,8 @@ class Servicer(sdk._PolicyAnalyzerServicer):  # the one use of the SDK's interna
     def AnalyzeStack(self, request: Any, context: Any) -> Any:
         response = proto.AnalyzeResponse()
         exemptions.REGISTRY.refuse_broad([(r.urn, r.type, r.name) for r in request.resources], self._checked())
+        descriptions = {name: p.description for name, p in self._policies.items()}
+        reinstate(lambda name: self._reporter(response, name), descriptions)
         stack = Stack(
             Resource(
                 type=r.type,
