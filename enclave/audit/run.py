@@ -120,7 +120,8 @@ def run_audit(options: AuditOptions) -> AuditResult:
     except EndpointConnectionError as exc:
         raise AuditError(f"cannot reach AWS: {exc}; nothing was audited") from None
     except ClientError as exc:
-        if error_code(exc).isdigit():  # a bare HTTP status with no AWS error code: the endpoint is not AWS
+        code = error_code(exc)
+        if not code or code == "Unknown" or code.isdigit():  # no AWS error code, or a bare HTTP status: not AWS
             raise AuditError(
                 f"{options.endpoint_url or 'AWS'} answered sts:GetCallerIdentity with {error_text(exc)}, not an "
                 "AWS error; nothing was audited"
