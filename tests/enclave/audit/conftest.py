@@ -19,7 +19,7 @@ import pytest
 
 from enclave.synth import synth
 
-from .seed import ACCOUNT, REGION
+from .seed import ACCOUNT, PROD_ACCOUNT, REGION
 
 ROOT = Path(__file__).resolve().parents[3]
 # what moto 5.2.1's server cannot answer: the add-on and access-entry APIs, DescribeCluster's accessConfig (all
@@ -65,9 +65,6 @@ def set_auth(endpoint: str, enforce: bool) -> None:
 @pytest.fixture(scope="session")
 def prod() -> Any:
     return synth("prod", account_id=ACCOUNT)
-
-
-PROD_ACCOUNT = "111122223333"  # stacks/Pulumi.prod.yaml's account_id
 
 
 @pytest.fixture(scope="session")
