@@ -58,7 +58,8 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def weak(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """prod in first-preview mode with short log retention (LOG-05 and RECOVER-01 fail), the flow logs exempted
-    (exempted), and the workload roles' trust unknown (IAM-01 unverifiable, advisory in prod's pack config)."""
+    (exempted), and the workload roles' trust unknown (IAM-01 and IAM-10 unverifiable, advisory in prod's pack
+    config)."""
     tmp = tmp_path_factory.mktemp("weak")
     data = stack_data("prod")
     data["logging"]["retention_days"] = 90
@@ -72,7 +73,7 @@ def weak(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     result = report("--stack", "prod", "--config-file", str(stack), "--pack-config", str(pack_config), "--preview",
                     "--out", str(out))  # fmt: skip
     assert result.exit_code == 1, result.output
-    line = "prod: FAIL - 3 mandatory failures; 408 checks (400 pass, 3 fail, 1 exempted, 4 unverifiable)"
+    line = "prod: FAIL - 3 mandatory failures; 419 checks (407 pass, 3 fail, 1 exempted, 8 unverifiable)"
     assert line in result.stderr
     return out, stack
 

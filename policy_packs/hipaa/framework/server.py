@@ -14,6 +14,7 @@ SDK's internals (pulumi-policy 1.21.0, pinned in requirements.txt; tests/policy_
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
@@ -180,8 +181,12 @@ def serve(name: str, rules: Mapping[str, Rule], controls: Iterable[str], descrip
     server.start()
     sys.stdout.buffer.write(f"{port}\n".encode())
     sys.stdout.flush()
+    # Serve until the engine that started the pack is gone (its parent changes): a pack whose engine was
+    # killed outright must not serve on, orphaned, forever.
+    parent = os.getppid()
     try:
-        while True:
-            time.sleep(86400)
+        while os.getppid() == parent:
+            time.sleep(1)
     except KeyboardInterrupt:
-        server.stop(0)
+        pass
+    server.stop(0)
