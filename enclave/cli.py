@@ -34,7 +34,7 @@ from .preview import PreviewInputError, PreviewResult, default_pack, pack_config
 from .project import ProjectError, find_project
 from .reach import access_paths, analyze, default_nca, expected_connectivity
 from .references import parse_reference_options
-from .render import RenderError, collect, write
+from .render import RenderError, check_out_dir, collect, write
 from .report import print_lines, print_table, verdict_line
 from .sarif import to_sarif
 from .schema import stack_file_schema
@@ -198,12 +198,12 @@ def render_cmd(
 ) -> None:
     """Write every Kubernetes object of STACK as kubectl-appliable YAML: <namespace>.yaml, cluster.yaml,
     and helm/<release>.values.yaml for the Helm releases."""
-    check_folder(out, "--out")
+    check_out_dir(out)  # before the synth: a folder it may not write into is refused at once (exit 2)
     try:
         refs = parse_reference_options(reference or [])
         result = synth(stack, preview=False, project_dir=project_dir, config_file=config_file, references=refs)
         paths = write(collect(result), out)
-    except (ConfigError, ProjectError) as exc:
+    except (ConfigError, ProjectError, OutputError) as exc:
         raise _fail_config(exc) from None
     except RenderError as exc:
         err.print(str(exc))

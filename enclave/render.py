@@ -112,11 +112,11 @@ class RenderOutputError(RenderError, OutputError):
     """--out cannot be rendered into (exit status 2: bad input, nothing written)."""
 
 
-def _prepare(out_dir: Path) -> list[Path]:
+def check_out_dir(out_dir: Path) -> list[Path]:
     """Check `out_dir`: new, empty, or written by an earlier render (whose files are returned, to be replaced).
     Refuses any other directory, so `--out .` can never delete a project's own YAML."""
     if out_dir.exists() and not out_dir.is_dir():
-        raise RenderOutputError(f"--out {out_dir}: exists and is not a directory")
+        raise RenderOutputError(f"--out {out_dir}: exists and is not a folder; give a folder")
     check_folder(out_dir, "--out")
     marker = out_dir / MARKER
     if out_dir.exists() and any(out_dir.iterdir()) and not marker.exists():
@@ -136,7 +136,7 @@ def _prepare(out_dir: Path) -> list[Path]:
 def write(rendered: Rendered, out_dir: Path) -> list[Path]:
     """Write the YAML files into a new, empty or previously rendered directory; returns the paths written. Every
     file is written whole or none is (enclave.outputs); the previous render's other files go only afterwards."""
-    old = _prepare(out_dir)
+    old = check_out_dir(out_dir)
     files: dict[Path, str] = {}
     for ns, objs in sorted(rendered.by_namespace.items()):
         files[out_dir / f"{_safe(ns)}.yaml"] = yaml.safe_dump_all([_canonical(o) for o in objs], sort_keys=False)

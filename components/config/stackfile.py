@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,10 @@ class YamlLimitError(ValueError):
     """The text is larger or deeper than any stack or project file; the message says which limit and where."""
 
 
+def _events(text: str) -> Iterator[yaml.Event]:
+    yield from yaml.parse(text, Loader=_StrictLoader)
+
+
 def check_yaml_limits(text: str) -> None:
     """Refuse text over MAX_BYTES, nested deeper than MAX_DEPTH or with more than MAX_NODES nodes before it is
     composed, reading the event stream (which is flat, whatever the nesting)."""
@@ -33,7 +38,14 @@ def check_yaml_limits(text: str) -> None:
     if size > MAX_BYTES:
         raise YamlLimitError(f"the file is {size} bytes; a stack or project file is at most {MAX_BYTES} bytes")
     depth = nodes = 0
-    for event in yaml.parse(text, Loader=_StrictLoader):
+    events = _events(text)
+    while True:
+        try:
+            event = next(events)
+        except StopIteration:
+            return
+        except yaml.YAMLError:
+            return  # malformed after a shallow start: the parser that reads the file says where and why
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:

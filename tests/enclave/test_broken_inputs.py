@@ -387,3 +387,31 @@ def test_every_command_that_asks_for_reference_has_the_option(tmp_path: Path) ->
         assert "--reference" in help_text, f"{args[0]} asks for --reference but has no such option"
         given = CliRunner().invoke(app, [*args, "--project-dir", str(team), "--reference", reference])
         assert given.exit_code == 0, (args, given.output)
+
+
+# ----- the corpus through `enclave audit --stack` too: a bad stack file is exit 2 before any AWS call ----------
+AUDITED = [c for c in CASES if c.id != "missing-platform-key"]  # a program of its own has no platform key
+
+
+@pytest.mark.parametrize("case", AUDITED, ids=[c.id for c in AUDITED])
+def test_audit_refuses_every_broken_stack_file_before_any_call(case: Case, tmp_path: Path) -> None:
+    path = make_file(case, tmp_path)
+    args = ["audit", "--stack", "prod", "--config-file", str(path), "--endpoint-url", "http://127.0.0.1:9"]
+    result = CliRunner().invoke(app, [*args, "--region", "us-east-1", "--out", str(tmp_path / "out.json")])
+    assert_refused(result, tmp_path, str(path), case.message)
+    assert "cannot reach AWS" not in result.output, "refused before any AWS call"
+
+
+def test_a_repeated_entry_is_refused_at_its_own_line(tmp_path: Path) -> None:
+    """The duplicate's file and line: the second `10.100.0.0/24` under private_access_cidrs."""
+    data = stack_data("prod")
+    data["cluster"]["endpoint"]["private_access_cidrs"] = ["10.100.0.0/24", "10.101.0.0/24", "10.100.0.0/24"]
+    path = write_stack(tmp_path / "Pulumi.prod.yaml", data)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines, 1) if "private_access_cidrs:" in line)
+    line = next(i for i, text in enumerate(lines, 1) if i > start + 1 and text.strip() == "- 10.100.0.0/24")
+    result = CliRunner().invoke(app, ["validate", "--stack", "prod", "--config-file", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}:{line}: gpu-enclave:platform.cluster.endpoint.private_access_cidrs[2] = '10.100.0.0/24'" in (
+        result.output
+    ), result.output

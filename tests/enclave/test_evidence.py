@@ -133,8 +133,8 @@ def test_row_statuses_of_a_weakened_stack(weak: tuple[Path, Path]) -> None:
         ("LOG-05", "fail", "mandatory", "prod-control-plane-logs"),
         ("LOG-05", "exempted", "advisory", "prod-flow-logs"),
         ("RECOVER-01", "fail", "mandatory", "prod-audit-logs-bucket"),
-        *{("IAM-01", "unverifiable", "advisory", f"prod-{n}-role") for n in ("vpc-cni", "model-server", "notebook",
-                                                                             "trainer")},
+        *{(c, "unverifiable", "advisory", f"prod-{n}-role") for n in ("vpc-cni", "model-server", "notebook",
+                                                                       "trainer") for c in ("IAM-01", "IAM-10")},
     }  # fmt: skip
     for r in rows:
         assert r["source"] == "preview" and r["policy"] and r["message"] and r["remediation"], r
@@ -216,7 +216,8 @@ def test_counts_add_up_at_every_level(weak: tuple[Path, Path]) -> None:
     verdicts = {s["citation"]: s["verdict"] for s in data["safeguards"]}
     assert verdicts["164.316(b)(2)(i)"] == "not met"  # LOG-05
     assert verdicts["164.312(d)"] == "not verified"  # IAM-01 unknown, nothing failed
-    assert verdicts["164.312(a)(1)"] == "met"
+    assert verdicts["164.312(a)(1)"] == "not verified"  # IAM-10 cites it: the same unknown trusts
+    assert verdicts["164.312(e)(1)"] == "met"
 
 
 def test_csv_and_json_hold_the_same_rows(weak: tuple[Path, Path]) -> None:

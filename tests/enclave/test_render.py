@@ -27,7 +27,7 @@ def test_refuses_a_directory_it_did_not_write(synthed: Synth, tmp_path: Path) ->
 def test_refuses_a_file(synthed: Synth, tmp_path: Path) -> None:
     target = tmp_path / "out"
     target.write_text("a file\n")
-    with pytest.raises(RenderError, match="not a directory"):
+    with pytest.raises(RenderError, match="not a folder"):
         write(collect(synthed("dev")), target)
 
 
