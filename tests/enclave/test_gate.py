@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from google.protobuf import json_format
 from typer.testing import CliRunner
@@ -24,6 +25,7 @@ from enclave.synth import PROJECT_ROOT
 from tests.conftest import EXPIRES, stack_data, write_stack
 
 PROD_CONFIG = PACK_DIR / "config" / "prod.json"
+SARIF_SCHEMA = json.loads((Path(__file__).parent / "schemas" / "sarif-2.1.0.json").read_text(encoding="utf-8"))
 
 
 def invoke(*args: str) -> Any:
@@ -150,7 +152,9 @@ def test_a_disabled_pack_is_not_a_passed_pack(tmp_path: Path) -> None:
     assert result.output.count("not enforced: ") == policies
     report = json.loads((out / "dev.json").read_text())
     assert report["summary"]["disabledPolicies"] == policies and report["packConfigOrigin"] == "named"
-    sarif = json.loads((out / "dev.sarif").read_text())["runs"][0]
+    log = json.loads((out / "dev.sarif").read_text())
+    jsonschema.Draft202012Validator(SARIF_SCHEMA).validate(log)  # the notifications are valid SARIF 2.1.0
+    sarif = log["runs"][0]
     notices = sarif["invocations"][0]["toolConfigurationNotifications"]
     assert len(notices) == policies and all("not enforced" in n["message"]["text"] for n in notices)
     summary = invoke("summary", str(out / "dev.json"))
