@@ -28,6 +28,7 @@ from ..scheduling import (
     ZONE_LABEL,
     Taint,
 )
+from .admission_access import service_account_policy
 from .admission_mesh import mesh_membership_policy
 from .labels import MANAGED_BY
 from .vap import POD_CREATE, SPEC_VARIABLES, WORKLOAD_TEMPLATES, Manifest, binding, cel_list, deny, policy
@@ -220,7 +221,12 @@ def _flow(value: dict[str, str]) -> str:
 
 def zone_admission(ctx: ZoneContext) -> list[Manifest]:
     """The zone's admission objects: the Kyverno placement mutation (pinned zones), the placement policy and its
-    binding, and the zone's mesh-membership policy and binding."""
+    binding, the zone's mesh-membership policy and its ServiceAccount policy (zones that bind groups)."""
     p = placement(ctx)
     mutation = placement_mutation(p)
-    return [*([mutation] if mutation else []), *placement_validation(p), *mesh_membership_policy(ctx)]
+    return [
+        *([mutation] if mutation else []),
+        *placement_validation(p),
+        *mesh_membership_policy(ctx),
+        *service_account_policy(ctx),
+    ]

@@ -203,7 +203,12 @@ PASS: list[Case] = [
     Case("renamed-identity", "identity-names-unique", setp("identities.1.name", "server")),
     Case("another-new-namespace", "namespaces-unique", append("zones.0.namespaces", "platform-tools")),
     Case(
-        "same-account-name-other-namespace", "service-accounts-unique", setp("identities.2.service_account", "trainer")
+        "same-account-name-other-namespace",
+        "service-accounts-unique",
+        chain(
+            setp("identities.2.service_account", "trainer"),
+            setp("zones.3.access.service_accounts.ml-research", ["trainer"]),
+        ),
     ),
     Case("one-platform-zone-as-shipped", "one-platform-zone"),
     Case("namespace-near-a-reserved-name", "reserved-namespaces", setp("zones.0.namespaces.1", "kube-tools")),
