@@ -117,7 +117,7 @@ SPECS: dict[tuple[str, str], dict[str, Any]] = {
                     **{
                         k: ANY_OBJ
                         for k in ("loadBalancer", "connectionPool", "outlierDetection", "tunnel", "proxyProtocol")
-                    },  # fmt: skip
+                    },
                     "tls": ISTIO_CLIENT_TLS,
                     "portLevelSettings": {
                         "type": "array",
@@ -167,7 +167,7 @@ SPECS: dict[tuple[str, str], dict[str, Any]] = {
                                     "statPrefix": S,
                                 }
                             ),
-                        },  # fmt: skip
+                        },
                         "route": {
                             "type": "array",
                             "items": obj(
@@ -207,7 +207,7 @@ SPECS: dict[tuple[str, str], dict[str, Any]] = {
                                 "corsPolicy",
                                 "headers",
                             )
-                        },  # fmt: skip
+                        },
                         "timeout": S,
                         "mirrors": {"type": "array"},
                     }

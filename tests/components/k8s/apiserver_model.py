@@ -280,7 +280,7 @@ class ApiServer:
         service_account_plugin(pod, self.automount_by_sa)
         default_toleration_seconds(pod)
         extended_resource_toleration(pod)
-        labels = self.namespaces[namespace]
+        labels = self.namespaces.get(namespace, {})
         if self.injector is not None and self.injector.wants(pod, labels):
             pod = self.injector.inject(pod)
         for kyverno in self._of("ClusterPolicy"):
