@@ -40,14 +40,17 @@ def guards(stack: Stack, terms: Iterable[str], resources: Iterable[str] = ("pods
 def bound_to(stack: Stack, policies: Iterable[Resource], namespace: str) -> list[Resource]:
     """The policies of `policies` a Deny binding applies to pods of `namespace`."""
     labels = namespace_labels(stack, namespace)
-    names = {p.get("metadata.name"): p for p in policies}
+    names = {str(p.get("metadata.name")): p for p in policies if isinstance(p.get("metadata.name"), str)}
     out = []
     for b in stack.of_type(*t.VAP_BINDING):
-        if "Deny" not in as_list(b.get("spec.validationActions")) or b.get("spec.policyName") not in names:
+        policy_name = b.get("spec.policyName")
+        if "Deny" not in as_list(b.get("spec.validationActions")) or not isinstance(policy_name, str):
+            continue
+        if policy_name not in names:
             continue
         selector = b.get("spec.matchResources.namespaceSelector")
         if selector is None or selector is MISSING:  # no selector: every namespace
             selector = {}
         if selector_matches(selector, labels):
-            out.append(names[b.get("spec.policyName")])
+            out.append(names[policy_name])
     return out

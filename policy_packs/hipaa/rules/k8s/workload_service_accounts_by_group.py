@@ -16,14 +16,16 @@ TERMS = ("userInfo.groups", "serviceAccountName")
 
 
 def _group_creators(stack: Stack, namespace: str) -> list[str]:
-    roles = {r.get("metadata.name"): r for r in in_namespace(stack, t.ROLES, namespace)}
-    roles.update({r.get("metadata.name"): r for r in stack.of_type(t.ROLES[1])})
+    named = [*in_namespace(stack, t.ROLES, namespace), *stack.of_type(t.ROLES[1])]
+    roles = {str(r.get("metadata.name")): r for r in named if isinstance(r.get("metadata.name"), str)}
     out = []
     for b in in_namespace(stack, t.BINDINGS, namespace):
-        role = roles.get(b.get("roleRef.name"))
+        role = roles.get(str(b.get("roleRef.name")))
         rules = [r for r in as_list(role.get("rules") if role else []) if isinstance(r, Mapping)]
         creates = any(
-            CREATES & set(as_list(r.get("resources"))) and {"create", "*"} & set(as_list(r.get("verbs"))) for r in rules
+            CREATES & {str(x) for x in as_list(r.get("resources"))}
+            and {"create", "*"} & {str(x) for x in as_list(r.get("verbs"))}
+            for r in rules
         )
         if creates:
             out += [
