@@ -73,7 +73,7 @@ def weak(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     result = report("--stack", "prod", "--config-file", str(stack), "--pack-config", str(pack_config), "--preview",
                     "--out", str(out))  # fmt: skip
     assert result.exit_code == 1, result.output
-    line = "prod: FAIL - 3 mandatory failures; 419 checks (407 pass, 3 fail, 1 exempted, 8 unverifiable)"
+    line = "prod: FAIL - 3 mandatory failures; 470 checks (456 pass, 3 fail, 1 exempted, 10 unverifiable)"
     assert line in result.stderr
     return out, stack
 
@@ -134,7 +134,8 @@ def test_row_statuses_of_a_weakened_stack(weak: tuple[Path, Path]) -> None:
         ("LOG-05", "exempted", "advisory", "prod-flow-logs"),
         ("RECOVER-01", "fail", "mandatory", "prod-audit-logs-bucket"),
         *{(c, "unverifiable", "advisory", f"prod-{n}-role") for n in ("vpc-cni", "model-server", "notebook",
-                                                                       "trainer") for c in ("IAM-01", "IAM-10")},
+                                                                       "trainer", "research-trainer")
+          for c in ("IAM-01", "IAM-10")},
     }  # fmt: skip
     for r in rows:
         assert r["source"] == "preview" and r["policy"] and r["message"] and r["remediation"], r
