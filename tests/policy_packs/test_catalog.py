@@ -40,6 +40,7 @@ LOCKED = {
     "iam-workload-roles-have-service-accounts": "IAM-05",
     "instance-metadata-v2": "NODE-01",
     "kms-grants-pinned-to-bucket": "DATA-02",
+    "kms-imported-keys-not-rotated": "KMS-01",
     "kms-key-deletion-window": "RECOVER-03",
     "kms-key-policy-administered-by-account": "KMS-02",
     "kms-key-rotation-enabled": "KMS-01",
