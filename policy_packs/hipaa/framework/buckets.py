@@ -28,6 +28,20 @@ def companions(stack: Stack, bucket: Resource, types: tuple[str, ...]) -> list[R
     return list(found.values())
 
 
+def duplicated(stack: Stack, bucket: Resource, types: tuple[str, ...], inline: bool = False) -> str | None:
+    """A message when the bucket has two companions of one kind (or one and the same setting inline): S3 keeps
+    one configuration of each kind, so which one holds depends on the order of apply. None otherwise."""
+    found = companions(stack, bucket, types)
+    if len(found) + int(inline) < 2:
+        return None
+    names = ", ".join(sorted(r.name for r in found)) + (" and its own inline setting" if inline else "")
+    kind = types[0].rsplit(":", 1)[-1]
+    return (
+        f"{bucket.label()} has {len(found) + int(inline)} {kind} configurations ({names}); S3 keeps one, and which "
+        "depends on the order of apply: keep exactly one"
+    )
+
+
 def policy_documents(stack: Stack, bucket: Resource) -> list[Any]:
     """The bucket's policy documents: its BucketPolicy resources' and its own inline `policy`."""
     docs = [p.get("policy") for p in companions(stack, bucket, t.BUCKET_POLICY)]

@@ -143,7 +143,8 @@ def outsider_requests(s: Statement) -> Iterator[tuple[str, ev.Request]]:
                      "aws:principalorgid": org, "kms:calleraccount": OUTSIDER_ACCOUNT,
                      "aws:principalisawsservice": "false"},
         )  # fmt: skip
-    for service in s.principals("Service"):
+    services = s.principals("Service") + (["an-aws-service.amazonaws.com"] if "*" in s.principals("AWS") else [])
+    for service in services:
         context: dict[str, Any] = {
             **absent,
             "aws:sourceaccount": OUTSIDER_ACCOUNT,
@@ -157,8 +158,9 @@ def outsider_requests(s: Statement) -> Iterator[tuple[str, ev.Request]]:
         for key in s.condition_keys():
             if re.fullmatch(r"kms:encryptioncontext:aws:[^:]+:arn", key):
                 context[key] = _foreign_arn(key.split(":")[3])
+        who = "AWS services" if service.startswith("an-aws-service") else service
         yield (
-            f"{service} acting for other accounts",
+            f"{who} acting for other accounts",
             ev.Request(action, ev.ANY, principal_service=service, context=context, chosen=True),
         )
 
@@ -242,9 +244,13 @@ def web_identity_trusts(found: Iterable[Statement]) -> list[WebTrust]:
             )
         )  # fmt: skip
 
-        named = subjects or ("x",)
-        stray_aud = any(_admits(stmts, issuer, s, STRAY_AUDIENCE) for s in named)
-        stray_sub = _admits(stmts, issuer, STRAY_SUBJECT, "sts.amazonaws.com")
+        # subjects it does not name: the probe's, and one matching each wildcard pattern it gives
+        strays = [STRAY_SUBJECT] + [
+            v.replace("*", "enclave-stray").replace("?", "x")
+            for s in stmts for c in s.parsed.conditions if c.key == sub for v in c.values if "*" in v or "?" in v
+        ]  # fmt: skip
+        stray_sub = any(_admits(stmts, issuer, x, "sts.amazonaws.com") for x in strays if x not in subjects)
+        stray_aud = any(_admits(stmts, issuer, x, STRAY_AUDIENCE) for x in [*subjects, *strays])
         out.append(WebTrust(issuer, tuple(stmts), subjects, stray_sub, stray_aud))
     return out
 
