@@ -1,4 +1,5 @@
-"""IAM-07: no AWS administrator or full-access managed policy is attached to a role."""
+"""IAM-07: no AWS administrator or full-access managed policy is attached to a role, a user or a group, however
+attached (RolePolicyAttachment, PolicyAttachment, the *PolicyAttachmentsExclusive resources, managedPolicyArns)."""
 
 import re
 from collections.abc import Iterator
@@ -20,7 +21,9 @@ ADMIN = re.compile(
     (*t.POLICY_ATTACHMENTS, *t.ROLE),
 )
 def check(r: Resource, _config: Config) -> Iterator[Finding]:
-    arns = as_list(r.get("managedPolicyArns")) if r.type in t.ROLE else [r.get("policyArn")]
+    prop = "managedPolicyArns" if r.type in t.ROLE else "policyArns" if "policyArns" in r.props else "policyArn"
+    value = r.get(prop)
+    arns = [UNKNOWN] if value is UNKNOWN else as_list(value)
     for arn in arns:
         if arn is UNKNOWN:
             yield Finding(r.urn, f"{r.label()}: the attached policy is not known yet", True)
