@@ -26,7 +26,8 @@ from framework.values import MISSING, UNKNOWN
             "type": "integer",
             "minimum": 1,
             "default": 2192,
-            "description": "Shortest retention of audit log groups, in days (six years: 45 CFR 164.316(b)(2)(i)).",
+            "description": "Shortest retention of audit log groups, in days (six years: the organisation's retention "
+            "policy; 45 CFR 164.312(b) asks that activity be recorded, not for how long).",
         },
         "auditLogGroups": {
             "type": "array",
