@@ -10,6 +10,7 @@ AWS managed policy on such a role is a finding: its grants cannot be read here."
 
 import dataclasses
 from collections.abc import Iterator
+from typing import Any
 
 from framework import buckets, roles
 from framework import evaluator as ev
@@ -60,7 +61,7 @@ def _named_for(holder: Resource, found: list, role: Resource) -> list:
     return [type(s)(dataclasses.replace(s.parsed, principal=None, not_principal=None)) for s in mine]
 
 
-def _granted(docs: list, actions: frozenset[str], resource: object) -> list[str]:
+def _granted(docs: list, actions: frozenset[str], resource: Any) -> list[str]:
     found = [s.parsed for d in docs for s in d]
     names = {**ev.service_actions("s3"), **ev.service_actions("kms")}
     return [names.get(a, a) for a in sorted(actions) if ev.can_allow(found, ev.Request(a, resource, chosen=True))]
