@@ -39,7 +39,7 @@ def _statement(r: Resource, s: Statement) -> Iterator[Finding]:
             "list; name who may assume the role with Principal",
         )
         return
-    principal = s.principal()
+    principal = s.raw.get("Principal", MISSING)
     if principal is UNKNOWN or (isinstance(principal, Mapping) and UNKNOWN in principal.values()):
         yield Finding(r.urn, f"{r.label()}: trust statement {sid} names principals not known yet", True)
         return
