@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import pulumi
 from google.protobuf import json_format
@@ -27,8 +28,13 @@ from components.pulumi_internals import settings as pulumi_settings
 from components.pulumi_internals import sync_await as _sync_await
 
 from .fakes import AUTONAMED, DEFAULT_ACCOUNT_ID, FakeCloud
+from .invokes import RecordedInvokes
+from .placeholders import marked_paths
+from .program import ProgramError, describe
 from .project import ProjectError, StackNotFound, find_project
 from .references import resolve_reference
+from .secrets import Redactor, plaintexts, wrap
+from .shapes import Context, resource_outputs
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESOURCE_KEYS = (
@@ -41,6 +47,14 @@ RESOURCE_KEYS = (
     "inputs",
     "dependencies",
     "propertyDependencies",
+    "source",
+    "placeholders",
+)
+# Frames that are not the program's own line: the SDKs, the engine, the components a program builds on.
+NOT_PROGRAM = (
+    str(Path(pulumi.__file__).resolve().parent.parent),
+    str(Path(__file__).resolve().parent),
+    str(PROJECT_ROOT / "components"),
 )
 
 
@@ -54,15 +68,27 @@ class SynthResult:
     resources: list[dict[str, Any]] = field(default_factory=list)
     # The stack's outputs (`pulumi.export`): what another stack's StackReference reads.
     outputs: dict[str, Any] = field(default_factory=dict)
+    # Invokes answered with a placeholder (token -> calls) and from the --invokes file (token -> calls).
+    placeholder_invokes: dict[str, int] = field(default_factory=dict)
+    recorded_invokes: dict[str, int] = field(default_factory=dict)
+    # Plaintexts of the run's secrets (secret config included): never written (enclave.secrets).
+    secret_texts: set[str] = field(default_factory=set)
+
+    def redactor(self) -> Redactor:
+        return Redactor(self.secret_texts | plaintexts(self.resources) | plaintexts(self.outputs))
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        redact = self.redactor()
+        out: dict[str, Any] = {
             "stack": self.stack,
             "project": self.project,
             "preview": self.preview,
-            "resources": self.resources,
-            "outputs": self.outputs,
+            "resources": redact(self.resources),
+            "outputs": redact(self.outputs),
         }
+        if self.placeholder_invokes or self.recorded_invokes:
+            out["invokes"] = {"placeholders": self.placeholder_invokes, "recorded": self.recorded_invokes}
+        return out
 
     def by_type(self, typ: str) -> list[dict[str, Any]]:
         return [r for r in self.resources if r["type"] == typ]
@@ -75,11 +101,23 @@ class _Mocks(pulumi_mocks.Mocks):
     def __init__(self, cloud: FakeCloud, preview: bool) -> None:
         self.cloud = cloud
         self.preview = preview
+        # The SDK class of each type token the program constructed (recorded as it constructs them): where a
+        # type's output properties and their types are read from.
+        self.classes: dict[str, type] = {}
+
+    def record_class(self, args: pulumi.ResourceTransformationArgs) -> None:
+        self.classes.setdefault(args.type_, type(args.resource))
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         _id, outputs = self.cloud.outputs(args.typ, args.name, dict(args.inputs))
         # A referenced stack exists already: its outputs are known in a first preview too.
         exists = args.typ.startswith("pulumi:providers:") or args.typ == "pulumi:pulumi:StackReference"
+        cls = self.classes.get(args.typ)
+        if cls is not None and not exists:
+            # Every other output of the type, from the SDK's type hints: an update's realistic values, unknown
+            # in a first preview (below), so a program's `.apply` over `status.load_balancer.ingress[0]` runs.
+            ctx = Context(args.typ, args.name, self.cloud.region, self.cloud.account_id, self.cloud.partition)
+            outputs.update(self.cloud.in_program_thread(lambda: resource_outputs(cls, ctx, outputs)))
         if self.preview and not exists:
             # A first preview: nothing exists yet, so the id and every computed output are unknown, nested
             # ones included (an EKS cluster's vpcConfig.clusterSecurityGroupId); the inputs come back as given,
@@ -106,8 +144,10 @@ def _unknown_computed(inputs: Any, outputs: Any) -> Any:
 class _CapturingMonitor(pulumi_mocks.MockMonitor):
     """Records each RegisterResource request (inputs, parent, deps) before answering it."""
 
-    def __init__(self, mocks: _Mocks) -> None:
+    def __init__(self, mocks: _Mocks, root: Path | None = None) -> None:
         super().__init__(mocks)
+        self.cloud = mocks.cloud
+        self.root = root
         self.captured: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self.thread_loops: set[asyncio.AbstractEventLoop] = set()
@@ -127,6 +167,9 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
         self._track_loop()
         if request.type != "pulumi:pulumi:Stack":
             inputs = json_format.MessageToDict(request.object) if request.object else {}
+            for name in request.additionalSecretOutputs:
+                if name in inputs:  # the output of that name is secret, and so is the input it echoes
+                    inputs[name] = wrap(inputs[name])
             record = {
                 "urn": self.make_urn(request.parent, request.type, request.name),
                 "type": request.type,
@@ -139,6 +182,9 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
                 "propertyDependencies": {
                     key: sorted(set(deps.urns)) for key, deps in sorted(request.propertyDependencies.items())
                 },
+                "source": self.source(request),
+                # inputs holding an invoke's placeholder (read before whole_numbers: a boolean one is -0.0)
+                "placeholders": marked_paths(inputs) if self.cloud.placeholder_invokes else {},
             }
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
@@ -151,6 +197,22 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
             with self._lock:
                 self.captured.append(record)
         return response
+
+    def source(self, request: Any) -> dict[str, Any] | None:
+        """The program's line that made the resource: the first frame of the stack the SDK sends with the
+        registration that is neither the SDK's, the engine's nor the components' (a consumer of the components
+        sees their own call)."""
+        for frame in request.stackTrace.frames:
+            if not frame.pc.uri.startswith("file:"):
+                continue
+            path = unquote(urlparse(frame.pc.uri).path)
+            if path.startswith(NOT_PROGRAM) or "site-packages" in path or path.startswith("<"):
+                continue
+            shown = Path(path)
+            if self.root is not None and shown.is_relative_to(self.root):
+                shown = shown.relative_to(self.root)
+            return {"file": shown.as_posix(), "line": frame.pc.line}
+        return None
 
 
 MAX_REFERENCES = 8
@@ -167,6 +229,8 @@ def _exports() -> dict[str, Any]:
         out[name] = (
             whole_numbers(json.loads(json.dumps(_sync_await(output.future()), default=str))) if known else UNKNOWN
         )
+        if _sync_await(output.is_secret()):
+            out[name] = wrap(out[name])
     return out
 
 
@@ -218,6 +282,7 @@ def run_under_mocks(
     config: dict[str, str] | None = None,
     secret_keys: list[str] | None = None,
     stack_outputs: dict[str, Any] | None = None,
+    root: Path | None = None,
 ) -> list[dict[str, Any]]:
     """Run `program` (which registers resources) under mocks; return the captured registrations,
     parents first (and fill `stack_outputs` with the stack's exports). Also the harness of the component
@@ -227,11 +292,14 @@ def run_under_mocks(
     def run() -> list[dict[str, Any]]:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        monitor = _CapturingMonitor(_Mocks(cloud, preview))
+        mocks = _Mocks(cloud, preview)
+        monitor = _CapturingMonitor(mocks, root)
+        cloud.in_program_thread = _in_thread(threading.get_ident(), loop)
         try:
             pulumi_settings.ROOT.set(None)
             pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys or []))
-            pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+            pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+            pulumi.runtime.register_stack_transformation(mocks.record_class)
             try:
                 _sync_await(run_pulumi_func(program))
             except ConfigError as exc:
@@ -251,6 +319,22 @@ def run_under_mocks(
     return _ordered(contextvars.Context().run(run))
 
 
+def _in_thread(ident: int, loop: asyncio.AbstractEventLoop) -> Callable[[Callable[[], Any]], Any]:
+    """Runs a function in the program's thread. Reading an SDK's type hints can import its modules, which the SDKs
+    load lazily with importlib's LazyLoader: not thread-safe before Python 3.12, so never from the mock monitor's
+    worker threads while the program imports the same modules."""
+
+    async def call(fn: Callable[[], Any]) -> Any:
+        return fn()
+
+    def run(fn: Callable[[], Any]) -> Any:
+        if threading.get_ident() == ident:
+            return fn()
+        return asyncio.run_coroutine_threadsafe(call(fn), loop).result()
+
+    return run
+
+
 def synth(
     stack: str,
     preview: bool = False,
@@ -258,6 +342,9 @@ def synth(
     config_file: Path | None = None,
     account_id: str | None = None,
     references: Mapping[str, Path] | None = None,
+    config_values: Mapping[str, str] | None = None,
+    secret_values: Mapping[str, str] | None = None,
+    invokes: RecordedInvokes | None = None,
 ) -> SynthResult:
     """Run the project's program for `stack` under mocks; return every registered resource.
 
@@ -270,6 +357,10 @@ def synth(
     for a project or stack file that cannot be used, and whatever the program raises otherwise.
     A StackReference is answered by synthesizing the referenced stack (enclave.references; `references`
     maps a reference name to a project folder or a JSON file of outputs).
+    `config_values` / `secret_values` set config as `pulumi config set [--secret] KEY VALUE` would (a KEY
+    without a namespace is the project's), over the stack file's; `invokes` answers invokes from a recorded file.
+    An error of the program itself (a config value it requires, a module it imports, an exception it raises)
+    is a ProgramError (a ProjectError) naming the program's lines and the fix.
     """
     found = find_project(project_dir)
     project, main, project_dir = found.name, found.main, found.root
@@ -286,6 +377,19 @@ def synth(
         account_id = account if isinstance(account, str) and account.isdigit() else DEFAULT_ACCOUNT_ID
     # Pulumi hands structured values to the program as JSON strings, scalars as strings.
     config = {k: v if isinstance(v, str) else json.dumps(v) for k, v in stack_file.config.items()}
+    secret_keys = list(stack_file.secret_keys)
+    given = {**(config_values or {}), **(secret_values or {})}
+    for key, value in given.items():
+        full = key if ":" in key else f"{project}:{key}"
+        if full == CONFIG_KEY:
+            raise ProjectError(f"--config {key}: the platform's config is validated from the stack file; edit {path}")
+        config[full] = value
+        if key in (secret_values or {}):
+            secret_keys.append(full)
+        elif full in secret_keys:
+            secret_keys.remove(full)
+    region = config.get("aws:region") if "aws:region" in given else region
+    secret_texts = {config[k] for k in secret_keys if k in config and k in {*given, *(f"{project}:{g}" for g in given)}}
     known: dict[str, dict[str, Any]] = {}
 
     def program() -> None:
@@ -296,7 +400,10 @@ def synth(
     # known yet is repeated once that stack's outputs are (programs are deterministic, nothing is kept).
     for _ in range(MAX_REFERENCES + 1):
         cloud = FakeCloud(
-            region=region if isinstance(region, str) else "us-east-1", account_id=account_id, stack_outputs=known
+            region=region if isinstance(region, str) else "us-east-1",
+            account_id=account_id,
+            stack_outputs=known,
+            recorded=invokes,
         )
         outputs: dict[str, Any] = {}
         try:
@@ -307,19 +414,27 @@ def synth(
                 preview=preview,
                 cloud=cloud,
                 config=config,
-                secret_keys=stack_file.secret_keys,
+                secret_keys=secret_keys,
                 stack_outputs=outputs,
+                root=project_dir,
             )
-        except Exception:
+        except (ConfigError, ProjectError):
             if not cloud.wanted_references:
                 raise
+        except Exception as exc:
+            if not cloud.wanted_references:
+                raise describe(exc, project_dir, found.display(path), project) from exc
         if not cloud.wanted_references:
             break
         for name in cloud.wanted_references:
             known[name] = resolve_reference(name, project_dir, references or {})
     else:
         raise ProjectError(f"{stack}: more than {MAX_REFERENCES} StackReferences")
-    return SynthResult(stack=stack, project=project, preview=preview, resources=records, outputs=outputs)
+    return SynthResult(
+        stack=stack, project=project, preview=preview, resources=records, outputs=outputs,
+        placeholder_invokes=dict(cloud.placeholder_invokes), recorded_invokes=dict(cloud.recorded_invokes),
+        secret_texts=secret_texts,
+    )  # fmt: skip
 
 
 def is_unknown(value: Any) -> bool:
@@ -329,6 +444,7 @@ def is_unknown(value: Any) -> bool:
 __all__ = [
     "PROJECT_ROOT",
     "RESOURCE_KEYS",
+    "ProgramError",
     "ProjectError",
     "StackNotFound",
     "SynthResult",
