@@ -150,6 +150,19 @@ class Locator:
                 return (section, i)
         return None
 
+    def from_config(self, urn: str) -> bool:
+        """Whether a stack-file entry made the resource: a platform stack's resource inside a component the config
+        builds. Anything else (a resource a program adds itself, a stack of a program of its own) was made by a
+        line of the program (the record's `source`)."""
+        seen: set[str] = set()
+        current = self.records.get(urn)
+        while self.data and current is not None and current["urn"] not in seen:
+            seen.add(current["urn"])
+            if self._component(current) is not None:
+                return True
+            current = self.records.get(current.get("parent") or "")
+        return False
+
     def locate(self, urn: str) -> ConfigLocation:
         if not self.data:  # not a platform stack (a program of its own): the file is all we can say
             return ConfigLocation(self.file, None, "")

@@ -16,6 +16,7 @@ run said.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -107,3 +108,20 @@ def with_values(inputs: Mapping[str, Any], paths: Mapping[str, str], probe: tupl
 def for_pack(inputs: Mapping[str, Any], paths: Mapping[str, str]) -> dict[str, Any]:
     """What the pack is sent: every placeholder input unknown."""
     return with_values(inputs, paths, PROBES[0])
+
+
+def probe_views(result: Any) -> tuple[Any, list[Any]]:
+    """(what the pack is sent, the probes): copies of a SynthResult whose placeholder inputs are unknown, then
+    each of the other PROBES' values. No probes when no input holds a placeholder (the stack as it is, once)."""
+    marked = [r for r in result.resources if r.get("placeholders")]
+    if not marked:
+        return result, []
+
+    def view(probe: tuple[Any, Any, Any]) -> Any:
+        resources = [
+            {**r, "inputs": with_values(r["inputs"], r["placeholders"], probe)} if r.get("placeholders") else r
+            for r in result.resources
+        ]
+        return dataclasses.replace(result, resources=resources)
+
+    return view(PROBES[0]), [view(probe) for probe in PROBES[1:]]

@@ -121,11 +121,17 @@ def _artifact(path: Path, root: Path) -> dict[str, Any]:
 
 def _location(d: Diagnostic, result: PreviewResult, root: Path) -> dict[str, Any]:
     """The stack-file line of the config entry that made the resource; without one (a resource the program adds
-    outside the config, a stack that is not a platform stack), the project's program."""
+    outside the config, a stack that is not a platform stack), the program's line that made it, else the
+    project's program."""
     if d.config.get("line") and result.stack_file is not None:
         return {
             "artifactLocation": _artifact(result.stack_file, root),
             "region": {"startLine": int(d.config["line"])},
+        }
+    if d.source.get("line"):
+        return {
+            "artifactLocation": _artifact(Path(d.source["file"]), root),
+            "region": {"startLine": int(d.source["line"])},
         }
     program = result.program or Path("__main__.py")
     return {"artifactLocation": _artifact(program, root), "region": {"startLine": 1}}
@@ -199,7 +205,13 @@ def to_sarif(
                 "automationDetails": {"id": f"enclave-preview/{result.stack}/"},
                 "originalUriBaseIds": {SRCROOT: {"uri": root.as_uri() + "/"}},
                 "results": [_result(d, index, result, root) for d in result.diagnostics],
-                "properties": {"stack": result.stack, "pack": result.pack, "summary": result.summary()},
+                "properties": {
+                    "stack": result.stack,
+                    "pack": result.pack,
+                    "summary": result.summary(),
+                    # invokes answered with placeholders / from --invokes: token -> calls
+                    "invokes": result.invokes(),
+                },
             }
         ],
     }
