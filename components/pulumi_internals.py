@@ -9,7 +9,8 @@
 - `property_types`, `is_output_type`, `unwrap_type` (pulumi._types): the output properties of an SDK class
   (a resource, an output type, an invoke's result) by their engine names, so the offline engine answers any
   resource or invoke with values of the right shape.
-- `SECRET_SIG_KEY`, `SECRET_SIG` (pulumi.runtime.rpc): how the engine's wire marks a secret value.
+- `SECRET_SIG_KEY`, `SECRET_SIG`, `RESOURCE_SIG` (pulumi.runtime.rpc): how the engine's wire marks a secret
+  value and a reference to a resource.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pulumi import _types
 from pulumi.runtime import mocks as mocks
 from pulumi.runtime import settings as settings
 from pulumi.runtime.rpc import UNKNOWN as UNKNOWN
+from pulumi.runtime.rpc import _special_resource_sig as RESOURCE_SIG
 from pulumi.runtime.rpc import _special_secret_sig as SECRET_SIG
 from pulumi.runtime.rpc import _special_sig_key as SECRET_SIG_KEY
 from pulumi.runtime.stack import run_pulumi_func as run_pulumi_func
@@ -78,6 +80,7 @@ def known_value(value: pulumi.Input[T], what: str) -> T:
 
 
 __all__ = [
+    "RESOURCE_SIG",
     "SECRET_SIG",
     "SECRET_SIG_KEY",
     "UNKNOWN",

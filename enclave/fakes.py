@@ -37,6 +37,8 @@ class FakeCloud:
     # Invokes answered with a placeholder (enclave.shapes, marked): token -> how often, and which were recorded.
     placeholder_invokes: dict[str, int] = field(default_factory=dict)
     recorded_invokes: dict[str, int] = field(default_factory=dict)
+    # Components of other packages the program registered (remote): type -> count.
+    remote_components: dict[str, int] = field(default_factory=dict)
     # Runs a function in the program's thread (enclave.synth): where an SDK's type hints are read.
     in_program_thread: Any = lambda fn: fn()
 

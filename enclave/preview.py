@@ -128,6 +128,7 @@ class PreviewResult:
             "remediations": self.remediations,
             "summary": self.summary(),
             "invokes": self.invokes(),
+            "remoteComponents": dict(self.synth.remote_components) if self.synth else {},
         }
 
     def invokes(self) -> dict[str, dict[str, int]]:

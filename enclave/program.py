@@ -87,6 +87,13 @@ def describe(exc: BaseException, root: Path, stack_file: str, project: str) -> P
             f"the program imports {module.name}{at}, which is not installed where enclave runs.\n"
             f"Install the program's dependencies into enclave's environment: {fix}"
         )
+    if isinstance(exc, SyntaxError) and exc.filename:
+        where = Path(exc.filename)
+        shown = where.relative_to(root) if where.is_absolute() and where.is_relative_to(root) else where
+        return ProgramError(
+            f"the program does not compile: {shown}:{exc.lineno}: {type(exc).__name__}: {exc.msg}\n"
+            f"  {(exc.text or '').strip()}"
+        )
     lines = [f"the program raised {type(exc).__name__}: {_short(str(exc))}"]
     lines += _frames_text(frames, root) if frames else ["  (no frame of the program: raised by the SDK or enclave)"]
     return ProgramError("\n".join(lines))

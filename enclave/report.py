@@ -36,6 +36,13 @@ def invoke_lines(result: PreviewResult) -> list[str]:
         )
     if invokes["recorded"]:
         out.append(f"recorded answers (--invokes): {', '.join(sorted(invokes['recorded']))}")
+    remote = result.synth.remote_components if result.synth else {}
+    if remote:
+        out.append(
+            f"{sum(remote.values())} components of other packages ({', '.join(sorted(remote))}) make their resources "
+            "in their provider at deploy time: the pack sees their inputs only; `pulumi preview --policy-pack` "
+            "checks what they make"
+        )
     return out
 
 

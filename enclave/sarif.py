@@ -211,6 +211,8 @@ def to_sarif(
                     "summary": result.summary(),
                     # invokes answered with placeholders / from --invokes: token -> calls
                     "invokes": result.invokes(),
+                    # components of other packages, whose resources only their provider makes: type -> count
+                    "remoteComponents": dict(result.synth.remote_components) if result.synth else {},
                 },
             }
         ],

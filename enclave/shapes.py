@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import collections.abc
 import enum
+import functools
 import importlib
+import inspect
 import re
 import typing
 from dataclasses import dataclass
 from typing import Any
+
+import pulumi
 
 from components.pulumi_internals import is_output_type, property_types, unwrap_type
 
@@ -33,6 +37,31 @@ MARK = "placeholder-"
 MARK_RE = re.compile(r"placeholder-[0-9a-f]{8}")
 PLACEHOLDER_NUMBERS = range(7_340_000, 7_350_000)
 PLACEHOLDER_BOOL = -0.0
+
+
+@dataclass(frozen=True)
+class ResourceRef:
+    """An output that is another resource (pulumi_eks' `eks_cluster`, awsx's `load_balancer`): a child a remote
+    component's provider makes. enclave.synth registers a stand-in the SDK can rehydrate."""
+
+    cls: type
+    token: str
+    name: str
+
+
+@functools.cache
+def resource_token(cls: type) -> str | None:
+    """The type token a generated SDK class registers with (`aws:lb/loadBalancer:LoadBalancer`), read from its
+    constructor's `super().__init__('<token>', ...)`."""
+    for fn in (getattr(cls, "_internal_init", None), getattr(cls, "__init__", None)):
+        try:
+            source = inspect.getsource(fn) if fn is not None else ""
+        except (OSError, TypeError):
+            continue
+        found = re.search(r"__init__\(\s*['\"]([\w.-]+:[\w./-]+:\w+)['\"]", source)
+        if found:
+            return found[1]
+    return None
 
 
 @dataclass(frozen=True)
@@ -125,6 +154,9 @@ def value_of(typ: Any, name: str, ctx: Context, path: str, marked: bool, depth: 
         return first.value if first is not None else None
     if is_output_type(typ) or _is_result_type(typ):
         return {} if depth >= MAX_DEPTH else object_of(typ, ctx, path, marked, depth + 1)
+    if isinstance(typ, type) and issubclass(typ, pulumi.Resource) and not marked:
+        token = resource_token(typ)  # type: ignore[arg-type]
+        return ResourceRef(typ, token, f"{ctx.name}-{path.replace('.', '-')}") if token else None
     return None
 
 

@@ -18,11 +18,18 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 import pulumi
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 
 from components.config import CONFIG_KEY, ConfigError, read_stack_file
 from components.config.loading import STACK_FILE_ENV
-from components.pulumi_internals import UNKNOWN, ensure_event_loop, run_pulumi_func, whole_numbers
+from components.pulumi_internals import (
+    RESOURCE_SIG,
+    SECRET_SIG_KEY,
+    UNKNOWN,
+    ensure_event_loop,
+    run_pulumi_func,
+    whole_numbers,
+)
 from components.pulumi_internals import mocks as pulumi_mocks
 from components.pulumi_internals import settings as pulumi_settings
 from components.pulumi_internals import sync_await as _sync_await
@@ -34,7 +41,7 @@ from .program import ProgramError, describe
 from .project import ProjectError, StackNotFound, find_project
 from .references import resolve_reference
 from .secrets import Redactor, plaintexts, wrap
-from .shapes import Context, resource_outputs
+from .shapes import Context, ResourceRef, resource_outputs
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESOURCE_KEYS = (
@@ -73,6 +80,9 @@ class SynthResult:
     recorded_invokes: dict[str, int] = field(default_factory=dict)
     # Plaintexts of the run's secrets (secret config included): never written (enclave.secrets).
     secret_texts: set[str] = field(default_factory=set)
+    # Components of other packages (pulumi_eks, pulumi_awsx, Helm Chart v4): type -> count. Their providers make
+    # their children at deploy time, so offline (and to the pack) they are their inputs only.
+    remote_components: dict[str, int] = field(default_factory=dict)
 
     def redactor(self) -> Redactor:
         return Redactor(self.secret_texts | plaintexts(self.resources) | plaintexts(self.outputs))
@@ -88,6 +98,8 @@ class SynthResult:
         }
         if self.placeholder_invokes or self.recorded_invokes:
             out["invokes"] = {"placeholders": self.placeholder_invokes, "recorded": self.recorded_invokes}
+        if self.remote_components:
+            out["remoteComponents"] = self.remote_components
         return out
 
     def by_type(self, typ: str) -> list[dict[str, Any]]:
@@ -104,6 +116,7 @@ class _Mocks(pulumi_mocks.Mocks):
         # The SDK class of each type token the program constructed (recorded as it constructs them): where a
         # type's output properties and their types are read from.
         self.classes: dict[str, type] = {}
+        self.monitor: pulumi_mocks.MockMonitor | None = None
 
     def record_class(self, args: pulumi.ResourceTransformationArgs) -> None:
         self.classes.setdefault(args.type_, type(args.resource))
@@ -117,7 +130,7 @@ class _Mocks(pulumi_mocks.Mocks):
             # Every other output of the type, from the SDK's type hints: an update's realistic values, unknown
             # in a first preview (below), so a program's `.apply` over `status.load_balancer.ingress[0]` runs.
             ctx = Context(args.typ, args.name, self.cloud.region, self.cloud.account_id, self.cloud.partition)
-            outputs.update(self.cloud.in_program_thread(lambda: resource_outputs(cls, ctx, outputs)))
+            outputs.update(self.cloud.in_program_thread(lambda: self._references(resource_outputs(cls, ctx, outputs))))
         if self.preview and not exists:
             # A first preview: nothing exists yet, so the id and every computed output are unknown, nested
             # ones included (an EKS cluster's vpcConfig.clusterSecurityGroupId); the inputs come back as given,
@@ -128,6 +141,22 @@ class _Mocks(pulumi_mocks.Mocks):
                 known[autoname] = outputs[autoname]
             return "", _unknown_computed(known, outputs)
         return _id, outputs
+
+    def _references(self, value: Any) -> Any:
+        """`value` with each ResourceRef registered as a stand-in (its own typed outputs) and referenced as the
+        engine references a resource, so the SDK rehydrates it as the class the output names."""
+        if isinstance(value, dict):
+            return {k: self._references(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._references(v) for v in value]
+        if not isinstance(value, ResourceRef) or self.monitor is None:
+            return value
+        urn = self.monitor.make_urn("", value.token, value.name)
+        ctx = Context(value.token, value.name, self.cloud.region, self.cloud.account_id, self.cloud.partition)
+        rid, state = self.cloud.outputs(value.token, value.name, {})
+        state.update(self._references(resource_outputs(value.cls, ctx, state)))
+        self.monitor.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, rid, state)
+        return {SECRET_SIG_KEY: RESOURCE_SIG, "urn": urn, "id": rid}
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         return self.cloud.invoke(args.token, dict(args.args)), []
@@ -148,6 +177,7 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.cloud = mocks.cloud
         self.root = root
+        mocks.monitor = self
         self.captured: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self.thread_loops: set[asyncio.AbstractEventLoop] = set()
@@ -186,6 +216,14 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
                 # inputs holding an invoke's placeholder (read before whole_numbers: a boolean one is -0.0)
                 "placeholders": marked_paths(inputs) if self.cloud.placeholder_invokes else {},
             }
+        if request.remote:
+            # A component of another package takes resources as inputs, sent as references; the mock monitor would
+            # rehydrate them in its worker thread, whose event loop never runs the lookup that needs: a hang. The
+            # fakes need only the referenced resource's id (or URN).
+            stripped = type(request)()
+            stripped.CopyFrom(request)
+            stripped.object.CopyFrom(_without_references(request.object))
+            request = stripped
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             # The engine hands analyzers the inputs after the provider's Check, which fills in the auto-name.
@@ -196,6 +234,9 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
                     record["inputs"][autoname] = outputs[autoname]
             with self._lock:
                 self.captured.append(record)
+                if request.remote:
+                    remote = self.cloud.remote_components
+                    remote[request.type] = remote.get(request.type, 0) + 1
         return response
 
     def source(self, request: Any) -> dict[str, Any] | None:
@@ -216,6 +257,24 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
 
 
 MAX_REFERENCES = 8
+
+
+def _without_references(struct: struct_pb2.Struct) -> struct_pb2.Struct:
+    """`struct` with each resource reference replaced by the referenced resource's id (its URN without one)."""
+    data = json_format.MessageToDict(struct)
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            if value.get(SECRET_SIG_KEY) == RESOURCE_SIG:
+                return value.get("id") or value.get("urn")
+            return {k: strip(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    out = struct_pb2.Struct()
+    out.update(strip(data))
+    return out
 
 
 def _exports() -> dict[str, Any]:
@@ -433,7 +492,7 @@ def synth(
     return SynthResult(
         stack=stack, project=project, preview=preview, resources=records, outputs=outputs,
         placeholder_invokes=dict(cloud.placeholder_invokes), recorded_invokes=dict(cloud.recorded_invokes),
-        secret_texts=secret_texts,
+        secret_texts=secret_texts, remote_components=dict(cloud.remote_components),
     )  # fmt: skip
 
 
