@@ -410,6 +410,8 @@ def _placeholder_verdicts(
         if key in changed and not d.exempted and wanted is not None:
             d.unverifiable, d.enforcementLevel = True, wanted
             d.message = _with_note(d.message, d.control, note(d.urn))
+        elif d.unverifiable and (records.get(d.urn) or {}).get("placeholders"):
+            d.message = _with_note(d.message, d.control, note(d.urn))  # unknown because a placeholder was sent
         out.append(d)
     for (name, urn), probe in sorted(changed.items(), key=lambda kv: kv[0]):
         wanted = level(name)

@@ -225,6 +225,15 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
             stripped.object.CopyFrom(_without_references(request.object))
             request = stripped
         response = super().RegisterResource(request)
+        if request.additionalSecretOutputs and response.object:
+            # The engine makes the outputs the registration names secret (the mock monitor does not): so does this,
+            # so an export or an input made from one is a secret too (RandomPassword's result, a DB's password).
+            answered = json_format.MessageToDict(response.object)
+            for name in request.additionalSecretOutputs:
+                if name in answered:
+                    answered[name] = wrap(answered[name])
+            response.object.Clear()
+            response.object.update(answered)
         if request.type != "pulumi:pulumi:Stack":
             # The engine hands analyzers the inputs after the provider's Check, which fills in the auto-name.
             autoname = AUTONAMED.get(request.type)
@@ -309,8 +318,18 @@ def _ordered(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _forget_program_modules(project_dir: Path, before: set[str]) -> None:
+    """Drop the modules the program imported from its own folder (`helpers`, `infra.sizes`): the next program run
+    in this process may have modules of the same names. The engine's and the components' stay."""
+    for name in set(sys.modules) - before:
+        file = getattr(sys.modules.get(name), "__file__", None) or ""
+        if file.startswith(str(project_dir)) and not file.startswith(NOT_PROGRAM):
+            sys.modules.pop(name, None)
+
+
 @contextlib.contextmanager
 def _program_env(project_dir: Path, stack_path: Path) -> Iterator[None]:
+    before = set(sys.modules)
     old_cwd, old_path = Path.cwd(), list(sys.path)
     old_env = os.environ.get(STACK_FILE_ENV)
     os.chdir(project_dir)
@@ -319,6 +338,7 @@ def _program_env(project_dir: Path, stack_path: Path) -> Iterator[None]:
     try:
         yield
     finally:
+        _forget_program_modules(project_dir, before)
         os.chdir(old_cwd)
         sys.path[:] = old_path
         if old_env is None:

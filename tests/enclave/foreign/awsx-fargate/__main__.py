@@ -17,7 +17,9 @@ service = awsx.ecs.FargateService(
             cpu=128,
             memory=512,
             essential=True,
-            port_mappings=[awsx.ecs.TaskDefinitionPortMappingArgs(container_port=80, target_group=lb.default_target_group)],
+            port_mappings=[
+                awsx.ecs.TaskDefinitionPortMappingArgs(container_port=80, target_group=lb.default_target_group)
+            ],
         ),
     ),
 )

@@ -23,7 +23,10 @@ web = aws.ec2.SecurityGroup(
 balancer = aws.lb.LoadBalancer("web", security_groups=[web.id], subnets=subnets.ids)
 targets = aws.lb.TargetGroup("web", port=80, protocol="HTTP", target_type="ip", vpc_id=vpc.id)
 listener = aws.lb.Listener(
-    "web", load_balancer_arn=balancer.arn, port=80, default_actions=[{"type": "forward", "target_group_arn": targets.arn}]
+    "web",
+    load_balancer_arn=balancer.arn,
+    port=80,
+    default_actions=[{"type": "forward", "target_group_arn": targets.arn}],
 )
 
 execution = aws.iam.Role(
@@ -60,7 +63,11 @@ task = aws.ecs.TaskDefinition(
                     "portMappings": [{"containerPort": 80, "protocol": "tcp"}],
                     "logConfiguration": {
                         "logDriver": "awslogs",
-                        "options": {"awslogs-group": group, "awslogs-region": region.name, "awslogs-stream-prefix": "app"},
+                        "options": {
+                            "awslogs-group": group,
+                            "awslogs-region": region.region,
+                            "awslogs-stream-prefix": "app",
+                        },
                     },
                 }
             ]

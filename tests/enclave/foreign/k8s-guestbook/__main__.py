@@ -17,7 +17,9 @@ k8s.apps.v1.Deployment(
         },
     },
 )
-k8s.core.v1.Service("redis-leader", metadata={"name": "redis-leader"}, spec={"ports": [{"port": 6379}], "selector": redis_labels})
+k8s.core.v1.Service(
+    "redis-leader", metadata={"name": "redis-leader"}, spec={"ports": [{"port": 6379}], "selector": redis_labels}
+)
 
 frontend_labels = {"app": "guestbook", "tier": "frontend"}
 k8s.apps.v1.Deployment(

@@ -1,7 +1,6 @@
 """Two stores from the team's own component."""
 
 import pulumi
-
 from storage.bucket import StoreBucket
 
 raw = StoreBucket("raw")

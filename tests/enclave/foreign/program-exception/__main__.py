@@ -2,7 +2,6 @@
 
 import pulumi
 import pulumi_aws as aws
-
 from infra.sizes import instance_type
 
 tier = pulumi.Config().require("tier")

@@ -31,9 +31,7 @@ aws.s3.BucketPolicy(
         lambda arn: json.dumps(
             {
                 "Version": "2012-10-17",
-                "Statement": [
-                    {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"{arn}/*"}
-                ],
+                "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"{arn}/*"}],
             }
         )
     ),
