@@ -10,6 +10,7 @@ import json
 import os
 import runpy
 import sys
+import sysconfig
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ RESOURCE_KEYS = (
 # Frames that are not the program's own line: the SDKs, the engine, the components a program builds on.
 NOT_PROGRAM = (
     str(Path(pulumi.__file__).resolve().parent.parent),
+    str(Path(sysconfig.get_paths()["stdlib"]).resolve()),
     str(Path(__file__).resolve().parent),
     str(PROJECT_ROOT / "components"),
 )
