@@ -15,6 +15,7 @@ import functools
 import importlib
 import inspect
 import re
+import sys
 import typing
 from dataclasses import dataclass
 from typing import Any
@@ -165,7 +166,7 @@ def object_of(
 ) -> dict[str, Any]:
     """Every property of an output type / result class / resource class, by engine name (None values left out)."""
     out: dict[str, Any] = {}
-    for key, typ in property_types(cls).items():
+    for key, typ in _safe_types(cls).items():
         if key in skip:
             continue
         value = value_of(typ, key, ctx, f"{path}.{key}" if path else key, marked, depth)
@@ -179,19 +180,60 @@ def _is_result_type(typ: Any) -> bool:
     return isinstance(typ, type) and typ.__name__.endswith("Result") and bool(_safe_types(typ))
 
 
+_TYPES: dict[type, dict[str, Any]] = {}
+
+
 def _safe_types(cls: type) -> dict[str, Any]:
-    try:
-        return property_types(cls)
-    except Exception:  # a class whose hints do not resolve has no shape we can read
-        return {}
+    """The class's property types, read once and kept (a class whose hints do not resolve has no shape we read)."""
+    found = _TYPES.get(cls)
+    if found is None:
+        try:
+            found = property_types(cls)
+        except Exception:
+            found = {}
+        _TYPES[cls] = found
+    return found
+
+
+def prepare(cls: type, depth: int = 0) -> None:
+    """Read the types of `cls` and of every class its outputs name, now: called as the program constructs a
+    resource (enclave.synth's transformation), so the outputs are later made without reading any SDK module.
+    The SDKs load their modules lazily, and a load must never interleave with the SDK's own (the engine's RPC
+    phase runs in other threads and in callbacks of the program's event loop)."""
+    if cls in _TYPES or depth > MAX_DEPTH:
+        return
+    if depth == 0 and issubclass(cls, pulumi.Resource):
+        _input_names(cls)
+    for typ in _safe_types(cls).values():
+        for inner in _classes_in(typ):
+            prepare(inner, depth + 1)
+
+
+def _classes_in(typ: Any) -> list[type]:
+    typ = unwrap_type(typ)
+    args = typing.get_args(typ)
+    if args:
+        return [c for a in args for c in _classes_in(a)]
+    if isinstance(typ, type) and (is_output_type(typ) or issubclass(typ, pulumi.Resource)):
+        return [typ]
+    return []
+
+
+def _input_names(cls: type) -> frozenset[str]:
+    """The properties a resource takes as inputs (its `<Class>Args`): an input the program left out is the
+    provider's default, not a value it computes, so it is not made up."""
+    module = sys.modules.get(cls.__module__)
+    args = getattr(module, f"{cls.__name__}Args", None) if module is not None else None
+    return frozenset(_safe_types(args)) if isinstance(args, type) else frozenset()
 
 
 def resource_outputs(cls: type, ctx: Context, given: collections.abc.Mapping[str, Any]) -> dict[str, Any]:
-    """The outputs of a created resource of class `cls` that `given` (its inputs and the fakes' answers) lacks,
-    as realistic values."""
+    """The outputs a created resource of class `cls` computes (its properties that are not inputs) that `given`
+    (its inputs and the fakes' answers) lacks, as realistic values."""
     out: dict[str, Any] = {}
+    inputs = _input_names(cls)
     for key, typ in _safe_types(cls).items():
-        if key in NOT_OUTPUTS or key in given:
+        if key in NOT_OUTPUTS or key in given or key in inputs:
             continue
         value = value_of(typ, key, ctx, key, marked=False)
         if value is not None:

@@ -42,7 +42,7 @@ from .program import ProgramError, describe
 from .project import ProjectError, StackNotFound, find_project
 from .references import resolve_reference
 from .secrets import Redactor, plaintexts, wrap
-from .shapes import Context, ResourceRef, resource_outputs
+from .shapes import Context, ResourceRef, prepare, resource_outputs
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESOURCE_KEYS = (
@@ -119,16 +119,22 @@ class _Mocks(pulumi_mocks.Mocks):
         # type's output properties and their types are read from.
         self.classes: dict[str, type] = {}
         self.monitor: pulumi_mocks.MockMonitor | None = None
+        # types registered as components of other packages (remote): their outputs come from the monitor
+        self.remote_types: set[str] = set()
 
     def record_class(self, args: pulumi.ResourceTransformationArgs) -> None:
-        self.classes.setdefault(args.type_, type(args.resource))
+        if args.type_ not in self.classes:
+            self.classes[args.type_] = type(args.resource)
+            prepare(type(args.resource))
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         _id, outputs = self.cloud.outputs(args.typ, args.name, dict(args.inputs))
         # A referenced stack exists already: its outputs are known in a first preview too.
         exists = args.typ.startswith("pulumi:providers:") or args.typ == "pulumi:pulumi:StackReference"
         cls = self.classes.get(args.typ)
-        if cls is not None and not exists:
+        # A component of this program keeps the outputs it registers itself; the SDK ignores the monitor's answer.
+        local_component = not args.custom and args.typ not in self.remote_types
+        if cls is not None and not exists and not local_component:
             # Every other output of the type, from the SDK's type hints: an update's realistic values, unknown
             # in a first preview (below), so a program's `.apply` over `status.load_balancer.ingress[0]` runs.
             ctx = Context(args.typ, args.name, self.cloud.region, self.cloud.account_id, self.cloud.partition)
@@ -179,6 +185,7 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.cloud = mocks.cloud
         self.root = root
+        self.fakes = mocks
         mocks.monitor = self
         self.captured: list[dict[str, Any]] = []
         self._lock = threading.Lock()
@@ -219,6 +226,7 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
                 "placeholders": marked_paths(inputs) if self.cloud.placeholder_invokes else {},
             }
         if request.remote:
+            self.fakes.remote_types.add(request.type)
             # A component of another package takes resources as inputs, sent as references; the mock monitor would
             # rehydrate them in its worker thread, whose event loop never runs the lookup that needs: a hang. The
             # fakes need only the referenced resource's id (or URN).
