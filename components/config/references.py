@@ -21,6 +21,7 @@ from .errors import Loc, Problem, format_loc
 from .network import endpoint_block
 from .platform import PlatformConfig
 from .pools import NodePool
+from .references_k8s import check_namespace_classes, check_service_accounts
 
 # Zones whose traffic must never reach the internet (DESIGN: trust-zone table).
 NO_INTERNET_CLASSES = ("training", "inference")
@@ -76,6 +77,8 @@ def check_references(cfg: PlatformConfig) -> list[Problem]:
     problems += _check_network(cfg)
     problems += _check_cluster(cfg)
     problems += _check_team_zones(cfg)
+    problems += check_namespace_classes(cfg)
+    problems += check_service_accounts(cfg)
     return problems
 
 

@@ -255,6 +255,32 @@ CONTROLS: dict[str, Control] = {
            "high",
            "Keep the enclave-mesh-identity ValidatingAdmissionPolicy and its binding to zone namespaces: no "
            "container but the sidecar runs as UID or GID 1337."),
+        _c("K8S-12", "Node agents run only in agent namespaces, confined to the pools' taints",
+           ("164.312(a)(1)", "164.308(a)(4)"), "high",
+           "Run node agents as DaemonSets in the agent namespaces (kubernetes.node_agents.namespaces) with the "
+           "enclave-node-agents admission policy: DaemonSet pods only, tolerations by key of the pools' taints, no "
+           "named node; never a DaemonSet in a zone or an unlisted namespace."),
+        _c("K8S-13", "No namespace and no workload outside the trust zones", ("164.312(a)(1)", "164.308(a)(4)"),
+           "critical",
+           "Put every namespace in a zone (enclave.dev/zone) or list it as a system or agent namespace (stack: "
+           "kubernetes.system_namespaces / node_agents; pack config: systemNamespaces / agentNamespaces), and keep "
+           "the enclave-namespace-scope admission policy that refuses pods everywhere else."),
+        _c("K8S-14", "Zone workloads run non-root, without escalation or SETUID/SETGID", ("164.312(a)(1)",),
+           "high",
+           "Keep the enclave-workload-privileges admission policy bound to every zone namespace; give containers "
+           "runAsNonRoot true, allowPrivilegeEscalation false and capabilities.drop [ALL] (the workload pod "
+           "template does)."),
+        _c("K8S-15", "Workload pod templates are judged at admission like pods", ("164.312(a)(1)",), "medium",
+           "Match deployments, statefulsets, daemonsets, replicasets, jobs and cronjobs (CREATE, UPDATE) in every "
+           "admission policy that judges zone pods, and judge their images (enclave-approved-registries)."),
+        _c("K8S-16", "Kyverno's admission controller is highly available", ("164.308(a)(7)(ii)(B)",), "medium",
+           "Run Kyverno's admission controller with at least 3 replicas, a PodDisruptionBudget and topology spread "
+           "over the system pool's nodes (admissionController.replicas, podDisruptionBudget, "
+           "topologySpreadConstraints)."),
+        _c("K8S-17", "Workloads run only as the ServiceAccounts their creator's group may use",
+           ("164.308(a)(4)", "164.312(a)(1)"), "high",
+           "Name in zones[].access.service_accounts the accounts each group may run workloads as, and keep the "
+           "enclave-service-accounts-<zone> admission policy (RBAC cannot limit serviceAccountName)."),
         # --- MESH ------------------------------------------------------------------------------------------
         _c("MESH-01", "Mutual TLS is STRICT everywhere",
            ("164.312(e)(1)", "164.312(e)(2)(i)", "164.312(e)(2)(ii)", "164.312(d)"), "critical",
@@ -270,6 +296,17 @@ CONTROLS: dict[str, Control] = {
            "own namespace only (exportTo: ['.'])."),
         _c("MESH-05", "Zone pods carry the sidecar, installed without NET_ADMIN", ("164.312(e)(1)",), "high",
            "Label zone namespaces istio-injection=enabled and enable the Istio CNI agent (pilot.cni.enabled)."),
+        _c("MESH-06", "Zone pods cannot opt out of the mesh", ("164.312(e)(1)", "164.312(a)(1)"), "high",
+           "Keep the enclave-mesh-<zone> admission policy (the injected proxy required; no sidecar.istio.io/inject "
+           "false, traffic.sidecar.istio.io/* beyond the platform's NCCL window, proxy.istio.io/config) and remove "
+           "such annotations from workloads."),
+        _c("MESH-07", "Injected mesh containers carry a seccomp profile", ("164.312(a)(1)",), "medium",
+           "Give istio-validation and istio-proxy seccompProfile RuntimeDefault: global.proxy.seccompProfile "
+           "(Istio 1.28+) or a default injection template (components.k8s.addons.SECCOMP_TEMPLATE)."),
+        _c("MESH-08", "Approved external hosts are read-only unless declared writable", ("164.312(e)(1)",), "high",
+           "Register read-only hosts as HTTP with TLS origination and a VirtualService passing GET and HEAD only; "
+           "list a host in egress.writable_hosts (stack) and writableExternalHosts (pack config) only when it must "
+           "accept writes."),
         # --- DETECT ----------------------------------------------------------------------------------------
         _c("DETECT-01", "Denied network flows are logged", ("164.312(b)", "164.308(a)(1)(ii)(D)"), "medium",
            "Set nodeAgent.enablePolicyEventLogs 'true' in the vpc-cni add-on configuration."),

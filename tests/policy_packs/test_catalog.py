@@ -86,6 +86,15 @@ LOCKED = {
     "zone-pods-carry-the-sidecar": "MESH-05",
     "zones-mtls-strict": "MESH-01",
     "zones-pinned-to-their-nodes": "K8S-10",
+    "node-agents-confined": "K8S-12",
+    "namespaces-inside-trust-zones": "K8S-13",
+    "zone-workloads-unprivileged": "K8S-14",
+    "workload-templates-judged": "K8S-15",
+    "kyverno-highly-available": "K8S-16",
+    "workload-service-accounts-by-group": "K8S-17",
+    "zone-pods-stay-in-the-mesh": "MESH-06",
+    "mesh-injected-containers-seccomp": "MESH-07",
+    "external-hosts-read-only": "MESH-08",
 }
 
 CITATION = re.compile(r"^164\.(308|310|312|316)\([a-z]\)(\(\d+\))?(\((i|ii|iii|iv|v|vi)\))?(\([A-Z]\))?$")

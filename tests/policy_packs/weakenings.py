@@ -139,6 +139,37 @@ def _placement_dropped(w: Records) -> None:
     w.drop("cluster-clusterpolicy-enclave-placement-notebooks")
 
 
+def _drop_vap(name: str, binding: str | None = None) -> Callable[[Records], None]:
+    def edit(w: Records) -> None:
+        w.drop(f"cluster-validatingadmissionpolicy-{name}")
+        w.drop(f"cluster-validatingadmissionpolicybinding-{binding or name}")
+
+    return edit
+
+
+def _scratch_namespace(w: Records) -> None:
+    w.add("scratch", "kubernetes:core/v1:Namespace", {"apiVersion": "v1", "kind": "Namespace",
+                                                       "metadata": {"name": "scratch"}})  # fmt: skip
+
+
+def _placement_pods_only(w: Records) -> None:
+    spec = w.inputs("cluster-validatingadmissionpolicy-enclave-placement-notebooks")["spec"]
+    spec["matchConstraints"]["resourceRules"] = spec["matchConstraints"]["resourceRules"][:1]
+
+
+def _kyverno_one_replica(w: Records) -> None:
+    w.inputs("prod-kyverno")["values"]["admissionController"]["replicas"] = 1
+
+
+def _istiod_no_seccomp(w: Records) -> None:
+    w.inputs("prod-istiod")["values"].pop("sidecarInjectorWebhook")
+
+
+def _read_only_host_opaque(w: Records) -> None:
+    entry = w.inputs("training-serviceentry-egress-read-only")["spec"]
+    entry["ports"] = [{"number": 443, "name": "tls", "protocol": "TLS"}]
+
+
 def _public_bucket(w: Records) -> None:
     w.add("shadow-exports", "aws:s3/bucket:Bucket", {"bucket": "shadow-exports", "acl": "public-read"})
 
@@ -582,6 +613,13 @@ WEAKENINGS: list[Weakening] = [
     ),
     Weakening("notebooks-placement-dropped", "K8S-10", _placement_dropped, on="notebooks"),
     Weakening("mesh-identity-guard-dropped", "K8S-11", _mesh_identity_vap_dropped),
+    Weakening("agents-policy-dropped", "K8S-12", _drop_vap("enclave-node-agents"), on="node-agents"),
+    Weakening("namespace-outside-zones", "K8S-13", _scratch_namespace, on="scratch"),
+    Weakening("namespace-scope-dropped", "K8S-13", _drop_vap("enclave-namespace-scope"), on="inference"),
+    Weakening("privileges-guard-dropped", "K8S-14", _drop_vap("enclave-workload-privileges"), on="training"),
+    Weakening("placement-pods-only", "K8S-15", _placement_pods_only, on="notebooks"),
+    Weakening("kyverno-one-replica", "K8S-16", _kyverno_one_replica, on="prod-kyverno"),
+    Weakening("any-account-for-any-group", "K8S-17", _drop_vap("enclave-service-accounts-training"), on="training"),
     # --- MESH / DATA -----------------------------------------------------------------------------------------
     Weakening(
         "mtls-permissive",
@@ -600,6 +638,9 @@ WEAKENINGS: list[Weakening] = [
     Weakening("mesh-default-allow-any", "MESH-03", _mesh_allow_any, on="prod-istiod"),
     Weakening("public-service-entry", "MESH-04", _public_service_entry, on="training-serviceentry-paste"),
     Weakening("sidecar-injection-off", "MESH-05", _label("inference", "istio-injection", None), on="inference"),
+    Weakening("mesh-opt-out-allowed", "MESH-06", _drop_vap("enclave-mesh-inference"), on="inference"),
+    Weakening("sidecar-without-seccomp", "MESH-07", _istiod_no_seccomp, on="prod-istiod"),
+    Weakening("read-only-host-opaque", "MESH-08", _read_only_host_opaque, on="egress-read-only"),
     Weakening("kms-grant-not-pinned", "DATA-02", _grant_without_context, on="prod-trainer-grants"),
     Weakening("notebook-reads-production-models", "DATA-03", _notebook_reads_models_prod, on="prod-notebook-grants"),
     Weakening("inference-writes-models", "DATA-03", _inference_writes, on="prod-model-server-grants"),
