@@ -15,7 +15,6 @@ import functools
 import importlib
 import inspect
 import re
-import sys
 import typing
 from dataclasses import dataclass
 from typing import Any
@@ -219,12 +218,23 @@ def _classes_in(typ: Any) -> list[type]:
     return []
 
 
+_INPUTS: dict[type, frozenset[str]] = {}
+
+
 def _input_names(cls: type) -> frozenset[str]:
-    """The properties a resource takes as inputs (its `<Class>Args`): an input the program left out is the
-    provider's default, not a value it computes, so it is not made up."""
-    module = sys.modules.get(cls.__module__)
-    args = getattr(module, f"{cls.__name__}Args", None) if module is not None else None
-    return frozenset(_safe_types(args)) if isinstance(args, type) else frozenset()
+    """The properties a resource takes as inputs (the parameters of its constructor, `api_version` for
+    `apiVersion`): an input the program left out is the provider's default, not a value it computes, so it is not
+    made up."""
+    found = _INPUTS.get(cls)
+    if found is None:
+        init: Any = getattr(cls, "_internal_init", None) or getattr(cls, "__init__", None)
+        try:
+            params = {p.replace("_", "").lower() for p in inspect.signature(init).parameters}
+        except (TypeError, ValueError):
+            params = set()
+        found = frozenset(k for k in _safe_types(cls) if k.replace("_", "").lower() in params)
+        _INPUTS[cls] = found
+    return found
 
 
 def resource_outputs(cls: type, ctx: Context, given: collections.abc.Mapping[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ EXPECTED: dict[str, int] = {
     "internal-api": 1,
     "iam-lambda": 1,
     "static-website": 1,
-    "k8s-guestbook": 0,
+    "k8s-guestbook": 1,
     "helm-release": 1,
     "eks-cluster": 1,
     "eks-primitives": 1,
