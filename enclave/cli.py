@@ -28,6 +28,7 @@ from .diff import diff
 from .evidence.audit import AuditInputError
 from .evidence.files import write_report
 from .evidence.run import ReportInputError, evidence_report
+from .invokes import read_invokes
 from .outputs import OutputError, check_file, check_folder, write_files, write_text
 from .pack_catalog import PackCatalogError
 from .preview import PreviewInputError, PreviewResult, default_pack, pack_config_for, read_pack_config, run_preview
@@ -79,6 +80,34 @@ PackConfigOpt = Annotated[
 ProjectOpt = Annotated[
     Path | None,
     typer.Option("--project-dir", help="The Pulumi project (default: the nearest folder upwards holding Pulumi.yaml)."),
+]
+ConfigOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--config",
+        "-c",
+        metavar="KEY=VALUE",
+        help="Set a config value for this run, as `pulumi config set KEY VALUE` would (KEY without a namespace is "
+        "the project's), over the stack file's. Repeatable.",
+    ),
+]
+ConfigSecretOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--config-secret",
+        metavar="KEY=VALUE",
+        help="As --config, as a secret (`pulumi config set --secret`): the program reads it with get_secret / "
+        "require_secret, and its value is written nowhere.",
+    ),
+]
+InvokesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--invokes",
+        metavar="FILE",
+        help="Real answers to the program's invokes (JSON: token -> [{args, result}]), used instead of "
+        "placeholders; see `enclave preview --help`.",
+    ),
 ]
 
 
@@ -144,6 +173,26 @@ ConfigFileOpt = Annotated[
 ]
 
 
+def _config_options(values: list[str] | None, option: str) -> dict[str, str]:
+    """`KEY=VALUE` options -> {KEY: VALUE}; a malformed one is a ProjectError naming it."""
+    out: dict[str, str] = {}
+    for value in values or []:
+        key, sep, text = value.partition("=")
+        if not sep or not key.strip() or key.strip() != key:
+            raise ProjectError(f"{option} {value!r}: expected KEY=VALUE, e.g. {option} dbName=orders")
+        out[key] = text
+    return out
+
+
+def _program_inputs(config: list[str] | None, config_secret: list[str] | None, invokes: Path | None) -> dict[str, Any]:
+    """The run's --config, --config-secret and --invokes, checked (exit 2 on a malformed one)."""
+    return {
+        "config_values": _config_options(config, "--config"),
+        "secret_values": _config_options(config_secret, "--config-secret"),
+        "invokes": read_invokes(invokes) if invokes is not None else None,
+    }
+
+
 def _platform_config(stack: str, config_file: Path | None, project_dir: Path | None) -> PlatformConfig:
     """The validated platform config of STACK, found the way every command finds it."""
     project = find_project(project_dir)
@@ -163,13 +212,19 @@ def synth_cmd(
     ] = None,
     project_dir: ProjectOpt = None,
     reference: ReferenceOpt = None,
+    config: ConfigOpt = None,
+    config_secret: ConfigSecretOpt = None,
+    invokes: InvokesOpt = None,
 ) -> None:
     """Register every resource of STACK under mocks and write them as JSON (the synth contract)."""
     if out is not None:
         check_file(out, "--out")
     try:
         refs = parse_reference_options(reference or [])
-        result = synth(stack, preview=preview, project_dir=project_dir, config_file=config_file, references=refs)
+        result = synth(
+            stack, preview=preview, project_dir=project_dir, config_file=config_file, references=refs,
+            **_program_inputs(config, config_secret, invokes),
+        )  # fmt: skip
     except (ConfigError, ProjectError) as exc:
         raise _fail_config(exc) from None
     text = json.dumps(result.to_json(), indent=2, sort_keys=False) + "\n"
@@ -330,11 +385,19 @@ def preview_cmd(
     ] = None,
     project_dir: ProjectOpt = None,
     reference: ReferenceOpt = None,
+    config: ConfigOpt = None,
+    config_secret: ConfigSecretOpt = None,
+    invokes: InvokesOpt = None,
 ) -> None:
     """Run STACK through the HIPAA policy pack, as `pulumi preview --policy-pack` would, with no cloud account and
     no Pulumi CLI. Exit 0 when no mandatory finding, 1 when any, 2 for bad input. In CI, run it once per stack with
     --out-dir (JSON and SARIF from one run), upload DIR/<NAME>.sarif to code scanning and append `enclave summary
-    DIR/<NAME>.json` (Markdown) to $GITHUB_STEP_SUMMARY, as .github/workflows/compliance.yml does."""
+    DIR/<NAME>.json` (Markdown) to $GITHUB_STEP_SUMMARY, as .github/workflows/compliance.yml does.
+
+    Any Pulumi Python program runs offline: an invoke enclave has no faithful answer for is answered with a
+    placeholder of its result's type (listed in the report); a policy that decides on one reports UNVERIFIABLE.
+    Record real answers once and replay them with --invokes FILE: {"aws:ec2/getAmi:getAmi": [{"args":
+    {"mostRecent": true}, "result": {"id": "ami-0abc"}}]} (engine names, camelCase)."""
     if out_dir is not None:
         check_folder(out_dir, "--out-dir")
     if out is not None:
@@ -343,6 +406,7 @@ def preview_cmd(
         result = run_preview(
             stack, preview=preview, project_dir=project_dir, config_file=config_file, pack_dir=pack,
             pack_config=pack_config, references=parse_reference_options(reference or []),
+            **_program_inputs(config, config_secret, invokes),
         )  # fmt: skip
     except (ConfigError, ProjectError, PreviewInputError) as exc:
         raise _fail_config(exc) from None

@@ -167,6 +167,19 @@ class Locator:
                 return (section, i)
         return None
 
+    def from_config(self, urn: str) -> bool:
+        """Whether a stack-file entry made the resource: a platform stack's resource inside a component the config
+        builds. Anything else (a resource a program adds itself, a stack of a program of its own) was made by a
+        line of the program (the record's `source`)."""
+        seen: set[str] = set()
+        current = self.records.get(urn)
+        while self.data and current is not None and current["urn"] not in seen:
+            seen.add(current["urn"])
+            if self._component(current) is not None:
+                return True
+            current = self.records.get(current.get("parent") or "")
+        return False
+
     def locate(self, urn: str, policy: str = "") -> ConfigLocation:
         """The entry that made the resource; with `policy`, the setting of that entry its finding is about, when
         the stack file sets it (its own line, e.g. `buckets[1].force_destroy`), else the entry."""

@@ -28,8 +28,10 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from components.config import CONFIG_KEY, read_stack_file, validate_stack_file
 
 from . import interrupt
+from .invokes import RecordedInvokes
 from .jsonfile import JsonFileError, Loc, read_json_lines
 from .locate import Locator
+from .placeholders import probe_views
 from .project import find_project
 from .synth import PROJECT_ROOT, SynthResult, synth
 
@@ -66,6 +68,8 @@ class Diagnostic:
     config: dict[str, Any] = field(default_factory=dict)
     # an exempted finding's exemption: {"expires", "owner", "reason"} (None when not exempted)
     exemption: dict[str, str] | None = None
+    # the program's line that made the resource: {"file", "line"} (empty when not known)
+    source: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -146,6 +150,16 @@ class PreviewResult:
             "unverifiable": [_public(d) for d in self.unverifiable],
             "remediations": self.remediations,
             "summary": self.summary(),
+            "invokes": self.invokes(),
+            "remoteComponents": dict(self.synth.remote_components) if self.synth else {},
+        }
+
+    def invokes(self) -> dict[str, dict[str, int]]:
+        """Invokes answered with placeholders and from the --invokes file: token -> calls."""
+        s = self.synth
+        return {
+            "placeholders": dict(s.placeholder_invokes) if s else {},
+            "recorded": dict(s.recorded_invokes) if s else {},
         }
 
 
@@ -439,6 +453,88 @@ def _gate_location(message: str, shown: str, lines: Mapping[Loc, int]) -> dict[s
     return {"file": shown, "line": lines.get(probe), "path": _dotted(loc), "kind": "pack config"}
 
 
+def _source(record: Mapping[str, Any], root: Path) -> dict[str, Any]:
+    """The record's source line, its file as the user would type it (relative to the working directory)."""
+    source = record.get("source")
+    if not source:
+        return {}
+    return {"file": _shown(root / source["file"]), "line": source["line"]}
+
+
+PLACEHOLDER_NOTE = (
+    "decided on an invoke answered with a placeholder ({paths} of this resource came from {tokens}); record the "
+    "invoke's real answer with --invokes FILE"
+)
+
+
+def _placeholder_verdicts(
+    diagnostics: list[Diagnostic], probed: list[list[Any]], result: SynthResult, policies: Mapping[str, Any],
+    configs: Mapping[str, Any],
+) -> list[Diagnostic]:  # fmt: skip
+    """The findings once placeholders have been probed: a policy whose finding on a resource comes and goes with
+    the placeholders' values decided on them, so its finding is UNVERIFIABLE (at the policy's unverifiableLevel;
+    one the first run did not report is added, saying what another value gives)."""
+    first = {(d.policyName, d.urn) for d in diagnostics}
+    tokens = ", ".join(sorted(result.placeholder_invokes)) or "an invoke"
+    records = result.by_urn()
+
+    def note(urn: str) -> str:
+        paths = sorted((records.get(urn) or {}).get("placeholders") or {})
+        shown = ", ".join(paths[:4]) + (", ..." if len(paths) > 4 else "") if paths else "inputs of related resources"
+        return PLACEHOLDER_NOTE.format(paths=shown, tokens=tokens)
+
+    def level(name: str) -> str | None:
+        config = configs.get(name)
+        wanted = str(config.properties["unverifiableLevel"]) if config is not None and "unverifiableLevel" in (
+            config.properties) else "mandatory"  # fmt: skip
+        return None if wanted == "disabled" else wanted
+
+    changed: dict[tuple[str, str], Any] = {}
+    for run in probed:
+        seen = {(d.policyName, urn or d.urn): d for urn, d in run}
+        for key in (set(seen) ^ first) - changed.keys():
+            if key[0] != "exemptions":
+                changed[key] = seen.get(key)
+    out: list[Diagnostic] = []
+    for d in diagnostics:
+        key = (d.policyName, d.urn)
+        wanted = level(d.policyName) if key in changed else None
+        if key in changed and not d.exempted and wanted is not None:
+            d.unverifiable, d.enforcementLevel = True, wanted
+            d.message = _with_note(d.message, d.control, note(d.urn))
+        elif d.unverifiable and (records.get(d.urn) or {}).get("placeholders"):
+            d.message = _with_note(d.message, d.control, note(d.urn))  # unknown because a placeholder was sent
+        out.append(d)
+    for (name, urn), probe in sorted(changed.items(), key=lambda kv: kv[0]):
+        wanted = level(name)
+        if (name, urn) in first or probe is None or wanted is None:
+            continue
+        made = _diagnostic(urn, probe, policies.get(name))
+        lines = made.message.split("\n")
+        at = _finding_line(lines, made.control)
+        other = lines[at].removeprefix(UNVERIFIABLE_MARK)
+        lines[at] = f"{UNVERIFIABLE_MARK}{note(urn)}; with other values it reports: {other}"
+        made.message = "\n".join(lines)
+        made.unverifiable, made.enforcementLevel, made.exempted, made.exemption = True, wanted, False, None
+        out.append(made)
+    return out
+
+
+def _finding_line(lines: list[str], control: str) -> int:
+    """Which line of a diagnostic's message is the finding (not the control's heading, not the fix)."""
+    return next((i for i, x in enumerate(lines) if not x.startswith((f"{control} ", "Fix: "))), 0)
+
+
+def _with_note(message: str, control: str, note: str) -> str:
+    lines = message.split("\n")
+    at = _finding_line(lines, control)
+    finding = lines[at]
+    if not finding.startswith(UNVERIFIABLE_MARK):
+        finding = f"{UNVERIFIABLE_MARK}{finding}"
+    lines[at] = f"{finding} ({note})"
+    return "\n".join(lines)
+
+
 def default_pack(project_root: Path) -> Path:
     """The HIPAA pack the project sits in or beside (policy_packs/hipaa in it or a folder above it), else the
     one of the checkout this engine runs from."""
@@ -467,6 +563,9 @@ def run_preview(
     pack_dir: Path | None = None,
     pack_config: Path | None = None,
     references: Mapping[str, Path] | None = None,
+    config_values: Mapping[str, str] | None = None,
+    secret_values: Mapping[str, str] | None = None,
+    invokes: RecordedInvokes | None = None,
 ) -> PreviewResult:
     """Synthesize `stack` and run it through the pack. The pack config defaults to `config/<stack>.json` in
     the pack (none when that file does not exist: every policy at its default level)."""
@@ -481,22 +580,40 @@ def run_preview(
     pack_config, origin = pack_config_for(stack, pack_dir, project.root, pack_config)
     given, config_lines = read_pack_config_lines(pack_config) if pack_config is not None else ({}, {})
     with pack_process(pack_dir) as proc:
-        result = synth(stack, preview=preview, project_dir=project_dir, config_file=config_file, references=references)
+        result = synth(
+            stack, preview=preview, project_dir=project_dir, config_file=config_file, references=references,
+            config_values=config_values, secret_values=secret_values, invokes=invokes,
+        )  # fmt: skip
         port = read_port(proc)
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = analyzer_pb2_grpc.AnalyzerStub(channel)
             info = stub.GetAnalyzerInfo(empty_pb2.Empty())
             configs = policy_configs(info, given, _shown(pack_config) if pack_config else "(no pack config)",
                                      config_lines)  # fmt: skip
-            raw, remediations = analyze(stub, result, configs)
+            # Inputs that hold an invoke's placeholder go to the pack as unknown; then, for the policies whose
+            # verdict changes when they hold other values, the finding is UNVERIFIABLE (enclave.placeholders).
+            view, probes = probe_views(result)
+            raw, remediations = analyze(stub, view, configs)
+            probed = [analyze(stub, probe, configs)[0] for probe in probes]
     policies = {p.name: p for p in info.policies}
     diagnostics = [_diagnostic(urn, d, policies.get(d.policyName)) for urn, d in raw]
+    if probed:
+        diagnostics = _placeholder_verdicts(diagnostics, probed, result, policies, configs)
     locator = Locator(stack_path, result.resources, Path.cwd())
+    records = result.by_urn()
+    redact = result.redactor()
     for d in diagnostics:
-        where = locator.locate(d.urn, d.policyName)
-        d.config = {"file": where.file, "line": where.line, "path": where.path}
+        d.message = redact.text(d.message)
+        record = records.get(d.urn)
+        d.source = _source(record, project.root) if record is not None else {}
         if d.policyName == EXEMPTIONS_POLICY and pack_config is not None:
             d.config = _gate_location(d.message, _shown(pack_config), config_lines)
+            continue
+        if d.source and not locator.from_config(d.urn):
+            d.config = {}  # made by the program's line, not by a stack-file entry
+            continue
+        where = locator.locate(d.urn, d.policyName)
+        d.config = {"file": where.file, "line": where.line, "path": where.path}
     diagnostics.sort(key=lambda d: (d.control, d.urn, d.message))
     return PreviewResult(
         stack=stack,

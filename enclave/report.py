@@ -55,6 +55,28 @@ def not_enforced_lines(result: PreviewResult) -> list[str]:
     ]
 
 
+def invoke_lines(result: PreviewResult) -> list[str]:
+    """Which invokes were answered with placeholders, and which from the --invokes file."""
+    invokes = result.invokes()
+    out = []
+    tokens = sorted(invokes["placeholders"])
+    if tokens:
+        out.append(
+            f"placeholders answered {len(tokens)} invokes ({', '.join(tokens)}): a policy that decides on one "
+            "reports UNVERIFIABLE; record real answers with --invokes FILE"
+        )
+    if invokes["recorded"]:
+        out.append(f"recorded answers (--invokes): {', '.join(sorted(invokes['recorded']))}")
+    remote = result.synth.remote_components if result.synth else {}
+    if remote:
+        out.append(
+            f"{sum(remote.values())} components of other packages ({', '.join(sorted(remote))}) make their resources "
+            "in their provider at deploy time: the pack sees their inputs only; `pulumi preview --policy-pack` "
+            "checks what they make"
+        )
+    return out
+
+
 def _level(d: Diagnostic) -> str:
     if d.exempted:
         return "exempted"
@@ -62,8 +84,11 @@ def _level(d: Diagnostic) -> str:
 
 
 def config_text(d: Diagnostic) -> str:
-    """`edit stacks/Pulumi.prod.yaml:97 buckets[1] (datasets)`: where the resource comes from."""
+    """`edit stacks/Pulumi.prod.yaml:97 buckets[1] (datasets)`: where the resource comes from; `edit
+    __main__.py:12` when a line of the program made it, not a stack-file entry."""
     c = d.config
+    if not c and d.source:
+        return f"edit {d.source['file']}:{d.source['line']}"
     if not c:
         return ""
     where = f"{c['file']}:{c['line']}" if c.get("line") else c["file"]
@@ -104,6 +129,8 @@ def print_table(result: PreviewResult, console: Console) -> None:
         console.print(table)
     if not findings:
         console.print("no findings")
+    for line in invoke_lines(result):
+        console.print(line)
     for line in not_enforced_lines(result):
         console.print(line, style="yellow")
     console.print(verdict_line(result))
@@ -124,6 +151,8 @@ def print_lines(result: PreviewResult, write: Callable[[str], object]) -> None:
         write(line)
     if not findings:
         write("no findings")
+    for line in invoke_lines(result):
+        write(line)
     for line in not_enforced_lines(result):
         write(line)
     write(verdict_line(result))

@@ -122,7 +122,7 @@ def _artifact(path: Path, root: Path) -> dict[str, Any]:
 def _location(d: Diagnostic, result: PreviewResult, root: Path) -> dict[str, Any]:
     """The stack-file line of the config entry that made the resource (the pack config's entry for a finding
     about the pack config itself); without one (a resource the program adds outside the config, a stack that is
-    not a platform stack), the project's program."""
+    not a platform stack), the program's line that made it, else the project's program."""
     if d.config.get("kind") == "pack config" and result.pack_config_file is not None:
         return {
             "artifactLocation": _artifact(result.pack_config_file, root),
@@ -132,6 +132,11 @@ def _location(d: Diagnostic, result: PreviewResult, root: Path) -> dict[str, Any
         return {
             "artifactLocation": _artifact(result.stack_file, root),
             "region": {"startLine": int(d.config["line"])},
+        }
+    if d.source.get("line"):
+        return {
+            "artifactLocation": _artifact(Path(d.source["file"]), root),
+            "region": {"startLine": int(d.source["line"])},
         }
     program = result.program or Path("__main__.py")
     return {"artifactLocation": _artifact(program, root), "region": {"startLine": 1}}
@@ -222,6 +227,10 @@ def to_sarif(
                     "packConfig": result.pack_config,
                     "summary": result.summary(),
                     "notEnforced": result.not_enforced(),
+                    # invokes answered with placeholders / from --invokes: token -> calls
+                    "invokes": result.invokes(),
+                    # components of other packages, whose resources only their provider makes: type -> count
+                    "remoteComponents": dict(result.synth.remote_components) if result.synth else {},
                 },
             }
         ],

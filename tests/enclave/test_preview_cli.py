@@ -142,7 +142,13 @@ def test_a_consumer_stack_with_its_own_pack_config() -> None:
     report = json.loads(result.stdout)
     assert {d["control"] for d in report["diagnostics"]} == {"IAM-05", "LOG-03"}
     assert {d["enforcementLevel"] for d in report["diagnostics"]} == {"advisory"}
-    assert all(d["config"]["path"] == "" and d["config"]["line"] is None for d in report["diagnostics"])
+    # no stack-file entry made them: each points at the consumer's own call of the component that did
+    lines = (project / "__main__.py").read_text(encoding="utf-8").splitlines()
+    calls = {"IAM-05": "identity = WorkloadIdentity(", "LOG-03": "bucket = EncryptedBucket("}
+    for d in report["diagnostics"]:
+        assert d["config"] == {}, d
+        assert d["source"]["file"] == "examples/consumer-stack/__main__.py", d
+        assert lines[d["source"]["line"] - 1].startswith(calls[d["control"]]), d
     # without it, the same two findings are mandatory: every policy defaults to mandatory
     assert invoke(*args).exit_code == 1
 

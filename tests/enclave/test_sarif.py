@@ -190,17 +190,20 @@ def test_an_unverifiable_finding_keeps_its_level_and_says_so(failing: dict[str, 
         assert res["properties"]["unverifiable"] is (res["ruleId"] in ("IAM-01", "IAM-10"))
 
 
-def test_a_finding_without_a_config_line_points_at_the_program(consumer: dict[str, Any]) -> None:
+def test_a_finding_without_a_config_line_points_at_the_programs_line(consumer: dict[str, Any]) -> None:
     assert consumer["result"].exit_code == 0, consumer["result"].output
     run = consumer["sarif"]["runs"][0]
     assert {r["ruleId"] for r in run["results"]} == {"IAM-05", "LOG-03"}
+    program = (PROJECT_ROOT / "examples" / "consumer-stack" / "__main__.py").read_text(encoding="utf-8").splitlines()
+    calls = {"IAM-05": "identity = WorkloadIdentity(", "LOG-03": "bucket = EncryptedBucket("}
     for res in run["results"]:
         physical = res["locations"][0]["physicalLocation"]
         assert physical["artifactLocation"] == {
             "uri": "examples/consumer-stack/__main__.py",
             "uriBaseId": SRCROOT,
         }, res["properties"]["urn"]
-        assert physical["region"] == {"startLine": 1}
+        # the consumer's own call of the component that made the resource
+        assert program[physical["region"]["startLine"] - 1].startswith(calls[res["ruleId"]]), physical
         assert res["level"] == "warning" and res["properties"]["enforcementLevel"] == "advisory"
 
 
