@@ -281,6 +281,16 @@ CONTROLS: dict[str, Control] = {
            ("164.308(a)(4)", "164.312(a)(1)"), "high",
            "Name in zones[].access.service_accounts the accounts each group may run workloads as, and keep the "
            "enclave-service-accounts-<zone> admission policy (RBAC cannot limit serviceAccountName)."),
+        _c("K8S-20", "Zone-to-zone flows stay inside the zone matrix", ("164.312(a)(1)", "164.312(e)(1)"), "critical",
+           "Write NetworkPolicy and AuthorizationPolicy peers that name a zone (enclave.dev/zone) or a namespace "
+           "(kubernetes.io/metadata.name) the zone matrix pairs with this one, never a selector on another label, an "
+           "empty selector or peer list, an ipBlock over the pod subnets or a principal/namespace wildcard; declare "
+           "flows in the stack's `flows` and the matrix in the pack config's allowedFlows."),
+        _c("K8S-21", "Workloads never reach into their node", ("164.312(a)(1)", "164.308(a)(4)"), "critical",
+           "Give pods in zones (and anywhere outside the agent and system namespaces) no privileged container, no "
+           "hostNetwork/hostPID/hostIPC, no hostPath volume or host port and no added capability but "
+           "NET_BIND_SERVICE; render Helm charts with kubernetes.helm.v4.Chart (its objects are judged) instead of a "
+           "helm.v3.Release in such a namespace; node agents go in an agent namespace."),
         # --- MESH ------------------------------------------------------------------------------------------
         _c("MESH-01", "Mutual TLS is STRICT everywhere",
            ("164.312(e)(1)", "164.312(e)(2)(i)", "164.312(e)(2)(ii)", "164.312(d)"), "critical",

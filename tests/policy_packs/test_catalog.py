@@ -57,6 +57,8 @@ LOCKED = {
     "node-role-least-privilege": "NODE-06",
     "node-volumes-encrypted": "NODE-02",
     "node-volumes-use-zone-key": "DATA-01",
+    "workloads-kept-off-the-node": "K8S-21",
+    "zone-flows-inside-the-matrix": "K8S-20",
     "peer-authentication-strict": "MESH-01",
     "rbac-no-admin-for-workloads": "K8S-05",
     "rbac-roles-name-verbs-and-resources": "K8S-06",
@@ -97,6 +99,9 @@ LOCKED = {
     "external-hosts-read-only": "MESH-08",
 }
 
+# Ids another change holds while work proceeds in parallel (issue 18 gave its Kubernetes controls K8S-20..24):
+# a gap there is expected, anywhere else it is a dropped control.
+RESERVED = {"K8S": {18, 19}}
 CITATION = re.compile(r"^164\.(308|310|312|316)\([a-z]\)(\(\d+\))?(\((i|ii|iii|iv|v|vi)\))?(\([A-Z]\))?$")
 
 
@@ -128,7 +133,8 @@ def test_controls_are_well_formed() -> None:
         assert len(control.remediation) > 30, f"{cid}: the fix says too little"
         numbers.setdefault(control.family, []).append(int(cid.split("-")[1]))
     for family, ns in numbers.items():
-        assert ns == list(range(1, len(ns) + 1)), f"{family} ids are not 01..n in order: {ns}"
+        expected = [n for n in range(1, max(ns) + 1) if n not in RESERVED.get(family, set())]
+        assert ns == expected, f"{family} ids are not 01..n in order (gaps only at {RESERVED}): {ns}"
     assert set(numbers) == set(FAMILIES), f"families with no control: {set(FAMILIES) - set(numbers)}"
     assert set(CITATIONS) == {c for control in CONTROLS.values() for c in control.citations}, "unused citations"
 

@@ -12,8 +12,7 @@ from framework.kube import namespace_of
 from framework.model import Finding, Stack
 from framework.rules import Config, stack_rule
 from framework.values import UNKNOWN, as_list
-
-from ..k8s.zone_workloads_unprivileged import mapping
+from framework.workloads import mapping
 
 VIRTUAL_SERVICE = tuple(t.k8s(f"networking.istio.io/{v}", "VirtualService") for v in ("v1", "v1beta1", "v1alpha3"))
 READ = {"GET", "HEAD"}
