@@ -148,8 +148,8 @@ def pod_cidrs(stack: Stack, config: Mapping[str, Any]) -> list[ipaddress.IPv4Net
     resolved = bool(groups)
     for group in groups:
         subnets = stack.sources(group, "subnetIds", *SUBNET)
-        literal = [s for s in as_list(group.get("subnetIds")) if isinstance(s, str) and s.startswith("subnet-")]
-        if not subnets or literal:
+        # Every subnet id it names must come from a subnet of the stack (a literal id is another stack's subnet).
+        if not subnets or len(subnets) < len(set(map(str, as_list(group.get("subnetIds"))))):
             resolved = False
         for s in subnets:
             cidr = s.get("cidrBlock")

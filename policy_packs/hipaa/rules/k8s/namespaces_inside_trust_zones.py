@@ -10,7 +10,6 @@ from framework.kube import (
     NAMESPACE_NAME_LABEL,
     ZONE_LABEL,
     namespace_class,
-    selector_matches,
     zone_namespaces,
 )
 from framework.model import Finding, Resource, Stack
@@ -18,7 +17,7 @@ from framework.rules import Config, stack_rule
 from framework.values import UNKNOWN, as_list
 from framework.workloads import HELM, WORKLOAD_TYPES, helm_namespace, namespace, objects, workloads
 
-from .admission_guards import guards
+from .admission_guards import binding_gaps, bindings_of, guards, why_not
 
 WORKLOADS = WORKLOAD_TYPES
 PROBE = "enclave-probe-unclassified"
@@ -78,15 +77,10 @@ def check(stack: Stack, config: Config) -> Iterator[Finding]:
     listed = set(config.get("agentNamespaces") or []) | set(config.get("systemNamespaces") or [])
     ok = False
     for p in [p for p in guards(stack, ()) if _refuses_all(p)]:
-        for b in stack.of_type(*t.VAP_BINDING):
-            selector = b.get("spec.matchResources.namespaceSelector")
-            if b.get("spec.policyName") != p.get("metadata.name") or "Deny" not in as_list(
-                b.get("spec.validationActions")
-            ):
+        for b in bindings_of(stack, p):
+            if binding_gaps(stack, b, p, PROBE):
                 continue
-            if not selector_matches(selector, {NAMESPACE_NAME_LABEL: PROBE}):
-                continue
-            extra = sorted(set(_exempted(selector)) - listed)
+            extra = sorted(set(_exempted(b.get("spec.matchResources.namespaceSelector"))) - listed)
             if extra:
                 yield Finding(
                     b.urn,
@@ -102,5 +96,5 @@ def check(stack: Stack, config: Config) -> Iterator[Finding]:
             f"namespace {first.name} and every other zone's: no admission policy (failurePolicy Fail, Deny) refuses "
             "pods in namespaces "
             "outside the trust zones: a new unlabelled namespace admits privileged, root "
-            "pods that tolerate any pool",
+            "pods that tolerate any pool" + why_not(stack, (), PROBE, keep=_refuses_all),
         )

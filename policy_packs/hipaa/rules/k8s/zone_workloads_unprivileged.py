@@ -12,9 +12,10 @@ from framework.rules import Config, stack_rule
 from framework.values import as_list
 from framework.workloads import WORKLOAD_TYPES, containers, mapping, pod_template
 
-from .admission_guards import WORKLOAD_RESOURCES, bound_to, guards
+from .admission_guards import WORKLOAD_RESOURCES, bound_to, guards, why_not
 
 TERMS = ("runAsNonRoot", "allowPrivilegeEscalation", "SETUID")
+RESOURCES = ("pods", *WORKLOAD_RESOURCES)
 
 
 def unprivileged(spec: Mapping[str, Any], c: Mapping[str, Any]) -> bool:
@@ -38,14 +39,14 @@ def unprivileged(spec: Mapping[str, Any], c: Mapping[str, Any]) -> bool:
     subjects=WORKLOAD_TYPES,
 )
 def check(stack: Stack, config: Config) -> Iterator[Finding]:
-    policies = guards(stack, TERMS, ("pods", *WORKLOAD_RESOURCES))
+    policies = guards(stack, TERMS, RESOURCES)
     for ns in sorted(zone_namespaces(stack).values(), key=lambda n: n.name):
-        if not bound_to(stack, policies, ns.name):
+        if not bound_to(stack, policies, ns.name, RESOURCES):
             yield Finding(
                 ns.resource.urn,
                 f"namespace {ns.name} (zone {ns.zone}): no admission policy refuses root, "
                 "privilege escalation and SETUID/SETGID for pods and workloads: a container could switch "
-                "to the mesh proxy's UID 1337 after admission",
+                "to the mesh proxy's UID 1337 after admission" + why_not(stack, TERMS, ns.name, RESOURCES),
             )
     for w, where in judged_workloads(stack, config):
         _, spec = pod_template(w)

@@ -13,7 +13,7 @@ from framework.rules import Config, stack_rule
 from framework.values import truthy
 from framework.workloads import WORKLOAD_TYPES, mapping, namespace, pod_template, workloads
 
-from ..k8s.admission_guards import bound_to, guards
+from ..k8s.admission_guards import bound_to, guards, why_not
 
 TERMS = ("istio-proxy", "istio.io/")
 REVISION = "istio.io/rev"
@@ -49,7 +49,7 @@ def check(stack: Stack, _config: Config) -> Iterator[Finding]:
             yield Finding(
                 ns.resource.urn,
                 f"namespace {ns.name} (zone {ns.zone}): no admission policy requires the "
-                "injected proxy and refuses Istio's opt-out annotations and labels",
+                "injected proxy and refuses Istio's opt-out annotations and labels" + why_not(stack, TERMS, ns.name),
             )
     for w in workloads(stack):
         where = namespace(w, stack)

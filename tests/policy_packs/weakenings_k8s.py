@@ -1,0 +1,113 @@
+"""Kubernetes weakenings of prod in shapes the components never emit (issue 18): raw workloads in `default` and
+unlabelled namespaces, inline manifests, Helm releases, peers written on other labels or as address blocks, principal
+wildcards, admission opt-outs, duplicated companions, admin by group mapping or by verb, quotas that match no pod."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.policy_packs.weakenings import Records, Weakening
+
+APPS, BATCH = "kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job"
+
+
+def _workload(kind: str, name: str, namespace: str | None, spec: dict[str, Any], **meta: Any) -> dict[str, Any]:
+    api = "batch/v1" if kind == "Job" else "apps/v1"
+    metadata: dict[str, Any] = {"name": name, **meta}
+    if namespace is not None:
+        metadata["namespace"] = namespace
+    return {
+        "apiVersion": api,
+        "kind": kind,
+        "metadata": metadata,
+        "spec": {"template": {"metadata": {"labels": {"app": name}}, "spec": spec}},
+    }
+
+
+def _privileged_in_default(w: Records) -> None:
+    spec = {
+        "hostNetwork": True,
+        "containers": [{"name": "debug", "image": "busybox", "securityContext": {"privileged": True}}],
+    }
+    w.add("debug-toolbox", APPS, _workload("Deployment", "debug-toolbox", "default", spec))
+
+
+def _root_job_unlabelled(w: Records) -> None:
+    w.add(
+        "team-a",
+        "kubernetes:core/v1:Namespace",
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}},
+    )
+    spec = {
+        "restartPolicy": "Never",
+        "containers": [
+            {"name": "etl", "image": "registry.internal.example.com/ml/etl", "securityContext": {"runAsUser": 0}}
+        ],
+    }
+    w.add("etl", BATCH, _workload("Job", "etl", "team-a", spec))
+
+
+def _inline_manifest_in_default(w: Records) -> None:
+    manifest = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: notebook-proxy}\n"
+        "spec:\n  template:\n    spec:\n      containers: [{name: p, image: registry.internal.example.com/ml/p}]\n"
+    )
+    w.add("legacy-manifests", "kubernetes:yaml/v2:ConfigGroup", {"yaml": manifest})
+
+
+def _release_into_training(w: Records) -> None:
+    w.add(
+        "scanner",
+        "kubernetes:helm.sh/v3:Release",
+        {"chart": "oci://ghcr.io/acme/charts/scanner", "namespace": "training", "values": {}},
+    )
+
+
+def _status_preset(w: Records) -> None:
+    spec = {"containers": [{"name": "srv", "image": "registry.internal.example.com/ml/srv"}]}
+    w.add("shadow-server", APPS, _workload("Deployment", "shadow-server", "inference", spec))
+    template = w.inputs("shadow-server")["spec"]["template"]
+    template["metadata"]["annotations"] = {"sidecar.istio.io/status": '{"containers":["istio-proxy"]}'}
+
+
+def _peer_by_team_label(w: Records) -> None:
+    rule = w.inputs("training-networkpolicy-allow-from-training")["spec"]["ingress"][0]
+    rule["from"] = [{"namespaceSelector": {"matchLabels": {"team": "ml"}}}]
+
+
+def _egress_over_pod_subnets(w: Records) -> None:
+    rule = w.inputs("training-networkpolicy-allow-egress-endpoints")["spec"]["egress"][0]
+    rule["to"].append({"ipBlock": {"cidr": "10.40.0.0/16"}})
+
+
+def _authorization_any_principal(w: Records) -> None:
+    w.add(
+        "inference-allow-mesh",
+        "kubernetes:security.istio.io/v1:AuthorizationPolicy",
+        {
+            "apiVersion": "security.istio.io/v1",
+            "kind": "AuthorizationPolicy",
+            "metadata": {"name": "allow-mesh", "namespace": "inference"},
+            "spec": {
+                "action": "ALLOW",
+                "rules": [
+                    {
+                        "from": [{"source": {"principals": ["cluster.local/*"]}}],
+                        "to": [{"operation": {"ports": ["8080"]}}],
+                    }
+                ],
+            },
+        },
+    )
+
+
+K8S_WEAKENINGS = [
+    Weakening("raw-job-no-namespace-inline", "K8S-13", _inline_manifest_in_default, on="legacy-manifests"),
+    Weakening("root-job-in-unlabelled-namespace", "K8S-14", _root_job_unlabelled, on="etl"),
+    Weakening("peer-by-team-label", "K8S-20", _peer_by_team_label, on="allow-from-training"),
+    Weakening("egress-over-pod-subnets", "K8S-20", _egress_over_pod_subnets, on="allow-egress-endpoints"),
+    Weakening("authorization-any-principal", "K8S-20", _authorization_any_principal, on="inference-allow-mesh"),
+    Weakening("privileged-deployment-in-default", "K8S-21", _privileged_in_default, on="debug-toolbox"),
+    Weakening("helm-release-into-a-zone", "K8S-21", _release_into_training, on="scanner"),
+    Weakening("sidecar-status-preset", "MESH-06", _status_preset, on="shadow-server"),
+]
