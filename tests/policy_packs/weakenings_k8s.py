@@ -101,7 +101,53 @@ def _authorization_any_principal(w: Records) -> None:
     )
 
 
+def _aws_auth_into_admins(w: Records) -> None:
+    roles = "- rolearn: arn:aws:iam::111122223333:role/ml-research\n  username: research\n  groups: [platform-admins]\n"
+    w.add(
+        "aws-auth",
+        "kubernetes:core/v1:ConfigMap",
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "aws-auth", "namespace": "kube-system"},
+            "data": {"mapRoles": roles},
+        },
+    )
+
+
+def _escalating_role(w: Records) -> None:
+    rbac = "rbac.authorization.k8s.io/v1"
+    w.add(
+        "training-role-grant",
+        "kubernetes:rbac.authorization.k8s.io/v1:Role",
+        {
+            "apiVersion": rbac,
+            "kind": "Role",
+            "metadata": {"name": "grant", "namespace": "training"},
+            "rules": [{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["rolebindings"], "verbs": ["bind"]}],
+        },
+    )
+    w.add(
+        "training-rolebinding-grant",
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+        {
+            "apiVersion": rbac,
+            "kind": "RoleBinding",
+            "metadata": {"name": "grant", "namespace": "training"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "grant"},
+            "subjects": [{"kind": "Group", "name": "ml-research"}],
+        },
+    )
+
+
+def _quota_for_jobs_only(w: Records) -> None:
+    w.inputs("training-resourcequota-accelerators")["spec"]["scopes"] = ["Terminating"]
+
+
 K8S_WEAKENINGS = [
+    Weakening("team-role-in-aws-auth-admins", "EKS-06", _aws_auth_into_admins, on="aws-auth"),
+    Weakening("role-that-can-bind", "K8S-05", _escalating_role, on="training-rolebinding-grant"),
+    Weakening("gpu-quota-for-jobs-only", "K8S-08", _quota_for_jobs_only, on="training"),
     Weakening("raw-job-no-namespace-inline", "K8S-13", _inline_manifest_in_default, on="legacy-manifests"),
     Weakening("root-job-in-unlabelled-namespace", "K8S-14", _root_job_unlabelled, on="etl"),
     Weakening("peer-by-team-label", "K8S-20", _peer_by_team_label, on="allow-from-training"),
