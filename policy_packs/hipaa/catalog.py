@@ -291,6 +291,10 @@ CONTROLS: dict[str, Control] = {
            "hostNetwork/hostPID/hostIPC, no hostPath volume or host port and no added capability but "
            "NET_BIND_SERVICE; render Helm charts with kubernetes.helm.v4.Chart (its objects are judged) instead of a "
            "helm.v3.Release in such a namespace; node agents go in an agent namespace."),
+        _c("K8S-22", "Each Kubernetes object is declared once", ("164.312(a)(1)", "164.312(c)(1)"), "high",
+           "Declare every Kubernetes object (kind, namespace, name) in one resource of the stack: remove the second "
+           "resource, the manifest's copy or the *Patch of an object the stack declares, so what the cluster holds "
+           "does not depend on the order of apply."),
         # --- MESH ------------------------------------------------------------------------------------------
         _c("MESH-01", "Mutual TLS is STRICT everywhere",
            ("164.312(e)(1)", "164.312(e)(2)(i)", "164.312(e)(2)(ii)", "164.312(d)"), "critical",

@@ -59,6 +59,7 @@ LOCKED = {
     "node-volumes-use-zone-key": "DATA-01",
     "workloads-kept-off-the-node": "K8S-21",
     "zone-flows-inside-the-matrix": "K8S-20",
+    "kubernetes-objects-declared-once": "K8S-22",
     "peer-authentication-strict": "MESH-01",
     "rbac-no-admin-for-workloads": "K8S-05",
     "rbac-roles-name-verbs-and-resources": "K8S-06",

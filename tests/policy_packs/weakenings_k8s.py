@@ -144,7 +144,45 @@ def _quota_for_jobs_only(w: Records) -> None:
     w.inputs("training-resourcequota-accelerators")["spec"]["scopes"] = ["Terminating"]
 
 
+def _namespace_patch(w: Records) -> None:
+    labels = {"pod-security.kubernetes.io/enforce": "privileged"}
+    w.add(
+        "inference-relabel",
+        "kubernetes:core/v1:NamespacePatch",
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "inference", "labels": labels}},
+    )
+
+
+def _second_peer_authentication(w: Records) -> None:
+    w.add(
+        "training-peerauthentication-legacy",
+        "kubernetes:security.istio.io/v1:PeerAuthentication",
+        {
+            "apiVersion": "security.istio.io/v1",
+            "kind": "PeerAuthentication",
+            "metadata": {"name": "legacy", "namespace": "training"},
+            "spec": {"mtls": {"mode": "PERMISSIVE"}},
+        },
+    )
+
+
+def _second_sidecar(w: Records) -> None:
+    w.add(
+        "inference-sidecar-extra",
+        "kubernetes:networking.istio.io/v1:Sidecar",
+        {
+            "apiVersion": "networking.istio.io/v1",
+            "kind": "Sidecar",
+            "metadata": {"name": "extra", "namespace": "inference"},
+            "spec": {"outboundTrafficPolicy": {"mode": "REGISTRY_ONLY"}, "egress": [{"hosts": ["*/*"]}]},
+        },
+    )
+
+
 K8S_WEAKENINGS = [
+    Weakening("namespace-patched-privileged", "K8S-22", _namespace_patch, on="inference-relabel"),
+    Weakening("second-peer-authentication", "MESH-01", _second_peer_authentication, on="peerauthentication-default"),
+    Weakening("second-namespace-sidecar", "MESH-03", _second_sidecar, on="inference-sidecar"),
     Weakening("team-role-in-aws-auth-admins", "EKS-06", _aws_auth_into_admins, on="aws-auth"),
     Weakening("role-that-can-bind", "K8S-05", _escalating_role, on="training-rolebinding-grant"),
     Weakening("gpu-quota-for-jobs-only", "K8S-08", _quota_for_jobs_only, on="training"),

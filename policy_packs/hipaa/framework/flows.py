@@ -224,20 +224,27 @@ def network_flows(universe: Universe, policy: Resource) -> Iterator[tuple[End, E
 # --- AuthorizationPolicy -------------------------------------------------------------------------------------
 
 
-def principal_ends(universe: Universe, pattern: str) -> list[End]:
-    """Namespaces whose workloads a principal pattern (`<trust domain>/ns/<ns>/sa/<sa>`, Istio's prefix or suffix
-    `*`) matches."""
+def principal_namespace(pattern: str) -> str | None:
+    """The namespace a principal pattern pins (`<trust domain>/ns/<ns>/sa/<sa>`, matched exactly or with Istio's one
+    `*` at its start or end), None when a wildcard reaches into the namespace segment or it names none."""
     if "*" not in pattern:
         found = SPIFFE.match(pattern)
-        return [universe.end(found["ns"])] if found else [ANY]
-    if pattern.endswith("*") and not pattern.startswith("*"):
-        head = pattern[:-1]
-        found = re.match(r"^[^/]*/ns/([^/]+)/sa/", head)
-        return [universe.end(found[1])] if found else [ANY]
-    if pattern.startswith("*") and not pattern.endswith("*"):
-        found = re.match(r"^[^*]*/ns/([^/]+)/sa/[^/]+$", "x" + pattern[1:])
-        return [universe.end(found[1])] if found and "/ns/" in pattern else [ANY]
-    return [ANY]
+        return found["ns"] if found else None
+    if pattern.count("*") > 1 or pattern == "*":
+        return None
+    if pattern.endswith("*"):
+        found = re.match(r"^[^/]*/ns/([^/]+)/", pattern[:-1])
+        return found[1] if found else None
+    if pattern.startswith("*"):
+        found = re.search(r"/ns/([^/]+)/sa/[^/]+$", pattern[1:])
+        return found[1] if found else None
+    return None
+
+
+def principal_ends(universe: Universe, pattern: str) -> list[End]:
+    """Namespaces whose workloads a principal pattern matches."""
+    found = principal_namespace(pattern)
+    return [universe.end(found)] if found else [ANY]
 
 
 def _namespace_ends(universe: Universe, pattern: str) -> list[End]:

@@ -205,10 +205,8 @@ def namespace(obj: KubeObject, stack: Stack) -> Any:
         return value
     if value is UNKNOWN:
         deps = stack.sources(obj.resource, "metadata", *NAMESPACE) if not obj.inline else []
-        names = {n.get("metadata.name") for n in deps}
-        if len(names) == 1 and isinstance(next(iter(names)), str):
-            return next(iter(names))
-        return UNKNOWN
+        names = {str(n.get("metadata.name")) for n in deps if isinstance(n.get("metadata.name"), str)}
+        return names.pop() if len(names) == 1 else UNKNOWN
     return provider_namespace(obj.resource)
 
 
