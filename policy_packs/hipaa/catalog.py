@@ -241,13 +241,16 @@ CONTROLS: dict[str, Control] = {
         _c("K8S-06", "Roles name their verbs and resources", ("164.308(a)(4)",), "high",
            "Replace '*' in verbs, resources and apiGroups with what the persona needs (components.k8s.rbac)."),
         _c("K8S-07", "ServiceAccounts do not mount API tokens", ("164.312(a)(1)",), "medium",
-           "Set automount_service_account_token False on ServiceAccounts; mount a projected token on purpose "
-           "where a workload needs the API."),
+           "Set automount_service_account_token False on ServiceAccounts and automountServiceAccountToken false on "
+           "workloads' pod templates (a ServiceAccount the stack does not declare mounts by default); mount a "
+           "projected token on purpose where a workload needs the API."),
         _c("K8S-08", "Every zone namespace has a GPU quota", ("164.308(a)(1)(ii)(B)",), "medium",
            "Add a ResourceQuota with requests.nvidia.com/gpu to every zone namespace."),
         _c("K8S-09", "Pods pull images from approved registries only", ("164.308(a)(5)(ii)(B)",), "high",
            "Keep the Kyverno ClusterPolicy that validates every container image of zone pods (Enforce, no '*' "
-           "pattern) against the account's ECR and kubernetes.approved_registries."),
+           "pattern, no exclude block, PolicyException or Audit override for a zone) against the account's ECR and "
+           "kubernetes.approved_registries; run declared workloads from the registries the pack config's "
+           "approvedRegistries lists."),
         _c("K8S-10", "Zones stay on their own nodes", ("164.312(a)(1)", "164.308(a)(4)"), "high",
            "Give every zone the placement ValidatingAdmissionPolicy and its binding (components.k8s.admission): "
            "the zone's node selector, only its pools' tolerations, no spec.nodeName."),

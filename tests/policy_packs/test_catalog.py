@@ -60,6 +60,8 @@ LOCKED = {
     "workloads-kept-off-the-node": "K8S-21",
     "zone-flows-inside-the-matrix": "K8S-20",
     "kubernetes-objects-declared-once": "K8S-22",
+    "workload-pods-no-token-automount": "K8S-07",
+    "workload-images-approved": "K8S-09",
     "peer-authentication-strict": "MESH-01",
     "rbac-no-admin-for-workloads": "K8S-05",
     "rbac-roles-name-verbs-and-resources": "K8S-06",

@@ -179,7 +179,18 @@ def _second_sidecar(w: Records) -> None:
     )
 
 
+def _hub_image_with_token(w: Records) -> None:
+    container = {
+        "name": "srv",
+        "image": "vllm/vllm-openai:latest",
+        "securityContext": {"runAsNonRoot": True, "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+    }
+    w.add("hub-server", APPS, _workload("Deployment", "hub-server", "inference", {"containers": [container]}))
+
+
 K8S_WEAKENINGS = [
+    Weakening("docker-hub-image", "K8S-09", _hub_image_with_token, on="hub-server"),
+    Weakening("workload-mounts-token", "K8S-07", _hub_image_with_token, on="hub-server"),
     Weakening("namespace-patched-privileged", "K8S-22", _namespace_patch, on="inference-relabel"),
     Weakening("second-peer-authentication", "MESH-01", _second_peer_authentication, on="peerauthentication-default"),
     Weakening("second-namespace-sidecar", "MESH-03", _second_sidecar, on="inference-sidecar"),
