@@ -32,7 +32,7 @@ def check(stack: Stack, config: Config) -> Iterator[Finding]:
         if own is UNKNOWN:
             yield Finding(w.urn, f"{w.label()}: automountServiceAccountToken is not known yet", True)
             continue
-        account = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
+        account = str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default")
         declared = accounts.get((namespace(w, stack), account), UNKNOWN)
         if own is None and declared is False:
             continue
