@@ -52,6 +52,7 @@ class ControlView:
     rules: list[RuleView]
     counts: dict[str, int] = field(default_factory=dict)
     verdict: str = ""
+    strength: str = "implements"  # or "supports": the control contributes to the safeguard, does not implement it
 
 
 @dataclass
@@ -67,6 +68,7 @@ class SafeguardView:
         return {
             "citation": self.citation, "name": self.name, "kind": self.kind, "counts": self.counts,
             "verdict": self.verdict, "controls": [c.id for c in self.controls],
+            "supporting": [c.id for c in self.controls if c.strength == "supports"],
         }  # fmt: skip
 
 
@@ -109,6 +111,8 @@ def group(
                 control.severity if control else (its[0].severity if its else ""), rules, count(its),
             )  # fmt: skip
             view.verdict = verdict(view.counts)
+            strength = getattr(control, "strength", None)
+            view.strength = strength(citation) if callable(strength) and citation else "implements"
             views.append(view)
         name = citations.get(citation, "") if citation else UNMAPPED
         sg = SafeguardView(citation, name, kind_of(citation), views, count(mine))

@@ -47,7 +47,7 @@ def test_prod_passes_with_its_pack_config() -> None:
     result = invoke("--stack", "prod")
     assert result.exit_code == 0, result.output
     assert "no findings" in result.output
-    assert "prod: pass - 367 resources, 84 policies (gpu-enclave-hipaa@0.1.0): 0 mandatory" in result.output
+    assert "prod: pass - 367 resources, 85 policies (gpu-enclave-hipaa@0.1.0): 0 mandatory" in result.output
     assert "config/prod.json" in result.output
 
 
@@ -60,7 +60,7 @@ def test_a_weakened_stack_fails_and_says_what_to_edit(tmp_path: Path) -> None:
     [finding] = report["diagnostics"]
     assert finding["control"] == "LOG-05" and finding["policyName"] == "log-groups-retained"
     assert finding["enforcementLevel"] == "mandatory" and finding["severity"] == "high"
-    assert finding["citations"] == ["164.316(b)(2)(i)", "164.312(b)"]
+    assert finding["citations"] == ["164.312(b)"]
     assert finding["urn"].endswith("::prod-flow-logs")
     assert "LogGroup 'prod-flow-logs'" in finding["message"] and "kept 90 days" in finding["message"]
     assert "\nFix: " in finding["message"] and finding["remediation"]
@@ -74,7 +74,7 @@ def test_table_names_control_resource_config_line_and_fix(tmp_path: Path) -> Non
     result = invoke("--stack", "prod", "--config-file", str(stack), "--out", str(out))
     assert result.exit_code == 1
     text = out.read_text(encoding="utf-8")
-    assert "LOG-05 Logs are kept: audit evidence for six years [high] 45 CFR 164.316(b)(2)(i)" in text
+    assert "LOG-05 Logs are kept for the organisation's retention period [high] 45 CFR 164.312(b)" in text
     assert "LogGroup 'prod-flow-logs'" in text
     assert f"edit {stack}:{line_of(stack, 'retention_days: 90')} logging.retention_days" in text
     assert "Fix: " in text and "prod: FAIL" in text

@@ -40,6 +40,7 @@ LOCKED = {
     "iam-workload-roles-have-service-accounts": "IAM-05",
     "instance-metadata-v2": "NODE-01",
     "kms-grants-pinned-to-bucket": "DATA-02",
+    "kms-imported-keys-not-rotated": "KMS-01",
     "kms-key-deletion-window": "RECOVER-03",
     "kms-key-policy-administered-by-account": "KMS-02",
     "kms-key-rotation-enabled": "KMS-01",
@@ -156,3 +157,18 @@ def test_rules_md_is_current() -> None:
     assert on_disk == current, "policy_packs/hipaa/RULES.md is stale: run `make rules-doc`"
     for cid in CONTROLS:
         assert f'id="{cid.lower()}"' in on_disk, cid
+
+
+def test_a_weak_citation_says_the_control_only_supports_it() -> None:
+    """Issue 18's corrections: LOG-05 cites audit controls (six years is the organisation's policy), DETECT-03
+    claims no incident response with no alarm behind it, and the tenuous links are marked 'supports'."""
+    assert CONTROLS["LOG-05"].citations == ("164.312(b)",) and "organisation" in CONTROLS["LOG-05"].remediation
+    assert CONTROLS["DETECT-03"].citations == ("164.308(a)(1)(ii)(D)",)
+    for cid in ("EFA-03", "S3-10", "K8S-08", "DETECT-03"):
+        assert CONTROLS[cid].supports == CONTROLS[cid].citations, cid
+        assert all(CONTROLS[cid].strength(c) == "supports" for c in CONTROLS[cid].citations)
+    for cid, control in CONTROLS.items():
+        assert set(control.supports) <= set(control.citations), f"{cid} supports what it does not cite"
+    assert CONTROLS["LOG-01"].strength("164.312(b)") == "implements"
+    rendered = (docs.PACK_DIR / "RULES.md").read_text(encoding="utf-8")
+    assert "supports 45 CFR 164.312(e)(1) (Transmission security)" in rendered  # EFA-03

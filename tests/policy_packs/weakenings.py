@@ -380,6 +380,20 @@ WEAKENINGS: list[Weakening] = [
             {"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"},
         ),
     ),
+    Weakening(
+        "key-policy-put-by-wildcard",  # kms:Put* is kms:PutKeyPolicy: the trainer may administer and use the key
+        "KMS-02",
+        _add_statement(
+            "prod-training-key",
+            {
+                "Sid": "Trainer",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"{ROLE}/prod-trainer-role"},
+                "Action": ["KMS:Put*", "kms:Decrypt"],
+                "Resource": "*",
+            },
+        ),
+    ),
     Weakening("service-key-use-not-scoped", "KMS-03", _service_key_use_unscoped, on="prod-audit-key"),
     Weakening("key-deletion-window-7-days", "RECOVER-03", _set("prod-models-prod-key", deletionWindowInDays=7)),
     # --- S3 --------------------------------------------------------------------------------------------------
@@ -431,6 +445,15 @@ WEAKENINGS: list[Weakening] = [
         on="prod-checkpoints",
     ),
     Weakening("tls-deny-removed", "S3-06", _no_tls_deny, on="prod-datasets"),
+    Weakening(
+        "tls-deny-never-matches",  # StringEquals compares case-sensitively: the request says "false"
+        "S3-06",
+        lambda w: w.doc(
+            "prod-datasets-policy",
+            lambda d: d["Statement"][0].update({"Condition": {"StringEquals": {"aws:SecureTransport": "False"}}}),
+        ),
+        on="prod-datasets",
+    ),
     Weakening("encryption-denies-removed", "S3-07", _no_encryption_denies, on="prod-datasets"),
     Weakening(
         "bucket-readable-by-anyone",
@@ -448,6 +471,22 @@ WEAKENINGS: list[Weakening] = [
         on="prod-models-staging",
     ),
     Weakening("raw-public-bucket", "S3-08", _public_bucket, on="shadow-exports"),
+    Weakening(
+        "bucket-open-by-wildcard-source-account",  # '*' under StringLike names every account
+        "S3-08",
+        _add_statement(
+            "prod-datasets-policy",
+            {
+                "Sid": "Partners",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::prod-datasets-bucket-efec5cf/*",
+                "Condition": {"StringLike": {"aws:PrincipalAccount": "*"}},
+            },
+        ),
+        on="prod-datasets-policy",
+    ),
     Weakening("raw-bucket-unencrypted", "S3-01", _public_bucket, on="shadow-exports"),
     Weakening("access-logging-dropped", "S3-09", lambda w: w.drop("prod-datasets-logging"), on="prod-datasets-bucket"),
     Weakening("lifecycle-dropped", "S3-10", lambda w: w.drop("prod-checkpoints-lifecycle"), on="prod-checkpoints"),
