@@ -147,8 +147,10 @@ CONTROLS: dict[str, Control] = {
            "and list admins in cluster.admin_role_arns."),
         _c("EKS-06", "Cluster administration only for the named principals", ("164.308(a)(4)", "164.312(a)(1)"),
            "critical",
-           "Associate the AmazonEKSClusterAdminPolicy / AmazonEKSAdminPolicy access policies only with the roles "
-           "in the pack config's clusterAdminPrincipals; give teams groups (cluster.group_access) instead."),
+           "Associate the AmazonEKSClusterAdminPolicy / AmazonEKSAdminPolicy access policies, and map into "
+           "administrators' groups (system:masters, or a group bound to an admin role; access entries or aws-auth), "
+           "only the roles in the pack config's clusterAdminPrincipals; give teams groups (cluster.group_access) "
+           "bound to namespace Roles instead."),
         # --- NODE ------------------------------------------------------------------------------------------
         _c("NODE-01", "Instance metadata needs IMDSv2 tokens with a hop limit of 1", ("164.312(a)(1)",), "high",
            "Set metadata_options {http_tokens: 'required', http_put_response_hop_limit: 1} on the launch template, "
@@ -248,8 +250,9 @@ CONTROLS: dict[str, Control] = {
            "ports (the stack's flows), never an empty peer or port list."),
         _c("K8S-05", "No cluster-admin for service accounts; cluster admin only for named groups",
            ("164.308(a)(4)",), "critical",
-           "Bind cluster-admin, admin and edit only to the groups in the pack config's platformAdminGroups, never "
-           "to a ServiceAccount or a user; give workloads namespace Roles."),
+           "Bind cluster-admin, admin and edit, and any role granting escalate, bind, impersonate or '*', only to the "
+           "groups in the pack config's platformAdminGroups, never to a ServiceAccount or a user; give workloads "
+           "namespace Roles."),
         _c("K8S-06", "Roles name their verbs and resources", ("164.308(a)(4)",), "high",
            "Replace '*' in verbs, resources and apiGroups with what the persona needs (components.k8s.rbac)."),
         _c("K8S-07", "ServiceAccounts do not mount API tokens", ("164.312(a)(1)",), "medium",
@@ -257,8 +260,9 @@ CONTROLS: dict[str, Control] = {
            "workloads' pod templates (a ServiceAccount the stack does not declare mounts by default); mount a "
            "projected token on purpose where a workload needs the API."),
         _c("K8S-08", "Every zone namespace has a GPU quota", ("164.308(a)(1)(ii)(B)",), "medium",
-           "Add a ResourceQuota with requests.nvidia.com/gpu to every zone namespace (it keeps one zone from starving "
-           "another: it supports risk management, it does not implement it).", supports=("164.308(a)(1)(ii)(B)",)),
+           "Add a ResourceQuota with requests.nvidia.com/gpu to every zone namespace, without scopes or with scopes "
+           "that together match every GPU pod (it keeps one zone from starving another: it supports risk "
+           "management, it does not implement it).", supports=("164.308(a)(1)(ii)(B)",)),
         _c("K8S-09", "Pods pull images from approved registries only", ("164.308(a)(5)(ii)(B)",), "high",
            "Keep the Kyverno ClusterPolicy that validates every container image of zone pods (Enforce, no '*' "
            "pattern, no exclude block, PolicyException or Audit override for a zone) against the account's ECR and "
@@ -314,13 +318,14 @@ CONTROLS: dict[str, Control] = {
         # --- MESH ------------------------------------------------------------------------------------------
         _c("MESH-01", "Mutual TLS is STRICT everywhere",
            ("164.312(e)(1)", "164.312(e)(2)(i)", "164.312(e)(2)(ii)", "164.312(d)"), "critical",
-           "Keep a STRICT PeerAuthentication in istio-system and in every zone namespace; never PERMISSIVE or "
-           "DISABLE, not even for one port."),
+           "Keep one STRICT PeerAuthentication in istio-system and in every zone namespace (one per target: Istio "
+           "applies the oldest of several); never PERMISSIVE or DISABLE, not even for one port."),
         _c("MESH-02", "Authorization allows nothing but named principals", ("164.312(a)(1)",), "high",
            "Keep an empty ALLOW AuthorizationPolicy (allow-nothing) in every zone namespace; ALLOW rules name "
            "source principals and ports."),
         _c("MESH-03", "Outbound traffic goes only to registered destinations", ("164.312(e)(1)",), "high",
-           "Set outboundTrafficPolicy REGISTRY_ONLY in istiod's meshConfig and in every zone namespace's Sidecar."),
+           "Set outboundTrafficPolicy REGISTRY_ONLY in istiod's meshConfig and in every zone namespace's one "
+           "namespace-wide Sidecar (two for the same workloads leave Istio's behaviour undefined)."),
         _c("MESH-04", "External hosts only from the approved list", ("164.312(e)(1)",), "high",
            "Declare ServiceEntries only for hosts in the pack config's approvedExternalHosts, exported to their "
            "own namespace only (exportTo: ['.'])."),
