@@ -2,7 +2,6 @@
 no rule allows everything. A principal names its source when it pins the namespace (`<trust domain>/ns/<ns>/sa/...`,
 with Istio's wildcards only outside the namespace): `*`, `cluster.local/*` or `cluster.local/ns/train*` do not."""
 
-
 from collections.abc import Iterator, Mapping
 
 from framework.flows import principal_namespace
