@@ -258,7 +258,9 @@ CONTROLS: dict[str, Control] = {
            "groups in the pack config's platformAdminGroups, never to a ServiceAccount or a user; give workloads "
            "namespace Roles."),
         _c("K8S-06", "Roles name their verbs and resources", ("164.308(a)(4)",), "high",
-           "Replace '*' in verbs, resources and apiGroups with what the persona needs (components.k8s.rbac)."),
+           "Replace '*' in verbs, resources ('*/exec' too) and apiGroups with what the persona needs "
+           "(components.k8s.rbac); an aggregationRule selects only roles labelled for the persona, never the "
+           "ClusterRoles Kubernetes bootstraps."),
         _c("K8S-07", "ServiceAccounts do not mount API tokens", ("164.312(a)(1)",), "medium",
            "Set automount_service_account_token False on ServiceAccounts and automountServiceAccountToken false on "
            "workloads' pod templates (a ServiceAccount the stack does not declare mounts by default); mount a "

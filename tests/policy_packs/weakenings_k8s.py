@@ -188,7 +188,15 @@ def _hub_image_with_token(w: Records) -> None:
     w.add("hub-server", APPS, _workload("Deployment", "hub-server", "inference", {"containers": [container]}))
 
 
+def _exec_on_every_resource(w: Records) -> None:
+    """'*/exec': the exec subresource of every resource, a wildcard the authorizer expands."""
+    w.inputs("training-role-training-job")["rules"].append(
+        {"apiGroups": [""], "resources": ["*/exec"], "verbs": ["create"]}
+    )
+
+
 K8S_WEAKENINGS = [
+    Weakening("exec-on-every-resource", "K8S-06", _exec_on_every_resource, on="training-role-training-job"),
     Weakening("docker-hub-image", "K8S-09", _hub_image_with_token, on="hub-server"),
     Weakening("workload-mounts-token", "K8S-07", _hub_image_with_token, on="hub-server"),
     Weakening("namespace-patched-privileged", "K8S-22", _namespace_patch, on="inference-relabel"),
