@@ -327,8 +327,8 @@ CONTROLS: dict[str, Control] = {
            "Keep one STRICT PeerAuthentication in istio-system and in every zone namespace (one per target: Istio "
            "applies the oldest of several); never PERMISSIVE or DISABLE, not even for one port."),
         _c("MESH-02", "Authorization allows nothing but named principals", ("164.312(a)(1)",), "high",
-           "Keep an empty ALLOW AuthorizationPolicy (allow-nothing) in every zone namespace; ALLOW rules name "
-           "source principals and ports."),
+           "Keep an empty ALLOW AuthorizationPolicy (allow-nothing, no selector) in every zone namespace or in "
+           "Istio's root namespace (meshRootNamespace); ALLOW rules name source principals and ports."),
         _c("MESH-03", "Outbound traffic goes only to registered destinations", ("164.312(e)(1)",), "high",
            "Set outboundTrafficPolicy REGISTRY_ONLY in istiod's meshConfig and in every zone namespace's one "
            "namespace-wide Sidecar (two for the same workloads leave Istio's behaviour undefined)."),

@@ -195,7 +195,13 @@ def _exec_on_every_resource(w: Records) -> None:
     )
 
 
+def _allow_nothing_for_some_pods(w: Records) -> None:
+    """The allow-nothing policy narrowed by a selector: pods without the label fall back to allow-all."""
+    w.inputs("training-authorizationpolicy-allow-nothing")["spec"] = {"selector": {"matchLabels": {"app": "trainer"}}}
+
+
 K8S_WEAKENINGS = [
+    Weakening("allow-nothing-for-some-pods", "MESH-02", _allow_nothing_for_some_pods, on="training"),
     Weakening("exec-on-every-resource", "K8S-06", _exec_on_every_resource, on="training-role-training-job"),
     Weakening("docker-hub-image", "K8S-09", _hub_image_with_token, on="hub-server"),
     Weakening("workload-mounts-token", "K8S-07", _hub_image_with_token, on="hub-server"),
