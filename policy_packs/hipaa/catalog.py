@@ -336,7 +336,8 @@ CONTROLS: dict[str, Control] = {
            "Declare ServiceEntries only for hosts in the pack config's approvedExternalHosts, exported to their "
            "own namespace only (exportTo: ['.'])."),
         _c("MESH-05", "Zone pods carry the sidecar, installed without NET_ADMIN", ("164.312(e)(1)",), "high",
-           "Label zone namespaces istio-injection=enabled and enable the Istio CNI agent (pilot.cni.enabled)."),
+           "Label zone namespaces istio-injection=enabled and enable the Istio CNI agent (pilot.cni.enabled); "
+           "keep istiod's global.proxy.autoInject enabled and no sidecarInjectorWebhook.neverInjectSelector."),
         _c("MESH-06", "Zone pods cannot opt out of the mesh", ("164.312(e)(1)", "164.312(a)(1)"), "high",
            "Keep the enclave-mesh-<zone> admission policy (the injected proxy required; no sidecar.istio.io/inject "
            "false, traffic.sidecar.istio.io/* beyond the platform's NCCL window, proxy.istio.io/config) and remove "

@@ -200,7 +200,14 @@ def _allow_nothing_for_some_pods(w: Records) -> None:
     w.inputs("training-authorizationpolicy-allow-nothing")["spec"] = {"selector": {"matchLabels": {"app": "trainer"}}}
 
 
+def _never_inject_selector(w: Records) -> None:
+    """A selector the injector honours in every namespace: pods carrying the label skip the sidecar."""
+    webhook = w.inputs("prod-istiod")["values"]["sidecarInjectorWebhook"]
+    webhook["neverInjectSelector"] = [{"matchLabels": {"mesh": "skip"}}]
+
+
 K8S_WEAKENINGS = [
+    Weakening("never-inject-selector", "MESH-05", _never_inject_selector, on="prod-istiod"),
     Weakening("allow-nothing-for-some-pods", "MESH-02", _allow_nothing_for_some_pods, on="training"),
     Weakening("exec-on-every-resource", "K8S-06", _exec_on_every_resource, on="training-role-training-job"),
     Weakening("docker-hub-image", "K8S-09", _hub_image_with_token, on="hub-server"),

@@ -62,7 +62,6 @@ def check(stack: Stack, config: Config) -> Iterator[Finding]:
         yield Finding(
             ns.resource.urn,
             f"namespace {ns.name} (zone {ns.zone}) has no allow-nothing AuthorizationPolicy (spec: {{}}) of its own "
-            f"or in the mesh root namespace {root}"
-            + (f"; not known yet: {', '.join(unknown)}" if unknown else ""),
+            f"or in the mesh root namespace {root}" + (f"; not known yet: {', '.join(unknown)}" if unknown else ""),
             bool(unknown),
         )
