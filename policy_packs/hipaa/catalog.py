@@ -325,7 +325,8 @@ CONTROLS: dict[str, Control] = {
         _c("MESH-01", "Mutual TLS is STRICT everywhere",
            ("164.312(e)(1)", "164.312(e)(2)(i)", "164.312(e)(2)(ii)", "164.312(d)"), "critical",
            "Keep one STRICT PeerAuthentication in istio-system and in every zone namespace (one per target: Istio "
-           "applies the oldest of several); never PERMISSIVE or DISABLE, not even for one port."),
+           "applies the oldest of several); never PERMISSIVE or DISABLE, not even for one port, nor a mode left "
+           "UNSET whose parent (the namespace's policy, the mesh root's, Istio's PERMISSIVE default) is not STRICT."),
         _c("MESH-02", "Authorization allows nothing but named principals", ("164.312(a)(1)",), "high",
            "Keep an empty ALLOW AuthorizationPolicy (allow-nothing, no selector) in every zone namespace or in "
            "Istio's root namespace (meshRootNamespace); ALLOW rules name source principals and ports."),

@@ -212,6 +212,7 @@ TEAM_NETWORK = {
     ("MESH-02", "mesh-any"),  # cluster.local/* names no namespace
     ("MESH-01", "permissive"),  # PERMISSIVE, and disagreeing with its companion
     ("MESH-01", "strict"),  # its companion disagrees
+    ("MESH-01", "serve"),  # so the namespace may get PERMISSIVE (Istio applies the older of the two)
     ("K8S-08", "serve"),  # a BestEffort-scoped quota matches no GPU pod
     ("K8S-05", "grant"),  # bind is an administrator's verb
     ("EKS-06", "aws-auth"),  # system:masters

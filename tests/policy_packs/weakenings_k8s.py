@@ -206,7 +206,13 @@ def _never_inject_selector(w: Records) -> None:
     webhook["neverInjectSelector"] = [{"matchLabels": {"mesh": "skip"}}]
 
 
+def _mesh_root_mode_unset(w: Records) -> None:
+    """The mesh root's mode left UNSET: Istio's default, PERMISSIVE, for every namespace inheriting it."""
+    w.inputs("istio-system-peerauthentication-default")["spec"]["mtls"] = {"mode": "UNSET"}
+
+
 K8S_WEAKENINGS = [
+    Weakening("mesh-root-mtls-unset", "MESH-01", _mesh_root_mode_unset, on="istio-system-peerauthentication-default"),
     Weakening("never-inject-selector", "MESH-05", _never_inject_selector, on="prod-istiod"),
     Weakening("allow-nothing-for-some-pods", "MESH-02", _allow_nothing_for_some_pods, on="training"),
     Weakening("exec-on-every-resource", "K8S-06", _exec_on_every_resource, on="training-role-training-job"),

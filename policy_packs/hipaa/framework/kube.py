@@ -91,6 +91,15 @@ def namespace_class(name: str, zone_names: Mapping[str, Any], config: Mapping[st
     return None
 
 
+MESH_ROOT_CONFIG: dict[str, dict[str, Any]] = {
+    "meshRootNamespace": {
+        "type": "string",
+        "default": "istio-system",
+        "description": "Istio's root namespace: a policy there applies to every namespace.",
+    }
+}
+
+
 def selector_matches(selector: Any, labels: Mapping[str, Any]) -> bool:
     """A LabelSelector (matchLabels; matchExpressions In, NotIn, Exists, DoesNotExist) against labels; a selector
     that is not a mapping selects nothing. `{}` selects everything."""

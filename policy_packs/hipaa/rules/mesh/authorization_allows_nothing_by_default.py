@@ -5,18 +5,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from framework import types as t
-from framework.kube import in_namespace, zone_namespaces
+from framework.kube import MESH_ROOT_CONFIG, in_namespace, zone_namespaces
 from framework.model import Finding, Resource, Stack
 from framework.rules import Config, stack_rule
 from framework.values import MISSING, UNKNOWN, as_list
-
-ROOT_CONFIG = {
-    "meshRootNamespace": {
-        "type": "string",
-        "default": "istio-system",
-        "description": "Istio's root namespace: an AuthorizationPolicy there applies to every namespace.",
-    }
-}
 
 
 def denies_by_default(spec: Any) -> bool:
@@ -49,7 +41,7 @@ def _undecided(spec: Any) -> bool:
     "authorization-allows-nothing-by-default",
     "MESH-02",
     "Every zone namespace allows nothing it does not name",
-    config=ROOT_CONFIG,
+    config=MESH_ROOT_CONFIG,
 )
 def check(stack: Stack, config: Config) -> Iterator[Finding]:
     root = str(config.get("meshRootNamespace") or "istio-system")
