@@ -147,8 +147,10 @@ CONTROLS: dict[str, Control] = {
            "and list admins in cluster.admin_role_arns."),
         _c("EKS-06", "Cluster administration only for the named principals", ("164.308(a)(4)", "164.312(a)(1)"),
            "critical",
-           "Associate the AmazonEKSClusterAdminPolicy / AmazonEKSAdminPolicy access policies only with the roles "
-           "in the pack config's clusterAdminPrincipals; give teams groups (cluster.group_access) instead."),
+           "Associate the AmazonEKSClusterAdminPolicy / AmazonEKSAdminPolicy access policies, and map into "
+           "administrators' groups (system:masters, or a group bound to an admin role; access entries or aws-auth), "
+           "only the roles in the pack config's clusterAdminPrincipals; give teams groups (cluster.group_access) "
+           "bound to namespace Roles instead."),
         # --- NODE ------------------------------------------------------------------------------------------
         _c("NODE-01", "Instance metadata needs IMDSv2 tokens with a hop limit of 1", ("164.312(a)(1)",), "high",
            "Set metadata_options {http_tokens: 'required', http_put_response_hop_limit: 1} on the launch template, "
@@ -252,19 +254,26 @@ CONTROLS: dict[str, Control] = {
            "ports (the stack's flows), never an empty peer or port list."),
         _c("K8S-05", "No cluster-admin for service accounts; cluster admin only for named groups",
            ("164.308(a)(4)",), "critical",
-           "Bind cluster-admin, admin and edit only to the groups in the pack config's platformAdminGroups, never "
-           "to a ServiceAccount or a user; give workloads namespace Roles."),
+           "Bind cluster-admin, admin and edit, and any role granting escalate, bind, impersonate or '*', only to the "
+           "groups in the pack config's platformAdminGroups, never to a ServiceAccount or a user; give workloads "
+           "namespace Roles."),
         _c("K8S-06", "Roles name their verbs and resources", ("164.308(a)(4)",), "high",
-           "Replace '*' in verbs, resources and apiGroups with what the persona needs (components.k8s.rbac)."),
+           "Replace '*' in verbs, resources ('*/exec' too) and apiGroups with what the persona needs "
+           "(components.k8s.rbac); an aggregationRule selects only roles labelled for the persona, never the "
+           "ClusterRoles Kubernetes bootstraps."),
         _c("K8S-07", "ServiceAccounts do not mount API tokens", ("164.312(a)(1)",), "medium",
-           "Set automount_service_account_token False on ServiceAccounts; mount a projected token on purpose "
-           "where a workload needs the API."),
+           "Set automount_service_account_token False on ServiceAccounts and automountServiceAccountToken false on "
+           "workloads' pod templates (a ServiceAccount the stack does not declare mounts by default); mount a "
+           "projected token on purpose where a workload needs the API."),
         _c("K8S-08", "Every zone namespace has a GPU quota", ("164.308(a)(1)(ii)(B)",), "medium",
-           "Add a ResourceQuota with requests.nvidia.com/gpu to every zone namespace (it keeps one zone from starving "
-           "another: it supports risk management, it does not implement it).", supports=("164.308(a)(1)(ii)(B)",)),
+           "Add a ResourceQuota with requests.nvidia.com/gpu to every zone namespace, without scopes or with scopes "
+           "that together match every GPU pod (it keeps one zone from starving another: it supports risk "
+           "management, it does not implement it).", supports=("164.308(a)(1)(ii)(B)",)),
         _c("K8S-09", "Pods pull images from approved registries only", ("164.308(a)(5)(ii)(B)",), "high",
            "Keep the Kyverno ClusterPolicy that validates every container image of zone pods (Enforce, no '*' "
-           "pattern) against the account's ECR and kubernetes.approved_registries."),
+           "pattern, no exclude block, PolicyException or Audit override for a zone) against the account's ECR and "
+           "kubernetes.approved_registries; run declared workloads from the registries the pack config's "
+           "approvedRegistries lists."),
         _c("K8S-10", "Zones stay on their own nodes", ("164.312(a)(1)", "164.308(a)(4)"), "high",
            "Give every zone the placement ValidatingAdmissionPolicy and its binding (components.k8s.admission): "
            "the zone's node selector, only its pools' tolerations, no spec.nodeName."),
@@ -298,21 +307,38 @@ CONTROLS: dict[str, Control] = {
            ("164.308(a)(4)", "164.312(a)(1)"), "high",
            "Name in zones[].access.service_accounts the accounts each group may run workloads as, and keep the "
            "enclave-service-accounts-<zone> admission policy (RBAC cannot limit serviceAccountName)."),
+        _c("K8S-20", "Zone-to-zone flows stay inside the zone matrix", ("164.312(a)(1)", "164.312(e)(1)"), "critical",
+           "Write NetworkPolicy and AuthorizationPolicy peers that name a zone (enclave.dev/zone) or a namespace "
+           "(kubernetes.io/metadata.name) the zone matrix pairs with this one, never a selector on another label, an "
+           "empty selector or peer list, an ipBlock over the pod subnets or a principal/namespace wildcard; declare "
+           "flows in the stack's `flows` and the matrix in the pack config's allowedFlows."),
+        _c("K8S-21", "Workloads never reach into their node", ("164.312(a)(1)", "164.308(a)(4)"), "critical",
+           "Give pods in zones (and anywhere outside the agent and system namespaces) no privileged container, no "
+           "hostNetwork/hostPID/hostIPC, no hostPath volume or host port and no added capability but "
+           "NET_BIND_SERVICE; render Helm charts with kubernetes.helm.v4.Chart (its objects are judged) instead of a "
+           "helm.v3.Release in such a namespace; node agents go in an agent namespace."),
+        _c("K8S-22", "Each Kubernetes object is declared once", ("164.312(a)(1)", "164.312(c)(1)"), "high",
+           "Declare every Kubernetes object (kind, namespace, name) in one resource of the stack: remove the second "
+           "resource, the manifest's copy or the *Patch of an object the stack declares, so what the cluster holds "
+           "does not depend on the order of apply."),
         # --- MESH ------------------------------------------------------------------------------------------
         _c("MESH-01", "Mutual TLS is STRICT everywhere",
            ("164.312(e)(1)", "164.312(e)(2)(i)", "164.312(e)(2)(ii)", "164.312(d)"), "critical",
-           "Keep a STRICT PeerAuthentication in istio-system and in every zone namespace; never PERMISSIVE or "
-           "DISABLE, not even for one port."),
+           "Keep one STRICT PeerAuthentication in istio-system and in every zone namespace (one per target: Istio "
+           "applies the oldest of several); never PERMISSIVE or DISABLE, not even for one port, nor a mode left "
+           "UNSET whose parent (the namespace's policy, the mesh root's, Istio's PERMISSIVE default) is not STRICT."),
         _c("MESH-02", "Authorization allows nothing but named principals", ("164.312(a)(1)",), "high",
-           "Keep an empty ALLOW AuthorizationPolicy (allow-nothing) in every zone namespace; ALLOW rules name "
-           "source principals and ports."),
+           "Keep an empty ALLOW AuthorizationPolicy (allow-nothing, no selector) in every zone namespace or in "
+           "Istio's root namespace (meshRootNamespace); ALLOW rules name source principals and ports."),
         _c("MESH-03", "Outbound traffic goes only to registered destinations", ("164.312(e)(1)",), "high",
-           "Set outboundTrafficPolicy REGISTRY_ONLY in istiod's meshConfig and in every zone namespace's Sidecar."),
+           "Set outboundTrafficPolicy REGISTRY_ONLY in istiod's meshConfig and in every zone namespace's one "
+           "namespace-wide Sidecar (two for the same workloads leave Istio's behaviour undefined)."),
         _c("MESH-04", "External hosts only from the approved list", ("164.312(e)(1)",), "high",
            "Declare ServiceEntries only for hosts in the pack config's approvedExternalHosts, exported to their "
            "own namespace only (exportTo: ['.'])."),
         _c("MESH-05", "Zone pods carry the sidecar, installed without NET_ADMIN", ("164.312(e)(1)",), "high",
-           "Label zone namespaces istio-injection=enabled and enable the Istio CNI agent (pilot.cni.enabled)."),
+           "Label zone namespaces istio-injection=enabled and enable the Istio CNI agent (pilot.cni.enabled); "
+           "keep istiod's global.proxy.autoInject enabled and no sidecarInjectorWebhook.neverInjectSelector."),
         _c("MESH-06", "Zone pods cannot opt out of the mesh", ("164.312(e)(1)", "164.312(a)(1)"), "high",
            "Keep the enclave-mesh-<zone> admission policy (the injected proxy required; no sidecar.istio.io/inject "
            "false, traffic.sidecar.istio.io/* beyond the platform's NCCL window, proxy.istio.io/config) and remove "

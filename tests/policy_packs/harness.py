@@ -25,9 +25,14 @@ class Hit:
     unverifiable: bool
 
 
-def to_resource(record: Mapping[str, Any]) -> Resource:
+def to_resource(record: Mapping[str, Any], providers: Mapping[str, Mapping[str, Any]] | None = None) -> Resource:
+    """A synthesized record as the pack sees it; `providers` (URN -> record) give its provider's inputs, which the
+    engine sends with every resource."""
     from framework.values import plain
 
+    ref = str(record.get("provider") or "")
+    provider = ref.rsplit("::", 1)[0] if "::" in ref else None
+    provider_props = plain((providers or {}).get(provider or "", {}).get("inputs") or {})
     return Resource(
         type=record["type"],
         urn=record["urn"],
@@ -36,6 +41,8 @@ def to_resource(record: Mapping[str, Any]) -> Resource:
         parent=record.get("parent") or None,
         dependencies=list(record.get("dependencies") or []),
         property_dependencies={k: list(v) for k, v in (record.get("propertyDependencies") or {}).items()},
+        provider=provider,
+        provider_props=provider_props if isinstance(provider_props, dict) else {},
     )
 
 
@@ -45,7 +52,9 @@ def run(
     only: Iterable[str] | None = None,
 ) -> list[Hit]:
     """Every finding of the selected rules (all by default) on `records`, with per-rule config."""
-    resources = [to_resource(r) for r in records]
+    records = list(records)
+    providers = {r["urn"]: r for r in records if str(r.get("type", "")).startswith("pulumi:providers:")}
+    resources = [to_resource(r, providers) for r in records]
     stack = Stack(resources)
     selected = [RULES[name] for name in (only or sorted(RULES))]
     hits: list[Hit] = []

@@ -699,3 +699,8 @@ WEAKENINGS: list[Weakening] = [
     Weakening("notebook-reads-production-models", "DATA-03", _notebook_reads_models_prod, on="prod-notebook-grants"),
     Weakening("inference-writes-models", "DATA-03", _inference_writes, on="prod-model-server-grants"),
 ]
+
+# Kubernetes weakenings in shapes the components never emit (issue 18), kept in their own module.
+from tests.policy_packs.weakenings_k8s import K8S_WEAKENINGS  # noqa: E402
+
+WEAKENINGS += K8S_WEAKENINGS

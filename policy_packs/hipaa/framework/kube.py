@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .model import Resource, Stack
 from .types import NAMESPACE
-from .values import UNKNOWN
+from .values import UNKNOWN, as_list
+from .workloads import KubeObject, namespace, workloads
 
 ZONE_LABEL = "enclave.dev/zone"
 CLASS_LABEL = "enclave.dev/zone-class"
@@ -90,6 +91,15 @@ def namespace_class(name: str, zone_names: Mapping[str, Any], config: Mapping[st
     return None
 
 
+MESH_ROOT_CONFIG: dict[str, dict[str, Any]] = {
+    "meshRootNamespace": {
+        "type": "string",
+        "default": "istio-system",
+        "description": "Istio's root namespace: a policy there applies to every namespace.",
+    }
+}
+
+
 def selector_matches(selector: Any, labels: Mapping[str, Any]) -> bool:
     """A LabelSelector (matchLabels; matchExpressions In, NotIn, Exists, DoesNotExist) against labels; a selector
     that is not a mapping selects nothing. `{}` selects everything."""
@@ -98,10 +108,10 @@ def selector_matches(selector: Any, labels: Mapping[str, Any]) -> bool:
     wanted = selector.get("matchLabels") or {}
     if not isinstance(wanted, Mapping) or any(labels.get(k) != v for k, v in wanted.items()):
         return False
-    for e in selector.get("matchExpressions") or []:
+    for e in as_list(selector.get("matchExpressions")):
         if not isinstance(e, Mapping):
             return False
-        key, op, values = str(e.get("key")), e.get("operator"), list(e.get("values") or [])
+        key, op, values = str(e.get("key")), e.get("operator"), as_list(e.get("values"))
         ok = {
             "In": key in labels and labels.get(key) in values,
             "NotIn": labels.get(key) not in values,
@@ -120,3 +130,20 @@ def namespace_labels(stack: Stack, name: str) -> dict[str, Any]:
         if name_of(r) == name:
             return {**labels(r), NAMESPACE_NAME_LABEL: name}
     return {NAMESPACE_NAME_LABEL: name}
+
+
+def judged_workloads(stack: Stack, config: Mapping[str, Any]) -> Iterator[tuple[KubeObject, str]]:
+    """Every workload the stack declares whose pods the zone rules judge: in a zone's namespace, or in a namespace
+    that is no zone, agent or system namespace (judged strictly: `default`, a namespace of another stack, one not
+    known yet); with a phrase saying where it runs."""
+    zones = zone_namespaces(stack)
+    for obj in workloads(stack):
+        where = namespace(obj, stack)
+        if where is UNKNOWN:
+            yield obj, "a namespace not known yet"
+            continue
+        kind = namespace_class(str(where), zones, config)
+        if kind == "zone":
+            yield obj, f"zone {zones[str(where)].zone} (namespace {where})"
+        elif kind is None:
+            yield obj, f"namespace {where}, outside every trust zone"

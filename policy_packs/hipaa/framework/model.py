@@ -31,6 +31,10 @@ class Resource:
     parent: str | None = None
     dependencies: list[str] = field(default_factory=list)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    # The provider instance that manages it (its URN and inputs): which cluster a Kubernetes object goes to, and
+    # the namespace the provider gives objects that name none.
+    provider: str | None = None
+    provider_props: dict[str, Any] = field(default_factory=dict)
 
     def get(self, path: str) -> Any:
         return get(self.props, path)
@@ -59,6 +63,7 @@ class Resource:
             name=args.name,
             props=_props(args.props),
             parent=getattr(opts, "parent", None) or None,
+            **_provider(getattr(args, "provider", None)),
         )
 
     @staticmethod
@@ -72,7 +77,15 @@ class Resource:
             parent=r.parent.urn if r.parent is not None else None,
             dependencies=[d.urn for d in r.dependencies],
             property_dependencies={k: [d.urn for d in v] for k, v in r.property_dependencies.items()},
+            **_provider(getattr(r, "provider", None)),
         )
+
+
+def _provider(provider: Any) -> dict[str, Any]:
+    """pulumi-policy's PolicyProviderResource as the `provider` / `provider_props` fields."""
+    if provider is None or not getattr(provider, "urn", None):
+        return {}
+    return {"provider": provider.urn, "provider_props": _props(getattr(provider, "props", None))}
 
 
 def _props(value: Any) -> dict[str, Any]:

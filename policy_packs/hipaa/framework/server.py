@@ -110,6 +110,7 @@ class Servicer(sdk._PolicyAnalyzerServicer):  # the one use of the SDK's interna
                 name=request.name,
                 props=plain(json_format.MessageToDict(request.properties)),
                 parent=request.options.parent or None,
+                **_provider(request),
             )
             for rule in rules:
                 config = settings(rule, self._get_policy_config(rule.name))
@@ -139,6 +140,7 @@ class Servicer(sdk._PolicyAnalyzerServicer):  # the one use of the SDK's interna
                 parent=r.parent or None,
                 dependencies=list(r.dependencies),
                 property_dependencies={k: list(v.urns) for k, v in r.propertyDependencies.items()},
+                **_provider(r),
             )
             for r in request.resources
         )
@@ -150,6 +152,15 @@ class Servicer(sdk._PolicyAnalyzerServicer):  # the one use of the SDK's interna
         # waivers are mandatory even where the config disables or lowers the exemptions policy.
         check_exemptions(self._reporter(response, EXEMPTIONS_POLICY), self._level(EXEMPTIONS_POLICY).value)
         return self._relevel(response)
+
+
+def _provider(message: Any) -> dict[str, Any]:
+    """The `provider` / `provider_props` fields of a Resource from a request or stack resource (as the SDK's
+    PolicyProviderResource gives them: URN and properties)."""
+    if not message.HasField("provider") or not message.provider.urn:
+        return {}
+    props = plain(json_format.MessageToDict(message.provider.properties))
+    return {"provider": message.provider.urn, "provider_props": props if isinstance(props, dict) else {}}
 
 
 def _bounded(gate: Mapping[str, Any], key: str) -> int:

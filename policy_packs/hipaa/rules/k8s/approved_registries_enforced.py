@@ -1,16 +1,16 @@
-"""K8S-09: an enforcing admission policy admits zone pods' images from approved registries only.
-
-A Kyverno policy rule that matches Pods, validates the image of containers, init and ephemeral containers
-with failureAction Enforce, and whose pattern has no bare '*' alternative (which would admit anything)."""
+"""K8S-09: in every zone namespace an enforcing Kyverno rule judges the images of every pod: it selects the zone's
+pods with nothing they can escape, validates containers, init and ephemeral containers with failureAction Enforce,
+and its pattern has no bare '*' alternative (which admits anything). An exclude block, a PolicyException, a failure
+action override, a precondition, a policy that fails open or Kyverno's own resource filters opt pods out of it."""
 
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from framework import types as t
 from framework.kube import zone_namespaces
+from framework.kyverno import POLICIES, engine_gaps, exceptions_for, rule_gaps
 from framework.model import Finding, Resource, Stack
 from framework.rules import Config, stack_rule
-from framework.values import as_list, get, strings
+from framework.values import as_list
 
 CONTAINER_LISTS = ("containers", "=(initContainers)", "=(ephemeralContainers)")
 
@@ -26,31 +26,45 @@ def _image_patterns(pattern: Any) -> dict[str, str]:
     return out
 
 
-def enforcing_rules(policy: Resource) -> Iterator[str]:
+def registry_rules(policy: Resource) -> Iterator[Mapping[str, Any]]:
+    """Validate rules whose pattern judges the image of every container list, with no '*' alternative."""
     spec = policy.get("spec")
-    default = spec.get("validationFailureAction") if isinstance(spec, Mapping) else None
     for rule in as_list(spec.get("rules")) if isinstance(spec, Mapping) else []:
         validate = rule.get("validate") if isinstance(rule, Mapping) else None
         if not isinstance(validate, Mapping):
             continue
-        action = validate.get("failureAction", default)
         patterns = _image_patterns(validate.get("pattern"))
-        kinds = [k for m in as_list(get(rule, "match.any")) if isinstance(m, Mapping)
-                 for k in strings(get(m, "resources.kinds"))]  # fmt: skip
-        if str(action).lower() != "enforce" or "Pod" not in kinds or set(patterns) != set(CONTAINER_LISTS):
+        if set(patterns) != set(CONTAINER_LISTS):
             continue
         if any(alt.strip() == "*" for p in patterns.values() for alt in p.split("|")):
             continue
-        yield str(rule.get("name", "?"))
+        yield rule
+
+
+def gaps(stack: Stack, namespace: str) -> tuple[bool, list[str]]:
+    """(whether some registry rule judges every pod request of `namespace`, how the others fall short)."""
+    reasons = []
+    for policy in stack.of_type(*POLICIES):
+        for rule in registry_rules(policy):
+            name = str(rule.get("name", "?"))
+            found = rule_gaps(stack, policy, rule, namespace)
+            found += [f"{e.label()} excepts it" for e in exceptions_for(stack, policy, name, namespace)]
+            if not found:
+                return True, []
+            reasons.append(f"{policy.label()} rule {name}: {'; '.join(found)}")
+    return False, reasons
 
 
 @stack_rule("approved-registries-enforced", "K8S-09", "Pods pull images from approved registries only")
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
-    if any(list(enforcing_rules(p)) for p in stack.of_type(*t.KYVERNO_POLICIES)):
-        return
-    for ns in zone_namespaces(stack).values():
+    for ns in sorted(zone_namespaces(stack).values(), key=lambda n: n.name):
+        judged, reasons = gaps(stack, ns.name)
+        reasons = engine_gaps(stack, ns.name) + ([] if judged else reasons)
+        if judged and not reasons:
+            continue
+        shown = f" ({' | '.join(reasons)})" if reasons else ""
         yield Finding(
             ns.resource.urn,
-            f"namespace {ns.name} (zone {ns.zone}): no enforcing Kyverno policy validates the images of its pods "
-            "(containers, init and ephemeral containers) against approved registries",
+            f"namespace {ns.name} (zone {ns.zone}): no enforcing Kyverno rule validates the images of every pod "
+            f"(containers, init and ephemeral containers) against approved registries{shown}",
         )

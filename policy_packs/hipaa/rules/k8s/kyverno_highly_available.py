@@ -6,8 +6,8 @@ from collections.abc import Iterator, Mapping
 
 from framework.model import Finding, Stack
 from framework.rules import Config, stack_rule
-from framework.types import HELM_RELEASE
 from framework.values import UNKNOWN, as_list
+from framework.workloads import HELM
 
 from ..mesh.helm import releases, value_at, values
 
@@ -25,7 +25,7 @@ from ..mesh.helm import releases, value_at, values
             "description": "Replicas Kyverno's admission controller runs at least.",
         }
     },
-    subjects=HELM_RELEASE,
+    subjects=HELM,
 )
 def check(stack: Stack, config: Config) -> Iterator[Finding]:
     wanted = int(config.get("minReplicas") or 3)

@@ -9,30 +9,17 @@ from framework.kube import (
     NAMESPACE_CLASS_CONFIG,
     NAMESPACE_NAME_LABEL,
     ZONE_LABEL,
-    name_of,
     namespace_class,
-    namespace_of,
-    selector_matches,
     zone_namespaces,
 )
 from framework.model import Finding, Resource, Stack
 from framework.rules import Config, stack_rule
-from framework.values import as_list
+from framework.values import UNKNOWN, as_list
+from framework.workloads import HELM, WORKLOAD_TYPES, helm_namespace, namespace, objects, workloads
 
-from .admission_guards import guards
+from .admission_guards import binding_gaps, bindings_of, guards, why_not
 
-WORKLOADS = tuple(
-    t.k8s(api, kind)
-    for api, kind in (
-        ("v1", "Pod"),
-        ("apps/v1", "Deployment"),
-        ("apps/v1", "StatefulSet"),
-        ("apps/v1", "DaemonSet"),
-        ("apps/v1", "ReplicaSet"),
-        ("batch/v1", "Job"),
-        ("batch/v1", "CronJob"),
-    )
-)
+WORKLOADS = WORKLOAD_TYPES
 PROBE = "enclave-probe-unclassified"
 
 
@@ -59,36 +46,41 @@ def _exempted(selector: object) -> list[str]:
     "K8S-13",
     "No namespace and no workload outside the trust zones",
     config=NAMESPACE_CLASS_CONFIG,
-    subjects=t.NAMESPACE + WORKLOADS,
+    subjects=t.NAMESPACE + WORKLOADS + HELM,
 )
 def check(stack: Stack, config: Config) -> Iterator[Finding]:
     zones = zone_namespaces(stack)
-    for ns in stack.of_type(*t.NAMESPACE):
-        name = name_of(ns)
-        if isinstance(name, str) and namespace_class(name, zones, config) is None:
-            yield Finding(
-                ns.urn,
-                f"namespace {name} is outside every trust zone: label it a zone's "
-                f"({ZONE_LABEL}) or list it in the pack config's systemNamespaces or agentNamespaces",
-            )
-    for w in stack.of_type(*WORKLOADS):
-        where = namespace_of(w) or "default"
-        if namespace_class(where, zones, config) is None:
-            yield Finding(w.urn, f"{w.label()} is in namespace {where}, outside every trust zone")
+    outside = (
+        f"outside every trust zone: label it a zone's ({ZONE_LABEL}) or list it in the pack config's "
+        "systemNamespaces or agentNamespaces"
+    )
+    for obj in objects(stack):
+        if obj.kind == "Namespace" and obj.group == "core":
+            name = obj.name
+            if isinstance(name, str) and namespace_class(name, zones, config) is None:
+                yield Finding(obj.urn, f"{obj.label()}: namespace {name} is {outside}")
+    for w in workloads(stack):
+        where = namespace(w, stack)
+        if where is UNKNOWN:
+            yield Finding(w.urn, f"{w.label()}: its namespace is not known yet", True)
+        elif namespace_class(str(where), zones, config) is None:
+            yield Finding(w.urn, f"{w.label()} is in namespace {where}, {outside}")
+    for release in stack.of_type(*HELM):
+        where = helm_namespace(release)
+        if where is UNKNOWN:
+            yield Finding(release.urn, f"{release.label()}: the namespace it installs into is not known yet", True)
+        elif namespace_class(str(where), zones, config) is None:
+            made = " (and creates it)" if release.get("createNamespace") is True else ""
+            yield Finding(release.urn, f"{release.label()} installs into namespace {where}{made}, {outside}")
     if not zones:
         return
     listed = set(config.get("agentNamespaces") or []) | set(config.get("systemNamespaces") or [])
     ok = False
     for p in [p for p in guards(stack, ()) if _refuses_all(p)]:
-        for b in stack.of_type(*t.VAP_BINDING):
-            selector = b.get("spec.matchResources.namespaceSelector")
-            if b.get("spec.policyName") != p.get("metadata.name") or "Deny" not in as_list(
-                b.get("spec.validationActions")
-            ):
+        for b in bindings_of(stack, p):
+            if binding_gaps(stack, b, p, PROBE):
                 continue
-            if not selector_matches(selector, {NAMESPACE_NAME_LABEL: PROBE}):
-                continue
-            extra = sorted(set(_exempted(selector)) - listed)
+            extra = sorted(set(_exempted(b.get("spec.matchResources.namespaceSelector"))) - listed)
             if extra:
                 yield Finding(
                     b.urn,
@@ -104,5 +96,5 @@ def check(stack: Stack, config: Config) -> Iterator[Finding]:
             f"namespace {first.name} and every other zone's: no admission policy (failurePolicy Fail, Deny) refuses "
             "pods in namespaces "
             "outside the trust zones: a new unlabelled namespace admits privileged, root "
-            "pods that tolerate any pool",
+            "pods that tolerate any pool" + why_not(stack, (), PROBE, keep=_refuses_all),
         )

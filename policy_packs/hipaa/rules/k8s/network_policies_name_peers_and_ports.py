@@ -1,12 +1,17 @@
 """K8S-04: NetworkPolicy allow rules name their peers and their ports: no rule without ports (all ports), no
-rule without peers (everyone), no peer that selects every namespace."""
+rule without peers (everyone), no peer whose namespaceSelector names no zone, zone class or namespace (an empty
+selector selects every namespace; one on any other label selects whatever namespaces carry it, today or later)."""
 
 from collections.abc import Iterator, Mapping
 
+from framework.flows import pinned
+from framework.kube import CLASS_LABEL, NAMESPACE_NAME_LABEL, ZONE_LABEL
 from framework.model import Finding, Resource
 from framework.rules import Config, resource_rule
 from framework.types import NETWORK_POLICY
 from framework.values import MISSING, UNKNOWN, as_list
+
+NAMING = (ZONE_LABEL, CLASS_LABEL, NAMESPACE_NAME_LABEL)
 
 
 def _selects_all(selector: object) -> bool:
@@ -35,11 +40,16 @@ def check(r: Resource, _config: Config) -> Iterator[Finding]:
             if not peers:
                 yield Finding(r.urn, f"{where} has no {peers_key}: it applies to every peer")
             for peer in peers:
-                if (
-                    isinstance(peer, Mapping)
-                    and "namespaceSelector" in peer
-                    and _selects_all(peer["namespaceSelector"])
-                ):
+                if not isinstance(peer, Mapping) or "namespaceSelector" not in peer:
+                    continue
+                selector = peer["namespaceSelector"]
+                if _selects_all(selector):
                     yield Finding(
                         r.urn, f"{where} selects every namespace; name the zone (namespaceSelector matchLabels)"
+                    )
+                elif isinstance(selector, Mapping) and all(pinned(selector, k) is None for k in NAMING):
+                    yield Finding(
+                        r.urn,
+                        f"{where} selects namespaces by {selector}, which names no zone: any namespace labelled so "
+                        f"is let in; select by {', '.join(NAMING)} (matchLabels or In)",
                     )

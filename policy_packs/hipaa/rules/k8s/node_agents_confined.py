@@ -9,10 +9,11 @@ from framework.kube import NAMESPACE_CLASS_CONFIG, ZONE_LABEL, labels, name_of, 
 from framework.model import Finding, Stack
 from framework.rules import Config, stack_rule
 
-from .admission_guards import bound_to, guards
+from .admission_guards import bound_to, guards, why_not
 
 DAEMONSET = (t.k8s("apps/v1", "DaemonSet"),)
 TERMS = ("DaemonSet", "tolerations", "nodeName")
+RESOURCES = ("pods", "daemonsets")
 
 
 @stack_rule(
@@ -24,18 +25,19 @@ TERMS = ("DaemonSet", "tolerations", "nodeName")
 )
 def check(stack: Stack, config: Config) -> Iterator[Finding]:
     agents = set(config.get("agentNamespaces") or [])
-    policies = guards(stack, TERMS, ("pods", "daemonsets"))
+    policies = guards(stack, TERMS, RESOURCES)
     for ns in stack.of_type(*t.NAMESPACE):
         name = name_of(ns)
         if name not in agents:
             continue
         if ZONE_LABEL in labels(ns):
             yield Finding(ns.urn, f"agent namespace {name} carries the zone label: an agent namespace is no zone")
-        if not bound_to(stack, policies, str(name)):
+        if not bound_to(stack, policies, str(name), RESOURCES):
             yield Finding(
                 ns.urn,
                 f"agent namespace {name}: no admission policy (failurePolicy Fail, Deny) limits it to "
-                "DaemonSets tolerating the pools' taints by key, without a named node",
+                "DaemonSets tolerating the pools' taints by key, without a named node"
+                + why_not(stack, TERMS, str(name), RESOURCES),
             )
     zones = zone_namespaces(stack)
     allowed = agents | set(config.get("systemNamespaces") or [])

@@ -9,10 +9,11 @@ from framework.model import Finding, Stack
 from framework.rules import Config, stack_rule
 from framework.values import as_list
 
-from .admission_guards import bound_to, guards
+from .admission_guards import bound_to, guards, why_not
 
 CREATES = {"pods", "jobs", "cronjobs", "deployments", "statefulsets", "daemonsets", "replicasets", "*"}
 TERMS = ("userInfo.groups", "serviceAccountName")
+RESOURCES = ("pods", "jobs")
 
 
 def _group_creators(stack: Stack, namespace: str) -> list[str]:
@@ -42,13 +43,13 @@ def _group_creators(stack: Stack, namespace: str) -> list[str]:
     "Workloads run only as the ServiceAccounts their creator's group may use",
 )
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
-    policies = guards(stack, TERMS, ("pods", "jobs"))
+    policies = guards(stack, TERMS, RESOURCES)
     for ns in sorted(zone_namespaces(stack).values(), key=lambda n: n.name):
         groups = _group_creators(stack, ns.name)
-        if groups and not bound_to(stack, policies, ns.name):
+        if groups and not bound_to(stack, policies, ns.name, RESOURCES):
             yield Finding(
                 ns.resource.urn,
                 f"namespace {ns.name}: groups {', '.join(sorted(set(groups)))} may create "
                 "workloads, and nothing limits which ServiceAccount they run as: any of them can run as the "
-                "namespace's most privileged identity",
+                "namespace's most privileged identity" + why_not(stack, TERMS, ns.name, RESOURCES),
             )

@@ -9,13 +9,15 @@ from framework.kube import zone_namespaces
 from framework.model import Finding, Stack
 from framework.rules import Config, stack_rule
 
-from .admission_guards import WORKLOAD_RESOURCES, bound_to, covers, guards
+from .admission_guards import WORKLOAD_RESOURCES, bound_to, covers, guards, why_not
+
+RESOURCES = ("pods", *WORKLOAD_RESOURCES)
 
 
 @stack_rule("workload-templates-judged", "K8S-15", "Workload pod templates are judged at admission like pods")
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
     pod_policies = guards(stack, ())
-    images = guards(stack, ("image",), ("pods", *WORKLOAD_RESOURCES))
+    images = guards(stack, ("image",), RESOURCES)
     for ns in sorted(zone_namespaces(stack).values(), key=lambda n: n.name):
         for p in bound_to(stack, pod_policies, ns.name):
             missing = [r for r in WORKLOAD_RESOURCES if not covers(p, r, "CREATE", "UPDATE")]
@@ -26,9 +28,9 @@ def check(stack: Stack, _config: Config) -> Iterator[Finding]:
                     f"{', '.join(missing)} (CREATE and UPDATE): such workloads are accepted and their pods "
                     "fail later with FailedCreate",
                 )
-        if not bound_to(stack, images, ns.name):
+        if not bound_to(stack, images, ns.name, RESOURCES):
             yield Finding(
                 ns.resource.urn,
                 f"namespace {ns.name}: no admission policy judges the images of workloads' "
-                "pod templates against approved registries",
+                "pod templates against approved registries" + why_not(stack, ("image",), ns.name, RESOURCES),
             )

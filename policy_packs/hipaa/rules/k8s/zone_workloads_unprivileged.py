@@ -1,33 +1,21 @@
 """K8S-14: in every zone namespace an admission policy that fails closed refuses containers that could change
 their UID after admission (to the mesh proxy's 1337): root, privilege escalation, SETUID/SETGID kept; and no
-workload the stack declares in a zone runs a container that way."""
+workload the stack declares in a zone, or in a namespace outside every zone (judged strictly), runs a container
+that way."""
 
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from framework.kube import in_namespace, zone_namespaces
+from framework.kube import NAMESPACE_CLASS_CONFIG, judged_workloads, zone_namespaces
 from framework.model import Finding, Stack
 from framework.rules import Config, stack_rule
 from framework.values import as_list
+from framework.workloads import WORKLOAD_TYPES, containers, mapping, pod_template
 
-from .admission_guards import WORKLOAD_RESOURCES, bound_to, guards
-from .namespaces_inside_trust_zones import WORKLOADS
+from .admission_guards import WORKLOAD_RESOURCES, bound_to, guards, why_not
 
 TERMS = ("runAsNonRoot", "allowPrivilegeEscalation", "SETUID")
-
-
-def mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def pod_spec(props: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The pod spec of a Pod, or of a workload's pod template (a CronJob's through its job template)."""
-    spec = mapping(props.get("spec"))
-    if props.get("kind") == "Pod" or "containers" in spec:
-        return spec
-    if "jobTemplate" in spec:
-        spec = mapping(mapping(spec.get("jobTemplate")).get("spec"))
-    return mapping(mapping(spec.get("template")).get("spec"))
+RESOURCES = ("pods", *WORKLOAD_RESOURCES)
 
 
 def unprivileged(spec: Mapping[str, Any], c: Mapping[str, Any]) -> bool:
@@ -47,25 +35,26 @@ def unprivileged(spec: Mapping[str, Any], c: Mapping[str, Any]) -> bool:
     "zone-workloads-unprivileged",
     "K8S-14",
     "Zone workloads run non-root, without escalation or SETUID/SETGID",
-    subjects=WORKLOADS,
+    config=NAMESPACE_CLASS_CONFIG,
+    subjects=WORKLOAD_TYPES,
 )
-def check(stack: Stack, _config: Config) -> Iterator[Finding]:
-    policies = guards(stack, TERMS, ("pods", *WORKLOAD_RESOURCES))
+def check(stack: Stack, config: Config) -> Iterator[Finding]:
+    policies = guards(stack, TERMS, RESOURCES)
     for ns in sorted(zone_namespaces(stack).values(), key=lambda n: n.name):
-        if not bound_to(stack, policies, ns.name):
+        if not bound_to(stack, policies, ns.name, RESOURCES):
             yield Finding(
                 ns.resource.urn,
                 f"namespace {ns.name} (zone {ns.zone}): no admission policy refuses root, "
                 "privilege escalation and SETUID/SETGID for pods and workloads: a container could switch "
-                "to the mesh proxy's UID 1337 after admission",
+                "to the mesh proxy's UID 1337 after admission" + why_not(stack, TERMS, ns.name, RESOURCES),
             )
-        for w in in_namespace(stack, WORKLOADS, ns.name):
-            spec = pod_spec(w.props)
-            for c in [*as_list(spec.get("initContainers")), *as_list(spec.get("containers"))]:
-                if isinstance(c, Mapping) and not unprivileged(spec, c):
-                    yield Finding(
-                        w.urn,
-                        f"{w.label()}: container {c.get('name')!r} may run as root, escalate or "
-                        "keep SETUID/SETGID; set runAsNonRoot, allowPrivilegeEscalation false and "
-                        "capabilities.drop [ALL]",
-                    )
+    for w, where in judged_workloads(stack, config):
+        _, spec = pod_template(w)
+        for c in containers(spec):
+            if not unprivileged(spec, c):
+                yield Finding(
+                    w.urn,
+                    f"{w.label()} in {where}: container {c.get('name')!r} may run as root, escalate or "
+                    "keep SETUID/SETGID; set runAsNonRoot, allowPrivilegeEscalation false and "
+                    "capabilities.drop [ALL]",
+                )

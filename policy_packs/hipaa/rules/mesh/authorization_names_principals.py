@@ -1,8 +1,10 @@
 """MESH-02 (resource): an ALLOW AuthorizationPolicy's rules name their sources by principal and their ports;
-no rule allows everything."""
+no rule allows everything. A principal names its source when it pins the namespace (`<trust domain>/ns/<ns>/sa/...`,
+with Istio's wildcards only outside the namespace): `*`, `cluster.local/*` or `cluster.local/ns/train*` do not."""
 
 from collections.abc import Iterator, Mapping
 
+from framework.flows import principal_namespace
 from framework.model import Finding, Resource
 from framework.rules import Config, resource_rule
 from framework.types import AUTHORIZATION_POLICY
@@ -26,8 +28,10 @@ def check(r: Resource, _config: Config) -> Iterator[Finding]:
             continue
         sources = [f.get("source", {}) for f in as_list(rule.get("from")) if isinstance(f, Mapping)]
         principals = [p for s in sources if isinstance(s, Mapping) for p in as_list(s.get("principals"))]
-        if not principals or "*" in principals:
-            yield Finding(r.urn, f"{where} does not name its source principals")
+        loose = [str(p) for p in principals if principal_namespace(str(p)) is None]
+        if not principals or loose:
+            shown = f" ({', '.join(loose)} matches workloads of any namespace)" if loose else ""
+            yield Finding(r.urn, f"{where} does not name its source principals{shown}")
         operations = [o.get("operation", {}) for o in as_list(rule.get("to")) if isinstance(o, Mapping)]
         if not any(isinstance(o, Mapping) and as_list(o.get("ports")) for o in operations):
             yield Finding(r.urn, f"{where} allows every port; list the ports of the declared flow")

@@ -12,8 +12,7 @@ from framework.kube import namespace_of
 from framework.model import Finding, Stack
 from framework.rules import Config, stack_rule
 from framework.values import UNKNOWN, as_list
-
-from ..k8s.zone_workloads_unprivileged import mapping
+from framework.workloads import mapping
 
 VIRTUAL_SERVICE = tuple(t.k8s(f"networking.istio.io/{v}", "VirtualService") for v in ("v1", "v1beta1", "v1alpha3"))
 READ = {"GET", "HEAD"}
@@ -24,12 +23,13 @@ DEFAULT_WRITABLE = ["sts.*.amazonaws.com", "*.vpce.amazonaws.com"]
 def _route_read_only(route: Mapping[str, Any]) -> bool:
     abort = mapping(mapping(route.get("fault")).get("abort"))
     share = mapping(abort.get("percentage")).get("value")
-    if (abort and (share is None or float(share) >= 100)) or route.get("directResponse"):
+    # a share that is no number is no full abort (judged strictly); a method that is no string is no read
+    whole = share is None or (isinstance(share, int | float) and not isinstance(share, bool) and share >= 100)
+    if (abort and whole) or route.get("directResponse"):
         return True
     matches = [m for m in as_list(route.get("match")) if isinstance(m, Mapping)]
-    return bool(matches) and all(
-        isinstance(m.get("method"), Mapping) and m["method"].get("exact") in READ for m in matches
-    )
+    methods = [mapping(m.get("method")).get("exact") for m in matches]
+    return bool(matches) and all(isinstance(method, str) and method in READ for method in methods)
 
 
 def _read_only(stack: Stack, host: str, namespace: str | None) -> bool:

@@ -1,16 +1,17 @@
-"""Helm releases of the mesh, found by chart name (values as an object, or a JSON/YAML string)."""
+"""Helm releases and charts of the mesh and add-ons, found by the chart they install however it is named
+(`istiod`, `istio/istiod`, `oci://.../istiod`, a .tgz URL), with their values (an object, or a JSON string)."""
 
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from framework.model import Resource, Stack
-from framework.types import HELM_RELEASE
 from framework.values import UNKNOWN
+from framework.workloads import HELM, chart_name
 
 
 def releases(stack: Stack, chart: str) -> list[Resource]:
-    return [r for r in stack.of_type(*HELM_RELEASE) if r.get("chart") == chart]
+    return [r for r in stack.of_type(*HELM) if chart_name(r) == chart]
 
 
 def values(release: Resource) -> Any:

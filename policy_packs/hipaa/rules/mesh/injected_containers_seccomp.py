@@ -6,8 +6,8 @@ from collections.abc import Iterator, Mapping
 
 from framework.model import Finding, Stack
 from framework.rules import Config, stack_rule
-from framework.types import HELM_RELEASE
 from framework.values import UNKNOWN, as_list
+from framework.workloads import HELM
 
 from .helm import releases, value_at, values
 
@@ -25,7 +25,7 @@ def _template_sets_it(text: object) -> bool:
     "mesh-injected-containers-seccomp",
     "MESH-07",
     "Injected mesh containers carry a seccomp profile",
-    subjects=HELM_RELEASE,
+    subjects=HELM,
 )
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
     for istiod in releases(stack, "istiod"):

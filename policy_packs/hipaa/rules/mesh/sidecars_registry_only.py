@@ -1,11 +1,14 @@
 """MESH-03 (stack): every zone namespace has a namespace-wide Sidecar with REGISTRY_ONLY outbound traffic, no
-Sidecar anywhere allows any destination, and istiod's mesh config is REGISTRY_ONLY."""
+Sidecar anywhere allows any destination, and istiod's mesh config is REGISTRY_ONLY. Two selector-less Sidecars in one
+namespace, or two selecting the same workloads, leave Istio's behaviour undefined (its docs; istioctl analyze
+reports them): a finding of their own."""
 
+import json
 from collections.abc import Iterator
 
 from framework import types as t
 from framework.kube import in_namespace, zone_namespaces
-from framework.model import Finding, Stack
+from framework.model import Finding, Resource, Stack
 from framework.rules import Config, stack_rule
 from framework.values import MISSING, UNKNOWN
 
@@ -32,6 +35,22 @@ def check(stack: Stack, _config: Config) -> Iterator[Finding]:
         if not wide:
             yield Finding(
                 ns.resource.urn, f"namespace {ns.name} (zone {ns.zone}) has no namespace-wide REGISTRY_ONLY Sidecar"
+            )
+    groups: dict[tuple[object, str], list[Resource]] = {}
+    for s in stack.of_type(*t.SIDECAR):
+        selector = s.get("spec.workloadSelector")
+        key = (
+            str(s.get("metadata.namespace")),
+            json.dumps(None if selector in (MISSING, None) else selector, default=str),
+        )
+        groups.setdefault(key, []).append(s)
+    for found in groups.values():
+        for s in found if len(found) > 1 else []:
+            others = ", ".join(o.label() for o in found if o is not s)
+            yield Finding(
+                s.urn,
+                f"{s.label()} and {others} configure the same workloads: Istio's behaviour is undefined with more "
+                "than one, so egress depends on which it picks. Keep one",
             )
     for istiod in releases(stack, "istiod"):
         data = values(istiod)
