@@ -106,7 +106,8 @@ def _grant_without_context(w: Records) -> None:
     def edit(d: dict[str, Any]) -> None:
         for s in d["Statement"]:
             if any(str(a).startswith("kms:") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])):
-                s["Condition"].pop("StringLike", None)
+                for block in s["Condition"].values():
+                    block.pop("kms:EncryptionContext:aws:s3:arn", None)
 
     w.doc("prod-trainer-grants", edit)
 
