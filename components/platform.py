@@ -22,6 +22,7 @@ from .k8s.zone_context import ZoneContext
 from .schema_args import bucket_args, identity_args, node_pool_args
 
 ARTIFACT_PURPOSES = ("datasets", "models", "checkpoints")
+AUTOSCALING_SERVICE = "autoscaling.amazonaws.com"
 
 
 def team_bucket_prefix(environment: str, zone: str) -> str:
@@ -38,6 +39,7 @@ class Platform(pulumi.ComponentResource):
     audit trail, cluster add-ons and trust zones."""
 
     provider: aws.Provider
+    autoscaling_role: aws.iam.ServiceLinkedRole | None
     keys: dict[str, KmsKey]
     bucket_keys: dict[str, KmsKey]
     network: Network
@@ -147,19 +149,38 @@ class Platform(pulumi.ComponentResource):
         self._identities(cfg)
         self.register_outputs(self.outputs())
 
+    def _autoscaling_role(self, cfg: PlatformConfig, needed: bool) -> list[pulumi.Resource]:
+        """EC2 Auto Scaling's service-linked role, which the node-volume keys' policies name: created here (the
+        keys wait for it) unless the account has it already (`autoscaling_service_linked_role: exists`). It is
+        the account's, shared by every Auto Scaling group there: `pulumi destroy` leaves it in place."""
+        self.autoscaling_role = None
+        if not needed or cfg.autoscaling_service_linked_role == "exists":
+            return []
+        self.autoscaling_role = aws.iam.ServiceLinkedRole(
+            f"{cfg.environment}-autoscaling-service-role",
+            aws_service_name=AUTOSCALING_SERVICE,
+            description="EC2 Auto Scaling (managed node groups); named by the GPU Enclave zone keys",
+            opts=pulumi.ResourceOptions.merge(self._opts, pulumi.ResourceOptions(retain_on_delete=True)),
+        )
+        return [self.autoscaling_role]
+
     def _keys(self, cfg: PlatformConfig) -> None:
         env = cfg.environment
         pool_zones = {p.zone for p in cfg.node_pools}
+        # Node root volumes of the zone's pools (and the platform's system pool) use the zone's key.
+        created = cfg.cluster.mode == "create"
+        volume_zones = {z.name for z in cfg.zones if z.name in pool_zones or (z.zone_class == "platform" and created)}
+        autoscaling = self._autoscaling_role(cfg, bool(volume_zones))
         self.keys = {}
         for zone in cfg.zones:
-            platform = zone.zone_class == "platform"
+            volumes = zone.name in volume_zones
             self.keys[zone.name] = KmsKey(
                 f"{env}-{zone.name}",
                 KmsKeyArgs(
                     alias=f"enclave/{env}/{zone.name}",
                     description=f"GPU Enclave {env}: data of zone {zone.name} ({zone.zone_class})",
-                    # Node root volumes of the zone's pools (and the platform's system pool) use this key.
-                    ebs_autoscaling=platform or zone.name in pool_zones,
+                    ebs_autoscaling=volumes,
+                    principals_ready=autoscaling if volumes else (),
                     tags={"enclave:zone": zone.name},
                 ),
                 opts=self._opts,
