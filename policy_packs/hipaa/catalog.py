@@ -222,6 +222,11 @@ CONTROLS: dict[str, Control] = {
            "Give every endpoint that supports it a policy limited to this account's principals "
            "(aws:PrincipalAccount) and, for S3, STS, ECR and Logs, its resources (aws:ResourceAccount), with only "
            "the exceptions AWS needs (components.aws.endpoint_policies)."),
+        _c("NET-05", "Node groups admit each other on named ports only", ("164.312(e)(1)", "164.312(a)(1)"),
+           "high",
+           "Replace an ingress rule that admits every protocol (-1) or every port from another group of nodes with "
+           "one rule per port the source needs: the kubelet (TCP 10250) and the node agents' metrics for the "
+           "system pool (components.aws.node_security.SYSTEM_TO_ZONE), the declared flows' ports between zones."),
         # --- K8S -------------------------------------------------------------------------------------------
         _c("K8S-01", "Zone namespaces enforce Pod Security", ("164.312(a)(1)",), "high",
            "Label zone namespaces pod-security.kubernetes.io/enforce (restricted for inference and notebooks, at "

@@ -53,6 +53,7 @@ LOCKED = {
     "network-policies-no-internet-egress": "K8S-03",
     "no-public-ip": "NODE-03",
     "node-groups-tainted": "NODE-04",
+    "node-groups-admit-named-ports": "NET-05",
     "node-pools-zone-dedicated": "NODE-05",
     "node-role-least-privilege": "NODE-06",
     "node-volumes-encrypted": "NODE-02",

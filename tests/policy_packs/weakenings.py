@@ -192,6 +192,14 @@ def _ssh_from_world(w: Records) -> None:
     )
 
 
+def _inline_all_ports(w: Records) -> None:
+    """Every TCP port from the training nodes, written inline on the notebooks' group (the legacy shape)."""
+    training = w.urn("prod-training-nodes")
+    group = w.find("prod-notebooks-nodes")
+    group["inputs"]["ingress"] = [{"protocol": "tcp", "fromPort": 0, "toPort": 65535, "securityGroups": ["sg-0"]}]
+    group["propertyDependencies"]["ingress"] = [training]
+
+
 def _cluster_admin_for_team(w: Records) -> None:
     w.add(
         "prod-ml-research-admin",
@@ -559,6 +567,12 @@ WEAKENINGS: list[Weakening] = [
         on="prod-default-sg",
     ),
     Weakening("s3-endpoint-open", "NET-04", _endpoint_open, on="prod-vpce-s3"),
+    Weakening(
+        "system-pool-every-protocol-into-training",
+        "NET-05",
+        _set("prod-training-nodes-from-platform-nodes-kubelet", ipProtocol="-1", fromPort=-1, toPort=-1),
+    ),
+    Weakening("inline-node-group-every-port", "NET-05", _inline_all_ports, on="prod-notebooks-nodes"),
     # --- K8S -------------------------------------------------------------------------------------------------
     Weakening(
         "notebooks-privileged",
