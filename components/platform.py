@@ -8,6 +8,7 @@ import pulumi_aws as aws
 from .aws.audit import AuditTrail, AuditTrailArgs, audit_key_services, trail_arn, trail_name
 from .aws.bucket import EncryptedBucket
 from .aws.cluster import GpuCluster, GpuClusterArgs
+from .aws.dns import VpcDns, VpcDnsArgs, platform_domains
 from .aws.identity import GrantTarget, WorkloadIdentity
 from .aws.kms import KmsKey, KmsKeyArgs
 from .aws.network import Network, NetworkArgs
@@ -43,6 +44,7 @@ class Platform(pulumi.ComponentResource):
     keys: dict[str, KmsKey]
     bucket_keys: dict[str, KmsKey]
     network: Network
+    dns: VpcDns
     cluster: GpuCluster
     node_security: NodeSecurityGroups
     node_pools: dict[str, GpuNodePool]
@@ -80,6 +82,19 @@ class Platform(pulumi.ComponentResource):
                 region=cfg.region,
                 flow_log_key_arn=audit_key,
                 log_retention_days=cfg.logging.retention_days,
+            ),
+            opts=self._opts,
+        )
+        self.dns = VpcDns(
+            env,
+            VpcDnsArgs(
+                settings=cfg.network.dns,
+                vpc_id=self.network.vpc_id,
+                allowed_domains=platform_domains(cfg),
+                log_key_arn=audit_key,
+                log_group_name=f"/enclave/{env}/dns-queries",
+                # Who asked for which name is audit evidence, kept as long as the trail.
+                log_retention_days=cfg.logging.audit_retention_days,
             ),
             opts=self._opts,
         )
@@ -274,9 +289,11 @@ class Platform(pulumi.ComponentResource):
 
     def _node_prerequisites(self) -> list[pulumi.Resource]:
         """What must exist before nodes launch: the VPC CNI add-on (the node role has no CNI permissions),
-        the VPC endpoints and routes that bootstrap and image pulls go through."""
+        the VPC endpoints and routes that bootstrap and image pulls go through, the DNS query log and firewall."""
         net = self.network
         ready: list[pulumi.Resource] = [*net.endpoints.values(), *net.route_table_associations, *net.transit_routes]
+        # No workload runs before the VPC's DNS is recorded and guarded.
+        ready += [r for r in (self.dns.query_log_association, self.dns.firewall_association) if r is not None]
         if self.cluster.vpc_cni is not None:
             ready.append(self.cluster.vpc_cni)
         return ready

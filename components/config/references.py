@@ -21,6 +21,7 @@ from .errors import Loc, Problem, format_loc
 from .network import endpoint_block
 from .platform import PlatformConfig
 from .pools import NodePool
+from .promotion import check_promotion
 
 # Zones whose traffic must never reach the internet (DESIGN: trust-zone table).
 NO_INTERNET_CLASSES = ("training", "inference")
@@ -72,6 +73,9 @@ def check_references(cfg: PlatformConfig) -> list[Problem]:
     problems += _check_pools(cfg)
     problems += _check_buckets(cfg)
     problems += _check_identities(cfg)
+    problems += check_promotion(
+        {z.name: z for z in cfg.zones}, {b.name: b for b in cfg.buckets}, cfg.identities, ("identities",)
+    )
     problems += _check_flows(cfg)
     problems += _check_network(cfg)
     problems += _check_cluster(cfg)

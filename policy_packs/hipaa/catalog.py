@@ -227,6 +227,14 @@ CONTROLS: dict[str, Control] = {
            "Replace an ingress rule that admits every protocol (-1) or every port from another group of nodes with "
            "one rule per port the source needs: the kubelet (TCP 10250) and the node agents' metrics for the "
            "system pool (components.aws.node_security.SYSTEM_TO_ZONE), the declared flows' ports between zones."),
+        _c("NET-06", "Every VPC logs its DNS queries", ("164.312(b)", "164.308(a)(1)(ii)(D)"), "medium",
+           "Create an aws.route53.ResolverQueryLogConfig to an encrypted log group (or bucket) and an "
+           "aws.route53.ResolverQueryLogConfigAssociation with the VPC (network.dns.query_logging)."),
+        _c("NET-07", "Every VPC's DNS Firewall refuses unknown names", ("164.312(e)(1)",), "high",
+           "Associate an aws.route53.ResolverFirewallRuleGroup with the VPC whose rules ALLOW the names the "
+           "platform needs (the cluster's, the region's AWS endpoints, the approved hosts) and end with a BLOCK "
+           "rule for the domain list ['*']; keep the VPC's ResolverFirewallConfig fail-closed (DISABLED) "
+           "(network.dns.firewall)."),
         # --- K8S -------------------------------------------------------------------------------------------
         _c("K8S-01", "Zone namespaces enforce Pod Security", ("164.312(a)(1)",), "high",
            "Label zone namespaces pod-security.kubernetes.io/enforce (restricted for inference and notebooks, at "

@@ -72,7 +72,7 @@ def weak(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     result = report("--stack", "prod", "--config-file", str(stack), "--pack-config", str(pack_config), "--preview",
                     "--out", str(out))  # fmt: skip
     assert result.exit_code == 1, result.output
-    line = "prod: FAIL - 3 mandatory failures; 449 checks (441 pass, 3 fail, 1 exempted, 4 unverifiable)"
+    line = "prod: FAIL - 3 mandatory failures; 460 checks (451 pass, 3 fail, 1 exempted, 5 unverifiable)"
     assert line in result.stderr
     return out, stack
 
@@ -133,7 +133,7 @@ def test_row_statuses_of_a_weakened_stack(weak: tuple[Path, Path]) -> None:
         ("LOG-05", "exempted", "advisory", "prod-flow-logs"),
         ("RECOVER-01", "fail", "mandatory", "prod-audit-logs-bucket"),
         *{("IAM-01", "unverifiable", "advisory", f"prod-{n}-role") for n in ("vpc-cni", "model-server", "notebook",
-                                                                             "trainer")},
+                                                                             "trainer", "model-promoter")},
     }  # fmt: skip
     for r in rows:
         assert r["source"] == "preview" and r["policy"] and r["message"] and r["remediation"], r

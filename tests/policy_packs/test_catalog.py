@@ -54,6 +54,8 @@ LOCKED = {
     "no-public-ip": "NODE-03",
     "node-groups-tainted": "NODE-04",
     "node-groups-admit-named-ports": "NET-05",
+    "vpc-dns-queries-logged": "NET-06",
+    "vpc-dns-firewall-blocks-by-default": "NET-07",
     "node-pools-zone-dedicated": "NODE-05",
     "node-role-least-privilege": "NODE-06",
     "node-volumes-encrypted": "NODE-02",

@@ -200,6 +200,11 @@ def _inline_all_ports(w: Records) -> None:
     group["propertyDependencies"]["ingress"] = [training]
 
 
+def _allow_dot_com(w: Records) -> None:
+    """A team adds every .com name to the allow list (say, for a package index with many mirrors)."""
+    w.inputs("prod-dns-allowed")["domains"].append("*.com")
+
+
 def _cluster_admin_for_team(w: Records) -> None:
     w.add(
         "prod-ml-research-admin",
@@ -573,6 +578,10 @@ WEAKENINGS: list[Weakening] = [
         _set("prod-training-nodes-from-platform-nodes-kubelet", ipProtocol="-1", fromPort=-1, toPort=-1),
     ),
     Weakening("inline-node-group-every-port", "NET-05", _inline_all_ports, on="prod-notebooks-nodes"),
+    Weakening("dns-query-log-detached", "NET-06", lambda w: w.drop("prod-dns-query-log-vpc"), on="prod-vpc"),
+    Weakening("dns-catch-all-only-alerts", "NET-07", _set("prod-dns-block-rest", action="ALERT"), on="prod-vpc"),
+    Weakening("dns-allow-every-com-name", "NET-07", _allow_dot_com, on="prod-vpc"),
+    Weakening("dns-firewall-fails-open", "NET-07", _set("prod-dns-firewall-config", firewallFailOpen="ENABLED")),
     # --- K8S -------------------------------------------------------------------------------------------------
     Weakening(
         "notebooks-privileged",
