@@ -107,8 +107,8 @@ def _answered(stack: Stack, vpc: Vpc) -> Mapping[str, Any]:
 def check(stack: Stack, config: Config) -> Iterator[Finding]:
     for vpc in judged_vpcs(stack, config, "firewallOwnedBy"):
         subject = vpc.subject
-        for config in _fails_open(stack, vpc):
-            yield Finding(config.urn, f"{config.label()} lets queries through when the firewall fails; set DISABLED")
+        for setting in _fails_open(stack, vpc):
+            yield Finding(setting.urn, f"{setting.label()} lets queries through when the firewall fails; set DISABLED")
         try:
             outcome = _answered(stack, vpc)
         except Undecided as why:
