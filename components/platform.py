@@ -8,8 +8,9 @@ import pulumi_aws as aws
 from .aws.audit import AuditTrail, AuditTrailArgs, audit_key_services, trail_arn, trail_name
 from .aws.bucket import EncryptedBucket
 from .aws.cluster import GpuCluster, GpuClusterArgs
+from .aws.data_perimeter import BucketPerimeterArgs
 from .aws.dns import VpcDns, VpcDnsArgs, platform_domains
-from .aws.identity import GrantTarget, WorkloadIdentity
+from .aws.identity import GrantTarget, WorkloadIdentity, role_arn, role_name
 from .aws.kms import KmsKey, KmsKeyArgs
 from .aws.network import Network, NetworkArgs
 from .aws.node_pool import GpuNodePool, GpuNodePoolArgs
@@ -313,6 +314,38 @@ class Platform(pulumi.ComponentResource):
             return self.audit_key
         return self.bucket_keys.get(bucket) or self.keys[self.cfg.bucket(bucket).zone]
 
+    def s3_endpoint_ids(self) -> list[pulumi.Input[str]]:
+        """The S3 VPC endpoints data requests come through: the stack's gateway and interface endpoints, else the
+        ones the config names (an existing VPC whose endpoints the stack does not create)."""
+        endpoints = self.network.endpoints
+        if "s3" in endpoints:
+            return [endpoints[k].id for k in ("s3", "s3-interface") if k in endpoints]
+        return list(self.cfg.data_perimeter.s3_endpoint_ids)
+
+    def perimeter(self, bucket: str) -> BucketPerimeterArgs | None:
+        """The data perimeter of ePHI bucket `bucket`: its declared identities (every identity granted a prefix of
+        it, by the role name it will have), the admin roles, the S3 endpoints. None when the config turns it off."""
+        fence = self.cfg.data_perimeter
+        if not fence.enabled:
+            return None
+        invoke = pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        partition = aws.get_partition_output(opts=invoke).partition
+        declared = [
+            role_name(self.cfg.environment, i.name)
+            for i in self.cfg.identities
+            if any(g.bucket == bucket for g in i.grants)
+        ]
+
+        def arn(name: str) -> pulumi.Output[str]:
+            return pulumi.Output.all(account, partition).apply(lambda a: role_arn(a[0], name, a[1]))
+
+        return BucketPerimeterArgs(
+            endpoint_ids=self.s3_endpoint_ids(),
+            principal_arns=[arn(name) for name in declared],
+            admin_role_arns=fence.admin_role_arns,
+        )
+
     def _buckets(self, cfg: PlatformConfig) -> None:
         env = cfg.environment
         audit_cfg = cfg.audit_bucket
@@ -359,6 +392,7 @@ class Platform(pulumi.ComponentResource):
                     object_lock_days=bucket.object_lock_days,
                     log_bucket=log_bucket,
                     log_bucket_ready=log_ready,
+                    perimeter=self.perimeter(bucket.name) if bucket.purpose in ARTIFACT_PURPOSES else None,
                 ),
                 opts=self._opts,
             )
@@ -386,6 +420,8 @@ class Platform(pulumi.ComponentResource):
                     kubernetes_provider=self.cluster.kubernetes_provider,
                     service_account_depends_on=[self.zones[ident.zone].namespaces[ident.namespace]],
                     tags={"enclave:zone": ident.zone},
+                    # Named up front: the ePHI buckets' perimeters name these roles before they exist.
+                    role_name=role_name(cfg.environment, ident.name),
                 ),
                 opts=self._opts,
             )
@@ -410,6 +446,11 @@ class Platform(pulumi.ComponentResource):
             "system_zone": next(z.name for z in cfg.zones if z.zone_class == "platform") if created else None,
             "node_security_group_ids": {zone: g.id for zone, g in self.node_security.groups.items()},
             "s3_endpoint_url": self.s3_endpoint_url,
+            "s3_endpoint_ids": self.s3_endpoint_ids(),
+            "data_perimeter": {
+                "enabled": cfg.data_perimeter.enabled,
+                "admin_role_arns": cfg.data_perimeter.admin_role_arns,
+            },
             "cluster_name": self.cluster.name,
             "oidc_provider_arn": self.cluster.oidc_provider_arn,
             "oidc_issuer_url": self.cluster.oidc_issuer_url,

@@ -15,6 +15,7 @@ from .identities import Identity
 from .kubernetes import KubernetesConfig
 from .log_retention import Logging
 from .network import Network
+from .perimeter import DataPerimeter
 from .pools import NodePool
 from .zones import Zone
 
@@ -71,6 +72,10 @@ class PlatformConfig(StrictModel):
         "object reads and writes of their buckets, whose S3 names start with '<environment>-<zone>-'.",
     )
     logging: Logging = Field(default_factory=Logging)
+    data_perimeter: DataPerimeter = Field(
+        default_factory=DataPerimeter,
+        description="The resource-side data perimeter of the datasets, models and checkpoints buckets.",
+    )
     kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
 
     def zone(self, name: str) -> Zone:

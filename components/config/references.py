@@ -19,6 +19,7 @@ from .base import RESERVED_NAMESPACES, is_private_cidr
 from .buckets import access_log_bucket_name
 from .errors import Loc, Problem, format_loc
 from .network import endpoint_block
+from .perimeter import check_perimeter
 from .platform import PlatformConfig
 from .pools import NodePool
 from .promotion import check_promotion
@@ -80,6 +81,7 @@ def check_references(cfg: PlatformConfig) -> list[Problem]:
     problems += _check_network(cfg)
     problems += _check_cluster(cfg)
     problems += _check_team_zones(cfg)
+    problems += check_perimeter(cfg)
     return problems
 
 

@@ -222,12 +222,14 @@ def _encryption_requests(ctx: Context, name: str, policy: Any, log_destination: 
     # the uploads the pack's s3-bucket-refuses-foreign-encryption rule asks a declared policy about
     deny = {**probes.MUST_DENY, **(probes.LOG_BUCKET_DENY if log_destination else probes.KMS_BUCKET_DENY)}
     decisions: dict[str, str] = {}
+    # a principal and endpoint the policy's data perimeter admits, as the pack's rule asks (probes.request_context)
+    principal, context = probes.request_context(doc) if hasattr(probes, "request_context") else (probes.PROBE_ROLE, {})
     for label, headers in {**probes.MUST_PASS, **deny}.items():
         request = evaluator.Request(
             "s3:PutObject",
             f"arn:{ctx.partition}:s3:::{name}/probe/object",
-            principal_arn=probes.PROBE_ROLE,
-            context={"aws:SecureTransport": "true", **headers},
+            principal_arn=principal,
+            context={**context, "aws:SecureTransport": "true", **headers},
         )
         try:
             if not isinstance(doc, dict) or "Statement" not in doc:

@@ -119,6 +119,12 @@ CONTROLS: dict[str, Control] = {
         _c("S3-10", "Old object versions and incomplete uploads expire", ("164.308(a)(1)(ii)(B)",), "low",
            "Give the bucket an aws.s3.BucketLifecycleConfiguration that expires noncurrent versions and aborts "
            "incomplete multipart uploads."),
+        _c("S3-11", "Buckets that may hold ePHI admit only their identities, only through the VPC's endpoints",
+           ("164.312(a)(1)", "164.312(e)(1)", "164.308(a)(4)"), "high",
+           "Add two Deny statements to the bucket policy for the data actions (objects, listings, uploads): unless "
+           "aws:PrincipalArn is one of the bucket's declared identities or an admin role, and unless aws:SourceVpce "
+           "is one of the stack's S3 endpoints (admin roles, aws:ViaAWSService and service principals excepted); "
+           "components.EncryptedBucket's `perimeter` (data_perimeter in the stack file) writes both."),
         # --- EKS -------------------------------------------------------------------------------------------
         _c("EKS-01", "Kubernetes secrets are envelope-encrypted with a customer key", ("164.312(a)(2)(iv)",),
            "high", "Set encryption_config {resources: ['secrets'], provider.key_arn: <customer key>} on the cluster."),

@@ -54,6 +54,7 @@ LOCKED = {
     "no-public-ip": "NODE-03",
     "node-groups-tainted": "NODE-04",
     "node-groups-admit-named-ports": "NET-05",
+    "s3-ephi-bucket-data-perimeter": "S3-11",
     "vpc-dns-queries-logged": "NET-06",
     "vpc-dns-firewall-blocks-by-default": "NET-07",
     "node-pools-zone-dedicated": "NODE-05",

@@ -205,6 +205,17 @@ def _allow_dot_com(w: Records) -> None:
     w.inputs("prod-dns-allowed")["domains"].append("*.com")
 
 
+def _perimeter_any_endpoint(w: Records) -> None:
+    """The network half rewritten to 'any VPC endpoint': another account's endpoint lets a stolen credential in."""
+
+    def edit(d: dict[str, Any]) -> None:
+        (network,) = [s for s in d["Statement"] if s.get("Sid") == "DenyOutsideVpcEndpoints"]
+        network["Condition"].pop("StringNotEqualsIfExists")
+        network["Condition"]["StringNotLikeIfExists"] = {"aws:SourceVpce": "vpce-*"}
+
+    w.doc("prod-checkpoints-policy", edit)
+
+
 def _cluster_admin_for_team(w: Records) -> None:
     w.add(
         "prod-ml-research-admin",
@@ -414,6 +425,19 @@ WEAKENINGS: list[Weakening] = [
         on="prod-checkpoints",
     ),
     Weakening("tls-deny-removed", "S3-06", _no_tls_deny, on="prod-datasets"),
+    Weakening(
+        "perimeter-network-half-dropped",
+        "S3-11",
+        lambda w: w.statements("prod-datasets-policy", lambda st: st.get("Sid") != "DenyOutsideVpcEndpoints"),
+        on="prod-datasets-bucket",
+    ),
+    Weakening(
+        "perimeter-identity-half-dropped",
+        "S3-11",
+        lambda w: w.statements("prod-models-prod-policy", lambda st: st.get("Sid") != "DenyUndeclaredPrincipals"),
+        on="prod-models-prod-bucket",
+    ),
+    Weakening("perimeter-any-endpoint", "S3-11", _perimeter_any_endpoint, on="prod-checkpoints-bucket"),
     Weakening("encryption-denies-removed", "S3-07", _no_encryption_denies, on="prod-datasets"),
     Weakening(
         "bucket-readable-by-anyone",

@@ -38,6 +38,22 @@ class Request:
     context: Mapping[str, Any] = field(default_factory=dict)
 
 
+def principal_context(principal_arn: str | None = None, service: str | None = None) -> dict[str, str]:
+    """The keys AWS puts in every request's context for its principal (IAM user guide, global condition keys):
+    aws:PrincipalArn and aws:PrincipalAccount for an IAM principal (a role session's is the role's ARN),
+    aws:PrincipalServiceName for a service principal, aws:PrincipalIsAWSService for both. Merge it into a
+    Request's context so conditions on the principal (a data perimeter) are judged as AWS judges them."""
+    if service is not None:
+        return {"aws:PrincipalServiceName": service, "aws:PrincipalIsAWSService": "true"}
+    out = {"aws:PrincipalIsAWSService": "false"}
+    if principal_arn is not None:
+        out["aws:PrincipalArn"] = principal_arn
+        parts = principal_arn.split(":")
+        if len(parts) > 4 and parts[4]:
+            out["aws:PrincipalAccount"] = parts[4]
+    return out
+
+
 def _listify(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
@@ -148,4 +164,4 @@ def denying_statements(policy: Mapping[str, Any], req: Request) -> list[str]:
     ]
 
 
-__all__ = ["Request", "denying_statements", "evaluate"]
+__all__ = ["Request", "denying_statements", "evaluate", "principal_context"]

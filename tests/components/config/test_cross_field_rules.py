@@ -3,8 +3,8 @@
 
 The rules are enumerated from the code, so a rule added without cases fails
 `test_every_cross_field_rule_has_a_pass_and_a_fail_case`:
-- every `Problem(...)`, `_unknown(...)` and `_duplicates(...)` raised in components/config/references.py and
-  components/config/promotion.py (one rule each; a rule is told apart from others of its function by a fragment
+- every `Problem(...)`, `_unknown(...)` and `_duplicates(...)` raised in components/config/references.py,
+  promotion.py and perimeter.py (one rule each; a rule is told apart from others of its function by a fragment
   of its source);
 - every pydantic `model_validator` of components/config (a rule across fields of one model);
 - every `_check_*` function of components/config/loading.py that takes the PlatformConfig.
@@ -30,6 +30,7 @@ from .bad_configs import Edit, append, chain, delp, setp
 CONFIG_DIR = PROJECT_ROOT / "components" / "config"
 REFERENCES = CONFIG_DIR / "references.py"
 PROMOTION = CONFIG_DIR / "promotion.py"
+PERIMETER = CONFIG_DIR / "perimeter.py"
 RULE_CALLS = ("Problem", "_unknown", "_duplicates")
 RULE_HELPERS = ("_unknown", "_duplicates")  # build the Problem of their callers' rules
 P = "gpu-enclave:platform"
@@ -101,6 +102,11 @@ RULES: dict[str, Rule] = {
     "promotion-never-reads-datasets": Rule("_check_promoter", "a promotion identity never reads datasets"),
     "promotion-not-in-notebooks": Rule("_check_promoter", "is a notebooks zone"),
     "promotion-out-of-data-scientists-reach": Rule("_check_promoter", "can start pods there"),
+    # the data perimeter (perimeter.py)
+    "perimeter-names-its-deployer": Rule("check_perimeter", "list the role that runs"),
+    "perimeter-roles-in-the-stack-account": Rule("check_perimeter", "the role is not in the stack's account"),
+    "perimeter-endpoints-only-when-not-created": Rule("check_perimeter", "the stack creates the VPC's S3 endpoints"),
+    "perimeter-names-existing-endpoints": Rule("check_perimeter", "the stack creates no S3 endpoint"),
     # flows
     "flow-zones-exist": Rule("_check_flows", "_unknown(('flows', i, end)"),
     "flow-ports-declared-once": Rule("_check_flows", "is already declared"),
@@ -260,6 +266,22 @@ PASS: list[Case] = [
         "staging-never-writes-production",
         setp("identities.2.grants.0", {"bucket": "models-staging", "prefix": "scratch", "access": "write"}),
     ),
+    Case("deployer-as-shipped", "perimeter-names-its-deployer"),
+    Case("perimeter-off-needs-no-deployer", "perimeter-names-its-deployer", setp("data_perimeter", {"enabled": False})),
+    Case(
+        "break-glass-in-the-account",
+        "perimeter-roles-in-the-stack-account",
+        append("data_perimeter.break_glass_role_arns", "arn:aws:iam::111122223333:role/incident-response"),
+    ),
+    Case("created-endpoints-as-shipped", "perimeter-endpoints-only-when-not-created"),
+    Case(
+        "existing-vpc-names-its-endpoints",
+        "perimeter-names-existing-endpoints",
+        chain(
+            setp("network.create_endpoints", False), setp("data_perimeter.s3_endpoint_ids", ["vpce-0a1b2c3d4e5f60718"])
+        ),
+        stack="dev",
+    ),
     Case("notebooks-read-staging-models-as-shipped", "notebooks-never-read-datasets"),
     Case("only-the-promoter-writes-promoted-as-shipped", "only-promotion-writes-what-notebooks-read"),
     Case(
@@ -374,6 +396,35 @@ PASS: list[Case] = [
 ]
 
 FAIL: list[Case] = [
+    Case(
+        "perimeter-without-deployer",
+        "perimeter-names-its-deployer",
+        delp("data_perimeter.deployment_role_arns"),
+        path=f"{P}.data_perimeter.deployment_role_arns",
+        message="list the role that runs `pulumi up`",
+    ),
+    Case(
+        "break-glass-of-another-account",
+        "perimeter-roles-in-the-stack-account",
+        setp("data_perimeter.break_glass_role_arns", ["arn:aws:iam::444455556666:role/break-glass"]),
+        path=f"{P}.data_perimeter.break_glass_role_arns[0]",
+        message="not in the stack's account 111122223333",
+    ),
+    Case(
+        "endpoint-ids-beside-created-endpoints",
+        "perimeter-endpoints-only-when-not-created",
+        setp("data_perimeter.s3_endpoint_ids", ["vpce-0a1b2c3d4e5f60718"]),
+        path=f"{P}.data_perimeter.s3_endpoint_ids",
+        message="the stack creates the VPC's S3 endpoints",
+    ),
+    Case(
+        "existing-vpc-without-endpoints",
+        "perimeter-names-existing-endpoints",
+        setp("network.create_endpoints", False),
+        stack="dev",
+        path=f"{P}.data_perimeter.s3_endpoint_ids",
+        message="the stack creates no S3 endpoint",
+    ),
     Case(
         "notebook-reads-datasets",
         "notebooks-never-read-datasets",
@@ -992,7 +1043,8 @@ def _functions(tree: ast.Module) -> Iterator[ast.FunctionDef]:
 def reference_sites() -> list[tuple[str, str]]:
     """(function, source) of every rule raised in references.py and promotion.py."""
     out = []
-    functions = [fn for path in (REFERENCES, PROMOTION) for fn in _functions(ast.parse(path.read_text("utf-8")))]
+    paths = (REFERENCES, PROMOTION, PERIMETER)
+    functions = [fn for path in paths for fn in _functions(ast.parse(path.read_text("utf-8")))]
     for fn in functions:
         if fn.name in RULE_HELPERS:
             continue

@@ -14,18 +14,20 @@ from framework.documents import statements
 from framework.evaluator import Request, evaluate
 from framework.model import Finding, Resource, Stack
 from framework.rules import Config, stack_rule
-from framework.upload_probes import KMS_BUCKET_DENY, LOG_BUCKET_DENY, MUST_DENY, MUST_PASS, PROBE_ROLE
+from framework.upload_probes import KMS_BUCKET_DENY, LOG_BUCKET_DENY, MUST_DENY, MUST_PASS, request_context
 from framework.values import UNKNOWN, parse_json
 
 
 def _decision(doc: Any, name: str, headers: dict[str, str]) -> str:
-    request = Request(
-        "s3:PutObject", f"arn:aws:s3:::{name}/probe/object", principal_arn=PROBE_ROLE,
-        context={"aws:SecureTransport": "true", **headers},
-    )  # fmt: skip
     parsed = parse_json(doc)
     if not isinstance(parsed, Mapping) or "Statement" not in parsed:
         return "unreadable"
+    # From a principal through an endpoint the policy's data perimeter admits (none without a perimeter).
+    principal, context = request_context(dict(parsed))
+    request = Request(
+        "s3:PutObject", f"arn:aws:s3:::{name}/probe/object", principal_arn=principal,
+        context={**context, "aws:SecureTransport": "true", **headers},
+    )  # fmt: skip
     try:
         return evaluate(parsed, request)
     except (ValueError, TypeError, KeyError, AttributeError):
