@@ -142,6 +142,7 @@ class Platform(pulumi.ComponentResource):
                 region=cfg.region,
                 provider=k8s_provider,
                 system_pool=system is not None,
+                psa_version=ZoneContext.of_platform(cfg, cfg.zones[0]).psa_version,
                 nodes_ready=[system.node_group] if system else [],
             ),
             opts=pulumi.ResourceOptions(parent=self, providers=[self.provider]),

@@ -6,11 +6,15 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from .base import Cidr, StrictModel
+from .base import Cidr, Namespace, StrictModel
 
 ChartVersion = Annotated[str, Field(pattern=r"^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")]
 Registry = Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(/[a-z0-9._-]+)*$", max_length=255)]
 
+
+# Namespaces of the cluster and of the platform's add-ons (EKS add-ons, Istio, Kyverno): pods there are the
+# platform's own. kube-public, kube-node-lease and default hold none.
+PLATFORM_SYSTEM_NAMESPACES = ("kube-system", "istio-system", "kyverno")
 
 ImageTag = ChartVersion  # the same shape: v?MAJOR.MINOR.PATCH[-suffix]
 
@@ -61,6 +65,26 @@ class NcclPorts(StrictModel):
         return range(self.start, self.end + 1)
 
 
+class NodeAgents(StrictModel):
+    """Where host agents run: DaemonSets on every node (node exporters, the DCGM exporter, log shippers, the NVIDIA
+    and EFA device plugins). An agent namespace is no trust zone: it enforces the `privileged` Pod Security level
+    (agents need host paths, host networking and device access, which baseline refuses) with baseline warned and
+    audited, admits DaemonSet pods only, tolerates the taints of every pool and nothing else, and holds no zone's
+    identities (identities belong to zone namespaces)."""
+
+    namespaces: list[Namespace] = Field(
+        default_factory=lambda: ["node-agents"],
+        min_length=1,
+        max_length=8,
+        description="Agent namespaces the platform creates; the first holds the NVIDIA and EFA device plugins.",
+    )
+    metrics_ports: list[Annotated[int, Field(ge=1, le=65535)]] = Field(
+        default_factory=lambda: [9100, 9400],
+        max_length=16,
+        description="TCP ports on which the platform zone may scrape agents (node exporter 9100, DCGM exporter 9400).",
+    )
+
+
 class KubernetesConfig(StrictModel):
     addons: AddonVersions = Field(default_factory=AddonVersions)
     approved_registries: list[Registry] = Field(
@@ -72,6 +96,14 @@ class KubernetesConfig(StrictModel):
     multus: Multus | None = None
     platform_admin_groups: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(default_factory=list)
     nccl_ports: NcclPorts = Field(default_factory=NcclPorts)
+    node_agents: NodeAgents = Field(default_factory=NodeAgents)
+    system_namespaces: list[Namespace] = Field(
+        default_factory=list,
+        max_length=32,
+        description="Namespaces of add-ons you install yourself (e.g. amazon-cloudwatch), besides kube-system, "
+        "istio-system and kyverno: pods in a namespace that is neither a zone's, an agent namespace nor a system "
+        "namespace are refused at admission.",
+    )
     image_mirror: Registry | None = Field(
         default=None,
         description="Registry holding the add-on images under their upstream paths (istio/..., nvidia/..., "
@@ -85,3 +117,8 @@ class KubernetesConfig(StrictModel):
         if len(set(self.approved_registries)) != len(self.approved_registries):
             raise ValueError("approved_registries lists a registry twice")
         return self
+
+    @property
+    def all_system_namespaces(self) -> list[str]:
+        """The platform's own add-on namespaces and the configured ones."""
+        return list(dict.fromkeys([*PLATFORM_SYSTEM_NAMESPACES, *self.system_namespaces]))

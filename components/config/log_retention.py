@@ -12,5 +12,6 @@ class Logging(StrictModel):
     audit_retention_days: LogRetentionDays = Field(
         default=2192,
         description="Retention of the audit trail, the S3 access logs and the EKS control-plane logs (which hold "
-        "the Kubernetes audit log): six years by default, HIPAA 164.316(b)(2).",
+        "the Kubernetes audit log): six years by default (the organisation's retention policy; HIPAA 164.312(b) "
+        "asks for audit records, not a period).",
     )

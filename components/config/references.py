@@ -23,6 +23,7 @@ from .perimeter import check_perimeter
 from .platform import PlatformConfig
 from .pools import NodePool
 from .promotion import check_promotion
+from .references_k8s import check_namespace_classes, check_service_accounts
 
 # Zones whose traffic must never reach the internet (DESIGN: trust-zone table).
 NO_INTERNET_CLASSES = ("training", "inference")
@@ -82,6 +83,8 @@ def check_references(cfg: PlatformConfig) -> list[Problem]:
     problems += _check_cluster(cfg)
     problems += _check_team_zones(cfg)
     problems += check_perimeter(cfg)
+    problems += check_namespace_classes(cfg)
+    problems += check_service_accounts(cfg)
     return problems
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from .base import Cidr, Fqdn, Name, Namespace, Stage, StrictModel, ZoneClass
+from .base import Cidr, Fqdn, Name, Namespace, ServiceAccountName, Stage, StrictModel, ZoneClass
 from .flows import Port, PortList
 
 
@@ -36,11 +36,26 @@ class Egress(StrictModel):
         max_length=256,
         description="DNS names allowed by the mesh (Istio Sidecar egress hosts, Cilium toFQDNs).",
     )
+    writable_hosts: list[Fqdn] = Field(
+        default_factory=list,
+        max_length=256,
+        description="WEAKENING: hosts of `hosts` that accept writes. Every other host is read-only: the zone's "
+        "sidecars reach it over plain HTTP they encrypt themselves (TLS origination) and pass GET and HEAD only.",
+    )
     proxy: EgressProxy | None = Field(default=None, description="Egress proxy; required for notebook egress.")
     allow_internet: bool = Field(
         default=False,
         description="WEAKENING: allow 0.0.0.0/0 egress. Refused for training and inference zones.",
     )
+
+    @model_validator(mode="after")
+    def _writable_hosts_listed(self) -> Egress:
+        stray = [h for h in self.writable_hosts if h not in self.hosts]
+        if stray:
+            raise ValueError(
+                f"writable_hosts {stray} are not in hosts; list a host in hosts before marking it writable"
+            )
+        return self
 
 
 class Quota(StrictModel):
@@ -55,6 +70,13 @@ class Access(StrictModel):
 
     data_scientist_groups: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(default_factory=list)
     ml_engineer_groups: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(default_factory=list)
+    service_accounts: dict[Annotated[str, Field(min_length=1, max_length=128)], list[ServiceAccountName]] = Field(
+        default_factory=dict,
+        max_length=32,
+        description="Group -> the ServiceAccounts its members may run Jobs and other workloads as in the zone's "
+        "namespaces (RBAC cannot limit a pod's serviceAccountName; an admission policy keyed on the requester's "
+        "groups does). A bound group not listed may use only `default`.",
+    )
 
 
 class Zone(StrictModel):

@@ -22,9 +22,11 @@ from ..scheduling import (
     SYSTEM_TOLERATION,
     ZONE_LABEL,
 )
-from .admission import mesh_identity_policy
-from .images import addon_images, nvidia_image_tag
+from .admission_images import registry_admission
+from .admission_mesh import mesh_identity_policy, workload_privileges_policy
+from .images import addon_images, nvidia_image_tag, sidecar_image
 from .labels import MANAGED_BY
+from .namespace_classes import agent_objects, scope_policy
 from .rbac import platform_admin_binding
 from .register import register
 
@@ -50,6 +52,36 @@ def system_pool_placement(system_pool: bool) -> dict[str, Any]:
     return {"tolerations": [dict(SYSTEM_TOLERATION)], "nodeSelector": {POOL_LABEL: SYSTEM_POOL}}
 
 
+# Kyverno's webhooks fail closed (the placement mutation, the registry rule): with one replica, a node drain or
+# a crash stops every pod creation in the zones. Three replicas spread over the system pool's nodes, at most one
+# disrupted at a time (chart 3.5: admissionController.replicas, podDisruptionBudget, topologySpreadConstraints).
+# Nodes that are cordoned or otherwise tainted against the pods do not count as spread domains (Honor), so a
+# drain never leaves a replica unschedulable for the skew's sake.
+KYVERNO_ADMISSION_LABELS = {
+    "app.kubernetes.io/component": "admission-controller",
+    "app.kubernetes.io/instance": "kyverno",
+}
+KYVERNO_ADMISSION_HA: dict[str, Any] = {
+    "replicas": 3,
+    "podDisruptionBudget": {"enabled": True, "minAvailable": 2},
+    "topologySpreadConstraints": [
+        {
+            "maxSkew": 1,
+            "topologyKey": "kubernetes.io/hostname",
+            "whenUnsatisfiable": "DoNotSchedule",
+            "nodeTaintsPolicy": "Honor",
+            "labelSelector": {"matchLabels": KYVERNO_ADMISSION_LABELS},
+        },
+        {
+            "maxSkew": 1,
+            "topologyKey": "topology.kubernetes.io/zone",
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": KYVERNO_ADMISSION_LABELS},
+        },
+    ],
+}
+
+
 def kyverno_values(
     kubernetes: KubernetesConfig, system_pool: bool, registry: str, kubectl_registry: str
 ) -> dict[str, Any]:
@@ -58,13 +90,37 @@ def kyverno_values(
     tag = {"tag": kubernetes.addons.kyverno_image}
     return {
         "global": {"image": {"registry": registry}, **system_pool_placement(system_pool)},
-        "admissionController": {"container": {"image": tag}, "initContainer": {"image": tag}},
+        "admissionController": {
+            "container": {"image": tag},
+            "initContainer": {"image": tag},
+            **KYVERNO_ADMISSION_HA,
+        },
         "backgroundController": {"image": tag},
         "cleanupController": {"image": tag},
         "reportsController": {"image": tag},
         "crds": {"migration": {"image": tag}},
         "webhooksCleanup": {"image": {"registry": kubectl_registry, "tag": kubernetes.addons.kyverno_kubectl_image}},
     }
+
+
+SECCOMP_TEMPLATE = "enclave-seccomp"
+_RUNTIME_DEFAULT = """    securityContext:
+      seccompProfile:
+        type: RuntimeDefault"""
+# Native sidecars (Kubernetes 1.33+ nodes, Istio's default there) put istio-proxy among the init containers.
+SECCOMP_TEMPLATE_TEXT = f"""spec:
+  initContainers:
+  - name: istio-validation
+{_RUNTIME_DEFAULT}
+{{{{- if .NativeSidecars }}}}
+  - name: istio-proxy
+{_RUNTIME_DEFAULT}
+{{{{- else }}}}
+  containers:
+  - name: istio-proxy
+{_RUNTIME_DEFAULT}
+{{{{- end }}}}
+"""
 
 
 def istiod_values(hub: str, tag: str, placement: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -79,6 +135,13 @@ def istiod_values(hub: str, tag: str, placement: dict[str, Any] | None = None) -
         # NET_ADMIN/NET_RAW and so fails Pod Security Admission baseline and restricted in every zone.
         "pilot": {"cni": {"enabled": True}},
         "global": {"hub": hub, "tag": tag, "proxy": {"holdApplicationUntilProxyStarts": True}},
+        # Istio 1.27's template sets no seccompProfile on the injected containers (global.proxy.seccompProfile
+        # comes with 1.28), so a restricted namespace refuses every pod that sets seccomp per container rather
+        # than per pod. A custom template, merged over `sidecar` by name, gives them RuntimeDefault.
+        "sidecarInjectorWebhook": {
+            "templates": {SECCOMP_TEMPLATE: SECCOMP_TEMPLATE_TEXT},
+            "defaultTemplates": ["sidecar", SECCOMP_TEMPLATE],
+        },
     }
 
 
@@ -86,11 +149,6 @@ def istio_cni_values(hub: str, tag: str) -> dict[str, Any]:
     """The node agent must run on every node, GPU nodes included: the chart's default tolerations (every
     NoSchedule and NoExecute taint) already do that, so they are left alone."""
     return {"global": {"hub": hub, "tag": tag}}
-
-
-def sidecar_image(hub: str, tag: str) -> str:
-    """The injected sidecar (and its istio-validation init container) image, admitted exactly."""
-    return f"{hub}/proxyv2:{tag}"
 
 
 def registry_policy(registries: Sequence[str], exact_images: Sequence[str] = ()) -> dict[str, Any]:
@@ -151,6 +209,9 @@ class ClusterAddonsArgs:
         "The cluster has the platform's system pool (tainted CriticalAddonsOnly): controllers are placed on it.",
         default=True,
     )
+    psa_version: str = arg(
+        "The Pod Security Standards version the agent namespaces pin (`v<kubernetes version>`).", default="latest"
+    )
     nodes_ready: Sequence[pulumi.Resource] = arg(
         "The node groups the releases' pods run on: every release waits for them (an atomic Helm install whose "
         "pods have no node times out and rolls back).",
@@ -187,6 +248,7 @@ class ClusterAddons(pulumi.ComponentResource):
             namespace: str,
             values: dict[str, Any],
             depends_on: list[pulumi.Resource] | None = None,
+            create_namespace: bool = True,
         ) -> k8s.helm.v3.Release:
             return k8s.helm.v3.Release(
                 f"{name}-{res}",
@@ -195,7 +257,7 @@ class ClusterAddons(pulumi.ComponentResource):
                 version=version,
                 repository_opts={"repo": repo},
                 namespace=namespace,
-                create_namespace=True,
+                create_namespace=create_namespace,
                 atomic=True,
                 values=values,
                 opts=pulumi.ResourceOptions.merge(
@@ -228,29 +290,44 @@ class ClusterAddons(pulumi.ComponentResource):
             parent=self,
             depends_on=[self.istio_base],
         )
+        # Namespaces outside the zones: the agent namespaces (the device plugins run in the first) and the
+        # refusal of pods everywhere else that is not a system namespace.
+        agents: list[pulumi.Resource] = []
+        for manifest in agent_objects(kubernetes, args.psa_version):
+            namespaced = manifest["kind"] == "NetworkPolicy"
+            agents.append(
+                register(manifest, provider=provider, parent=self, depends_on=agents[:1] if namespaced else ())
+            )
+        self.agent_namespaces = [a for a in agents if isinstance(a, k8s.core.v1.Namespace)]
+        agent_ns = kubernetes.node_agents.namespaces[0]
+        self.namespace_scope = [register(m, provider=provider, parent=self) for m in scope_policy(kubernetes)]
         self.nvidia_device_plugin = release(
             "nvidia-device-plugin",
             "nvidia-device-plugin",
             NVIDIA_REPO,
             versions.nvidia_device_plugin,
-            "nvidia-device-plugin",
+            agent_ns,
             {
                 "tolerations": [GPU_TOLERATION],
                 "affinity": GPU_NODES_ONLY,
                 "image": {"repository": images.nvidia_device_plugin, "tag": nvidia_image_tag(kubernetes)},
             },
+            [self.agent_namespaces[0]],
+            create_namespace=False,
         )
         self.efa_device_plugin = release(
             "aws-efa-k8s-device-plugin",
             "aws-efa-k8s-device-plugin",
             EKS_CHARTS_REPO,
             versions.efa_device_plugin,
-            "kube-system",
+            agent_ns,
             {
                 "tolerations": [GPU_TOLERATION],
                 "nodeSelector": {EFA_LABEL: "true"},
                 "image": {"repository": images.efa_device_plugin, "tag": versions.efa_device_plugin_image},
             },
+            [self.agent_namespaces[0]],
+            create_namespace=False,
         )
         self.kyverno = release(
             "kyverno", "kyverno", KYVERNO_REPO, versions.kyverno, "kyverno",
@@ -268,9 +345,21 @@ class ClusterAddons(pulumi.ComponentResource):
             spec=policy["spec"],
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.kyverno])),
         )
+
+        # The same allow-list, judged without a webhook and on workloads' pod templates too.
+        def image_admission(ecr: str) -> list[dict[str, Any]]:
+            return registry_admission(
+                [ecr, *kubernetes.approved_registries], [sidecar], kubernetes.node_agents.namespaces
+            )
+
+        images_policy, *images_bindings = image_admission("")
+        images_policy["spec"] = own_ecr.apply(lambda ecr: image_admission(ecr)[0]["spec"])
+        self.registry_admission = [
+            register(m, provider=provider, parent=self) for m in [images_policy, *images_bindings]
+        ]
         self.mesh_identity = [
             register(m, provider=provider, parent=self)
-            for m in mesh_identity_policy(sidecar_image(hub, versions.istio))
+            for m in [*mesh_identity_policy(sidecar_image(hub, versions.istio)), *workload_privileges_policy()]
         ]
         admin = platform_admin_binding(kubernetes.platform_admin_groups)
         if admin is not None:

@@ -1,14 +1,15 @@
-"""Admission that keeps each zone on its own nodes and every workload inside the mesh.
+"""Admission that keeps each zone on its own nodes.
 
 - Zone placement, per zone: a Kyverno mutation gives each new pod of the zone's namespaces the zone's node
   selector and the tolerations of its pools' taints (when it has none of its own), and a built-in
   ValidatingAdmissionPolicy refuses a pod that selects another zone or pool, tolerates another kind of pool
   (or every taint), or names its node. The validation does not depend on Kyverno running.
-- Mesh identity, cluster-wide over zone namespaces: a ValidatingAdmissionPolicy refuses workload containers
-  that would run as UID or GID 1337. Istio's iptables rules let traffic of its proxy's UID and GID leave
-  uncaptured, so such a container would bypass mTLS, the authorization policies and REGISTRY_ONLY egress.
-  Neither baseline nor restricted Pod Security forbids the UID, and an image's own `USER 1337` would do the
-  same, so every workload container must say who it runs as.
+  The same validation judges the pod templates of every workload kind, so a bad Deployment or Job is refused
+  when applied rather than failing later with FailedCreate.
+- The admitted toleration set is what the API server's own mutating plugins leave on a pod: node conditions
+  (DefaultTolerationSeconds) and, for each extended resource the pod requests (vpc.amazonaws.com/efa, RDMA
+  devices, ...), the Exists/NoSchedule toleration ExtendedResourceToleration adds before validation.
+Mesh admission (identity, membership, privileges) is in admission_mesh.
 """
 
 from __future__ import annotations
@@ -27,15 +28,16 @@ from ..scheduling import (
     ZONE_LABEL,
     Taint,
 )
+from .admission_access import service_account_policy
+from .admission_mesh import mesh_membership_policy
 from .labels import MANAGED_BY
+from .vap import POD_CREATE, SPEC_VARIABLES, WORKLOAD_TEMPLATES, Manifest, binding, cel_list, deny, policy
 from .zone_context import ZoneContext
 
-Manifest = dict[str, Any]
-VAP_API = "admissionregistration.k8s.io/v1"
-MESH_UID = 1337  # Istio's proxy UID and GID (values.global.proxy: runAsUser/runAsGroup)
-SIDECAR_CONTAINERS = ("istio-proxy", "istio-validation")
 # Kyverno would otherwise also rewrite Deployments' pod templates; the Pod mutation is the one that counts.
 NO_AUTOGEN = {"pod-policies.kyverno.io/autogen-controllers": "none"}
+# Taint keys of every kind of pool the platform makes: a pod may tolerate only its own zone's.
+POOL_TAINT_KEYS = (GPU_TAINT.key, SYSTEM_TAINT.key)
 
 
 @dataclass(frozen=True)
@@ -64,101 +66,92 @@ def placement(ctx: ZoneContext) -> Placement:
     return Placement(ctx.name, tuple(pools), tuple(taints))
 
 
-def _cel_list(values: list[str] | tuple[str, ...]) -> str:
-    return "[" + ", ".join(f"'{v}'" for v in values) + "]"
+def requested(resource: str) -> str:
+    """CEL: the pod (spec in variables.spec) requests `resource` in some container's requests or limits. The API
+    server copies a Pod's limits into missing requests before admission (a template's only when it becomes a
+    Pod), so limits count too."""
+    return (
+        "variables.containers.exists(c, has(c.resources) && ("
+        f"(has(c.resources.requests) && {resource} in c.resources.requests) || "
+        f"(has(c.resources.limits) && {resource} in c.resources.limits)))"
+    )
 
 
-def _binding(name: str, selector: dict[str, Any]) -> Manifest:
-    return {
-        "apiVersion": VAP_API,
-        "kind": "ValidatingAdmissionPolicyBinding",
-        "metadata": {"name": name, "labels": dict(MANAGED_BY)},
-        "spec": {"policyName": name, "validationActions": ["Deny"], "matchResources": {"namespaceSelector": selector}},
-    }
-
-
-def _policy(
-    name: str, rules: list[dict[str, Any]], validations: list[dict[str, str]], variables: list[Any]
-) -> Manifest:
-    spec: dict[str, Any] = {
-        "failurePolicy": "Fail",
-        "matchConstraints": {"resourceRules": rules},
-        "validations": validations,
-    }
-    if variables:
-        spec["variables"] = variables
-    return {
-        "apiVersion": VAP_API,
-        "kind": "ValidatingAdmissionPolicy",
-        "metadata": {"name": name, "labels": dict(MANAGED_BY)},
-        "spec": spec,
-    }
-
-
-POD_CREATE = {"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["pods"]}
-EPHEMERAL_UPDATE = {
-    "apiGroups": [""],
-    "apiVersions": ["v1"],
-    "operations": ["UPDATE"],
-    "resources": ["pods/ephemeralcontainers"],
-}
+def tolerations_allowed(own_keys: list[str], forbidden_keys: list[str]) -> str:
+    """CEL over `variables.spec`: every toleration names the taint of one of the zone's own pools, a node
+    condition (node.kubernetes.io/*, which DefaultTolerationSeconds and the DaemonSet controller add), or is
+    exactly what the ExtendedResourceToleration admission plugin adds for an extended resource the pod requests
+    (key = the resource, operator Exists, effect NoSchedule), unless that key is another kind of pool's taint."""
+    extended = (
+        f"(!(t.key in {cel_list(forbidden_keys)}) && has(t.operator) && t.operator == 'Exists' && "
+        f"has(t.effect) && t.effect == 'NoSchedule' && {requested('t.key')})"
+    )
+    return (
+        "!has(variables.spec.tolerations) || variables.spec.tolerations.all(t, has(t.key) && "
+        f"(t.key in {cel_list(own_keys)} || t.key.startsWith('{NODE_CONDITION_TAINT_PREFIX}') || {extended}))"
+    )
 
 
 def placement_validation(p: Placement) -> list[Manifest]:
-    """The zone's ValidatingAdmissionPolicy and its binding to the zone's namespaces."""
+    """The zone's ValidatingAdmissionPolicy (Pods and the pod templates of workloads) and its binding to the
+    zone's namespaces."""
     name = f"enclave-placement-{p.zone}"
     keys = [t.key for t in p.taints]
-    tolerations = (
-        "!has(object.spec.tolerations) || object.spec.tolerations.all(t, has(t.key) && "
-        f"(t.key in {_cel_list(keys)} || t.key.startsWith('{NODE_CONDITION_TAINT_PREFIX}')))"
-    )
+    others = [k for k in POOL_TAINT_KEYS if k not in keys]
     allowed = "the taints of its own pools (" + ", ".join(keys) + ")" if keys else "no pool's taint"
     validations = [
-        {
-            "expression": tolerations,
-            "message": f"pods of zone {p.zone} may tolerate only {allowed} and node conditions: a toleration of "
-            "another kind of pool, or one without a key (every taint), would let them onto other zones' nodes",
-            "reason": "Forbidden",
-        },
-        {
-            "expression": "!has(object.spec.nodeName)",
-            "message": f"pods of zone {p.zone} may not name their node (spec.nodeName skips the scheduler and the "
-            "zone's node selector); let the scheduler place them",
-            "reason": "Forbidden",
-        },
+        deny(
+            tolerations_allowed(keys, others),
+            f"pods of zone {p.zone} may tolerate only {allowed}, node conditions and the Exists/NoSchedule "
+            "toleration of an extended resource they request: a toleration of another kind of pool, or one "
+            "without a key (every taint), would let them onto other zones' nodes",
+        ),
+        deny(
+            "!has(variables.spec.nodeName)",
+            f"pods of zone {p.zone} may not name their node (spec.nodeName skips the scheduler and the zone's node "
+            "selector); let the scheduler place them",
+        ),
     ]
     if p.pinned:
-        pools = _cel_list(p.pools)
-        selector = "has(object.spec.nodeSelector) && "
-        values = _cel_list([p.zone, *p.pools])
+        pools = cel_list(p.pools)
+        values = cel_list([p.zone, *p.pools])
+        selects_own = (
+            f"has(variables.spec.nodeSelector) && '{ZONE_LABEL}' in variables.spec.nodeSelector && "
+            f"variables.spec.nodeSelector['{ZONE_LABEL}'] == '{p.zone}'"
+        )
+        no_other = (
+            f"!has(variables.spec.nodeSelector) || !('{ZONE_LABEL}' in variables.spec.nodeSelector) || "
+            f"variables.spec.nodeSelector['{ZONE_LABEL}'] == '{p.zone}'"
+        )
         validations[:0] = [
-            {
-                "expression": f"{selector}'{ZONE_LABEL}' in object.spec.nodeSelector && "
-                f"object.spec.nodeSelector['{ZONE_LABEL}'] == '{p.zone}'",
-                "message": f"pods of zone {p.zone} run only on its nodes: spec.nodeSelector['{ZONE_LABEL}'] must be "
-                f"'{p.zone}' (added on admission when absent; remove a selector naming another zone)",
-                "reason": "Forbidden",
-            },
-            {
-                "expression": f"!has(object.spec.nodeSelector) || !('{POOL_LABEL}' in object.spec.nodeSelector) || "
-                f"object.spec.nodeSelector['{POOL_LABEL}'] in {pools}",
-                "message": f"spec.nodeSelector['{POOL_LABEL}'] must name a pool of zone {p.zone}: "
-                + ", ".join(p.pools),
-                "reason": "Forbidden",
-            },
-            {
-                "expression": "!has(object.spec.affinity) || !has(object.spec.affinity.nodeAffinity) || "
-                "!has(object.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution) || "
-                "object.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms"
-                ".all(term, !has(term.matchExpressions) || term.matchExpressions.all(e, "
+            deny(
+                # A Pod without the selector gets it from the Kyverno mutation before this runs; a template gets
+                # it when its pods are created, so only a conflicting one is refused there. A DaemonSet's
+                # controller places a pod on every node its template fits: it must name the zone itself.
+                f"object.kind in ['Pod', 'DaemonSet'] ? ({selects_own}) : ({no_other})",
+                f"pods of zone {p.zone} run only on its nodes: spec.nodeSelector['{ZONE_LABEL}'] must be "
+                f"'{p.zone}' (added to Pods on admission when absent; a DaemonSet's template must set it; remove a "
+                "selector naming another zone). Node agents for every node go in an agent namespace "
+                "(kubernetes.node_agents.namespaces)",
+            ),
+            deny(
+                f"!has(variables.spec.nodeSelector) || !('{POOL_LABEL}' in variables.spec.nodeSelector) || "
+                f"variables.spec.nodeSelector['{POOL_LABEL}'] in {pools}",
+                f"spec.nodeSelector['{POOL_LABEL}'] must name a pool of zone {p.zone}: " + ", ".join(p.pools),
+            ),
+            deny(
+                "!has(variables.spec.affinity) || !has(variables.spec.affinity.nodeAffinity) || "
+                "!has(variables.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution) || "
+                "variables.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"
+                ".nodeSelectorTerms.all(term, !has(term.matchExpressions) || term.matchExpressions.all(e, "
                 f"!(e.key in ['{ZONE_LABEL}', '{POOL_LABEL}']) || "
                 f"(e.operator == 'In' && has(e.values) && e.values.all(v, v in {values}))))",
-                "message": f"required node affinity on {ZONE_LABEL} or {POOL_LABEL} may name only zone {p.zone} "
+                f"required node affinity on {ZONE_LABEL} or {POOL_LABEL} may name only zone {p.zone} "
                 "and its pools (" + ", ".join(p.pools) + ") with operator In",
-                "reason": "Forbidden",
-            },
+            ),
         ]
-    return [_policy(name, [POD_CREATE], validations, []), _binding(name, {"matchLabels": {ZONE_LABEL: p.zone}})]
+    rules = [POD_CREATE, *WORKLOAD_TEMPLATES]
+    return [policy(name, rules, validations, SPEC_VARIABLES), binding(name, {"matchLabels": {ZONE_LABEL: p.zone}})]
 
 
 def _safe_rule_name(text: str) -> str:
@@ -226,62 +219,14 @@ def _flow(value: dict[str, str]) -> str:
     return json.dumps(value, sort_keys=False)
 
 
-def _effective(container: str, field: str) -> str:
-    """CEL: the container's `field` (runAsUser / runAsGroup), else the pod's, else -1 (unset)."""
-    return (
-        f"(has({container}.securityContext) && has({container}.securityContext.{field}) ? "
-        f"{container}.securityContext.{field} : variables.pod_{field})"
-    )
-
-
-def mesh_identity_policy(sidecar_image: str) -> list[Manifest]:
-    """The cluster-wide UID/GID 1337 refusal for zone namespaces, and its binding. The injected sidecar and
-    its validation init container (exactly the configured proxy image, with the injector's own entrypoint:
-    no `command`) are the only containers allowed to run as 1337."""
-    name = "enclave-mesh-identity"
-    sidecar = f"(c.name in {_cel_list(SIDECAR_CONTAINERS)} && c.image == '{sidecar_image}' && !has(c.command))"
-    user, group = _effective("c", "runAsUser"), _effective("c", "runAsGroup")
-    workload_ok = f"({user} >= 0 && {user} != {MESH_UID} && {group} >= 0 && {group} != {MESH_UID})"
-    check = f"{sidecar} || {workload_ok}"
-    message = (
-        f"every workload container must run with an explicit runAsUser and runAsGroup (container or pod "
-        f"securityContext) other than {MESH_UID}: traffic of UID/GID {MESH_UID}, Istio's proxy identity, leaves "
-        "the pod uncaptured by the sidecar (no mTLS, no authorization, no egress control). Set "
-        "securityContext.runAsUser and runAsGroup, e.g. 1000, as the workload pod template does"
-    )
-    pod_field = (
-        "has(object.spec.securityContext) && has(object.spec.securityContext.{f}) ? "
-        "object.spec.securityContext.{f} : -1"
-    )
-    variables = [
-        {"name": "pod_runAsUser", "expression": pod_field.format(f="runAsUser")},
-        {"name": "pod_runAsGroup", "expression": pod_field.format(f="runAsGroup")},
-    ]
-    validations = [
-        {"expression": f"object.spec.containers.all(c, {check})", "message": message, "reason": "Forbidden"},
-        {
-            "expression": f"!has(object.spec.initContainers) || object.spec.initContainers.all(c, {check})",
-            "message": "init containers: " + message,
-            "reason": "Forbidden",
-        },
-        {
-            "expression": f"!has(object.spec.ephemeralContainers) || object.spec.ephemeralContainers.all(c, {check})",
-            "message": "ephemeral (debug) containers: " + message,
-            "reason": "Forbidden",
-        },
-        {
-            "expression": "!has(object.spec.securityContext) || !has(object.spec.securityContext.supplementalGroups) "
-            f"|| !({MESH_UID} in object.spec.securityContext.supplementalGroups)",
-            "message": f"supplementalGroups may not include {MESH_UID}, Istio's proxy group",
-            "reason": "Forbidden",
-        },
-    ]
-    selector = {"matchExpressions": [{"key": ZONE_LABEL, "operator": "Exists"}]}
-    return [_policy(name, [POD_CREATE, EPHEMERAL_UPDATE], validations, variables), _binding(name, selector)]
-
-
 def zone_admission(ctx: ZoneContext) -> list[Manifest]:
-    """The zone's placement objects: the Kyverno mutation (pinned zones), the policy and its binding."""
+    """The zone's admission objects: the Kyverno placement mutation (pinned zones), the placement policy and its
+    binding, the zone's mesh-membership policy and its ServiceAccount policy (zones that bind groups)."""
     p = placement(ctx)
     mutation = placement_mutation(p)
-    return [*([mutation] if mutation else []), *placement_validation(p)]
+    return [
+        *([mutation] if mutation else []),
+        *placement_validation(p),
+        *mesh_membership_policy(ctx),
+        *service_account_policy(ctx),
+    ]

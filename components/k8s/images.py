@@ -119,3 +119,13 @@ def mirror_copies(k8s: KubernetesConfig, region: str) -> list[tuple[str, str]]:
         return []
     upstream = addon_image_refs(k8s.model_copy(update={"image_mirror": None}), region)
     return list(zip(upstream, addon_image_refs(k8s, region), strict=True))
+
+
+def sidecar_image(hub: str, tag: str) -> str:
+    """The injected sidecar (and its istio-validation init container) image, admitted exactly."""
+    return f"{hub}/proxyv2:{tag}"
+
+
+def mesh_sidecar_image(k8s: KubernetesConfig, region: str) -> str:
+    """The sidecar image the cluster's injector puts into every zone pod."""
+    return sidecar_image(addon_images(k8s, region).istio_hub, k8s.addons.istio)

@@ -99,16 +99,27 @@ def sidecar(ctx: ZoneContext, namespace: str) -> Manifest:
     }
 
 
+READ_METHODS = ("GET", "HEAD")
+HTTP_PORT = 80
+
+
 def service_entries(zone: Zone, namespace: str) -> list[Manifest]:
+    """The zone's approved hosts and its egress proxy. A writable host (egress.writable_hosts) is reached over TLS
+    passthrough on 443: the sidecar sees no request, so any method passes. Every other host is read-only: it is
+    registered on port 80 only, plain HTTP that the sidecar itself encrypts to the host's 443 (TLS origination,
+    read_only_hosts), so the sidecar sees each request and passes GET and HEAD only; a direct HTTPS connection
+    to it matches no registered port and REGISTRY_ONLY drops it. Applications use http://<host> URLs."""
     out: list[Manifest] = []
-    if zone.egress.hosts:
+    writable = [h for h in zone.egress.hosts if h in zone.egress.writable_hosts]
+    read_only = [h for h in zone.egress.hosts if h not in zone.egress.writable_hosts]
+    if writable:
         out.append(
             {
                 "apiVersion": "networking.istio.io/v1",
                 "kind": "ServiceEntry",
                 "metadata": _meta(namespace, "egress-allow-list"),
                 "spec": {
-                    "hosts": list(zone.egress.hosts),
+                    "hosts": writable,
                     "location": "MESH_EXTERNAL",
                     "resolution": "DNS",
                     "ports": [{"number": 443, "name": "tls", "protocol": "TLS"}],
@@ -116,6 +127,22 @@ def service_entries(zone: Zone, namespace: str) -> list[Manifest]:
                 },
             }
         )
+    if read_only:
+        out.append(
+            {
+                "apiVersion": "networking.istio.io/v1",
+                "kind": "ServiceEntry",
+                "metadata": _meta(namespace, "egress-read-only"),
+                "spec": {
+                    "hosts": read_only,
+                    "location": "MESH_EXTERNAL",
+                    "resolution": "DNS",
+                    "ports": [{"number": HTTP_PORT, "name": "http", "protocol": "HTTP", "targetPort": 443}],
+                    "exportTo": ["."],
+                },
+            }
+        )
+        out += [m for host in read_only for m in read_only_host(namespace, host)]
     if zone.egress.proxy is not None:
         out.append(
             {
@@ -132,6 +159,53 @@ def service_entries(zone: Zone, namespace: str) -> list[Manifest]:
             }
         )
     return out
+
+
+def _host_name(host: str) -> str:
+    return "read-only-" + host.replace("*", "wildcard").replace(".", "-")[:50]
+
+
+def read_only_host(namespace: str, host: str) -> list[Manifest]:
+    """The TLS origination to a read-only host's 443 (DestinationRule) and the route that passes GET and HEAD
+    and answers every other method 405 (VirtualService), both enforced by the calling pod's own sidecar, which
+    the workload cannot reconfigure (admission refuses UID 1337, root, and capture-changing annotations)."""
+    destination = {"host": host, "port": {"number": HTTP_PORT}}
+    tls: dict[str, Any] = {"mode": "SIMPLE"}
+    if not host.startswith("*"):
+        tls["sni"] = host
+    return [
+        {
+            "apiVersion": "networking.istio.io/v1",
+            "kind": "DestinationRule",
+            "metadata": _meta(namespace, _host_name(host)),
+            "spec": {
+                "host": host,
+                "exportTo": ["."],
+                "trafficPolicy": {"portLevelSettings": [{"port": {"number": HTTP_PORT}, "tls": tls}]},
+            },
+        },
+        {
+            "apiVersion": "networking.istio.io/v1",
+            "kind": "VirtualService",
+            "metadata": _meta(namespace, _host_name(host)),
+            "spec": {
+                "hosts": [host],
+                "exportTo": ["."],
+                "http": [
+                    {
+                        "name": "read",
+                        "match": [{"method": {"exact": m}} for m in READ_METHODS],
+                        "route": [{"destination": destination}],
+                    },
+                    {
+                        "name": "refuse-writes",
+                        "fault": {"abort": {"httpStatus": 405, "percentage": {"value": 100.0}}},
+                        "route": [{"destination": destination}],
+                    },
+                ],
+            },
+        },
+    ]
 
 
 def aws_endpoints_service_entry(namespace: str, region: str, s3_endpoint_url: Any) -> Manifest:

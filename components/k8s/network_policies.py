@@ -36,9 +36,9 @@ def _zone_peer(zone_name: str) -> dict[str, Any]:
     return {"namespaceSelector": {"matchLabels": {ZONE_LABEL: zone_name}}}
 
 
-def network_policies(ctx: ZoneContext, namespace: str) -> list[Manifest]:
-    """Every NetworkPolicy of one namespace of `zone`, named for what it allows."""
-    out = [
+def deny_all_but_dns(namespace: str) -> list[Manifest]:
+    """A namespace's default-deny policy and its DNS egress to kube-dns (every namespace of the platform's)."""
+    return [
         _policy(namespace, "default-deny", {"policyTypes": ["Ingress", "Egress"]}),
         _policy(
             namespace,
@@ -58,6 +58,13 @@ def network_policies(ctx: ZoneContext, namespace: str) -> list[Manifest]:
                 ],
             },
         ),
+    ]
+
+
+def network_policies(ctx: ZoneContext, namespace: str) -> list[Manifest]:
+    """Every NetworkPolicy of one namespace of `zone`, named for what it allows."""
+    out = [
+        *deny_all_but_dns(namespace),
         # Sidecars fetch config and certificates from istiod; without it STRICT mTLS cannot work.
         _policy(
             namespace,

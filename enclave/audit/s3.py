@@ -222,19 +222,15 @@ def _encryption_requests(ctx: Context, name: str, policy: Any, log_destination: 
     # the uploads the pack's s3-bucket-refuses-foreign-encryption rule asks a declared policy about
     deny = {**probes.MUST_DENY, **(probes.LOG_BUCKET_DENY if log_destination else probes.KMS_BUCKET_DENY)}
     decisions: dict[str, str] = {}
-    # a principal and endpoint the policy's data perimeter admits, as the pack's rule asks (probes.request_context)
-    principal, context = probes.request_context(doc) if hasattr(probes, "request_context") else (probes.PROBE_ROLE, {})
+    entry = ctx.catalog.config.get("s3-bucket-refuses-foreign-encryption")
+    given = entry.get("uploadProbe") if isinstance(entry, dict) else None
     for label, headers in {**probes.MUST_PASS, **deny}.items():
-        request = evaluator.Request(
-            "s3:PutObject",
-            f"arn:{ctx.partition}:s3:::{name}/probe/object",
-            principal_arn=principal,
-            context={**context, "aws:SecureTransport": "true", **headers},
-        )
+        # the probe the pack's rule sends: one of the bucket's own workloads, inside the data perimeter
+        request = probes.request(evaluator.Request, f"arn:{ctx.partition}:s3:::{name}/probe/object", headers, given)
         try:
             if not isinstance(doc, dict) or "Statement" not in doc:
                 raise ValueError("not a policy document")
-            decisions[label] = evaluator.evaluate(doc, request)
+            decisions[label] = "Deny" if evaluator.always_denies(doc, request) else "NotDenied"
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             ctx.finding(
                 "S3-07", name, f"the bucket policy cannot be verified ({exc}); refusing other encryption is not proven"

@@ -15,7 +15,9 @@ KINDS = {
     "164.316": "Policies, procedures and documentation",
 }
 UNMAPPED = "Not mapped to a safeguard"
-ORDER = {s: i for i, s in enumerate(("fail", "drift", "unverifiable", "not verified", "exempted", "pass"))}
+ORDER = {
+    s: i for i, s in enumerate(("fail", "drift", "unverifiable", "not verified", "not enforced", "exempted", "pass"))
+}
 assert set(ORDER) == set(STATUSES)
 
 
@@ -24,11 +26,12 @@ def kind_of(citation: str) -> str:
 
 
 def verdict(counts: Mapping[str, int]) -> str:
-    """not met (a failure, or the live account drifted), not verified (something could not be decided), met
-    with exemptions, met; `no checks` when nothing was checked."""
+    """not met (a failure, or the live account drifted), not verified (something could not be decided, or a
+    policy the pack config runs below mandatory enforced nothing), met with exemptions, met; `no checks` when
+    nothing was checked."""
     if counts["fail"] or counts["drift"]:
         return "not met"
-    if counts["unverifiable"] or counts["not verified"]:
+    if counts["unverifiable"] or counts["not verified"] or counts["not enforced"]:
         return "not verified"
     if counts["exempted"]:
         return "met with exemptions"
@@ -52,6 +55,7 @@ class ControlView:
     rules: list[RuleView]
     counts: dict[str, int] = field(default_factory=dict)
     verdict: str = ""
+    strength: str = "implements"  # or "supports": the control contributes to the safeguard, does not implement it
 
 
 @dataclass
@@ -67,6 +71,7 @@ class SafeguardView:
         return {
             "citation": self.citation, "name": self.name, "kind": self.kind, "counts": self.counts,
             "verdict": self.verdict, "controls": [c.id for c in self.controls],
+            "supporting": [c.id for c in self.controls if c.strength == "supports"],
         }  # fmt: skip
 
 
@@ -109,6 +114,8 @@ def group(
                 control.severity if control else (its[0].severity if its else ""), rules, count(its),
             )  # fmt: skip
             view.verdict = verdict(view.counts)
+            strength = getattr(control, "strength", None)
+            view.strength = strength(citation) if callable(strength) and citation else "implements"
             views.append(view)
         name = citations.get(citation, "") if citation else UNMAPPED
         sg = SafeguardView(citation, name, kind_of(citation), views, count(mine))

@@ -3,7 +3,10 @@
 Kept apart from the rule code (rules/) as cdk-nag keeps its packs apart from its rules: a rule checks a
 state; this catalog says which HIPAA safeguard that state serves, how bad its absence is and how to fix it.
 RULES.md, the evidence report and `enclave audit` all read these ids, so an id never changes meaning.
-Citations are sections of 45 CFR Part 164 (Security Rule, Subpart C; 164.316 for documentation retention).
+Citations are sections of 45 CFR Part 164 (Security Rule, Subpart C). A control *implements* a safeguard it
+cites, unless it lists the citation in `supports`: then it only contributes to it (a placement group is not
+transmission security; a lifecycle rule is not risk management), and RULES.md and the evidence report say so
+rather than overclaim.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ CITATIONS = {
     "164.308(a)(1)(ii)(D)": "Information system activity review",
     "164.308(a)(4)": "Information access management",
     "164.308(a)(5)(ii)(B)": "Protection from malicious software",
-    "164.308(a)(6)(ii)": "Security incident response and reporting",
     "164.308(a)(7)(ii)(A)": "Data backup plan",
     "164.308(a)(7)(ii)(B)": "Disaster recovery plan",
     "164.312(a)(1)": "Access control",
@@ -36,7 +38,6 @@ CITATIONS = {
     "164.312(e)(1)": "Transmission security",
     "164.312(e)(2)(i)": "Integrity controls (transmission)",
     "164.312(e)(2)(ii)": "Encryption (transmission)",
-    "164.316(b)(2)(i)": "Documentation retention (six years)",
 }
 
 
@@ -48,6 +49,11 @@ class Control:
     citations: tuple[str, ...]
     severity: str
     remediation: str
+    supports: tuple[str, ...] = ()  # citations the control only contributes to (the rest it implements)
+
+    def strength(self, citation: str) -> str:
+        """'implements' or 'supports': what the control does for one safeguard it cites."""
+        return "supports" if citation in self.supports else "implements"
 
     @property
     def anchor(self) -> str:
@@ -72,8 +78,10 @@ FAMILIES = {
 }
 
 
-def _c(cid: str, title: str, citations: tuple[str, ...], severity: str, remediation: str) -> Control:
-    return Control(cid, cid.split("-")[0], title, citations, severity, remediation)
+def _c(
+    cid: str, title: str, citations: tuple[str, ...], severity: str, remediation: str, supports: tuple[str, ...] = ()
+) -> Control:
+    return Control(cid, cid.split("-")[0], title, citations, severity, remediation, supports)
 
 
 CONTROLS: dict[str, Control] = {
@@ -118,9 +126,10 @@ CONTROLS: dict[str, Control] = {
            "medium", "Give the bucket an aws.s3.BucketLogging that writes to the access-log bucket."),
         _c("S3-10", "Old object versions and incomplete uploads expire", ("164.308(a)(1)(ii)(B)",), "low",
            "Give the bucket an aws.s3.BucketLifecycleConfiguration that expires noncurrent versions and aborts "
-           "incomplete multipart uploads."),
+           "incomplete multipart uploads (fewer stale copies of ePHI to protect: it supports risk management, it "
+           "does not implement it).", supports=("164.308(a)(1)(ii)(B)",)),
         _c("S3-11", "Buckets that may hold ePHI admit only their identities, only through the VPC's endpoints",
-           ("164.312(a)(1)", "164.312(e)(1)", "164.308(a)(4)"), "high",
+           ("164.312(a)(1)", "164.308(a)(4)"), "high",
            "Add two Deny statements to the bucket policy for the data actions (objects, listings, uploads): unless "
            "aws:PrincipalArn is one of the bucket's declared identities or an admin role, and unless aws:SourceVpce "
            "is one of the stack's S3 endpoints (admin roles, aws:ViaAWSService and service principals excepted); "
@@ -173,7 +182,9 @@ CONTROLS: dict[str, Control] = {
         _c("EFA-02", "EFA only in training pools", ("164.312(e)(1)", "164.308(a)(4)"), "high",
            "RDMA bypasses TLS and the mesh: attach EFA interfaces only to node pools of training zones."),
         _c("EFA-03", "EFA pools are placed on one network segment", ("164.312(e)(1)",), "low",
-           "Use a cluster placement group, or target a capacity reservation / Capacity Block, for EFA pools."),
+           "Use a cluster placement group, or target a capacity reservation / Capacity Block, for EFA pools. A "
+           "placement group is not transmission security: it keeps RDMA traffic on one spine, which supports the "
+           "EFA-01 isolation, nothing more.", supports=("164.312(e)(1)",)),
         # --- IAM -------------------------------------------------------------------------------------------
         _c("IAM-01", "Workload roles trust exactly one ServiceAccount, with audience sts",
            ("164.312(a)(2)(i)", "164.312(d)"), "critical",
@@ -198,6 +209,10 @@ CONTROLS: dict[str, Control] = {
         _c("IAM-07", "No administrator managed policies on roles", ("164.308(a)(4)",), "critical",
            "Detach AdministratorAccess, PowerUserAccess, IAMFullAccess and other *FullAccess policies; grant the "
            "actions the role needs."),
+        _c("IAM-10", "Every role's trust names who may assume it", ("164.312(a)(1)", "164.312(d)"), "critical",
+           "In each Allow statement of the role's trust policy (assume_role_policy) name the principals in "
+           "Principal: an AWS account or role ARN, a service (ec2.amazonaws.com) or an OIDC provider ARN; never "
+           "'*' (a condition does not name anyone) and never NotPrincipal, which admits everyone it does not list."),
         # --- LOG -------------------------------------------------------------------------------------------
         _c("LOG-01", "CloudTrail records every region with validated log files",
            ("164.312(b)", "164.312(c)(2)"), "high",
@@ -211,9 +226,10 @@ CONTROLS: dict[str, Control] = {
            "resources.ARN prefixes cover every datasets, models and checkpoints bucket."),
         _c("LOG-04", "Log groups are encrypted with a customer key", ("164.312(a)(2)(iv)", "164.312(b)"),
            "high", "Set kms_key_id on every CloudWatch log group (components.aws.logs.encrypted_log_group)."),
-        _c("LOG-05", "Logs are kept: audit evidence for six years", ("164.316(b)(2)(i)", "164.312(b)"), "high",
+        _c("LOG-05", "Logs are kept for the organisation's retention period", ("164.312(b)",), "high",
            "Set retention_in_days to at least the pack config's minRetentionDays, and on audit groups (the trail's, "
-           "the EKS control plane's) to at least minAuditRetentionDays (logging.audit_retention_days)."),
+           "the EKS control plane's) to at least minAuditRetentionDays (logging.audit_retention_days). Six years "
+           "is the organisation's retention policy: 164.312(b) asks that activity be recorded, not for how long."),
         _c("LOG-06", "Every VPC records its flow logs", ("164.312(b)",), "medium",
            "Create an aws.ec2.FlowLog with traffic_type 'ALL' for the VPC (network.flow_logs: true)."),
         # --- NET -------------------------------------------------------------------------------------------
@@ -263,7 +279,8 @@ CONTROLS: dict[str, Control] = {
            "Set automount_service_account_token False on ServiceAccounts; mount a projected token on purpose "
            "where a workload needs the API."),
         _c("K8S-08", "Every zone namespace has a GPU quota", ("164.308(a)(1)(ii)(B)",), "medium",
-           "Add a ResourceQuota with requests.nvidia.com/gpu to every zone namespace."),
+           "Add a ResourceQuota with requests.nvidia.com/gpu to every zone namespace (it keeps one zone from starving "
+           "another: it supports risk management, it does not implement it).", supports=("164.308(a)(1)(ii)(B)",)),
         _c("K8S-09", "Pods pull images from approved registries only", ("164.308(a)(5)(ii)(B)",), "high",
            "Keep the Kyverno ClusterPolicy that validates every container image of zone pods (Enforce, no '*' "
            "pattern) against the account's ECR and kubernetes.approved_registries."),
@@ -274,6 +291,32 @@ CONTROLS: dict[str, Control] = {
            "high",
            "Keep the enclave-mesh-identity ValidatingAdmissionPolicy and its binding to zone namespaces: no "
            "container but the sidecar runs as UID or GID 1337."),
+        _c("K8S-12", "Node agents run only in agent namespaces, confined to the pools' taints",
+           ("164.312(a)(1)", "164.308(a)(4)"), "high",
+           "Run node agents as DaemonSets in the agent namespaces (kubernetes.node_agents.namespaces) with the "
+           "enclave-node-agents admission policy: DaemonSet pods only, tolerations by key of the pools' taints, no "
+           "named node; never a DaemonSet in a zone or an unlisted namespace."),
+        _c("K8S-13", "No namespace and no workload outside the trust zones", ("164.312(a)(1)", "164.308(a)(4)"),
+           "critical",
+           "Put every namespace in a zone (enclave.dev/zone) or list it as a system or agent namespace (stack: "
+           "kubernetes.system_namespaces / node_agents; pack config: systemNamespaces / agentNamespaces), and keep "
+           "the enclave-namespace-scope admission policy that refuses pods everywhere else."),
+        _c("K8S-14", "Zone workloads run non-root, without escalation or SETUID/SETGID", ("164.312(a)(1)",),
+           "high",
+           "Keep the enclave-workload-privileges admission policy bound to every zone namespace; give containers "
+           "runAsNonRoot true, allowPrivilegeEscalation false and capabilities.drop [ALL] (the workload pod "
+           "template does)."),
+        _c("K8S-15", "Workload pod templates are judged at admission like pods", ("164.312(a)(1)",), "medium",
+           "Match deployments, statefulsets, daemonsets, replicasets, jobs and cronjobs (CREATE, UPDATE) in every "
+           "admission policy that judges zone pods, and judge their images (enclave-approved-registries)."),
+        _c("K8S-16", "Kyverno's admission controller is highly available", ("164.308(a)(7)(ii)(B)",), "medium",
+           "Run Kyverno's admission controller with at least 3 replicas, a PodDisruptionBudget and topology spread "
+           "over the system pool's nodes (admissionController.replicas, podDisruptionBudget, "
+           "topologySpreadConstraints)."),
+        _c("K8S-17", "Workloads run only as the ServiceAccounts their creator's group may use",
+           ("164.308(a)(4)", "164.312(a)(1)"), "high",
+           "Name in zones[].access.service_accounts the accounts each group may run workloads as, and keep the "
+           "enclave-service-accounts-<zone> admission policy (RBAC cannot limit serviceAccountName)."),
         # --- MESH ------------------------------------------------------------------------------------------
         _c("MESH-01", "Mutual TLS is STRICT everywhere",
            ("164.312(e)(1)", "164.312(e)(2)(i)", "164.312(e)(2)(ii)", "164.312(d)"), "critical",
@@ -289,14 +332,27 @@ CONTROLS: dict[str, Control] = {
            "own namespace only (exportTo: ['.'])."),
         _c("MESH-05", "Zone pods carry the sidecar, installed without NET_ADMIN", ("164.312(e)(1)",), "high",
            "Label zone namespaces istio-injection=enabled and enable the Istio CNI agent (pilot.cni.enabled)."),
+        _c("MESH-06", "Zone pods cannot opt out of the mesh", ("164.312(e)(1)", "164.312(a)(1)"), "high",
+           "Keep the enclave-mesh-<zone> admission policy (the injected proxy required; no sidecar.istio.io/inject "
+           "false, traffic.sidecar.istio.io/* beyond the platform's NCCL window, proxy.istio.io/config) and remove "
+           "such annotations from workloads."),
+        _c("MESH-07", "Injected mesh containers carry a seccomp profile", ("164.312(a)(1)",), "medium",
+           "Give istio-validation and istio-proxy seccompProfile RuntimeDefault: global.proxy.seccompProfile "
+           "(Istio 1.28+) or a default injection template (components.k8s.addons.SECCOMP_TEMPLATE)."),
+        _c("MESH-08", "Approved external hosts are read-only unless declared writable", ("164.312(e)(1)",), "high",
+           "Register read-only hosts as HTTP with TLS origination and a VirtualService passing GET and HEAD only; "
+           "list a host in egress.writable_hosts (stack) and writableExternalHosts (pack config) only when it must "
+           "accept writes."),
         # --- DETECT ----------------------------------------------------------------------------------------
         _c("DETECT-01", "Denied network flows are logged", ("164.312(b)", "164.308(a)(1)(ii)(D)"), "medium",
            "Set nodeAgent.enablePolicyEventLogs 'true' in the vpc-cni add-on configuration."),
         _c("DETECT-02", "Mesh access logs are written", ("164.312(b)",), "medium",
            "Set meshConfig.accessLogFile (e.g. /dev/stdout) in istiod's values."),
         _c("DETECT-03", "The trail streams to CloudWatch Logs, where alarms can watch it",
-           ("164.308(a)(1)(ii)(D)", "164.308(a)(6)(ii)"), "medium",
-           "Set cloud_watch_logs_group_arn and cloud_watch_logs_role_arn on the trail."),
+           ("164.308(a)(1)(ii)(D)",), "medium",
+           "Set cloud_watch_logs_group_arn and cloud_watch_logs_role_arn on the trail. Streaming makes activity "
+           "review possible; no alarm is checked here, so the control supports review and claims nothing for "
+           "incident response (164.308(a)(6)(ii)).", supports=("164.308(a)(1)(ii)(D)",)),
         # --- RECOVER ---------------------------------------------------------------------------------------
         _c("RECOVER-01", "The audit log store is immutable", ("164.312(c)(1)", "164.312(b)"), "high",
            "Give the bucket the trail writes to object lock in COMPLIANCE mode for at least the audit retention."),

@@ -17,6 +17,15 @@ def obj(props: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]
     return {"type": "object", "properties": props, "required": list(required), "additionalProperties": False}
 
 
+STRING_MATCH = obj({"exact": S, "prefix": S, "regex": S})
+ISTIO_CLIENT_TLS = obj(
+    {
+        "mode": {"enum": ["DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL"]},
+        **{k: S for k in ("clientCertificate", "privateKey", "caCertificates", "credentialName", "sni", "caCrl")},
+        "subjectAltNames": STRS,
+        "insecureSkipVerify": {"type": "boolean"},
+    }
+)
 LABEL_SELECTOR = obj({"matchLabels": ANY_OBJ, "matchExpressions": {"type": "array"}})
 META = {"type": "object", "required": ["name"], "properties": {"name": S, "namespace": S}}
 
@@ -99,6 +108,112 @@ SPECS: dict[tuple[str, str], dict[str, Any]] = {
             "subjectAltNames": STRS,
         },
         ("hosts",),
+    ),
+    ("networking.istio.io/v1", "DestinationRule"): obj(
+        {
+            "host": S,
+            "trafficPolicy": obj(
+                {
+                    **{
+                        k: ANY_OBJ
+                        for k in ("loadBalancer", "connectionPool", "outlierDetection", "tunnel", "proxyProtocol")
+                    },
+                    "tls": ISTIO_CLIENT_TLS,
+                    "portLevelSettings": {
+                        "type": "array",
+                        "items": obj(
+                            {
+                                "port": obj({"number": {"type": "integer"}}),
+                                **{k: ANY_OBJ for k in ("loadBalancer", "connectionPool", "outlierDetection")},
+                                "tls": ISTIO_CLIENT_TLS,
+                            }
+                        ),
+                    },
+                }
+            ),
+            "subsets": {"type": "array"},
+            "exportTo": STRS,
+            "workloadSelector": ANY_OBJ,
+        },
+        ("host",),
+    ),
+    ("networking.istio.io/v1", "VirtualService"): obj(
+        {
+            "hosts": STRS,
+            "gateways": STRS,
+            "exportTo": STRS,
+            "tls": {"type": "array"},
+            "tcp": {"type": "array"},
+            "http": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "name": S,
+                        "match": {
+                            "type": "array",
+                            "items": obj(
+                                {
+                                    k: ANY_OBJ
+                                    for k in ("uri", "scheme", "authority", "headers", "queryParams", "withoutHeaders")
+                                }
+                                | {
+                                    "name": S,
+                                    "method": STRING_MATCH,
+                                    "port": {"type": "integer"},
+                                    "sourceLabels": ANY_OBJ,
+                                    "gateways": STRS,
+                                    "ignoreUriCase": {"type": "boolean"},
+                                    "sourceNamespace": S,
+                                    "statPrefix": S,
+                                }
+                            ),
+                        },
+                        "route": {
+                            "type": "array",
+                            "items": obj(
+                                {
+                                    "destination": obj(
+                                        {"host": S, "subset": S, "port": obj({"number": {"type": "integer"}})},
+                                        ("host",),
+                                    ),
+                                    "weight": {"type": "integer"},
+                                    "headers": ANY_OBJ,
+                                }
+                            ),
+                        },
+                        "fault": obj(
+                            {
+                                "delay": ANY_OBJ,
+                                "abort": obj(
+                                    {
+                                        "httpStatus": {"type": "integer"},
+                                        "grpcStatus": S,
+                                        "http2Error": S,
+                                        "percentage": obj({"value": {"type": "number"}}),
+                                    }
+                                ),
+                            }
+                        ),
+                        **{
+                            k: ANY_OBJ
+                            for k in (
+                                "redirect",
+                                "directResponse",
+                                "delegate",
+                                "rewrite",
+                                "retries",
+                                "mirror",
+                                "mirrorPercentage",
+                                "corsPolicy",
+                                "headers",
+                            )
+                        },
+                        "timeout": S,
+                        "mirrors": {"type": "array"},
+                    }
+                ),
+            },
+        },
     ),
     ("cilium.io/v2", "CiliumNetworkPolicy"): obj(
         {

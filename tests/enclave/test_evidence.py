@@ -21,7 +21,7 @@ from enclave.evidence.crosscheck import NOT_INSTALLED, cross_check
 from enclave.evidence.facts import NOT_GIT, generated_at, git_commit
 from enclave.evidence.html import render_html
 from enclave.evidence.model import build
-from enclave.evidence.rows import STATUSES, preview_checks
+from enclave.evidence.rows import NOT_ENFORCED, STATUSES, preview_checks
 from enclave.evidence.svg import layout
 from enclave.evidence.zones import ZoneGraph, zone_graph
 from enclave.pack_catalog import PackCatalogError, load_catalog
@@ -29,13 +29,13 @@ from enclave.preview import Diagnostic, PreviewResult
 from enclave.reach import default_nca, expected_connectivity
 from enclave.render import collect
 from enclave.synth import PROJECT_ROOT, SynthResult
-from tests.conftest import stack_data, write_stack
+from tests.conftest import EXPIRES, stack_data, write_stack
 
 PACK = PROJECT_ROOT / "policy_packs" / "hipaa"
 PROD_CONFIG = PACK / "config" / "prod.json"
 EXEMPTION = {
     "control": "LOG-05", "name": "prod-flow-logs", "reason": "flow logs go to the SIEM, which keeps them six years",
-    "owner": "security-operations", "expires": "2099-01-01",
+    "owner": "security-operations", "expires": EXPIRES,
 }  # fmt: skip
 
 
@@ -58,8 +58,9 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def weak(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """prod in first-preview mode with short log retention (LOG-05 and RECOVER-01 fail), the flow logs exempted
-    (exempted), and the workload roles' trust unknown (IAM-01 unverifiable, advisory in prod's pack config), as the
-    ePHI buckets' policies (S3-06/07/08/11: they name the S3 endpoints, which exist only after the first up)."""
+    (exempted), and the workload roles' trust unknown (IAM-01 and IAM-10 unverifiable, advisory in prod's pack
+    config), as the ePHI buckets' policies (S3-06/07/08/11: they name the S3 endpoints, which exist only after
+    the first up)."""
     tmp = tmp_path_factory.mktemp("weak")
     data = stack_data("prod")
     data["logging"]["retention_days"] = 90
@@ -73,7 +74,7 @@ def weak(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     result = report("--stack", "prod", "--config-file", str(stack), "--pack-config", str(pack_config), "--preview",
                     "--out", str(out))  # fmt: skip
     assert result.exit_code == 1, result.output
-    line = "prod: FAIL - 3 mandatory failures; 466 checks (441 pass, 3 fail, 1 exempted, 21 unverifiable)"
+    line = "prod: FAIL - 3 mandatory failures; 529 checks (497 pass, 3 fail, 1 exempted, 28 unverifiable)"
     assert line in result.stderr
     return out, stack
 
@@ -133,8 +134,9 @@ def test_row_statuses_of_a_weakened_stack(weak: tuple[Path, Path]) -> None:
         ("LOG-05", "fail", "mandatory", "prod-control-plane-logs"),
         ("LOG-05", "exempted", "advisory", "prod-flow-logs"),
         ("RECOVER-01", "fail", "mandatory", "prod-audit-logs-bucket"),
-        *{("IAM-01", "unverifiable", "advisory", f"prod-{n}-role") for n in ("vpc-cni", "model-server", "notebook",
-                                                                             "trainer", "model-promoter")},
+        *{(c, "unverifiable", "advisory", f"prod-{n}-role") for n in ("vpc-cni", "model-server", "notebook",
+                                                                       "trainer", "model-promoter", "research-trainer")
+          for c in ("IAM-01", "IAM-10")},
         # the ePHI buckets' policies name the S3 endpoints, which a first preview does not know yet
         *{(c, "unverifiable", "advisory", f"prod-{b}-{'policy' if c == 'S3-08' else 'bucket'}")
           for c in ("S3-06", "S3-07", "S3-08", "S3-11")
@@ -148,7 +150,7 @@ def test_row_statuses_of_a_weakened_stack(weak: tuple[Path, Path]) -> None:
     assert (exempted["exemption_reason"], exempted["exemption_owner"], exempted["exemption_expires"]) == (
         EXEMPTION["reason"], EXEMPTION["owner"], EXEMPTION["expires"])  # fmt: skip
     html = (out / "index.html").read_text(encoding="utf-8")
-    assert "exempted until 2099-01-01, owner security-operations: " + EXEMPTION["reason"] in html
+    assert f"exempted until {EXPIRES}, owner security-operations: " + EXEMPTION["reason"] in html
     line = next(r["config_line"] for r in rows if r["status"] == "fail" and r["control"] == "LOG-05")
     assert f":{line}</code>" in html
 
@@ -182,7 +184,9 @@ def test_what_a_policy_checked_is_what_its_tags_say() -> None:
     assert rows == [
         ("buckets", "b", "fail", "mandatory", "bad"),
         ("keys", "k", "pass", "remediate", "remediated by the pack: rotation on"),
-        ("whole", "stack", "pass", "advisory", ""),
+        # below mandatory is not a pass: an advisory policy's clean stack and a disabled policy's unchecked one
+        ("off", "stack", "not enforced", "disabled", "disabled in the pack config: not checked"),
+        ("whole", "stack", "not enforced", "advisory", NOT_ENFORCED["advisory"]),
     ]
 
 
@@ -216,10 +220,11 @@ def test_counts_add_up_at_every_level(weak: tuple[Path, Path]) -> None:
     assert totals["total"] == len(once) == sum(totals[s] for s in STATUSES)
     assert {s: totals[s] for s in STATUSES} == {s: sum(1 for r in once.values() if r["status"] == s) for s in STATUSES}
     verdicts = {s["citation"]: s["verdict"] for s in data["safeguards"]}
-    assert verdicts["164.316(b)(2)(i)"] == "not met"  # LOG-05
+    assert verdicts["164.312(b)"] == "not met"  # LOG-05
     assert verdicts["164.312(d)"] == "not verified"  # IAM-01 unknown, nothing failed
     assert verdicts["164.312(a)(1)"] == "not verified"  # the ePHI buckets' perimeters, unknown in a first preview
     assert verdicts["164.312(a)(2)(iii)"] == "met"  # IAM-03: every session an hour, decided
+    assert verdicts["164.312(e)(1)"] == "not verified"  # S3-06 (TLS only) on the same unknown bucket policies
 
 
 def test_csv_and_json_hold_the_same_rows(weak: tuple[Path, Path]) -> None:

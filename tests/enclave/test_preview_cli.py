@@ -16,7 +16,7 @@ from catalog import CONTROLS
 from enclave.cli import app
 from enclave.synth import PROJECT_ROOT
 from framework.rules import load_all
-from tests.conftest import stack_data, write_stack
+from tests.conftest import EXPIRES, stack_data, write_stack
 
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "sarif-2.1.0.json").read_text(encoding="utf-8"))
 PROD_CONFIG = PROJECT_ROOT / "policy_packs" / "hipaa" / "config" / "prod.json"
@@ -65,7 +65,7 @@ def test_a_weakened_stack_fails_and_says_what_to_edit(tmp_path: Path) -> None:
     [finding] = report["diagnostics"]
     assert finding["control"] == "LOG-05" and finding["policyName"] == "log-groups-retained"
     assert finding["enforcementLevel"] == "mandatory" and finding["severity"] == "high"
-    assert finding["citations"] == ["164.316(b)(2)(i)", "164.312(b)"]
+    assert finding["citations"] == ["164.312(b)"]
     assert finding["urn"].endswith("::prod-flow-logs")
     assert "LogGroup 'prod-flow-logs'" in finding["message"] and "kept 90 days" in finding["message"]
     assert "\nFix: " in finding["message"] and finding["remediation"]
@@ -79,7 +79,7 @@ def test_table_names_control_resource_config_line_and_fix(tmp_path: Path) -> Non
     result = invoke("--stack", "prod", "--config-file", str(stack), "--out", str(out))
     assert result.exit_code == 1
     text = out.read_text(encoding="utf-8")
-    assert "LOG-05 Logs are kept: audit evidence for six years [high] 45 CFR 164.316(b)(2)(i)" in text
+    assert "LOG-05 Logs are kept for the organisation's retention period [high] 45 CFR 164.312(b)" in text
     assert "LogGroup 'prod-flow-logs'" in text
     assert f"edit {stack}:{line_of(stack, 'retention_days: 90')} logging.retention_days" in text
     assert "Fix: " in text and "prod: FAIL" in text
@@ -117,7 +117,7 @@ def test_an_exemption_keeps_the_finding_but_not_the_failure(tmp_path: Path) -> N
         "name": "prod-flow-logs",
         "reason": "flow logs are exported to the SIEM, which keeps them six years",
         "owner": "security-operations",
-        "expires": "2099-01-01",
+        "expires": EXPIRES,
     }
     pack_config = prod_pack_config(tmp_path, exemptions={"entries": [entry]})
     result = invoke("--stack", "prod", "--config-file", str(weakened_prod(tmp_path)), "--pack-config",
@@ -127,9 +127,9 @@ def test_an_exemption_keeps_the_finding_but_not_the_failure(tmp_path: Path) -> N
     assert report["summary"]["exempted"] == 1 and report["summary"]["mandatory"] == 0
     [finding] = report["diagnostics"]
     assert finding["exempted"] and finding["message"].startswith(
-        "EXEMPTED until 2099-01-01 (owner security-operations)"
+        f"EXEMPTED until {EXPIRES} (owner security-operations)"
     )
-    assert finding["exemption"] == {"expires": "2099-01-01", "owner": "security-operations", "reason": entry["reason"]}
+    assert finding["exemption"] == {"expires": EXPIRES, "owner": "security-operations", "reason": entry["reason"]}
 
 
 def test_dev_remediates_nothing_it_does_not_change() -> None:
@@ -147,7 +147,13 @@ def test_a_consumer_stack_with_its_own_pack_config() -> None:
     report = json.loads(result.stdout)
     assert {d["control"] for d in report["diagnostics"]} == {"IAM-05", "LOG-03"}
     assert {d["enforcementLevel"] for d in report["diagnostics"]} == {"advisory"}
-    assert all(d["config"]["path"] == "" and d["config"]["line"] is None for d in report["diagnostics"])
+    # no stack-file entry made them: each points at the consumer's own call of the component that did
+    lines = (project / "__main__.py").read_text(encoding="utf-8").splitlines()
+    calls = {"IAM-05": "identity = WorkloadIdentity(", "LOG-03": "bucket = EncryptedBucket("}
+    for d in report["diagnostics"]:
+        assert d["config"] == {}, d
+        assert d["source"]["file"] == "examples/consumer-stack/__main__.py", d
+        assert lines[d["source"]["line"] - 1].startswith(calls[d["control"]]), d
     # without it, the same two findings are mandatory: every policy defaults to mandatory
     assert invoke(*args).exit_code == 1
 

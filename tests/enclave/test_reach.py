@@ -21,6 +21,7 @@ def test_no_way_in_without_data_scientist_groups() -> None:
     data["cluster"]["group_access"] = [g for g in data["cluster"]["group_access"] if g["groups"] != ["ml-research"]]
     for zone in data["zones"]:
         zone.get("access", {}).pop("data_scientist_groups", None)
+        zone.get("access", {}).get("service_accounts", {}).pop("ml-research", None)
     assert access_paths(validate_platform(data)) == []
 
 

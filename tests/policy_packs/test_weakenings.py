@@ -77,6 +77,9 @@ CONFIG_WEAKENINGS = [
         lambda d: d["cluster"]["admin_role_arns"].append("arn:aws:iam::111122223333:role/release-bot"),
     ),
     ("team-made-platform-admin", "K8S-05", lambda d: d["kubernetes"]["platform_admin_groups"].append("ml-research")),
+    ("data-perimeter-off", "S3-11", lambda d: d["data_perimeter"].update({"enabled": False})),
+    ("dns-query-logging-off", "NET-06", lambda d: d["network"].setdefault("dns", {}).update({"query_logging": False})),
+    ("dns-firewall-off", "NET-07", lambda d: d["network"].setdefault("dns", {}).update({"firewall": False})),
 ]
 
 

@@ -140,6 +140,37 @@ def _placement_dropped(w: Records) -> None:
     w.drop("cluster-clusterpolicy-enclave-placement-notebooks")
 
 
+def _drop_vap(name: str, binding: str | None = None) -> Callable[[Records], None]:
+    def edit(w: Records) -> None:
+        w.drop(f"cluster-validatingadmissionpolicy-{name}")
+        w.drop(f"cluster-validatingadmissionpolicybinding-{binding or name}")
+
+    return edit
+
+
+def _scratch_namespace(w: Records) -> None:
+    w.add("scratch", "kubernetes:core/v1:Namespace", {"apiVersion": "v1", "kind": "Namespace",
+                                                       "metadata": {"name": "scratch"}})  # fmt: skip
+
+
+def _placement_pods_only(w: Records) -> None:
+    spec = w.inputs("cluster-validatingadmissionpolicy-enclave-placement-notebooks")["spec"]
+    spec["matchConstraints"]["resourceRules"] = spec["matchConstraints"]["resourceRules"][:1]
+
+
+def _kyverno_one_replica(w: Records) -> None:
+    w.inputs("prod-kyverno")["values"]["admissionController"]["replicas"] = 1
+
+
+def _istiod_no_seccomp(w: Records) -> None:
+    w.inputs("prod-istiod")["values"].pop("sidecarInjectorWebhook")
+
+
+def _read_only_host_opaque(w: Records) -> None:
+    entry = w.inputs("training-serviceentry-egress-read-only")["spec"]
+    entry["ports"] = [{"number": 443, "name": "tls", "protocol": "TLS"}]
+
+
 def _public_bucket(w: Records) -> None:
     w.add("shadow-exports", "aws:s3/bucket:Bucket", {"bucket": "shadow-exports", "acl": "public-read"})
 
@@ -374,6 +405,20 @@ WEAKENINGS: list[Weakening] = [
             {"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"},
         ),
     ),
+    Weakening(
+        "key-policy-put-by-wildcard",  # kms:Put* is kms:PutKeyPolicy: the trainer may administer and use the key
+        "KMS-02",
+        _add_statement(
+            "prod-training-key",
+            {
+                "Sid": "Trainer",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"{ROLE}/prod-trainer-role"},
+                "Action": ["KMS:Put*", "kms:Decrypt"],
+                "Resource": "*",
+            },
+        ),
+    ),
     Weakening("service-key-use-not-scoped", "KMS-03", _service_key_use_unscoped, on="prod-audit-key"),
     Weakening("key-deletion-window-7-days", "RECOVER-03", _set("prod-models-prod-key", deletionWindowInDays=7)),
     # --- S3 --------------------------------------------------------------------------------------------------
@@ -438,6 +483,15 @@ WEAKENINGS: list[Weakening] = [
         on="prod-models-prod-bucket",
     ),
     Weakening("perimeter-any-endpoint", "S3-11", _perimeter_any_endpoint, on="prod-checkpoints-bucket"),
+    Weakening(
+        "tls-deny-never-matches",  # StringEquals compares case-sensitively: the request says "false"
+        "S3-06",
+        lambda w: w.doc(
+            "prod-datasets-policy",
+            lambda d: d["Statement"][0].update({"Condition": {"StringEquals": {"aws:SecureTransport": "False"}}}),
+        ),
+        on="prod-datasets",
+    ),
     Weakening("encryption-denies-removed", "S3-07", _no_encryption_denies, on="prod-datasets"),
     Weakening(
         "bucket-readable-by-anyone",
@@ -455,6 +509,22 @@ WEAKENINGS: list[Weakening] = [
         on="prod-models-staging",
     ),
     Weakening("raw-public-bucket", "S3-08", _public_bucket, on="shadow-exports"),
+    Weakening(
+        "bucket-open-by-wildcard-source-account",  # '*' under StringLike names every account
+        "S3-08",
+        _add_statement(
+            "prod-datasets-policy",
+            {
+                "Sid": "Partners",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::prod-datasets-bucket-efec5cf/*",
+                "Condition": {"StringLike": {"aws:PrincipalAccount": "*"}},
+            },
+        ),
+        on="prod-datasets-policy",
+    ),
     Weakening("raw-bucket-unencrypted", "S3-01", _public_bucket, on="shadow-exports"),
     Weakening("access-logging-dropped", "S3-09", lambda w: w.drop("prod-datasets-logging"), on="prod-datasets-bucket"),
     Weakening("lifecycle-dropped", "S3-10", lambda w: w.drop("prod-checkpoints-lifecycle"), on="prod-checkpoints"),
@@ -556,6 +626,21 @@ WEAKENINGS: list[Weakening] = [
         _attach("prod-trainer-role", "AdministratorAccess"),
         on="prod-trainer-role-administratoraccess",
     ),
+    # not an IRSA role: the trust of the EKS service role opened to anyone, then to everyone but one principal
+    Weakening(
+        "cluster-role-trusts-anyone",
+        "IAM-10",
+        lambda w: w.doc("prod-cluster-role", lambda d: d["Statement"][0].update(Principal="*"), "assumeRolePolicy"),
+    ),
+    Weakening(
+        "node-role-trusts-all-but-one",
+        "IAM-10",
+        lambda w: w.doc(
+            "prod-system-node-role",
+            lambda d: d["Statement"][0].update(NotPrincipal=d["Statement"][0].pop("Principal")),
+            "assumeRolePolicy",
+        ),
+    ),
     # --- LOG / DETECT ----------------------------------------------------------------------------------------
     Weakening("trail-one-region", "LOG-01", _set("prod-trail", isMultiRegionTrail=False)),
     Weakening("trail-unvalidated", "LOG-01", _set("prod-trail", enableLogFileValidation=False)),
@@ -630,6 +715,13 @@ WEAKENINGS: list[Weakening] = [
     ),
     Weakening("notebooks-placement-dropped", "K8S-10", _placement_dropped, on="notebooks"),
     Weakening("mesh-identity-guard-dropped", "K8S-11", _mesh_identity_vap_dropped),
+    Weakening("agents-policy-dropped", "K8S-12", _drop_vap("enclave-node-agents"), on="node-agents"),
+    Weakening("namespace-outside-zones", "K8S-13", _scratch_namespace, on="scratch"),
+    Weakening("namespace-scope-dropped", "K8S-13", _drop_vap("enclave-namespace-scope"), on="inference"),
+    Weakening("privileges-guard-dropped", "K8S-14", _drop_vap("enclave-workload-privileges"), on="training"),
+    Weakening("placement-pods-only", "K8S-15", _placement_pods_only, on="notebooks"),
+    Weakening("kyverno-one-replica", "K8S-16", _kyverno_one_replica, on="prod-kyverno"),
+    Weakening("any-account-for-any-group", "K8S-17", _drop_vap("enclave-service-accounts-training"), on="training"),
     # --- MESH / DATA -----------------------------------------------------------------------------------------
     Weakening(
         "mtls-permissive",
@@ -648,6 +740,9 @@ WEAKENINGS: list[Weakening] = [
     Weakening("mesh-default-allow-any", "MESH-03", _mesh_allow_any, on="prod-istiod"),
     Weakening("public-service-entry", "MESH-04", _public_service_entry, on="training-serviceentry-paste"),
     Weakening("sidecar-injection-off", "MESH-05", _label("inference", "istio-injection", None), on="inference"),
+    Weakening("mesh-opt-out-allowed", "MESH-06", _drop_vap("enclave-mesh-inference"), on="inference"),
+    Weakening("sidecar-without-seccomp", "MESH-07", _istiod_no_seccomp, on="prod-istiod"),
+    Weakening("read-only-host-opaque", "MESH-08", _read_only_host_opaque, on="egress-read-only"),
     Weakening("kms-grant-not-pinned", "DATA-02", _grant_without_context, on="prod-trainer-grants"),
     Weakening("notebook-reads-production-models", "DATA-03", _notebook_reads_models_prod, on="prod-notebook-grants"),
     Weakening("inference-writes-models", "DATA-03", _inference_writes, on="prod-model-server-grants"),

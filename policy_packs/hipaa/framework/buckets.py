@@ -3,6 +3,7 @@ preview allows: the companion's `bucket` input depends on the bucket, or names i
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Any
 
 from . import types as t
@@ -11,11 +12,38 @@ from .model import Resource, Stack
 from .values import MISSING, UNKNOWN
 
 LOG_DELIVERY = "logging.s3.amazonaws.com"
+PURPOSE_TAG, STAGE_TAG = "enclave:purpose", "enclave:stage"
+UNCLASSIFIED = "unclassified"  # no tag, no config pattern: judged as the strictest class (it may hold ePHI)
+CLASSES_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {"pattern": {"type": "string"}, "purpose": {"type": "string"}, "stage": {"type": "string"}},
+        "required": ["pattern", "purpose"],
+        "additionalProperties": False,
+    },
+    "default": [],
+    "description": "Buckets classified by name pattern (glob) for stacks that do not tag them enclave:purpose / "
+    "enclave:stage; a bucket neither tagged nor matched is judged as the strictest class (it may hold ePHI).",
+}
 
 
 def name(bucket: Resource) -> str | None:
     value = bucket.get("bucket")
     return value if isinstance(value, str) else None
+
+
+def classify(bucket: Resource, classes: Any) -> tuple[str, str]:
+    """(purpose, stage) of a bucket: its tags, else the first config pattern its name matches, else
+    (UNCLASSIFIED, 'production')."""
+    purpose, stage = bucket.tag(PURPOSE_TAG), bucket.tag(STAGE_TAG)
+    if isinstance(purpose, str):
+        return purpose, stage if isinstance(stage, str) else "production"
+    bucket_name = name(bucket) or bucket.name
+    for entry in classes or []:
+        if isinstance(entry, dict) and fnmatch.fnmatchcase(bucket_name, str(entry.get("pattern"))):
+            return str(entry.get("purpose")), str(entry.get("stage") or "production")
+    return UNCLASSIFIED, "production"
 
 
 def companions(stack: Stack, bucket: Resource, types: tuple[str, ...]) -> list[Resource]:
@@ -26,6 +54,20 @@ def companions(stack: Stack, bucket: Resource, types: tuple[str, ...]) -> list[R
             if r.get("bucket") == bucket_name:
                 found[r.urn] = r
     return list(found.values())
+
+
+def duplicated(stack: Stack, bucket: Resource, types: tuple[str, ...], inline: bool = False) -> str | None:
+    """A message when the bucket has two companions of one kind (or one and the same setting inline): S3 keeps
+    one configuration of each kind, so which one holds depends on the order of apply. None otherwise."""
+    found = companions(stack, bucket, types)
+    if len(found) + int(inline) < 2:
+        return None
+    names = ", ".join(sorted(r.name for r in found)) + (" and its own inline setting" if inline else "")
+    kind = types[0].rsplit(":", 1)[-1]
+    return (
+        f"{bucket.label()} has {len(found) + int(inline)} {kind} configurations ({names}); S3 keeps one, and which "
+        "depends on the order of apply: keep exactly one"
+    )
 
 
 def policy_documents(stack: Stack, bucket: Resource) -> list[Any]:

@@ -10,7 +10,7 @@ from . import types as t
 from .model import Resource, Stack
 from .values import UNKNOWN
 
-KEY_RESOURCES = (*t.KMS_KEY, "aws:kms/alias:Alias", "aws:kms/replicaKey:ReplicaKey")
+KEY_RESOURCES = (*t.KMS_KEYS, "aws:kms/alias:Alias")
 
 
 def customer_key(stack: Stack, holder: Resource, value: Any, prop: str) -> bool | None:

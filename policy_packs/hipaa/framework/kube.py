@@ -56,3 +56,67 @@ def zone_classes(stack: Stack) -> dict[str, str | None]:
 
 def in_namespace(stack: Stack, types: tuple[str, ...], namespace: str) -> list[Resource]:
     return [r for r in stack.of_type(*types) if namespace_of(r) == namespace]
+
+
+# Namespaces that are not trust zones, by class; pack config can name others (stacks that do not label).
+SYSTEM_NAMESPACES = ["kube-system", "istio-system", "kyverno"]
+AGENT_NAMESPACES = ["node-agents"]
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+NAMESPACE_CLASS_CONFIG: dict[str, dict[str, Any]] = {
+    "systemNamespaces": {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": SYSTEM_NAMESPACES,
+        "description": "Namespaces of the cluster and its add-ons that are no trust zone (kubernetes.system_namespaces "
+        "plus the platform's own).",
+    },
+    "agentNamespaces": {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": AGENT_NAMESPACES,
+        "description": "Namespaces of node agents (DaemonSets on every node): kubernetes.node_agents.namespaces.",
+    },
+}
+
+
+def namespace_class(name: str, zone_names: Mapping[str, Any], config: Mapping[str, Any]) -> str | None:
+    """'zone', 'agent' or 'system' for a namespace name; None for a namespace outside every class."""
+    if name in zone_names:
+        return "zone"
+    if name in (config.get("agentNamespaces") or []):
+        return "agent"
+    if name in (config.get("systemNamespaces") or []):
+        return "system"
+    return None
+
+
+def selector_matches(selector: Any, labels: Mapping[str, Any]) -> bool:
+    """A LabelSelector (matchLabels; matchExpressions In, NotIn, Exists, DoesNotExist) against labels; a selector
+    that is not a mapping selects nothing. `{}` selects everything."""
+    if not isinstance(selector, Mapping):
+        return False
+    wanted = selector.get("matchLabels") or {}
+    if not isinstance(wanted, Mapping) or any(labels.get(k) != v for k, v in wanted.items()):
+        return False
+    for e in selector.get("matchExpressions") or []:
+        if not isinstance(e, Mapping):
+            return False
+        key, op, values = str(e.get("key")), e.get("operator"), list(e.get("values") or [])
+        ok = {
+            "In": key in labels and labels.get(key) in values,
+            "NotIn": labels.get(key) not in values,
+            "Exists": key in labels,
+            "DoesNotExist": key not in labels,
+        }.get(str(op), False)
+        if not ok:
+            return False
+    return True
+
+
+def namespace_labels(stack: Stack, name: str) -> dict[str, Any]:
+    """The labels a namespace of this name carries (its Namespace in the stack, if any), with the name label
+    Kubernetes sets on every namespace."""
+    for r in stack.of_type(*NAMESPACE):
+        if name_of(r) == name:
+            return {**labels(r), NAMESPACE_NAME_LABEL: name}
+    return {NAMESPACE_NAME_LABEL: name}

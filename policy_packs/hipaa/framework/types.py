@@ -21,7 +21,11 @@ BUCKET_LOCK = _s3("bucketObjectLockConfiguration")
 BUCKET_ACL = _s3("bucketAcl")
 
 KMS_KEY = ("aws:kms/key:Key",)
+# every way to make a key: generated, imported material, and their multi-Region replicas
+KMS_KEYS = (*KMS_KEY, "aws:kms/externalKey:ExternalKey", "aws:kms/replicaKey:ReplicaKey",
+            "aws:kms/replicaExternalKey:ReplicaExternalKey")  # fmt: skip
 KMS_KEY_POLICY = ("aws:kms/keyPolicy:KeyPolicy",)
+KMS_GRANT = ("aws:kms/grant:Grant",)
 
 EKS_CLUSTER = ("aws:eks/cluster:Cluster",)
 EKS_ADDON = ("aws:eks/addon:Addon",)
@@ -66,17 +70,31 @@ IDENTITY_POLICIES = (
 )
 POLICY_ATTACHMENTS = (
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
     "aws:iam/policyAttachment:PolicyAttachment",
     "aws:iam/userPolicyAttachment:UserPolicyAttachment",
     "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
 )
+# long-lived identities and every credential or grant that makes one usable
 IAM_USERS = (
     "aws:iam/user:User",
     "aws:iam/accessKey:AccessKey",
     "aws:iam/userLoginProfile:UserLoginProfile",
+    "aws:iam/serviceSpecificCredential:ServiceSpecificCredential",
+    "aws:iam/signingCertificate:SigningCertificate",
+    "aws:iam/sshKey:SshKey",
+    "aws:iam/virtualMfaDevice:VirtualMfaDevice",
     "aws:iam/userPolicy:UserPolicy",
     "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    "aws:iam/userPoliciesExclusive:UserPoliciesExclusive",
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+    "aws:iam/userGroupMembership:UserGroupMembership",
+    "aws:iam/groupMembership:GroupMembership",
 )
+IAM_POLICY = ("aws:iam/policy:Policy",)
+POD_IDENTITY = ("aws:eks/podIdentityAssociation:PodIdentityAssociation",)
 OIDC_PROVIDER = ("aws:iam/openIdConnectProvider:OpenIdConnectProvider",)
 
 TRAIL = ("aws:cloudtrail/trail:Trail",)

@@ -1,14 +1,47 @@
 """The uploads a bucket policy is asked about (S3-07): which it must let through and which it must refuse.
 
 Standard library only and free of the rest of the framework, so `enclave audit` loads this file by path and asks
-a live bucket policy exactly what the pack's rule asks a declared one.
+a live bucket policy exactly what the pack's rule asks a declared one (`request` builds the probe for either).
+
+A probe is one of the bucket's own workloads uploading: a role of the account, calling over TLS from inside the
+data perimeter. Its encryption headers are fixed (present or absent); the keys that say where it calls from and
+who it is (the perimeter's: VPC endpoint, organisation, account, principal) are satisfied whatever a perimeter
+deny asks of them, unless the pack config pins them (`context`), so a bucket with the recommended data-perimeter
+deny is judged on what it does with encryption headers, not on where the probe comes from.
 """
+
+from collections.abc import Mapping
+from typing import Any
 
 ALG = "s3:x-amz-server-side-encryption"
 KEY = "s3:x-amz-server-side-encryption-aws-kms-key-id"
 SSE_C = "s3:x-amz-server-side-encryption-customer-algorithm"
+HEADERS = (ALG, KEY, SSE_C)
 PROBE_ROLE = "arn:aws:iam::000000000000:role/enclave-policy-probe"
 FOREIGN_KEY = "arn:aws:kms:us-east-1:999999999999:key/00000000-0000-4000-8000-000000000000"
+# The perimeter's keys: the probe satisfies them (the requester "chooses" them) unless the config pins them.
+PERIMETER_KEYS = (
+    "aws:SourceVpce",
+    "aws:SourceVpc",
+    "aws:SourceIp",
+    "aws:VpcSourceIp",
+    "aws:PrincipalAccount",
+    "aws:PrincipalArn",
+    "aws:PrincipalOrgID",
+    "aws:PrincipalOrgPaths",
+    "aws:PrincipalTag/*",
+    "aws:PrincipalType",
+    "aws:userid",
+    "aws:username",
+    "aws:ViaAWSService",
+    "aws:CalledVia",
+    "aws:CalledViaFirst",
+    "aws:CalledViaLast",
+    "aws:ResourceAccount",
+    "aws:ResourceOrgID",
+    "aws:ResourceOrgPaths",
+    "s3:ResourceAccount",
+)
 
 MUST_PASS: dict[str, dict[str, str]] = {"an upload with no encryption headers": {}}
 MUST_DENY = {
@@ -19,35 +52,17 @@ MUST_DENY = {
 KMS_BUCKET_DENY = {"an upload asking for SSE-S3 (AES256)": {ALG: "AES256"}}
 LOG_BUCKET_DENY = {"an upload asking for aws:kms (log delivery needs SSE-S3)": {ALG: "aws:kms"}}
 
-# What a data perimeter's Deny statements exempt: the network path and the principals it admits.
-PERIMETER_KEYS = ("aws:SourceVpce", "aws:SourceVpc", "aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalOrgID")
 
+def request(make: Any, object_arn: str, headers: Mapping[str, str], given: Mapping[str, Any] | None = None) -> Any:
+    """The probe upload of `object_arn` with `headers`, built with the evaluator's Request class (`make`).
 
-def _listed(value: object) -> list[str]:
-    items = value if isinstance(value, list) else [value]
-    return [v for v in items if isinstance(v, str) and "*" not in v and "?" not in v]
-
-
-def request_context(policy: object) -> tuple[str, dict[str, str]]:
-    """(principal ARN, request context) of a legitimate upload: from the principal and through the endpoint (or
-    VPC, account, organisation) that the policy's perimeter Deny statements exempt (the first value each names
-    under a negated operator), so the probes ask what the policy does with encryption headers, not whether a
-    stranger outside the VPC may upload. A policy without a perimeter gets the probe role and no network keys."""
-    found: dict[str, str] = {}
-    statements = policy.get("Statement", []) if isinstance(policy, dict) else []
-    for stmt in statements if isinstance(statements, list) else [statements]:
-        if not isinstance(stmt, dict) or stmt.get("Effect") != "Deny" or not isinstance(stmt.get("Condition"), dict):
-            continue
-        for operator, block in stmt["Condition"].items():
-            if "Not" not in str(operator) or not isinstance(block, dict):
-                continue
-            for key, value in block.items():
-                canonical = next((k for k in PERIMETER_KEYS if k.lower() == str(key).lower()), None)
-                values = _listed(value)
-                if canonical and values and canonical not in found:
-                    found[canonical] = values[0]
-    principal = found.get("aws:PrincipalArn", PROBE_ROLE)
-    context = {**found, "aws:PrincipalArn": principal, "aws:PrincipalIsAWSService": "false"}
-    if principal.count(":") >= 5:
-        context.setdefault("aws:PrincipalAccount", principal.split(":")[4])
-    return principal, context
+    `given`: the pack config's `uploadProbe` ({"principalArn": ..., "context": {key: value}}): what it pins is
+    fixed; the other perimeter keys are the probe's to satisfy; the service-principal keys are absent (the probe
+    is a role)."""
+    given = given or {}
+    pinned = {str(k).lower(): v for k, v in (given.get("context") or {}).items()}
+    context: dict[str, Any] = {h: headers.get(h) for h in HEADERS}
+    context.update({"aws:SecureTransport": "true", "aws:PrincipalServiceName": None, **pinned})
+    chosen = [k for k in PERIMETER_KEYS if k.lower() not in pinned]
+    principal = str(given.get("principalArn") or PROBE_ROLE)
+    return make("s3:PutObject", object_arn, principal_arn=principal, context=context, chosen=chosen)

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from components.aws.bucket import Perimeter, account_keys, bucket_policy
+from components.aws.data_perimeter import IDENTITY_SID, NETWORK_SID
 from components.aws.iam_policy import ResolvedGrant, grants_policy
-from framework.evaluator import Request, denying_statements, evaluate, principal_context
-from framework.upload_probes import request_context
+from framework.evaluator import Request, denying_statements, evaluate
 from tests.conftest import STACKS, stack_data
 
 ACCOUNT = "111122223333"
@@ -174,6 +174,15 @@ def test_access_log_bucket_takes_sse_s3_only() -> None:
         assert put(doc, UPLOADS[upload]) == "Deny", upload
 
 
+def _inside(doc: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """A principal and endpoint the component's perimeter admits (its first declared identity, its first endpoint);
+    a workload role and no endpoint where the bucket has no perimeter."""
+    sts = {s.get("Sid"): s for s in doc["Statement"]}
+    who = sts.get(IDENTITY_SID, {}).get("Condition", {}).get("StringNotEqualsIfExists", {}).get("aws:PrincipalArn")
+    where = sts.get(NETWORK_SID, {}).get("Condition", {}).get("StringNotEqualsIfExists", {}).get("aws:SourceVpce")
+    return (who[0] if who else TRAINER), ({"aws:SourceVpce": where[0]} if where else {})
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_synthesized_policies_let_the_platforms_own_writers_through(synthed: Any, stack: str) -> None:
     """The policies the platform really registers (update mode, fake ARNs): a declared identity's checkpoint
@@ -191,7 +200,7 @@ def test_synthesized_policies_let_the_platforms_own_writers_through(synthed: Any
         bucket = doc["Statement"][0]["Resource"][0]
         # a declared identity through the stack's endpoint, where the bucket has a data perimeter (the probe role
         # otherwise), as S3-07's probes ask
-        principal, perimeter = request_context(doc)
+        principal, perimeter = _inside(doc)
         upload = Request("s3:PutObject", f"{bucket}/runs/x", principal_arn=principal, context={**TLS, **perimeter})
         assert evaluate(doc, upload) != "Deny", f"{name}: {denying_statements(doc, upload)}"
         allows = {s["Sid"]: s for s in doc["Statement"] if s["Effect"] == "Allow"}
@@ -235,7 +244,7 @@ def fenced(**kwargs: Any) -> dict[str, Any]:
 
 
 def ask(doc: dict[str, Any], action: str, resource: str, principal: str, **context: str) -> str:
-    req = Request(action, resource, principal_arn=principal, context={**TLS, **principal_context(principal), **context})
+    req = Request(action, resource, principal_arn=principal, context={**TLS, **context})
     return evaluate(doc, req)
 
 
@@ -259,16 +268,14 @@ def test_a_declared_identity_with_its_grants_succeeds_and_stolen_fails_outside()
 
     def decision(**where: str) -> str:
         req = Request("s3:PutObject", f"{BUCKET}/runs/step-1.pt", principal_arn=TRAINER,
-                      context={**TLS, **principal_context(TRAINER), **where})  # fmt: skip
+                      context={**TLS, **where})  # fmt: skip
         decisions = {evaluate(grants, req), evaluate(doc, req)}
         return "Deny" if "Deny" in decisions else "Allow" if "Allow" in decisions else "ImplicitDeny"
 
     assert decision(**{"aws:SourceVpce": INTERFACE}) == "Allow"
     assert decision() == "Deny", "a stolen zone credential used outside the VPC"
     assert decision(**{"aws:SourceVpce": "vpce-0ffffffffffffffff", "aws:SourceVpc": "vpc-0ffffffffffffffff"}) == "Deny"
-    outside = Request(
-        "s3:PutObject", f"{BUCKET}/x", principal_arn=TRAINER, context={**TLS, **principal_context(TRAINER)}
-    )
+    outside = Request("s3:PutObject", f"{BUCKET}/x", principal_arn=TRAINER, context={**TLS})
     assert denying_statements(doc, outside) == ["DenyOutsideVpcEndpoints"]
 
 
@@ -303,11 +310,11 @@ def test_service_principals_still_write_where_the_policy_lets_them() -> None:
     """A perimeter never refuses an AWS service principal: the trail still writes into a fenced audit bucket, log
     delivery into a fenced access-log bucket."""
     trail_doc = json.loads(bucket_policy(BUCKET, KEYS, ACCOUNT, cloudtrail_sink=True, trail_arn=TRAIL, perimeter=FENCE))
-    context = {**principal_context(service="cloudtrail.amazonaws.com"), "aws:SourceArn": TRAIL,
+    context = {"aws:SourceArn": TRAIL,
                "aws:SourceAccount": ACCOUNT, "s3:x-amz-acl": "bucket-owner-full-control"}  # fmt: skip
     assert put(trail_doc, {}, key=LOG_FILE, principal_service="cloudtrail.amazonaws.com", context=context) == "Allow"
     logs_doc = json.loads(bucket_policy(BUCKET, None, ACCOUNT, access_log_sink=True, perimeter=FENCE))
-    delivery = {**principal_context(service="logging.s3.amazonaws.com"), "aws:SourceAccount": ACCOUNT}
+    delivery = {"aws:SourceAccount": ACCOUNT}
     assert put(logs_doc, {}, key="access-logs/prod-datasets/x", principal_service="logging.s3.amazonaws.com",
                context=delivery) == "Allow"  # fmt: skip
 
@@ -352,7 +359,7 @@ def test_synthesized_perimeters_admit_exactly_the_declared_identities_through_th
             mine = [g for g in ident["grants"] if g["bucket"] == bucket["name"]]
             key = f"{bucket_arn}/{mine[0]['prefix']}/object" if mine else f"{bucket_arn}/any/object"
             for endpoint in endpoints:
-                ctx = {**TLS, **principal_context(arn), "aws:SourceVpce": endpoint}
+                ctx = {**TLS, "aws:SourceVpce": endpoint}
                 req = Request("s3:GetObject", key, principal_arn=arn, context=ctx)
                 by_bucket = evaluate(policy, req)
                 if mine:
@@ -360,6 +367,6 @@ def test_synthesized_perimeters_admit_exactly_the_declared_identities_through_th
                     checked += 1
                 else:
                     assert by_bucket == "Deny", f"{stack}: {ident['name']} is not refused by {bucket['name']}"
-            outside = Request("s3:GetObject", key, principal_arn=arn, context={**TLS, **principal_context(arn)})
+            outside = Request("s3:GetObject", key, principal_arn=arn, context={**TLS})
             assert evaluate(policy, outside) == "Deny", f"{stack}: {ident['name']} reads {bucket['name']} from outside"
     assert checked >= 2 * len(data["identities"]) - 2

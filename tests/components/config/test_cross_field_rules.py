@@ -28,7 +28,7 @@ from tests.conftest import stack_data, write_stack
 from .bad_configs import Edit, append, chain, delp, setp
 
 CONFIG_DIR = PROJECT_ROOT / "components" / "config"
-REFERENCES = CONFIG_DIR / "references.py"
+REFERENCES = (CONFIG_DIR / "references.py", CONFIG_DIR / "references_k8s.py")
 PROMOTION = CONFIG_DIR / "promotion.py"
 PERIMETER = CONFIG_DIR / "perimeter.py"
 RULE_CALLS = ("Problem", "_unknown", "_duplicates")
@@ -137,6 +137,12 @@ RULES: dict[str, Rule] = {
     "kube-proxy-matches-cluster-version": Rule("CreatedCluster._kube_proxy_matches"),
     "port-range-ascending": Rule("Port._range"),
     "approved-registries-unique": Rule("KubernetesConfig._registries_unique"),
+    "writable-hosts-listed": Rule("Egress._writable_hosts_listed"),
+    "agent-system-not-zone-namespaces": Rule("check_namespace_classes", "a zone namespace is never"),
+    "agent-system-hold-workloads": Rule("check_namespace_classes", "hold no workloads"),
+    "agent-system-listed-once": Rule("check_namespace_classes", "is listed twice"),
+    "service-account-groups-bound": Rule("check_service_accounts", "is bound to no role of zone"),
+    "service-accounts-exist": Rule("check_service_accounts", "no ServiceAccount"),
     "pool-sizes-ordered": Rule("NodePool._sizes"),
     "aws-region-agrees": Rule("loading._check_aws_region"),
 }
@@ -179,13 +185,48 @@ EXISTING_CLUSTER = {
 # identities 0 trainer, 1 model-server, 2 notebook, 3 model-promoter; flows 0 platform->inference, 1 training->training
 # (rendezvous + NCCL window), 2 inference->platform.
 PASS: list[Case] = [
+    Case(
+        "mirror-writable",
+        "writable-hosts-listed",
+        setp("zones.1.egress.writable_hosts", ["pypi-mirror.internal.example.com"]),
+    ),
+    Case(
+        "agents-of-their-own",
+        "agent-system-not-zone-namespaces",
+        setp("kubernetes.system_namespaces", ["amazon-cloudwatch"]),
+    ),
+    Case(
+        "agents-named-anew",
+        "agent-system-hold-workloads",
+        setp("kubernetes.node_agents", {"namespaces": ["gpu-agents"]}),
+    ),
+    Case(
+        "two-agent-namespaces",
+        "agent-system-listed-once",
+        setp("kubernetes.node_agents", {"namespaces": ["gpu-agents", "log-agents"]}),
+    ),
+    Case(
+        "engineers-run-the-trainer",
+        "service-account-groups-bound",
+        setp("zones.1.access.service_accounts", {"ml-engineering": ["trainer"]}),
+    ),
+    Case(
+        "researchers-use-default",
+        "service-accounts-exist",
+        setp("zones.1.access.service_accounts", {"ml-research": ["default"]}),
+    ),
     Case("zone-names-as-shipped", "zone-names-unique"),
     Case("renamed-pool", "pool-names-unique", setp("node_pools.2.name", "notebooks-g6-b")),
     Case("bucket-names-as-shipped", "bucket-names-unique"),
     Case("renamed-identity", "identity-names-unique", setp("identities.1.name", "server")),
     Case("another-new-namespace", "namespaces-unique", append("zones.0.namespaces", "platform-tools")),
     Case(
-        "same-account-name-other-namespace", "service-accounts-unique", setp("identities.2.service_account", "trainer")
+        "same-account-name-other-namespace",
+        "service-accounts-unique",
+        chain(
+            setp("identities.2.service_account", "trainer"),
+            setp("zones.3.access.service_accounts.ml-research", ["trainer"]),
+        ),
     ),
     Case("one-platform-zone-as-shipped", "one-platform-zone"),
     Case("namespace-near-a-reserved-name", "reserved-namespaces", setp("zones.0.namespaces.1", "kube-tools")),
@@ -297,6 +338,7 @@ PASS: list[Case] = [
         "promotion-out-of-data-scientists-reach",
         chain(
             delp("zones.1.access.data_scientist_groups"),
+            delp("zones.1.access.service_accounts"),
             setp("identities.3.zone", "training"),
             setp("identities.3.namespace", "training"),
         ),
@@ -473,6 +515,48 @@ FAIL: list[Case] = [
         chain(setp("identities.3.zone", "training"), setp("identities.3.namespace", "training")),
         path=f"{P}.identities[3].zone",
         message="data scientists of zone 'training' (ml-research) can start pods there",
+    ),
+    Case(
+        "writable-host-not-listed",
+        "writable-hosts-listed",
+        setp("zones.1.egress.writable_hosts", ["huggingface.co"]),
+        path=f"{P}.zones[1].egress",
+        message="are not in hosts",
+    ),
+    Case(
+        "zone-namespace-as-agents",
+        "agent-system-not-zone-namespaces",
+        setp("kubernetes.node_agents", {"namespaces": ["monitoring"]}),
+        path=f"{P}.kubernetes.node_agents.namespaces[0]",
+        message="is a namespace of zone 'platform'",
+    ),
+    Case(
+        "default-as-system",
+        "agent-system-hold-workloads",
+        setp("kubernetes.system_namespaces", ["default"]),
+        path=f"{P}.kubernetes.system_namespaces[0]",
+        message="hold no workloads",
+    ),
+    Case(
+        "agents-also-system",
+        "agent-system-listed-once",
+        setp("kubernetes.system_namespaces", ["node-agents"]),
+        path=f"{P}.kubernetes.system_namespaces[0]",
+        message="already an agent namespace",
+    ),
+    Case(
+        "unbound-group",
+        "service-account-groups-bound",
+        setp("zones.1.access.service_accounts", {"platform-admins": ["trainer"]}),
+        path=f"{P}.zones[1].access.service_accounts.platform-admins",
+        message="is bound to no role of zone 'training'",
+    ),
+    Case(
+        "another-zone-account",
+        "service-accounts-exist",
+        setp("zones.1.access.service_accounts", {"ml-research": ["notebook"]}),
+        path=f"{P}.zones[1].access.service_accounts.ml-research[0]",
+        message="no ServiceAccount 'notebook' in zone 'training'",
     ),
     Case(
         "duplicate-zone-name",
@@ -1041,16 +1125,15 @@ def _functions(tree: ast.Module) -> Iterator[ast.FunctionDef]:
 
 
 def reference_sites() -> list[tuple[str, str]]:
-    """(function, source) of every rule raised in references.py and promotion.py."""
+    """(function, source) of every rule raised in references.py, references_k8s.py, promotion.py and perimeter.py."""
     out = []
-    paths = (REFERENCES, PROMOTION, PERIMETER)
-    functions = [fn for path in paths for fn in _functions(ast.parse(path.read_text("utf-8")))]
-    for fn in functions:
-        if fn.name in RULE_HELPERS:
-            continue
-        for node in ast.walk(fn):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in RULE_CALLS:
-                out.append((fn.name, ast.unparse(node)))
+    for path in (*REFERENCES, PROMOTION, PERIMETER):
+        for fn in _functions(ast.parse(path.read_text(encoding="utf-8"))):
+            if fn.name in RULE_HELPERS:
+                continue
+            for node in ast.walk(fn):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in RULE_CALLS:
+                    out.append((fn.name, ast.unparse(node)))
     return out
 
 

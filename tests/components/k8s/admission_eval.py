@@ -20,15 +20,32 @@ def _cel(value: Any) -> Any:
     return celpy.json_to_cel(value)
 
 
-def vap_violations(policy: Manifest, pod: Manifest, operation: str = "CREATE") -> list[str]:
-    """Messages of the policy's validations that `pod` fails (an evaluation error counts as a failure, as
-    failurePolicy Fail makes it one)."""
+def vap_violations(
+    policy: Manifest,
+    obj: Manifest,
+    operation: str = "CREATE",
+    namespace: str = "",
+    namespace_labels: dict[str, str] | None = None,
+    user: dict[str, Any] | None = None,
+) -> list[str]:
+    """Messages of the policy's validations that `obj` fails (an evaluation error counts as a failure, as
+    failurePolicy Fail makes it one). Nothing when the policy's matchConstraints do not cover the request."""
+    if not covers(policy, obj, operation):
+        return []
     env = celpy.Environment()
-    activation: dict[str, Any] = {"object": _cel(pod), "request": _cel({"operation": operation})}
+    request = {
+        "operation": operation,
+        "kind": {"kind": obj["kind"]},
+        "namespace": namespace,
+        "userInfo": user or {"username": "admin", "groups": ["system:masters", "system:authenticated"]},
+    }
+    ns_object = {"metadata": {"name": namespace, "labels": namespace_labels or {}}}
+    activation: dict[str, Any] = {"object": _cel(obj), "request": _cel(request), "namespaceObject": _cel(ns_object)}
     variables: dict[str, Any] = {}
     for var in policy["spec"].get("variables", []):
         program = env.program(env.compile(var["expression"]))
-        variables[var["name"]] = program.evaluate({**activation, "variables": _cel(variables)})
+        scope = celpy.celtypes.MapType({celpy.celtypes.StringType(k): v for k, v in variables.items()})
+        variables[var["name"]] = program.evaluate({**activation, "variables": scope})
     activation["variables"] = celpy.celtypes.MapType({celpy.celtypes.StringType(k): v for k, v in variables.items()})
     failed = []
     for validation in policy["spec"]["validations"]:
@@ -41,6 +58,33 @@ def vap_violations(policy: Manifest, pod: Manifest, operation: str = "CREATE") -
         if isinstance(result, Exception) or not bool(result):
             failed.append(validation["message"])
     return failed
+
+
+RESOURCES = {"Pod": "pods", "Deployment": "deployments", "StatefulSet": "statefulsets", "DaemonSet": "daemonsets",
+             "ReplicaSet": "replicasets", "Job": "jobs", "CronJob": "cronjobs"}  # fmt: skip
+
+
+def covers(policy: Manifest, obj: Manifest, operation: str) -> bool:
+    """The policy's matchConstraints match this request (an UPDATE of a Pod counts as one of its
+    ephemeralcontainers subresource, the only Pod update these tests make)."""
+    resource = RESOURCES[obj["kind"]]
+    if obj["kind"] == "Pod" and operation == "UPDATE":
+        resource = "pods/ephemeralcontainers"
+    rules = policy["spec"]["matchConstraints"]["resourceRules"]
+    return any(resource in r["resources"] and operation in r["operations"] for r in rules)
+
+
+def selects(selector: Manifest, labels: dict[str, str]) -> bool:
+    """A LabelSelector (matchLabels, matchExpressions In/NotIn/Exists/DoesNotExist) against labels."""
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for e in selector.get("matchExpressions", []):
+        key, op, values = e["key"], e["operator"], e.get("values", [])
+        ok = {"In": key in labels and labels[key] in values, "NotIn": labels.get(key) not in values,
+              "Exists": key in labels, "DoesNotExist": key not in labels}[op]  # fmt: skip
+        if not ok:
+            return False
+    return True
 
 
 def _kyverno_vars(text: str, request: Manifest) -> Any:
@@ -94,7 +138,9 @@ def kyverno_mutate(policy: Manifest, pod: Manifest, namespace_labels: dict[str, 
         (match,) = rule["match"]["any"]
         resources = match["resources"]
         selector = resources.get("namespaceSelector", {}).get("matchLabels", {})
-        if "Pod" not in resources["kinds"] or any(namespace_labels.get(k) != v for k, v in selector.items()):
+        if "mutate" not in rule or "Pod" not in resources["kinds"]:
+            continue  # validate rules do not mutate
+        if any(namespace_labels.get(k) != v for k, v in selector.items()):
             continue
         request = {"operation": "CREATE", "object": out}
         if not all(_precondition_holds(c, request) for c in rule.get("preconditions", {}).get("all", [])):

@@ -1,5 +1,6 @@
-"""Zone placement and the mesh identity at admission, evaluated: Kyverno's mutation (admission_eval), then the
-ValidatingAdmissionPolicies with a CEL engine, on the pods a user or an attacker would submit."""
+"""Zone placement and the mesh at admission, evaluated as the API server judges a request: the built-in mutating
+plugins, Istio's injector and Kyverno's mutation (apiserver_model), then every bound ValidatingAdmissionPolicy
+with a CEL engine, on the pods and workloads a user or an attacker would submit."""
 
 from __future__ import annotations
 
@@ -11,14 +12,15 @@ import pytest
 
 from components.config import PlatformConfig, validate_platform
 from components.k8s.addons import sidecar_image
-from components.k8s.admission import mesh_identity_policy, placement, zone_admission
+from components.k8s.admission import placement, zone_admission
 from components.k8s.pod_spec import workload_pod_template
 from components.k8s.zone_context import ZoneContext
 from components.scheduling import GPU_TOLERATION, SYSTEM_TOLERATION
 from enclave.synth import SynthResult
 from tests.conftest import stack_data
 
-from .admission_eval import kyverno_mutate, vap_violations
+from .admission_eval import vap_violations
+from .apiserver_model import ApiServer, IstioInjector
 
 Synth = Callable[..., SynthResult]
 SIDECAR = sidecar_image("111122223333.dkr.ecr.us-east-1.amazonaws.com/mirror/istio", "1.27.3")
@@ -28,6 +30,8 @@ NOT_READY = {
     "effect": "NoExecute",
     "tolerationSeconds": 300,
 }
+UNREACHABLE = {**NOT_READY, "key": "node.kubernetes.io/unreachable"}
+ECR = "111122223333.dkr.ecr.us-east-1.amazonaws.com"
 
 
 @pytest.fixture(scope="module")
@@ -35,11 +39,37 @@ def cfg() -> PlatformConfig:
     return validate_platform(stack_data("prod"))
 
 
+def cluster_of(result: SynthResult) -> ApiServer:
+    """The admission chain of a synthesized stack: its admission objects, namespaces, ServiceAccounts, istiod."""
+    objects = [
+        {"kind": r["inputs"]["kind"] if "kind" in r["inputs"] else r["type"].rsplit(":", 1)[-1], **r["inputs"]}
+        for r in result.resources
+        if r["type"].rsplit(":", 1)[-1]
+        in ("ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "ClusterPolicy")
+    ]
+    namespaces = {
+        r["inputs"]["metadata"]["name"]: r["inputs"]["metadata"].get("labels", {})
+        for r in result.by_type("kubernetes:core/v1:Namespace")
+    }
+    automount = {
+        r["inputs"]["metadata"]["name"]: r["inputs"].get("automountServiceAccountToken", True)
+        for r in result.by_type("kubernetes:core/v1:ServiceAccount")
+    }
+    istiod = next(r for r in result.by_type("kubernetes:helm.sh/v3:Release") if r["inputs"]["name"] == "istiod")
+    return ApiServer(objects, namespaces, IstioInjector(istiod["inputs"]["values"]), automount)
+
+
+@pytest.fixture(scope="module")
+def apiserver(synthed: Synth) -> ApiServer:
+    return cluster_of(synthed("prod"))
+
+
 def pod(**spec: Any) -> dict[str, Any]:
+    """A hardened pod as a user writes it (no tolerations: the API server's plugins add theirs)."""
+    sc = {"runAsNonRoot": True, "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
     base: dict[str, Any] = {
         "securityContext": {"runAsUser": 1000, "runAsGroup": 1000, "runAsNonRoot": True},
-        "containers": [{"name": "main", "image": "111122223333.dkr.ecr.us-east-1.amazonaws.com/app:1"}],
-        "tolerations": [dict(NOT_READY)],  # what DefaultTolerationSeconds adds to every pod before webhooks
+        "containers": [{"name": "main", "image": f"{ECR}/app:1", "securityContext": sc}],
     }
     base.update(spec)
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": base}
@@ -52,32 +82,25 @@ def required_affinity(key: str, operator: str, value: str) -> dict[str, Any]:
     }
 
 
-def admit(cfg: PlatformConfig, zone: str, submitted: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """What reaches etcd for a pod submitted in a namespace of `zone`: mutated, then validated."""
-    objects = zone_admission(ZoneContext.of_platform(cfg, cfg.zone(zone)))
-    mutation = [o for o in objects if o["kind"] == "ClusterPolicy"]
-    policy = next(o for o in objects if o["kind"] == "ValidatingAdmissionPolicy")
-    mutated = kyverno_mutate(mutation[0], submitted, {"enclave.dev/zone": zone}) if mutation else submitted
-    mesh = mesh_identity_policy(SIDECAR)[0]
-    return mutated, vap_violations(policy, mutated) + vap_violations(mesh, mutated)
+def admit(apiserver: ApiServer, zone: str, submitted: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """What reaches etcd for a pod submitted in the first namespace of `zone`, and the refusals."""
+    namespace = next(n for n, labels in apiserver.namespaces.items() if labels.get("enclave.dev/zone") == zone)
+    return apiserver.create(submitted, namespace)
 
 
 @pytest.mark.parametrize("zone", ["platform", "training", "inference", "notebooks"])
-def test_a_bare_pod_is_pinned_to_its_zone_and_admitted(cfg: PlatformConfig, zone: str) -> None:
-    mutated, refused = admit(cfg, zone, pod())
+def test_a_bare_pod_is_pinned_to_its_zone_and_admitted(apiserver: ApiServer, zone: str) -> None:
+    mutated, refused = admit(apiserver, zone, pod())
     assert refused == [], refused
     assert mutated["spec"]["nodeSelector"] == {"enclave.dev/zone": zone}
-    expected = [NOT_READY, SYSTEM_TOLERATION] if zone == "platform" else [NOT_READY, GPU_TOLERATION]
+    expected = [NOT_READY, UNREACHABLE, SYSTEM_TOLERATION if zone == "platform" else GPU_TOLERATION]
     assert mutated["spec"]["tolerations"] == expected
+    assert mutated["spec"]["serviceAccountName"] == "default", "the ServiceAccount plugin names the default account"
 
 
-def test_tolerations_are_added_once_and_created_when_absent(cfg: PlatformConfig) -> None:
-    mutated, refused = admit(cfg, "training", pod(tolerations=[dict(GPU_TOLERATION)]))
-    assert refused == [] and mutated["spec"]["tolerations"] == [GPU_TOLERATION], "no duplicate"
-    bare = pod()
-    del bare["spec"]["tolerations"]
-    mutated, refused = admit(cfg, "training", bare)
-    assert refused == [] and mutated["spec"]["tolerations"] == [GPU_TOLERATION]
+def test_tolerations_are_added_once(apiserver: ApiServer) -> None:
+    mutated, refused = admit(apiserver, "training", pod(tolerations=[dict(GPU_TOLERATION)]))
+    assert refused == [] and mutated["spec"]["tolerations"] == [GPU_TOLERATION, NOT_READY, UNREACHABLE]
 
 
 @pytest.mark.parametrize(
@@ -94,20 +117,16 @@ def test_tolerations_are_added_once_and_created_when_absent(cfg: PlatformConfig)
         ("notebooks", required_affinity("enclave.dev/zone", "NotIn", "x"), "a NotIn that reaches every other zone"),
     ],
 )
-def test_other_zones_nodes_are_refused(cfg: PlatformConfig, zone: str, spec: dict[str, Any], why: str) -> None:
+def test_other_zones_nodes_are_refused(apiserver: ApiServer, zone: str, spec: dict[str, Any], why: str) -> None:
     submitted = pod()
-    for key, value in spec.items():
-        if key == "tolerations":
-            submitted["spec"]["tolerations"] = [*submitted["spec"]["tolerations"], *value]
-        else:
-            submitted["spec"][key] = value
-    _, refused = admit(cfg, zone, submitted)
+    submitted["spec"].update(spec)
+    _, refused = admit(apiserver, zone, submitted)
     assert refused, f"{why}: admitted"
 
 
-def test_own_pool_selection_and_affinity_are_admitted(cfg: PlatformConfig) -> None:
+def test_own_pool_selection_and_affinity_are_admitted(apiserver: ApiServer) -> None:
     affinity = required_affinity("enclave.dev/pool", "In", "infer-g6e")["affinity"]
-    _, refused = admit(cfg, "inference", pod(nodeSelector={"enclave.dev/pool": "infer-g6e"}, affinity=affinity))
+    _, refused = admit(apiserver, "inference", pod(nodeSelector={"enclave.dev/pool": "infer-g6e"}, affinity=affinity))
     assert refused == []
 
 
@@ -152,41 +171,102 @@ def test_own_pool_selection_and_affinity_are_admitted(cfg: PlatformConfig) -> No
     ],
 )
 def test_workloads_cannot_run_as_the_mesh_identity(
-    cfg: PlatformConfig, change: Callable[[dict[str, Any]], Any], why: str
+    apiserver: ApiServer, change: Callable[[dict[str, Any]], Any], why: str
 ) -> None:
     submitted = pod()
     change(submitted)
-    _, refused = admit(cfg, "inference", submitted)
+    _, refused = admit(apiserver, "inference", submitted)
     assert any("1337" in r for r in refused), f"{why}: admitted"
 
 
-def test_the_injected_sidecar_may_run_as_1337(cfg: PlatformConfig) -> None:
-    proxy = {"name": "istio-proxy", "image": SIDECAR, "args": ["proxy", "sidecar"],
-             "securityContext": {"runAsUser": 1337, "runAsGroup": 1337}}  # fmt: skip
-    validation = {"name": "istio-validation", "image": SIDECAR, "args": ["istio-iptables", "--run-validation"],
-                  "securityContext": {"runAsUser": 1337, "runAsGroup": 1337}}  # fmt: skip
-    submitted = pod()
-    submitted["spec"]["containers"].append(proxy)
-    submitted["spec"]["initContainers"] = [validation]
-    _, refused = admit(cfg, "inference", submitted)
-    assert refused == []
+def test_the_injected_sidecar_runs_as_1337_and_is_admitted(apiserver: ApiServer) -> None:
+    mutated, refused = admit(apiserver, "inference", pod())
+    assert refused == [], refused
+    init = {c["name"]: c for c in mutated["spec"]["initContainers"]}
+    assert list(init) == ["istio-validation", "istio-proxy"], "Istio 1.27 on Kubernetes 1.33 nodes: native sidecar"
+    assert init["istio-proxy"]["restartPolicy"] == "Always" and init["istio-proxy"]["image"] == SIDECAR
+    assert init["istio-proxy"]["securityContext"]["runAsUser"] == 1337
+
+
+def test_a_pod_that_asks_for_the_api_token_gets_it_mounted_in_every_container(apiserver: ApiServer) -> None:
+    """The ServiceAccount plugin (default account, automount not turned off) runs before validation."""
+    mutated, _ = admit(apiserver, "training", pod(initContainers=[dict(pod()["spec"]["containers"][0], name="i")]))
+    volume = next(v["name"] for v in mutated["spec"]["volumes"] if v["name"].startswith("kube-api-access-"))
+    for c in [mutated["spec"]["initContainers"][-1], mutated["spec"]["containers"][0]]:
+        assert {"name": volume, "readOnly": True, "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"} in c[
+            "volumeMounts"
+        ]
+    quiet, _ = admit(apiserver, "training", pod(automountServiceAccountToken=False))
+    assert not any(v["name"].startswith("kube-api-access-") for v in quiet["spec"].get("volumes", []))
+
+
+def template_pod(cfg: PlatformConfig, zone: str, **kwargs: Any) -> dict[str, Any]:
+    pool = next(p for p in cfg.node_pools if p.zone == zone)
+    template = workload_pod_template(
+        cfg.zone(zone), pool, name="w", image=f"{ECR}/w:1", service_account="default",
+        nccl_ports=cfg.kubernetes.nccl_ports, efa_interfaces=4 if pool.efa else 0, **kwargs,
+    )  # fmt: skip
+    return {"apiVersion": "v1", "kind": "Pod", **copy.deepcopy(template)}
 
 
 @pytest.mark.parametrize("zone", ["training", "inference", "notebooks"])
-def test_the_workload_pod_template_is_admitted_unchanged(cfg: PlatformConfig, zone: str) -> None:
-    pool = next(p for p in cfg.node_pools if p.zone == zone)
-    template = workload_pod_template(
-        cfg.zone(zone), pool, name="w", image="111122223333.dkr.ecr.us-east-1.amazonaws.com/w:1",
-        service_account="w", nccl_ports=cfg.kubernetes.nccl_ports, efa_interfaces=1 if pool.efa else 0,
-    )  # fmt: skip
-    submitted = {"apiVersion": "v1", "kind": "Pod", **copy.deepcopy(template)}
-    mutated, refused = admit(cfg, zone, submitted)
+def test_the_workload_pod_template_is_admitted_unchanged(apiserver: ApiServer, cfg: PlatformConfig, zone: str) -> None:
+    submitted = template_pod(cfg, zone)
+    mutated, refused = admit(apiserver, zone, submitted)
     assert refused == [], refused
-    assert mutated["spec"]["nodeSelector"] == template["spec"]["nodeSelector"], "already pinned: nothing to add"
+    assert mutated["spec"]["nodeSelector"] == submitted["spec"]["nodeSelector"], "already pinned: nothing to add"
+
+
+def test_an_efa_training_pod_gets_the_extended_resource_tolerations_and_is_admitted(
+    apiserver: ApiServer, cfg: PlatformConfig
+) -> None:
+    """The first multi-node training job: EFA interfaces in limits. ExtendedResourceToleration adds an
+    Exists/NoSchedule toleration per requested extended resource before validation (issue 17)."""
+    mutated, refused = admit(apiserver, "training", template_pod(cfg, "training"))
+    assert refused == [], refused
+    added = [t for t in mutated["spec"]["tolerations"] if t["operator"] == "Exists" and t["effect"] == "NoSchedule"]
+    assert added == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
+                     {"key": "vpc.amazonaws.com/efa", "operator": "Exists", "effect": "NoSchedule"}]  # fmt: skip
+
+
+def test_any_requested_extended_resource_is_tolerated_as_the_plugin_adds_it(apiserver: ApiServer) -> None:
+    """An RDMA device (Multus) or the Neuron plugin's resource, requested by an init container only."""
+    init = dict(pod()["spec"]["containers"][0], name="prep", resources={"limits": {"example.com/rdma_vf": "1"}})
+    mutated, refused = admit(apiserver, "training", pod(initContainers=[init]))
+    assert refused == [], refused
+    assert {"key": "example.com/rdma_vf", "operator": "Exists", "effect": "NoSchedule"} in mutated["spec"][
+        "tolerations"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("zone", "toleration", "why"),
+    [
+        ("training", {"key": "vpc.amazonaws.com/efa", "operator": "Exists", "effect": "NoSchedule"},
+         "the EFA toleration without requesting EFA"),
+        ("training", {"key": "example.com/rdma_vf", "operator": "Exists"}, "every effect of an extended resource"),
+        ("training", {"key": "example.com/rdma_vf", "operator": "Exists", "effect": "NoExecute"}, "NoExecute"),
+        ("training", {"key": "example.com/rdma_vf", "operator": "Equal", "value": "x", "effect": "NoSchedule"},
+         "Equal instead of Exists"),
+        ("platform", {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
+         "the GPU pools' taint from the platform zone, even for a pod that requests GPUs"),
+    ],
+)  # fmt: skip
+def test_no_wider_toleration_than_the_plugin_adds(
+    apiserver: ApiServer, zone: str, toleration: dict[str, str], why: str
+) -> None:
+    container = dict(pod()["spec"]["containers"][0], resources={"limits": {"example.com/rdma_vf": "1"}})
+    if zone == "platform":
+        container["resources"] = {"limits": {"nvidia.com/gpu": "1"}}
+    if "without requesting" in why:
+        container.pop("resources")
+    _, refused = admit(apiserver, zone, pod(containers=[container], tolerations=[toleration]))
+    assert any("may tolerate only" in r for r in refused), f"{why}: admitted"
 
 
 def test_a_zone_without_pools_of_its_own_is_not_pinned_but_tolerates_no_pool() -> None:
-    """The platform zone on a cluster the platform does not create: no system pool to pin it to."""
+    """The platform zone on a cluster the platform does not create: no system pool to pin it to. Not even a pod
+    requesting GPUs, which the plugin gives the GPU key's toleration, reaches a GPU pool."""
     data = stack_data("dev")
     data["cluster"] = {
         "mode": "existing",
@@ -194,12 +274,16 @@ def test_a_zone_without_pools_of_its_own_is_not_pinned_but_tolerates_no_pool() -
         "oidc_issuer_url": "https://oidc.eks.us-east-2.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF",
     }
     cfg = validate_platform(data)
-    assert not placement(ZoneContext.of_platform(cfg, cfg.zone("platform"))).pinned
-    objects = zone_admission(ZoneContext.of_platform(cfg, cfg.zone("platform")))
-    assert [o["kind"] for o in objects] == ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"]
+    ctx = ZoneContext.of_platform(cfg, cfg.zone("platform"))
+    assert not placement(ctx).pinned
+    objects = zone_admission(ctx)
+    assert [o["kind"] for o in objects] == ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"] * 2
     assert vap_violations(objects[0], pod()) == []
     gpu = pod(tolerations=[dict(GPU_TOLERATION)])
     assert vap_violations(objects[0], gpu), "an unpinned zone must not reach GPU pools"
+    wants_gpu = pod(tolerations=[{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}])
+    wants_gpu["spec"]["containers"][0]["resources"] = {"requests": {"nvidia.com/gpu": "1"}}
+    assert vap_violations(objects[0], wants_gpu), "the GPU taint is another kind of pool's"
 
 
 def test_every_zone_registers_its_placement_and_the_mesh_policy_is_bound_to_zone_namespaces(synthed: Synth) -> None:
@@ -224,4 +308,7 @@ def test_every_zone_registers_its_placement_and_the_mesh_policy_is_bound_to_zone
     mesh = bindings["enclave-mesh-identity"]["matchResources"]["namespaceSelector"]
     assert mesh == {"matchExpressions": [{"key": "enclave.dev/zone", "operator": "Exists"}]}
     rules = policies["enclave-mesh-identity"]["inputs"]["spec"]["matchConstraints"]["resourceRules"]
-    assert {r for rule in rules for r in rule["resources"]} == {"pods", "pods/ephemeralcontainers"}
+    assert {r for rule in rules for r in rule["resources"]} == {
+        "pods", "pods/ephemeralcontainers", "deployments", "statefulsets", "daemonsets", "replicasets", "jobs",
+        "cronjobs",
+    }  # fmt: skip

@@ -39,14 +39,20 @@ def check(stack: Stack, _config: Config) -> Iterator[Finding]:
             )
         for lt in templates:
             interfaces = as_list(lt.get("networkInterfaces"))
-            if not interfaces or any(
+            top = lt.get("vpcSecurityGroupIds")
+            # EKS adds the cluster security group only when the template names none (on an interface or at the top)
+            named_top = top is UNKNOWN or bool(as_list(top))
+            if (not interfaces and not named_top) or any(
                 isinstance(i, Mapping) and not as_list(i.get("securityGroups")) for i in interfaces
             ):
                 yield Finding(
                     lt.urn,
                     f"{lt.label()}: an interface names no security groups, so EKS adds the cluster security group",
                 )
-            if clusters & set(lt.property_dependencies.get("networkInterfaces", [])):
+            if clusters & set(
+                lt.property_dependencies.get("networkInterfaces", [])
+                + lt.property_dependencies.get("vpcSecurityGroupIds", [])
+            ):
                 yield Finding(
                     lt.urn,
                     f"{lt.label()}: its interfaces carry the cluster security group, which admits every node of every "

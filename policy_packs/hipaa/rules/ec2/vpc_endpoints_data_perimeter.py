@@ -1,25 +1,25 @@
 """NET-04: every VPC endpoint that supports a policy has one that keeps data in the account.
 
-Every Allow statement is limited to this account's principals (aws:PrincipalAccount / aws:PrincipalOrgID),
-and on the services that name resources also to its resources (aws:ResourceAccount / aws:ResourceOrgID), or
-is one of the exceptions AWS needs: a web-identity role assumption into the account, ECR's image layers from
-its own S3 bucket.
+Every Allow statement is limited to this account's principals, and on the services that name resources also to
+its resources, or is one of the exceptions AWS needs: a web-identity role assumption into the account, ECR's
+image layers from its own S3 bucket. Decided by evaluating each statement: a principal of another account (or
+anyone) must not get through, and a principal of the account must not reach a resource of another account
+(aws:ResourceAccount / aws:ResourceOrgID of an outsider) with an action that names a resource (the IAM catalog
+says which name none); a condition whose value admits every account scopes nothing.
 """
 
 import fnmatch
 from collections.abc import Iterator
 
+from framework import evaluator as ev
 from framework import types as t
-from framework.documents import Statement, statements
+from framework.documents import OUTSIDER_ACCOUNT, Statement, open_to_outsiders, statements
 from framework.model import Finding, Resource
 from framework.rules import Config, resource_rule
 from framework.values import MISSING, UNKNOWN
 
-PRINCIPAL_KEYS = ("aws:principalaccount", "aws:principalorgid")
 RESOURCE_KEYS = ("aws:resourceaccount", "aws:resourceorgid")
 ECR_LAYERS = "arn:*:s3:::prod-*-starport-layer-bucket/*"
-# Calls that name no resource: aws:ResourceAccount has nothing to pin.
-RESOURCELESS = frozenset({"ecr:getauthorizationtoken", "sts:getcalleridentity"})
 
 
 def _aws_exception(s: Statement) -> bool:
@@ -29,6 +29,28 @@ def _aws_exception(s: Statement) -> bool:
     if actions == {"s3:getobject"}:
         return bool(s.resources()) and all(fnmatch.fnmatchcase(r, ECR_LAYERS) for r in s.resources())
     return False
+
+
+def reaches_other_accounts(s: Statement) -> bool:
+    """Whether a principal of the account gets through to a resource of another account with an action that
+    names a resource."""
+    # conditions hold alike for every action: one S3 action and one other that name a resource are enough
+    actions = s.action_set()
+    s3 = next((a for a in sorted(x for x in actions if x.startswith("s3:")) if ev.resource_types(a)), None)
+    other = next((a for a in sorted(x for x in actions if not x.startswith("s3:")) if ev.resource_types(a)), None)
+    named = [a for a in (s3, other) if a is not None]
+    context = {"aws:ResourceAccount": OUTSIDER_ACCOUNT, "s3:ResourceAccount": OUTSIDER_ACCOUNT,
+               "aws:ResourceOrgID": None, "aws:ResourceOrgPaths": None}  # fmt: skip
+
+    def foreign(action: str) -> str:  # a resource of another account (S3 ARNs carry no account: the key does)
+        service = action.split(":")[0]
+        if service == "s3":
+            return f"arn:aws:s3:::{OUTSIDER_ACCOUNT}-bucket/object"
+        return f"arn:aws:{service}:us-east-1:{OUTSIDER_ACCOUNT}:enclave-probe/x"
+
+    return any(
+        ev.applies(s.parsed, ev.Request(a, foreign(a), context=context, chosen=True)) is not False for a in named
+    )
 
 
 @resource_rule(
@@ -77,21 +99,16 @@ def check(r: Resource, config: Config) -> Iterator[Finding]:
     for s in found:
         if s.effect != "Allow" or _aws_exception(s):
             continue
-        keys = s.condition_keys()
-        if not keys & set(PRINCIPAL_KEYS):
+        outsiders = [w for w in open_to_outsiders(s) if not w.endswith("acting for other accounts")]
+        if outsiders:
             yield Finding(
                 r.urn,
-                f"{r.label()}: statement {s.sid or '(no Sid)'} is not limited to this account's principals "
-                "(aws:PrincipalAccount)",
+                f"{r.label()}: statement {s.label} lets {'; '.join(outsiders)} through; limit it to this account's "
+                "principals (aws:PrincipalAccount / aws:PrincipalOrgID naming it)",
             )
-        elif (
-            needs_resource
-            and not keys & set(RESOURCE_KEYS)
-            and not {a.lower() for a in s.actions()} <= RESOURCELESS
-            and any(res == "*" or res.split(":")[4:5] in ([], [""], ["*"]) for res in s.resources() or ["*"])
-        ):
+        elif needs_resource and reaches_other_accounts(s):
             yield Finding(
                 r.urn,
-                f"{r.label()}: statement {s.sid or '(no Sid)'} lets this account's principals reach other accounts' "
-                "resources; add aws:ResourceAccount",
+                f"{r.label()}: statement {s.label} lets this account's principals reach other accounts' resources; "
+                "add aws:ResourceAccount (or aws:ResourceOrgID) naming it",
             )

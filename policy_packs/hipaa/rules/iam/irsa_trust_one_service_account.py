@@ -1,18 +1,21 @@
-"""IAM-01: a role that trusts an OIDC provider trusts exactly one ServiceAccount, with audience sts.
+"""IAM-01: a role that trusts a Kubernetes cluster's OIDC issuer (IRSA) admits exactly one ServiceAccount, with
+audience sts.
+
+Decided by evaluating the trust policy with web-identity probes (framework.documents.web_identity_trusts): a
+token for a ServiceAccount it does not name, and one for the named ServiceAccount with another audience, must
+both be refused; `sts:AssumeRoleWith*`, NotAction, upper-case keys and a wildcard principal count for what they
+admit. Roles trusting other OIDC issuers (GitHub Actions, a SaaS) or SAML are not IRSA roles.
 
 A created cluster's issuer is unknown until the cluster exists, so in a first preview the trust document of a
 workload role is unknown: reported as unverifiable, and decided during the update, when it is known."""
 
 from collections.abc import Iterator
 
-from framework.documents import statements
+from framework.documents import SA_PREFIX, STRAY_SUBJECT, problem, statements, web_identity_trusts
 from framework.model import Finding, Resource
 from framework.rules import Config, resource_rule
 from framework.types import ROLE
-from framework.values import UNKNOWN, as_list
-
-WEB_IDENTITY = "sts:assumerolewithwebidentity"
-SA_PREFIX = "system:serviceaccount:"
+from framework.values import UNKNOWN
 
 
 @resource_rule(
@@ -27,29 +30,31 @@ def check(r: Resource, _config: Config) -> Iterator[Finding]:
         yield Finding(r.urn, f"{r.label()}: its trust policy is not known yet (a new cluster's OIDC issuer)", True)
         return
     if found is None:
-        yield Finding(r.urn, f"{r.label()}: the trust policy is not a valid JSON policy document (AWS would refuse it)")
+        yield Finding(r.urn, f"{r.label()}: the trust policy is refused by AWS ({problem(r.get('assumeRolePolicy'))})")
     if not isinstance(found, list):
         return
-    for s in found:
-        if s.effect != "Allow" or not s.principals("Federated") or WEB_IDENTITY not in {a.lower() for a in s.actions()}:
+    for trust in web_identity_trusts(found):
+        if trust.issuer == "*":
+            yield Finding(r.urn, f"{r.label()}: any web identity provider's tokens may assume it; name the cluster's")
             continue
-        sid = s.sid or "(no Sid)"
-        equals = {k: as_list(v) for k, v in s.conditions().get("StringEquals", {}).items()}
-        subs = [v for k, v in equals.items() if k.endswith(":sub")]
-        auds = [v for k, v in equals.items() if k.endswith(":aud")]
-        wild = [k for op, block in s.conditions().items() if "Like" in op for k in block if k.endswith(":sub")]
-        if wild:
+        if not trust.kubernetes:
+            continue  # not a cluster's issuer: not an IRSA role
+        sids = ", ".join(s.label for s in trust.statements)
+        subjects = list(trust.subjects)
+        if trust.stray_subject:
             yield Finding(
                 r.urn,
-                f"{r.label()}: statement {sid} matches the subject with {', '.join(wild)} wildcards; name one "
-                "ServiceAccount with StringEquals",
+                f"{r.label()}: statement {sids} admits ServiceAccounts it does not name (a token for "
+                f"{STRAY_SUBJECT} gets in); name one with StringEquals on {trust.issuer}:sub",
             )
-        if len(subs) != 1 or len(subs[0]) != 1 or not str(subs[0][0]).startswith(SA_PREFIX) or "*" in str(subs[0][0]):
-            shown = subs[0] if subs else "nothing"
+        if len(subjects) != 1 or not subjects[0].startswith(SA_PREFIX) or any(ch in subjects[0] for ch in "*?"):
             yield Finding(
                 r.urn,
-                f"{r.label()}: statement {sid} pins the subject to {shown}; name exactly one "
+                f"{r.label()}: statement {sids} pins the subject to {subjects or 'nothing'}; name exactly one "
                 "system:serviceaccount:<namespace>:<name>",
             )
-        if auds != [["sts.amazonaws.com"]]:
-            yield Finding(r.urn, f"{r.label()}: statement {sid} does not pin the audience to sts.amazonaws.com")
+        if trust.stray_audience:
+            yield Finding(
+                r.urn, f"{r.label()}: statement {sids} admits tokens of any audience; pin {trust.issuer}:aud to "
+                "sts.amazonaws.com"
+            )  # fmt: skip

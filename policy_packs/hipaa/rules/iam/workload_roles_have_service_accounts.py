@@ -1,10 +1,12 @@
-"""IAM-05: every web-identity role belongs to a ServiceAccount the stack creates (annotated with it) or to an
-EKS add-on of the stack (which creates its own); when the trust is known, it names that ServiceAccount."""
+"""IAM-05: every IRSA role (one that trusts a Kubernetes cluster's OIDC issuer) belongs to a ServiceAccount the
+stack creates (annotated with it) or to an EKS add-on of the stack (which creates its own); when the trust is known,
+it names that ServiceAccount. Roles for other identity providers (GitHub Actions' OIDC, SAML) are not workload
+roles."""
 
 from collections.abc import Iterator
 
 from framework import types as t
-from framework.documents import statements
+from framework.documents import statements, web_identity_trusts
 from framework.kube import name_of, namespace_of
 from framework.model import Finding, Resource, Stack
 from framework.rules import Config, stack_rule
@@ -14,15 +16,15 @@ ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 
 def web_identity_subjects(role: Resource) -> list[str] | None:
-    """The ServiceAccount subjects a web-identity role trusts; [] for other roles; None when unknown."""
+    """The ServiceAccount subjects an IRSA role admits ('(any)' when it admits ones it does not name); [] for
+    other roles; None when the trust is unknown."""
     found = statements(role.get("assumeRolePolicy"))
     if found is UNKNOWN:
         return None
     subjects: list[str] = []
-    for s in found if isinstance(found, list) else []:
-        if s.principals("Federated"):
-            subjects += [str(v) for k in s.condition_keys() if k.endswith(":sub") for v in s.condition_values(k)]
-            subjects = subjects or ["(any)"]
+    for trust in web_identity_trusts(found if isinstance(found, list) else []):
+        if trust.kubernetes or trust.issuer == "*":
+            subjects += list(trust.subjects) + (["(any)"] if trust.stray_subject or not trust.subjects else [])
     return subjects
 
 

@@ -1,76 +1,129 @@
 """DATA-03: inference identities are read-only, and notebook identities never reach production model storage.
 
-A workload role's zone is its ServiceAccount's namespace's class; its grants are its inline policies; a
-production models bucket is one tagged enclave:purpose=models and enclave:stage=production, reached by name
-in a statement or by dependency."""
+A role's zone is the class of the namespace of the ServiceAccounts it serves (annotated with it, or given it by an
+EKS Pod Identity association). Its permissions are everything the stack gives it (framework.roles: inline
+policies, managed policies however attached, bucket policies that name it), and they are asked what they allow:
+inference may write nothing (no catalog write on an S3 object, no KMS encryption), on any resource; a notebook
+may read, list or write no object of a production models bucket (tagged enclave:purpose=models and
+enclave:stage=production, classified by the pack config's bucketClasses, or untagged: the strictest class). An
+AWS managed policy on such a role is a finding: its grants cannot be read here."""
 
+import dataclasses
 from collections.abc import Iterator
+from typing import Any
 
-from framework import buckets
+from framework import buckets, roles
+from framework import evaluator as ev
 from framework import types as t
-from framework.documents import allow_statements
-from framework.kube import namespace_of, zone_namespaces
+from framework.documents import statements
+from framework.kube import zone_namespaces
 from framework.model import Finding, Resource, Stack
 from framework.rules import Config, stack_rule
 from framework.values import UNKNOWN
 
-WRITES = (
-    "s3:putobject",
-    "s3:deleteobject",
-    "s3:deleteobjectversion",
-    "s3:putobjectacl",
-    "s3:restoreobject",
-    "kms:generatedatakey",
-    "kms:encrypt",
-    "s3:*",
-    "kms:*",
-    "*",
+WRITES = frozenset(
+    a for a in ev.expand_actions("s3:*") if "object" in ev.resource_types(a) and "Read" not in ev.access_level(a)
+    and "List" not in ev.access_level(a) and "Tagging" not in ev.access_level(a)
+) | ev.actions_matching("kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")  # fmt: skip
+READS = ev.actions_matching("s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:PutObject")
+
+
+def production_models(stack: Stack, classes: object) -> list[Resource]:
+    out = []
+    for b in stack.of_type(*t.BUCKET):
+        purpose, stage = buckets.classify(b, classes)
+        if purpose in ("models", buckets.UNCLASSIFIED) and stage == "production":
+            out.append(b)
+    return out
+
+
+def bucket_probes(found: list, name: str) -> list[str]:
+    """ARNs in the bucket that the statements may cover: the bucket, any object, and one object under each
+    pattern whose bucket part matches the bucket's name."""
+    out = [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/enclave-probe"]
+    for s in found:
+        for pattern in s.resources():
+            head, _, key = pattern.partition(":s3:::")[2].partition("/")
+            if key and ev.glob(head, name):
+                out.append(f"arn:aws:s3:::{name}/{key.replace('*', 'enclave-probe').replace('?', 'x')}")
+    return out
+
+
+def _named_for(holder: Resource, found: list, role: Resource) -> list:
+    """A bucket policy's statements that name the role, as if they were the role's own (the grant is the same)."""
+    if holder.type not in t.BUCKET_POLICY:
+        return found
+    name = role.get("name")
+    mine = [
+        s for s in found
+        if holder.depends_on(role.urn, "policy") or any(f":role/{name}" in str(p) for p in s.principals("AWS"))
+    ]  # fmt: skip
+    return [type(s)(dataclasses.replace(s.parsed, principal=None, not_principal=None)) for s in mine]
+
+
+def _granted(docs: list, actions: frozenset[str], resource: Any) -> list[str]:
+    found = [s.parsed for d in docs for s in d]
+    names = {**ev.service_actions("s3"), **ev.service_actions("kms")}
+    return [names.get(a, a) for a in sorted(actions) if ev.can_allow(found, ev.Request(a, resource, chosen=True))]
+
+
+@stack_rule(
+    "zone-data-access",
+    "DATA-03",
+    "Inference is read-only; notebooks never reach production models",
+    config={"bucketClasses": buckets.CLASSES_SCHEMA},
 )
-
-
-def _production_models(stack: Stack) -> list[Resource]:
-    return [
-        b
-        for b in stack.of_type(*t.BUCKET)
-        if b.tag("enclave:purpose") == "models" and b.tag("enclave:stage") == "production"
-    ]
-
-
-@stack_rule("zone-data-access", "DATA-03", "Inference is read-only; notebooks never reach production models")
-def check(stack: Stack, _config: Config) -> Iterator[Finding]:
+def check(stack: Stack, config: Config) -> Iterator[Finding]:
     namespaces = zone_namespaces(stack)
-    prod_models = _production_models(stack)
-    for sa in stack.of_type(*t.SERVICE_ACCOUNT):
-        ns = namespaces.get(namespace_of(sa) or "")
-        if ns is None or ns.zone_class not in ("inference", "notebooks"):
-            continue
-        for role in stack.sources(sa, "metadata", *t.ROLE):
-            for policy in stack.users(role.urn, *t.ROLE_POLICY, prop="role"):
-                yield from _check_policy(ns.zone_class, ns.name, policy, prod_models)
+    prod_models = production_models(stack, config.get("bucketClasses"))
+    for role in stack.of_type(*t.ROLE):
+        zones = {
+            ns.zone_class: ns.name
+            for namespace, _ in roles.service_accounts(stack, role)
+            if (ns := namespaces.get(namespace or "")) and ns.zone_class in ("inference", "notebooks")
+        }
+        for zone_class, namespace in zones.items():
+            yield from _check_role(stack, role, zone_class, namespace, prod_models)
 
 
-def _check_policy(
-    zone_class: str | None, namespace: str, policy: Resource, prod_models: list[Resource]
+def _check_role(
+    stack: Stack, role: Resource, zone_class: str, namespace: str, prod: list[Resource]
 ) -> Iterator[Finding]:
-    document = policy.get("policy")
-    if document is UNKNOWN and zone_class == "inference":
-        yield Finding(policy.urn, f"{policy.label()}: the grants of an inference identity are not known yet", True)
-    if zone_class == "inference":
-        for s in allow_statements(document):
-            writes = [a for a in s.actions() if a.lower().startswith(WRITES)]
-            if writes:
-                yield Finding(
-                    policy.urn,
-                    f"{policy.label()} lets inference identity in {namespace} write ({', '.join(writes)}); inference "
-                    "is read-only",
-                )
-        return
-    for bucket in prod_models:
-        name = buckets.name(bucket)
-        named = name is not None and any(name in res for s in allow_statements(document) for res in s.resources())
-        if named or policy.depends_on(bucket.urn, "policy"):
+    granted = roles.grants(stack, role)
+    docs = []
+    for g in granted:
+        if g.managed is not None:
             yield Finding(
-                policy.urn,
-                f"{policy.label()} gives notebook identity in {namespace} access to production models bucket "
-                f"{bucket.name}",
+                g.holder.urn,
+                f"{g.holder.label()} attaches AWS managed policy {g.managed} to the {zone_class} identity of "
+                f"{namespace} ({role.name}): its grants cannot be read here; grant what it needs inline",
             )
+            continue
+        found = statements(g.document)
+        if found is UNKNOWN:
+            if zone_class == "inference":
+                yield Finding(
+                    g.holder.urn, f"{g.holder.label()}: the grants of an inference identity are not known yet", True
+                )
+            continue
+        if isinstance(found, list):
+            docs.append((g.holder, _named_for(g.holder, found, role)))
+    for holder, found in docs:
+        if zone_class == "inference":
+            writes = _granted([found], WRITES, ev.ANY)
+            if writes:
+                shown = ", ".join(writes[:4]) + (f" and {len(writes) - 4} more" if len(writes) > 4 else "")
+                yield Finding(
+                    holder.urn,
+                    f"{holder.label()} lets inference identity in {namespace} write ({shown}); inference is read-only",
+                )
+            continue
+        for bucket in prod:
+            name = buckets.name(bucket)
+            reached = name is not None and any(_granted([found], READS, arn) for arn in bucket_probes(found, name))
+            if reached or holder.depends_on(bucket.urn, "policy"):
+                yield Finding(
+                    holder.urn,
+                    f"{holder.label()} gives notebook identity in {namespace} access to production models bucket "
+                    f"{bucket.name}",
+                )

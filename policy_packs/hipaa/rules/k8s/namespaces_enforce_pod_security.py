@@ -1,10 +1,12 @@
 """K8S-01: every namespace the stack creates belongs to a trust zone and enforces Pod Security: restricted
-for the classes that must (inference, notebooks), at least baseline elsewhere, warn and audit restricted."""
+for the classes that must (inference, notebooks), at least baseline elsewhere, warn and audit restricted. An agent
+namespace (node agents need the privileged level) warns and audits at least baseline, so every privileged agent
+shows; a system namespace of the pack config is the cluster's own and not judged here."""
 
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from framework.kube import CLASS_LABEL, ZONE_LABEL, labels
+from framework.kube import CLASS_LABEL, NAMESPACE_CLASS_CONFIG, ZONE_LABEL, labels, name_of
 from framework.model import Finding, Resource
 from framework.rules import Config, resource_rule
 from framework.types import NAMESPACE
@@ -38,12 +40,13 @@ def _label(props: dict[str, Any], config: Config) -> dict[str, Any] | None:
     "Zone namespaces enforce Pod Security (restricted for inference and notebooks)",
     NAMESPACE,
     config={
+        **NAMESPACE_CLASS_CONFIG,
         "restrictedClasses": {
             "type": "array",
             "items": {"type": "string"},
             "default": RESTRICTED_CLASSES,
             "description": "Zone classes whose namespaces must enforce the restricted Pod Security level.",
-        }
+        },
     },
     remediate=_label,
 )
@@ -53,6 +56,15 @@ def check(r: Resource, config: Config) -> Iterator[Finding]:
         yield Finding(r.urn, f"{r.label()}: its labels are not known yet", True)
         return
     found: Mapping[str, Any] = labels(r)
+    name = name_of(r)
+    if ZONE_LABEL not in found and name in (config.get("systemNamespaces") or []):
+        return
+    if ZONE_LABEL not in found and name in (config.get("agentNamespaces") or []):
+        for mode in (WARN, AUDIT):
+            if LEVELS.get(str(found.get(mode)), -1) < LEVELS["baseline"]:
+                yield Finding(r.urn, f"{r.label()} (agent namespace): {mode} is {found.get(mode) or 'not set'}; "
+                                     "set it to baseline or restricted so privileged agents show")  # fmt: skip
+        return
     if ZONE_LABEL not in found:
         yield Finding(r.urn, f"{r.label()} belongs to no trust zone: label it {ZONE_LABEL} and {CLASS_LABEL}")
         return

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from framework.model import Finding, Resource
 from framework.rules import Config, resource_rule
-from framework.types import KMS_KEY
+from framework.types import KMS_KEYS
 from framework.values import MISSING, UNKNOWN
 
 AWS_DEFAULT_DAYS = 30
@@ -14,7 +14,7 @@ AWS_DEFAULT_DAYS = 30
     "kms-key-deletion-window",
     "RECOVER-03",
     "KMS keys wait at least the minimum window before deletion",
-    KMS_KEY,
+    KMS_KEYS,
     config={
         "minDeletionWindowDays": {
             "type": "integer",

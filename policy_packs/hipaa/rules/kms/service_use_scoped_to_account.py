@@ -1,22 +1,23 @@
-"""KMS-03: a key-policy statement for an AWS service carries a condition that keeps the service acting for
-this account (confused-deputy protection)."""
+"""KMS-03: a key-policy statement for an AWS service keeps the service acting for this account (confused-deputy
+protection), decided by evaluating it: the service acting for another account (its aws:SourceAccount,
+aws:SourceArn and encryption-context ARNs of that account) must not get in. A condition that names every
+account (`aws:SourceAccount: "*"` under StringLike) or only a network scopes nothing; kms:ViaService alone names
+a service, not an account."""
 
 from collections.abc import Iterator
 
-from framework.documents import statements
+from framework.documents import open_to_outsiders, problem, statements
 from framework.model import Finding, Resource
 from framework.rules import Config, resource_rule
-from framework.types import KMS_KEY, KMS_KEY_POLICY
+from framework.types import KMS_KEY_POLICY, KMS_KEYS
 from framework.values import UNKNOWN
-
-SCOPING = ("aws:sourceaccount", "aws:sourcearn", "kms:calleraccount", "kms:viaservice")
 
 
 @resource_rule(
     "kms-service-use-scoped-to-account",
     "KMS-03",
     "AWS services may use a KMS key only on this account's behalf",
-    (*KMS_KEY, *KMS_KEY_POLICY),
+    (*KMS_KEYS, *KMS_KEY_POLICY),
 )
 def check(r: Resource, _config: Config) -> Iterator[Finding]:
     found = statements(r.get("policy"))
@@ -24,17 +25,14 @@ def check(r: Resource, _config: Config) -> Iterator[Finding]:
         yield Finding(r.urn, f"{r.label()}: the key policy is not known yet", True)
         return
     if found is None:
-        yield Finding(r.urn, f"{r.label()}: the key policy is not a valid JSON policy document (AWS would refuse it)")
+        yield Finding(r.urn, f"{r.label()}: the key policy is refused by AWS ({problem(r.get('policy'))})")
     if not isinstance(found, list):
         return
     for s in found:
-        services = s.principals("Service")
-        if s.effect != "Allow" or not services:
-            continue
-        keys = s.condition_keys()
-        if not (keys & set(SCOPING) or any(k.startswith("kms:encryptioncontext:") for k in keys)):
+        services = [who for who in open_to_outsiders(s) if who.endswith("acting for other accounts")]
+        if services:
             yield Finding(
                 r.urn,
-                f"{r.label()}: statement {s.sid or '(no Sid)'} lets {', '.join(services)} use the key for any "
-                "account; add aws:SourceAccount or an encryption-context condition naming this account",
+                f"{r.label()}: statement {s.label} lets {'; '.join(services)} use the key; add aws:SourceAccount "
+                "(or an encryption-context condition) whose value names this account",
             )

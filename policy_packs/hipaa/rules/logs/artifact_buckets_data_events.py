@@ -1,5 +1,6 @@
-"""LOG-03: S3 object reads and writes of every artifact bucket (datasets, models, checkpoints) are recorded
-by a trail: an advanced event selector for data events on AWS::S3::Object, no readOnly restriction, whose
+"""LOG-03: S3 object reads and writes of every artifact bucket (datasets, models, checkpoints, and any bucket
+neither tagged nor classified by the pack config's bucketClasses: it may hold them) are recorded by a trail: an
+advanced event selector for data events on AWS::S3::Object, no readOnly restriction, whose
 resources.ARN prefixes cover the bucket (by its known name, or by depending on it). A stack that joins a
 platform whose trail records its buckets (a team's zone: the platform's trail selects `<env>-<zone>-`) names
 those prefixes in `recordedByOtherStacks`; its buckets must then be named under them."""
@@ -13,7 +14,7 @@ from framework.model import Finding, Resource, Stack
 from framework.rules import Config, stack_rule
 from framework.values import UNKNOWN, as_list
 
-PURPOSE_TAG = "enclave:purpose"
+UNCLASSIFIED_TEXT = "unclassified data (no enclave:purpose tag, no bucketClasses pattern)"
 
 
 def _fields(selector: Mapping) -> dict[str, Mapping]:
@@ -52,6 +53,7 @@ def _covers(trail: Resource, bucket: Resource, selector: Any) -> bool | None:
             "default": ["datasets", "models", "checkpoints"],
             "description": "Values of the enclave:purpose tag that mark a bucket holding artifacts (and ePHI).",
         },
+        "bucketClasses": buckets.CLASSES_SCHEMA,
         "recordedByOtherStacks": {
             "type": "array",
             "items": {"type": "string", "pattern": "^arn:aws[a-z-]*:s3:::[a-z0-9.-]+$"},
@@ -67,8 +69,9 @@ def check(stack: Stack, config: Config) -> Iterator[Finding]:
     elsewhere = [str(p) for p in as_list(config.get("recordedByOtherStacks"))]
     trails = stack.of_type(*t.TRAIL)
     for bucket in stack.of_type(*t.BUCKET):
-        if bucket.tag(PURPOSE_TAG) not in purposes:
-            continue
+        purpose, _stage = buckets.classify(bucket, config.get("bucketClasses"))
+        if purpose not in purposes and purpose != buckets.UNCLASSIFIED:
+            continue  # an untagged, unclassified bucket may hold artifacts: judged as one
         name = buckets.name(bucket)
         if elsewhere and name is not None and any(f"arn:aws:s3:::{name}/".startswith(p) for p in elsewhere):
             continue
@@ -80,7 +83,5 @@ def check(stack: Stack, config: Config) -> Iterator[Finding]:
                 bucket.urn, f"{bucket.label()}: whether a trail records its object events is not known yet", True
             )
         else:
-            yield Finding(
-                bucket.urn,
-                f"{bucket.label()} holds {bucket.tag(PURPOSE_TAG)} but no trail records its object reads and writes",
-            )
+            held = purpose if purpose != buckets.UNCLASSIFIED else UNCLASSIFIED_TEXT
+            yield Finding(bucket.urn, f"{bucket.label()} holds {held} but no trail records its object reads and writes")

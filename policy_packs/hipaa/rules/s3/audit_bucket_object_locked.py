@@ -1,12 +1,13 @@
 """RECOVER-01: the bucket a trail writes to is under compliance-mode object lock for the audit retention."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from framework import buckets
 from framework import types as t
 from framework.model import Finding, Resource, Stack
 from framework.rules import Config, stack_rule
-from framework.values import UNKNOWN
+from framework.values import MISSING, UNKNOWN
 
 
 def trail_buckets(stack: Stack) -> list[Resource]:
@@ -21,6 +22,18 @@ def trail_buckets(stack: Stack) -> list[Resource]:
     return list(out.values())
 
 
+def _retention(default: Any) -> tuple[Any, Any]:
+    """(mode, days) of a default retention, given in days or in years (S3 counts a year as 365 days)."""
+    if default is UNKNOWN or not isinstance(default, Mapping):
+        return (UNKNOWN if default is UNKNOWN else None), UNKNOWN if default is UNKNOWN else None
+    days, years = default.get("days", MISSING), default.get("years", MISSING)
+    if UNKNOWN in (days, years):
+        return default.get("mode"), UNKNOWN
+    if isinstance(years, int) and not isinstance(years, bool):
+        days = years * 365
+    return default.get("mode"), days
+
+
 @stack_rule(
     "s3-audit-bucket-object-locked",
     "RECOVER-01",
@@ -29,6 +42,7 @@ def trail_buckets(stack: Stack) -> list[Resource]:
         "minAuditRetentionDays": {
             "type": "integer",
             "minimum": 1,
+            "maximum": 36500,
             "default": 2192,
             "description": "Shortest compliance-mode retention of the audit bucket, in days.",
         }
@@ -40,11 +54,19 @@ def check(stack: Stack, config: Config) -> Iterator[Finding]:
         if bucket.get("objectLockEnabled") is not True:
             yield Finding(bucket.urn, f"{bucket.label()} receives CloudTrail logs without object_lock_enabled=True")
         locks = buckets.companions(stack, bucket, t.BUCKET_LOCK)
-        retention = [(lock.get("rule.defaultRetention.mode"), lock.get("rule.defaultRetention.days")) for lock in locks]
+        inline = bucket.get("objectLockConfiguration")
+        twice = buckets.duplicated(stack, bucket, t.BUCKET_LOCK, isinstance(inline, dict) and "rule" in inline)
+        if twice:
+            yield Finding(bucket.urn, twice)
+            continue
+        holders = [lock.get("rule.defaultRetention") for lock in locks] + [
+            bucket.get("objectLockConfiguration.rule.defaultRetention")
+        ]
+        retention = [_retention(h) for h in holders if h is not MISSING]
         if any(UNKNOWN in pair for pair in retention):
             yield Finding(bucket.urn, f"{bucket.label()}: its object lock retention is not known yet", True)
         elif not any(mode == "COMPLIANCE" and isinstance(days, int) and days >= minimum for mode, days in retention):
-            shown = ", ".join(f"{m} {d} days" for m, d in retention) or "none"
+            shown = ", ".join(f"{m} {d} days" for m, d in retention if m is not None) or "none"
             yield Finding(
                 bucket.urn,
                 f"{bucket.label()}: default retention is {shown}; set COMPLIANCE for at least {minimum} days",

@@ -14,6 +14,10 @@ from framework.values import UNKNOWN
 )
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
     for bucket in stack.of_type(*t.BUCKET):
+        twice = buckets.duplicated(stack, bucket, t.BUCKET_OWNERSHIP, False)
+        if twice:
+            yield Finding(bucket.urn, twice)
+            continue
         controls = buckets.companions(stack, bucket, t.BUCKET_OWNERSHIP)
         values = [c.get("rule.objectOwnership") for c in controls]
         if UNKNOWN in values:

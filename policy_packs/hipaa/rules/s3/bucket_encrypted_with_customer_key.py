@@ -15,8 +15,9 @@ from framework.values import MISSING, UNKNOWN, as_list
 def encryption_rules(stack: Stack, bucket: Resource) -> list[tuple[Resource, Any]]:
     """(resource holding it, rule) for the bucket's encryption rules: its configuration resources' and inline."""
     out = [(c, rule) for c in buckets.companions(stack, bucket, t.BUCKET_SSE) for rule in as_list(c.get("rules"))]
-    inline = bucket.get("serverSideEncryptionConfiguration.rules")
-    out += [(bucket, rule) for rule in as_list(inline)]
+    # inline on the bucket: pulumi-aws 7 sends one `rule`; older programs (and the provider's V2 state) `rules`
+    for path in ("serverSideEncryptionConfiguration.rule", "serverSideEncryptionConfiguration.rules"):
+        out += [(bucket, rule) for rule in as_list(bucket.get(path))]
     return out
 
 
@@ -29,6 +30,10 @@ def encryption_rules(stack: Stack, bucket: Resource) -> list[tuple[Resource, Any
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
     for bucket in stack.of_type(*t.BUCKET):
         found = encryption_rules(stack, bucket)
+        inline = bucket.get("serverSideEncryptionConfiguration") not in (MISSING, None)
+        twice = buckets.duplicated(stack, bucket, t.BUCKET_SSE, inline)
+        if twice:
+            yield Finding(bucket.urn, twice)
         if not found:
             yield Finding(bucket.urn, f"{bucket.label()} has no server-side encryption configuration")
             continue

@@ -1,10 +1,12 @@
-"""S3-08: no bucket policy, ACL or grant opens a bucket to the public."""
+"""S3-08: no bucket policy, ACL or grant opens a bucket to the public: a statement is public when it lets in
+anyone, a principal of another account or an AWS service acting for another account, decided by evaluating it
+(framework.documents.open_to_outsiders), so condition values count, not their presence."""
 
 from collections.abc import Iterator
 from typing import Any
 
 from framework import types as t
-from framework.documents import statements
+from framework.documents import open_to_outsiders, problem, statements
 from framework.model import Finding, Resource
 from framework.rules import Config, resource_rule
 from framework.values import UNKNOWN, as_list
@@ -42,14 +44,15 @@ def check(r: Resource, _config: Config) -> Iterator[Finding]:
     if found is UNKNOWN:
         yield Finding(r.urn, f"{r.label()}: the bucket policy is not known yet", True)
     elif found is None:
-        yield Finding(
-            r.urn, f"{r.label()}: the bucket policy is not a valid JSON policy document (AWS would refuse it)"
-        )
+        yield Finding(r.urn, f"{r.label()}: the bucket policy is refused by AWS ({problem(r.get('policy'))})")
     elif isinstance(found, list):
         for s in found:
-            if s.effect == "Allow" and s.is_everyone() and not s.scoped_to_account():
+            who = open_to_outsiders(s)
+            if who:
+                what = ", ".join(s.actions()) or f"every action but {', '.join(s.not_actions())}"
                 yield Finding(
                     r.urn,
-                    f"{r.label()}: statement {s.sid or '(no Sid)'} allows {', '.join(s.actions())} to everyone; "
-                    "limit it with aws:SourceAccount, aws:SourceArn or aws:PrincipalAccount, or remove it",
+                    f"{r.label()}: statement {s.label} allows {what} to {'; '.join(who)}; limit it to this "
+                    "account with aws:SourceAccount, aws:SourceArn or aws:PrincipalAccount values that name it, or "
+                    "remove it (a network condition such as aws:SourceVpce limits the path, not who)",
                 )

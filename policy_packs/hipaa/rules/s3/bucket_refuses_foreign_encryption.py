@@ -9,28 +9,24 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from framework import buckets
+from framework import evaluator as ev
 from framework import types as t
 from framework.documents import statements
-from framework.evaluator import Request, evaluate
 from framework.model import Finding, Resource, Stack
 from framework.rules import Config, stack_rule
-from framework.upload_probes import KMS_BUCKET_DENY, LOG_BUCKET_DENY, MUST_DENY, MUST_PASS, request_context
+from framework.upload_probes import KMS_BUCKET_DENY, LOG_BUCKET_DENY, MUST_DENY, MUST_PASS, request
 from framework.values import UNKNOWN, parse_json
 
 
-def _decision(doc: Any, name: str, headers: dict[str, str]) -> str:
+def _decision(doc: Any, name: str, headers: dict[str, str], given: Mapping[str, Any]) -> str:
+    """'Deny' when the policy denies the probe whatever the perimeter keys, 'Allow'/'ImplicitDeny' otherwise."""
+    probe = request(ev.Request, f"arn:aws:s3:::{name}/probe/object", headers, given)
     parsed = parse_json(doc)
     if not isinstance(parsed, Mapping) or "Statement" not in parsed:
         return "unreadable"
-    # From a principal through an endpoint the policy's data perimeter admits (none without a perimeter).
-    principal, context = request_context(dict(parsed))
-    request = Request(
-        "s3:PutObject", f"arn:aws:s3:::{name}/probe/object", principal_arn=principal,
-        context={**context, "aws:SecureTransport": "true", **headers},
-    )  # fmt: skip
     try:
-        return evaluate(parsed, request)
-    except (ValueError, TypeError, KeyError, AttributeError):
+        return "Deny" if ev.always_denies(parsed, probe) else "NotDenied"
+    except ev.PolicyError:
         return "unreadable"
 
 
@@ -39,13 +35,27 @@ def _decision(doc: Any, name: str, headers: dict[str, str]) -> str:
     "S3-07",
     "Bucket policies refuse uploads that ask for weaker or foreign encryption, and only those",
     subjects=t.BUCKET,
+    config={
+        "uploadProbe": {
+            "type": "object",
+            "properties": {
+                "principalArn": {"type": "string", "pattern": "^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:"},
+                "context": {"type": "object", "additionalProperties": {"type": ["string", "array"]}},
+            },
+            "additionalProperties": False,
+            "default": {},
+            "description": "The probe uploads' principal and the request-context keys to pin (e.g. "
+            "aws:SourceVpce: the stack's S3 endpoint, aws:PrincipalOrgID). Perimeter keys not pinned are "
+            "satisfied: the probe is one of the bucket's own workloads.",
+        }
+    },
 )
-def check(stack: Stack, _config: Config) -> Iterator[Finding]:
+def check(stack: Stack, config: Config) -> Iterator[Finding]:
     for bucket in stack.of_type(*t.BUCKET):
-        yield from _check_bucket(stack, bucket)
+        yield from _check_bucket(stack, bucket, config.get("uploadProbe") or {})
 
 
-def _check_bucket(stack: Stack, bucket: Resource) -> Iterator[Finding]:
+def _check_bucket(stack: Stack, bucket: Resource, given: Mapping[str, Any]) -> Iterator[Finding]:
     docs = buckets.policy_documents(stack, bucket)
     parsed = [statements(d) for d in docs]
     if any(p is UNKNOWN for p in parsed):
@@ -60,7 +70,7 @@ def _check_bucket(stack: Stack, bucket: Resource) -> Iterator[Finding]:
     outcome: dict[str, set[str]] = {}
     for doc in docs:
         for label, headers in {**MUST_PASS, **deny}.items():
-            outcome.setdefault(label, set()).add(_decision(doc, name, headers))
+            outcome.setdefault(label, set()).add(_decision(doc, name, headers, given))
     for label in MUST_PASS:
         if "Deny" in outcome[label]:
             yield Finding(

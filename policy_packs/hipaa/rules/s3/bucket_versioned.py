@@ -6,7 +6,7 @@ from framework import buckets
 from framework import types as t
 from framework.model import Finding, Stack
 from framework.rules import Config, stack_rule
-from framework.values import UNKNOWN
+from framework.values import MISSING, UNKNOWN
 
 
 @stack_rule("s3-bucket-versioned", "S3-05", "Buckets keep every object version", subjects=t.BUCKET)
@@ -17,6 +17,10 @@ def check(stack: Stack, _config: Config) -> Iterator[Finding]:
         ]
         if bucket.get("versioning.enabled") is True:
             statuses.append("Enabled")
+        twice = buckets.duplicated(stack, bucket, t.BUCKET_VERSIONING, bucket.get("versioning") not in (MISSING, None))
+        if twice:
+            yield Finding(bucket.urn, twice)
+            continue
         if UNKNOWN in statuses:
             yield Finding(bucket.urn, f"{bucket.label()}: its versioning status is not known yet", True)
         elif "Enabled" not in statuses:

@@ -23,10 +23,9 @@ from typing import Any
 from framework import buckets
 from framework import types as t
 from framework.documents import statements
-from framework.evaluator import Request, evaluate, principal_context
+from framework.evaluator import PolicyError, Request, evaluate
 from framework.model import Finding, Resource, Stack
 from framework.rules import Config, stack_rule
-from framework.upload_probes import request_context
 from framework.values import UNKNOWN, as_list, parse_json
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
@@ -69,7 +68,24 @@ def _decision(
 
 
 def _who(principal: str) -> dict[str, str]:
-    return {**principal_context(principal), "aws:ViaAWSService": "false"}
+    # The Request puts the principal's own keys (aws:PrincipalArn, PrincipalAccount, PrincipalIsAWSService) in.
+    return {"aws:ViaAWSService": "false"}
+
+
+def _admitted_path(docs: list[Mapping[str, Any]]) -> dict[str, str]:
+    """The endpoint (and VPC) a perimeter Deny exempts: the first literal value each names under a negated
+    operator; SOME_ENDPOINT when the policies name none."""
+    found: dict[str, str] = {}
+    for doc in docs:
+        for s in statements(doc) or []:
+            if s.effect != "Deny":
+                continue
+            for c in s.parsed.conditions:
+                key = {"aws:sourcevpce": "aws:SourceVpce", "aws:sourcevpc": "aws:SourceVpc"}.get(c.key)
+                literal = [v for v in c.values if "*" not in v and "?" not in v]
+                if key and "Not" in c.base and literal and key not in found:
+                    found[key] = literal[0]
+    return found or dict(SOME_ENDPOINT)
 
 
 @stack_rule(
@@ -109,8 +125,7 @@ def _check_bucket(stack: Stack, bucket: Resource, admins: list[str]) -> Iterator
     arn = f"arn:aws:s3:::{buckets.name(bucket) or 'bucket'}"
     named = _named(docs)
     account = next((a.split(":")[4] for a in named if a.count(":") >= 5 and a.split(":")[4]), DEFAULT_ACCOUNT)
-    _, legit = request_context(dict(docs[0]))
-    inside = {k: v for k, v in legit.items() if k in ("aws:SourceVpce", "aws:SourceVpc")} or SOME_ENDPOINT
+    inside = _admitted_path(docs)
     stranger = f"arn:aws:iam::{account}:role/{STRANGER}"
     try:
         let_in = [
@@ -129,7 +144,7 @@ def _check_bucket(stack: Stack, bucket: Resource, admins: list[str]) -> Iterator
                 if _decision(docs, "s3:GetObject", f"{arn}/x", principal, {**_who(principal), **elsewhere}) != "Deny":
                     outside.append(principal)
                     break
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+    except (PolicyError, ValueError, TypeError, KeyError, AttributeError) as exc:
         yield Finding(bucket.urn, f"{bucket.label()}: its bucket policy cannot be evaluated ({exc})")
         return
     if let_in:
