@@ -8,7 +8,9 @@ import pulumi_aws as aws
 from .aws.audit import AuditTrail, AuditTrailArgs, audit_key_services, trail_arn, trail_name
 from .aws.bucket import EncryptedBucket
 from .aws.cluster import GpuCluster, GpuClusterArgs
-from .aws.identity import GrantTarget, WorkloadIdentity
+from .aws.data_perimeter import BucketPerimeterArgs
+from .aws.dns import VpcDns, VpcDnsArgs, platform_domains
+from .aws.identity import GrantTarget, WorkloadIdentity, role_arn, role_name
 from .aws.kms import KmsKey, KmsKeyArgs
 from .aws.network import Network, NetworkArgs
 from .aws.node_pool import GpuNodePool, GpuNodePoolArgs
@@ -22,6 +24,7 @@ from .k8s.zone_context import ZoneContext
 from .schema_args import bucket_args, identity_args, node_pool_args
 
 ARTIFACT_PURPOSES = ("datasets", "models", "checkpoints")
+AUTOSCALING_SERVICE = "autoscaling.amazonaws.com"
 
 
 def team_bucket_prefix(environment: str, zone: str) -> str:
@@ -38,9 +41,11 @@ class Platform(pulumi.ComponentResource):
     audit trail, cluster add-ons and trust zones."""
 
     provider: aws.Provider
+    autoscaling_role: aws.iam.ServiceLinkedRole | None
     keys: dict[str, KmsKey]
     bucket_keys: dict[str, KmsKey]
     network: Network
+    dns: VpcDns
     cluster: GpuCluster
     node_security: NodeSecurityGroups
     node_pools: dict[str, GpuNodePool]
@@ -78,6 +83,19 @@ class Platform(pulumi.ComponentResource):
                 region=cfg.region,
                 flow_log_key_arn=audit_key,
                 log_retention_days=cfg.logging.retention_days,
+            ),
+            opts=self._opts,
+        )
+        self.dns = VpcDns(
+            env,
+            VpcDnsArgs(
+                settings=cfg.network.dns,
+                vpc_id=self.network.vpc_id,
+                allowed_domains=platform_domains(cfg),
+                log_key_arn=audit_key,
+                log_group_name=f"/enclave/{env}/dns-queries",
+                # Who asked for which name is audit evidence, kept as long as the trail.
+                log_retention_days=cfg.logging.audit_retention_days,
             ),
             opts=self._opts,
         )
@@ -148,19 +166,38 @@ class Platform(pulumi.ComponentResource):
         self._identities(cfg)
         self.register_outputs(self.outputs())
 
+    def _autoscaling_role(self, cfg: PlatformConfig, needed: bool) -> list[pulumi.Resource]:
+        """EC2 Auto Scaling's service-linked role, which the node-volume keys' policies name: created here (the
+        keys wait for it) unless the account has it already (`autoscaling_service_linked_role: exists`). It is
+        the account's, shared by every Auto Scaling group there: `pulumi destroy` leaves it in place."""
+        self.autoscaling_role = None
+        if not needed or cfg.autoscaling_service_linked_role == "exists":
+            return []
+        self.autoscaling_role = aws.iam.ServiceLinkedRole(
+            f"{cfg.environment}-autoscaling-service-role",
+            aws_service_name=AUTOSCALING_SERVICE,
+            description="EC2 Auto Scaling (managed node groups); named by the GPU Enclave zone keys",
+            opts=pulumi.ResourceOptions.merge(self._opts, pulumi.ResourceOptions(retain_on_delete=True)),
+        )
+        return [self.autoscaling_role]
+
     def _keys(self, cfg: PlatformConfig) -> None:
         env = cfg.environment
         pool_zones = {p.zone for p in cfg.node_pools}
+        # Node root volumes of the zone's pools (and the platform's system pool) use the zone's key.
+        created = cfg.cluster.mode == "create"
+        volume_zones = {z.name for z in cfg.zones if z.name in pool_zones or (z.zone_class == "platform" and created)}
+        autoscaling = self._autoscaling_role(cfg, bool(volume_zones))
         self.keys = {}
         for zone in cfg.zones:
-            platform = zone.zone_class == "platform"
+            volumes = zone.name in volume_zones
             self.keys[zone.name] = KmsKey(
                 f"{env}-{zone.name}",
                 KmsKeyArgs(
                     alias=f"enclave/{env}/{zone.name}",
                     description=f"GPU Enclave {env}: data of zone {zone.name} ({zone.zone_class})",
-                    # Node root volumes of the zone's pools (and the platform's system pool) use this key.
-                    ebs_autoscaling=platform or zone.name in pool_zones,
+                    ebs_autoscaling=volumes,
+                    principals_ready=autoscaling if volumes else (),
                     tags={"enclave:zone": zone.name},
                 ),
                 opts=self._opts,
@@ -254,9 +291,11 @@ class Platform(pulumi.ComponentResource):
 
     def _node_prerequisites(self) -> list[pulumi.Resource]:
         """What must exist before nodes launch: the VPC CNI add-on (the node role has no CNI permissions),
-        the VPC endpoints and routes that bootstrap and image pulls go through."""
+        the VPC endpoints and routes that bootstrap and image pulls go through, the DNS query log and firewall."""
         net = self.network
         ready: list[pulumi.Resource] = [*net.endpoints.values(), *net.route_table_associations, *net.transit_routes]
+        # No workload runs before the VPC's DNS is recorded and guarded.
+        ready += [r for r in (self.dns.query_log_association, self.dns.firewall_association) if r is not None]
         if self.cluster.vpc_cni is not None:
             ready.append(self.cluster.vpc_cni)
         return ready
@@ -275,6 +314,38 @@ class Platform(pulumi.ComponentResource):
         if bucket == self.cfg.audit_bucket.name:
             return self.audit_key
         return self.bucket_keys.get(bucket) or self.keys[self.cfg.bucket(bucket).zone]
+
+    def s3_endpoint_ids(self) -> list[pulumi.Input[str]]:
+        """The S3 VPC endpoints data requests come through: the stack's gateway and interface endpoints, else the
+        ones the config names (an existing VPC whose endpoints the stack does not create)."""
+        endpoints = self.network.endpoints
+        if "s3" in endpoints:
+            return [endpoints[k].id for k in ("s3", "s3-interface") if k in endpoints]
+        return list(self.cfg.data_perimeter.s3_endpoint_ids)
+
+    def perimeter(self, bucket: str) -> BucketPerimeterArgs | None:
+        """The data perimeter of ePHI bucket `bucket`: its declared identities (every identity granted a prefix of
+        it, by the role name it will have), the admin roles, the S3 endpoints. None when the config turns it off."""
+        fence = self.cfg.data_perimeter
+        if not fence.enabled:
+            return None
+        invoke = pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        partition = aws.get_partition_output(opts=invoke).partition
+        declared = [
+            role_name(self.cfg.environment, i.name)
+            for i in self.cfg.identities
+            if any(g.bucket == bucket for g in i.grants)
+        ]
+
+        def arn(name: str) -> pulumi.Output[str]:
+            return pulumi.Output.all(account, partition).apply(lambda a: role_arn(a[0], name, a[1]))
+
+        return BucketPerimeterArgs(
+            endpoint_ids=self.s3_endpoint_ids(),
+            principal_arns=[arn(name) for name in declared],
+            admin_role_arns=fence.admin_role_arns,
+        )
 
     def _buckets(self, cfg: PlatformConfig) -> None:
         env = cfg.environment
@@ -322,6 +393,7 @@ class Platform(pulumi.ComponentResource):
                     object_lock_days=bucket.object_lock_days,
                     log_bucket=log_bucket,
                     log_bucket_ready=log_ready,
+                    perimeter=self.perimeter(bucket.name) if bucket.purpose in ARTIFACT_PURPOSES else None,
                 ),
                 opts=self._opts,
             )
@@ -349,6 +421,8 @@ class Platform(pulumi.ComponentResource):
                     kubernetes_provider=self.cluster.kubernetes_provider,
                     service_account_depends_on=[self.zones[ident.zone].namespaces[ident.namespace]],
                     tags={"enclave:zone": ident.zone},
+                    # Named up front: the ePHI buckets' perimeters name these roles before they exist.
+                    role_name=role_name(cfg.environment, ident.name),
                 ),
                 opts=self._opts,
             )
@@ -373,6 +447,11 @@ class Platform(pulumi.ComponentResource):
             "system_zone": next(z.name for z in cfg.zones if z.zone_class == "platform") if created else None,
             "node_security_group_ids": {zone: g.id for zone, g in self.node_security.groups.items()},
             "s3_endpoint_url": self.s3_endpoint_url,
+            "s3_endpoint_ids": self.s3_endpoint_ids(),
+            "data_perimeter": {
+                "enabled": cfg.data_perimeter.enabled,
+                "admin_role_arns": cfg.data_perimeter.admin_role_arns,
+            },
             "cluster_name": self.cluster.name,
             "oidc_provider_arn": self.cluster.oidc_provider_arn,
             "oidc_issuer_url": self.cluster.oidc_issuer_url,

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .aws.bucket import EncryptedBucketArgs
+from .aws.data_perimeter import BucketPerimeterArgs
 from .aws.identity import GrantTarget, WorkloadIdentityArgs
 from .aws.node_pool import GpuNodePoolArgs
 from .config import Bucket, Identity, NodePool
@@ -66,6 +67,7 @@ def bucket_args(
     access_log_sink: bool = False,
     expire_days: int | None = None,
     cloudtrail_arn: pulumi.Input[str] | None = None,
+    perimeter: BucketPerimeterArgs | None = None,
 ) -> EncryptedBucketArgs:
     return EncryptedBucketArgs(
         purpose=bucket.purpose,
@@ -79,6 +81,7 @@ def bucket_args(
         access_log_sink=access_log_sink,
         expire_days=expire_days,
         cloudtrail_arn=cloudtrail_arn,
+        perimeter=perimeter,
         tags=tags,
     )
 
@@ -93,8 +96,10 @@ def identity_args(
     kubernetes_provider: k8s.Provider | None = None,
     service_account_depends_on: Sequence[pulumi.Resource] = (),
     tags: Mapping[str, str] | None = None,
+    role_name: str | None = None,
 ) -> WorkloadIdentityArgs:
     return WorkloadIdentityArgs(
+        role_name=role_name,
         namespace=ident.namespace,
         service_account=ident.service_account,
         zone=ident.zone,

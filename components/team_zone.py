@@ -16,7 +16,8 @@ import pulumi_kubernetes as k8s
 
 from .args import arg, args_type
 from .aws.bucket import EncryptedBucket
-from .aws.identity import GrantTarget, WorkloadIdentity
+from .aws.data_perimeter import BucketPerimeterArgs
+from .aws.identity import GrantTarget, WorkloadIdentity, role_arn, role_name
 from .aws.kms import KmsKey, KmsKeyArgs
 from .aws.node_pool import GpuNodePool
 from .aws.node_security import SYSTEM_SERVICES, ingress_rule, node_group_rules
@@ -31,7 +32,7 @@ from .schema_args import bucket_args, identity_args, node_pool_args
 # What a team's stack reads from the platform stack: every one is a Platform output (Platform.outputs).
 PLAIN_OUTPUTS = (
     "environment", "region", "namespaces", "kubernetes", "psa_version", "private_subnet_ids", "subnet_by_az",
-    "system_zone", "team_zones",
+    "system_zone", "team_zones", "s3_endpoint_ids", "data_perimeter",
 )  # fmt: skip
 
 
@@ -129,17 +130,19 @@ class TeamZone(pulumi.ComponentResource):
             for pool in cfg.node_pools
         }
         # Named under the prefix the platform's trail records ('<env>-<zone>-'): object reads and writes of the
-        # team's buckets are in the platform's audit trail (LOG-03).
+        # team's buckets are in the platform's audit trail (LOG-03). Every one is an ePHI bucket behind the
+        # platform's data perimeter (its S3 endpoints and admin roles), admitting the team's own identities.
         self.buckets = {
             bucket.name: EncryptedBucket(
                 f"{team_bucket_prefix(env, zone)}{bucket.name}",
                 bucket_args(
-                    bucket, kms_key_arn=self.key.arn, log_bucket=platform.output("access_log_bucket"), tags=tags
+                    bucket, kms_key_arn=self.key.arn, log_bucket=platform.output("access_log_bucket"), tags=tags,
+                    perimeter=self._perimeter(cfg, platform, bucket.name),
                 ),
                 opts=child,
             )
             for bucket in cfg.buckets
-        }
+        }  # fmt: skip
         provider = k8s.Provider(f"{name}-k8s", kubeconfig=platform.output("kubeconfig"), opts=child)
         self.zone = TrustZone(
             f"{env}-{zone}",
@@ -179,12 +182,34 @@ class TeamZone(pulumi.ComponentResource):
                     kubernetes_provider=provider,
                     service_account_depends_on=[self.zone.namespaces[ident.namespace]],
                     tags=tags,
+                    role_name=role_name(env, zone, ident.name),
                 ),
                 opts=child,
             )
             for ident in cfg.identities
         }
         self.register_outputs(self.outputs())
+
+    def _perimeter(self, cfg: TeamZoneConfig, platform: PlatformStack, bucket: str) -> BucketPerimeterArgs | None:
+        """The platform's data perimeter around a team bucket: the team identities granted a prefix of it, the
+        platform's admin roles and S3 endpoints. None when the platform turned its perimeter off."""
+        fence = platform.plain["data_perimeter"]
+        if not fence.get("enabled"):
+            return None
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        partition = aws.get_partition_output(opts=invoke).partition
+        env, zone = platform.environment, cfg.zone.name
+        names = [role_name(env, zone, i.name) for i in cfg.identities if any(g.bucket == bucket for g in i.grants)]
+
+        def arn(name: str) -> pulumi.Output[str]:
+            return pulumi.Output.all(account, partition).apply(lambda a: role_arn(a[0], name, a[1]))
+
+        return BucketPerimeterArgs(
+            endpoint_ids=list(platform.plain["s3_endpoint_ids"]),
+            principal_arns=[arn(n) for n in names],
+            admin_role_arns=list(fence.get("admin_role_arns", [])),
+        )
 
     def _node_security(self, zone: str, platform: PlatformStack, tags: dict[str, str]) -> list[pulumi.Resource]:
         """The zone's node security group with the rules a platform zone's group gets (its own nodes, the

@@ -278,6 +278,16 @@ def _oidc(cloud: FakeCloud, name: str, h: str, out: dict[str, Any]) -> tuple[str
     return arn, out
 
 
+def _service_linked_role(cloud: FakeCloud, name: str, h: str, out: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """IAM names a service-linked role after its service (EC2 Auto Scaling's: AWSServiceRoleForAutoScaling)."""
+    service = str(out.get("awsServiceName", "service.amazonaws.com"))
+    known = {"autoscaling.amazonaws.com": "AutoScaling"}
+    role = "AWSServiceRoleFor" + known.get(service, service.split(".")[0].capitalize())
+    path = f"/aws-service-role/{service}/"
+    out.update(name=role, path=path, arn=f"arn:{cloud.partition}:iam::{cloud.account_id}:role{path}{role}")
+    return out["arn"], out
+
+
 def _node_group(cloud: FakeCloud, name: str, h: str, out: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     cluster = out.get("clusterName", "cluster")
     ng = out.get("nodeGroupName") or f"{name}-{h[:7]}"
@@ -305,6 +315,7 @@ _HANDLERS: dict[str, Any] = {
     "aws:kms/alias:Alias": _kms_alias,
     "aws:iam/role:Role": _named("iam", "role", regional=False),
     "aws:iam/policy:Policy": _named("iam", "policy", regional=False),
+    "aws:iam/serviceLinkedRole:ServiceLinkedRole": _service_linked_role,
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:cloudtrail/trail:Trail": _named("cloudtrail", "trail"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -16,6 +17,7 @@ from ..args import arg, args_type, check, fail, schema_type
 from ..config import Bucket, Logging
 from ..config.base import Stage
 from ..config.buckets import BucketPurpose
+from .data_perimeter import BucketPerimeterArgs, perimeter_statements
 
 ACCESS_LOG_PREFIX = "access-logs"
 TRAIL_PREFIX = "cloudtrail"
@@ -48,6 +50,15 @@ def account_keys(partition: str, region: str, account_id: str) -> str:
     return f"arn:{partition}:kms:{region}:{account_id}:key/*"
 
 
+@dataclass(frozen=True)
+class Perimeter:
+    """A resolved BucketPerimeterArgs: plain endpoint ids and role ARNs."""
+
+    endpoint_ids: Sequence[str]
+    principal_arns: Sequence[str]
+    admin_role_arns: Sequence[str] = ()
+
+
 def bucket_policy(
     bucket_arn: str,
     key_pattern: str | None,
@@ -55,6 +66,7 @@ def bucket_policy(
     cloudtrail_sink: bool = False,
     access_log_sink: bool = False,
     trail_arn: str | None = None,
+    perimeter: Perimeter | None = None,
 ) -> str:
     """Deny non-TLS access, and uploads that *ask* for other encryption than the bucket's.
 
@@ -72,8 +84,12 @@ def bucket_policy(
     it requests for digest files has changed between versions of its documentation. An access-log sink
     (`key_arn` None) is SSE-S3 (the only encryption S3 log delivery supports) and lets this account's
     server access logging write under `access-logs/`.
+    A `perimeter` (ePHI buckets) adds the data perimeter's two Deny statements (data_perimeter.py).
+
     The document is built from values known before anything exists (the bucket's name, the account, the
-    trail's name), so a first `pulumi preview` shows it, and the policy pack can check it, in full.
+    trail's name, role names), so a first `pulumi preview` shows it, and the policy pack can check it, in full;
+    except the perimeter's endpoint ids when the stack creates its endpoints: they exist only after the first
+    `pulumi up`, so that preview shows an ePHI bucket's policy as unknown (the policies that read it say so).
     """
     statements: list[dict[str, Any]] = [
         {
@@ -145,6 +161,10 @@ def bucket_policy(
                 "Condition": source,
             }
         )
+    if perimeter is not None:
+        statements += perimeter_statements(
+            bucket_arn, perimeter.endpoint_ids, perimeter.principal_arns, perimeter.admin_role_arns
+        )
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
 
@@ -207,6 +227,12 @@ class EncryptedBucketArgs:
     expire_days: int | None = arg(
         "Access-log sink only: days after which its logs expire (a CloudWatch Logs retention period; the platform "
         "uses the audit retention). Default None: kept forever.",
+        default=None,
+    )
+    perimeter: BucketPerimeterArgs | None = arg(
+        "The data perimeter of an ePHI bucket (datasets, models, checkpoints): data access only by its declared "
+        "identities and admin roles, only through the given S3 VPC endpoints (the pack's S3-11 refuses such a bucket "
+        "without one). Default None: none (the audit and access-log buckets, which AWS services write).",
         default=None,
     )
     tags: Mapping[str, str] | None = arg(
@@ -323,11 +349,19 @@ class EncryptedBucket(pulumi.ComponentResource):
         keys = None if kms_key_arn is None else pulumi.Output.all(partition, region, account).apply(
             lambda a: account_keys(a[0], a[1], a[2])
         )  # fmt: skip
-        document = pulumi.Output.all(self.arn, keys, account, args.cloudtrail_arn).apply(
+        perimeter = args.perimeter
+        fence: pulumi.Output[Perimeter | None] = pulumi.Output.from_input(None)
+        if perimeter is not None:
+            admins = list(perimeter.admin_role_arns)
+            fence = pulumi.Output.all(
+                pulumi.Output.all(*perimeter.endpoint_ids), pulumi.Output.all(*perimeter.principal_arns)
+            ).apply(lambda f: Perimeter(f[0], f[1], admins))
+        document = pulumi.Output.all(self.arn, keys, account, args.cloudtrail_arn, fence).apply(
             lambda a: bucket_policy(
-                a[0], a[1], a[2], cloudtrail_sink=audit, access_log_sink=access_log_sink, trail_arn=a[3]
+                a[0], a[1], a[2], cloudtrail_sink=audit, access_log_sink=access_log_sink, trail_arn=a[3],
+                perimeter=a[4],
             )
-        )
+        )  # fmt: skip
         # Both block-public-access and the policy change the bucket's access settings; applying them one
         # after the other avoids S3's conflicting-operation errors on a new bucket.
         self.policy = aws.s3.BucketPolicy(

@@ -107,8 +107,16 @@ def grants_policy(
 
     Objects: only under `<bucket>/<prefix>/*`. Listing: the bucket, constrained by s3:prefix.
     KMS: the bucket's own key only (by its alias), only when called by S3 in this region (kms:ViaService), and
-    only for this bucket's data (the encryption context S3 sends: the bucket ARN with S3 Bucket Keys, the object
-    ARN without), so the grant cannot decrypt another bucket's objects under the same key.
+    only for this bucket's data (kms:EncryptionContext:aws:s3:arn), so the grant cannot decrypt another bucket's
+    objects under the same key.
+
+    The context names the bucket, never a prefix: every bucket here encrypts with an S3 Bucket Key, and then the
+    encryption context S3 sends to KMS is the bucket's ARN, not the object's (S3 user guide, "Using Amazon S3
+    Bucket Keys", the changes to note before enabling one). A condition on
+    `<bucket>/<prefix>/*` never matches such a call, so it scoped nothing; it is gone. Prefix scoping lives where
+    it works: the object statement's Resource here, and the bucket policy. An upload that turns the bucket key off
+    for its object (x-amz-server-side-encryption-bucket-key-enabled: false) would send the object ARN as context:
+    KMS refuses it, so such an object cannot be written through these grants (fail closed).
     """
     statements: list[dict[str, Any]] = []
     for g in sorted(set(grants), key=lambda g: (g.bucket_arn, g.prefix, g.access)):
@@ -138,8 +146,7 @@ def grants_policy(
                 "Action": list(WRITE_KMS_ACTIONS if write else READ_KMS_ACTIONS),
                 "Resource": key,
                 "Condition": {
-                    "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
-                    "StringLike": {S3_CONTEXT_KEY: [g.bucket_arn, f"{g.bucket_arn}/{g.prefix}/*"]},
+                    "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com", S3_CONTEXT_KEY: g.bucket_arn},
                     **alias_condition,
                 },
             }

@@ -4,7 +4,9 @@ Kubernetes ServiceAccount (token automount off unless asked)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -26,6 +28,25 @@ MAX_GRANTS = 32  # Identity.grants' max_length
 
 def _identity_default(field: str) -> Any:
     return Identity.model_fields[field].default
+
+
+ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
+MAX_ROLE_NAME = 64
+
+
+def role_name(*parts: str) -> str:
+    """A workload role's name from its environment, (team zone) and identity names: joined with '-', and when
+    longer than IAM's 64 characters, cut and made unique again with a hash of the whole."""
+    name = "-".join(parts)
+    if len(name) <= MAX_ROLE_NAME:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: MAX_ROLE_NAME - 9]}-{digest}"
+
+
+def role_arn(account_id: str, name: str, partition: str = "aws") -> str:
+    """The ARN of role `name` (path '/') in `account_id`."""
+    return f"arn:{partition}:iam::{account_id}:role/{name}"
 
 
 @args_type
@@ -91,10 +112,18 @@ class WorkloadIdentityArgs:
     service_account_depends_on: Sequence[pulumi.Resource] = arg(
         "What must exist before the ServiceAccount, e.g. its namespace (`TrustZone.namespaces[...]`).", default=()
     )
+    role_name: str | None = arg(
+        "The IAM role's name, e.g. `role_name('prod', 'trainer')`: known before the role exists, so a bucket's data "
+        "perimeter can name the role's ARN (`role_arn(...)`). Default None: Pulumi names it (logical name plus a "
+        "random suffix).",
+        default=None,
+    )
     tags: Mapping[str, str] | None = arg("Tags on the role, beside `enclave:zone`.", default=None)
 
     def __post_init__(self) -> None:
         fix = "Use a value an identity of the stack file accepts."
+        if self.role_name is not None and not ROLE_NAME.fullmatch(self.role_name):
+            fail(self, "role_name", "an IAM role name is 1-64 of A-Z a-z 0-9 + = , . @ _ -. Use role_name(...).")
         for field in ("namespace", "service_account", "zone", "permissions_boundary_arn", "token_expiration_seconds"):
             check(self, field, schema_type(Identity, field), fix)
         check(self, "automount_service_account_token", schema_type(Identity, "automount_service_account_token"), fix)
@@ -119,6 +148,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
         )
         self.role = aws.iam.Role(
             f"{name}-role",
+            name=args.role_name,
             description=f"IRSA for {args.namespace}/{args.service_account} (zone {args.zone})",
             assume_role_policy=trust,
             # IAM's minimum (3600-43200 allowed): every session of a workload role lasts at most one hour.

@@ -56,8 +56,8 @@ def key_policy(
 
     `ebs_autoscaling` lets EC2 Auto Scaling (which launches managed node groups) encrypt node root
     volumes with the key: its service-linked role gets usage and grants for AWS resources only. KMS
-    refuses a policy naming a role that does not exist yet: in a new account create it once with
-    `aws iam create-service-linked-role --aws-service-name autoscaling.amazonaws.com`.
+    refuses a policy naming a role that does not exist yet, so the key is created after that role
+    (`KmsKeyArgs.principals_ready`; the Platform creates the role: `autoscaling_service_linked_role`).
     """
     root = f"arn:{partition}:iam::{account_id}:root"
     statements: list[dict[str, Any]] = [
@@ -140,6 +140,12 @@ class KmsKeyArgs:
         "key's zone). Default off.",
         default=False,
     )
+    principals_ready: Sequence[pulumi.Resource] = arg(
+        "What must exist before the key: the roles its policy names, since KMS refuses a key policy naming a "
+        "principal that does not exist yet (e.g. EC2 Auto Scaling's `aws.iam.ServiceLinkedRole` for "
+        "`ebs_autoscaling`). Default none.",
+        default=(),
+    )
     deletion_window_in_days: int = arg(
         "Days a scheduled deletion can still be cancelled: 7 to 30, default 30 (the longest).", default=30
     )
@@ -188,7 +194,7 @@ class KmsKey(pulumi.ComponentResource):
             customer_master_key_spec="SYMMETRIC_DEFAULT",
             policy=policy,
             tags=dict(args.tags or {}),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.principals_ready) or None),
         )
         self.alias = aws.kms.Alias(
             f"{name}-alias", name=f"alias/{args.alias}", target_key_id=self.key.key_id, opts=child

@@ -2,9 +2,10 @@
 
 Nodes of different zones share a VPC; with the EKS cluster security group on every node (its default), any
 node accepts any traffic from every other. Instead each zone's nodes get a group of their own that accepts
-only the zone itself, the control plane, the system pool (cluster DNS, the mesh control plane, monitoring)
-and, on the declared ports, the zones with a flow into it. A pod that slips past its NetworkPolicy (a node
-compromise, a CNI fault, hostNetwork) still cannot open a connection into another zone's nodes.
+only the zone itself, the control plane, the system pool on the ports its add-ons use (SYSTEM_TO_ZONE: the
+kubelet and the node agents' metrics) and, on the declared ports, the zones with a flow into it. A pod that
+slips past its NetworkPolicy (a node compromise, a CNI fault, hostNetwork) still cannot open a connection
+into another zone's nodes.
 
 Egress stays open at this layer: the VPC routes nowhere but itself, its endpoints and the transit-gateway
 routes it names, and pod egress is bounded by the NetworkPolicies and the mesh.
@@ -44,6 +45,33 @@ class PortRange:
 
 # What every zone's pods need from the system pool: cluster DNS (CoreDNS) and istiod's xDS/CA port.
 SYSTEM_SERVICES = (PortRange("udp", DNS, DNS), PortRange("tcp", DNS, DNS), PortRange("tcp", ISTIOD_XDS, ISTIOD_XDS))
+
+
+@dataclass(frozen=True)
+class AddonPort:
+    """A port on zone nodes that something on the system pool opens connections to, and why."""
+
+    name: str
+    ports: PortRange
+    why: str
+
+
+KUBELET = 10250
+NODE_EXPORTER = 9100
+DCGM_EXPORTER = 9400
+# What the system pool opens connections to on zone nodes, by add-on. Nothing else: the platform's add-ons
+# only answer (CoreDNS, istiod: zone -> system, SYSTEM_SERVICES) or talk to the API server (Kyverno, the
+# device plugins and istio-cni talk to their own node's kubelet). Admission webhooks, `kubectl exec/logs` and
+# the API server's kubelet calls come from the control plane (its own rule), never from the system pool. A
+# platform-zone workload that calls into a zone (the inference gateway) does so through a declared flow.
+SYSTEM_TO_ZONE = (
+    AddonPort("kubelet", PortRange("tcp", KUBELET, KUBELET),
+              "kubelet API (authenticated): metrics-server and Prometheus read node and container metrics"),
+    AddonPort("node-exporter", PortRange("tcp", NODE_EXPORTER, NODE_EXPORTER),
+              "Prometheus node exporter of the node agents (hostNetwork DaemonSet)"),
+    AddonPort("dcgm-exporter", PortRange("tcp", DCGM_EXPORTER, DCGM_EXPORTER),
+              "NVIDIA DCGM exporter of the node agents: GPU health and utilisation metrics"),
+)  # fmt: skip
 
 
 def node_zones(cfg: PlatformConfig) -> list[str]:
@@ -109,7 +137,8 @@ def node_group_rules(
     tags: Mapping[str, str] | None,
 ) -> list[pulumi.Resource]:
     """The rules of zone `zone`'s node group `group_id`: its own nodes, the control plane, the system pool's
-    group (`system`: its zone and group, None when there is none or it is this zone), the declared flows
+    group on the add-on ports (`SYSTEM_TO_ZONE`; `system`: its zone and group, None when there is none or it is
+    this zone), the declared flows
     (source zone, its group, ports), open egress, and the API endpoint from these nodes. Nodes must not launch
     before them."""
     prefix = f"{name}-{zone}-nodes-from"
@@ -120,8 +149,11 @@ def node_group_rules(
                      why="Control plane: kubelet, webhooks, exec and logs", tags=tags, parent=parent),
     ]  # fmt: skip
     if system is not None:
-        rules.append(ingress_rule(f"{prefix}-{system[0]}-nodes", into=group_id, source=system[1], ports=None,
-                                  why="System pool: add-ons and monitoring", tags=tags, parent=parent))  # fmt: skip
+        rules += [
+            ingress_rule(f"{prefix}-{system[0]}-nodes-{addon.name}", into=group_id, source=system[1],
+                         ports=addon.ports, why=f"System pool: {addon.why}", tags=tags, parent=parent)
+            for addon in SYSTEM_TO_ZONE
+        ]  # fmt: skip
     for source, source_group, ports in flows:
         rules.append(ingress_rule(f"{prefix}-{source}-{ports.label}", into=group_id, source=source_group,
                                   ports=ports, why=f"Declared flow from zone {source} to zone {zone}", tags=tags,

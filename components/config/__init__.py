@@ -10,6 +10,7 @@ from .kubernetes import AddonVersions, KubernetesConfig, Multus, NcclPorts
 from .loading import config_object, config_value, load_platform_config, validate_platform, validate_stack_file
 from .log_retention import Logging
 from .network import CreatedNetwork, ExistingNetwork
+from .perimeter import DataPerimeter
 from .platform import PlatformConfig
 from .pools import NodePool
 from .stackfile import OFFLINE_SECRET, StackFile, read_stack_file
@@ -26,6 +27,7 @@ __all__ = [
     "ConfigError",
     "CreatedCluster",
     "CreatedNetwork",
+    "DataPerimeter",
     "Egress",
     "EgressProxy",
     "Endpoint",

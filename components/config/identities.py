@@ -42,3 +42,9 @@ class Identity(StrictModel):
     automount_service_account_token: bool = Field(
         default=False, description="WEAKENING: mount the Kubernetes API token into pods."
     )
+    promotion: bool = Field(
+        default=False,
+        description="The model promotion identity: the only kind that may write a prefix notebook identities read "
+        "(e.g. models-staging/promoted), after the checks your promotion pipeline runs on a candidate. It must not "
+        "read datasets, and lives in a zone with no data_scientist_groups (no data scientist can run pods as it).",
+    )

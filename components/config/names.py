@@ -44,9 +44,8 @@ def generated_names(cfg: PlatformConfig) -> list[Generated]:
             Generated(loc, "IAM role (the pool's node role)", f"{env}-{pool.name}-node-role{AUTONAME}", IAM_ROLE)
         )
         out.append(Generated(loc, "EKS node group", f"{env}-{pool.name}-node-group{AUTONAME}", EKS_NODE_GROUP))
-    for i, ident in enumerate(cfg.identities):
-        loc = ("identities", i, "name")
-        out.append(Generated(loc, "IAM role", f"{env}-{ident.name}-role{AUTONAME}", IAM_ROLE))
+    # Workload identities' roles are named explicitly (components.aws.identity.role_name: the bucket policies'
+    # data perimeter names them before they exist), cut to IAM's 64 characters with a hash: never too long.
     for i, zone in enumerate(cfg.team_zones):
         # a team zone's buckets are named `<environment>-<zone>-<bucket>`: room for a one-letter bucket at least
         shortest = f"{env}-{zone}-b-bucket{AUTONAME}"

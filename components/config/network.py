@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from .base import Cidr, Ipv4Cidr, PrivateRoute, StrictModel
+from .base import Cidr, Fqdn, Ipv4Cidr, PrivateRoute, StrictModel
 
 # A created VPC reserves its last /24 for the interface-endpoint ENIs: the CIDR pods reach AWS on.
 ENDPOINT_BLOCK_PREFIX = 24
@@ -52,6 +52,30 @@ class TransitGateway(StrictModel):
     )
 
 
+class Dns(StrictModel):
+    """Route 53 Resolver of the VPC: a record of every name asked, and a firewall that answers only known names,
+    so DNS is neither an unrecorded nor an open channel out of a zone."""
+
+    query_logging: bool = Field(
+        default=True,
+        description="Log every DNS query of the VPC (Route 53 Resolver query logging) to a log group encrypted "
+        "with the audit key and kept logging.audit_retention_days. WEAKENING when false.",
+    )
+    firewall: bool = Field(
+        default=True,
+        description="Route 53 Resolver DNS Firewall on the VPC: answer the cluster's names, the AWS endpoints' of "
+        "the region and the approved hosts (zones' egress hosts and proxies, the image mirror, approved "
+        "registries), NXDOMAIN for every other name. WEAKENING when false (an existing VPC whose other tenants "
+        "need other names: list them in allowed_domains instead).",
+    )
+    allowed_domains: list[Fqdn] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Further names the firewall answers, e.g. 'corp.example.com' or '*.corp.example.com' (a "
+        "wildcard covers subdomains only: list the apex too). Never a bare top-level domain.",
+    )
+
+
 class CreatedNetwork(StrictModel):
     """A new VPC: private subnets only for nodes, plus VPC endpoints so GPU zones need no internet path."""
 
@@ -64,6 +88,7 @@ class CreatedNetwork(StrictModel):
     transit_gateway: TransitGateway | None = Field(
         default=None, description="Attachment + routes to the company network; without it the VPC reaches AWS only."
     )
+    dns: Dns = Field(default_factory=Dns, description="DNS query logging and the DNS Firewall of the VPC.")
 
 
 class ExistingNetwork(StrictModel):
@@ -82,6 +107,7 @@ class ExistingNetwork(StrictModel):
         "bring endpoints of your own.",
     )
     flow_logs: bool = Field(default=True, description="WEAKENING when false: VPC flow logs off.")
+    dns: Dns = Field(default_factory=Dns, description="DNS query logging and the DNS Firewall of the VPC.")
 
 
 Network = Annotated[CreatedNetwork | ExistingNetwork, Field(discriminator="mode")]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
@@ -15,6 +15,7 @@ from .identities import Identity
 from .kubernetes import KubernetesConfig
 from .log_retention import Logging
 from .network import Network
+from .perimeter import DataPerimeter
 from .pools import NodePool
 from .zones import Zone
 
@@ -49,6 +50,14 @@ class PlatformConfig(StrictModel):
         default=None, description="The only AWS account this stack may deploy into (provider allowed_account_ids)."
     )
     tags: Tags = Field(default_factory=dict, description="Extra tags on every AWS resource.")
+    autoscaling_service_linked_role: Literal["create", "exists"] = Field(
+        default="create",
+        description="EC2 Auto Scaling's service-linked role (AWSServiceRoleForAutoScaling), which the zone keys' "
+        "policies name so node root volumes can be encrypted with them; KMS refuses a key policy naming a role that "
+        "does not exist yet. `create`: the stack creates it and the keys wait for it (a fresh account). `exists`: "
+        "the account has it already (creating it again fails; `aws iam get-role --role-name "
+        "AWSServiceRoleForAutoScaling` tells). Created once per account, never deleted by `pulumi destroy`.",
+    )
     network: Network
     cluster: Cluster
     zones: list[Zone] = Field(min_length=1, max_length=32)
@@ -63,6 +72,10 @@ class PlatformConfig(StrictModel):
         "object reads and writes of their buckets, whose S3 names start with '<environment>-<zone>-'.",
     )
     logging: Logging = Field(default_factory=Logging)
+    data_perimeter: DataPerimeter = Field(
+        default_factory=DataPerimeter,
+        description="The resource-side data perimeter of the datasets, models and checkpoints buckets.",
+    )
     kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
 
     def zone(self, name: str) -> Zone:

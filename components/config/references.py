@@ -19,8 +19,10 @@ from .base import RESERVED_NAMESPACES, is_private_cidr
 from .buckets import access_log_bucket_name
 from .errors import Loc, Problem, format_loc
 from .network import endpoint_block
+from .perimeter import check_perimeter
 from .platform import PlatformConfig
 from .pools import NodePool
+from .promotion import check_promotion
 from .references_k8s import check_namespace_classes, check_service_accounts
 
 # Zones whose traffic must never reach the internet (DESIGN: trust-zone table).
@@ -73,10 +75,14 @@ def check_references(cfg: PlatformConfig) -> list[Problem]:
     problems += _check_pools(cfg)
     problems += _check_buckets(cfg)
     problems += _check_identities(cfg)
+    problems += check_promotion(
+        {z.name: z for z in cfg.zones}, {b.name: b for b in cfg.buckets}, cfg.identities, ("identities",)
+    )
     problems += _check_flows(cfg)
     problems += _check_network(cfg)
     problems += _check_cluster(cfg)
     problems += _check_team_zones(cfg)
+    problems += check_perimeter(cfg)
     problems += check_namespace_classes(cfg)
     problems += check_service_accounts(cfg)
     return problems

@@ -14,6 +14,7 @@ from .errors import Problem
 from .flows import Flow
 from .identities import Identity
 from .pools import NodePool
+from .promotion import check_promotion
 from .references import _check_instance_types
 from .zones import Zone
 
@@ -68,6 +69,7 @@ def check_team(cfg: TeamZoneConfig) -> list[Problem]:
                 out.append(Problem(("identities", i, "grants", j, "bucket"), "a team's identities are granted its "
                                    f"own buckets only: {', '.join(sorted(buckets)) or 'none declared'}",
                                    grant.bucket))  # fmt: skip
+    out.extend(check_promotion({zone: cfg.zone}, {b.name: b for b in cfg.buckets}, cfg.identities, ("identities",)))
     for i, flow in enumerate(cfg.flows):
         if flow.source != zone or flow.target != zone:
             out.append(Problem(("flows", i), "a team's stack declares flows within its zone only: a flow to or "

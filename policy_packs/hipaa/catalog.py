@@ -128,6 +128,12 @@ CONTROLS: dict[str, Control] = {
            "Give the bucket an aws.s3.BucketLifecycleConfiguration that expires noncurrent versions and aborts "
            "incomplete multipart uploads (fewer stale copies of ePHI to protect: it supports risk management, it "
            "does not implement it).", supports=("164.308(a)(1)(ii)(B)",)),
+        _c("S3-11", "Buckets that may hold ePHI admit only their identities, only through the VPC's endpoints",
+           ("164.312(a)(1)", "164.308(a)(4)"), "high",
+           "Add two Deny statements to the bucket policy for the data actions (objects, listings, uploads): unless "
+           "aws:PrincipalArn is one of the bucket's declared identities or an admin role, and unless aws:SourceVpce "
+           "is one of the stack's S3 endpoints (admin roles, aws:ViaAWSService and service principals excepted); "
+           "components.EncryptedBucket's `perimeter` (data_perimeter in the stack file) writes both."),
         # --- EKS -------------------------------------------------------------------------------------------
         _c("EKS-01", "Kubernetes secrets are envelope-encrypted with a customer key", ("164.312(a)(2)(iv)",),
            "high", "Set encryption_config {resources: ['secrets'], provider.key_arn: <customer key>} on the cluster."),
@@ -240,6 +246,19 @@ CONTROLS: dict[str, Control] = {
            "Give every endpoint that supports it a policy limited to this account's principals "
            "(aws:PrincipalAccount) and, for S3, STS, ECR and Logs, its resources (aws:ResourceAccount), with only "
            "the exceptions AWS needs (components.aws.endpoint_policies)."),
+        _c("NET-05", "Node groups admit each other on named ports only", ("164.312(e)(1)", "164.312(a)(1)"),
+           "high",
+           "Replace an ingress rule that admits every protocol (-1) or every port from another group of nodes with "
+           "one rule per port the source needs: the kubelet (TCP 10250) and the node agents' metrics for the "
+           "system pool (components.aws.node_security.SYSTEM_TO_ZONE), the declared flows' ports between zones."),
+        _c("NET-06", "Every VPC logs its DNS queries", ("164.312(b)", "164.308(a)(1)(ii)(D)"), "medium",
+           "Create an aws.route53.ResolverQueryLogConfig to an encrypted log group (or bucket) and an "
+           "aws.route53.ResolverQueryLogConfigAssociation with the VPC (network.dns.query_logging)."),
+        _c("NET-07", "Every VPC's DNS Firewall refuses unknown names", ("164.312(e)(1)",), "high",
+           "Associate an aws.route53.ResolverFirewallRuleGroup with the VPC whose rules ALLOW the names the "
+           "platform needs (the cluster's, the region's AWS endpoints, the approved hosts) and end with a BLOCK "
+           "rule for the domain list ['*']; keep the VPC's ResolverFirewallConfig fail-closed (DISABLED) "
+           "(network.dns.firewall)."),
         # --- K8S -------------------------------------------------------------------------------------------
         _c("K8S-01", "Zone namespaces enforce Pod Security", ("164.312(a)(1)",), "high",
            "Label zone namespaces pod-security.kubernetes.io/enforce (restricted for inference and notebooks, at "

@@ -167,8 +167,10 @@ def test_every_log_group_is_encrypted_and_retained(synthed: Synth, stack: str) -
     assert groups
     for group in groups:
         assert group["propertyDependencies"]["kmsKeyId"], f"{group['urn']}: no CMK"
-        # The trail's group and the control plane's (which holds the Kubernetes audit log) keep audit retention.
-        audit = "cloudtrail" in group["inputs"]["name"] or group["inputs"]["name"].startswith("/aws/eks/")
+        # The trail's group, the control plane's (which holds the Kubernetes audit log) and the DNS query log
+        # (who asked for which name) keep audit retention.
+        name = group["inputs"]["name"]
+        audit = "cloudtrail" in name or name.startswith("/aws/eks/") or name.endswith("/dns-queries")
         expected = cfg.logging.audit_retention_days if audit else cfg.logging.retention_days
         assert group["inputs"]["retentionInDays"] == expected, group["urn"]
 

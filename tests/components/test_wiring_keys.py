@@ -155,3 +155,21 @@ def test_only_the_account_root_administers_a_key(synthed: Synth, stack: str) -> 
                 continue
             for action in ("kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DisableKey"):
                 assert not action_allowed(stmt, action), f"{key['name']}: {principals(stmt)} may {action}"
+
+
+SERVICE_LINKED_ROLE = "aws:iam/serviceLinkedRole:ServiceLinkedRole"
+
+
+def test_keys_naming_the_autoscaling_role_wait_for_it(synthed: Synth, stack: str) -> None:
+    """KMS refuses a key policy naming a principal that does not exist yet, so in a fresh account every key whose
+    policy names the Auto Scaling service-linked role is created after that role (the stack creates it unless its
+    file says the account has it: `autoscaling_service_linked_role: exists`)."""
+    p = deployed(synthed(stack))
+    naming = [k for k in p.of_type(KEY) if any(slr(p) in principals(s) for s in key_statements(k))]
+    assert naming, f"{stack}: no key names the Auto Scaling role, yet the stack has node pools"
+    roles = p.of_type(SERVICE_LINKED_ROLE)
+    if p.cfg.autoscaling_service_linked_role == "exists":
+        assert roles == [], f"{stack}: the account has the role already; creating it again fails"
+        return
+    assert [r["inputs"]["awsServiceName"] for r in roles] == ["autoscaling.amazonaws.com"], roles
+    assert p.missing_waits(naming, roles) == []

@@ -5,8 +5,9 @@ its AWS resources (test_corpus.py runs them over gRPC as the engine runs the pac
   sends them, an imported key, an IAM user with a console password, duplicated versioning).
 - `plain_eks`: a program using only pulumi-aws and pulumi-kubernetes: a cluster, a CUSTOM-AMI GPU pool, an
   instance-profile role, security-group rules that add up to the internet, EKS Pod Identity.
-- `perimeter`: a data bucket with the recommended data-perimeter deny beside TLS and encryption denies, and
-  endpoint policies written with upper-case keys and single-object statements: compliant, no finding.
+- `perimeter`: a data bucket with the recommended data-perimeter denies (network and identity) beside TLS and
+  encryption denies, and endpoint policies written with upper-case keys and single-object statements: compliant,
+  no finding.
 - `github_deploy`: a GitHub Actions OIDC deploy role and SAML access, with a customer-managed policy.
 """
 
@@ -112,6 +113,7 @@ TEAM_RAW = {
     ("IAM-04", "alice-console"),
     ("IAM-02", "team-readonly"),  # s3:Get* on every team-* bucket
     ("LOG-03", "weights"),  # a models bucket no trail records
+    ("S3-11", "weights"),  # no data perimeter: any role of the account, from anywhere
 }
 
 
@@ -177,6 +179,7 @@ PLAIN_EKS = {
     ("S3-01", "models"), ("S3-02", "models"), ("S3-03", "models"), ("S3-04", "models"), ("S3-05", "models"),
     ("S3-06", "models"), ("S3-07", "models"), ("S3-09", "models"), ("S3-10", "models"),
     ("LOG-03", "models"),  # an untagged bucket may hold artifacts: no trail records it
+    ("S3-11", "models"),  # an untagged bucket is judged as ePHI: no data perimeter
     ("DATA-01", "gpu-lt"),  # a key of no zone the stack or zoneKeys names
 }  # fmt: skip
 
@@ -187,6 +190,11 @@ def perimeter() -> list[dict[str, Any]]:
             "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
             "Condition": {"StringNotEqualsIfExists": {"aws:SourceVpce": "vpce-0123456789abcdef0"},
                           "BoolIfExists": {"aws:ViaAWSService": "false"}}}  # fmt: skip
+    # the identity half (S3-11), its key in upper case: only the team's trainer, whoever else the account holds
+    identities = {"Sid": "Identities", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": ["s3:Get*", "s3:Put*",
+                  "s3:List*"], "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                  "Condition": {"StringNotEqualsIfExists": {"AWS:PRINCIPALARN": f"arn:aws:iam::{ACCOUNT}:role/trainer"},
+                                "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}}  # fmt: skip
     endpoint = res("s3-endpoint", "aws:ec2/vpcEndpoint:VpcEndpoint", {
         "serviceName": "com.amazonaws.us-east-1.s3", "vpcEndpointType": "Gateway",
         "policy": one({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*", "Condition": {
@@ -199,7 +207,7 @@ def perimeter() -> list[dict[str, Any]]:
         }),
         *_companions(bucket),
         res("datasets-policy", "aws:s3/bucketPolicy:BucketPolicy",
-            {"bucket": bucket, "policy": doc(_tls(bucket), deny, *_encryption_denies(bucket))}),
+            {"bucket": bucket, "policy": doc(_tls(bucket), deny, identities, *_encryption_denies(bucket))}),
         res("trail", "aws:cloudtrail/trail:Trail", {
             "isMultiRegionTrail": True, "enableLogFileValidation": True, "kmsKeyId": KEY_ARN, "s3BucketName": "audit",
             "cloudWatchLogsGroupArn": UNKNOWN, "cloudWatchLogsRoleArn": UNKNOWN,

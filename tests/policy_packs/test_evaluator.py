@@ -140,6 +140,24 @@ def test_keys_the_requester_chooses() -> None:
     assert ev.always_denies(doc(perimeter), pinned)
 
 
+def test_a_chosen_principal_key_is_not_the_one_the_principal_derives() -> None:
+    """A probe that stands for any role of the account (S3-07's) names aws:PrincipalArn among its chosen keys: an
+    identity perimeter then cannot refuse it whatever it asks; without `chosen`, the role's own ARN decides."""
+    identities = {
+        "Effect": "Deny",
+        "Action": "s3:*",
+        "Resource": "*",
+        "Principal": "*",
+        "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/x"}},
+    }
+    chosen = ev.Request("s3:PutObject", f"{BUCKET}/k", principal_arn=ROLE, chosen=["aws:PrincipalArn"])
+    assert not ev.always_denies(doc(identities), chosen)
+    assert ev.always_denies(doc(identities), ev.Request("s3:PutObject", f"{BUCKET}/k", principal_arn=ROLE))
+    # chosen=True chooses only what the request does not carry: the principal's own keys stay its own
+    assert ev.always_denies(doc(identities), ev.Request("s3:PutObject", f"{BUCKET}/k", principal_arn=ROLE,
+                                                        chosen=True))  # fmt: skip
+
+
 def _statement(**fields: Any) -> Any:
     [s] = statements(doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", **fields}))
     return s

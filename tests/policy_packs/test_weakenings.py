@@ -82,6 +82,9 @@ CONFIG_WEAKENINGS = [
         "K8S-05 EKS-06",
         lambda d: d["kubernetes"]["platform_admin_groups"].append("ml-research"),
     ),
+    ("data-perimeter-off", "S3-11", lambda d: d["data_perimeter"].update({"enabled": False})),
+    ("dns-query-logging-off", "NET-06", lambda d: d["network"].setdefault("dns", {}).update({"query_logging": False})),
+    ("dns-firewall-off", "NET-07", lambda d: d["network"].setdefault("dns", {}).update({"firewall": False})),
 ]
 
 

@@ -106,7 +106,8 @@ def _grant_without_context(w: Records) -> None:
     def edit(d: dict[str, Any]) -> None:
         for s in d["Statement"]:
             if any(str(a).startswith("kms:") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])):
-                s["Condition"].pop("StringLike", None)
+                for block in s["Condition"].values():
+                    block.pop("kms:EncryptionContext:aws:s3:arn", None)
 
     w.doc("prod-trainer-grants", edit)
 
@@ -220,6 +221,30 @@ def _ssh_from_world(w: Records) -> None:
             "cidrIpv4": "0.0.0.0/0",
         },
     )
+
+
+def _inline_all_ports(w: Records) -> None:
+    """Every TCP port from the training nodes, written inline on the notebooks' group (the legacy shape)."""
+    training = w.urn("prod-training-nodes")
+    group = w.find("prod-notebooks-nodes")
+    group["inputs"]["ingress"] = [{"protocol": "tcp", "fromPort": 0, "toPort": 65535, "securityGroups": ["sg-0"]}]
+    group["propertyDependencies"]["ingress"] = [training]
+
+
+def _allow_dot_com(w: Records) -> None:
+    """A team adds every .com name to the allow list (say, for a package index with many mirrors)."""
+    w.inputs("prod-dns-allowed")["domains"].append("*.com")
+
+
+def _perimeter_any_endpoint(w: Records) -> None:
+    """The network half rewritten to 'any VPC endpoint': another account's endpoint lets a stolen credential in."""
+
+    def edit(d: dict[str, Any]) -> None:
+        (network,) = [s for s in d["Statement"] if s.get("Sid") == "DenyOutsideVpcEndpoints"]
+        network["Condition"].pop("StringNotEqualsIfExists")
+        network["Condition"]["StringNotLikeIfExists"] = {"aws:SourceVpce": "vpce-*"}
+
+    w.doc("prod-checkpoints-policy", edit)
 
 
 def _cluster_admin_for_team(w: Records) -> None:
@@ -446,6 +471,19 @@ WEAKENINGS: list[Weakening] = [
     ),
     Weakening("tls-deny-removed", "S3-06", _no_tls_deny, on="prod-datasets"),
     Weakening(
+        "perimeter-network-half-dropped",
+        "S3-11",
+        lambda w: w.statements("prod-datasets-policy", lambda st: st.get("Sid") != "DenyOutsideVpcEndpoints"),
+        on="prod-datasets-bucket",
+    ),
+    Weakening(
+        "perimeter-identity-half-dropped",
+        "S3-11",
+        lambda w: w.statements("prod-models-prod-policy", lambda st: st.get("Sid") != "DenyUndeclaredPrincipals"),
+        on="prod-models-prod-bucket",
+    ),
+    Weakening("perimeter-any-endpoint", "S3-11", _perimeter_any_endpoint, on="prod-checkpoints-bucket"),
+    Weakening(
         "tls-deny-never-matches",  # StringEquals compares case-sensitively: the request says "false"
         "S3-06",
         lambda w: w.doc(
@@ -643,6 +681,16 @@ WEAKENINGS: list[Weakening] = [
         on="prod-default-sg",
     ),
     Weakening("s3-endpoint-open", "NET-04", _endpoint_open, on="prod-vpce-s3"),
+    Weakening(
+        "system-pool-every-protocol-into-training",
+        "NET-05",
+        _set("prod-training-nodes-from-platform-nodes-kubelet", ipProtocol="-1", fromPort=-1, toPort=-1),
+    ),
+    Weakening("inline-node-group-every-port", "NET-05", _inline_all_ports, on="prod-notebooks-nodes"),
+    Weakening("dns-query-log-detached", "NET-06", lambda w: w.drop("prod-dns-query-log-vpc"), on="prod-vpc"),
+    Weakening("dns-catch-all-only-alerts", "NET-07", _set("prod-dns-block-rest", action="ALERT"), on="prod-vpc"),
+    Weakening("dns-allow-every-com-name", "NET-07", _allow_dot_com, on="prod-vpc"),
+    Weakening("dns-firewall-fails-open", "NET-07", _set("prod-dns-firewall-config", firewallFailOpen="ENABLED")),
     # --- K8S -------------------------------------------------------------------------------------------------
     Weakening(
         "notebooks-privileged",

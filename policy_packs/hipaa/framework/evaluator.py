@@ -342,16 +342,23 @@ class Request:
 
     @functools.cached_property
     def keys(self) -> dict[str, Any]:
+        """The context, with the keys AWS derives from the principal (aws:PrincipalArn, PrincipalAccount, ...)
+        unless the context gives them or `chosen` names them (a probe standing for any principal of its kind)."""
         ctx = {str(k).lower(): v for k, v in self.context.items()}
+
+        def derive(key: str, value: str) -> None:
+            if not any(glob(k, key) for k in self._chosen):
+                ctx.setdefault(key, value)
+
         if self.principal_arn:
-            ctx.setdefault("aws:principalarn", self.principal_arn)
+            derive("aws:principalarn", self.principal_arn)
             account = account_of(self.principal_arn)
             if account:
-                ctx.setdefault("aws:principalaccount", account)
-            ctx.setdefault("aws:principalisawsservice", "false")
+                derive("aws:principalaccount", account)
+            derive("aws:principalisawsservice", "false")
         elif self.principal_service:
-            ctx.setdefault("aws:principalservicename", self.principal_service)
-            ctx.setdefault("aws:principalisawsservice", "true")
+            derive("aws:principalservicename", self.principal_service)
+            derive("aws:principalisawsservice", "true")
         return ctx
 
     @functools.cached_property

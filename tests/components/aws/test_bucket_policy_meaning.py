@@ -1,4 +1,4 @@
-"""What the bucket policies decide for the requests real clients send, evaluated (tests/iam_eval.py), not read.
+"""What the bucket policies decide for the requests real clients send, evaluated (the pack's evaluator), not read.
 
 Uploads by boto3, the AWS CLI and s3fs carry no encryption header; neither do S3 log delivery and CloudTrail
 for most objects. The policies must let those through (default encryption applies) and refuse only a
@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
-from components.aws.bucket import account_keys, bucket_policy
+from components.aws.bucket import Perimeter, account_keys, bucket_policy
+from components.aws.data_perimeter import IDENTITY_SID, NETWORK_SID
+from components.aws.iam_policy import ResolvedGrant, grants_policy
 from framework.evaluator import Request, denying_statements, evaluate
 from tests.conftest import STACKS, stack_data
 
@@ -172,11 +174,21 @@ def test_access_log_bucket_takes_sse_s3_only() -> None:
         assert put(doc, UPLOADS[upload]) == "Deny", upload
 
 
+def _inside(doc: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """A principal and endpoint the component's perimeter admits (its first declared identity, its first endpoint);
+    a workload role and no endpoint where the bucket has no perimeter."""
+    sts = {s.get("Sid"): s for s in doc["Statement"]}
+    who = sts.get(IDENTITY_SID, {}).get("Condition", {}).get("StringNotEqualsIfExists", {}).get("aws:PrincipalArn")
+    where = sts.get(NETWORK_SID, {}).get("Condition", {}).get("StringNotEqualsIfExists", {}).get("aws:SourceVpce")
+    return (who[0] if who else TRAINER), ({"aws:SourceVpce": where[0]} if where else {})
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_synthesized_policies_let_the_platforms_own_writers_through(synthed: Any, stack: str) -> None:
-    """The policies the platform really registers (update mode, fake ARNs): the trainer's checkpoint upload
-    with no headers into every bucket, log delivery into the access-log bucket, the trail (and only the
-    platform's trail, by its ARN) into the audit bucket."""
+    """The policies the platform really registers (update mode, fake ARNs): a declared identity's checkpoint
+    upload with no headers into every bucket (through the stack's endpoint where it has a data perimeter), log
+    delivery into the access-log bucket, the trail (and only the platform's trail, by its ARN) into the audit
+    bucket."""
     result = synthed(stack)
     region = stack_data(stack)["region"]
     (trail,) = result.by_type("aws:cloudtrail/trail:Trail")
@@ -186,7 +198,10 @@ def test_synthesized_policies_let_the_platforms_own_writers_through(synthed: Any
     writers = set()
     for name, doc in policies.items():
         bucket = doc["Statement"][0]["Resource"][0]
-        upload = Request("s3:PutObject", f"{bucket}/runs/x", principal_arn=ROLE, context=TLS)
+        # a declared identity through the stack's endpoint, where the bucket has a data perimeter (the probe role
+        # otherwise), as S3-07's probes ask
+        principal, perimeter = _inside(doc)
+        upload = Request("s3:PutObject", f"{bucket}/runs/x", principal_arn=principal, context={**TLS, **perimeter})
         assert evaluate(doc, upload) != "Deny", f"{name}: {denying_statements(doc, upload)}"
         allows = {s["Sid"]: s for s in doc["Statement"] if s["Effect"] == "Allow"}
         if "CloudTrailWrite" in allows:
@@ -210,3 +225,148 @@ def test_synthesized_policies_let_the_platforms_own_writers_through(synthed: Any
             assert evaluate(doc, delivery) == "Allow", name
             writers.add("access-logs")
     assert writers == {"cloudtrail", "access-logs"}, "both sinks are in every stack"
+
+
+# ----- the data perimeter of an ePHI bucket --------------------------------------------------------------------
+GATEWAY, INTERFACE = "vpce-0a1b2c3d4e5f60718", "vpce-0b2c3d4e5f6071829"
+TRAINER = f"arn:aws:iam::{ACCOUNT}:role/prod-trainer"
+SERVER = f"arn:aws:iam::{ACCOUNT}:role/prod-model-server"
+NOTEBOOK = f"arn:aws:iam::{ACCOUNT}:role/prod-notebook"
+DEPLOYER = f"arn:aws:iam::{ACCOUNT}:role/platform-admin"
+BREAK_GLASS = f"arn:aws:iam::{ACCOUNT}:role/break-glass"
+FENCE = Perimeter([GATEWAY, INTERFACE], [TRAINER, SERVER], [DEPLOYER, BREAK_GLASS])
+DATA = [("s3:GetObject", f"{BUCKET}/runs/x"), ("s3:PutObject", f"{BUCKET}/runs/x"), ("s3:ListBucket", BUCKET),
+        ("s3:DeleteObject", f"{BUCKET}/runs/x")]  # fmt: skip
+
+
+def fenced(**kwargs: Any) -> dict[str, Any]:
+    return json.loads(bucket_policy(BUCKET, KEYS, ACCOUNT, perimeter=FENCE, **kwargs))
+
+
+def ask(doc: dict[str, Any], action: str, resource: str, principal: str, **context: str) -> str:
+    req = Request(action, resource, principal_arn=principal, context={**TLS, **context})
+    return evaluate(doc, req)
+
+
+@pytest.mark.parametrize("principal", [TRAINER, SERVER])
+@pytest.mark.parametrize("endpoint", [GATEWAY, INTERFACE])
+def test_each_declared_identity_reaches_the_data_through_each_endpoint(principal: str, endpoint: str) -> None:
+    """Not denied by the bucket: the identity's own grants decide (same account: an IAM Allow suffices)."""
+    doc = fenced()
+    for action, resource in DATA:
+        assert ask(doc, action, resource, principal, **{"aws:SourceVpce": endpoint}) != "Deny", (action, principal)
+
+
+def test_a_declared_identity_with_its_grants_succeeds_and_stolen_fails_outside() -> None:
+    """The trainer's real grants and the bucket's perimeter together: its upload through the endpoint is allowed;
+    the same credentials from a laptop (no endpoint) or from another account's VPC endpoint are refused."""
+    grants = grants_policy(
+        [ResolvedGrant(BUCKET, "alias/enclave/prod/training", "runs", "write")], "us-east-1", ACCOUNT
+    )
+    assert grants is not None
+    doc = fenced()
+
+    def decision(**where: str) -> str:
+        req = Request("s3:PutObject", f"{BUCKET}/runs/step-1.pt", principal_arn=TRAINER,
+                      context={**TLS, **where})  # fmt: skip
+        decisions = {evaluate(grants, req), evaluate(doc, req)}
+        return "Deny" if "Deny" in decisions else "Allow" if "Allow" in decisions else "ImplicitDeny"
+
+    assert decision(**{"aws:SourceVpce": INTERFACE}) == "Allow"
+    assert decision() == "Deny", "a stolen zone credential used outside the VPC"
+    assert decision(**{"aws:SourceVpce": "vpce-0ffffffffffffffff", "aws:SourceVpc": "vpc-0ffffffffffffffff"}) == "Deny"
+    outside = Request("s3:PutObject", f"{BUCKET}/x", principal_arn=TRAINER, context={**TLS})
+    assert denying_statements(doc, outside) == ["DenyOutsideVpcEndpoints"]
+
+
+@pytest.mark.parametrize("where", [{}, {"aws:SourceVpce": GATEWAY}])
+@pytest.mark.parametrize("principal", [DEPLOYER, BREAK_GLASS])
+def test_the_deployment_and_break_glass_roles_reach_it_from_anywhere(principal: str, where: dict[str, str]) -> None:
+    doc = fenced()
+    for action, resource in DATA:
+        assert ask(doc, action, resource, principal, **where) != "Deny", (action, principal, where)
+
+
+def test_a_role_the_bucket_does_not_declare_is_refused_even_through_the_endpoint() -> None:
+    doc = fenced()
+    for principal in (NOTEBOOK, f"arn:aws:iam::{ACCOUNT}:role/someone-else", "arn:aws:iam::444455556666:role/x"):
+        for action, resource in DATA:
+            req_ctx = {"aws:SourceVpce": GATEWAY}
+            assert ask(doc, action, resource, principal, **req_ctx) == "Deny", (principal, action)
+    anonymous = Request("s3:GetObject", f"{BUCKET}/x", context={**TLS, "aws:SourceVpce": GATEWAY})
+    assert evaluate(doc, anonymous) == "Deny"
+
+
+def test_aws_services_acting_for_a_declared_identity_pass_the_network_half_only() -> None:
+    """aws:ViaAWSService (Athena, Glue reading for the trainer) is excepted from the endpoint rule, not from the
+    identity rule: a service acting for an undeclared role is still refused."""
+    doc = fenced()
+    via = {"aws:ViaAWSService": "true", "aws:CalledVia": "athena.amazonaws.com"}
+    assert ask(doc, "s3:GetObject", f"{BUCKET}/x", TRAINER, **via) != "Deny"
+    assert ask(doc, "s3:GetObject", f"{BUCKET}/x", NOTEBOOK, **via) == "Deny"
+
+
+def test_service_principals_still_write_where_the_policy_lets_them() -> None:
+    """A perimeter never refuses an AWS service principal: the trail still writes into a fenced audit bucket, log
+    delivery into a fenced access-log bucket."""
+    trail_doc = json.loads(bucket_policy(BUCKET, KEYS, ACCOUNT, cloudtrail_sink=True, trail_arn=TRAIL, perimeter=FENCE))
+    context = {"aws:SourceArn": TRAIL,
+               "aws:SourceAccount": ACCOUNT, "s3:x-amz-acl": "bucket-owner-full-control"}  # fmt: skip
+    assert put(trail_doc, {}, key=LOG_FILE, principal_service="cloudtrail.amazonaws.com", context=context) == "Allow"
+    logs_doc = json.loads(bucket_policy(BUCKET, None, ACCOUNT, access_log_sink=True, perimeter=FENCE))
+    delivery = {"aws:SourceAccount": ACCOUNT}
+    assert put(logs_doc, {}, key="access-logs/prod-datasets/x", principal_service="logging.s3.amazonaws.com",
+               context=delivery) == "Allow"  # fmt: skip
+
+
+def test_the_perimeter_leaves_the_buckets_configuration_to_iam() -> None:
+    """Only data actions are fenced: an auditor (or AWS Config) reads the bucket's settings from anywhere."""
+    doc = fenced()
+    auditor = f"arn:aws:iam::{ACCOUNT}:role/enclave-auditor"
+    for action in ("s3:GetBucketPolicy", "s3:GetEncryptionConfiguration", "s3:GetBucketVersioning"):
+        assert ask(doc, action, BUCKET, auditor) != "Deny", action
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_synthesized_perimeters_admit_exactly_the_declared_identities_through_the_stacks_endpoints(
+    synthed: Any, stack: str
+) -> None:
+    """For every ePHI bucket the platform registers: every identity granted a prefix of it reads (its own grants
+    and the bucket policy together) through each of the stack's S3 endpoints, and nowhere else; every other
+    identity of the stack is refused by the bucket itself, even through the endpoint."""
+    result = synthed(stack)
+    data = stack_data(stack)
+    account, env = data["account_id"], data["environment"]
+    endpoints = result.outputs["s3_endpoint_ids"]
+    assert len(endpoints) == 2 and all(e.startswith("vpce-") for e in endpoints)
+    roles = {r["name"].removeprefix(f"{env}-").removesuffix("-role"): r for r in result.by_type("aws:iam/role:Role")}
+    grants = {r["name"].removeprefix(f"{env}-").removesuffix("-grants"): json.loads(r["inputs"]["policy"])
+              for r in result.by_type("aws:iam/rolePolicy:RolePolicy") if r["name"].endswith("-grants")}  # fmt: skip
+    names = {r["name"]: r["inputs"]["bucket"] for r in result.by_type("aws:s3/bucket:Bucket")}
+    checked = 0
+    for ident in data["identities"]:
+        role = roles[ident["name"]]
+        arn = f"arn:aws:iam::{account}:role/{role['inputs']['name']}"
+        for bucket in data["buckets"]:
+            if bucket["purpose"] == "audit-logs":
+                continue
+            policy = next(
+                json.loads(r["inputs"]["policy"]) for r in result.by_type("aws:s3/bucketPolicy:BucketPolicy")
+                if r["name"] == f"{env}-{bucket['name']}-policy"
+            )  # fmt: skip
+            physical = names[f"{env}-{bucket['name']}-bucket"]
+            bucket_arn = f"arn:aws:s3:::{physical}"
+            mine = [g for g in ident["grants"] if g["bucket"] == bucket["name"]]
+            key = f"{bucket_arn}/{mine[0]['prefix']}/object" if mine else f"{bucket_arn}/any/object"
+            for endpoint in endpoints:
+                ctx = {**TLS, "aws:SourceVpce": endpoint}
+                req = Request("s3:GetObject", key, principal_arn=arn, context=ctx)
+                by_bucket = evaluate(policy, req)
+                if mine:
+                    assert by_bucket != "Deny" and evaluate(grants[ident["name"]], req) == "Allow", (ident, bucket)
+                    checked += 1
+                else:
+                    assert by_bucket == "Deny", f"{stack}: {ident['name']} is not refused by {bucket['name']}"
+            outside = Request("s3:GetObject", key, principal_arn=arn, context={**TLS})
+            assert evaluate(policy, outside) == "Deny", f"{stack}: {ident['name']} reads {bucket['name']} from outside"
+    assert checked >= 2 * len(data["identities"]) - 2

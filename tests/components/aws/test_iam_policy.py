@@ -52,7 +52,10 @@ def test_read_grant_has_no_write_action() -> None:
     listing = next(s for s in doc["Statement"] if s["Action"] == "s3:ListBucket")
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["clf/v12", "clf/v12/*"]}}
     kms = next(s for s in doc["Statement"] if s["Resource"].startswith("arn:aws:kms"))
-    assert kms["Condition"]["StringEquals"] == {"kms:ViaService": "s3.us-east-1.amazonaws.com"}
+    assert kms["Condition"]["StringEquals"] == {
+        "kms:ViaService": "s3.us-east-1.amazonaws.com",
+        "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::models",
+    }
 
 
 KEY = "arn:aws:kms:us-east-1:111122223333:key/shared"
@@ -73,14 +76,37 @@ def _decrypt(
 
 
 def test_kms_grant_decrypts_only_its_own_bucket_through_s3() -> None:
-    """Two buckets may share a zone key: the grant's KMS permission follows the bucket, not just the key."""
+    """Two buckets may share a zone key: the grant's KMS permission follows the bucket, not just the key. Every
+    bucket encrypts with an S3 Bucket Key, so the context S3 sends is the bucket's ARN; an object ARN (an upload that
+    turned the bucket key off for itself) is refused: the grant fails closed rather than widening."""
     doc = grants_policy([ResolvedGrant("arn:aws:s3:::models", ALIAS, "clf/v12", "read")], "us-east-1", ACCOUNT)
     assert doc is not None
     assert _decrypt(doc, "arn:aws:s3:::models") == "Allow", "S3 Bucket Key context: the bucket ARN"
-    assert _decrypt(doc, "arn:aws:s3:::models/clf/v12/weights.bin") == "Allow", "object context without a bucket key"
+    assert _decrypt(doc, "arn:aws:s3:::models/clf/v12/weights.bin") == "ImplicitDeny", "object context: no bucket key"
     assert _decrypt(doc, "arn:aws:s3:::datasets") == "ImplicitDeny", "another bucket under the same key"
     assert _decrypt(doc, "arn:aws:s3:::models-staging") == "ImplicitDeny", "a bucket sharing the name prefix"
     assert _decrypt(doc, "arn:aws:s3:::models/other/x") == "ImplicitDeny", "another prefix, object context"
+
+
+def test_kms_grant_conditions_hold_no_prefix_that_could_never_match() -> None:
+    """The prefix scoping of a grant is on the object statement; the KMS statement names only what S3 sends (the
+    bucket ARN with a bucket key): a `<bucket>/<prefix>/*` context value would be inert, so none is left."""
+    grants = [ResolvedGrant("arn:aws:s3:::models", ALIAS, "clf/v12", "read"),
+              ResolvedGrant("arn:aws:s3:::models", ALIAS, "clf/v13", "write")]  # fmt: skip
+    doc = grants_policy(grants, "us-east-1", ACCOUNT)
+    assert doc is not None
+    kms = [s for s in doc["Statement"] if str(s["Resource"]).startswith("arn:aws:kms")]
+    assert len(kms) == 2
+    for stmt in kms:
+        context = [
+            v
+            for block in stmt["Condition"].values()
+            for k, v in block.items()
+            if k == "kms:EncryptionContext:aws:s3:arn"
+        ]
+        assert context == ["arn:aws:s3:::models"], stmt
+    objects = {s["Resource"] for s in doc["Statement"] if s["Action"] != "s3:ListBucket" and s not in kms}
+    assert objects == {"arn:aws:s3:::models/clf/v12/*", "arn:aws:s3:::models/clf/v13/*"}
     assert _decrypt(doc, None) == "ImplicitDeny", "a direct KMS call carries no S3 context"
     assert _decrypt(doc, "arn:aws:s3:::models", via="ec2.us-east-1.amazonaws.com") == "ImplicitDeny"
 

@@ -10,6 +10,7 @@ import pytest
 
 from components.aws.node_security import (
     SYSTEM_SERVICES,
+    SYSTEM_TO_ZONE,
     NodeSecurityGroups,
     NodeSecurityGroupsArgs,
     PortRange,
@@ -63,7 +64,7 @@ def test_zone_nodes_accept_only_their_zone_the_control_plane_the_system_pool_and
     for target in zones:
         expected: dict[str, set[Any]] = {f"zone:{target}": {ALL_PORTS}, "control-plane": {ALL_PORTS}}
         if target != platform:
-            expected[f"zone:{platform}"] = {ALL_PORTS}
+            expected[f"zone:{platform}"] = {addon.ports for addon in SYSTEM_TO_ZONE}
         for flow in cfg.flows:
             if flow.target == target and flow.source != target and flow.source in zones:
                 for p in flow.ports:
@@ -84,6 +85,24 @@ def test_notebook_nodes_refuse_the_other_zones_and_inference_accepts_only_the_ga
     assert set(accepts["notebooks"]) == {"zone:notebooks", "control-plane", "zone:platform"}
     assert set(accepts["training"]) == {"zone:training", "control-plane", "zone:platform"}
     assert accepts["platform"]["zone:notebooks"] == set(SYSTEM_SERVICES), "notebooks reach only DNS and istiod"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_rule_between_node_groups_of_different_zones_admits_every_protocol(synthed: Synth, stack: str) -> None:
+    """The system pool reaches zone nodes on the kubelet and the node agents' metrics ports only: a pod that
+    escapes onto a system node (or a compromised add-on) cannot open any other port on a GPU node. Only a zone's
+    own nodes (and the control plane) keep every protocol."""
+    accepts, _ = _accepts(synthed(stack, True), stack)
+    wide = {
+        (target, source)
+        for target, sources in accepts.items()
+        for source, ports in sources.items()
+        if source.startswith("zone:") and source != f"zone:{target}" and ALL_PORTS in ports
+    }
+    assert wide == set(), f"{stack}: every protocol between node groups {sorted(wide)}"
+    assert {a.ports for a in SYSTEM_TO_ZONE} == {
+        PortRange("tcp", 10250, 10250), PortRange("tcp", 9100, 9100), PortRange("tcp", 9400, 9400)
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("stack", STACKS)

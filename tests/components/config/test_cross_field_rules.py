@@ -3,8 +3,9 @@
 
 The rules are enumerated from the code, so a rule added without cases fails
 `test_every_cross_field_rule_has_a_pass_and_a_fail_case`:
-- every `Problem(...)`, `_unknown(...)` and `_duplicates(...)` raised in components/config/references.py
-  (one rule each; a rule is told apart from others of its function by a fragment of its source);
+- every `Problem(...)`, `_unknown(...)` and `_duplicates(...)` raised in components/config/references.py,
+  promotion.py and perimeter.py (one rule each; a rule is told apart from others of its function by a fragment
+  of its source);
 - every pydantic `model_validator` of components/config (a rule across fields of one model);
 - every `_check_*` function of components/config/loading.py that takes the PlatformConfig.
 """
@@ -28,6 +29,8 @@ from .bad_configs import Edit, append, chain, delp, setp
 
 CONFIG_DIR = PROJECT_ROOT / "components" / "config"
 REFERENCES = (CONFIG_DIR / "references.py", CONFIG_DIR / "references_k8s.py")
+PROMOTION = CONFIG_DIR / "promotion.py"
+PERIMETER = CONFIG_DIR / "perimeter.py"
 RULE_CALLS = ("Problem", "_unknown", "_duplicates")
 RULE_HELPERS = ("_unknown", "_duplicates")  # build the Problem of their callers' rules
 P = "gpu-enclave:platform"
@@ -89,6 +92,21 @@ RULES: dict[str, Rule] = {
     "inference-read-only": Rule("_check_identities", "inference identities are read-only"),
     "notebooks-no-production-models": Rule("_check_identities", "no access to production model storage"),
     "staging-never-writes-production": Rule("_check_identities", "a staging zone cannot write production"),
+    # the promotion path (promotion.py)
+    "notebooks-never-read-datasets": Rule("check_promotion", "notebook identities never read datasets"),
+    "only-promotion-writes-what-notebooks-read": Rule(
+        "check_promotion", "only a promotion identity writes what notebooks read"
+    ),
+    "notebooks-read-only-promoted": Rule("check_promotion", "no identity with promotion"),
+    "promotion-identity-writes": Rule("_check_promoter", "give it a write grant"),
+    "promotion-never-reads-datasets": Rule("_check_promoter", "a promotion identity never reads datasets"),
+    "promotion-not-in-notebooks": Rule("_check_promoter", "is a notebooks zone"),
+    "promotion-out-of-data-scientists-reach": Rule("_check_promoter", "can start pods there"),
+    # the data perimeter (perimeter.py)
+    "perimeter-names-its-deployer": Rule("check_perimeter", "list the role that runs"),
+    "perimeter-roles-in-the-stack-account": Rule("check_perimeter", "the role is not in the stack's account"),
+    "perimeter-endpoints-only-when-not-created": Rule("check_perimeter", "the stack creates the VPC's S3 endpoints"),
+    "perimeter-names-existing-endpoints": Rule("check_perimeter", "the stack creates no S3 endpoint"),
     # flows
     "flow-zones-exist": Rule("_check_flows", "_unknown(('flows', i, end)"),
     "flow-ports-declared-once": Rule("_check_flows", "is already declared"),
@@ -164,7 +182,7 @@ EXISTING_CLUSTER = {
 
 # prod: zones 0 platform, 1 training, 2 inference, 3 notebooks; pools 0 train-p5 (EFA), 1 infer-g6e,
 # 2 notebooks-g6; buckets 0 audit-logs, 1 datasets, 2 checkpoints, 3 models-prod, 4 models-staging;
-# identities 0 trainer, 1 model-server, 2 notebook; flows 0 platform->inference, 1 training->training
+# identities 0 trainer, 1 model-server, 2 notebook, 3 model-promoter; flows 0 platform->inference, 1 training->training
 # (rendezvous + NCCL window), 2 inference->platform.
 PASS: list[Case] = [
     Case(
@@ -287,7 +305,43 @@ PASS: list[Case] = [
     Case(
         "staging-zone-writes-staging-bucket",
         "staging-never-writes-production",
-        setp("identities.2.grants.0", {"bucket": "models-staging", "prefix": "candidates", "access": "write"}),
+        setp("identities.2.grants.0", {"bucket": "models-staging", "prefix": "scratch", "access": "write"}),
+    ),
+    Case("deployer-as-shipped", "perimeter-names-its-deployer"),
+    Case("perimeter-off-needs-no-deployer", "perimeter-names-its-deployer", setp("data_perimeter", {"enabled": False})),
+    Case(
+        "break-glass-in-the-account",
+        "perimeter-roles-in-the-stack-account",
+        append("data_perimeter.break_glass_role_arns", "arn:aws:iam::111122223333:role/incident-response"),
+    ),
+    Case("created-endpoints-as-shipped", "perimeter-endpoints-only-when-not-created"),
+    Case(
+        "existing-vpc-names-its-endpoints",
+        "perimeter-names-existing-endpoints",
+        chain(
+            setp("network.create_endpoints", False), setp("data_perimeter.s3_endpoint_ids", ["vpce-0a1b2c3d4e5f60718"])
+        ),
+        stack="dev",
+    ),
+    Case("notebooks-read-staging-models-as-shipped", "notebooks-never-read-datasets"),
+    Case("only-the-promoter-writes-promoted-as-shipped", "only-promotion-writes-what-notebooks-read"),
+    Case(
+        "notebooks-read-inside-the-promoted-prefix",
+        "notebooks-read-only-promoted",
+        setp("identities.2.grants.0.prefix", "promoted/radiology-classifier"),
+    ),
+    Case("promoter-writes-as-shipped", "promotion-identity-writes"),
+    Case("promoter-reads-candidates-only-as-shipped", "promotion-never-reads-datasets"),
+    Case("promoter-in-the-platform-zone-as-shipped", "promotion-not-in-notebooks"),
+    Case(
+        "promoter-in-a-training-zone-without-data-scientists",
+        "promotion-out-of-data-scientists-reach",
+        chain(
+            delp("zones.1.access.data_scientist_groups"),
+            delp("zones.1.access.service_accounts"),
+            setp("identities.3.zone", "training"),
+            setp("identities.3.namespace", "training"),
+        ),
     ),
     Case("flow-zones-as-shipped", "flow-zones-exist"),
     Case(
@@ -384,6 +438,84 @@ PASS: list[Case] = [
 ]
 
 FAIL: list[Case] = [
+    Case(
+        "perimeter-without-deployer",
+        "perimeter-names-its-deployer",
+        delp("data_perimeter.deployment_role_arns"),
+        path=f"{P}.data_perimeter.deployment_role_arns",
+        message="list the role that runs `pulumi up`",
+    ),
+    Case(
+        "break-glass-of-another-account",
+        "perimeter-roles-in-the-stack-account",
+        setp("data_perimeter.break_glass_role_arns", ["arn:aws:iam::444455556666:role/break-glass"]),
+        path=f"{P}.data_perimeter.break_glass_role_arns[0]",
+        message="not in the stack's account 111122223333",
+    ),
+    Case(
+        "endpoint-ids-beside-created-endpoints",
+        "perimeter-endpoints-only-when-not-created",
+        setp("data_perimeter.s3_endpoint_ids", ["vpce-0a1b2c3d4e5f60718"]),
+        path=f"{P}.data_perimeter.s3_endpoint_ids",
+        message="the stack creates the VPC's S3 endpoints",
+    ),
+    Case(
+        "existing-vpc-without-endpoints",
+        "perimeter-names-existing-endpoints",
+        setp("network.create_endpoints", False),
+        stack="dev",
+        path=f"{P}.data_perimeter.s3_endpoint_ids",
+        message="the stack creates no S3 endpoint",
+    ),
+    Case(
+        "notebook-reads-datasets",
+        "notebooks-never-read-datasets",
+        setp("identities.2.grants.0", {"bucket": "datasets", "prefix": "imaging/v3", "access": "read"}),
+        path=f"{P}.identities[2].grants[0].bucket",
+        message="notebook identities never read datasets",
+    ),
+    Case(
+        "notebook-reads-the-trainers-candidates",
+        "only-promotion-writes-what-notebooks-read",
+        setp("identities.2.grants.0.prefix", "candidates"),
+        path=f"{P}.identities[2].grants[0].prefix",
+        message="identity 'trainer' (zone training) writes models-staging/candidates",
+    ),
+    Case(
+        "notebook-reads-what-nobody-promotes",
+        "notebooks-read-only-promoted",
+        setp("identities.2.grants.0.prefix", "reference"),
+        path=f"{P}.identities[2].grants[0].prefix",
+        message="no identity with promotion: true writes models-staging/reference",
+    ),
+    Case(
+        "promoter-without-a-write-grant",
+        "promotion-identity-writes",
+        setp("identities.3.grants", [{"bucket": "models-staging", "prefix": "candidates", "access": "read"}]),
+        path=f"{P}.identities[3].grants",
+        message="give it a write grant",
+    ),
+    Case(
+        "promoter-reads-datasets",
+        "promotion-never-reads-datasets",
+        append("identities.3.grants", {"bucket": "datasets", "prefix": "imaging/v3", "access": "read"}),
+        path=f"{P}.identities[3].grants[2].bucket",
+        message="a promotion identity never reads datasets",
+    ),
+    Case(
+        "promoter-in-the-notebooks-zone",
+        "promotion-not-in-notebooks",
+        chain(setp("identities.3.zone", "notebooks"), setp("identities.3.namespace", "notebooks")),
+        path=f"{P}.identities[3].promotion",
+        message="is a notebooks zone",
+    ),
+    Case(
+        "promoter-where-data-scientists-start-pods",
+        "promotion-out-of-data-scientists-reach",
+        chain(setp("identities.3.zone", "training"), setp("identities.3.namespace", "training")),
+        path=f"{P}.identities[3].zone",
+        message="data scientists of zone 'training' (ml-research) can start pods there",
+    ),
     Case(
         "writable-host-not-listed",
         "writable-hosts-listed",
@@ -993,9 +1125,9 @@ def _functions(tree: ast.Module) -> Iterator[ast.FunctionDef]:
 
 
 def reference_sites() -> list[tuple[str, str]]:
-    """(function, source) of every rule raised in references.py."""
+    """(function, source) of every rule raised in references.py, references_k8s.py, promotion.py and perimeter.py."""
     out = []
-    for path in REFERENCES:
+    for path in (*REFERENCES, PROMOTION, PERIMETER):
         for fn in _functions(ast.parse(path.read_text(encoding="utf-8"))):
             if fn.name in RULE_HELPERS:
                 continue
