@@ -54,7 +54,8 @@ def _q(value: str) -> str:
 def _fits(pattern: str, what: str) -> str:
     if len(pattern) > MAX_PATTERN:
         raise SignalError(
-            f"the {what} filter pattern is {len(pattern)} characters; CloudWatch accepts {MAX_PATTERN}: {pattern[:80]}..."
+            f"the {what} filter pattern is {len(pattern)} characters; CloudWatch accepts {MAX_PATTERN}: "
+            f"{pattern[:80]}..."
         )
     return pattern
 

@@ -82,11 +82,10 @@ class Alarms(StrictModel):
 
 class GuardDuty(StrictModel):
     """GuardDuty: `create` makes the stack's own detector; `organization` says the organisation's delegated
-    administrator runs it (the pack accepts that with a note); `off` has neither (refused in staging/prod by the pack)."""
+    administrator runs it (the pack accepts that with a note); `off` has neither (the pack refuses that in staging
+    and prod)."""
 
-    mode: Literal["create", "organization", "off"] = Field(
-        default="create", description="create | organization | off."
-    )
+    mode: Literal["create", "organization", "off"] = Field(default="create", description="create | organization | off.")
     finding_frequency: Literal["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"] = Field(
         default="FIFTEEN_MINUTES", description="How often updated findings are published."
     )

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, Field
 from .base import Name, StrictModel, Tags
 from .buckets import Bucket
 from .cluster import Cluster
+from .detection import Detection
 from .flows import Flow
 from .identities import Identity
 from .kubernetes import KubernetesConfig
@@ -64,6 +65,10 @@ class PlatformConfig(StrictModel):
     )
     logging: Logging = Field(default_factory=Logging)
     kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
+    detection: Detection = Field(
+        default_factory=Detection,
+        description="Detect and respond: the security-alarm topic, metric filters and alarms, GuardDuty, Falco.",
+    )
 
     def zone(self, name: str) -> Zone:
         return next(z for z in self.zones if z.name == name)

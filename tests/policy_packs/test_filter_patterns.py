@@ -76,7 +76,7 @@ def test_space_delimited_patterns(pattern: str, hit: bool) -> None:
         ("{ $.sourceIPAddress != 123.123.* }", False),
         ("{ $.sourceIPAddress != 123.125.* }", True),
         ('{ $.arrayKey[0] = "value" }', True),
-        ('{ $.objectList[1].id = 2 }', True),
+        ("{ $.objectList[1].id = 2 }", True),
         ("{ $.SomeObject IS NULL }", True),
         ("{ $.SomeOtherObject NOT EXISTS }", True),
         ("{ $.user NOT EXISTS }", False),
@@ -85,10 +85,18 @@ def test_space_delimited_patterns(pattern: str, hit: bool) -> None:
         ("{ $.bandwidth > 75 }", False),
         ("{ $.bandwidth >= 75 }", True),
         ("{ ($.bandwidth > 100) || ($.latency <= 20) }", True),
-        ('{ $.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = "nonmatch" && $.actions[2] = "nonmatch" }', True),
-        ('{ ($.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = "nonmatch") && $.actions[2] = "nonmatch" }', False),
+        (
+            '{ $.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = "nonmatch" && '
+            '$.actions[2] = "nonmatch" }',
+            True,
+        ),
+        (
+            '{ ($.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = "nonmatch") && '
+            '$.actions[2] = "nonmatch" }',
+            False,
+        ),
         ('{ $.missing != "x" }', False),  # a selector that names nothing is no match, even for !=
-        ('{ $.user.email = %John\\.Stiles@% }', True),
+        ("{ $.user.email = %John\\.Stiles@% }", True),
     ],
 )
 def test_json_patterns(pattern: str, hit: bool) -> None:

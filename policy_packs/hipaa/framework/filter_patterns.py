@@ -138,7 +138,7 @@ def _tokens(body: str) -> list[tuple[str, str]]:
             break
         m = _JSON_TOKEN.match(body, pos)
         if m is None or m.end() == pos:
-            raise PatternError(f"JSON pattern: cannot read {body[pos:pos + 20]!r}")
+            raise PatternError(f"JSON pattern: cannot read {body[pos : pos + 20]!r}")
         kind = m.lastgroup or ""
         out.append((kind, m.group(kind)))
         pos = m.end()
@@ -159,6 +159,14 @@ def _select(event: Any, selector: str) -> Any:
                 return _MISSING
             current = current[key]
     return current
+
+
+def _any_of(parts: tuple[_Node, ...]) -> _Node:
+    return lambda e: any(p(e) for p in parts)
+
+
+def _all_of(parts: tuple[_Node, ...]) -> _Node:
+    return lambda e: all(p(e) for p in parts)
 
 
 class _JsonParser:
@@ -188,14 +196,14 @@ class _JsonParser:
         while self.peek() == ("op", "||"):
             self.take()
             parts.append(self.and_expr())
-        return parts[0] if len(parts) == 1 else (lambda e, ps=tuple(parts): any(p(e) for p in ps))
+        return parts[0] if len(parts) == 1 else _any_of(tuple(parts))
 
     def and_expr(self) -> _Node:
         parts = [self.unary()]
         while self.peek() == ("op", "&&"):
             self.take()
             parts.append(self.unary())
-        return parts[0] if len(parts) == 1 else (lambda e, ps=tuple(parts): all(p(e) for p in ps))
+        return parts[0] if len(parts) == 1 else _all_of(tuple(parts))
 
     def unary(self) -> _Node:
         kind, text = self.take()

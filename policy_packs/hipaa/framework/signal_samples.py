@@ -88,8 +88,13 @@ def _identity(principal: str) -> dict[str, Any]:
         "accountId": ACCOUNT,
         "accessKeyId": "ASIAEXAMPLE",
         "sessionContext": {
-            "sessionIssuer": {"type": "Role", "principalId": "AROAEXAMPLE", "userName": name,
-                              "arn": f"arn:aws:iam::{ACCOUNT}:role/{role}", "accountId": ACCOUNT},  # fmt: skip
+            "sessionIssuer": {
+                "type": "Role",
+                "principalId": "AROAEXAMPLE",
+                "userName": name,
+                "arn": f"arn:aws:iam::{ACCOUNT}:role/{role}",
+                "accountId": ACCOUNT,
+            },
             "attributes": {"creationDate": "2026-12-05T09:58:00Z", "mfaAuthenticated": "false"},
         },
     }
@@ -171,9 +176,14 @@ def envoy_record(namespace: str, upstream_cluster: str, route_name: str | None =
             "log": text,
             "log_processed": line,
             "kubernetes": {
-                "pod_name": "trainer-0", "namespace_name": namespace, "pod_id": "0a1b2c3d-0000-4000-8000-00000000000a",
-                "host": "ip-10-20-3-17.ec2.internal", "container_name": container,
-                "docker_id": "0a1b2c3d4e5f", "container_hash": "sha256:0a1b", "container_image": "istio/proxyv2:1.27.3",
-            },  # fmt: skip
+                "pod_name": "trainer-0",
+                "namespace_name": namespace,
+                "pod_id": "0a1b2c3d-0000-4000-8000-00000000000a",
+                "host": "ip-10-20-3-17.ec2.internal",
+                "container_name": container,
+                "docker_id": "0a1b2c3d4e5f",
+                "container_hash": "sha256:0a1b",
+                "container_image": "istio/proxyv2:1.27.3",
+            },
         }
     )
