@@ -57,8 +57,10 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def weak(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """prod in first-preview mode with short log retention (LOG-05 and RECOVER-01 fail), the flow logs exempted
-    (exempted), and the workload roles' trust unknown (IAM-01 unverifiable, advisory in prod's pack config)."""
+    """prod in first-preview mode with short log retention (LOG-05 on the audit and container-log groups and
+    RECOVER-01 fail), the flow logs exempted (exempted), the artifact alarms' patterns unknown (they name roles not
+    created yet: DETECT-08 unverifiable), and the workload roles' trust unknown (IAM-01 unverifiable, advisory in
+    prod's pack config)."""
     tmp = tmp_path_factory.mktemp("weak")
     data = stack_data("prod")
     data["logging"]["retention_days"] = 90
@@ -72,7 +74,7 @@ def weak(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     result = report("--stack", "prod", "--config-file", str(stack), "--pack-config", str(pack_config), "--preview",
                     "--out", str(out))  # fmt: skip
     assert result.exit_code == 1, result.output
-    line = "prod: FAIL - 3 mandatory failures; 458 checks (449 pass, 3 fail, 1 exempted, 5 unverifiable)"
+    line = "prod: FAIL - 4 mandatory failures; 492 checks (478 pass, 4 fail, 1 exempted, 9 unverifiable)"
     assert line in result.stderr
     return out, stack
 
@@ -130,6 +132,9 @@ def test_row_statuses_of_a_weakened_stack(weak: tuple[Path, Path]) -> None:
     assert seen == {
         ("LOG-05", "fail", "mandatory", "prod-logs"),
         ("LOG-05", "fail", "mandatory", "prod-control-plane-logs"),
+        ("LOG-05", "fail", "mandatory", "prod-container-logs"),
+        *(("DETECT-08", "unverifiable", "advisory", f"prod-{b}-bucket")
+          for b in ("checkpoints", "datasets", "models-prod", "models-staging")),
         ("LOG-05", "exempted", "advisory", "prod-flow-logs"),
         ("RECOVER-01", "fail", "mandatory", "prod-audit-logs-bucket"),
         *{("IAM-01", "unverifiable", "advisory", f"prod-{n}-role") for n in ("vpc-cni", "model-server", "notebook",

@@ -430,6 +430,15 @@ def _json_event(message: str) -> Any:
 
 def parse(text: str) -> FilterPattern:
     """The pattern `text`, or PatternError naming what CloudWatch Logs would refuse."""
+    try:
+        return _parse(text)
+    except (ValueError, RecursionError) as exc:  # an unbalanced quote or escape inside a term or value
+        if isinstance(exc, PatternError):
+            raise
+        raise PatternError(f"a filter pattern with a malformed quoted string or escape: {text[:80]!r}") from exc
+
+
+def _parse(text: str) -> FilterPattern:
     if not isinstance(text, str):
         raise PatternError(f"a filter pattern is a string, got {type(text).__name__}")
     if len(text) > MAX_PATTERN_LENGTH:

@@ -98,10 +98,16 @@ def selector_matches(selector: Any, labels: Mapping[str, Any]) -> bool:
     wanted = selector.get("matchLabels") or {}
     if not isinstance(wanted, Mapping) or any(labels.get(k) != v for k, v in wanted.items()):
         return False
-    for e in selector.get("matchExpressions") or []:
+    expressions = selector.get("matchExpressions") or []
+    if not isinstance(expressions, list):
+        return False
+    for e in expressions:
         if not isinstance(e, Mapping):
             return False
-        key, op, values = str(e.get("key")), e.get("operator"), list(e.get("values") or [])
+        raw = e.get("values") or []
+        if not isinstance(raw, list):
+            return False
+        key, op, values = str(e.get("key")), e.get("operator"), list(raw)
         ok = {
             "In": key in labels and labels.get(key) in values,
             "NotIn": labels.get(key) not in values,

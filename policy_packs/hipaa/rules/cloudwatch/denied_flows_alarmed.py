@@ -24,7 +24,9 @@ def cluster_groups(stack: Stack, addon: Resource) -> list[Resource | str]:
     if isinstance(name, str):
         names.append(name)
     wanted = {f"/aws/eks/{n}/cluster" for n in names if isinstance(n, str)}
-    groups: list[Resource | str] = [g for g in stack.of_type(*t.LOG_GROUP) if g.get("name") in wanted]
+    groups: list[Resource | str] = [
+        g for g in stack.of_type(*t.LOG_GROUP) if isinstance(g.get("name"), str) and g.get("name") in wanted
+    ]
     if not wanted:
         groups += [g for g in stack.of_type(*t.LOG_GROUP)
                    if isinstance(g.get("name"), str) and str(g.get("name")).startswith("/aws/eks/")]  # fmt: skip

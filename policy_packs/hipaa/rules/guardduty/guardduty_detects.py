@@ -1,7 +1,8 @@
 """DETECT-11: GuardDuty watches the cluster and the data: a detector that is on, with EKS audit-log monitoring,
 EKS runtime monitoring with GuardDuty managing its agent add-on (EKS_RUNTIME_MONITORING, or RUNTIME_MONITORING,
 with EKS_ADDON_MANAGEMENT), and S3 protection (features, or the detector's legacy datasources where they exist),
-and an EventBridge rule that matches GuardDuty findings with a target that is an SNS topic. Where the
+and an EventBridge rule that matches GuardDuty findings with a target that is an SNS topic. A stack with an EKS
+cluster and no detector fails on the cluster (a stack of roles alone has nothing for GuardDuty to watch). Where the
 organisation's delegated administrator runs GuardDuty for the account, the pack config says so
 (managedByOrganization, with a note) and the stack needs none of it."""
 
@@ -93,14 +94,19 @@ def _routes_findings(stack: Stack) -> bool | None:
             "with a note, and the stack needs no detector of its own.",
         }
     },
-    subjects=t.GUARDDUTY_DETECTOR,
+    subjects=(*t.GUARDDUTY_DETECTOR, *t.EKS_CLUSTER),
 )
 def check(stack: Stack, config: Config) -> Iterator[Finding]:
     if config.get("managedByOrganization"):
         return
     detectors = stack.of_type(*t.GUARDDUTY_DETECTOR)
     if not detectors:
-        yield Finding("", "the stack has no GuardDuty detector (or set managedByOrganization with a note)")
+        for cluster in stack.of_type(*t.EKS_CLUSTER):
+            yield Finding(
+                cluster.urn,
+                f"{cluster.label()}: the stack has no GuardDuty detector to watch its audit logs and runtime "
+                "(components.aws.guardduty), or set managedByOrganization with a note",
+            )
         return
     for d in detectors:
         if d.get("enable") is False:
