@@ -5,7 +5,15 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from .aws.alarms import AlarmTopic, AlarmTopicArgs, ArtifactWatch, SecurityAlarms, SecurityAlarmsArgs
+from .aws.alarms import (
+    AlarmTopic,
+    AlarmTopicArgs,
+    ArtifactWatch,
+    SecurityAlarms,
+    SecurityAlarmsArgs,
+    topic_key_alias,
+    topic_name,
+)
 from .aws.audit import AuditTrail, AuditTrailArgs, audit_key_services, trail_arn, trail_name
 from .aws.bucket import EncryptedBucket
 from .aws.cluster import GpuCluster, GpuClusterArgs
@@ -21,6 +29,8 @@ from .config import ConfigError, CreatedCluster, CreatedNetwork, NodePool, Platf
 from .config.buckets import access_log_bucket_name
 from .config.references import check_references
 from .k8s.addons import ClusterAddons, ClusterAddonsArgs
+from .k8s.falco import detection_agents, zone_runtime
+from .k8s.runtime_detection import RuntimeDetection, RuntimeDetectionArgs
 from .k8s.trust_zone import TrustZone, TrustZoneArgs
 from .k8s.zone_context import ZoneContext
 from .schema_args import bucket_args, identity_args, node_pool_args
@@ -138,6 +148,7 @@ class Platform(pulumi.ComponentResource):
                 system_pool=system is not None,
                 psa_version=ZoneContext.of_platform(cfg, cfg.zones[0]).psa_version,
                 nodes_ready=[system.node_group] if system else [],
+                detection_agents=detection_agents(cfg),
             ),
             opts=pulumi.ResourceOptions(parent=self, providers=[self.provider]),
         )
@@ -159,6 +170,7 @@ class Platform(pulumi.ComponentResource):
         }
         self._identities(cfg)
         self._detection(cfg)
+        self._runtime_detection(cfg, [system.node_group] if system else [])
         self.register_outputs(self.outputs())
 
     def _keys(self, cfg: PlatformConfig) -> None:
@@ -447,6 +459,32 @@ class Platform(pulumi.ComponentResource):
                 ready=[self.alarm_topic.policy],
                 opts=self._opts,
             )
+
+    def _runtime_detection(self, cfg: PlatformConfig, nodes_ready: list[pulumi.Resource]) -> None:
+        """Falco in its own namespace, alerting to the alarm topic (issue 21): with the topic only."""
+        self.runtime_detection: RuntimeDetection | None = None
+        falco = cfg.detection.falco
+        if not falco.enabled or self.alarm_topic is None:
+            return
+        self.runtime_detection = RuntimeDetection(
+            cfg.environment,
+            RuntimeDetectionArgs(
+                settings=falco,
+                zones=zone_runtime(cfg),
+                registry=cfg.kubernetes.image_mirror or "docker.io",
+                region=cfg.region,
+                provider=self.cluster.kubernetes_provider,
+                topic_arn=self.alarm_topic.topic.arn,
+                topic_name=topic_name(cfg.environment),
+                key_alias=f"alias/{topic_key_alias(cfg.environment)}",
+                oidc_provider_arn=self.cluster.oidc_provider_arn,
+                oidc_issuer_url=self.cluster.oidc_issuer_url,
+                endpoint_cidrs=[self.network.endpoint_cidr],
+                psa_version=ZoneContext.of_platform(cfg, cfg.zones[0]).psa_version,
+                ready=[*nodes_ready, self.addons.kyverno],
+            ),
+            opts=self._opts,
+        )
 
     def outputs(self) -> dict[str, pulumi.Input[object]]:
         """Stack outputs: what operators and other stacks need, never secrets. A team's stack reads them

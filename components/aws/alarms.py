@@ -34,6 +34,11 @@ def topic_name(environment: str) -> str:
     return f"enclave-{environment}-security-alarms"
 
 
+def topic_key_alias(environment: str) -> str:
+    """The topic key's alias (KmsKeyArgs.alias, without 'alias/'): publishers' policies name the key by it."""
+    return f"enclave/{environment}/alarms"
+
+
 def topic_key_services(region: str, name: str) -> list[ServiceUse]:
     """The alarm services may use the topic's key only to publish to this account's topic `name` (SNS sends the
     topic ARN as encryption context: the account is pinned there, the services do not all send
@@ -122,7 +127,7 @@ class AlarmTopic(pulumi.ComponentResource):
         self.key = KmsKey(
             f"{name}-alarms",
             KmsKeyArgs(
-                alias=f"enclave/{args.environment}/alarms",
+                alias=topic_key_alias(args.environment),
                 description=f"GPU Enclave {args.environment}: the security-alarm topic",
                 services=topic_key_services(args.region, tname),
                 tags={"enclave:purpose": "security-alarms"},

@@ -94,7 +94,11 @@ class GuardDuty(StrictModel):
 class Falco(StrictModel):
     """Runtime detection in the cluster: Falco (modern eBPF) with falcosidekick publishing to the alarm topic."""
 
-    enabled: bool = Field(default=True, description="Install Falco and falcosidekick.")
+    enabled: bool = Field(
+        default=False,
+        description="Install Falco and falcosidekick (needs detection.alarms: alerts go to the alarm topic). Images "
+        "come from kubernetes.image_mirror, docker.io without one.",
+    )
     namespace: Namespace = Field(default="falco", description="Falco's own namespace, outside every zone.")
     chart: ChartVersion = Field(default="9.1.1", description="falcosecurity/falco Helm chart version (pinned).")
     image: ImageTag = Field(default="0.44.1", description="Falco's image tag (the chart's appVersion).")

@@ -295,6 +295,12 @@ CONTROLS: dict[str, Control] = {
            ("164.308(a)(4)", "164.312(a)(1)"), "high",
            "Name in zones[].access.service_accounts the accounts each group may run workloads as, and keep the "
            "enclave-service-accounts-<zone> admission policy (RBAC cannot limit serviceAccountName)."),
+        _c("K8S-25", "Detection namespaces admit only the detection agents' service accounts",
+           ("164.312(a)(1)", "164.308(a)(4)"), "high",
+           "Bind (Deny, failurePolicy Fail) an admission policy to each detection namespace that admits pods and "
+           "workloads only as Falco's, falcosidekick's or GuardDuty's agent service account "
+           "(components.k8s.falco.detection_policy); the namespace-scope refusal exempts these namespaces only "
+           "because this holds."),
         # --- MESH ------------------------------------------------------------------------------------------
         _c("MESH-01", "Mutual TLS is STRICT everywhere",
            ("164.312(e)(1)", "164.312(e)(2)(i)", "164.312(e)(2)(ii)", "164.312(d)"), "critical",
@@ -371,6 +377,12 @@ CONTROLS: dict[str, Control] = {
            "S3_DATA_EVENTS features and an EventBridge rule sending 'GuardDuty Finding' events to the alarm topic "
            "(detection.guardduty.mode: create), or set managedByOrganization with a note where the organisation "
            "runs it."),
+        _c("DETECT-12", "Runtime detection (Falco) watches every node and alerts the alarm topic",
+           ("164.308(a)(5)(ii)(B)", "164.308(a)(6)(ii)", "164.308(a)(1)(ii)(D)"), "high",
+           "Install Falco's chart at an exact version with the modern eBPF driver, tolerating the GPU and system "
+           "taints, without node selector, in its own namespace, with falcosidekick publishing to the alarm topic "
+           "(detection.falco.enabled; components.k8s.runtime_detection), or set runtimeDetectionElsewhere with a "
+           "note."),
         # --- RECOVER ---------------------------------------------------------------------------------------
         _c("RECOVER-01", "The audit log store is immutable", ("164.312(c)(1)", "164.312(b)"), "high",
            "Give the bucket the trail writes to object lock in COMPLIANCE mode for at least the audit retention."),

@@ -77,6 +77,7 @@ CONFIG_WEAKENINGS = [
         lambda d: d["cluster"]["admin_role_arns"].append("arn:aws:iam::111122223333:role/release-bot"),
     ),
     ("team-made-platform-admin", "K8S-05", lambda d: d["kubernetes"]["platform_admin_groups"].append("ml-research")),
+    ("falco-switched-off", "DETECT-12", lambda d: d["detection"]["falco"].update({"enabled": False})),
 ]
 
 

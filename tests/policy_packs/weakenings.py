@@ -704,6 +704,33 @@ WEAKENINGS: list[Weakening] = [
         lambda w: w.drop("prod-findings-target-0"),
         on="prod-detector",
     ),
+    Weakening("falco-removed", "DETECT-12", lambda w: w.drop("prod-falco"), on="prod-cluster"),
+    Weakening(
+        "falco-kernel-module",
+        "DETECT-12",
+        lambda w: w.inputs("prod-falco")["values"]["driver"].update(kind="kmod"),
+        on="prod-falco",
+    ),
+    Weakening(
+        "falco-off-the-gpu-nodes",
+        "DETECT-12",
+        lambda w: w.inputs("prod-falco")["values"].update(
+            tolerations=[{"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}]
+        ),
+        on="prod-falco",
+    ),
+    Weakening(
+        "falco-alerts-nowhere",
+        "DETECT-12",
+        lambda w: w.inputs("prod-falco")["values"]["falcosidekick"].update(enabled=False),
+        on="prod-falco",
+    ),
+    Weakening(
+        "detection-namespace-open",
+        "K8S-25",
+        lambda w: w.drop("cluster-validatingadmissionpolicybinding-enclave-detection-agents"),
+        on="cluster-namespace-falco",
+    ),
     # --- NET -------------------------------------------------------------------------------------------------
     Weakening("internet-route", "NET-01", _internet_route),
     Weakening("ssh-from-the-world", "NET-02", _ssh_from_world, on="prod-training-nodes-ssh"),

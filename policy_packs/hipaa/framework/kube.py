@@ -61,6 +61,7 @@ def in_namespace(stack: Stack, types: tuple[str, ...], namespace: str) -> list[R
 # Namespaces that are not trust zones, by class; pack config can name others (stacks that do not label).
 SYSTEM_NAMESPACES = ["kube-system", "istio-system", "kyverno"]
 AGENT_NAMESPACES = ["node-agents"]
+DETECTION_NAMESPACES = ["falco", "amazon-guardduty"]
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 NAMESPACE_CLASS_CONFIG: dict[str, dict[str, Any]] = {
     "systemNamespaces": {
@@ -76,6 +77,13 @@ NAMESPACE_CLASS_CONFIG: dict[str, dict[str, Any]] = {
         "default": AGENT_NAMESPACES,
         "description": "Namespaces of node agents (DaemonSets on every node): kubernetes.node_agents.namespaces.",
     },
+    "detectionNamespaces": {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": DETECTION_NAMESPACES,
+        "description": "Namespaces of the detection agents (Falco's, GuardDuty's), where an admission policy admits "
+        "only their service accounts (K8S-25).",
+    },
 }
 
 
@@ -87,6 +95,8 @@ def namespace_class(name: str, zone_names: Mapping[str, Any], config: Mapping[st
         return "agent"
     if name in (config.get("systemNamespaces") or []):
         return "system"
+    if name in (config.get("detectionNamespaces") or []):
+        return "detection"
     return None
 
 

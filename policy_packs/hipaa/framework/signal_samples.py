@@ -70,13 +70,13 @@ def nodata_line(log_format: str | None = None) -> str | None:
     return " ".join(FLOW_DEFAULTS[f] if f in keep else ("NODATA" if f == "log-status" else "-") for f in fields)
 
 
-def _identity(principal: str) -> dict[str, Any]:
-    """userIdentity of an assumed-role session, an IAM user, the root user or an AWS service."""
+def _identity(principal: str, account: str = ACCOUNT) -> dict[str, Any]:
+    """userIdentity of an assumed-role session, an IAM user, the root user or an AWS service (of `account`)."""
     if principal == "root":
-        return {"type": "Root", "principalId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:root", "accountId": ACCOUNT}
+        return {"type": "Root", "principalId": account, "arn": f"arn:aws:iam::{account}:root", "accountId": account}
     if principal.startswith("user/"):
-        return {"type": "IAMUser", "principalId": "AIDAEXAMPLE", "arn": f"arn:aws:iam::{ACCOUNT}:{principal}",
-                "accountId": ACCOUNT, "userName": principal[5:]}  # fmt: skip
+        return {"type": "IAMUser", "principalId": "AIDAEXAMPLE", "arn": f"arn:aws:iam::{account}:{principal}",
+                "accountId": account, "userName": principal[5:]}  # fmt: skip
     if principal.startswith("service:"):
         return {"type": "AWSService", "invokedBy": principal[8:]}
     role = principal.removeprefix("role/")
@@ -84,28 +84,28 @@ def _identity(principal: str) -> dict[str, Any]:
     return {
         "type": "AssumedRole",
         "principalId": f"AROAEXAMPLE:{name}-session",
-        "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{name}/{name}-session",
-        "accountId": ACCOUNT,
+        "arn": f"arn:aws:sts::{account}:assumed-role/{name}/{name}-session",
+        "accountId": account,
         "accessKeyId": "ASIAEXAMPLE",
         "sessionContext": {
             "sessionIssuer": {
                 "type": "Role",
                 "principalId": "AROAEXAMPLE",
                 "userName": name,
-                "arn": f"arn:aws:iam::{ACCOUNT}:role/{role}",
-                "accountId": ACCOUNT,
+                "arn": f"arn:aws:iam::{account}:role/{role}",
+                "accountId": account,
             },
             "attributes": {"creationDate": "2026-12-05T09:58:00Z", "mfaAuthenticated": "false"},
         },
     }
 
 
-def trail_event(source: str, name: str, principal: str, **request: Any) -> str:
-    """A management event of `source` (kms.amazonaws.com, ...) named `name`, made by `principal`."""
+def trail_event(source: str, name: str, principal: str, account: str = ACCOUNT, **request: Any) -> str:
+    """A management event of `source` (kms.amazonaws.com, ...) named `name`, made by `principal` of `account`."""
     return json.dumps(
         {
             "eventVersion": "1.11",
-            "userIdentity": _identity(principal),
+            "userIdentity": _identity(principal, account),
             "eventTime": "2026-12-05T10:00:00Z",
             "eventSource": source,
             "eventName": name,

@@ -39,12 +39,16 @@ OTHERS = ("role/enclave-probe-intruder", "user/enclave-probe", "root")
 )
 def check(stack: Stack, config: Config) -> Iterator[Finding]:
     trails = [tr for tr in stack.of_type(*t.TRAIL) if tr.get("cloudWatchLogsGroupArn") not in (None, "")]
-    deployers = [str(a).split(":role/", 1)[1] for a in config.get("deploymentRoles") or []]
+    # (account, role path/name) of each deployment role: its changes are made in its own account.
+    deployers = [(str(a).split(":")[4], str(a).split(":role/", 1)[1]) for a in config.get("deploymentRoles") or []]
+    accounts = sorted({samples.ACCOUNT, *(acct for acct, _ in deployers)})
     for trail in trails:
         for kind, source, events in KINDS:
-            positive = [samples.trail_event(source, e, who) for e in events for who in OTHERS]
+            positive = [
+                samples.trail_event(source, e, who, acct) for e in events for who in OTHERS for acct in accounts
+            ]
             negative = [samples.trail_event(source, f"Describe{events[0]}", OTHERS[0])]
-            negative += [samples.trail_event(source, e, f"role/{d}") for e in events for d in deployers]
+            negative += [samples.trail_event(source, e, f"role/{d}", acct) for e in events for acct, d in deployers]
             verdict = watched(stack, None, positive, negative, groups=groups_of_trail(stack, trail))
             if verdict.watched is None:
                 yield Finding(trail.urn, f"{trail.label()}: {kind} changes: {verdict.why}", True)
