@@ -4,13 +4,15 @@ add-on images, offline; and audit a live AWS account against the same controls (
 from __future__ import annotations
 
 import contextlib
+import functools
+import io
 import json
 import sys
 import tempfile
 from enum import StrEnum
 from importlib import metadata
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -19,18 +21,21 @@ from rich.table import Table
 from components.config import CONFIG_KEY, ConfigError, PlatformConfig, read_stack_file, validate_stack_file
 from components.k8s.images import addon_image_refs, mirror_copies
 
+from . import interrupt
 from .audit.calls import policy_text
 from .audit.model import WORKERS
 from .diff import diff
 from .evidence.audit import AuditInputError
 from .evidence.files import write_report
 from .evidence.run import ReportInputError, evidence_report
+from .invokes import read_invokes
+from .outputs import OutputError, check_file, check_folder, write_files, write_text
 from .pack_catalog import PackCatalogError
-from .preview import PreviewInputError, PreviewResult, default_pack, read_pack_config, run_preview
+from .preview import PreviewInputError, PreviewResult, default_pack, pack_config_for, read_pack_config, run_preview
 from .project import ProjectError, find_project
 from .reach import access_paths, analyze, default_nca, expected_connectivity
 from .references import parse_reference_options
-from .render import RenderError, collect, write
+from .render import RenderError, check_out_dir, collect, write
 from .report import print_lines, print_table, verdict_line
 from .sarif import to_sarif
 from .schema import stack_file_schema
@@ -76,6 +81,34 @@ ProjectOpt = Annotated[
     Path | None,
     typer.Option("--project-dir", help="The Pulumi project (default: the nearest folder upwards holding Pulumi.yaml)."),
 ]
+ConfigOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--config",
+        "-c",
+        metavar="KEY=VALUE",
+        help="Set a config value for this run, as `pulumi config set KEY VALUE` would (KEY without a namespace is "
+        "the project's), over the stack file's. Repeatable.",
+    ),
+]
+ConfigSecretOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--config-secret",
+        metavar="KEY=VALUE",
+        help="As --config, as a secret (`pulumi config set --secret`): the program reads it with get_secret / "
+        "require_secret, and its value is written nowhere.",
+    ),
+]
+InvokesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--invokes",
+        metavar="FILE",
+        help="Real answers to the program's invokes (JSON: token -> [{args, result}]), used instead of "
+        "placeholders; see `enclave preview --help`.",
+    ),
+]
 
 
 def _version() -> str:
@@ -107,10 +140,57 @@ def _fail_config(exc: Exception) -> typer.Exit:
     return typer.Exit(EXIT_CONFIG)
 
 
+F = TypeVar("F", bound=Any)
+
+
+def _guarded(fn: F) -> F:
+    """A command whose output cannot be written ends in one line naming the path and the reason, exit 2 (exit
+    1 is for findings), never a traceback."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except OutputError as exc:
+            raise _fail_config(exc) from None
+        except OSError as exc:  # a file the command reads or writes failed underneath: say which and why
+            where = exc.filename or "(a file)"
+            raise _fail_config(Exception(f"{where}: {exc.strerror or exc}")) from None
+
+    return run  # type: ignore[return-value]
+
+
+def _console_text(print_to: Any) -> str:
+    """What a rich table printer writes, as text (written to a file in one piece afterwards)."""
+    buffer = io.StringIO()
+    print_to(Console(file=buffer, markup=False, highlight=False, width=160))
+    return buffer.getvalue()
+
+
 ConfigFileOpt = Annotated[
     Path | None,
     typer.Option("--config-file", help="Read the stack config from this file instead of Pulumi.<NAME>.yaml."),
 ]
+
+
+def _config_options(values: list[str] | None, option: str) -> dict[str, str]:
+    """`KEY=VALUE` options -> {KEY: VALUE}; a malformed one is a ProjectError naming it."""
+    out: dict[str, str] = {}
+    for value in values or []:
+        key, sep, text = value.partition("=")
+        if not sep or not key.strip() or key.strip() != key:
+            raise ProjectError(f"{option} {value!r}: expected KEY=VALUE, e.g. {option} dbName=orders")
+        out[key] = text
+    return out
+
+
+def _program_inputs(config: list[str] | None, config_secret: list[str] | None, invokes: Path | None) -> dict[str, Any]:
+    """The run's --config, --config-secret and --invokes, checked (exit 2 on a malformed one)."""
+    return {
+        "config_values": _config_options(config, "--config"),
+        "secret_values": _config_options(config_secret, "--config-secret"),
+        "invokes": read_invokes(invokes) if invokes is not None else None,
+    }
 
 
 def _platform_config(stack: str, config_file: Path | None, project_dir: Path | None) -> PlatformConfig:
@@ -121,6 +201,7 @@ def _platform_config(stack: str, config_file: Path | None, project_dir: Path | N
 
 
 @app.command("synth")
+@_guarded
 def synth_cmd(
     stack: StackOpt,
     preview: PreviewOpt = False,
@@ -131,19 +212,26 @@ def synth_cmd(
     ] = None,
     project_dir: ProjectOpt = None,
     reference: ReferenceOpt = None,
+    config: ConfigOpt = None,
+    config_secret: ConfigSecretOpt = None,
+    invokes: InvokesOpt = None,
 ) -> None:
     """Register every resource of STACK under mocks and write them as JSON (the synth contract)."""
+    if out is not None:
+        check_file(out, "--out")
     try:
         refs = parse_reference_options(reference or [])
-        result = synth(stack, preview=preview, project_dir=project_dir, config_file=config_file, references=refs)
+        result = synth(
+            stack, preview=preview, project_dir=project_dir, config_file=config_file, references=refs,
+            **_program_inputs(config, config_secret, invokes),
+        )  # fmt: skip
     except (ConfigError, ProjectError) as exc:
         raise _fail_config(exc) from None
     text = json.dumps(result.to_json(), indent=2, sort_keys=False) + "\n"
     if out is None:
         sys.stdout.write(text)
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    write_text(out, text, "--out")
     custom = sum(1 for r in result.resources if r["custom"])
     mode = "preview" if preview else "update"
     err.print(
@@ -153,6 +241,7 @@ def synth_cmd(
 
 
 @app.command("render")
+@_guarded
 def render_cmd(
     stack: StackOpt,
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the YAML files.")],
@@ -160,13 +249,16 @@ def render_cmd(
         Path | None, typer.Option("--config-file", help="Read stack config from this file instead.")
     ] = None,
     project_dir: ProjectOpt = None,
+    reference: ReferenceOpt = None,
 ) -> None:
     """Write every Kubernetes object of STACK as kubectl-appliable YAML: <namespace>.yaml, cluster.yaml,
     and helm/<release>.values.yaml for the Helm releases."""
+    check_out_dir(out)  # before the synth: a folder it may not write into is refused at once (exit 2)
     try:
-        result = synth(stack, preview=False, project_dir=project_dir, config_file=config_file)
+        refs = parse_reference_options(reference or [])
+        result = synth(stack, preview=False, project_dir=project_dir, config_file=config_file, references=refs)
         paths = write(collect(result), out)
-    except (ConfigError, ProjectError) as exc:
+    except (ConfigError, ProjectError, OutputError) as exc:
         raise _fail_config(exc) from None
     except RenderError as exc:
         err.print(str(exc))
@@ -180,6 +272,7 @@ def render_cmd(
 
 
 @app.command("reach")
+@_guarded
 def reach_cmd(
     stack: StackOpt,
     analyze_: Annotated[
@@ -200,6 +293,8 @@ def reach_cmd(
 ) -> None:
     """Print the connectivity the stack's flow matrix declares; with --analyze, compare it with what
     network-config-analyzer computes from the rendered NetworkPolicies (= both, + undeclared, - missing)."""
+    if csv_out is not None:
+        check_file(csv_out, "--csv")
     try:
         cfg = _platform_config(stack, config_file, project_dir)
         if not analyze_:
@@ -222,8 +317,7 @@ def reach_cmd(
             err.print(str(exc))
             raise typer.Exit(1) from None
     if csv_out is not None:
-        csv_out.parent.mkdir(parents=True, exist_ok=True)
-        csv_out.write_text(analysis.csv, encoding="utf-8")
+        write_text(csv_out, analysis.csv, "--csv")
     for line in analysis.lines():
         typer.echo(line)
     for path in access_paths(cfg):
@@ -252,12 +346,8 @@ def _report_text(result: PreviewResult, fmt: Format, rules_url: str | None) -> s
     return markdown([result.to_json()])
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-
-
 @app.command("preview")
+@_guarded
 def preview_cmd(
     stack: StackOpt,
     preview: PreviewOpt = False,
@@ -295,34 +385,46 @@ def preview_cmd(
     ] = None,
     project_dir: ProjectOpt = None,
     reference: ReferenceOpt = None,
+    config: ConfigOpt = None,
+    config_secret: ConfigSecretOpt = None,
+    invokes: InvokesOpt = None,
 ) -> None:
     """Run STACK through the HIPAA policy pack, as `pulumi preview --policy-pack` would, with no cloud account and
     no Pulumi CLI. Exit 0 when no mandatory finding, 1 when any, 2 for bad input. In CI, run it once per stack with
     --out-dir (JSON and SARIF from one run), upload DIR/<NAME>.sarif to code scanning and append `enclave summary
-    DIR/<NAME>.json` (Markdown) to $GITHUB_STEP_SUMMARY, as .github/workflows/compliance.yml does."""
+    DIR/<NAME>.json` (Markdown) to $GITHUB_STEP_SUMMARY, as .github/workflows/compliance.yml does.
+
+    Any Pulumi Python program runs offline: an invoke enclave has no faithful answer for is answered with a
+    placeholder of its result's type (listed in the report); a policy that decides on one reports UNVERIFIABLE.
+    Record real answers once and replay them with --invokes FILE: {"aws:ec2/getAmi:getAmi": [{"args":
+    {"mostRecent": true}, "result": {"id": "ami-0abc"}}]} (engine names, camelCase)."""
+    if out_dir is not None:
+        check_folder(out_dir, "--out-dir")
+    if out is not None:
+        check_file(out, "--out")
     try:
         result = run_preview(
             stack, preview=preview, project_dir=project_dir, config_file=config_file, pack_dir=pack,
             pack_config=pack_config, references=parse_reference_options(reference or []),
+            **_program_inputs(config, config_secret, invokes),
         )  # fmt: skip
     except (ConfigError, ProjectError, PreviewInputError) as exc:
         raise _fail_config(exc) from None
+    files: dict[Path, str] = {}
     if out_dir is not None:
         for suffix, kind in ((".json", Format.json), (".sarif", Format.sarif)):
-            _write(out_dir / f"{stack}{suffix}", _report_text(result, kind, rules_url))
-    if fmt is Format.table:
-        if out is None and not sys.stdout.isatty():
+            files[out_dir / f"{stack}{suffix}"] = _report_text(result, kind, rules_url)
+    if out is not None:
+        table = fmt is Format.table
+        files[out] = _console_text(lambda c: print_table(result, c)) if table else _report_text(result, fmt, rules_url)
+    write_files(files, "--out-dir" if out is None else "--out")
+    if fmt is Format.table and out is None:
+        if not sys.stdout.isatty():
             print_lines(result, typer.echo)  # plain lines in pipes and CI logs; the table on a terminal
-        elif out is None:
-            print_table(result, Console(markup=False, highlight=False))
         else:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            with out.open("w", encoding="utf-8") as handle:
-                print_table(result, Console(file=handle, markup=False, highlight=False, width=160))
+            print_table(result, Console(markup=False, highlight=False))
     elif out is None:
         sys.stdout.write(_report_text(result, fmt, rules_url))
-    else:
-        _write(out, _report_text(result, fmt, rules_url))
     if fmt is not Format.table or out is not None:
         err.print(verdict_line(result))
     if result.blocking:
@@ -330,6 +432,7 @@ def preview_cmd(
 
 
 @app.command("summary")
+@_guarded
 def summary_cmd(
     reports: Annotated[
         list[Path],
@@ -341,6 +444,8 @@ def summary_cmd(
     """Saved preview reports as one Markdown summary (e.g. `>> $GITHUB_STEP_SUMMARY`): per stack its verdict and
     mandatory / advisory / exempted / unverifiable counts, then each failing stack's failing controls with their
     titles. Exit 0; 2 when a file is not a preview report. The preview's exit status is what fails a build."""
+    if out is not None:
+        check_file(out, "--out")
     try:
         text = markdown([read_report(path) for path in reports], title=title)
     except ReportError as exc:
@@ -348,10 +453,11 @@ def summary_cmd(
     if out is None:
         sys.stdout.write(text)
     else:
-        _write(out, text)
+        write_text(out, text, "--out")
 
 
 @app.command("report")
+@_guarded
 def report_cmd(
     stack: StackOpt,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for index.html, findings.csv and report.json.")],
@@ -388,6 +494,7 @@ def report_cmd(
 
 
 @app.command("images")
+@_guarded
 def images_cmd(
     stack: StackOpt,
     config_file: Annotated[
@@ -413,17 +520,20 @@ def images_cmd(
 
 
 @app.command("validate")
+@_guarded
 def validate_cmd(
     stack: Annotated[str | None, typer.Option("--stack", "-s", help="One stack (default: every stack).")] = None,
     all_: Annotated[bool, typer.Option("--all", metavar="", help="Every stack of the project (the default).")] = False,
     config_file: ConfigFileOpt = None,
     project_dir: ProjectOpt = None,
+    reference: ReferenceOpt = None,
 ) -> None:
     """Check stack files against the config schema and the cross-field rules, without running the program:
     for pre-commit and CI. Exit 2 on any problem, each with file, line, path, value and fix. A project with a
     program of its own (no gpu-enclave:platform) is checked by running that program offline."""
     try:
         project = find_project(project_dir)
+        refs = parse_reference_options(reference or [])
         if stack is not None and all_:
             raise ProjectError("--stack and --all: give one of them")
         if config_file is not None and stack is None:
@@ -440,7 +550,7 @@ def validate_cmd(
             if CONFIG_KEY in read_stack_file(path).config:
                 validate_stack_file(read_stack_file(path), project.display(path))
             else:  # a program of its own validates its keys as it starts (config_object): run it, offline
-                synth(name, project_dir=project.root, config_file=config_file)
+                synth(name, project_dir=project.root, config_file=config_file, references=refs)
         except (ConfigError, ProjectError) as exc:
             failed += 1
             err.print(str(exc))
@@ -452,6 +562,7 @@ def validate_cmd(
 
 
 @app.command("schema")
+@_guarded
 def schema_cmd(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the schema here instead of stdout.")] = None,
 ) -> None:
@@ -461,8 +572,7 @@ def schema_cmd(
     if out is None:
         sys.stdout.write(text)
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    write_text(out, text, "--out")
     err.print(f"wrote {out}")
 
 
@@ -472,18 +582,22 @@ class DiffFormat(StrEnum):
 
 
 @app.command("diff")
+@_guarded
 def diff_cmd(
     a: Annotated[str, typer.Argument(help="The stack to compare from, e.g. staging.")],
     b: Annotated[str, typer.Argument(help="The stack to compare to, e.g. prod.")],
     preview: PreviewOpt = False,
     fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="table or json.")] = DiffFormat.table,
     project_dir: ProjectOpt = None,
+    reference: ReferenceOpt = None,
 ) -> None:
     """What differs between two stacks' synthesized resources: added, removed, changed inputs (a line each when
     piped, a table on a terminal, or JSON)."""
     try:
+        refs = parse_reference_options(reference or [])
         result = diff(
-            synth(a, preview=preview, project_dir=project_dir), synth(b, preview=preview, project_dir=project_dir)
+            synth(a, preview=preview, project_dir=project_dir, references=refs),
+            synth(b, preview=preview, project_dir=project_dir, references=refs),
         )
     except (ConfigError, ProjectError) as exc:
         raise _fail_config(exc) from None
@@ -513,6 +627,7 @@ def _short(value: object) -> str:
 
 
 @app.command("stacks")
+@_guarded
 def stacks_cmd(project_dir: ProjectOpt = None) -> None:
     """List the stacks that have a stack file."""
     try:
@@ -530,10 +645,11 @@ class AuditFormat(StrEnum):
 
 def _audit_inputs(
     stack: str | None, pack: Path | None, pack_config: Path | None, project_dir: Path | None, config_file: Path | None
-) -> tuple[Path, dict[str, object], str | None, str | None]:
-    """The pack, its config and (with a stack) the stack's region, found as `enclave preview` finds them."""
+) -> tuple[Path, dict[str, object], str | None, str | None, str | None]:
+    """The pack, its config and (with a stack) the stack's region and account, found as `enclave preview` finds
+    them."""
     root = Path.cwd()
-    region = None
+    region = account = None
     if stack is not None:
         project = find_project(project_dir)
         root = project.root
@@ -544,17 +660,24 @@ def _audit_inputs(
         config = parsed.config
         platform = config.get(CONFIG_KEY)
         region = (platform.get("region") if isinstance(platform, dict) else None) or config.get("aws:region")
+        account = platform.get("account_id") if isinstance(platform, dict) else None
+    elif project_dir is not None:
+        root = find_project(project_dir).root
     else:
         with contextlib.suppress(ProjectError):  # outside a project: the pack of this checkout
             root = find_project(project_dir).root
     pack_dir = (pack or default_pack(root)).resolve()
-    if pack_config is None and stack is not None and (pack_dir / "config" / f"{stack}.json").is_file():
-        pack_config = pack_dir / "config" / f"{stack}.json"
+    if stack is not None:
+        pack_config, _origin = pack_config_for(stack, pack_dir, root, pack_config)
     given = read_pack_config(pack_config) if pack_config is not None else {}
-    return pack_dir, given, str(pack_config) if pack_config else None, region if isinstance(region, str) else None
+    return (
+        pack_dir, given, str(pack_config) if pack_config else None, region if isinstance(region, str) else None,
+        account if isinstance(account, str) else None,
+    )  # fmt: skip
 
 
 @app.command("audit")
+@_guarded
 def audit_cmd(
     stack: Annotated[
         str | None,
@@ -598,13 +721,17 @@ def audit_cmd(
     """Verify the live AWS account, read-only, against the pack's controls (same ids and HIPAA citations).
     Exit 0 when every control holds, 1 on any mandatory finding (or, with --stack, a weakened declared setting),
     2 when the audit could not run or some check did not finish (each named; never counted as passing)."""
+    if out is not None:
+        check_file(out, "--out")
     from .audit.run import AuditError, AuditOptions, run_audit  # boto3 loads only when an audit runs
     from .audit.table import print_lines as print_audit_lines
     from .audit.table import print_table as print_audit_table
     from .audit.table import verdict as audit_verdict
 
     try:
-        pack_dir, given, source, stack_region = _audit_inputs(stack, pack, pack_config, project_dir, config_file)
+        pack_dir, given, source, stack_region, stack_account = _audit_inputs(
+            stack, pack, pack_config, project_dir, config_file
+        )
     except (ConfigError, ProjectError, PreviewInputError, PackCatalogError) as exc:
         raise _fail_config(exc) from None
     table = fmt is AuditFormat.table
@@ -612,7 +739,7 @@ def audit_cmd(
     options = AuditOptions(
         pack_dir=pack_dir, pack_config=dict(given), pack_config_source=source, region=region, profile=profile,
         endpoint_url=endpoint_url, stack=stack, project_dir=project_dir, config_file=config_file,
-        stack_region=stack_region, skip=frozenset(skip or ()), workers=workers,
+        stack_region=stack_region, stack_account=stack_account, skip=frozenset(skip or ()), workers=workers,
     )  # fmt: skip
     try:
         if live_progress:
@@ -625,9 +752,7 @@ def audit_cmd(
         raise _fail_config(exc) from None
     if table:
         if out is not None:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            with out.open("w", encoding="utf-8") as handle:
-                print_audit_table(result, Console(file=handle, markup=False, highlight=False, width=160))
+            write_text(out, _console_text(lambda c: print_audit_table(result, c)), "--out")
         elif sys.stdout.isatty():
             print_audit_table(result, Console(markup=False, highlight=False))
         else:
@@ -637,8 +762,7 @@ def audit_cmd(
         if out is None:
             sys.stdout.write(text)
         else:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(text, encoding="utf-8")
+            write_text(out, text, "--out")
     if not (table and out is None and sys.stdout.isatty()):
         err.print(audit_verdict(result))
     code = result.exit_code()
@@ -647,6 +771,7 @@ def audit_cmd(
 
 
 @app.command("audit-policy")
+@_guarded
 def audit_policy_cmd(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the policy here instead of stdout.")] = None,
 ) -> None:
@@ -654,12 +779,12 @@ def audit_policy_cmd(
     if out is None:
         sys.stdout.write(policy_text())
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(policy_text(), encoding="utf-8")
+    write_text(out, policy_text(), "--out")
     err.print(f"wrote {out}")
 
 
 def main() -> None:
+    interrupt.install()
     app()
 
 

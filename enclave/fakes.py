@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,10 +16,6 @@ DEFAULT_ACCOUNT_ID = "123456789012"
 def digest(*parts: str, length: int = 17) -> str:
     """A stable lowercase hex string for the given parts (fake ids must not change between runs)."""
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
-
-
-class UnansweredInvoke(Exception):
-    """The program called a data source the offline engine has no realistic answer for."""
 
 
 @dataclass
@@ -35,6 +32,15 @@ class FakeCloud:
     # before the run). A name not there answers empty outputs and is recorded in `wanted_references`.
     stack_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     wanted_references: list[str] = field(default_factory=list)
+    # Answers the user recorded (`--invokes FILE`), asked before any placeholder: token -> [(args, result)].
+    recorded: Any = None
+    # Invokes answered with a placeholder (enclave.shapes, marked): token -> how often, and which were recorded.
+    placeholder_invokes: dict[str, int] = field(default_factory=dict)
+    recorded_invokes: dict[str, int] = field(default_factory=dict)
+    # Components of other packages the program registered (remote): type -> count.
+    remote_components: dict[str, int] = field(default_factory=dict)
+    # Runs a function in the program's thread (enclave.synth): where an SDK's type hints are read.
+    in_program_thread: Any = lambda fn: fn()
 
     def availability_zones(self, exclude_zone_ids: list[str]) -> tuple[list[str], list[str]]:
         """(names, zone ids) of the region's AZs, minus excluded zone IDs, as getAvailabilityZones answers."""
@@ -129,7 +135,27 @@ class FakeCloud:
             }
         if token == "aws:eks/getCluster:getCluster":
             return self._existing_cluster(str(args["name"]))
-        raise UnansweredInvoke(f"the offline engine has no answer for invoke {token!r}; add one to enclave/fakes.py")
+        if token == "aws:iam/getPolicyDocument:getPolicyDocument":
+            return policy_document(args)
+        return self._placeholder(token, args)
+
+    def _placeholder(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
+        """A recorded answer when the user gave one, else a marked placeholder of the result's type (an SDK not
+        installed: an empty result, as a data source that found nothing)."""
+        from .shapes import Context, invoke_placeholder  # shapes reads the SDK's type hints; fakes stays plain
+
+        ctx = Context(token, digest(json.dumps(args, sort_keys=True, default=str)), self.region, self.account_id,
+                      self.partition)  # fmt: skip
+        answer = self.recorded.answer(token, args) if self.recorded is not None else None
+        filled = self.in_program_thread(lambda: invoke_placeholder(token, args, ctx)) or {}
+        if answer is not None:
+            self.recorded_invokes[token] = self.recorded_invokes.get(token, 0) + 1
+            missing = set(filled) - set(answer)
+            if missing:
+                self.placeholder_invokes[token] = self.placeholder_invokes.get(token, 0) + 1
+            return {**{k: filled[k] for k in missing}, **answer}
+        self.placeholder_invokes[token] = self.placeholder_invokes.get(token, 0) + 1
+        return filled
 
     def _existing_cluster(self, name: str) -> dict[str, Any]:
         h = digest("cluster", name, length=32).upper()
@@ -296,3 +322,69 @@ _HANDLERS: dict[str, Any] = {
     "aws:ec2/launchTemplate:LaunchTemplate": _ec2("lt"),
     "aws:ec2/placementGroup:PlacementGroup": _named("ec2", "placement-group", sep="/"),
 }
+
+
+def _one_or_many(values: list[Any]) -> Any:
+    return values[0] if len(values) == 1 else values
+
+
+def _statement(s: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if s.get("sid"):
+        out["Sid"] = s["sid"]
+    out["Effect"] = s.get("effect") or "Allow"
+    for key, name in (("actions", "Action"), ("notActions", "NotAction"), ("resources", "Resource"),
+                      ("notResources", "NotResource")):  # fmt: skip
+        if s.get(key):
+            out[name] = _one_or_many(sorted(set(s[key]), key=str))
+    for key, name in (("principals", "Principal"), ("notPrincipals", "NotPrincipal")):
+        principals = s.get(key) or []
+        if principals:
+            if any(p.get("type") == "*" for p in principals):
+                out[name] = "*"
+            else:
+                merged: dict[str, list[str]] = {}
+                for p in principals:
+                    merged.setdefault(p.get("type", ""), []).extend(p.get("identifiers") or [])
+                out[name] = {k: _one_or_many(sorted(set(v))) for k, v in merged.items()}
+    conditions: dict[str, dict[str, Any]] = {}
+    for c in s.get("conditions") or []:
+        conditions.setdefault(c.get("test", ""), {})[c.get("variable", "")] = _one_or_many(list(c.get("values") or []))
+    if conditions:
+        out["Condition"] = conditions
+    return out
+
+
+def policy_document(args: dict[str, Any]) -> dict[str, Any]:
+    """aws.iam.get_policy_document, computed as the provider computes it (it calls no AWS API): the statements
+    as IAM JSON, after the source documents' statements, with the override documents' replacing by Sid."""
+    statements: list[dict[str, Any]] = []
+    for source in args.get("sourcePolicyDocuments") or []:
+        statements += _parsed_statements(source)
+    for s in args.get("statements") or []:
+        made = _statement(s)
+        statements = [x for x in statements if not made.get("Sid") or x.get("Sid") != made.get("Sid")] + [made]
+    for override in args.get("overridePolicyDocuments") or []:
+        for made in _parsed_statements(override):
+            sid = made.get("Sid")
+            same = [i for i, x in enumerate(statements) if sid and x.get("Sid") == sid]
+            if same:
+                statements[same[0]] = made
+            else:
+                statements.append(made)
+    doc: dict[str, Any] = {"Version": args.get("version") or "2012-10-17"}
+    if args.get("policyId"):
+        doc["Id"] = args["policyId"]
+    doc["Statement"] = statements
+    text = json.dumps(doc, indent=2)
+    return {"json": text, "minifiedJson": json.dumps(doc, separators=(",", ":")), "id": digest(text, length=10),
+            "version": doc["Version"], "statements": args.get("statements") or []}  # fmt: skip
+
+
+def _parsed_statements(document: Any) -> list[dict[str, Any]]:
+    try:
+        parsed = json.loads(document) if isinstance(document, str) else document
+    except ValueError:
+        return []
+    found = parsed.get("Statement", []) if isinstance(parsed, dict) else []
+    return [s for s in (found if isinstance(found, list) else [found]) if isinstance(s, dict)]

@@ -32,11 +32,16 @@ BY_TYPE: dict[str, Loc] = {
     "enclave:aws:AuditTrail": ("logging",),
     "enclave:k8s:ClusterAddons": ("kubernetes",),
     "enclave:aws:NodeSecurityGroups": ("zones",),
+    "enclave:aws:AlarmTopic": ("detection", "subscriptions"),
+    "enclave:aws:SecurityAlarms": ("detection", "thresholds"),
+    "enclave:aws:GuardDutyDetection": ("detection", "guardduty"),
+    "enclave:k8s:RuntimeDetection": ("detection", "falco"),
     "enclave:index:Platform": (),
 }
 # (component type, resource type) -> the setting that decides that resource, finer than the component's entry
 SETTINGS: dict[tuple[str, str], Loc] = {
     ("enclave:aws:Network", "aws:cloudwatch/logGroup:LogGroup"): ("logging", "retention_days"),
+    ("enclave:index:Platform", "aws:cloudwatch/logGroup:LogGroup"): ("logging", "retention_days"),
     ("enclave:aws:GpuCluster", "aws:cloudwatch/logGroup:LogGroup"): ("logging", "audit_retention_days"),
     ("enclave:aws:AuditTrail", "aws:cloudwatch/logGroup:LogGroup"): ("logging", "audit_retention_days"),
     ("enclave:aws:EncryptedBucket", "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"): (
@@ -54,6 +59,21 @@ SETTINGS: dict[tuple[str, str], Loc] = {
     ),
     ("enclave:k8s:ClusterAddons", "kubernetes:kyverno.io/v1:ClusterPolicy"): ("kubernetes", "approved_registries"),
     ("enclave:k8s:ClusterAddons", "kubernetes:helm.sh/v3:Release"): ("kubernetes", "addons"),
+}
+# policy -> the setting, under the entry a resource comes from, that decides the policy's finding: a finding
+# points at that setting's own line where the stack file sets it, at the entry only where it is absent
+POLICY_SETTINGS: dict[str, Loc] = {
+    "s3-bucket-not-force-destroyed": ("force_destroy",),
+    "s3-bucket-lifecycle": ("noncurrent_version_days",),
+    "efa-pools-placed-together": ("placement_group",),
+    "efa-in-training-pools-only": ("efa",),
+    "eks-cluster-deletion-protected": ("deletion_protection",),
+    "eks-endpoint-private": ("public",),
+    "vpc-flow-logs": ("flow_logs",),
+    "network-policies-no-internet-egress": ("egress", "allow_internet"),
+    "service-accounts-no-token-automount": ("automount_service_account_token",),
+    "zone-namespaces-gpu-quota": ("quota",),
+    "node-volumes-encrypted": ("disk_size_gib",),
 }
 # names of platform-wide keys and pools (after the environment prefix) -> their section
 SPECIAL: dict[str, Loc] = {
@@ -79,12 +99,14 @@ def show(loc: Loc, data: Any) -> str:
     """`buckets[1] (datasets)`-style text for a config path (`gpu-enclave:platform` for its top)."""
     if not loc:
         return CONFIG_KEY
-    out, node = "", data
+    out, node, named = "", data, ""
     for step in loc:
         out += f"[{step}]" if isinstance(step, int) else f"{'.' if out else ''}{step}"
         node = _child(node, step)
-    name = node.get("name") if isinstance(node, Mapping) else None
-    return f"{out} ({name})" if isinstance(name, str) and isinstance(loc[-1], int) else out
+        name = node.get("name") if isinstance(node, Mapping) else None
+        # the entry's name after its index (`buckets[1] (datasets)`), even when a setting of it follows
+        named = f" ({name})" if isinstance(step, int) and isinstance(name, str) else named
+    return f"{out}{named}"
 
 
 def _child(node: Any, step: str | int) -> Any:
@@ -150,10 +172,28 @@ class Locator:
                 return (section, i)
         return None
 
-    def locate(self, urn: str) -> ConfigLocation:
+    def from_config(self, urn: str) -> bool:
+        """Whether a stack-file entry made the resource: a platform stack's resource inside a component the config
+        builds. Anything else (a resource a program adds itself, a stack of a program of its own) was made by a
+        line of the program (the record's `source`)."""
+        seen: set[str] = set()
+        current = self.records.get(urn)
+        while self.data and current is not None and current["urn"] not in seen:
+            seen.add(current["urn"])
+            if self._component(current) is not None:
+                return True
+            current = self.records.get(current.get("parent") or "")
+        return False
+
+    def locate(self, urn: str, policy: str = "") -> ConfigLocation:
+        """The entry that made the resource; with `policy`, the setting of that entry its finding is about, when
+        the stack file sets it (its own line, e.g. `buckets[1].force_destroy`), else the entry."""
         if not self.data:  # not a platform stack (a program of its own): the file is all we can say
             return ConfigLocation(self.file, None, "")
         loc = self.loc(urn)
+        setting = POLICY_SETTINGS.get(policy)
+        if setting is not None and loc and (*loc, *setting) in self.lines:
+            loc = (*loc, *setting)
         probe = loc
         while probe and probe not in self.lines:
             probe = probe[:-1]

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from components.config.stackfile import YamlLimitError, check_yaml_limits
+
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
 
 
@@ -75,6 +77,8 @@ def find_project(start: Path | None = None) -> Project:
     origin = (start or Path.cwd()).resolve()
     if start is not None and not origin.exists():
         raise ProjectError(f"--project-dir {start}: no such folder")
+    if start is not None and not origin.is_dir():
+        raise ProjectError(f"--project-dir {start}: is a file; give the folder that holds Pulumi.yaml")
     folder = origin if origin.is_dir() else origin.parent
     for candidate in (folder, *folder.parents):
         for name in PROJECT_FILES:
@@ -90,7 +94,13 @@ def find_project(start: Path | None = None) -> Project:
 def read_project(path: Path) -> Project:
     """Parse a project file: its name, its Python program and its stack folder."""
     try:
-        meta: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        check_yaml_limits(text)
+        meta: Any = yaml.safe_load(text)
+    except YamlLimitError as exc:
+        raise ProjectError(f"{path}: not read: {exc}") from None
+    except OSError as exc:
+        raise ProjectError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     except UnicodeDecodeError as exc:
         raise ProjectError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
     except yaml.MarkedYAMLError as exc:

@@ -8,11 +8,11 @@ project's parent folder. Nothing else is guessed: an unknown reference is an err
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .jsonfile import JsonFileError, read_json
 from .project import ProjectError, find_project
 
 
@@ -46,8 +46,8 @@ def _project_named(name: str, start: Path) -> Path | None:
 
 def _outputs_file(path: Path, name: str) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = read_json(path)
+    except JsonFileError as exc:
         raise UnknownReference(f"StackReference {name!r}: cannot read outputs from {path}: {exc}") from None
     if isinstance(data, dict) and isinstance(data.get("outputs"), dict) and "resources" in data:
         data = data["outputs"]  # the JSON of `enclave synth`

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from .outputs import OutputError, check_folder, write_files
 from .synth import SynthResult, is_unknown
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -107,51 +108,56 @@ def _canonical(obj: dict[str, Any]) -> dict[str, Any]:
     return {**{k: obj[k] for k in HEAD_KEYS if k in obj}, **{k: v for k, v in obj.items() if k not in HEAD_KEYS}}
 
 
-def _prepare(out_dir: Path) -> None:
-    """Make `out_dir` ready: new, empty, or written by an earlier render (whose files are replaced).
+class RenderOutputError(RenderError, OutputError):
+    """--out cannot be rendered into (exit status 2: bad input, nothing written)."""
+
+
+def check_out_dir(out_dir: Path) -> list[Path]:
+    """Check `out_dir`: new, empty, or written by an earlier render (whose files are returned, to be replaced).
     Refuses any other directory, so `--out .` can never delete a project's own YAML."""
     if out_dir.exists() and not out_dir.is_dir():
-        raise RenderError(f"--out {out_dir}: exists and is not a directory")
+        raise RenderOutputError(f"--out {out_dir}: exists and is not a folder; give a folder")
+    check_folder(out_dir, "--out")
     marker = out_dir / MARKER
     if out_dir.exists() and any(out_dir.iterdir()) and not marker.exists():
-        raise RenderError(
+        raise RenderOutputError(
             f"--out {out_dir}: directory is not empty and was not written by `enclave render`; "
             "choose a new or empty directory (nothing was written)"
         )
+    old: list[Path] = []
     if marker.exists():
         for line in marker.read_text(encoding="utf-8").splitlines():
-            old = (out_dir / line).resolve()
-            if line and old.is_relative_to(out_dir.resolve()) and old.is_file():
-                old.unlink()
-    out_dir.mkdir(parents=True, exist_ok=True)
+            path = (out_dir / line).resolve()
+            if line and path.is_relative_to(out_dir.resolve()) and path.is_file():
+                old.append(path)
+    return old
 
 
 def write(rendered: Rendered, out_dir: Path) -> list[Path]:
-    """Write the YAML files into a new, empty or previously rendered directory; returns the paths written."""
-    _prepare(out_dir)
-    paths: list[Path] = []
+    """Write the YAML files into a new, empty or previously rendered directory; returns the paths written. Every
+    file is written whole or none is (enclave.outputs); the previous render's other files go only afterwards."""
+    old = check_out_dir(out_dir)
+    files: dict[Path, str] = {}
     for ns, objs in sorted(rendered.by_namespace.items()):
-        path = out_dir / f"{_safe(ns)}.yaml"
-        path.write_text(yaml.safe_dump_all([_canonical(o) for o in objs], sort_keys=False), encoding="utf-8")
-        paths.append(path)
+        files[out_dir / f"{_safe(ns)}.yaml"] = yaml.safe_dump_all([_canonical(o) for o in objs], sort_keys=False)
     if rendered.cluster:
-        path = out_dir / "cluster.yaml"
-        text = yaml.safe_dump_all([_canonical(o) for o in rendered.cluster], sort_keys=False)
-        path.write_text(text, encoding="utf-8")
-        paths.append(path)
-    if rendered.helm:
-        (out_dir / "helm").mkdir(exist_ok=True)
-        for rel in rendered.helm:
-            repo = (rel.get("repositoryOpts") or {}).get("repo", "")
-            header = (
-                f"# helm template {rel.get('name')} {rel.get('chart')} --repo {repo} --version {rel.get('version')}"
-                f" --namespace {rel.get('namespace')} -f <this file>\n"
-            )
-            values = rel.get("values") or {}
-            if isinstance(values, str):
-                values = json.loads(values)
-            path = out_dir / "helm" / f"{_safe(str(rel.get('name')))}.values.yaml"
-            path.write_text(header + yaml.safe_dump(values, sort_keys=False), encoding="utf-8")
-            paths.append(path)
-    (out_dir / MARKER).write_text("".join(f"{p.relative_to(out_dir)}\n" for p in paths), encoding="utf-8")
+        files[out_dir / "cluster.yaml"] = yaml.safe_dump_all([_canonical(o) for o in rendered.cluster], sort_keys=False)
+    for rel in rendered.helm:
+        repo = (rel.get("repositoryOpts") or {}).get("repo", "")
+        header = (
+            f"# helm template {rel.get('name')} {rel.get('chart')} --repo {repo} --version {rel.get('version')}"
+            f" --namespace {rel.get('namespace')} -f <this file>\n"
+        )
+        values = rel.get("values") or {}
+        if isinstance(values, str):
+            values = json.loads(values)
+        path = out_dir / "helm" / f"{_safe(str(rel.get('name')))}.values.yaml"
+        files[path] = header + yaml.safe_dump(values, sort_keys=False)
+    paths = list(files)
+    files[out_dir / MARKER] = "".join(f"{p.relative_to(out_dir)}\n" for p in paths)
+    write_files(files, "--out")
+    kept = {p.resolve() for p in files}
+    for path in old:
+        if path not in kept:
+            path.unlink(missing_ok=True)
     return paths

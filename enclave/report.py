@@ -13,6 +13,28 @@ from .preview import Diagnostic, PreviewResult
 STYLE = {"mandatory": "bold red", "advisory": "yellow", "disabled": "dim"}
 
 
+ORIGIN = {"named": "named by --pack-config", "project": "the project's, for this stack"}
+
+
+def config_source(result: PreviewResult) -> str:
+    """Which pack config ran, and why that one."""
+    if result.pack_config is None:
+        return "no pack config (every policy at the pack's default level)"
+    return f"config {result.pack_config} ({ORIGIN.get(result.pack_config_origin, result.pack_config_origin)})"
+
+
+def not_enforced_text(result: PreviewResult) -> str:
+    """`; NOT ENFORCED: 3 policies (3 advisory-only, 0 disabled)`, or nothing when every policy enforces."""
+    s = result.summary()
+    count = s["advisoryPolicies"] + s["disabledPolicies"]
+    if not count:
+        return ""
+    return (
+        f"; NOT ENFORCED: {count} of {s['policies']} policies ({s['advisoryPolicies']} advisory-only, "
+        f"{s['disabledPolicies']} disabled)"
+    )
+
+
 def verdict_line(result: PreviewResult) -> str:
     s = result.summary()
     verdict = "FAIL" if result.blocking else "pass"
@@ -20,8 +42,39 @@ def verdict_line(result: PreviewResult) -> str:
         f"{result.stack}: {verdict} - {s['resources']} resources, {s['policies']} policies ({result.pack}): "
         f"{s['mandatory']} mandatory, {s['advisory']} advisory, {s['exempted']} exempted, {s['unverifiable']} "
         f"unverifiable ({s['unverifiableMandatory']} mandatory), {s['remediated']} remediated"
-        f"{'' if result.pack_config is None else f'; config {result.pack_config}'}"
+        f"{not_enforced_text(result)}; {config_source(result)}"
     )
+
+
+def not_enforced_lines(result: PreviewResult) -> list[str]:
+    """One line per policy the config runs below mandatory: it checks nothing that can fail the stack."""
+    return [
+        f"not enforced: {b['policy']} ({b['control']}) is {b['level']}"
+        + (": its findings never fail the stack" if b["level"] == "advisory" else ": it checks nothing")
+        for b in result.not_enforced()
+    ]
+
+
+def invoke_lines(result: PreviewResult) -> list[str]:
+    """Which invokes were answered with placeholders, and which from the --invokes file."""
+    invokes = result.invokes()
+    out = []
+    tokens = sorted(invokes["placeholders"])
+    if tokens:
+        out.append(
+            f"placeholders answered {len(tokens)} invokes ({', '.join(tokens)}): a policy that decides on one "
+            "reports UNVERIFIABLE; record real answers with --invokes FILE"
+        )
+    if invokes["recorded"]:
+        out.append(f"recorded answers (--invokes): {', '.join(sorted(invokes['recorded']))}")
+    remote = result.synth.remote_components if result.synth else {}
+    if remote:
+        out.append(
+            f"{sum(remote.values())} components of other packages ({', '.join(sorted(remote))}) make their resources "
+            "in their provider at deploy time: the pack sees their inputs only; `pulumi preview --policy-pack` "
+            "checks what they make"
+        )
+    return out
 
 
 def _level(d: Diagnostic) -> str:
@@ -31,8 +84,11 @@ def _level(d: Diagnostic) -> str:
 
 
 def config_text(d: Diagnostic) -> str:
-    """`edit stacks/Pulumi.prod.yaml:97 buckets[1] (datasets)`: where the resource comes from."""
+    """`edit stacks/Pulumi.prod.yaml:97 buckets[1] (datasets)`: where the resource comes from; `edit
+    __main__.py:12` when a line of the program made it, not a stack-file entry."""
     c = d.config
+    if not c and d.source:
+        return f"edit {d.source['file']}:{d.source['line']}"
     if not c:
         return ""
     where = f"{c['file']}:{c['line']}" if c.get("line") else c["file"]
@@ -73,6 +129,10 @@ def print_table(result: PreviewResult, console: Console) -> None:
         console.print(table)
     if not findings:
         console.print("no findings")
+    for line in invoke_lines(result):
+        console.print(line)
+    for line in not_enforced_lines(result):
+        console.print(line, style="yellow")
     console.print(verdict_line(result))
 
 
@@ -91,4 +151,8 @@ def print_lines(result: PreviewResult, write: Callable[[str], object]) -> None:
         write(line)
     if not findings:
         write("no findings")
+    for line in invoke_lines(result):
+        write(line)
+    for line in not_enforced_lines(result):
+        write(line)
     write(verdict_line(result))

@@ -120,12 +120,23 @@ def _artifact(path: Path, root: Path) -> dict[str, Any]:
 
 
 def _location(d: Diagnostic, result: PreviewResult, root: Path) -> dict[str, Any]:
-    """The stack-file line of the config entry that made the resource; without one (a resource the program adds
-    outside the config, a stack that is not a platform stack), the project's program."""
+    """The stack-file line of the config entry that made the resource (the pack config's entry for a finding
+    about the pack config itself); without one (a resource the program adds outside the config, a stack that is
+    not a platform stack), the program's line that made it, else the project's program."""
+    if d.config.get("kind") == "pack config" and result.pack_config_file is not None:
+        return {
+            "artifactLocation": _artifact(result.pack_config_file, root),
+            "region": {"startLine": int(d.config.get("line") or 1)},
+        }
     if d.config.get("line") and result.stack_file is not None:
         return {
             "artifactLocation": _artifact(result.stack_file, root),
             "region": {"startLine": int(d.config["line"])},
+        }
+    if d.source.get("line"):
+        return {
+            "artifactLocation": _artifact(Path(d.source["file"]), root),
+            "region": {"startLine": int(d.source["line"])},
         }
     program = result.program or Path("__main__.py")
     return {"artifactLocation": _artifact(program, root), "region": {"startLine": 1}}
@@ -190,6 +201,16 @@ def to_sarif(
     driver: dict[str, Any] = {"name": TOOL, "rules": rules}
     if version:
         driver["version"] = version
+    # A policy the config runs below mandatory has not passed: say so where code scanning shows tool notices.
+    notices = [
+        {
+            "level": "warning",
+            "message": {"text": f"{b['control']} ({b['policy']}) is {b['level']} in this pack config: not enforced"},
+            "descriptor": {"id": "not-enforced"},
+            "associatedRule": {"id": b["control"], **({"index": index[b["control"]]} if b["control"] in index else {})},
+        }
+        for b in result.not_enforced()
+    ]
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -199,7 +220,18 @@ def to_sarif(
                 "automationDetails": {"id": f"enclave-preview/{result.stack}/"},
                 "originalUriBaseIds": {SRCROOT: {"uri": root.as_uri() + "/"}},
                 "results": [_result(d, index, result, root) for d in result.diagnostics],
-                "properties": {"stack": result.stack, "pack": result.pack, "summary": result.summary()},
+                "invocations": [{"executionSuccessful": True, "toolConfigurationNotifications": notices}],
+                "properties": {
+                    "stack": result.stack,
+                    "pack": result.pack,
+                    "packConfig": result.pack_config,
+                    "summary": result.summary(),
+                    "notEnforced": result.not_enforced(),
+                    # invokes answered with placeholders / from --invokes: token -> calls
+                    "invokes": result.invokes(),
+                    # components of other packages, whose resources only their provider makes: type -> count
+                    "remoteComponents": dict(result.synth.remote_components) if result.synth else {},
+                },
             }
         ],
     }

@@ -10,25 +10,39 @@ import json
 import os
 import runpy
 import sys
+import sysconfig
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import pulumi
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 
 from components.config import CONFIG_KEY, ConfigError, read_stack_file
 from components.config.loading import STACK_FILE_ENV
-from components.pulumi_internals import UNKNOWN, ensure_event_loop, run_pulumi_func, whole_numbers
+from components.pulumi_internals import (
+    RESOURCE_SIG,
+    SECRET_SIG_KEY,
+    UNKNOWN,
+    ensure_event_loop,
+    run_pulumi_func,
+    whole_numbers,
+)
 from components.pulumi_internals import mocks as pulumi_mocks
 from components.pulumi_internals import settings as pulumi_settings
 from components.pulumi_internals import sync_await as _sync_await
 
 from .fakes import AUTONAMED, DEFAULT_ACCOUNT_ID, FakeCloud
+from .invokes import RecordedInvokes
+from .placeholders import marked_paths
+from .program import ProgramError, describe
 from .project import ProjectError, StackNotFound, find_project
 from .references import resolve_reference
+from .secrets import Redactor, plaintexts, wrap
+from .shapes import Context, ResourceRef, prepare, resource_outputs
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESOURCE_KEYS = (
@@ -41,6 +55,15 @@ RESOURCE_KEYS = (
     "inputs",
     "dependencies",
     "propertyDependencies",
+    "source",
+    "placeholders",
+)
+# Frames that are not the program's own line: the SDKs, the engine, the components a program builds on.
+NOT_PROGRAM = (
+    str(Path(pulumi.__file__).resolve().parent.parent),
+    str(Path(sysconfig.get_paths()["stdlib"]).resolve()),
+    str(Path(__file__).resolve().parent),
+    str(PROJECT_ROOT / "components"),
 )
 
 
@@ -54,15 +77,32 @@ class SynthResult:
     resources: list[dict[str, Any]] = field(default_factory=list)
     # The stack's outputs (`pulumi.export`): what another stack's StackReference reads.
     outputs: dict[str, Any] = field(default_factory=dict)
+    # Invokes answered with a placeholder (token -> calls) and from the --invokes file (token -> calls).
+    placeholder_invokes: dict[str, int] = field(default_factory=dict)
+    recorded_invokes: dict[str, int] = field(default_factory=dict)
+    # Plaintexts of the run's secrets (secret config included): never written (enclave.secrets).
+    secret_texts: set[str] = field(default_factory=set)
+    # Components of other packages (pulumi_eks, pulumi_awsx, Helm Chart v4): type -> count. Their providers make
+    # their children at deploy time, so offline (and to the pack) they are their inputs only.
+    remote_components: dict[str, int] = field(default_factory=dict)
+
+    def redactor(self) -> Redactor:
+        return Redactor(self.secret_texts | plaintexts(self.resources) | plaintexts(self.outputs))
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        redact = self.redactor()
+        out: dict[str, Any] = {
             "stack": self.stack,
             "project": self.project,
             "preview": self.preview,
-            "resources": self.resources,
-            "outputs": self.outputs,
+            "resources": redact(self.resources),
+            "outputs": redact(self.outputs),
         }
+        if self.placeholder_invokes or self.recorded_invokes:
+            out["invokes"] = {"placeholders": self.placeholder_invokes, "recorded": self.recorded_invokes}
+        if self.remote_components:
+            out["remoteComponents"] = self.remote_components
+        return out
 
     def by_type(self, typ: str) -> list[dict[str, Any]]:
         return [r for r in self.resources if r["type"] == typ]
@@ -75,11 +115,30 @@ class _Mocks(pulumi_mocks.Mocks):
     def __init__(self, cloud: FakeCloud, preview: bool) -> None:
         self.cloud = cloud
         self.preview = preview
+        # The SDK class of each type token the program constructed (recorded as it constructs them): where a
+        # type's output properties and their types are read from.
+        self.classes: dict[str, type] = {}
+        self.monitor: pulumi_mocks.MockMonitor | None = None
+        # types registered as components of other packages (remote): their outputs come from the monitor
+        self.remote_types: set[str] = set()
+
+    def record_class(self, args: pulumi.ResourceTransformationArgs) -> None:
+        if args.type_ not in self.classes:
+            self.classes[args.type_] = type(args.resource)
+            prepare(type(args.resource))
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         _id, outputs = self.cloud.outputs(args.typ, args.name, dict(args.inputs))
         # A referenced stack exists already: its outputs are known in a first preview too.
         exists = args.typ.startswith("pulumi:providers:") or args.typ == "pulumi:pulumi:StackReference"
+        cls = self.classes.get(args.typ)
+        # A component of this program keeps the outputs it registers itself; the SDK ignores the monitor's answer.
+        local_component = not args.custom and args.typ not in self.remote_types
+        if cls is not None and not exists and not local_component:
+            # Every other output of the type, from the SDK's type hints: an update's realistic values, unknown
+            # in a first preview (below), so a program's `.apply` over `status.load_balancer.ingress[0]` runs.
+            ctx = Context(args.typ, args.name, self.cloud.region, self.cloud.account_id, self.cloud.partition)
+            outputs.update(self.cloud.in_program_thread(lambda: self._references(resource_outputs(cls, ctx, outputs))))
         if self.preview and not exists:
             # A first preview: nothing exists yet, so the id and every computed output are unknown, nested
             # ones included (an EKS cluster's vpcConfig.clusterSecurityGroupId); the inputs come back as given,
@@ -90,6 +149,22 @@ class _Mocks(pulumi_mocks.Mocks):
                 known[autoname] = outputs[autoname]
             return "", _unknown_computed(known, outputs)
         return _id, outputs
+
+    def _references(self, value: Any) -> Any:
+        """`value` with each ResourceRef registered as a stand-in (its own typed outputs) and referenced as the
+        engine references a resource, so the SDK rehydrates it as the class the output names."""
+        if isinstance(value, dict):
+            return {k: self._references(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._references(v) for v in value]
+        if not isinstance(value, ResourceRef) or self.monitor is None:
+            return value
+        urn = self.monitor.make_urn("", value.token, value.name)
+        ctx = Context(value.token, value.name, self.cloud.region, self.cloud.account_id, self.cloud.partition)
+        rid, state = self.cloud.outputs(value.token, value.name, {})
+        state.update(self._references(resource_outputs(value.cls, ctx, state)))
+        self.monitor.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, rid, state)
+        return {SECRET_SIG_KEY: RESOURCE_SIG, "urn": urn, "id": rid}
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         return self.cloud.invoke(args.token, dict(args.args)), []
@@ -106,8 +181,12 @@ def _unknown_computed(inputs: Any, outputs: Any) -> Any:
 class _CapturingMonitor(pulumi_mocks.MockMonitor):
     """Records each RegisterResource request (inputs, parent, deps) before answering it."""
 
-    def __init__(self, mocks: _Mocks) -> None:
+    def __init__(self, mocks: _Mocks, root: Path | None = None) -> None:
         super().__init__(mocks)
+        self.cloud = mocks.cloud
+        self.root = root
+        self.fakes = mocks
+        mocks.monitor = self
         self.captured: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self.thread_loops: set[asyncio.AbstractEventLoop] = set()
@@ -127,6 +206,9 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
         self._track_loop()
         if request.type != "pulumi:pulumi:Stack":
             inputs = json_format.MessageToDict(request.object) if request.object else {}
+            for name in request.additionalSecretOutputs:
+                if name in inputs:  # the output of that name is secret, and so is the input it echoes
+                    inputs[name] = wrap(inputs[name])
             record = {
                 "urn": self.make_urn(request.parent, request.type, request.name),
                 "type": request.type,
@@ -139,8 +221,29 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
                 "propertyDependencies": {
                     key: sorted(set(deps.urns)) for key, deps in sorted(request.propertyDependencies.items())
                 },
+                "source": self.source(request),
+                # inputs holding an invoke's placeholder (read before whole_numbers: a boolean one is -0.0)
+                "placeholders": marked_paths(inputs) if self.cloud.placeholder_invokes else {},
             }
+        if request.remote:
+            self.fakes.remote_types.add(request.type)
+            # A component of another package takes resources as inputs, sent as references; the mock monitor would
+            # rehydrate them in its worker thread, whose event loop never runs the lookup that needs: a hang. The
+            # fakes need only the referenced resource's id (or URN).
+            stripped = type(request)()
+            stripped.CopyFrom(request)
+            stripped.object.CopyFrom(_without_references(request.object))
+            request = stripped
         response = super().RegisterResource(request)
+        if request.additionalSecretOutputs and response.object:
+            # The engine makes the outputs the registration names secret (the mock monitor does not): so does this,
+            # so an export or an input made from one is a secret too (RandomPassword's result, a DB's password).
+            answered = json_format.MessageToDict(response.object)
+            for name in request.additionalSecretOutputs:
+                if name in answered:
+                    answered[name] = wrap(answered[name])
+            response.object.Clear()
+            response.object.update(answered)
         if request.type != "pulumi:pulumi:Stack":
             # The engine hands analyzers the inputs after the provider's Check, which fills in the auto-name.
             autoname = AUTONAMED.get(request.type)
@@ -150,10 +253,47 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
                     record["inputs"][autoname] = outputs[autoname]
             with self._lock:
                 self.captured.append(record)
+                if request.remote:
+                    remote = self.cloud.remote_components
+                    remote[request.type] = remote.get(request.type, 0) + 1
         return response
+
+    def source(self, request: Any) -> dict[str, Any] | None:
+        """The program's line that made the resource: the first frame of the stack the SDK sends with the
+        registration that is neither the SDK's, the engine's nor the components' (a consumer of the components
+        sees their own call)."""
+        for frame in request.stackTrace.frames:
+            if not frame.pc.uri.startswith("file:"):
+                continue
+            path = unquote(urlparse(frame.pc.uri).path)
+            if path.startswith(NOT_PROGRAM) or "site-packages" in path or path.startswith("<"):
+                continue
+            shown = Path(path)
+            if self.root is not None and shown.is_relative_to(self.root):
+                shown = shown.relative_to(self.root)
+            return {"file": shown.as_posix(), "line": frame.pc.line}
+        return None
 
 
 MAX_REFERENCES = 8
+
+
+def _without_references(struct: struct_pb2.Struct) -> struct_pb2.Struct:
+    """`struct` with each resource reference replaced by the referenced resource's id (its URN without one)."""
+    data = json_format.MessageToDict(struct)
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            if value.get(SECRET_SIG_KEY) == RESOURCE_SIG:
+                return value.get("id") or value.get("urn")
+            return {k: strip(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    out = struct_pb2.Struct()
+    out.update(strip(data))
+    return out
 
 
 def _exports() -> dict[str, Any]:
@@ -167,6 +307,8 @@ def _exports() -> dict[str, Any]:
         out[name] = (
             whole_numbers(json.loads(json.dumps(_sync_await(output.future()), default=str))) if known else UNKNOWN
         )
+        if _sync_await(output.is_secret()):
+            out[name] = wrap(out[name])
     return out
 
 
@@ -186,8 +328,18 @@ def _ordered(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _forget_program_modules(project_dir: Path, before: set[str]) -> None:
+    """Drop the modules the program imported from its own folder (`helpers`, `infra.sizes`): the next program run
+    in this process may have modules of the same names. The engine's and the components' stay."""
+    for name in set(sys.modules) - before:
+        file = getattr(sys.modules.get(name), "__file__", None) or ""
+        if file.startswith(str(project_dir)) and not file.startswith(NOT_PROGRAM):
+            sys.modules.pop(name, None)
+
+
 @contextlib.contextmanager
 def _program_env(project_dir: Path, stack_path: Path) -> Iterator[None]:
+    before = set(sys.modules)
     old_cwd, old_path = Path.cwd(), list(sys.path)
     old_env = os.environ.get(STACK_FILE_ENV)
     os.chdir(project_dir)
@@ -196,6 +348,7 @@ def _program_env(project_dir: Path, stack_path: Path) -> Iterator[None]:
     try:
         yield
     finally:
+        _forget_program_modules(project_dir, before)
         os.chdir(old_cwd)
         sys.path[:] = old_path
         if old_env is None:
@@ -218,6 +371,7 @@ def run_under_mocks(
     config: dict[str, str] | None = None,
     secret_keys: list[str] | None = None,
     stack_outputs: dict[str, Any] | None = None,
+    root: Path | None = None,
 ) -> list[dict[str, Any]]:
     """Run `program` (which registers resources) under mocks; return the captured registrations,
     parents first (and fill `stack_outputs` with the stack's exports). Also the harness of the component
@@ -227,11 +381,14 @@ def run_under_mocks(
     def run() -> list[dict[str, Any]]:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        monitor = _CapturingMonitor(_Mocks(cloud, preview))
+        mocks = _Mocks(cloud, preview)
+        monitor = _CapturingMonitor(mocks, root)
+        cloud.in_program_thread = _in_thread(threading.get_ident(), loop)
         try:
             pulumi_settings.ROOT.set(None)
             pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys or []))
-            pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+            pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+            pulumi.runtime.register_stack_transformation(mocks.record_class)
             try:
                 _sync_await(run_pulumi_func(program))
             except ConfigError as exc:
@@ -251,6 +408,22 @@ def run_under_mocks(
     return _ordered(contextvars.Context().run(run))
 
 
+def _in_thread(ident: int, loop: asyncio.AbstractEventLoop) -> Callable[[Callable[[], Any]], Any]:
+    """Runs a function in the program's thread. Reading an SDK's type hints can import its modules, which the SDKs
+    load lazily with importlib's LazyLoader: not thread-safe before Python 3.12, so never from the mock monitor's
+    worker threads while the program imports the same modules."""
+
+    async def call(fn: Callable[[], Any]) -> Any:
+        return fn()
+
+    def run(fn: Callable[[], Any]) -> Any:
+        if threading.get_ident() == ident:
+            return fn()
+        return asyncio.run_coroutine_threadsafe(call(fn), loop).result()
+
+    return run
+
+
 def synth(
     stack: str,
     preview: bool = False,
@@ -258,6 +431,9 @@ def synth(
     config_file: Path | None = None,
     account_id: str | None = None,
     references: Mapping[str, Path] | None = None,
+    config_values: Mapping[str, str] | None = None,
+    secret_values: Mapping[str, str] | None = None,
+    invokes: RecordedInvokes | None = None,
 ) -> SynthResult:
     """Run the project's program for `stack` under mocks; return every registered resource.
 
@@ -270,6 +446,10 @@ def synth(
     for a project or stack file that cannot be used, and whatever the program raises otherwise.
     A StackReference is answered by synthesizing the referenced stack (enclave.references; `references`
     maps a reference name to a project folder or a JSON file of outputs).
+    `config_values` / `secret_values` set config as `pulumi config set [--secret] KEY VALUE` would (a KEY
+    without a namespace is the project's), over the stack file's; `invokes` answers invokes from a recorded file.
+    An error of the program itself (a config value it requires, a module it imports, an exception it raises)
+    is a ProgramError (a ProjectError) naming the program's lines and the fix.
     """
     found = find_project(project_dir)
     project, main, project_dir = found.name, found.main, found.root
@@ -286,6 +466,19 @@ def synth(
         account_id = account if isinstance(account, str) and account.isdigit() else DEFAULT_ACCOUNT_ID
     # Pulumi hands structured values to the program as JSON strings, scalars as strings.
     config = {k: v if isinstance(v, str) else json.dumps(v) for k, v in stack_file.config.items()}
+    secret_keys = list(stack_file.secret_keys)
+    given = {**(config_values or {}), **(secret_values or {})}
+    for key, value in given.items():
+        full = key if ":" in key else f"{project}:{key}"
+        if full == CONFIG_KEY:
+            raise ProjectError(f"--config {key}: the platform's config is validated from the stack file; edit {path}")
+        config[full] = value
+        if key in (secret_values or {}):
+            secret_keys.append(full)
+        elif full in secret_keys:
+            secret_keys.remove(full)
+    region = config.get("aws:region") if "aws:region" in given else region
+    secret_texts = {config[k] for k in secret_keys if k in config and k in {*given, *(f"{project}:{g}" for g in given)}}
     known: dict[str, dict[str, Any]] = {}
 
     def program() -> None:
@@ -296,7 +489,10 @@ def synth(
     # known yet is repeated once that stack's outputs are (programs are deterministic, nothing is kept).
     for _ in range(MAX_REFERENCES + 1):
         cloud = FakeCloud(
-            region=region if isinstance(region, str) else "us-east-1", account_id=account_id, stack_outputs=known
+            region=region if isinstance(region, str) else "us-east-1",
+            account_id=account_id,
+            stack_outputs=known,
+            recorded=invokes,
         )
         outputs: dict[str, Any] = {}
         try:
@@ -307,19 +503,27 @@ def synth(
                 preview=preview,
                 cloud=cloud,
                 config=config,
-                secret_keys=stack_file.secret_keys,
+                secret_keys=secret_keys,
                 stack_outputs=outputs,
+                root=project_dir,
             )
-        except Exception:
+        except (ConfigError, ProjectError):
             if not cloud.wanted_references:
                 raise
+        except Exception as exc:
+            if not cloud.wanted_references:
+                raise describe(exc, project_dir, found.display(path), project) from exc
         if not cloud.wanted_references:
             break
         for name in cloud.wanted_references:
             known[name] = resolve_reference(name, project_dir, references or {})
     else:
         raise ProjectError(f"{stack}: more than {MAX_REFERENCES} StackReferences")
-    return SynthResult(stack=stack, project=project, preview=preview, resources=records, outputs=outputs)
+    return SynthResult(
+        stack=stack, project=project, preview=preview, resources=records, outputs=outputs,
+        placeholder_invokes=dict(cloud.placeholder_invokes), recorded_invokes=dict(cloud.recorded_invokes),
+        secret_texts=secret_texts, remote_components=dict(cloud.remote_components),
+    )  # fmt: skip
 
 
 def is_unknown(value: Any) -> bool:
@@ -329,6 +533,7 @@ def is_unknown(value: Any) -> bool:
 __all__ = [
     "PROJECT_ROOT",
     "RESOURCE_KEYS",
+    "ProgramError",
     "ProjectError",
     "StackNotFound",
     "SynthResult",

@@ -5,6 +5,7 @@ pack's directory first on sys.path, as the engine does when it runs the pack, so
 from __future__ import annotations
 
 import copy
+import datetime
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,8 @@ if str(PACK_DIR) not in sys.path:
     sys.path.insert(0, str(PACK_DIR))
 
 STACKS = ("dev", "staging", "prod")
+# An exemption's expiry the pack accepts (at most maxWaiverDays, default 365, ahead of today).
+EXPIRES = (datetime.datetime.now(datetime.UTC).date() + datetime.timedelta(days=180)).isoformat()
 _SYNTHS: dict[tuple[str, bool], SynthResult] = {}
 
 

@@ -66,16 +66,36 @@ def test_the_consumer_example_from_its_own_folder_outside_the_repository(install
     assert "enclave-consumer:bucket.purpose = 'dataset'" in result.stderr
 
 
-def test_preview_outside_the_repository_asks_for_the_pack(installed: Path, tmp_path: Path) -> None:
+def test_preview_outside_the_repository_uses_the_pack_the_wheel_ships(installed: Path, tmp_path: Path) -> None:
     project = tmp_path / "consumer"
     shutil.copytree(PROJECT_ROOT / "examples" / "consumer-stack", project)
+    site = next(installed.parent.parent.glob("lib/python*/site-packages"))
+    shipped = site / "policy_packs" / "hipaa"
+    assert (shipped / "PulumiPolicy.yaml").is_file() and (shipped / "rules" / "iam").is_dir()
+    assert not (shipped / "config").exists(), "this repository's pack configs (its accounts) stay out of the wheel"
+    # no pack config of its own: every policy mandatory, and the example's two cluster-wide findings fail it
     result = enclave(installed, project, "preview", "--stack", "research")
-    assert result.returncode == 2 and "no policy pack found" in result.stderr and "Traceback" not in result.stderr
-    pack = PROJECT_ROOT / "policy_packs" / "hipaa"
-    result = enclave(installed, project, "preview", "--stack", "research", "--pack", str(pack), "--pack-config",
-                     "policy-pack-config.json")  # fmt: skip
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stdout + result.stderr
+    assert "research: FAIL - 15 resources" in result.stdout
+    assert "no pack config (every policy at the pack's default level)" in result.stdout
+    result = enclave(installed, project, "preview", "--stack", "research", "--pack-config", "policy-pack-config.json")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "research: pass - 15 resources" in result.stdout
+    assert "config policy-pack-config.json (named by --pack-config)" in result.stdout
+
+
+def test_a_stack_named_like_the_packs_own_uses_no_config_of_the_pack(installed: Path, tmp_path: Path) -> None:
+    """A user's stack `dev` with --pack pointing at this repository's pack: the pack's config/dev.json (another
+    project's admins and thresholds) is not used; the summary line says which config ran."""
+    project = tmp_path / "consumer"
+    shutil.copytree(PROJECT_ROOT / "examples" / "consumer-stack", project)
+    (project / "Pulumi.research.yaml").rename(project / "Pulumi.dev.yaml")
+    pack = PROJECT_ROOT / "policy_packs" / "hipaa"
+    assert (pack / "config" / "dev.json").is_file()
+    result = enclave(installed, project, "preview", "--stack", "dev", "--pack", str(pack))
+    assert result.returncode == 1 and "dev: FAIL - 15 resources" in result.stdout, result.stdout + result.stderr
+    assert "config/dev.json" not in result.stdout + result.stderr
+    assert "no pack config (every policy at the pack's default level)" in result.stdout
 
 
 def test_the_wheel_carries_the_report_templates_and_the_auditor_policy(installed: Path, tmp_path: Path) -> None:

@@ -160,7 +160,7 @@ class AuditTrailArgs:
 
     def __post_init__(self) -> None:
         for prefix in self.data_event_name_prefixes:
-            if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,40}-", prefix):
+            if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}-", prefix):  # S3 names: at most 63
                 raise ValueError(
                     f"AuditTrailArgs.data_event_name_prefixes: {prefix!r} is not a bucket-name prefix ending in '-' "
                     "(e.g. 'prod-vision-'): an empty or short one would log every bucket, the audit bucket included"

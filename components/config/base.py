@@ -24,7 +24,7 @@ _FQDN = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$
 class StrictModel(BaseModel):
     """Every config object: unknown keys are errors, values are immutable once validated."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True)
 
 
 def _name_check(max_len: int, what: str) -> AfterValidator:
@@ -85,6 +85,19 @@ def _check_cidr(value: str) -> str:
 Cidr = Annotated[str, AfterValidator(_check_cidr)]
 
 
+def _check_ipv4(value: str) -> str:
+    if ipaddress.ip_network(value).version != 4:
+        raise ValueError(
+            "must be an IPv4 network: the VPC, its nodes and the API endpoint have IPv4 addresses only, and the "
+            "resource this becomes takes IPv4 (an IPv6 CIDR there is refused by AWS)"
+        )
+    return value
+
+
+# A CIDR that becomes an IPv4-only argument (a security group rule's cidr_ipv4, a route's destination_cidr_block).
+Ipv4Cidr = Annotated[str, AfterValidator(_check_cidr), AfterValidator(_check_ipv4)]
+
+
 def _check_private_route(value: str) -> str:
     net = ipaddress.ip_network(value)
     if net.prefixlen == 0:
@@ -97,7 +110,9 @@ def _check_private_route(value: str) -> str:
     return value
 
 
-PrivateRoute = Annotated[str, AfterValidator(_check_cidr), AfterValidator(_check_private_route)]
+PrivateRoute = Annotated[
+    str, AfterValidator(_check_cidr), AfterValidator(_check_ipv4), AfterValidator(_check_private_route)
+]
 
 
 def _check_tags(value: dict[str, str]) -> dict[str, str]:

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from .base import Cidr, StrictModel
+from .base import Cidr, Ipv4Cidr, StrictModel
 
 IamArn = Annotated[
     str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[A-Za-z0-9_+=,.@/-]+$", max_length=2048)
@@ -19,7 +19,7 @@ class Endpoint(StrictModel):
     private: bool = Field(default=True, description="Private endpoint inside the VPC (must stay on).")
     public: bool = Field(default=False, description="WEAKENING: public endpoint, only with `public_cidrs`.")
     public_cidrs: list[Cidr] = Field(default_factory=list, max_length=40)
-    private_access_cidrs: list[Cidr] = Field(
+    private_access_cidrs: list[Ipv4Cidr] = Field(
         default_factory=list,
         max_length=20,
         description="Networks that reach the private endpoint (the runner of `pulumi up`, VPN): TCP 443 into the "

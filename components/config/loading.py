@@ -15,10 +15,12 @@ import pulumi
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .duplicates import duplicate_problems
 from .errors import CONFIG_KEY, ConfigError, Loc, Problem
+from .names import name_problems
 from .platform import PlatformConfig
 from .references import check_references
-from .stackfile import OFFLINE_SECRET, StackFile, config_lines, read_stack_file
+from .stackfile import OFFLINE_SECRET, StackFile, check_yaml_limits, config_lines, read_stack_file
 
 _DISCRIMINATED = ("network", "cluster")
 
@@ -100,6 +102,8 @@ def _problem_from_error(err: dict[str, Any], root: type[BaseModel] = PlatformCon
         return Problem(loc, _quote_hint(loc, value), value)
     if value == OFFLINE_SECRET:
         return Problem(loc, "takes a plain value, not a `secure:` one (this field is not a secret)", value)
+    if kind in STRICT_TYPES:  # the schema is strict: nothing is coerced, so say what to write instead
+        return Problem(loc, STRICT_TYPES[kind], value)
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     if kind == "literal_error" and "expected" in err.get("ctx", {}):
@@ -107,6 +111,14 @@ def _problem_from_error(err: dict[str, Any], root: type[BaseModel] = PlatformCon
     elif kind == "string_pattern_mismatch":
         msg = f"does not have the expected form (pattern {err['ctx']['pattern']})"
     return Problem(loc, msg, value)
+
+
+STRICT_TYPES = {
+    "int_type": "must be a whole number, written as one (e.g. 2, not true, '2' or 2.0): nothing is converted",
+    "int_from_float": "must be a whole number, written as one (e.g. 2, not 2.5)",
+    "bool_type": "must be true or false, written as such (not 'yes', 'on', 1 or a quoted 'true'): nothing is converted",
+    "float_type": "must be a number, written as one (not a quoted string or true/false)",
+}
 
 
 def _quote_hint(loc: Loc, value: float) -> str:
@@ -138,7 +150,7 @@ def validate_platform(data: Any, source: str | None = None, lines: dict[Loc, int
     except ValidationError as exc:
         problems = [_problem_from_error(dict(e)) for e in exc.errors(include_url=False)]
         raise ConfigError(_with_lines(problems, lines), source) from None
-    problems = check_references(cfg)
+    problems = check_references(cfg) + duplicate_problems(cfg) + name_problems(cfg)
     if problems:
         raise ConfigError(_with_lines(problems, lines), source)
     return cfg
@@ -169,10 +181,12 @@ def stack_file(stack: str, project_dir: Path) -> Path:
         return Path(override)
     stack_dir = project_dir
     try:
-        meta = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
+        text = (project_dir / "Pulumi.yaml").read_text(encoding="utf-8")
+        check_yaml_limits(text)
+        meta = yaml.safe_load(text)
         if isinstance(meta, dict) and isinstance(meta.get("stackConfigDir"), str):
             stack_dir = project_dir / meta["stackConfigDir"]
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+    except (OSError, yaml.YAMLError, UnicodeDecodeError, ValueError):
         pass  # no readable project file: messages cite the default path
     return stack_dir / f"Pulumi.{stack}.yaml"
 

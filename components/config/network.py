@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from .base import Cidr, PrivateRoute, StrictModel
+from .base import Cidr, Ipv4Cidr, PrivateRoute, StrictModel
 
 # A created VPC reserves its last /24 for the interface-endpoint ENIs: the CIDR pods reach AWS on.
 ENDPOINT_BLOCK_PREFIX = 24
@@ -73,7 +73,7 @@ class ExistingNetwork(StrictModel):
     vpc_id: VpcId
     private_subnet_ids: list[SubnetId] = Field(min_length=2, max_length=16)
     private_route_table_ids: list[RouteTableId] = Field(min_length=1, max_length=16)
-    cidr: Cidr = Field(description="The VPC CIDR, used for endpoint security groups.")
+    cidr: Ipv4Cidr = Field(description="The VPC's IPv4 CIDR, used for endpoint security groups.")
     create_endpoints: bool = Field(
         default=True,
         description="Create the S3/ECR/STS/Logs/EC2/EKS VPC endpoints, with the data-perimeter policies: through "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,46 @@ OFFLINE_SECRET = "<secure value: encrypted in the stack file, not readable offli
 
 # Expanded node budget: a stack file is a few thousand nodes; aliases that expand past this are a bomb.
 MAX_NODES = 200_000
+# A stack file is kilobytes and a few levels deep; these bound what the parser is asked to build (deeper
+# nesting overflows the recursive composer: a RecursionError, or in libyaml's a crash).
+MAX_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 64
+
+
+class YamlLimitError(ValueError):
+    """The text is larger or deeper than any stack or project file; the message says which limit and where."""
+
+
+def _events(text: str) -> Iterator[yaml.Event]:
+    yield from yaml.parse(text, Loader=_StrictLoader)
+
+
+def check_yaml_limits(text: str) -> None:
+    """Refuse text over MAX_BYTES, nested deeper than MAX_DEPTH or with more than MAX_NODES nodes before it is
+    composed, reading the event stream (which is flat, whatever the nesting)."""
+    size = len(text.encode("utf-8", errors="replace"))
+    if size > MAX_BYTES:
+        raise YamlLimitError(f"the file is {size} bytes; a stack or project file is at most {MAX_BYTES} bytes")
+    depth = nodes = 0
+    events = _events(text)
+    while True:
+        try:
+            event = next(events)
+        except StopIteration:
+            return
+        except yaml.YAMLError:
+            return  # malformed after a shallow start: the parser that reads the file says where and why
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark else "?"
+                raise YamlLimitError(f"nested deeper than {MAX_DEPTH} levels at line {line}; a config is shallow")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        if isinstance(event, yaml.NodeEvent):
+            nodes += 1
+            if nodes > MAX_NODES:
+                raise YamlLimitError(f"more than {MAX_NODES} values; a stack file has a few thousand")
 
 
 class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -45,6 +87,15 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+# Booleans as YAML 1.2 has them (true/false only), as Pulumi's own YAML reader: PyYAML's YAML 1.1 would turn an
+# unquoted yes/no/on/off into a boolean offline that `pulumi up` hands the program as a string. Left strings,
+# the strict schema refuses them where a boolean is meant, offline and in `pulumi up` alike.
+_BOOL = "tag:yaml.org,2002:bool"
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 @dataclass
@@ -113,10 +164,13 @@ def read_stack_file(path: Path) -> StackFile:
     except UnicodeDecodeError as exc:
         raise _fail(path, None, f"stack file is not UTF-8 ({exc.reason} at byte {exc.start})") from None
     try:
+        check_yaml_limits(text)
         root = yaml.compose(text, Loader=_StrictLoader)
         if root is not None:
             _count_nodes(root, [MAX_NODES])
         data = yaml.load(text, Loader=_StrictLoader)
+    except YamlLimitError as exc:
+        raise _fail(path, None, f"not read: {exc}") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

@@ -1,7 +1,7 @@
 """IAM: IRSA trust pinned to one ServiceAccount with aud (IAM-01), no wildcard actions or data resources
 (IAM-02), short sessions (IAM-03), no IAM users or access keys (IAM-04), the cluster's OIDC provider serving
-only sts.amazonaws.com (IAM-06), no administrator managed policies (IAM-07), node roles holding only the
-worker-node and ECR pull policies (NODE-06)."""
+only sts.amazonaws.com (IAM-06), no administrator managed policies (IAM-07), every role's trust naming who may
+assume it (IAM-10), node roles holding only the worker-node and ECR pull policies (NODE-06)."""
 
 from __future__ import annotations
 
@@ -130,7 +130,9 @@ def _trust(ctx: Context, name: str, trust: Any) -> None:
         statements = parse(trust)
     except MalformedPolicy as exc:
         ctx.finding("IAM-01", name, f"the trust policy cannot be verified: {exc}")
+        ctx.finding("IAM-10", name, f"the trust policy cannot be verified: {exc}")
         return
+    _named(ctx, name, statements)
     for s in statements:
         if s.effect != "Allow" or not s.allows_action("sts:AssumeRoleWithWebIdentity"):
             continue
@@ -138,6 +140,26 @@ def _trust(ctx: Context, name: str, trust: Any) -> None:
         if not federated and not s.public:
             continue
         _irsa(ctx, name, s, federated)
+
+
+def _named(ctx: Context, name: str, statements: list[Statement]) -> None:
+    """IAM-10 (any role, as the pack's iam-role-trust-names-principals): an Allow names who may assume it,
+    never '*' or a pattern, never NotPrincipal (everyone it does not list)."""
+    for s in statements:
+        if s.effect != "Allow":
+            continue
+        if s.not_principal:
+            ctx.finding(
+                "IAM-10", name, f"trust statement {s.label()} allows with NotPrincipal: every principal it does not "
+                "list may assume the role; name who may with Principal",
+            )  # fmt: skip
+            continue
+        wild = [f"{kind}: {value}" for kind, values in sorted(s.principals.items()) for value in values if "*" in value]
+        if wild:
+            ctx.finding(
+                "IAM-10", name, f"trust statement {s.label()} admits {', '.join(wild)}: any principal may ask to "
+                "assume the role (conditions only narrow it); name the accounts, roles, services or OIDC provider",
+            )  # fmt: skip
 
 
 def _irsa(ctx: Context, name: str, s: Statement, federated: list[str]) -> None:

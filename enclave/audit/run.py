@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
@@ -17,7 +18,7 @@ from . import eks, iam, kms, logs, nodes, s3, trail
 from .catalog import Catalog, load_catalog
 from .context import Context, Thresholds
 from .model import WORKERS, AuditResult, Incomplete
-from .session import CheckFailed, Reader, error_text, make_session
+from .session import CheckFailed, Reader, error_code, error_text, make_session
 
 # Reads that need nothing else first run together; S3 needs the keys (customer-key checks) and trails (the
 # audit bucket), so it runs after them; node groups need their clusters.
@@ -63,6 +64,9 @@ class AuditOptions:
     project_dir: Path | None = None
     config_file: Path | None = None
     stack_region: str | None = None
+    # the stack's account_id: an audit with --stack of any other account is refused (its drift would be noise
+    # and its findings not the stack's evidence)
+    stack_account: str | None = None
     workers: int = WORKERS
     skip: frozenset[str] = frozenset()  # control ids not to check (reported as skipped, never as passing)
     session: boto3.Session | None = None
@@ -78,8 +82,20 @@ def _guarded(ctx: Context, label: str, fn: Callable[[Context], None]) -> None:
         ctx.result.add_incomplete(Incomplete(label, f"unexpected error: {error_text(exc)}"))
 
 
+def _endpoint(url: str | None) -> None:
+    """--endpoint-url must be an http(s) URL with a host: botocore would otherwise raise deep inside a client."""
+    if url is None:
+        return
+    parts = urlparse(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise AuditError(
+            f"--endpoint-url {url!r}: not an http(s) URL with a host, e.g. http://127.0.0.1:5000; nothing was audited"
+        )
+
+
 def run_audit(options: AuditOptions) -> AuditResult:
     started = time.monotonic()
+    _endpoint(options.endpoint_url)
     try:
         session = options.session or make_session(options.profile, options.region)
     except BotoCoreError as exc:
@@ -104,9 +120,32 @@ def run_audit(options: AuditOptions) -> AuditResult:
     except EndpointConnectionError as exc:
         raise AuditError(f"cannot reach AWS: {exc}; nothing was audited") from None
     except ClientError as exc:
+        code = error_code(exc)
+        if not code or code == "Unknown" or code.isdigit():  # no AWS error code, or a bare HTTP status: not AWS
+            raise AuditError(
+                f"{options.endpoint_url or 'AWS'} answered sts:GetCallerIdentity with {error_text(exc)}, not an "
+                "AWS error; nothing was audited"
+            ) from None
         result.add_incomplete(Incomplete("account identity", f"sts:GetCallerIdentity: {error_text(exc)}"))
     except BotoCoreError as exc:
         raise AuditError(f"cannot reach AWS: {error_text(exc)}; nothing was audited") from None
+    except Exception as exc:  # an answer that is not AWS's (random bytes, another service's XML or JSON)
+        where = options.endpoint_url or "AWS"
+        raise AuditError(
+            f"{where} did not answer sts:GetCallerIdentity as AWS does ({type(exc).__name__}: "
+            f"{' '.join(str(exc).split())[:200]}); nothing was audited"
+        ) from None
+    if not result.incomplete and not (isinstance(result.account, str) and result.account.isdigit()):
+        raise AuditError(
+            f"{options.endpoint_url or 'AWS'} answered sts:GetCallerIdentity without an account id "
+            f"({result.account!r}); nothing was audited"
+        )
+    if options.stack_account is not None and result.account != options.stack_account:
+        raise AuditError(
+            f"--stack {options.stack} deploys into account {options.stack_account} (its account_id), but these "
+            f"credentials are of account {result.account}: use the auditor role of account {options.stack_account}, "
+            "or leave out --stack to audit this account without comparing it with the stack; nothing was audited"
+        )
     ctx = Context(
         reader,
         catalog,

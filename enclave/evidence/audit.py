@@ -64,9 +64,35 @@ def _control(value: str | None, known: Collection[str], source: str, where: str)
         )
 
 
-def load_audit(path: Path, controls: Collection[str], stack: str | None = None) -> Audit:
+def _consistent(data: dict[str, Any], source: str) -> None:
+    """The summary's counts are what the lists hold: an audit with findings removed but counts kept (or the
+    reverse), or a count that is not a whole number, is refused rather than believed."""
+    summary = data.get("summary") or {}
+    expected = {
+        "findings": len(data["findings"]),
+        "mandatory": sum(1 for f in data["findings"] if f["level"] == "mandatory"),
+        "advisory": sum(1 for f in data["findings"] if f["level"] == "advisory"),
+        "controls": len({f["control"] for f in data["findings"]}),
+        "incomplete": len(data["incomplete"]),
+    }
+    for key, want in expected.items():
+        if key not in summary:
+            continue
+        got = summary[key]
+        _need(isinstance(got, int) and not isinstance(got, bool) and got >= 0, source, f"summary.{key}",
+              f"{got!r} is not a count (a whole number, 0 or more)")  # fmt: skip
+        _need(got == want, source, f"summary.{key}", f"{got} but the file lists {want}: it was edited or is damaged")
+    drift = summary.get("drift", {})
+    _need(isinstance(drift, dict), source, "summary.drift", f"must be an object, got {_kind(drift)}")
+    for kind, got in drift.items():
+        want = sum(1 for d in data["drift"] if d["kind"] == kind)
+        _need(got == want, source, f"summary.drift.{kind}", f"{got!r} but the file lists {want}: it was edited")
+
+
+def load_audit(path: Path, controls: Collection[str], stack: str | None = None, account: str | None = None) -> Audit:
     """The audit file at `path`, checked against the contract of `enclave audit --format json`; every control
-    id must be one of `controls`, and an audit that names its stack must name `stack`."""
+    id must be one of `controls`, an audit that names its stack must name `stack`, its counts must be what its
+    lists hold, and with `account` (the stack's account_id) it must be of that account."""
     source = str(path)
     try:
         data = read_json(path)
@@ -104,6 +130,13 @@ def load_audit(path: Path, controls: Collection[str], stack: str | None = None) 
     for i, item in enumerate(skipped):
         _strings(item, source, f"skipped[{i}]", ("control", "reason"))
         _control(item["control"], controls, source, f"skipped[{i}].control")
+    _consistent(data, source)
+    if account is not None and data["account"] != account:
+        raise AuditInputError(
+            f"--audit {source}: account = {data['account']!r}, but stack {stack or ''} deploys into account "
+            f"{account!r} (its account_id): another account's findings are not this stack's evidence; audit "
+            "that account (`enclave audit --stack NAME` with its credentials)"
+        )
     return Audit(
         account=data["account"], region=data["region"], findings=data["findings"], incomplete=data["incomplete"],
         drift=data["drift"], summary=summary, skipped=skipped,

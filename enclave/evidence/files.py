@@ -7,6 +7,7 @@ import io
 import json
 from pathlib import Path
 
+from ..outputs import write_files
 from .html import render_html
 from .model import Report
 from .rows import COLUMNS
@@ -30,10 +31,6 @@ def write_report(report: Report, out_dir: Path) -> list[Path]:
         CSV: csv_text(report),
         JSON: json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n",
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, text in texts.items():
-        path = out_dir / name
-        path.write_text(text, encoding="utf-8")
-        paths.append(path)
-    return paths
+    files = {out_dir / name: text for name, text in texts.items()}
+    write_files(files, "--out")  # all three or none
+    return list(files)

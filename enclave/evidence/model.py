@@ -27,6 +27,8 @@ class Report:
     reference: str
     blocking: int
     disabled: list[str] = field(default_factory=list)
+    # every policy the pack config runs below mandatory: {policy, control, level}
+    not_enforced: list[dict[str, str]] = field(default_factory=list)
 
     def kinds(self) -> list[tuple[str, list[SafeguardView]]]:
         """The safeguards by kind (administrative, technical, ...), in the catalog's order."""
@@ -48,9 +50,11 @@ class Report:
         met = sum(1 for s in self.safeguards if s.verdict == "met")
         verdict = "FAIL" if self.blocking else "pass"
         failures = f"{self.blocking} mandatory failure{'' if self.blocking == 1 else 's'}"
+        unchecked = self.facts.get("auditAccountUnchecked")
         return (
             f"{self.facts['stack']}: {verdict} - {failures}; "
             f"{totals['total']} checks ({counts}); {met} of {len(self.safeguards)} safeguards met"
+            f"{f'; WARNING: {unchecked}' if unchecked else ''}"
         )
 
     @property
@@ -65,6 +69,7 @@ class Report:
             "safeguards": [s.to_json() for s in self.safeguards],
             "zones": {**self.graph.to_json(), "crossCheck": self.cross_check},
             "disabledPolicies": self.disabled,
+            "notEnforced": self.not_enforced,
             "rows": [r.record() for r in self.rows],
         }
 
@@ -108,4 +113,5 @@ def build(
         reference=getattr(catalog, "FRAMEWORK_REFERENCE", ""),
         blocking=blocking,
         disabled=sorted(name for name, level in levels.items() if level == "disabled"),
+        not_enforced=result.not_enforced(),
     )

@@ -9,7 +9,12 @@ from typing import Any
 
 from ..preview import EXEMPTED_MARK, Diagnostic, PreviewResult
 
-STATUSES = ("pass", "fail", "exempted", "unverifiable", "not verified", "drift")
+STATUSES = ("pass", "fail", "exempted", "unverifiable", "not verified", "not enforced", "drift")
+# A policy the pack config runs below mandatory: what it did not find is not a pass.
+NOT_ENFORCED = {
+    "disabled": "disabled in the pack config: not checked",
+    "advisory": "no finding, but advisory in the pack config: a finding would not fail the stack",
+}
 SOURCES = ("preview", "audit")
 STACK_ROW = "stack"
 # CSV columns, in order; report.json's rows carry the same keys.
@@ -107,11 +112,18 @@ def _pass(check: str, policy: Mapping[str, Any], level: str, resource: str, reso
     )  # fmt: skip
 
 
+def _unenforced(row: Row) -> Row:
+    """A pass of a policy the config runs below mandatory is `not enforced`, saying why."""
+    why = NOT_ENFORCED.get(row.level)
+    return replace(row, status="not enforced", message=why) if why and row.status == "pass" else row
+
+
 def preview_checks(result: PreviewResult, levels: Mapping[str, str]) -> list[Row]:
     """One row per (policy, resource) the pack checked, without citations yet. A resource-scoped policy checked
     every resource of the types its `type:` tags name; a stack-scoped one every resource of its `subject:` types
     (one row for the stack when it names none, or the stack has none of them); what it reported nothing for
-    passed (a pass the pack remediated says so). A disabled policy checked nothing and has no rows."""
+    passed (a pass the pack remediated says so). A policy the config runs below mandatory passes nothing: its rows
+    are `not enforced` (a disabled one checked nothing; an advisory one's findings would not fail the stack)."""
     resources = result.synth.resources if result.synth is not None else []
     types = {r["urn"]: r["type"] for r in resources}
     by_policy: dict[str, list[Diagnostic]] = {}
@@ -129,8 +141,6 @@ def preview_checks(result: PreviewResult, levels: Mapping[str, str]) -> list[Row
         policy = known.get(name)
         found = by_policy.get(name, [])
         level = levels.get(name, "advisory")
-        if policy is not None and level == "disabled" and not found:
-            continue
         scope = tags(policy, "scope:") if policy is not None else []
         # the resources the policy decided about one by one: a resource policy's types; a stack policy's
         # subjects (each bucket, each trail...); none for a stack policy that judges the stack as a whole
@@ -142,11 +152,12 @@ def preview_checks(result: PreviewResult, levels: Mapping[str, str]) -> list[Row
                 row = _pass(check_id(), policy or {}, level, res["urn"], res["type"])
                 fixed = remediated.get((name, res["urn"]))
                 rows.append(replace(row, message=f"remediated by the pack: {fixed}") if fixed else row)
+                rows[-1] = _unenforced(rows[-1])
             for d in mine:
                 rows.append(_finding(check_id(), d, res["type"], policy))
         found = [d for d in found if types.get(d.urn) not in checked]
         if "stack" in scope and not subjects and not found and policy is not None:
-            rows.append(_pass(check_id(), policy, level, STACK_ROW, ""))
+            rows.append(_unenforced(_pass(check_id(), policy, level, STACK_ROW, "")))
         for d in found:
             rows.append(_finding(check_id(), d, types.get(d.urn, ""), policy))
     return rows

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from components.config import CONFIG_KEY, PlatformConfig, read_stack_file, validate_stack_file
 
+from ..outputs import check_folder
 from ..pack_catalog import load_catalog
 from ..preview import default_pack, run_preview
 from ..project import find_project
@@ -27,6 +28,14 @@ class ReportInputError(Exception):
 def check_out(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise ReportInputError(f"--out {out}: exists and is not a folder; give a folder for index.html")
+    check_folder(out, "--out")
+
+
+def stack_account(path: Path) -> str | None:
+    """The stack's `account_id` (None when it names none, or the file is not a platform stack)."""
+    platform = read_stack_file(path).config.get(CONFIG_KEY)
+    account = platform.get("account_id") if isinstance(platform, dict) else None
+    return str(account) if isinstance(account, str | int) and not isinstance(account, bool) else None
 
 
 def evidence_report(
@@ -48,7 +57,8 @@ def evidence_report(
     project = find_project(project_dir)
     pack = (pack_dir or default_pack(project.root)).resolve()
     catalog = load_catalog(pack)
-    audit_data = load_audit(audit, catalog.CONTROLS, stack) if audit is not None else None
+    account = stack_account(project.stack_file(stack, config_file))
+    audit_data = load_audit(audit, catalog.CONTROLS, stack, account) if audit is not None else None
     result = run_preview(
         stack, preview=preview, project_dir=project_dir, config_file=config_file, pack_dir=pack,
         pack_config=pack_config, references=references,
@@ -78,4 +88,9 @@ def evidence_report(
         "generated": generated_at(),
         "audit": str(audit) if audit is not None else None,
     }
+    if audit is not None and account is None:
+        # nothing to check the audit's account against: say so on the front page, never silently
+        facts["auditAccountUnchecked"] = (
+            f"stack {stack} names no account_id, so the audit's account could not be checked to be this stack's"
+        )
     return build(result, catalog, facts, zone_graph(objects), cross_check(cfg, objects, nca), audit_data)

@@ -15,7 +15,9 @@ KINDS = {
     "164.316": "Policies, procedures and documentation",
 }
 UNMAPPED = "Not mapped to a safeguard"
-ORDER = {s: i for i, s in enumerate(("fail", "drift", "unverifiable", "not verified", "exempted", "pass"))}
+ORDER = {
+    s: i for i, s in enumerate(("fail", "drift", "unverifiable", "not verified", "not enforced", "exempted", "pass"))
+}
 assert set(ORDER) == set(STATUSES)
 
 
@@ -24,11 +26,12 @@ def kind_of(citation: str) -> str:
 
 
 def verdict(counts: Mapping[str, int]) -> str:
-    """not met (a failure, or the live account drifted), not verified (something could not be decided), met
-    with exemptions, met; `no checks` when nothing was checked."""
+    """not met (a failure, or the live account drifted), not verified (something could not be decided, or a
+    policy the pack config runs below mandatory enforced nothing), met with exemptions, met; `no checks` when
+    nothing was checked."""
     if counts["fail"] or counts["drift"]:
         return "not met"
-    if counts["unverifiable"] or counts["not verified"]:
+    if counts["unverifiable"] or counts["not verified"] or counts["not enforced"]:
         return "not verified"
     if counts["exempted"]:
         return "met with exemptions"

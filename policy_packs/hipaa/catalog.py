@@ -204,6 +204,10 @@ CONTROLS: dict[str, Control] = {
         _c("IAM-07", "No administrator managed policies on roles", ("164.308(a)(4)",), "critical",
            "Detach AdministratorAccess, PowerUserAccess, IAMFullAccess and other *FullAccess policies; grant the "
            "actions the role needs."),
+        _c("IAM-10", "Every role's trust names who may assume it", ("164.312(a)(1)", "164.312(d)"), "critical",
+           "In each Allow statement of the role's trust policy (assume_role_policy) name the principals in "
+           "Principal: an AWS account or role ARN, a service (ec2.amazonaws.com) or an OIDC provider ARN; never "
+           "'*' (a condition does not name anyone) and never NotPrincipal, which admits everyone it does not list."),
         # --- LOG -------------------------------------------------------------------------------------------
         _c("LOG-01", "CloudTrail records every region with validated log files",
            ("164.312(b)", "164.312(c)(2)"), "high",

@@ -21,7 +21,7 @@ from enclave.evidence.crosscheck import NOT_INSTALLED, cross_check
 from enclave.evidence.facts import NOT_GIT, generated_at, git_commit
 from enclave.evidence.html import render_html
 from enclave.evidence.model import build
-from enclave.evidence.rows import STATUSES, preview_checks
+from enclave.evidence.rows import NOT_ENFORCED, STATUSES, preview_checks
 from enclave.evidence.svg import layout
 from enclave.evidence.zones import ZoneGraph, zone_graph
 from enclave.pack_catalog import PackCatalogError, load_catalog
@@ -29,13 +29,13 @@ from enclave.preview import Diagnostic, PreviewResult
 from enclave.reach import default_nca, expected_connectivity
 from enclave.render import collect
 from enclave.synth import PROJECT_ROOT, SynthResult
-from tests.conftest import stack_data, write_stack
+from tests.conftest import EXPIRES, stack_data, write_stack
 
 PACK = PROJECT_ROOT / "policy_packs" / "hipaa"
 PROD_CONFIG = PACK / "config" / "prod.json"
 EXEMPTION = {
     "control": "LOG-05", "name": "prod-flow-logs", "reason": "flow logs go to the SIEM, which keeps them six years",
-    "owner": "security-operations", "expires": "2099-01-01",
+    "owner": "security-operations", "expires": EXPIRES,
 }  # fmt: skip
 
 
@@ -59,8 +59,8 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def weak(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """prod in first-preview mode with short log retention (LOG-05 on the audit and container-log groups and
     RECOVER-01 fail), the flow logs exempted (exempted), the artifact alarms' patterns unknown (they name roles not
-    created yet: DETECT-08 unverifiable), and the workload roles' trust unknown (IAM-01 unverifiable, advisory in
-    prod's pack config)."""
+    created yet: DETECT-08 unverifiable), and the workload roles' trust unknown (IAM-01 and IAM-10 unverifiable,
+    advisory in prod's pack config)."""
     tmp = tmp_path_factory.mktemp("weak")
     data = stack_data("prod")
     data["logging"]["retention_days"] = 90
@@ -74,7 +74,7 @@ def weak(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     result = report("--stack", "prod", "--config-file", str(stack), "--pack-config", str(pack_config), "--preview",
                     "--out", str(out))  # fmt: skip
     assert result.exit_code == 1, result.output
-    line = "prod: FAIL - 4 mandatory failures; 492 checks (478 pass, 4 fail, 1 exempted, 9 unverifiable)"
+    line = "prod: FAIL - 4 mandatory failures; 558 checks (537 pass, 4 fail, 1 exempted, 16 unverifiable)"
     assert line in result.stderr
     return out, stack
 
@@ -137,8 +137,9 @@ def test_row_statuses_of_a_weakened_stack(weak: tuple[Path, Path]) -> None:
           for b in ("checkpoints", "datasets", "models-prod", "models-staging")),
         ("LOG-05", "exempted", "advisory", "prod-flow-logs"),
         ("RECOVER-01", "fail", "mandatory", "prod-audit-logs-bucket"),
-        *{("IAM-01", "unverifiable", "advisory", f"prod-{n}-role") for n in ("vpc-cni", "model-server", "notebook",
-                                                                             "trainer", "research-trainer")},
+        *{(c, "unverifiable", "advisory", f"prod-{n}-role") for n in ("vpc-cni", "model-server", "notebook",
+                                                                       "trainer", "research-trainer", "falcosidekick")
+          for c in ("IAM-01", "IAM-10")},
     }  # fmt: skip
     for r in rows:
         assert r["source"] == "preview" and r["policy"] and r["message"] and r["remediation"], r
@@ -148,7 +149,7 @@ def test_row_statuses_of_a_weakened_stack(weak: tuple[Path, Path]) -> None:
     assert (exempted["exemption_reason"], exempted["exemption_owner"], exempted["exemption_expires"]) == (
         EXEMPTION["reason"], EXEMPTION["owner"], EXEMPTION["expires"])  # fmt: skip
     html = (out / "index.html").read_text(encoding="utf-8")
-    assert "exempted until 2099-01-01, owner security-operations: " + EXEMPTION["reason"] in html
+    assert f"exempted until {EXPIRES}, owner security-operations: " + EXEMPTION["reason"] in html
     line = next(r["config_line"] for r in rows if r["status"] == "fail" and r["control"] == "LOG-05")
     assert f":{line}</code>" in html
 
@@ -182,7 +183,9 @@ def test_what_a_policy_checked_is_what_its_tags_say() -> None:
     assert rows == [
         ("buckets", "b", "fail", "mandatory", "bad"),
         ("keys", "k", "pass", "remediate", "remediated by the pack: rotation on"),
-        ("whole", "stack", "pass", "advisory", ""),
+        # below mandatory is not a pass: an advisory policy's clean stack and a disabled policy's unchecked one
+        ("off", "stack", "not enforced", "disabled", "disabled in the pack config: not checked"),
+        ("whole", "stack", "not enforced", "advisory", NOT_ENFORCED["advisory"]),
     ]
 
 
@@ -218,7 +221,8 @@ def test_counts_add_up_at_every_level(weak: tuple[Path, Path]) -> None:
     verdicts = {s["citation"]: s["verdict"] for s in data["safeguards"]}
     assert verdicts["164.312(b)"] == "not met"  # LOG-05
     assert verdicts["164.312(d)"] == "not verified"  # IAM-01 unknown, nothing failed
-    assert verdicts["164.312(a)(1)"] == "met"
+    assert verdicts["164.312(a)(1)"] == "not verified"  # IAM-10 cites it: the same unknown trusts
+    assert verdicts["164.312(e)(1)"] == "met"
 
 
 def test_csv_and_json_hold_the_same_rows(weak: tuple[Path, Path]) -> None:

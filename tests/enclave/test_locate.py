@@ -4,11 +4,13 @@ to edit."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from enclave.locate import Locator
-from enclave.synth import PROJECT_ROOT, SynthResult
+from enclave.synth import PROJECT_ROOT, SynthResult, synth
+from tests.conftest import stack_data, write_stack
 
 STACK_FILE = PROJECT_ROOT / "stacks" / "Pulumi.prod.yaml"
 
@@ -67,3 +69,25 @@ def test_every_resource_has_a_line(locator: Locator, synthed: Callable[[str, boo
 def test_a_resource_outside_the_components_maps_to_the_platform_config(locator: Locator) -> None:
     where = locator.locate("urn:pulumi:prod::gpu-enclave::aws:s3/bucket:Bucket::shadow")
     assert where.path == "gpu-enclave:platform" and where.line == line_of("gpu-enclave:platform:")
+
+
+def test_a_finding_points_at_the_setting_it_is_about(tmp_path: Path) -> None:
+    """`force_destroy: true` on buckets[1] makes RECOVER-02: the finding names the line of `force_destroy`, not
+    the bucket's block; a finding whose setting the stack file leaves at its default points at the block."""
+    data = stack_data("prod")
+    data["buckets"][1]["force_destroy"] = True
+    path = write_stack(tmp_path / "Pulumi.prod.yaml", data)
+    result = synth("prod", config_file=path)
+    locator = Locator(path, result.resources, tmp_path)
+    [bucket] = [r for r in result.resources if r["name"] == "prod-datasets-bucket"]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    where = locator.locate(bucket["urn"], "s3-bucket-not-force-destroyed")
+    assert (
+        where.path == "buckets[1].force_destroy (datasets)" and lines[where.line - 1].strip() == "force_destroy: true"
+    )
+    block = locator.locate(bucket["urn"])
+    assert block.path == "buckets[1] (datasets)" and block.line is not None
+    assert lines[block.line - 1].strip() == "- name: datasets"
+    [other] = [r for r in result.resources if r["name"] == "prod-checkpoints-bucket"]
+    unset = locator.locate(other["urn"], "s3-bucket-not-force-destroyed")
+    assert unset.path == "buckets[2] (checkpoints)", "absent from the stack file: the entry"

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from enclave.cli import app
 from enclave.synth import PROJECT_ROOT
-from tests.conftest import stack_data, write_stack
+from tests.conftest import EXPIRES, stack_data, write_stack
 
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "sarif-2.1.0.json").read_text(encoding="utf-8"))
 PROD_CONFIG = PROJECT_ROOT / "policy_packs" / "hipaa" / "config" / "prod.json"
@@ -47,7 +47,7 @@ def test_prod_passes_with_its_pack_config() -> None:
     result = invoke("--stack", "prod")
     assert result.exit_code == 0, result.output
     assert "no findings" in result.output
-    assert "prod: pass - 367 resources, 85 policies (gpu-enclave-hipaa@0.1.0): 0 mandatory" in result.output
+    assert "prod: pass - 367 resources, 86 policies (gpu-enclave-hipaa@0.1.0): 0 mandatory" in result.output
     assert "config/prod.json" in result.output
 
 
@@ -89,7 +89,7 @@ def test_sarif_is_valid_and_points_at_the_config_line(tmp_path: Path) -> None:
     jsonschema.validate(sarif, SCHEMA)
     run = sarif["runs"][0]
     rules = run["tool"]["driver"]["rules"]
-    assert len(rules) == 79 and [r["id"] for r in rules] == sorted(r["id"] for r in rules)
+    assert len(rules) == 80 and [r["id"] for r in rules] == sorted(r["id"] for r in rules)
     [res] = run["results"]
     assert res["ruleId"] == "LOG-05" and rules[res["ruleIndex"]]["id"] == "LOG-05" and res["level"] == "error"
     location = res["locations"][0]["physicalLocation"]
@@ -112,7 +112,7 @@ def test_an_exemption_keeps_the_finding_but_not_the_failure(tmp_path: Path) -> N
         "name": "prod-flow-logs",
         "reason": "flow logs are exported to the SIEM, which keeps them six years",
         "owner": "security-operations",
-        "expires": "2099-01-01",
+        "expires": EXPIRES,
     }
     pack_config = prod_pack_config(tmp_path, exemptions={"entries": [entry]})
     result = invoke("--stack", "prod", "--config-file", str(weakened_prod(tmp_path)), "--pack-config",
@@ -122,9 +122,9 @@ def test_an_exemption_keeps_the_finding_but_not_the_failure(tmp_path: Path) -> N
     assert report["summary"]["exempted"] == 1 and report["summary"]["mandatory"] == 0
     [finding] = report["diagnostics"]
     assert finding["exempted"] and finding["message"].startswith(
-        "EXEMPTED until 2099-01-01 (owner security-operations)"
+        f"EXEMPTED until {EXPIRES} (owner security-operations)"
     )
-    assert finding["exemption"] == {"expires": "2099-01-01", "owner": "security-operations", "reason": entry["reason"]}
+    assert finding["exemption"] == {"expires": EXPIRES, "owner": "security-operations", "reason": entry["reason"]}
 
 
 def test_dev_remediates_nothing_it_does_not_change() -> None:
@@ -142,7 +142,13 @@ def test_a_consumer_stack_with_its_own_pack_config() -> None:
     report = json.loads(result.stdout)
     assert {d["control"] for d in report["diagnostics"]} == {"IAM-05", "LOG-03"}
     assert {d["enforcementLevel"] for d in report["diagnostics"]} == {"advisory"}
-    assert all(d["config"]["path"] == "" and d["config"]["line"] is None for d in report["diagnostics"])
+    # no stack-file entry made them: each points at the consumer's own call of the component that did
+    lines = (project / "__main__.py").read_text(encoding="utf-8").splitlines()
+    calls = {"IAM-05": "identity = WorkloadIdentity(", "LOG-03": "bucket = EncryptedBucket("}
+    for d in report["diagnostics"]:
+        assert d["config"] == {}, d
+        assert d["source"]["file"] == "examples/consumer-stack/__main__.py", d
+        assert lines[d["source"]["line"] - 1].startswith(calls[d["control"]]), d
     # without it, the same two findings are mandatory: every policy defaults to mandatory
     assert invoke(*args).exit_code == 1
 

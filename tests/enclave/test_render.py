@@ -27,7 +27,7 @@ def test_refuses_a_directory_it_did_not_write(synthed: Synth, tmp_path: Path) ->
 def test_refuses_a_file(synthed: Synth, tmp_path: Path) -> None:
     target = tmp_path / "out"
     target.write_text("a file\n")
-    with pytest.raises(RenderError, match="not a directory"):
+    with pytest.raises(RenderError, match="not a folder"):
         write(collect(synthed("dev")), target)
 
 
@@ -59,9 +59,9 @@ def test_objects_read_like_handwritten_manifests(synthed: Synth, tmp_path: Path)
     assert checked > 50
 
 
-def test_cli_render_refusal_exits_1_and_names_the_directory(tmp_path: Path) -> None:
+def test_cli_render_refusal_exits_2_and_names_the_directory(tmp_path: Path) -> None:
     (tmp_path / "keep.yaml").write_text("keep: me\n")
     res = CliRunner().invoke(app, ["render", "--stack", "dev", "--out", str(tmp_path)])
-    assert res.exit_code == 1
+    assert res.exit_code == 2  # bad input: exit 1 means findings
     assert str(tmp_path) in res.output and "choose a new or empty directory" in res.output
     assert (tmp_path / "keep.yaml").read_text() == "keep: me\n"

@@ -19,7 +19,7 @@ from enclave.cli import app
 from enclave.sarif import SRCROOT, fingerprint, heading_lines, rules_uri
 from enclave.summary import markdown
 from enclave.synth import PROJECT_ROOT
-from tests.conftest import stack_data, write_stack
+from tests.conftest import EXPIRES, stack_data, write_stack
 
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "sarif-2.1.0.json").read_text(encoding="utf-8"))
 RULES_MD = PROJECT_ROOT / "policy_packs" / "hipaa" / "RULES.md"
@@ -38,7 +38,7 @@ EXEMPTION = {
     "name": "prod-flow-logs",
     "reason": "flow logs are exported to the SIEM, which keeps them six years",
     "owner": "security-operations",
-    "expires": "2099-01-01",
+    "expires": EXPIRES,
 }
 
 FORMATS = jsonschema.FormatChecker()
@@ -64,7 +64,7 @@ def line_of(path: Path, text: str) -> int:
 
 @pytest.fixture(scope="module")
 def failing(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """prod in a first preview, with flow logs kept 90 days and a pack config that wants audit groups kept 4000
+    """prod in a first preview, with flow logs kept 90 days and a pack config that wants audit groups kept 3653
     days: LOG-05 on the flow logs (exempted) and on the audit log groups, IAM-01 unverifiable (advisory in prod);
     written with --out-dir, the stack file's folder as the checkout (GITHUB_WORKSPACE) so its path is relative,
     no other GitHub variables (file:// rule links)."""
@@ -73,7 +73,7 @@ def failing(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     data["logging"]["retention_days"] = 90
     stack = write_stack(root / "Pulumi.prod.yaml", data)
     config = json.loads(PROD_CONFIG.read_text(encoding="utf-8"))
-    config["log-groups-retained"]["minAuditRetentionDays"] = 4000
+    config["log-groups-retained"]["minAuditRetentionDays"] = 3653  # CloudWatch's longest
     config["exemptions"] = {"entries": [EXEMPTION]}
     pack_config = root / "pack-config.json"
     pack_config.write_text(json.dumps(config), encoding="utf-8")
@@ -146,14 +146,14 @@ def test_results_point_at_the_stack_file_lines(failing: dict[str, Any]) -> None:
     rules = run["tool"]["driver"]["rules"]
     log05 = [r for r in run["results"] if r["ruleId"] == "LOG-05"]
     by_name = {r["locations"][0]["logicalLocations"][0]["name"]: r for r in log05}
-    assert {r["ruleId"] for r in run["results"]} == {"LOG-05", "IAM-01"}
+    assert {r["ruleId"] for r in run["results"]} == {"LOG-05", "IAM-01", "IAM-10"}
     flow = by_name["prod-flow-logs"]
     assert rules[flow["ruleIndex"]]["id"] == "LOG-05"
     physical = flow["locations"][0]["physicalLocation"]
     assert physical["artifactLocation"] == {"uri": stack.name, "uriBaseId": SRCROOT}
     assert physical["region"]["startLine"] == line_of(stack, "retention_days: 90")
     audit = [r for name, r in by_name.items() if name != "prod-flow-logs"]
-    assert audit, "the audit log groups fail the 4000-day minimum"
+    assert audit, "the audit log groups fail the 3653-day minimum"
     for res in audit:
         assert res["level"] == "error" and "suppressions" not in res
         line = res["locations"][0]["physicalLocation"]["region"]["startLine"]
@@ -180,27 +180,30 @@ def test_an_exemption_is_an_accepted_external_suppression(failing: dict[str, Any
 
 
 def test_an_unverifiable_finding_keeps_its_level_and_says_so(failing: dict[str, Any]) -> None:
-    unverifiable = [r for r in failing["sarif"]["runs"][0]["results"] if r["ruleId"] == "IAM-01"]
-    assert unverifiable, "prod's first preview cannot read a workload role's trust (IAM-01)"
+    unverifiable = [r for r in failing["sarif"]["runs"][0]["results"] if r["ruleId"] in ("IAM-01", "IAM-10")]
+    assert unverifiable, "prod's first preview cannot read a workload role's trust (IAM-01, IAM-10)"
     for res in unverifiable:
         assert res["properties"]["unverifiable"] is True and res["properties"]["enforcementLevel"] == "advisory"
         assert res["level"] == "warning" and "UNVERIFIABLE at preview" in res["message"]["text"]
         assert res["locations"][0]["physicalLocation"]["region"]["startLine"] > 1
     for res in failing["sarif"]["runs"][0]["results"]:
-        assert res["properties"]["unverifiable"] is (res["ruleId"] == "IAM-01")
+        assert res["properties"]["unverifiable"] is (res["ruleId"] in ("IAM-01", "IAM-10"))
 
 
-def test_a_finding_without_a_config_line_points_at_the_program(consumer: dict[str, Any]) -> None:
+def test_a_finding_without_a_config_line_points_at_the_programs_line(consumer: dict[str, Any]) -> None:
     assert consumer["result"].exit_code == 0, consumer["result"].output
     run = consumer["sarif"]["runs"][0]
     assert {r["ruleId"] for r in run["results"]} == {"IAM-05", "LOG-03"}
+    program = (PROJECT_ROOT / "examples" / "consumer-stack" / "__main__.py").read_text(encoding="utf-8").splitlines()
+    calls = {"IAM-05": "identity = WorkloadIdentity(", "LOG-03": "bucket = EncryptedBucket("}
     for res in run["results"]:
         physical = res["locations"][0]["physicalLocation"]
         assert physical["artifactLocation"] == {
             "uri": "examples/consumer-stack/__main__.py",
             "uriBaseId": SRCROOT,
         }, res["properties"]["urn"]
-        assert physical["region"] == {"startLine": 1}
+        # the consumer's own call of the component that made the resource
+        assert program[physical["region"]["startLine"] - 1].startswith(calls[res["ruleId"]]), physical
         assert res["level"] == "warning" and res["properties"]["enforcementLevel"] == "advisory"
 
 

@@ -11,12 +11,17 @@ import pytest
 from typer.testing import CliRunner
 
 from enclave.cli import app
-from enclave.synth import RESOURCE_KEYS, SynthResult, is_unknown, synth
+from enclave.synth import PROJECT_ROOT, RESOURCE_KEYS, SynthResult, is_unknown, synth
 from tests.conftest import STACKS
 
 Synth = Callable[..., SynthResult]
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 ARN = re.compile(r"^arn:aws:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+")
+
+
+MAIN_PLATFORM_LINE = next(
+    i for i, line in enumerate((PROJECT_ROOT / "__main__.py").read_text().splitlines(), 1) if "Platform(" in line
+)
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -34,6 +39,9 @@ def test_contract_shape(synthed: Synth, stack: str, preview: bool) -> None:
         assert tuple(res) == RESOURCE_KEYS, res["urn"]
         assert res["urn"].startswith(f"urn:pulumi:{stack}::gpu-enclave::"), res["urn"]
         assert res["urn"].endswith("::" + res["name"]), res["urn"]
+        # the platform's program line (every resource comes from the Platform(...) call), no invoke placeholder
+        assert res["source"] == {"file": "__main__.py", "line": MAIN_PLATFORM_LINE}, res["urn"]
+        assert res["placeholders"] == {}, res["urn"]
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -18,6 +18,7 @@ from pulumi.runtime.proto import analyzer_pb2_grpc
 from catalog import CONTROLS
 from enclave.preview import LEVELS, PACK_DIR, analyze, pack_process, policy_configs, read_port
 from enclave.synth import SynthResult
+from tests.conftest import EXPIRES
 from tests.policy_packs.fixtures import UNKNOWN, doc, k8s, res, zone_namespace
 from tests.policy_packs.harness import RULES
 
@@ -25,7 +26,7 @@ KEY = "aws:kms/key:Key"
 BUCKET = "aws:s3/bucket:Bucket"
 TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 V2 = {"httpTokens": "required", "httpPutResponseHopLimit": 1}
-FUTURE, PAST = "2099-12-31", "2020-01-01"
+FUTURE, PAST = EXPIRES, "2020-01-01"
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ def test_a_malformed_exemption_list_is_refused_before_the_run(info: Any) -> None
 
     with pytest.raises(PreviewInputError, match=r"exemptions\.entries = 'all'"):
         policy_configs(info, {"exemptions": {"entries": "all"}}, "test config")
-    with pytest.raises(PreviewInputError, match=r"exemptions\.entries = .*'expires' is a required property"):
+    with pytest.raises(PreviewInputError, match=r"exemptions\.entries\[0\] = .*'expires' is a required property"):
         policy_configs(info, {"exemptions": {"entries": [{"control": "KMS-01", "reason": "r", "owner": "o"}]}}, "c")
 
 

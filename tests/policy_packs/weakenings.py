@@ -609,6 +609,21 @@ WEAKENINGS: list[Weakening] = [
         _attach("prod-trainer-role", "AdministratorAccess"),
         on="prod-trainer-role-administratoraccess",
     ),
+    # not an IRSA role: the trust of the EKS service role opened to anyone, then to everyone but one principal
+    Weakening(
+        "cluster-role-trusts-anyone",
+        "IAM-10",
+        lambda w: w.doc("prod-cluster-role", lambda d: d["Statement"][0].update(Principal="*"), "assumeRolePolicy"),
+    ),
+    Weakening(
+        "node-role-trusts-all-but-one",
+        "IAM-10",
+        lambda w: w.doc(
+            "prod-system-node-role",
+            lambda d: d["Statement"][0].update(NotPrincipal=d["Statement"][0].pop("Principal")),
+            "assumeRolePolicy",
+        ),
+    ),
     # --- LOG / DETECT ----------------------------------------------------------------------------------------
     Weakening("trail-one-region", "LOG-01", _set("prod-trail", isMultiRegionTrail=False)),
     Weakening("trail-unvalidated", "LOG-01", _set("prod-trail", enableLogFileValidation=False)),

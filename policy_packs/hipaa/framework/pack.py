@@ -89,6 +89,8 @@ def emit(rule: Rule, finding: Finding, resource: Resource | None, config: Mappin
         exemptions.REGISTRY.match(control.id, finding.urn, target.type, target.name) if target is not None else None
     )
     if exemption is not None and not exemption.expired(exemptions.today()):
+        # kept, in case the exemption turns out to waive its control wholesale once the stack is known
+        exemptions.REGISTRY.record(exemption.index, rule.name, finding.urn, text)
         text = f"EXEMPTED until {exemption.expires.isoformat()} (owner {exemption.owner}): {exemption.reason}\n" + text
         level = "advisory"
     elif finding.unverifiable:
@@ -222,28 +224,49 @@ def to_policy(rule: Rule) -> Policy:
     )
 
 
+def reinstate(reporter: Any, descriptions: Mapping[str, str]) -> None:
+    """The findings a refused (control-wide) exemption had exempted before the stack was known, reported again
+    at mandatory: a refused exemption exempts nothing. `reporter(policy)` reports for that policy."""
+    for entry, policy, urn, text in exemptions.REGISTRY.revoked():
+        again = f"{entry} is refused (it waives its control wholesale), so this finding stands:\n{text}"
+        LEVEL_OVERRIDES.set(policy, urn, f"{descriptions.get(policy, '')}\n{again}", "mandatory")
+        reporter(policy)(again, urn)
+
+
 def _exemptions_validate(_args: StackValidationArgs, report: Any) -> None:
     check_exemptions(report)
 
 
-def check_exemptions(report: Any) -> None:
-    """Report malformed, expired and unused exemptions (after every rule has run)."""
+def check_exemptions(report: Any, level: str = "mandatory") -> None:
+    """Report malformed, refused, expired and unused exemptions and policies below the config's minimum level
+    (after every rule has run). Malformed, refused and expired ones are mandatory even when `level` (the
+    exemptions policy's own) is lower: a config cannot switch off the check of its own waivers."""
+
+    def mandatory(text: str) -> None:
+        if level != "mandatory":
+            LEVEL_OVERRIDES.set(EXEMPTIONS_POLICY, "", f"{EXEMPTIONS_DESCRIPTION}\n{text}", "mandatory")
+        report(text, None)
+
     registry = exemptions.REGISTRY
+    for problem in registry.floor:
+        mandatory(problem)
     for problem in registry.problems:
-        report(f"invalid exemption: {problem}", None)
+        mandatory(f"invalid exemption: {problem}")
     today = exemptions.today()
     for e in registry.entries:
         if e.expired(today):
-            report(
-                f"exemption of {e.control} for {e.target()} (owner {e.owner}) expired on {e.expires.isoformat()}: "
-                "renew it with a new date and reason, or fix the finding",
-                None,
+            mandatory(
+                f"{e.where}: exemption of {e.control} for {e.target()} (owner {e.owner}) expired on "
+                f"{e.expires.isoformat()}: renew it with a new date and reason, or fix the finding"
             )
     for e in registry.entries:
-        if e.index not in registry.matched and not e.expired(today):
-            text = f"exemption of {e.control} for {e.target()} (owner {e.owner}) matched no finding: remove it"
-            LEVEL_OVERRIDES.set(EXEMPTIONS_POLICY, "", f"{EXEMPTIONS_DESCRIPTION}\n{text}", "advisory")
-            report(text, None)
+        if e.index not in registry.matched and e.index not in registry.refused and not e.expired(today):
+            text = (
+                f"{e.where}: exemption of {e.control} for {e.target()} (owner {e.owner}) matched no finding: remove it"
+            )
+            if level != "disabled":
+                LEVEL_OVERRIDES.set(EXEMPTIONS_POLICY, "", f"{EXEMPTIONS_DESCRIPTION}\n{text}", "advisory")
+                report(text, None)
 
 
 def exemptions_policy() -> Policy:
@@ -252,7 +275,9 @@ def exemptions_policy() -> Policy:
         EXEMPTIONS_DESCRIPTION,
         validate=_exemptions_validate,
         enforcement_level=EnforcementLevel.MANDATORY,
-        config_schema=PolicyConfigSchema(properties={"entries": exemptions.ENTRY_SCHEMA, **COMMON_CONFIG}),
+        config_schema=PolicyConfigSchema(
+            properties={"entries": exemptions.ENTRY_SCHEMA, **exemptions.GATE_SCHEMA, **COMMON_CONFIG}
+        ),
         display_name=EXEMPTIONS_DESCRIPTION,
         tags=["exemptions"],
         remediation_steps="Give every exemption a control, a target, a reason, an owner and a future expiry date.",

@@ -2,7 +2,9 @@
 SDK's internals (pulumi-policy 1.21.0, pinned in requirements.txt; tests/policy_packs check the pin).
 
 - Configure also hands the `exemptions` policy's entries to every rule (pulumi-policy gives each policy only
-  its own config, and exemptions name controls across policies).
+  its own config, and exemptions name controls across policies), and checks every policy's level against the
+  pack config's `minimumLevel` (reported at AnalyzeStack as mandatory, whatever level the config gives the
+  exemptions policy itself: the floor cannot be switched off by the config it polices).
 - Analyze / AnalyzeStack set the level of the diagnostics the rules asked for (framework.pack.LEVEL_OVERRIDES):
   exempted findings advisory, unverifiable ones at their policy's `unverifiableLevel`; and they run only the
   rules that apply, decoding each request once.
@@ -12,6 +14,7 @@ SDK's internals (pulumi-policy 1.21.0, pinned in requirements.txt; tests/policy_
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
@@ -30,7 +33,16 @@ from pulumi_policy.version import VERSION as SDK_VERSION
 
 from . import exemptions
 from .model import Resource, Stack
-from .pack import EXEMPTIONS_POLICY, LEVEL_OVERRIDES, check_exemptions, policies, run_resource, run_stack, settings
+from .pack import (
+    EXEMPTIONS_POLICY,
+    LEVEL_OVERRIDES,
+    check_exemptions,
+    policies,
+    reinstate,
+    run_resource,
+    run_stack,
+    settings,
+)
 from .rules import Rule
 from .values import plain
 
@@ -59,11 +71,19 @@ class Servicer(sdk._PolicyAnalyzerServicer):  # the one use of the SDK's interna
         self._stack_rules = [r for _, r in sorted(self._rules.items()) if r.stack]
 
     def Configure(self, request: Any, context: Any) -> Any:
-        entries = None
+        gate: dict[str, Any] = {}
         if EXEMPTIONS_POLICY in request.policyConfig:
-            entries = json_format.MessageToDict(request.policyConfig[EXEMPTIONS_POLICY].properties).get("entries")
-        exemptions.REGISTRY.configure(entries, self._controls)
-        return super().Configure(request, context)
+            gate = json_format.MessageToDict(request.policyConfig[EXEMPTIONS_POLICY].properties)
+        response = super().Configure(request, context)
+        levels = {name: self._get_enforcement_level(p).value for name, p in self._policies.items()}
+        max_days, max_resources = _bounded(gate, "maxWaiverDays"), _bounded(gate, "maxResources")
+        waivers, floor = exemptions.parse_waivers(gate.get("levelWaivers"), self._policies, max_days)
+        floor = [f"invalid level waiver: {p}" for p in floor]
+        floor += exemptions.level_problems(
+            levels, str(gate.get("minimumLevel", "disabled")), waivers, exemptions.today()
+        )
+        exemptions.REGISTRY.configure(gate.get("entries"), self._controls, max_days, max_resources, floor)
+        return response
 
     def _relevel(self, response: Any, urn: str = "") -> Any:
         for diagnostic in response.diagnostics:
@@ -96,8 +116,20 @@ class Servicer(sdk._PolicyAnalyzerServicer):  # the one use of the SDK's interna
                 run_resource(rule, resource, config, self._reporter(response, rule.name))
         return self._relevel(response, request.urn)
 
+    def _checked(self) -> dict[str, set[str] | None]:
+        """Per control, the resource types its rules check (None where a rule judges the stack as a whole)."""
+        out: dict[str, set[str] | None] = {}
+        for rule in self._rules.values():
+            types = set(rule.subjects if rule.stack else rule.resource_types)
+            known = out.get(rule.control, set())
+            out[rule.control] = None if known is None or (rule.stack and not types) else known | types
+        return out
+
     def AnalyzeStack(self, request: Any, context: Any) -> Any:
         response = proto.AnalyzeResponse()
+        exemptions.REGISTRY.refuse_broad([(r.urn, r.type, r.name) for r in request.resources], self._checked())
+        descriptions = {name: p.description for name, p in self._policies.items()}
+        reinstate(lambda name: self._reporter(response, name), descriptions)
         stack = Stack(
             Resource(
                 type=r.type,
@@ -114,10 +146,22 @@ class Servicer(sdk._PolicyAnalyzerServicer):  # the one use of the SDK's interna
             if self._level(rule.name) != EnforcementLevel.DISABLED:
                 config = settings(rule, self._get_policy_config(rule.name))
                 run_stack(rule, stack, config, self._reporter(response, rule.name))
-        # Exemptions last: they report which ones matched a finding of the rules above.
-        if self._level(EXEMPTIONS_POLICY) != EnforcementLevel.DISABLED:
-            check_exemptions(self._reporter(response, EXEMPTIONS_POLICY))
+        # Exemptions last: they report which ones matched a finding of the rules above. Refused exemptions and
+        # waivers are mandatory even where the config disables or lowers the exemptions policy.
+        check_exemptions(self._reporter(response, EXEMPTIONS_POLICY), self._level(EXEMPTIONS_POLICY).value)
         return self._relevel(response)
+
+
+def _bounded(gate: Mapping[str, Any], key: str) -> int:
+    """An integer gate setting within its schema's bounds (the engine validates the schema; this keeps a
+    config it did not validate from widening the gate)."""
+    schema = exemptions.GATE_SCHEMA[key]
+    value = gate.get(key, schema["default"])
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a protobuf Struct carries every number as a double
+    if not isinstance(value, int) or isinstance(value, bool):
+        return int(schema["default"])
+    return max(int(schema["minimum"]), min(int(schema["maximum"]), value))
 
 
 def _version() -> str:
@@ -137,8 +181,12 @@ def serve(name: str, rules: Mapping[str, Rule], controls: Iterable[str], descrip
     server.start()
     sys.stdout.buffer.write(f"{port}\n".encode())
     sys.stdout.flush()
+    # Serve until the engine that started the pack is gone (its parent changes): a pack whose engine was
+    # killed outright must not serve on, orphaned, forever.
+    parent = os.getppid()
     try:
-        while True:
-            time.sleep(86400)
+        while os.getppid() == parent:
+            time.sleep(1)
     except KeyboardInterrupt:
-        server.stop(0)
+        pass
+    server.stop(0)

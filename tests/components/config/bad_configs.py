@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 Edit = Callable[[dict[str, Any]], Any]
@@ -72,12 +73,26 @@ def replace_root(value: Any) -> Edit:
 
 
 P = "gpu-enclave:platform"
+PROD_TEXT = (Path(__file__).resolve().parents[3] / "stacks" / "Pulumi.prod.yaml").read_text(encoding="utf-8")
+
+
+def prod_text(old: str, new: str) -> str:
+    """The prod stack file with one piece of text replaced (for what only the YAML text can express)."""
+    assert old in PROD_TEXT, old
+    return PROD_TEXT.replace(old, new, 1)
+
+
+def nested(depth: int) -> str:
+    return "config:\n  gpu-enclave:platform: " + "[" * depth + "]" * depth + "\n"
+
 
 CASES: list[Case] = [
     # --- wrong types ---------------------------------------------------------------------------
     Case("zones-not-list", f"{P}.zones", "valid list", setp("zones", "training")),
-    Case("size-not-int", f"{P}.node_pools[0].max_size", "valid integer", setp("node_pools.0.max_size", "eight")),
-    Case("efa-not-bool", f"{P}.node_pools[0].efa", "valid boolean", setp("node_pools.0.efa", "maybe")),
+    Case(
+        "size-not-int", f"{P}.node_pools[0].max_size", "must be a whole number", setp("node_pools.0.max_size", "eight")
+    ),
+    Case("efa-not-bool", f"{P}.node_pools[0].efa", "must be true or false", setp("node_pools.0.efa", "maybe")),
     Case("platform-is-list", P, "must be a mapping", replace_root(["prod"])),
     Case("environment-bool", f"{P}.environment", "valid string", setp("environment", True)),
     # --- unknown keys --------------------------------------------------------------------------
@@ -510,4 +525,75 @@ CASES: list[Case] = [
         "expected form (pattern ^v",
         setp("cluster.addon_versions", {"coredns": "latest"}),
     ),
+    # --- issue 19: nothing coerced, nothing the provider would refuse, no parser limit unbounded ------------
+    Case("size-true", f"{P}.node_pools[0].min_size", "must be a whole number", setp("node_pools.0.min_size", True)),
+    Case(
+        "size-float",
+        f"{P}.node_pools[0].disk_size_gib",
+        "must be a whole number",
+        setp("node_pools.0.disk_size_gib", 200.0),
+    ),
+    Case("efa-quoted-yes", f"{P}.node_pools[0].efa", "must be true or false", setp("node_pools.0.efa", "yes")),
+    Case("efa-yaml-yes", f"{P}.node_pools[0].efa", "must be true or false", raw=prod_text("efa: true", "efa: yes")),
+    Case("quota-quoted", f"{P}.zones[1].quota.gpus", "must be a whole number", setp("zones.1.quota.gpus", "8")),
+    Case(
+        "egress-cidr-twice",
+        f"{P}.zones[1].egress.cidrs[2]",
+        "repeats item 0 of this list",
+        append("zones.1.egress.cidrs", "10.40.255.0/24"),
+    ),
+    Case(
+        "private-access-cidr-twice",
+        f"{P}.cluster.endpoint.private_access_cidrs[1]",
+        "repeats item 0 of this list",
+        append("cluster.endpoint.private_access_cidrs", "10.100.0.0/24"),
+    ),
+    Case(
+        "tgw-route-twice-written-differently",
+        f"{P}.network.transit_gateway.routes[2]",
+        "repeats item 0 of this list",
+        raw=prod_text("routes: [10.60.0.0/16, 10.100.0.0/24]", "routes: [10.60.0.0/16, 10.100.0.0/24, 10.60.0.0/16]"),
+    ),
+    Case(
+        "tgw-route-ipv6",
+        f"{P}.network.transit_gateway.routes[2]",
+        "must be an IPv4 network",
+        append("network.transit_gateway.routes", "fd00::/8"),
+    ),
+    Case(
+        "private-access-ipv6",
+        f"{P}.cluster.endpoint.private_access_cidrs[1]",
+        "must be an IPv4 network",
+        append("cluster.endpoint.private_access_cidrs", "fd12:3456::/48"),
+    ),
+    Case(
+        "bucket-name-too-long-for-s3",
+        f"{P}.buckets[1].name",
+        "AWS allows 63",
+        chain(
+            setp("environment", "production-eu-central-01"),
+            lambda d: [
+                g.update(bucket="datasets-of-radiology-xx")
+                for i in d["identities"]
+                for g in i["grants"]
+                if g["bucket"] == "datasets"
+            ],
+            setp("buckets.1.name", "datasets-of-radiology-xx"),
+        ),
+    ),
+    Case(
+        "pool-name-too-long-for-iam-and-eks",
+        f"{P}.node_pools[0].name",
+        "AWS allows 63",
+        chain(setp("environment", "production-eu-central-01"), setp("node_pools.0.name", "train-p5-on-demand-pool")),
+    ),
+    Case("yaml-nested-600", "(stack file)", "nested deeper than 64 levels", raw=nested(600)),
+    Case("yaml-nested-30000", "(stack file)", "nested deeper than 64 levels", raw=nested(30_000)),
+    Case(
+        "yaml-huge-without-aliases",
+        "(stack file)",
+        "more than 200000 values",
+        raw="config:\n  x:\n" + "".join(f"    k{i}: v\n" for i in range(200_001)),
+    ),
+    Case("yaml-over-4-mib", "(stack file)", "a stack or project file is at most", raw="# " + "x" * (4 * 1024 * 1024)),
 ]

@@ -19,7 +19,7 @@ import pytest
 
 from enclave.synth import synth
 
-from .seed import ACCOUNT, REGION
+from .seed import ACCOUNT, PROD_ACCOUNT, REGION
 
 ROOT = Path(__file__).resolve().parents[3]
 # what moto 5.2.1's server cannot answer: the add-on and access-entry APIs, DescribeCluster's accessConfig (all
@@ -65,6 +65,19 @@ def set_auth(endpoint: str, enforce: bool) -> None:
 @pytest.fixture(scope="session")
 def prod() -> Any:
     return synth("prod", account_id=ACCOUNT)
+
+
+@pytest.fixture(scope="session")
+def moto_prod(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, ...]:
+    """`--stack prod` as the seeded account's stack: the prod stack file and pack config with moto's account in
+    place of prod's (an audit with --stack of another account than the stack's account_id is refused)."""
+    folder = tmp_path_factory.mktemp("moto-prod")
+    stack = folder / "Pulumi.prod.yaml"
+    stack.write_text((ROOT / "stacks" / "Pulumi.prod.yaml").read_text(encoding="utf-8").replace(PROD_ACCOUNT, ACCOUNT))
+    pack = folder / "prod.json"
+    source = ROOT / "policy_packs" / "hipaa" / "config" / "prod.json"
+    pack.write_text(source.read_text(encoding="utf-8").replace(PROD_ACCOUNT, ACCOUNT), encoding="utf-8")
+    return ("--stack", "prod", "--config-file", str(stack), "--pack-config", str(pack))
 
 
 @dataclass

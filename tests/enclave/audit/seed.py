@@ -571,3 +571,38 @@ def seed_drifted(result: SynthResult, endpoint: str) -> dict[str, Any]:
     live = seed_stack(weak, endpoint)
     weaken_live(endpoint, live, weak)
     return live
+
+
+# ----- from the command line: the README's audit example ----------------------------------------------------------
+PROD_ACCOUNT = "111122223333"  # stacks/Pulumi.prod.yaml's account_id
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m tests.enclave.audit.seed ENDPOINT [--drifted] [--out DIR]`: seed a running moto server with the
+    prod stack (or its drifted copy), and write DIR/Pulumi.prod.yaml and DIR/prod.json, the prod stack file and
+    pack config with moto's account in place of prod's (`audit --stack` refuses an account that is not the
+    stack's)."""
+    import argparse
+    from pathlib import Path
+
+    from enclave.synth import PROJECT_ROOT, synth
+
+    parser = argparse.ArgumentParser(prog="python -m tests.enclave.audit.seed")
+    parser.add_argument("endpoint", help="the moto server, e.g. http://127.0.0.1:5000")
+    parser.add_argument("--drifted", action="store_true", help="seed the weakened copy (35 weakenings)")
+    parser.add_argument("--out", type=Path, default=Path("out/moto"), help="where the moto-account files go")
+    args = parser.parse_args(argv)
+    prod = synth("prod", account_id=ACCOUNT)
+    (seed_drifted if args.drifted else seed_stack)(prod, args.endpoint)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for source, name in (("stacks/Pulumi.prod.yaml", "Pulumi.prod.yaml"), ("policy_packs/hipaa/config/prod.json",
+                                                                           "prod.json")):  # fmt: skip
+        text = (PROJECT_ROOT / source).read_text(encoding="utf-8").replace(PROD_ACCOUNT, ACCOUNT)
+        (args.out / name).write_text(text, encoding="utf-8")
+    print(f"seeded {args.endpoint} (account {ACCOUNT}); --stack prod --config-file {args.out}/Pulumi.prod.yaml "
+          f"--pack-config {args.out}/prod.json")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

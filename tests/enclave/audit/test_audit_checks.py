@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from enclave.audit import eks, s3
+from enclave.audit import eks, iam, s3
 from enclave.audit.catalog import load_catalog
 from enclave.audit.context import Context, Thresholds
 from enclave.audit.model import AuditResult
@@ -90,3 +90,25 @@ def test_sse_c_blocked_by_the_encryption_configuration() -> None:
     s3._sse_c(ctx, "other", ctx.live.buckets["other"])
     s3._sse_c(ctx, "unread", ctx.live.buckets["unread"])
     assert sorted(f.resource for f in ctx.result.findings if f.control == "S3-02") == ["none", "other"]
+
+
+def _trust_findings(*statements: dict[str, Any]) -> list[str]:
+    ctx = _context({})
+    ctx.live.roles["r"] = {"name": "r", "arn": f"arn:aws:iam::{ACCOUNT}:role/r", "path": "/", "max_session": 3600,
+                           "trust": {"Version": "2012-10-17", "Statement": list(statements)}}  # fmt: skip
+    iam.check(ctx)
+    return _found(ctx, "IAM-10")
+
+
+def test_any_role_whose_trust_admits_anyone_fails_iam_10() -> None:
+    service = {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    assert _trust_findings(service) == []
+    assert _trust_findings(service, {"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole"}) == []
+    [star] = _trust_findings({**service, "Principal": "*"})
+    assert "admits AWS: *" in star and "name the accounts" in star
+    org = {"StringEquals": {"aws:PrincipalOrgID": "o-1"}}
+    assert _trust_findings({**service, "Principal": {"AWS": "*"}, "Condition": org}), "a condition names nobody"
+    assert _trust_findings({**service, "Principal": {"AWS": "arn:aws:iam::*:root"}})
+    not_principal = {"Effect": "Allow", "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:*"}
+    [everyone] = _trust_findings(not_principal)
+    assert "NotPrincipal" in everyone

@@ -15,17 +15,18 @@ from .conftest import MOTO_SKIP, ROOT, audit, reset
 from .seed import seed_drifted
 
 
-def test_the_report_shows_the_audit_of_the_drifted_account(endpoint: str, prod: Any, tmp_path: Path) -> None:
+def test_the_report_shows_the_audit_of_the_drifted_account(
+    endpoint: str, prod: Any, moto_prod: tuple[str, ...], tmp_path: Path
+) -> None:
     reset(endpoint)
     seed_drifted(prod, endpoint)
     audit_file = tmp_path / "prod.audit.json"
-    run = audit(endpoint, "--format", "json", *MOTO_SKIP, "--stack", "prod", "--out", str(audit_file))
+    run = audit(endpoint, "--format", "json", *MOTO_SKIP, *moto_prod, "--out", str(audit_file))
     assert run.code == 1, run.stderr
     written = json.loads(audit_file.read_text(encoding="utf-8"))
     out = tmp_path / "report"
     proc = subprocess.run(
-        [sys.executable, "-m", "enclave.cli", "report", "--stack", "prod", "--out", str(out), "--audit",
-         str(audit_file)],
+        [sys.executable, "-m", "enclave.cli", "report", *moto_prod, "--out", str(out), "--audit", str(audit_file)],
         cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 1, proc.stderr  # the preview passes; the live account's mandatory findings fail it

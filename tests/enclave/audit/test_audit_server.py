@@ -28,7 +28,7 @@ def _arn(live: dict[str, Any], kind: str, name: str) -> str:
     return str(live[kind][name])
 
 
-def test_compliant_account_passes_every_control(endpoint: str, prod: Any) -> None:
+def test_compliant_account_passes_every_control(endpoint: str, prod: Any, moto_prod: tuple[str, ...]) -> None:
     reset(endpoint)
     seed_stack(prod, endpoint)
     # moto has no EKS add-on or access-entry API and its DescribeCluster has no accessConfig: EKS-04, EKS-05 and
@@ -69,7 +69,7 @@ def test_compliant_account_passes_every_control(endpoint: str, prod: Any) -> Non
     tags = {"enclave:environment": "prod", "enclave:managed-by": "gpu-enclave"}
     c["logs"].create_log_group(logGroupName="/enclave/prod/by-hand", tags=tags)
     c["logs"].put_retention_policy(logGroupName="/enclave/prod/by-hand", retentionInDays=400)
-    run = audit(endpoint, "--format", "json", *MOTO_SKIP, "--stack", "prod")
+    run = audit(endpoint, "--format", "json", *MOTO_SKIP, *moto_prod)
     drift = {(d["kind"], d["resource"]) for d in run.report["drift"]}
     by_hand = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/enclave/prod/by-hand"
     assert drift == {("missing", gone), ("unexpected", by_hand)}
@@ -77,10 +77,12 @@ def test_compliant_account_passes_every_control(endpoint: str, prod: Any) -> Non
     assert run.code == 1
 
 
-def test_drifted_account_names_every_weakening(endpoint: str, prod: Any, tmp_path: Path) -> None:
+def test_drifted_account_names_every_weakening(
+    endpoint: str, prod: Any, moto_prod: tuple[str, ...], tmp_path: Path
+) -> None:
     reset(endpoint)
     live = seed_drifted(prod, endpoint)
-    run = audit(endpoint, "--format", "json", *MOTO_SKIP, "--stack", "prod")
+    run = audit(endpoint, "--format", "json", *MOTO_SKIP, *moto_prod)
     assert run.code == 1, run.stderr
     report = run.report
     assert report["incomplete"] == []

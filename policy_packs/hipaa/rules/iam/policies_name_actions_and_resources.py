@@ -100,10 +100,15 @@ def check(r: Resource, _config: Config) -> Iterator[Finding]:
                     r.urn,
                     f"{r.label()}: statement {s.label} grants every action of {', '.join(wide)}; name the actions",
                 )
-            for arn, actions in unnamed_data(s).items():
-                kind = "key" if ":kms:" in arn else "bucket"
+            # One finding per kind of resource: a bucket's probes (the bucket, an object in it) share their fix.
+            by_kind: dict[str, tuple[list[str], list[str]]] = {}
+            for arn, granted in unnamed_data(s).items():
+                actions, named = by_kind.setdefault("key" if ":kms:" in arn else "bucket", ([], []))
+                actions.extend(a for a in granted if a not in actions)
+                named.extend(p for p in s.resources() if ev.glob(p, arn) and p not in named)
+            for kind, (actions, named) in by_kind.items():
                 fix = "key or narrow by kms:ResourceAliases" if kind == "key" else "bucket and prefix"
-                named = [p for p in s.resources() if ev.glob(p, arn)] or ["NotResource"]
+                named = named or ["NotResource"]
                 yield Finding(
                     r.urn,
                     f"{r.label()}: statement {s.label} allows {_shown(actions)} on a {kind} it does not name "

@@ -21,12 +21,14 @@ from framework.values import MISSING, UNKNOWN
         "minRetentionDays": {
             "type": "integer",
             "minimum": 1,
+            "maximum": 3653,
             "default": 365,
             "description": "Shortest retention of any log group, in days.",
         },
         "minAuditRetentionDays": {
             "type": "integer",
             "minimum": 1,
+            "maximum": 3653,
             "default": 2192,
             "description": "Shortest retention of audit log groups, in days (six years: the organisation's retention "
             "policy; 45 CFR 164.312(b) asks that activity be recorded, not for how long).",

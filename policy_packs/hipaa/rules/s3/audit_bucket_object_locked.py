@@ -42,6 +42,7 @@ def _retention(default: Any) -> tuple[Any, Any]:
         "minAuditRetentionDays": {
             "type": "integer",
             "minimum": 1,
+            "maximum": 36500,
             "default": 2192,
             "description": "Shortest compliance-mode retention of the audit bucket, in days.",
         }
