@@ -47,7 +47,7 @@ def test_prod_passes_with_its_pack_config() -> None:
     result = invoke("--stack", "prod")
     assert result.exit_code == 0, result.output
     assert "no findings" in result.output
-    assert "prod: pass - 367 resources, 86 policies (gpu-enclave-hipaa@0.1.0): 0 mandatory" in result.output
+    assert "prod: pass - 433 resources, 99 policies (gpu-enclave-hipaa@0.1.0): 0 mandatory" in result.output
     assert "config/prod.json" in result.output
 
 
