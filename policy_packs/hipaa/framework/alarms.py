@@ -95,7 +95,10 @@ def counts(f: Resource, positive: Sequence[str], negative: Sequence[str], value:
         return True
     if not isinstance(expression, str):
         return None if expression is UNKNOWN else False
-    return all(value(parsed, m, expression) for m in positive)
+    try:
+        return all(value(parsed, m, expression) for m in positive)
+    except (ValueError, TypeError, KeyError):  # a metric value CloudWatch would refuse counts nothing
+        return False
 
 
 def watched(

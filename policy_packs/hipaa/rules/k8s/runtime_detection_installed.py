@@ -51,7 +51,7 @@ def problems(release: Resource, data: Any, zones: set[str], taints: list[str]) -
     missing = [k for k in taints if not _tolerates(value_at(data, "tolerations"), k)]
     if missing:
         out.append(f"it does not tolerate the {', '.join(missing)} taint(s): GPU and system nodes go unwatched")
-    if release.get("namespace") in zones:
+    if isinstance(release.get("namespace"), str) and release.get("namespace") in zones:
         out.append(f"it runs in zone namespace {release.get('namespace')}: give it its own namespace")
     topic = value_at(data, "falcosidekick.config.aws.sns.topicarn")
     if value_at(data, "falcosidekick.enabled") is not True or not (
