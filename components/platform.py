@@ -412,6 +412,8 @@ class Platform(pulumi.ComponentResource):
             kms_key_arn=self.audit_key.arn,
             retention_days=cfg.logging.retention_days,
             parent=self,
+            # a child of the Platform itself, which holds no provider: name the stack's explicitly
+            provider=self.provider,
         )
         net = cfg.network
         routed = list(net.transit_gateway.routes) if isinstance(net, CreatedNetwork) and net.transit_gateway else []
