@@ -180,6 +180,7 @@ PLAIN_EKS = {
     ("LOG-03", "models"),  # an untagged bucket may hold artifacts: no trail records it
     ("DATA-01", "gpu-lt"),  # a key of no zone the stack or zoneKeys names
     ("DETECT-11", "cluster"),  # no GuardDuty detector watches it (nor does the pack config say the org's does)
+    ("DETECT-12", "cluster"),  # and no Falco release watches its nodes
     ("DETECT-07", "cluster/Namespace/notebooks"),  # a zone whose mesh egress drops no alarm counts
     ("DETECT-08", "models"),  # an untagged bucket may hold artifacts: no alarm on undeclared access
 }  # fmt: skip
