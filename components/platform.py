@@ -5,20 +5,34 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from .aws.alarms import (
+    AlarmTopic,
+    AlarmTopicArgs,
+    ArtifactWatch,
+    SecurityAlarms,
+    SecurityAlarmsArgs,
+    topic_key_alias,
+    topic_name,
+)
 from .aws.audit import AuditTrail, AuditTrailArgs, audit_key_services, trail_arn, trail_name
 from .aws.bucket import EncryptedBucket
 from .aws.cluster import GpuCluster, GpuClusterArgs
 from .aws.data_perimeter import BucketPerimeterArgs
 from .aws.dns import VpcDns, VpcDnsArgs, platform_domains
+from .aws.guardduty import GuardDutyDetection, findings_rule_name
 from .aws.identity import GrantTarget, WorkloadIdentity, role_arn, role_name
 from .aws.kms import KmsKey, KmsKeyArgs
+from .aws.logs import encrypted_log_group
 from .aws.network import Network, NetworkArgs
 from .aws.node_pool import GpuNodePool, GpuNodePoolArgs
 from .aws.node_security import NodeSecurityGroups, NodeSecurityGroupsArgs, zone_ingress
-from .config import ConfigError, CreatedCluster, NodePool, PlatformConfig
+from .aws.signals import FLOW_LOG_FORMAT
+from .config import ConfigError, CreatedCluster, CreatedNetwork, NodePool, PlatformConfig
 from .config.buckets import access_log_bucket_name
 from .config.references import check_references
 from .k8s.addons import ClusterAddons, ClusterAddonsArgs
+from .k8s.falco import detection_agents, zone_runtime
+from .k8s.runtime_detection import RuntimeDetection, RuntimeDetectionArgs
 from .k8s.trust_zone import TrustZone, TrustZoneArgs
 from .k8s.zone_context import ZoneContext
 from .schema_args import bucket_args, identity_args, node_pool_args
@@ -83,6 +97,8 @@ class Platform(pulumi.ComponentResource):
                 region=cfg.region,
                 flow_log_key_arn=audit_key,
                 log_retention_days=cfg.logging.retention_days,
+                # The alarms read the subnet and direction of each flow: AWS's default format has neither.
+                flow_log_format=FLOW_LOG_FORMAT if cfg.detection.alarms else None,
             ),
             opts=self._opts,
         )
@@ -110,6 +126,7 @@ class Platform(pulumi.ComponentResource):
                 log_key_arn=audit_key,
                 # The control-plane group holds the Kubernetes audit log: kept as long as the audit trail.
                 log_retention_days=cfg.logging.audit_retention_days,
+                cni_cloudwatch_logs=cfg.detection.alarms,
             ),
             opts=self._opts,
         )
@@ -117,6 +134,7 @@ class Platform(pulumi.ComponentResource):
         system = self.node_pools.get("system")
         self.cluster.install_node_addons([system.node_group] if system else [])
         self._buckets(cfg)
+        self.alarm_topic = self._alarm_topic(cfg)
         self.audit = AuditTrail(
             env,
             AuditTrailArgs(
@@ -127,7 +145,11 @@ class Platform(pulumi.ComponentResource):
                 ],
                 data_event_name_prefixes=[team_bucket_prefix(env, zone) for zone in cfg.team_zones],
                 retention_days=cfg.logging.audit_retention_days,
-                bucket_policy_ready=[self.buckets[cfg.audit_bucket.name].policy],
+                bucket_policy_ready=[
+                    self.buckets[cfg.audit_bucket.name].policy,
+                    *([self.alarm_topic.policy] if self.alarm_topic else []),
+                ],
+                sns_topic_arn=self.alarm_topic.topic.arn if self.alarm_topic else None,
             ),
             opts=self._opts,
         )
@@ -144,6 +166,7 @@ class Platform(pulumi.ComponentResource):
                 system_pool=system is not None,
                 psa_version=ZoneContext.of_platform(cfg, cfg.zones[0]).psa_version,
                 nodes_ready=[system.node_group] if system else [],
+                detection_agents=detection_agents(cfg),
             ),
             opts=pulumi.ResourceOptions(parent=self, providers=[self.provider]),
         )
@@ -164,6 +187,8 @@ class Platform(pulumi.ComponentResource):
             for zone in cfg.zones
         }
         self._identities(cfg)
+        self._detection(cfg)
+        self._runtime_detection(cfg, [system.node_group] if system else [])
         self.register_outputs(self.outputs())
 
     def _autoscaling_role(self, cfg: PlatformConfig, needed: bool) -> list[pulumi.Resource]:
@@ -427,6 +452,116 @@ class Platform(pulumi.ComponentResource):
                 opts=self._opts,
             )
 
+    def _alarm_topic(self, cfg: PlatformConfig) -> AlarmTopic | None:
+        """The security-alarm topic, before the trail that notifies it."""
+        if not cfg.detection.alarms:
+            return None
+        return AlarmTopic(
+            cfg.environment,
+            AlarmTopicArgs(
+                environment=cfg.environment,
+                region=cfg.region,
+                trail_arn=self._trail_arn(),
+                subscriptions=cfg.detection.subscriptions,
+                event_rule_names=[findings_rule_name(cfg.environment)],
+            ),
+            opts=self._opts,
+        )
+
+    def _detection(self, cfg: PlatformConfig) -> None:
+        """Metric filters and alarms on the signals, and GuardDuty (issue 21); Falco is a cluster add-on."""
+        det = cfg.detection
+        self.security_alarms: SecurityAlarms | None = None
+        self.guardduty: GuardDutyDetection | None = None
+        self.mesh_log_group: object | None = None
+        if self.alarm_topic is None:
+            return
+        actions = self.alarm_topic.actions
+        cluster = cfg.cluster.name
+        # Where Container Insights' Fluent Bit ships container logs (the sidecars' access logs among them): made
+        # here so it is encrypted and expires; the shipper itself is the cluster operator's (see README).
+        self.mesh_log_group = encrypted_log_group(
+            f"{cfg.environment}-container-logs",
+            log_group_name=f"/aws/containerinsights/{cluster}/application",
+            kms_key_arn=self.audit_key.arn,
+            retention_days=cfg.logging.retention_days,
+            parent=self,
+            # a child of the Platform itself, which holds no provider: name the stack's explicitly
+            provider=self.provider,
+        )
+        net = cfg.network
+        routed = list(net.transit_gateway.routes) if isinstance(net, CreatedNetwork) and net.transit_gateway else []
+        identities = {i.name: self.identities[i.name].role_arn for i in cfg.identities}
+        artifacts = [
+            ArtifactWatch(
+                bucket=b.name,
+                bucket_name=self.buckets[b.name].name,
+                role_arns=[identities[i.name] for i in cfg.identities if any(g.bucket == b.name for g in i.grants)],
+            )
+            for b in cfg.buckets
+            if b.purpose in ARTIFACT_PURPOSES
+        ]
+        deployers = det.deployment_role_arns or (
+            cfg.cluster.admin_role_arns if isinstance(cfg.cluster, CreatedCluster) else []
+        )
+        flow_group = self.network.flow_log_group
+        cni_group = self.cluster.log_group
+        self.security_alarms = SecurityAlarms(
+            cfg.environment,
+            SecurityAlarmsArgs(
+                environment=cfg.environment,
+                thresholds=det.thresholds,
+                actions=actions,
+                trail_log_group=self.audit.log_group.name,
+                flow_log_group=flow_group.name if flow_group is not None else None,
+                cni_log_group=cni_group.name if cni_group is not None else None,
+                mesh_log_group=self.mesh_log_group.name,
+                zone_namespaces={z.name: list(z.namespaces) for z in cfg.zones},
+                vpc_cidrs=[net.cidr],
+                routed_cidrs=routed,
+                subnet_ids=list(self.network.private_subnet_ids),
+                artifacts=artifacts,
+                deployer_arns=list(deployers),
+            ),
+            opts=self._opts,
+        )
+        if det.guardduty.mode != "off":
+            self.guardduty = GuardDutyDetection(
+                cfg.environment,
+                environment=cfg.environment,
+                create_detector=det.guardduty.mode == "create",
+                frequency=det.guardduty.finding_frequency,
+                targets=actions,
+                ready=[self.alarm_topic.policy],
+                opts=self._opts,
+            )
+
+    def _runtime_detection(self, cfg: PlatformConfig, nodes_ready: list[pulumi.Resource]) -> None:
+        """Falco in its own namespace, alerting to the alarm topic (issue 21): with the topic only."""
+        self.runtime_detection: RuntimeDetection | None = None
+        falco = cfg.detection.falco
+        if not falco.enabled or self.alarm_topic is None:
+            return
+        self.runtime_detection = RuntimeDetection(
+            cfg.environment,
+            RuntimeDetectionArgs(
+                settings=falco,
+                zones=zone_runtime(cfg),
+                registry=cfg.kubernetes.image_mirror or "docker.io",
+                region=cfg.region,
+                provider=self.cluster.kubernetes_provider,
+                topic_arn=self.alarm_topic.topic.arn,
+                topic_name=topic_name(cfg.environment),
+                key_alias=f"alias/{topic_key_alias(cfg.environment)}",
+                oidc_provider_arn=self.cluster.oidc_provider_arn,
+                oidc_issuer_url=self.cluster.oidc_issuer_url,
+                endpoint_cidrs=[self.network.endpoint_cidr],
+                psa_version=ZoneContext.of_platform(cfg, cfg.zones[0]).psa_version,
+                ready=[*nodes_ready, self.addons.kyverno],
+            ),
+            opts=self._opts,
+        )
+
     def outputs(self) -> dict[str, pulumi.Input[object]]:
         """Stack outputs: what operators and other stacks need, never secrets. A team's stack reads them
         through a StackReference (components.team_zone.PlatformStack) to add its own zone."""
@@ -463,4 +598,5 @@ class Platform(pulumi.ComponentResource):
             "workload_role_arns": {name: i.role_arn for name, i in self.identities.items()},
             "namespaces": {name: list(z.namespaces) for name, z in self.zones.items()},
             "team_zones": list(cfg.team_zones),
+            "security_alarm_topic_arn": self.alarm_topic.topic.arn if self.alarm_topic else None,
         }

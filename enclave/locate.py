@@ -32,11 +32,16 @@ BY_TYPE: dict[str, Loc] = {
     "enclave:aws:AuditTrail": ("logging",),
     "enclave:k8s:ClusterAddons": ("kubernetes",),
     "enclave:aws:NodeSecurityGroups": ("zones",),
+    "enclave:aws:AlarmTopic": ("detection", "subscriptions"),
+    "enclave:aws:SecurityAlarms": ("detection", "thresholds"),
+    "enclave:aws:GuardDutyDetection": ("detection", "guardduty"),
+    "enclave:k8s:RuntimeDetection": ("detection", "falco"),
     "enclave:index:Platform": (),
 }
 # (component type, resource type) -> the setting that decides that resource, finer than the component's entry
 SETTINGS: dict[tuple[str, str], Loc] = {
     ("enclave:aws:Network", "aws:cloudwatch/logGroup:LogGroup"): ("logging", "retention_days"),
+    ("enclave:index:Platform", "aws:cloudwatch/logGroup:LogGroup"): ("logging", "retention_days"),
     ("enclave:aws:GpuCluster", "aws:cloudwatch/logGroup:LogGroup"): ("logging", "audit_retention_days"),
     ("enclave:aws:AuditTrail", "aws:cloudwatch/logGroup:LogGroup"): ("logging", "audit_retention_days"),
     ("enclave:aws:EncryptedBucket", "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"): (

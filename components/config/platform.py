@@ -10,6 +10,7 @@ from pydantic import AfterValidator, Field
 from .base import Name, StrictModel, Tags
 from .buckets import Bucket
 from .cluster import Cluster
+from .detection import Detection
 from .flows import Flow
 from .identities import Identity
 from .kubernetes import KubernetesConfig
@@ -77,6 +78,10 @@ class PlatformConfig(StrictModel):
         description="The resource-side data perimeter of the datasets, models and checkpoints buckets.",
     )
     kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
+    detection: Detection = Field(
+        default_factory=Detection,
+        description="Detect and respond: the security-alarm topic, metric filters and alarms, GuardDuty, Falco.",
+    )
 
     def zone(self, name: str) -> Zone:
         return next(z for z in self.zones if z.name == name)

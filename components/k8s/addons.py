@@ -24,6 +24,7 @@ from ..scheduling import (
 )
 from .admission_images import registry_admission
 from .admission_mesh import mesh_identity_policy, workload_privileges_policy
+from .falco import DetectionAgents, detection_policy
 from .images import addon_images, nvidia_image_tag, sidecar_image
 from .labels import MANAGED_BY
 from .namespace_classes import agent_objects, scope_policy
@@ -217,6 +218,12 @@ class ClusterAddonsArgs:
         "pods have no node times out and rolls back).",
         default=(),
     )
+    detection_agents: DetectionAgents = arg(
+        "Namespaces of the detection agents (Falco's, GuardDuty's) and their service accounts: exempt from the "
+        "namespace-scope refusal, because the enclave-detection-agents policy admits only those accounts there "
+        "(components.k8s.falco.detection_policy).",
+        default=DetectionAgents(),
+    )
 
 
 class ClusterAddons(pulumi.ComponentResource):
@@ -300,7 +307,9 @@ class ClusterAddons(pulumi.ComponentResource):
             )
         self.agent_namespaces = [a for a in agents if isinstance(a, k8s.core.v1.Namespace)]
         agent_ns = kubernetes.node_agents.namespaces[0]
-        self.namespace_scope = [register(m, provider=provider, parent=self) for m in scope_policy(kubernetes)]
+        detection = args.detection_agents
+        scope = [*scope_policy(kubernetes, detection.namespaces), *(detection_policy(detection) if detection else [])]
+        self.namespace_scope = [register(m, provider=provider, parent=self) for m in scope]
         self.nvidia_device_plugin = release(
             "nvidia-device-plugin",
             "nvidia-device-plugin",

@@ -14,6 +14,7 @@ import pytest
 from components.config import validate_platform
 from components.config.base import LOG_RETENTION_DAYS
 from enclave.synth import SynthResult
+from tests.components.harness import ACCOUNT
 from tests.conftest import STACKS, stack_data
 
 Synth = Callable[..., SynthResult]
@@ -153,9 +154,16 @@ def test_audit_evidence_is_under_the_audit_key_only(synthed: Synth) -> None:
         assert group["propertyDependencies"]["kmsKeyId"] == [audit_key], group["urn"]
     audit_sse = one(result, SSE, "prod-audit-logs-encryption")
     assert audit_sse["propertyDependencies"]["rules"] == [audit_key], audit_sse["urn"]
+    alarm_key = one(result, "aws:kms/key:Key", "prod-alarms-key")["urn"]
+    (topic,) = result.by_type("aws:sns/topic:Topic")
+    assert topic["propertyDependencies"]["kmsMasterKeyId"] == [alarm_key], topic["urn"]
     for key in result.by_type("aws:kms/key:Key"):
-        if key["urn"] != audit_key:
-            services = [s for s in json.loads(key["inputs"]["policy"])["Statement"] if "Service" in s["Principal"]]
+        services = [s for s in json.loads(key["inputs"]["policy"])["Statement"] if "Service" in s["Principal"]]
+        if key["urn"] == alarm_key:
+            # the alarm publishers, each only for this account's alarm topic (the encryption context SNS sends)
+            contexts = {s["Condition"]["StringEquals"]["kms:EncryptionContext:aws:sns:topicArn"] for s in services}
+            assert contexts == {f"arn:aws:sns:us-east-1:{ACCOUNT}:enclave-prod-security-alarms"}, key["urn"]
+        elif key["urn"] != audit_key:
             assert services == [], f"{key['urn']}: zone data keys admit no AWS service"
 
 

@@ -12,6 +12,19 @@ from tests.policy_packs.harness import RULES
 
 # rule name -> control id. Change deliberately, with the catalog and RULES.md.
 LOCKED = {
+    "alarm-topic-encrypted": "DETECT-04",
+    "alarm-topic-publishers-scoped": "DETECT-04",
+    "artifact-access-alarmed": "DETECT-08",
+    "cloudtrail-notifies-alarm-topic": "DETECT-05",
+    "denied-flows-alarmed": "DETECT-06",
+    "egress-refusals-alarmed": "DETECT-07",
+    "guardduty-detects": "DETECT-11",
+    "runtime-detection-installed": "DETECT-12",
+    "detection-namespaces-confined": "K8S-25",
+    "large-transfers-alarmed": "DETECT-07",
+    "log-delivery-alarmed": "DETECT-09",
+    "mesh-drops-alarmed": "DETECT-07",
+    "security-changes-alarmed": "DETECT-10",
     "approved-registries-enforced": "K8S-09",
     "authorization-allows-nothing-by-default": "MESH-02",
     "authorization-names-principals": "MESH-02",

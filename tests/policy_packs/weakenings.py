@@ -129,6 +129,27 @@ def _inference_writes(w: Records) -> None:
     w.doc("prod-model-server-grants", edit)
 
 
+def _alarms_from_any_account(w: Records) -> None:
+    """The CloudWatch statement loses its account pin: any account's alarms could publish."""
+
+    def edit(d: dict[str, Any]) -> None:
+        for st in d["Statement"]:
+            if st.get("Sid") == "CloudWatchAlarms":
+                st.pop("Condition")
+
+    w.doc("prod-topic-policy", edit)
+
+
+def _undeclared_roles_only(w: Records) -> None:
+    """The datasets alarm judges sessions of roles only: IAM users and the root user read unnoticed."""
+    inputs = w.inputs("prod-undeclared-access-datasets-filter")
+    bucket = w.inputs("prod-datasets-bucket")["bucket"]
+    inputs["pattern"] = (
+        f'{{ $.eventSource = "s3.amazonaws.com" && $.requestParameters.bucketName = "{bucket}" && '
+        f'$.userIdentity.sessionContext.sessionIssuer.arn != "{ROLE}/prod-trainer-role" }}'
+    )
+
+
 def _mesh_identity_vap_dropped(w: Records) -> None:
     w.drop("cluster-validatingadmissionpolicy-enclave-mesh-identity")
     w.drop("cluster-validatingadmissionpolicybinding-enclave-mesh-identity")
@@ -670,6 +691,98 @@ WEAKENINGS: list[Weakening] = [
         "DETECT-03",
         lambda w: w.inputs("prod-trail").pop("cloudWatchLogsGroupArn"),
         on="prod-trail",
+    ),
+    Weakening("alarm-topic-aws-key", "DETECT-04", _set("prod-topic", kmsMasterKeyId="alias/aws/sns")),
+    Weakening("alarm-topic-any-account-publishes", "DETECT-04", _alarms_from_any_account, on="prod-topic-policy"),
+    Weakening(
+        "trail-notifies-nobody", "DETECT-05", lambda w: w.inputs("prod-trail").pop("snsTopicName"), on="prod-trail"
+    ),
+    Weakening(
+        "denied-flows-not-in-cloudwatch",
+        "DETECT-06",
+        _set(
+            "prod-vpc-cni",
+            configurationValues=json.dumps(
+                {"enableNetworkPolicy": "true", "nodeAgent": {"enablePolicyEventLogs": "true"}}
+            ),
+        ),
+    ),
+    Weakening(
+        "denied-flow-alarm-silenced",
+        "DETECT-06",
+        _set("prod-denied-network-policy-flows-alarm", actionsEnabled=False),
+        on="prod-vpc-cni",
+    ),
+    Weakening(
+        "egress-refusals-counted-inside-too",
+        "DETECT-07",
+        lambda w: w.inputs("prod-egress-refused-filter").update(
+            pattern=w.inputs("prod-egress-refused-filter")["pattern"].split(", dstaddr!=")[0]
+            + ", dstaddr, srcport, dstport, protocol, packets, bytes, start, end, action=REJECT, log_status, vpc_id, "
+            "subnet_id, flow_direction=egress, pkt_srcaddr, pkt_dstaddr]"
+        ),
+        on="prod-flow-log",
+    ),
+    Weakening(
+        "large-transfers-count-records",
+        "DETECT-07",
+        lambda w: w.inputs("prod-large-transfer-out-filter")["metricTransformation"].update(value="1"),
+        on="prod-flow-log",
+    ),
+    Weakening(
+        "mesh-drops-of-training-unwatched",
+        "DETECT-07",
+        lambda w: w.drop("prod-egress-refused-mesh-training-filter"),
+        on="cluster-namespace-training",
+    ),
+    Weakening("undeclared-access-by-roles-only", "DETECT-08", _undeclared_roles_only, on="prod-datasets-bucket"),
+    Weakening(
+        "trail-stopping-unalarmed",
+        "DETECT-09",
+        _set("prod-trail-delivery-stopped-alarm", treatMissingData="notBreaching"),
+        on="prod-trail",
+    ),
+    Weakening(
+        "security-group-changes-unwatched",
+        "DETECT-10",
+        lambda w: w.drop("prod-security-group-changed-filter"),
+        on="prod-trail",
+    ),
+    Weakening(
+        "guardduty-without-runtime", "DETECT-11", lambda w: w.drop("prod-eks-runtime-monitoring"), on="prod-detector"
+    ),
+    Weakening(
+        "guardduty-findings-go-nowhere",
+        "DETECT-11",
+        lambda w: w.drop("prod-findings-target-0"),
+        on="prod-detector",
+    ),
+    Weakening("falco-removed", "DETECT-12", lambda w: w.drop("prod-falco"), on="prod-cluster"),
+    Weakening(
+        "falco-kernel-module",
+        "DETECT-12",
+        lambda w: w.inputs("prod-falco")["values"]["driver"].update(kind="kmod"),
+        on="prod-falco",
+    ),
+    Weakening(
+        "falco-off-the-gpu-nodes",
+        "DETECT-12",
+        lambda w: w.inputs("prod-falco")["values"].update(
+            tolerations=[{"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}]
+        ),
+        on="prod-falco",
+    ),
+    Weakening(
+        "falco-alerts-nowhere",
+        "DETECT-12",
+        lambda w: w.inputs("prod-falco")["values"]["falcosidekick"].update(enabled=False),
+        on="prod-falco",
+    ),
+    Weakening(
+        "detection-namespace-open",
+        "K8S-25",
+        lambda w: w.drop("cluster-validatingadmissionpolicybinding-enclave-detection-agents"),
+        on="cluster-namespace-falco",
     ),
     # --- NET -------------------------------------------------------------------------------------------------
     Weakening("internet-route", "NET-01", _internet_route),

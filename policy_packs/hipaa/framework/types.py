@@ -99,6 +99,14 @@ OIDC_PROVIDER = ("aws:iam/openIdConnectProvider:OpenIdConnectProvider",)
 
 TRAIL = ("aws:cloudtrail/trail:Trail",)
 LOG_GROUP = ("aws:cloudwatch/logGroup:LogGroup",)
+METRIC_FILTER = ("aws:cloudwatch/logMetricFilter:LogMetricFilter",)
+METRIC_ALARM = ("aws:cloudwatch/metricAlarm:MetricAlarm",)
+SNS_TOPIC = ("aws:sns/topic:Topic",)
+SNS_TOPIC_POLICY = ("aws:sns/topicPolicy:TopicPolicy",)
+EVENT_RULE = ("aws:cloudwatch/eventRule:EventRule",)
+EVENT_TARGET = ("aws:cloudwatch/eventTarget:EventTarget",)
+GUARDDUTY_DETECTOR = ("aws:guardduty/detector:Detector",)
+GUARDDUTY_FEATURE = ("aws:guardduty/detectorFeature:DetectorFeature",)
 
 
 def k8s(api_version: str, kind: str) -> str:

@@ -145,6 +145,7 @@ RULES: dict[str, Rule] = {
     "service-accounts-exist": Rule("check_service_accounts", "no ServiceAccount"),
     "pool-sizes-ordered": Rule("NodePool._sizes"),
     "aws-region-agrees": Rule("loading._check_aws_region"),
+    "alarm-endpoint-fits-protocol": Rule("Subscription._endpoint_fits_protocol"),
 }
 
 
@@ -189,6 +190,17 @@ PASS: list[Case] = [
         "mirror-writable",
         "writable-hosts-listed",
         setp("zones.1.egress.writable_hosts", ["pypi-mirror.internal.example.com"]),
+    ),
+    Case(
+        "alarms-to-a-pager-and-a-topic",
+        "alarm-endpoint-fits-protocol",
+        setp(
+            "detection.subscriptions",
+            [
+                {"protocol": "https", "endpoint": "https://events.pagerduty.com/integration/abc/enqueue"},
+                {"protocol": "sns", "endpoint": "arn:aws:sns:us-east-1:444455556666:org-security"},
+            ],
+        ),
     ),
     Case(
         "agents-of-their-own",
@@ -522,6 +534,13 @@ FAIL: list[Case] = [
         setp("zones.1.egress.writable_hosts", ["huggingface.co"]),
         path=f"{P}.zones[1].egress",
         message="are not in hosts",
+    ),
+    Case(
+        "alarms-over-plain-http",
+        "alarm-endpoint-fits-protocol",
+        setp("detection.subscriptions", [{"protocol": "https", "endpoint": "http://pager.example.com/hook"}]),
+        path=f"{P}.detection.subscriptions[0]",
+        message="plain http would carry alarms unencrypted",
     ),
     Case(
         "zone-namespace-as-agents",

@@ -30,8 +30,10 @@ def releases(synthed: Synth) -> dict[str, dict[str, Any]]:
 
 
 def test_every_release_is_pinned_to_the_configured_version(releases: dict[str, dict[str, Any]]) -> None:
-    versions = validate_platform(stack_data("prod")).kubernetes.addons
+    cfg = validate_platform(stack_data("prod"))
+    versions = cfg.kubernetes.addons
     expected = {
+        "falco": cfg.detection.falco.chart,
         "istio-base": versions.istio,
         "istio-cni": versions.istio,
         "istiod": versions.istio,

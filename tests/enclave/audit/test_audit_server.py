@@ -52,11 +52,11 @@ def test_compliant_account_passes_every_control(endpoint: str, prod: Any, moto_p
         "eks clusters": 1,
         "eks node groups": 4,
         "flow logs": 2,
-        "iam roles": 13,  # prod adds the research-trainer and model-promoter identities (issue 17)
+        "iam roles": 14,  # research-trainer, model-promoter (issue 17), falcosidekick (issue 21)
         "iam users": 0,
-        "kms keys": 7,
+        "kms keys": 8,  # the security-alarm topic's key (issue 21)
         "launch templates": 4,
-        "log groups": 4,
+        "log groups": 5,  # the DNS query-log group and the container-log group the mesh-drop alarms read (issue 21)
         "s3 buckets": 6,
         "vpcs": 2,
     }
@@ -251,7 +251,7 @@ def test_access_denied_names_the_checks_that_did_not_run(endpoint: str, prod: An
         assert incomplete.get(check, "").startswith(f"{call}: {error}: "), (check, incomplete)
     # what was allowed ran: the S3 and log-group checks read every bucket and group
     assert run.report["summary"]["resources"]["s3 buckets"] == 6
-    assert run.report["summary"]["resources"]["log groups"] == 4
+    assert run.report["summary"]["resources"]["log groups"] == 5  # with the container-log group (issue 21)
     assert not any(c.startswith("S3 bucket") for c in incomplete), [
         i for i in incomplete.items() if i[0].startswith("S3")
     ]
