@@ -13,6 +13,7 @@ from .network import CreatedNetwork, ExistingNetwork
 from .platform import PlatformConfig
 from .pools import NodePool
 from .stackfile import OFFLINE_SECRET, StackFile, read_stack_file
+from .storage import Storage
 from .zones import Access, Egress, EgressProxy, Quota, Zone
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "Problem",
     "Quota",
     "StackFile",
+    "Storage",
     "SystemPool",
     "Zone",
     "config_object",

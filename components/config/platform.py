@@ -16,6 +16,7 @@ from .kubernetes import KubernetesConfig
 from .log_retention import Logging
 from .network import Network
 from .pools import NodePool
+from .storage import Storage
 from .zones import Zone
 
 # AWS regions with EKS (https://docs.aws.amazon.com/general/latest/gr/eks.html), as of 2026-11.
@@ -64,6 +65,7 @@ class PlatformConfig(StrictModel):
     )
     logging: Logging = Field(default_factory=Logging)
     kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
+    storage: Storage = Field(default_factory=Storage)
 
     def zone(self, name: str) -> Zone:
         return next(z for z in self.zones if z.name == name)
