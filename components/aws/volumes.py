@@ -50,9 +50,9 @@ def zone_keys_policy(aliases: Sequence[str], account_id: str, region: str, parti
 
 def addon_configuration(system_pool: bool) -> str:
     """The controller on the system pool (when there is one); no default StorageClass from the add-on (its
-    `ebs-csi-default-sc` would encrypt with the account's default key, if at all). The node DaemonSet keeps the
-    chart's toleration of every taint: it must run on the GPU pools to mount their volumes."""
-    values: dict[str, Any] = {"defaultStorageClass": {"enabled": False}}
+    `ebs-csi-default-sc` would encrypt with the account's default key, if at all). The node DaemonSet tolerates
+    every taint: it must run on the GPU pools to mount their volumes."""
+    values: dict[str, Any] = {"defaultStorageClass": {"enabled": False}, "node": {"tolerateAllTaints": True}}
     placement = system_pool_placement(system_pool)
     if placement:
         values["controller"] = placement

@@ -117,6 +117,7 @@ def test_the_role_trusts_the_add_on_service_account_only_and_the_add_on_uses_it(
     values = json.loads(addon["inputs"]["configurationValues"])
     assert values["defaultStorageClass"] == {"enabled": False}, "the add-on's own default class is unencrypted"
     assert values["controller"]["nodeSelector"] == {"enclave.dev/pool": "system"}
+    assert values["node"] == {"tolerateAllTaints": True}, "the node plugin must run on tainted GPU pools"
     assert "controller" not in json.loads(
         build(system_pool=False).one("aws:eks/addon:Addon")["inputs"]["configurationValues"]
     )
