@@ -47,7 +47,7 @@ def test_prod_passes_with_its_pack_config() -> None:
     result = invoke("--stack", "prod")
     assert result.exit_code == 0, result.output
     assert "no findings" in result.output
-    assert "prod: pass - 367 resources, 86 policies (gpu-enclave-hipaa@0.1.0): 0 mandatory" in result.output
+    assert "prod: pass - 389 resources, 88 policies (gpu-enclave-hipaa@0.1.0): 0 mandatory" in result.output
     assert "config/prod.json" in result.output
 
 
@@ -89,7 +89,7 @@ def test_sarif_is_valid_and_points_at_the_config_line(tmp_path: Path) -> None:
     jsonschema.validate(sarif, SCHEMA)
     run = sarif["runs"][0]
     rules = run["tool"]["driver"]["rules"]
-    assert len(rules) == 80 and [r["id"] for r in rules] == sorted(r["id"] for r in rules)
+    assert len(rules) == 82 and [r["id"] for r in rules] == sorted(r["id"] for r in rules)
     [res] = run["results"]
     assert res["ruleId"] == "LOG-05" and rules[res["ruleIndex"]]["id"] == "LOG-05" and res["level"] == "error"
     location = res["locations"][0]["physicalLocation"]

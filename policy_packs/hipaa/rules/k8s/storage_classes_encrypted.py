@@ -60,8 +60,8 @@ def _judge(stack: Stack, c: StorageClassSpec, config: Config) -> Iterator[Findin
         yield Finding(urn, f"{label}: parameters.kmsKeyId is not known yet", True)
         return
     if not is_customer:
-        yield Finding(urn, f"{label}: parameters.kmsKeyId names no customer key (EBS then uses aws/ebs); set the "
-                           "zone's key ARN")  # fmt: skip
+        yield Finding(urn, f"{label}: parameters.kmsKeyId names no customer key (EBS then uses the account's default "
+                           "EBS key, aws/ebs unless changed); set the zone's key ARN")  # fmt: skip
         return
     zone_keys = {str(z): [str(p) for p in as_list(ps)] for z, ps in (config.get("zoneKeys") or {}).items()}
     problem = _zone_problem(stack, c, key, zone_keys) if c.zone else None
