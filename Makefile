@@ -66,8 +66,11 @@ bench-audit: $(VENV)/.dev
 tools:
 	PYTHON=$(PYTHON) bash tools/install.sh
 
+# The suite in TEST_WORKERS processes (pytest-xdist), a test file per process at a time (module fixtures are built
+# once); TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= 2
 test: lint tools
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 synth-all: $(VENV)/.runtime
 	for s in dev staging prod; do $(VENV)/bin/enclave synth --stack $$s --out out/$$s.json; done
