@@ -87,7 +87,6 @@ def _check_namespace(
     "zones-claim-only-their-storage-class",
     "DATA-09",
     "Each zone claims volumes of its own StorageClass only",
-    subjects=t.NAMESPACE,
 )
 def check(stack: Stack, _config: Config) -> Iterator[Finding]:
     classes, _ = storage_classes(stack)  # classes that cannot be read are DATA-08's findings
