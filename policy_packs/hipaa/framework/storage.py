@@ -106,7 +106,7 @@ def storage_classes(stack: Stack) -> tuple[list[StorageClassSpec], list[tuple[Re
                 "",
                 name_of(r),
                 r.get("provisioner"),
-                {} if parameters is MISSING or parameters is None else parameters,
+                parameters if isinstance(parameters, Mapping) or parameters is UNKNOWN else {},  # odd shape: none
                 _default(r.get("metadata.annotations")),
                 zone if isinstance(zone, str) else None,
             )
