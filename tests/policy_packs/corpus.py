@@ -178,6 +178,7 @@ PLAIN_EKS = {
     ("S3-06", "models"), ("S3-07", "models"), ("S3-09", "models"), ("S3-10", "models"),
     ("LOG-03", "models"),  # an untagged bucket may hold artifacts: no trail records it
     ("DATA-01", "gpu-lt"),  # a key of no zone the stack or zoneKeys names
+    ("DATA-09", "cluster/Namespace/notebooks"),  # no class of its zone, claims not held at 0: the cluster default
 }  # fmt: skip
 
 
