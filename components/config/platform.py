@@ -17,6 +17,7 @@ from .log_retention import Logging
 from .network import Network
 from .perimeter import DataPerimeter
 from .pools import NodePool
+from .storage import Storage
 from .zones import Zone
 
 # AWS regions with EKS (https://docs.aws.amazon.com/general/latest/gr/eks.html), as of 2026-11.
@@ -77,6 +78,7 @@ class PlatformConfig(StrictModel):
         description="The resource-side data perimeter of the datasets, models and checkpoints buckets.",
     )
     kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
+    storage: Storage = Field(default_factory=Storage)
 
     def zone(self, name: str) -> Zone:
         return next(z for z in self.zones if z.name == name)

@@ -134,7 +134,7 @@ def test_row_statuses_of_a_weakened_stack(weak: tuple[Path, Path]) -> None:
         ("LOG-05", "fail", "mandatory", "prod-control-plane-logs"),
         ("LOG-05", "exempted", "advisory", "prod-flow-logs"),
         ("RECOVER-01", "fail", "mandatory", "prod-audit-logs-bucket"),
-        *{(c, "unverifiable", "advisory", f"prod-{n}-role") for n in ("vpc-cni", "model-server", "notebook",
+        *{(c, "unverifiable", "advisory", f"prod-{n}-role") for n in ("vpc-cni", "ebs-csi", "model-server", "notebook",
                                                                        "trainer", "model-promoter", "research-trainer")
           for c in ("IAM-01", "IAM-10")},
         # the ePHI buckets' policies name the S3 endpoints, which a first preview does not know yet

@@ -181,6 +181,7 @@ PLAIN_EKS = {
     ("LOG-03", "models"),  # an untagged bucket may hold artifacts: no trail records it
     ("S3-11", "models"),  # an untagged bucket is judged as ePHI: no data perimeter
     ("DATA-01", "gpu-lt"),  # a key of no zone the stack or zoneKeys names
+    ("DATA-09", "cluster/Namespace/notebooks"),  # no class of its zone, claims not held at 0: the cluster default
 }  # fmt: skip
 
 
