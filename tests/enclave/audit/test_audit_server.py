@@ -52,7 +52,7 @@ def test_compliant_account_passes_every_control(endpoint: str, prod: Any, moto_p
         "eks clusters": 1,
         "eks node groups": 4,
         "flow logs": 2,
-        "iam roles": 14,  # prod adds the research-trainer and model-promoter identities (issue 17), the EBS CSI driver's role (issue 22)
+        "iam roles": 14,  # + research-trainer, model-promoter (issue 17), EBS CSI driver (issue 22)
         "iam users": 0,
         "kms keys": 7,
         "launch templates": 4,
