@@ -22,6 +22,7 @@ MODULES = (
     "components.aws.audit",
     "components.aws.network",
     "components.aws.cluster",
+    "components.aws.volumes",
     "components.k8s.addons",
     "components.k8s.trust_zone",
     "components.team_zone",

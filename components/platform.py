@@ -27,6 +27,7 @@ from .aws.network import Network, NetworkArgs
 from .aws.node_pool import GpuNodePool, GpuNodePoolArgs
 from .aws.node_security import NodeSecurityGroups, NodeSecurityGroupsArgs, zone_ingress
 from .aws.signals import FLOW_LOG_FORMAT
+from .aws.volumes import EncryptedVolumes, EncryptedVolumesArgs
 from .config import ConfigError, CreatedCluster, CreatedNetwork, NodePool, PlatformConfig
 from .config.buckets import access_log_bucket_name
 from .config.references import check_references
@@ -68,6 +69,7 @@ class Platform(pulumi.ComponentResource):
     audit: AuditTrail
     addons: ClusterAddons
     zones: dict[str, TrustZone]
+    volumes: EncryptedVolumes | None
 
     def __init__(self, cfg: PlatformConfig, opts: pulumi.ResourceOptions | None = None) -> None:
         """`cfg` from `load_platform_config` / `validate_platform`. A PlatformConfig built any other way
@@ -170,6 +172,7 @@ class Platform(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, providers=[self.provider]),
         )
+        self._volumes(cfg, system_pool=system is not None, nodes_ready=[system.node_group] if system else [])
         dns = self.network.s3_interface_endpoint_dns
         self.s3_endpoint_url = None if dns is None else pulumi.Output.concat("https://bucket.", dns)
         self.zones = {
@@ -258,6 +261,27 @@ class Platform(pulumi.ComponentResource):
             KmsKeyArgs(
                 alias=f"enclave/{env}/eks-secrets",
                 description=f"GPU Enclave {env}: envelope encryption of Kubernetes secrets",
+            ),
+            opts=self._opts,
+        )
+
+    def _volumes(self, cfg: PlatformConfig, system_pool: bool, nodes_ready: list[pulumi.Resource]) -> None:
+        """The EBS CSI driver and each zone's StorageClass on the zone's key (storage.encrypted_volumes)."""
+        self.volumes = None
+        if not cfg.storage.encrypted_volumes:
+            return
+        self.volumes = EncryptedVolumes(
+            cfg.environment,
+            EncryptedVolumesArgs(
+                cluster_name=self.cluster.name,
+                oidc_provider_arn=self.cluster.oidc_provider_arn,
+                oidc_issuer_url=self.cluster.oidc_issuer_url,
+                region=cfg.region,
+                zone_keys={z.name: (self.keys[z.name].arn, self.keys[z.name].alias_name) for z in cfg.zones},
+                kubernetes_provider=self.cluster.kubernetes_provider,
+                settings=cfg.storage,
+                system_pool=system_pool,
+                nodes_ready=nodes_ready,
             ),
             opts=self._opts,
         )

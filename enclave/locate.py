@@ -36,6 +36,7 @@ BY_TYPE: dict[str, Loc] = {
     "enclave:aws:SecurityAlarms": ("detection", "thresholds"),
     "enclave:aws:GuardDutyDetection": ("detection", "guardduty"),
     "enclave:k8s:RuntimeDetection": ("detection", "falco"),
+    "enclave:aws:EncryptedVolumes": ("storage",),
     "enclave:index:Platform": (),
 }
 # (component type, resource type) -> the setting that decides that resource, finer than the component's entry
@@ -74,6 +75,7 @@ POLICY_SETTINGS: dict[str, Loc] = {
     "service-accounts-no-token-automount": ("automount_service_account_token",),
     "zone-namespaces-gpu-quota": ("quota",),
     "node-volumes-encrypted": ("disk_size_gib",),
+    "storage-classes-encrypted": ("encrypted_volumes",),
 }
 # names of platform-wide keys and pools (after the environment prefix) -> their section
 SPECIAL: dict[str, Loc] = {

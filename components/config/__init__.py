@@ -14,6 +14,7 @@ from .perimeter import DataPerimeter
 from .platform import PlatformConfig
 from .pools import NodePool
 from .stackfile import OFFLINE_SECRET, StackFile, read_stack_file
+from .storage import Storage
 from .zones import Access, Egress, EgressProxy, Quota, Zone
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "Problem",
     "Quota",
     "StackFile",
+    "Storage",
     "SystemPool",
     "Zone",
     "config_object",

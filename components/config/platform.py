@@ -18,6 +18,7 @@ from .log_retention import Logging
 from .network import Network
 from .perimeter import DataPerimeter
 from .pools import NodePool
+from .storage import Storage
 from .zones import Zone
 
 # AWS regions with EKS (https://docs.aws.amazon.com/general/latest/gr/eks.html), as of 2026-11.
@@ -82,6 +83,7 @@ class PlatformConfig(StrictModel):
         default_factory=Detection,
         description="Detect and respond: the security-alarm topic, metric filters and alarms, GuardDuty, Falco.",
     )
+    storage: Storage = Field(default_factory=Storage)
 
     def zone(self, name: str) -> Zone:
         return next(z for z in self.zones if z.name == name)

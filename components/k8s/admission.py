@@ -31,6 +31,7 @@ from ..scheduling import (
 from .admission_access import service_account_policy
 from .admission_mesh import mesh_membership_policy
 from .labels import MANAGED_BY
+from .storage import claim_policy
 from .vap import POD_CREATE, SPEC_VARIABLES, WORKLOAD_TEMPLATES, Manifest, binding, cel_list, deny, policy
 from .zone_context import ZoneContext
 
@@ -221,7 +222,8 @@ def _flow(value: dict[str, str]) -> str:
 
 def zone_admission(ctx: ZoneContext) -> list[Manifest]:
     """The zone's admission objects: the Kyverno placement mutation (pinned zones), the placement policy and its
-    binding, the zone's mesh-membership policy and its ServiceAccount policy (zones that bind groups)."""
+    binding, the zone's mesh-membership policy, its ServiceAccount policy (zones that bind groups) and its storage-class
+    policy (when the platform makes zone StorageClasses)."""
     p = placement(ctx)
     mutation = placement_mutation(p)
     return [
@@ -229,4 +231,5 @@ def zone_admission(ctx: ZoneContext) -> list[Manifest]:
         *placement_validation(p),
         *mesh_membership_policy(ctx),
         *service_account_policy(ctx),
+        *claim_policy(ctx),
     ]

@@ -53,6 +53,17 @@ def register(
         return k8s.rbac.v1.ClusterRoleBinding(
             name, metadata=meta, role_ref=manifest["roleRef"], subjects=manifest["subjects"], opts=opts
         )
+    if kind == "StorageClass":
+        return k8s.storage.v1.StorageClass(
+            name,
+            metadata=meta,
+            provisioner=manifest["provisioner"],
+            parameters=manifest.get("parameters"),
+            reclaim_policy=manifest.get("reclaimPolicy"),
+            volume_binding_mode=manifest.get("volumeBindingMode"),
+            allow_volume_expansion=manifest.get("allowVolumeExpansion"),
+            opts=opts,
+        )
     return k8s.apiextensions.CustomResource(
         name, api_version=manifest["apiVersion"], kind=kind, metadata=meta, spec=spec, opts=opts
     )

@@ -21,6 +21,7 @@ from .pod_spec import AWS_ENDPOINTS_CONFIGMAP
 from .quotas import limit_range, quota
 from .rbac import zone_rbac
 from .register import register
+from .storage import claim_quota
 from .zone_context import ZoneContext
 
 Manifest = dict[str, Any]
@@ -37,6 +38,7 @@ def zone_manifests(ctx: ZoneContext) -> dict[str, list[Manifest]]:
             *mesh_objects(ctx, ns),
             *zone_rbac(ctx, ns),
             quota(zone, ns),
+            *claim_quota(ctx, ns),
             limit_range(ns),
         ]
         nad = multus_network(ctx, ns)

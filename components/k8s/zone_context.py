@@ -34,6 +34,9 @@ class ZoneContext:
     """The Pod Security Standards version namespaces enforce: `v<kubernetes version>` of a created cluster."""
     region: str = "us-east-1"
     """The AWS region (the AWS endpoints ConfigMap and ServiceEntry)."""
+    storage_classes: tuple[str, ...] = ()
+    """Every zone's StorageClass (the zone's own among them): the zone may claim volumes of its own only. Empty
+    when the platform makes none (storage.encrypted_volumes off, or a zone added by a team's stack)."""
 
     def __post_init__(self) -> None:
         for flow in self.flows:
@@ -66,6 +69,9 @@ class ZoneContext:
             kubernetes=cfg.kubernetes,
             psa_version=f"v{cfg.cluster.kubernetes_version}" if isinstance(cfg.cluster, CreatedCluster) else "latest",
             region=cfg.region,
+            storage_classes=tuple(cfg.storage.class_name(z.name) for z in cfg.zones)
+            if cfg.storage.encrypted_volumes
+            else (),
         )
 
     @property

@@ -451,5 +451,14 @@ CONTROLS: dict[str, Control] = {
            ("164.308(a)(4)", "164.312(a)(1)"), "high",
            "Give inference ServiceAccounts' roles read grants only, and notebook roles no grant on a production "
            "models bucket (tagged enclave:purpose=models, enclave:stage=production)."),
+        _c("DATA-08", "Persistent volumes are encrypted with their zone's customer key",
+           ("164.312(a)(2)(iv)",), "high",
+           "Give every EBS StorageClass (ebs.csi.aws.com, or the legacy kubernetes.io/aws-ebs) parameters encrypted "
+           "'true' and kmsKeyId the ARN of its zone's key (storage.encrypted_volumes makes enclave-<zone> so); mark no "
+           "class on a zone's key default, and leave the add-on's defaultStorageClass off."),
+        _c("DATA-09", "Each zone claims volumes of its own StorageClass only", ("164.308(a)(4)", "164.312(a)(1)"),
+           "high",
+           "Give every zone namespace a ResourceQuota (no scopes) with <class>.storageclass.storage.k8s.io/"
+           "requests.storage: '0' for every StorageClass but the zone's own (the platform's storage-classes quota)."),
     )
 }  # fmt: skip

@@ -282,9 +282,10 @@ def test_eks_addons_are_pinned_and_coredns_waits_for_the_system_pool(synthed: Sy
         "vpc-cni": versions.vpc_cni,
         "coredns": versions.coredns,
         "kube-proxy": versions.kube_proxy,
+        "aws-ebs-csi-driver": cfg.storage.ebs_csi_driver,
     }
     system = one(result, "aws:eks/nodeGroup:NodeGroup", f"{stack}-system-node-group")["urn"]
-    for name in ("coredns", "kube-proxy"):
+    for name in ("coredns", "kube-proxy", "aws-ebs-csi-driver"):
         assert system in addons[name]["dependencies"], f"{addons[name]['urn']} must wait for the system pool"
     assert json.loads(addons["coredns"]["inputs"]["configurationValues"]) == {
         "nodeSelector": {"enclave.dev/pool": "system"}

@@ -138,7 +138,7 @@ def test_row_statuses_of_a_weakened_stack(weak: tuple[Path, Path]) -> None:
           for b in ("checkpoints", "datasets", "models-prod", "models-staging")),
         ("LOG-05", "exempted", "advisory", "prod-flow-logs"),
         ("RECOVER-01", "fail", "mandatory", "prod-audit-logs-bucket"),
-        *{(c, "unverifiable", "advisory", f"prod-{n}-role") for n in ("vpc-cni", "model-server", "notebook",
+        *{(c, "unverifiable", "advisory", f"prod-{n}-role") for n in ("vpc-cni", "ebs-csi", "model-server", "notebook",
                                                                        "trainer", "model-promoter", "research-trainer",
                                                                        "falcosidekick")
           for c in ("IAM-01", "IAM-10")},

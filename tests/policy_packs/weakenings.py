@@ -401,6 +401,55 @@ def _unencrypted_volume(w: Records) -> None:
     ebs["encrypted"] = "false"
 
 
+TRAINING_CLASS = "cluster-storageclass-enclave-training"
+
+
+def _class_on_other_zone_key(w: Records) -> None:
+    deps = w.find(TRAINING_CLASS)["propertyDependencies"]
+    deps["parameters"] = [w.urn("prod-inference-key")]
+
+
+def _raw_default_gp2(w: Records) -> None:
+    w.add(
+        "gp2",
+        "kubernetes:storage.k8s.io/v1:StorageClass",
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {"name": "gp2", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+            "provisioner": "kubernetes.io/aws-ebs",
+            "parameters": {"type": "gp2", "fsType": "ext4"},
+        },
+    )
+
+
+def _raw_shared_class(w: Records) -> None:
+    """An encrypted class of no zone (DATA-08 is content): the zones' quotas do not name it, so all may claim it."""
+    w.add(
+        "fast",
+        "kubernetes:storage.k8s.io/v1:StorageClass",
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {"name": "fast"},
+            "provisioner": "ebs.csi.aws.com",
+            "parameters": {"type": "io2", "encrypted": "true", "kmsKeyId": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k"},
+        },
+    )
+
+
+def _quota_scoped(w: Records) -> None:
+    w.inputs("training-resourcequota-storage-classes")["spec"]["scopeSelector"] = {
+        "matchExpressions": [{"scopeName": "VolumeAttributesClass", "operator": "In", "values": ["gold"]}]
+    }
+
+
+def _quota_allows_inference(w: Records) -> None:
+    hard = w.inputs("training-resourcequota-storage-classes")["spec"]["hard"]
+    for k in [k for k in hard if k.startswith("enclave-inference.")]:
+        hard[k] = "100Gi"
+
+
 WEAKENINGS: list[Weakening] = [
     # --- KMS -------------------------------------------------------------------------------------------------
     Weakening("key-rotation-off", "KMS-01", _set("prod-training-key", enableKeyRotation=False)),
@@ -859,6 +908,34 @@ WEAKENINGS: list[Weakening] = [
     Weakening("kms-grant-not-pinned", "DATA-02", _grant_without_context, on="prod-trainer-grants"),
     Weakening("notebook-reads-production-models", "DATA-03", _notebook_reads_models_prod, on="prod-notebook-grants"),
     Weakening("inference-writes-models", "DATA-03", _inference_writes, on="prod-model-server-grants"),
+    Weakening(
+        "storage-class-unencrypted",
+        "DATA-08",
+        lambda w: w.inputs(TRAINING_CLASS)["parameters"].update(encrypted="false"),
+        on=TRAINING_CLASS,
+    ),
+    Weakening(
+        "storage-class-aws-managed-key",
+        "DATA-08",
+        lambda w: w.inputs(TRAINING_CLASS)["parameters"].pop("kmsKeyId"),
+        on=TRAINING_CLASS,
+    ),
+    Weakening("storage-class-of-another-zone-key", "DATA-08", _class_on_other_zone_key, on=TRAINING_CLASS),
+    Weakening("legacy-gp2-default-class-added", "DATA-08", _raw_default_gp2, on="gp2"),
+    Weakening(
+        "ebs-addon-default-class",
+        "DATA-08",
+        _set("prod-ebs-csi", configurationValues='{"defaultStorageClass": {"enabled": true}}'),
+    ),
+    Weakening(
+        "zone-quota-dropped",
+        "DATA-09",
+        lambda w: w.drop("training-resourcequota-storage-classes"),
+        on="cluster-namespace-training",
+    ),
+    Weakening("zone-quota-scoped-to-nothing", "DATA-09", _quota_scoped, on="cluster-namespace-training"),
+    Weakening("zone-quota-allows-another-class", "DATA-09", _quota_allows_inference, on="cluster-namespace-training"),
+    Weakening("shared-class-claimable", "DATA-09", _raw_shared_class, on="cluster-namespace-training"),
 ]
 
 # Kubernetes weakenings in shapes the components never emit (issue 18), kept in their own module.

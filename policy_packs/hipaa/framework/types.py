@@ -119,6 +119,7 @@ def k8s(api_version: str, kind: str) -> str:
 NAMESPACE = (k8s("v1", "Namespace"),)
 SERVICE_ACCOUNT = (k8s("v1", "ServiceAccount"),)
 RESOURCE_QUOTA = (k8s("v1", "ResourceQuota"),)
+STORAGE_CLASS = (k8s("storage.k8s.io/v1", "StorageClass"), k8s("storage.k8s.io/v1beta1", "StorageClass"))
 NETWORK_POLICY = (k8s("networking.k8s.io/v1", "NetworkPolicy"),)
 ROLES = (k8s("rbac.authorization.k8s.io/v1", "Role"), k8s("rbac.authorization.k8s.io/v1", "ClusterRole"))
 BINDINGS = (

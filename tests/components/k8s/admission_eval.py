@@ -61,7 +61,8 @@ def vap_violations(
 
 
 RESOURCES = {"Pod": "pods", "Deployment": "deployments", "StatefulSet": "statefulsets", "DaemonSet": "daemonsets",
-             "ReplicaSet": "replicasets", "Job": "jobs", "CronJob": "cronjobs"}  # fmt: skip
+             "ReplicaSet": "replicasets", "Job": "jobs", "CronJob": "cronjobs",
+             "PersistentVolumeClaim": "persistentvolumeclaims"}  # fmt: skip
 
 
 def covers(policy: Manifest, obj: Manifest, operation: str) -> bool:

@@ -277,7 +277,8 @@ def test_a_zone_without_pools_of_its_own_is_not_pinned_but_tolerates_no_pool() -
     ctx = ZoneContext.of_platform(cfg, cfg.zone("platform"))
     assert not placement(ctx).pinned
     objects = zone_admission(ctx)
-    assert [o["kind"] for o in objects] == ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"] * 2
+    kinds = ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"]
+    assert [o["kind"] for o in objects] == kinds * 3  # placement, mesh membership, storage class
     assert vap_violations(objects[0], pod()) == []
     gpu = pod(tolerations=[dict(GPU_TOLERATION)])
     assert vap_violations(objects[0], gpu), "an unpinned zone must not reach GPU pools"

@@ -144,7 +144,8 @@ def test_rbac_has_no_wildcards_and_no_cluster_admin_for_service_accounts(cfg: Pl
 
 
 def test_quota_per_namespace(cfg: PlatformConfig) -> None:
-    (quota,) = objects(cfg, "training", "ResourceQuota")
+    quota, storage = objects(cfg, "training", "ResourceQuota")  # accelerators; storage classes (test_storage.py)
+    assert storage["metadata"]["name"] == "storage-classes"
     assert quota["spec"]["hard"] == {"requests.nvidia.com/gpu": "64", "requests.vpc.amazonaws.com/efa": "256"}
     assert len(objects(cfg, "training", "LimitRange")) == 1
 

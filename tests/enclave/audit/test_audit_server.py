@@ -52,7 +52,7 @@ def test_compliant_account_passes_every_control(endpoint: str, prod: Any, moto_p
         "eks clusters": 1,
         "eks node groups": 4,
         "flow logs": 2,
-        "iam roles": 14,  # research-trainer, model-promoter (issue 17), falcosidekick (issue 21)
+        "iam roles": 15,  # + research-trainer, model-promoter, falcosidekick, EBS CSI driver
         "iam users": 0,
         "kms keys": 8,  # the security-alarm topic's key (issue 21)
         "launch templates": 4,
