@@ -61,6 +61,14 @@ CALLS: dict[tuple[str, str], str] = {
     ("cloudtrail", "ListTags"): "cloudtrail:ListTags",
     ("logs", "DescribeLogGroups"): "logs:DescribeLogGroups",
     ("logs", "ListTagsForResource"): "logs:ListTagsForResource",
+    ("logs", "DescribeMetricFilters"): "logs:DescribeMetricFilters",
+    ("cloudwatch", "DescribeAlarms"): "cloudwatch:DescribeAlarms",
+    ("sns", "ListTopics"): "sns:ListTopics",
+    ("sns", "GetTopicAttributes"): "sns:GetTopicAttributes",
+    ("events", "ListRules"): "events:ListRules",
+    ("events", "ListTargetsByRule"): "events:ListTargetsByRule",
+    ("guardduty", "ListDetectors"): "guardduty:ListDetectors",
+    ("guardduty", "GetDetector"): "guardduty:GetDetector",
 }
 READ_PREFIXES = ("Get", "List", "Describe")
 

@@ -47,6 +47,11 @@ class Live:
     templates: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # by "<id>:<version>"
     security_groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     vpcs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    topics: dict[str, dict[str, Any]] = field(default_factory=dict)  # by topic ARN: its attributes
+    alarms: list[dict[str, Any]] = field(default_factory=list)  # CloudWatch metric alarms
+    metric_filters: list[dict[str, Any]] = field(default_factory=list)
+    event_rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # by rule ARN, with _targets
+    detectors: dict[str, dict[str, Any]] = field(default_factory=dict)  # GuardDuty, by detector id
     read: set[str] = field(default_factory=set)  # kinds whose listing succeeded
 
 

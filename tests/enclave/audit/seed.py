@@ -21,7 +21,20 @@ def clients(endpoint: str) -> dict[str, Any]:
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
     return {
         s: session.client(s, endpoint_url=endpoint)
-        for s in ("s3", "kms", "iam", "logs", "cloudtrail", "eks", "ec2", "sts")
+        for s in (
+            "s3",
+            "kms",
+            "iam",
+            "logs",
+            "cloudtrail",
+            "eks",
+            "ec2",
+            "sts",
+            "sns",
+            "cloudwatch",
+            "events",
+            "guardduty",
+        )
     }
 
 
@@ -36,9 +49,11 @@ class Seeder:
         self.result = result
         self.c = clients(endpoint)
         cloud = FakeCloud(region=REGION, account_id=ACCOUNT)
-        self.fake_id = {
-            r["urn"]: cloud.outputs(r["type"], r["name"], dict(r["inputs"]))[0] for r in result.resources if r["custom"]
+        made = {
+            r["urn"]: cloud.outputs(r["type"], r["name"], dict(r["inputs"])) for r in result.resources if r["custom"]
         }
+        self.fake_id = {urn: out[0] for urn, out in made.items()}
+        self.fake_arn = {urn: out[1].get("arn") for urn, out in made.items()}
         self.ids: dict[str, str] = {}  # fake id -> live id
         self.default_tags = platform_tags(result) | _all_default_tags(result)
         self.live: dict[str, Any] = {}  # facts the weakening step needs
@@ -59,8 +74,11 @@ class Seeder:
         self.roles()
         self.log_groups()
         self.buckets()
+        self.topics()
         self.trail()
         self.cluster()
+        self.alarms()
+        self.guardduty()
         return self.live
 
     def keys(self) -> None:
@@ -250,6 +268,92 @@ class Seeder:
             )
             self.live["audit_bucket"] = i["bucket"]
 
+    def topics(self) -> None:
+        """The alarm topic (its fake ARN replaced by the live one wherever the stack names it) and its policy."""
+        sns = self.c["sns"]
+        for r in self.of("aws:sns/topic:Topic"):
+            i = self.inputs(r)
+            attributes = {"DisplayName": i.get("displayName", "")}
+            if i.get("kmsMasterKeyId"):
+                attributes["KmsMasterKeyId"] = i["kmsMasterKeyId"]
+            tags = [{"Key": k, "Value": v} for k, v in _tags(i, self.default_tags).items()]
+            arn = sns.create_topic(Name=i["name"], Attributes=attributes, Tags=tags)["TopicArn"]
+            self.ids[self.fake_arn[r["urn"]]] = arn
+            self.live["topic"] = arn
+        for r in self.of("aws:sns/topicPolicy:TopicPolicy"):
+            i = self.inputs(r)
+            sns.set_topic_attributes(TopicArn=i["arn"], AttributeName="Policy", AttributeValue=i["policy"])
+
+    def alarms(self) -> None:
+        logs, cw = self.c["logs"], self.c["cloudwatch"]
+        for r in self.of("aws:cloudwatch/logMetricFilter:LogMetricFilter"):
+            i = self.inputs(r)
+            m = i["metricTransformation"]
+            spec = {"metricName": m["name"], "metricNamespace": m["namespace"], "metricValue": m["value"]}
+            if m.get("defaultValue") is not None:
+                spec["defaultValue"] = float(m["defaultValue"])
+            if m.get("dimensions"):
+                spec["dimensions"] = m["dimensions"]
+            logs.put_metric_filter(
+                logGroupName=i["logGroupName"],
+                filterName=i["name"],
+                filterPattern=i["pattern"],
+                metricTransformations=[spec],
+            )
+            self.live.setdefault("filters", {})[r["name"]] = (i["logGroupName"], i["name"])
+        for r in self.of("aws:cloudwatch/metricAlarm:MetricAlarm"):
+            i = self.inputs(r)
+            dims = [{"Name": k, "Value": v} for k, v in (i.get("dimensions") or {}).items()]
+            cw.put_metric_alarm(
+                AlarmName=i["name"],
+                AlarmDescription=i.get("alarmDescription", ""),
+                MetricName=i["metricName"],
+                Namespace=i["namespace"],
+                Statistic=i["statistic"],
+                Period=i["period"],
+                EvaluationPeriods=i["evaluationPeriods"],
+                Threshold=float(i["threshold"]),
+                ComparisonOperator=i["comparisonOperator"],
+                TreatMissingData=i["treatMissingData"],
+                AlarmActions=i.get("alarmActions") or [],
+                OKActions=i.get("okActions") or [],
+                Dimensions=dims,
+            )
+            self.live.setdefault("alarms", {})[r["name"]] = i["name"]
+
+    def guardduty(self) -> None:
+        gd, events = self.c["guardduty"], self.c["events"]
+        for r in self.of("aws:guardduty/detector:Detector"):
+            i = self.inputs(r)
+            features = [
+                {
+                    "Name": f["inputs"]["name"],
+                    "Status": f["inputs"]["status"],
+                    **(
+                        {
+                            "AdditionalConfiguration": [
+                                {"Name": c["name"], "Status": c["status"]}
+                                for c in f["inputs"]["additionalConfigurations"]
+                            ]
+                        }
+                        if f["inputs"].get("additionalConfigurations")
+                        else {}
+                    ),
+                }
+                for f in self.of("aws:guardduty/detectorFeature:DetectorFeature")
+            ]
+            detector = gd.create_detector(
+                Enable=i["enable"], FindingPublishingFrequency=i["findingPublishingFrequency"], Features=features
+            )["DetectorId"]
+            self.live["detector"] = detector
+        for r in self.of("aws:cloudwatch/eventRule:EventRule"):
+            i = self.inputs(r)
+            events.put_rule(Name=i["name"], EventPattern=i["eventPattern"], Description=i.get("description", ""))
+            self.live.setdefault("event_rules", []).append(i["name"])
+        for n, r in enumerate(self.of("aws:cloudwatch/eventTarget:EventTarget")):
+            i = self.inputs(r)
+            events.put_targets(Rule=i["rule"], Targets=[{"Id": f"target-{n}", "Arn": i["arn"]}])
+
     def trail(self) -> None:
         ct = self.c["cloudtrail"]
         for r in self.of("aws:cloudtrail/trail:Trail"):
@@ -264,6 +368,8 @@ class Seeder:
                 **({"KmsKeyId": i["kmsKeyId"]} if i.get("kmsKeyId") else {}),
                 CloudWatchLogsLogGroupArn=i["cloudWatchLogsGroupArn"],
                 CloudWatchLogsRoleArn=i["cloudWatchLogsRoleArn"],
+                # moto takes the topic's name only (AWS takes its name or ARN)
+                **({"SnsTopicName": i["snsTopicName"].rsplit(":", 1)[-1]} if i.get("snsTopicName") else {}),
                 TagsList=[{"Key": k, "Value": v} for k, v in _tags(i, self.default_tags).items()],
             )
             selectors = [
@@ -284,6 +390,7 @@ class Seeder:
                 LogDestinationType=i["logDestinationType"],
                 LogDestination=i["logDestination"],
                 DeliverLogsPermissionArn=i["iamRoleArn"],
+                **({"LogFormat": i["logFormat"]} if i.get("logFormat") else {}),
             )
         for vpc in ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]:
             # moto's default VPC: the compliant account records its flow logs too
