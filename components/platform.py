@@ -33,6 +33,7 @@ from .config.buckets import access_log_bucket_name
 from .config.references import check_references
 from .k8s.addons import ClusterAddons, ClusterAddonsArgs
 from .k8s.falco import detection_agents, zone_runtime
+from .k8s.images import falco_registry
 from .k8s.runtime_detection import RuntimeDetection, RuntimeDetectionArgs
 from .k8s.trust_zone import TrustZone, TrustZoneArgs
 from .k8s.zone_context import ZoneContext
@@ -571,7 +572,7 @@ class Platform(pulumi.ComponentResource):
             RuntimeDetectionArgs(
                 settings=falco,
                 zones=zone_runtime(cfg),
-                registry=cfg.kubernetes.image_mirror or "docker.io",
+                registry=falco_registry(cfg.kubernetes),
                 region=cfg.region,
                 provider=self.cluster.kubernetes_provider,
                 topic_arn=self.alarm_topic.topic.arn,

@@ -509,10 +509,10 @@ def images_cmd(
         cfg = _platform_config(stack, config_file, project_dir)
     except (ConfigError, ProjectError) as exc:
         raise _fail_config(exc) from None
-    copies = mirror_copies(cfg.kubernetes, cfg.region)
+    copies = mirror_copies(cfg.kubernetes, cfg.region, cfg.detection.falco)
     if not copies:
         err.print(f"{stack}: no kubernetes.image_mirror: nodes pull these images from their registries")
-        for image in addon_image_refs(cfg.kubernetes, cfg.region):
+        for image in addon_image_refs(cfg.kubernetes, cfg.region, cfg.detection.falco):
             typer.echo(image)
         return
     for source, destination in copies:

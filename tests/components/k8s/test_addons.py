@@ -103,6 +103,9 @@ def chart_images(values: dict[str, dict[str, Any]]) -> set[str]:
         out.add(f"{registry}/{repository}:{image['tag']}")
     hook = kyverno["webhooksCleanup"]["image"]
     out.add(f"{hook.get('registry', 'registry.k8s.io')}/kubectl:{hook['tag']}")
+    for image in (values["falco"]["image"], values["falco"]["falcosidekick"]["image"]):
+        assert "tag" in image, f"falco {image['repository']}: tag left to the chart's appVersion"
+        out.add(f"{image['registry']}/{image['repository']}:{image['tag']}")
     return out
 
 
@@ -114,12 +117,16 @@ def test_every_addon_image_comes_from_the_mirror_and_is_on_the_copy_list(release
     values = {name: r["inputs"]["values"] for name, r in releases.items()}
     images = chart_images(values)
     assert all(i.startswith(f"{MIRROR}/") for i in images), sorted(images)
-    copies = mirror_copies(validate_platform(stack_data("prod")).kubernetes, "us-east-1")
+    cfg = validate_platform(stack_data("prod"))
+    copies = mirror_copies(cfg.kubernetes, "us-east-1", cfg.detection.falco)
     assert {dst for _, dst in copies} == images
     sources = {src for src, _ in copies}
     assert "docker.io/istio/proxyv2:1.27.3" in sources and "nvcr.io/nvidia/k8s-device-plugin:v0.17.4" in sources
     assert "reg.kyverno.io/kyverno/kyverno:v1.15.2" in sources and "registry.k8s.io/kubectl:v1.32.7" in sources
     assert "602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/aws-efa-k8s-device-plugin:v0.5.5" in sources
+    assert {"docker.io/falcosecurity/falco:0.44.1", "docker.io/falcosecurity/falcosidekick:2.32.0"} <= sources
+    # without Falco (dev runs none), nothing of it is copied
+    assert not [s for s, _ in mirror_copies(cfg.kubernetes, "us-east-1") if "falcosecurity" in s]
 
 
 def test_controllers_run_on_the_system_pool(releases: dict[str, dict[str, Any]]) -> None:
