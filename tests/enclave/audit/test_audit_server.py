@@ -259,6 +259,13 @@ def test_access_denied_names_the_checks_that_did_not_run(endpoint: str, prod: An
         # moto answers EKS's REST calls under enforcement with SignatureDoesNotMatch: still named, still incomplete
         error = "SignatureDoesNotMatch" if call.startswith("eks:") else "AccessDenied"
         assert incomplete.get(check, "").startswith(f"{call}: {error}: "), (check, incomplete)
+    # nothing of what notices could be read (sns, cloudwatch, events, guardduty not allowed): every detection
+    # rule is named as not judged, none passes and none reports a finding
+    for policy, control in (("alarm-topic-encrypted", "DETECT-04"), ("cloudtrail-notifies-alarm-topic", "DETECT-05"),
+                            ("log-delivery-alarmed", "DETECT-09"), ("guardduty-detects", "DETECT-11")):  # fmt: skip
+        assert incomplete.get(f"{control} ({policy})", "").startswith("not judged: "), (policy, incomplete)
+    assert incomplete["SNS topics"].startswith("sns:ListTopics: AccessDenied")
+    assert not [f for f in run.report["findings"] if f["control"].startswith("DETECT-")]
     # what was allowed ran: the S3 and log-group checks read every bucket and group
     assert run.report["summary"]["resources"]["s3 buckets"] == 6
     assert run.report["summary"]["resources"]["log groups"] == 5  # with the container-log group (issue 21)
