@@ -15,6 +15,7 @@ from .platform import PlatformConfig
 from .pools import NodePool
 from .stackfile import OFFLINE_SECRET, StackFile, read_stack_file
 from .storage import Storage
+from .rollout import Rollout, RolloutStage
 from .zones import Access, Egress, EgressProxy, Quota, Zone
 
 __all__ = [
