@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterator, Sequence
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import Field, model_validator
 
@@ -35,9 +35,7 @@ class Rollout(StrictModel):
     def _accountable(self) -> Rollout:
         if self.stage == "enforce":
             if self.owner is not None or self.expires is not None:
-                raise ValueError(
-                    "owner and expires are for a zone below enforce; remove them (stage is enforce)"
-                )
+                raise ValueError("owner and expires are for a zone below enforce; remove them (stage is enforce)")
             return self
         if self.owner is None:
             raise ValueError(f"stage {self.stage!r} needs an owner: who answers for the zone until it enforces")
@@ -50,32 +48,43 @@ class Rollout(StrictModel):
         return self
 
 
-def check_rollouts(environment: str, zones: Sequence[object]) -> Iterator[Problem]:
+class _Staged(Protocol):
+    """A zone as these checks read it (zones.Zone imports this module, so it is not imported here)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def namespaces(self) -> list[str]: ...
+    @property
+    def rollout(self) -> Rollout: ...
+
+
+def check_rollouts(environment: str, zones: Sequence[_Staged]) -> Iterator[Problem]:
     """A production environment refuses a zone below enforce without an expiry date."""
     if environment not in PRODUCTION_ENVIRONMENTS:
         return
     for i, zone in enumerate(zones):
-        rollout: Rollout = getattr(zone, "rollout")
+        rollout = zone.rollout
         if rollout.stage != "enforce" and rollout.expires is None:
             yield Problem(
                 ("zones", i, "rollout", "expires"),
-                f"environment {environment!r} is production: zone {getattr(zone, 'name')!r} at stage "
+                f"environment {environment!r} is production: zone {zone.name!r} at stage "
                 f"{rollout.stage!r} needs an expiry date; set rollout.expires (YYYY-MM-DD), or stage enforce",
                 None,
             )
 
 
-def pack_stages(zones: Sequence[object]) -> list[dict[str, object]]:
+def pack_stages(zones: Sequence[_Staged]) -> list[dict[str, object]]:
     """The pack config's `exemptions.stages` for these zones (what `enclave preview` requires the pack config to
     carry): one entry per zone below enforce, with its namespaces, owner, expiry and where the config says so."""
     out: list[dict[str, object]] = []
     for i, zone in enumerate(zones):
-        rollout: Rollout = getattr(zone, "rollout")
+        rollout = zone.rollout
         if rollout.stage == "enforce":
             continue
         entry: dict[str, object] = {
-            "zone": getattr(zone, "name"),
-            "namespaces": list(getattr(zone, "namespaces")),
+            "zone": zone.name,
+            "namespaces": list(zone.namespaces),
             "stage": rollout.stage,
             "owner": rollout.owner,
         }

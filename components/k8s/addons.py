@@ -162,12 +162,8 @@ def registry_policy(
     allowed = [f"{r}/*" for r in registries] + list(exact_images)
     pattern = " | ".join(allowed)
     below = sorted(z for z, s in (zone_stages or {}).items() if s != "enforce")
-    overrides = (
-        {"failureActionOverrides": [{"action": "Audit", "namespaceSelector": {
-            "matchExpressions": [{"key": ZONE_LABEL, "operator": "In", "values": below}]}}]}  # fmt: skip
-        if below
-        else {}
-    )
+    in_below = {"matchExpressions": [{"key": ZONE_LABEL, "operator": "In", "values": below}]}
+    overrides = {"failureActionOverrides": [{"action": "Audit", "namespaceSelector": in_below}]} if below else {}
     return {
         "apiVersion": "kyverno.io/v1",
         "kind": "ClusterPolicy",
@@ -213,7 +209,8 @@ def staged(manifests: list[dict[str, Any]], stages: Mapping[str, RolloutStage]) 
     out: list[dict[str, Any]] = []
     for m in manifests:
         zone_wide = m["kind"] == "ValidatingAdmissionPolicyBinding" and any(
-            e.get("key") == ZONE_LABEL for e in m["spec"]["matchResources"]["namespaceSelector"].get("matchExpressions", [])
+            e.get("key") == ZONE_LABEL
+            for e in m["spec"]["matchResources"]["namespaceSelector"].get("matchExpressions", [])
         )
         out += split_binding(m, ZONE_LABEL, stages) if zone_wide else [m]
     return out
@@ -400,8 +397,9 @@ class ClusterAddons(pulumi.ComponentResource):
         ]
         self.mesh_identity = [
             register(m, provider=provider, parent=self)
-            for m in staged([*mesh_identity_policy(sidecar_image(hub, versions.istio)), *workload_privileges_policy()],
-                            stages)  # fmt: skip
+            for m in staged(
+                [*mesh_identity_policy(sidecar_image(hub, versions.istio)), *workload_privileges_policy()], stages
+            )
         ]
         admin = platform_admin_binding(kubernetes.platform_admin_groups)
         if admin is not None:

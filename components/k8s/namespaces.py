@@ -18,7 +18,6 @@ from .labels import (
     STAGE_LABEL,
     ZONE_LABEL,
 )
-
 from .rollout import ROLLOUT_LABEL, pod_security_enforce, stage
 
 Manifest = dict[str, Any]

@@ -53,10 +53,10 @@ def split_binding(binding: Manifest, zone_label: str, staged: Mapping[str, Rollo
     """A binding over every zone namespace, split for zones below enforce: the original selects the enforce
     zones only (a namespace without the zone label is still matched as before: NotIn matches it), and one binding
     per stage below enforce selects its zones with that stage's actions. Unchanged when no zone is staged."""
-    by_stage: dict[str, list[str]] = {}
-    for zone, rollout in sorted(staged.items()):
-        if rollout != "enforce":
-            by_stage.setdefault(rollout, []).append(zone)
+    by_stage: dict[RolloutStage, list[str]] = {}
+    for zone, zone_stage in sorted(staged.items()):
+        if zone_stage != "enforce":
+            by_stage.setdefault(zone_stage, []).append(zone)
     if not by_stage:
         return [binding]
     name = binding["metadata"]["name"]
@@ -75,9 +75,11 @@ def split_binding(binding: Manifest, zone_label: str, staged: Mapping[str, Rollo
                 "metadata": {**binding["metadata"], "name": f"{name}-{rollout}"},
                 "spec": {
                     **binding["spec"],
-                    "validationActions": validation_actions(rollout, binding["spec"]["policyName"]),  # type: ignore[arg-type]
+                    "validationActions": validation_actions(rollout, binding["spec"]["policyName"]),
                     "matchResources": {
-                        "namespaceSelector": {"matchExpressions": [{"key": zone_label, "operator": "In", "values": zones}]}
+                        "namespaceSelector": {
+                            "matchExpressions": [{"key": zone_label, "operator": "In", "values": zones}]
+                        }
                     },
                 },
             }
@@ -89,14 +91,18 @@ def open_default(namespace: str, rollout: RolloutStage, policy: Any) -> Manifest
     """What replaces a staged zone's default-deny: allow-all in observe; in warn, allow-all but egress to the
     instance metadata service. `policy(namespace, name, spec)` builds the NetworkPolicy."""
     if rollout == "observe":
-        return policy(namespace, "allow-all-observe", {"policyTypes": ["Ingress", "Egress"], "ingress": [{}], "egress": [{}]})
+        return policy(
+            namespace, "allow-all-observe", {"policyTypes": ["Ingress", "Egress"], "ingress": [{}], "egress": [{}]}
+        )
     return policy(
         namespace,
         "allow-all-but-metadata",
         {
             "policyTypes": ["Ingress", "Egress"],
             "ingress": [{}],
-            "egress": [{"to": [{"namespaceSelector": {}}, {"ipBlock": {"cidr": "0.0.0.0/0", "except": [METADATA_SERVICE]}}]}],
+            "egress": [
+                {"to": [{"namespaceSelector": {}}, {"ipBlock": {"cidr": "0.0.0.0/0", "except": [METADATA_SERVICE]}}]}
+            ],
         },
     )
 

@@ -14,13 +14,13 @@ import pytest
 from components.config import validate_platform
 from components.config.rollout import pack_stages
 from enclave.preview import PACK_DIR, PreviewInputError, run_preview
+from enclave.synth import synth
 from framework.model import Resource
 from framework.stages import STAGE_CONTROLS, StagedZone, explaining
 from framework.stages import parse as parse_stages
 from tests.conftest import stack_data, write_stack
 from tests.policy_packs.harness import run
 from tests.policy_packs.test_weakenings import prod_config
-from enclave.synth import synth
 
 NOTEBOOKS = 3
 EXPIRES = (datetime.date.today() + datetime.timedelta(days=60)).isoformat()
@@ -28,7 +28,11 @@ EXPIRES = (datetime.date.today() + datetime.timedelta(days=60)).isoformat()
 
 def staged(stack: str, stage: str, expires: str | None) -> dict[str, Any]:
     data = stack_data(stack)
-    data["zones"][NOTEBOOKS]["rollout"] = {"stage": stage, "owner": "ml-platform", **({"expires": expires} if expires else {})}
+    data["zones"][NOTEBOOKS]["rollout"] = {
+        "stage": stage,
+        "owner": "ml-platform",
+        **({"expires": expires} if expires else {}),
+    }
     return data
 
 
@@ -44,8 +48,10 @@ def preview(tmp_path: Path, stack: str, data: dict[str, Any], stages: list[dict[
 def notebooks_object(urn: str, records: dict[str, dict[str, Any]]) -> bool:
     inputs = records[urn]["inputs"]
     meta = inputs.get("metadata", {})
-    return meta.get("namespace") == "notebooks" or meta.get("name") == "notebooks" or "notebooks" in json.dumps(
-        inputs.get("spec", {}).get("matchResources", {})
+    return (
+        meta.get("namespace") == "notebooks"
+        or meta.get("name") == "notebooks"
+        or "notebooks" in json.dumps(inputs.get("spec", {}).get("matchResources", {}))
     )
 
 
@@ -144,12 +150,14 @@ def test_an_entry_naming_the_wrong_namespaces_is_refused(tmp_path: Path) -> None
     data = staged("prod", "observe", EXPIRES)
     wrong = pack_stages(validate_platform(data).zones)
     wrong[0]["namespaces"] = ["training"]
-    with pytest.raises(PreviewInputError, match="exemptions.stages does not match"):
+    with pytest.raises(PreviewInputError, match=r"exemptions\.stages does not match"):
         preview(tmp_path, "prod", data, wrong)
 
 
 def test_a_pack_config_without_the_stages_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(PreviewInputError, match=r'"zone": "notebooks", "namespaces": \["notebooks"\], "stage": "observe"'):
+    with pytest.raises(
+        PreviewInputError, match=r'"zone": "notebooks", "namespaces": \["notebooks"\], "stage": "observe"'
+    ):
         preview(tmp_path, "prod", staged("prod", "observe", EXPIRES), [])
 
 

@@ -30,8 +30,8 @@ from catalog import CONTROLS, FRAMEWORK, FRAMEWORK_REFERENCE, FRAMEWORK_VERSION,
 
 from . import exemptions
 from .model import Finding, Resource, Stack
-from .stages import STAGE_SCHEMA, StagedZone
 from .rules import Rule
+from .stages import STAGE_SCHEMA, StagedZone
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 COMMON_CONFIG: dict[str, dict[str, Any]] = {

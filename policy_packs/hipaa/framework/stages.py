@@ -106,7 +106,7 @@ def parse(entries: Any, max_days: int, today: datetime.date) -> tuple[list[Stage
     return valid, problems
 
 
-def _expiry(value: Any, where: str, max_days: int, today: datetime.date) -> datetime.date | None | str:
+def _expiry(value: Any, where: str, max_days: int, today: datetime.date) -> datetime.date | str | None:
     if value is None:
         return None
     try:

@@ -10,12 +10,12 @@ import pytest
 
 from components.config import PlatformConfig, validate_platform
 from components.k8s.addons import registry_policy, staged
+from components.k8s.admission import zone_admission
 from components.k8s.admission_images import registry_admission
 from components.k8s.admission_mesh import mesh_identity_policy, workload_privileges_policy
 from components.k8s.labels import PSA_AUDIT, PSA_ENFORCE, PSA_WARN, ZONE_LABEL
 from components.k8s.rollout import ISTIO_DRY_RUN, METADATA_SERVICE, ROLLOUT_LABEL
 from components.k8s.trust_zone import zone_manifests
-from components.k8s.admission import zone_admission
 from components.k8s.zone_context import ZoneContext
 from tests.conftest import stack_data
 

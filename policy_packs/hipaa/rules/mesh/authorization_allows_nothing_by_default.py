@@ -56,7 +56,8 @@ def check(stack: Stack, config: Config) -> Iterator[Finding]:
         yield Finding(
             ns.resource.urn,
             f"namespace {ns.name} (zone {ns.zone}) has no allow-nothing AuthorizationPolicy (spec: {{}}) of its own "
-            f"or in the mesh root namespace {root}" + (f"; not known yet: {', '.join(unknown)}" if unknown else "")
+            f"or in the mesh root namespace {root}"
+            + (f"; not known yet: {', '.join(unknown)}" if unknown else "")
             + (f"; in dry-run (istio.io/dry-run), which enforces nothing: {', '.join(dry)}" if dry else ""),
             bool(unknown),
         )
