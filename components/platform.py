@@ -170,6 +170,7 @@ class Platform(pulumi.ComponentResource):
                 psa_version=ZoneContext.of_platform(cfg, cfg.zones[0]).psa_version,
                 nodes_ready=[system.node_group] if system else [],
                 detection_agents=detection_agents(cfg),
+                zone_stages={z.name: z.rollout.stage for z in cfg.zones if z.rollout.stage != "enforce"},
             ),
             opts=pulumi.ResourceOptions(parent=self, providers=[self.provider]),
         )

@@ -13,6 +13,7 @@ from .network import CreatedNetwork, ExistingNetwork
 from .perimeter import DataPerimeter
 from .platform import PlatformConfig
 from .pools import NodePool
+from .rollout import Rollout, RolloutStage
 from .stackfile import OFFLINE_SECRET, StackFile, read_stack_file
 from .storage import Storage
 from .zones import Access, Egress, EgressProxy, Quota, Zone
@@ -46,6 +47,8 @@ __all__ = [
     "Port",
     "Problem",
     "Quota",
+    "Rollout",
+    "RolloutStage",
     "StackFile",
     "Storage",
     "SystemPool",

@@ -24,6 +24,7 @@ from .platform import PlatformConfig
 from .pools import NodePool
 from .promotion import check_promotion
 from .references_k8s import check_namespace_classes, check_service_accounts
+from .rollout import check_rollouts
 
 # Zones whose traffic must never reach the internet (DESIGN: trust-zone table).
 NO_INTERNET_CLASSES = ("training", "inference")
@@ -85,6 +86,7 @@ def check_references(cfg: PlatformConfig) -> list[Problem]:
     problems += check_perimeter(cfg)
     problems += check_namespace_classes(cfg)
     problems += check_service_accounts(cfg)
+    problems += check_rollouts(cfg.environment, cfg.zones)
     return problems
 
 

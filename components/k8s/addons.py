@@ -4,7 +4,7 @@ policy), the mesh-wide STRICT mTLS policy, and the platform-admin binding."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -12,7 +12,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from ..args import arg, args_type
-from ..config import KubernetesConfig
+from ..config import KubernetesConfig, RolloutStage
 from ..scheduling import (
     ACCELERATOR_LABEL,
     EFA_LABEL,
@@ -30,6 +30,7 @@ from .labels import MANAGED_BY
 from .namespace_classes import agent_objects, scope_policy
 from .rbac import platform_admin_binding
 from .register import register
+from .rollout import split_binding
 
 ISTIO_REPO = "https://istio-release.storage.googleapis.com/charts"
 NVIDIA_REPO = "https://nvidia.github.io/k8s-device-plugin"
@@ -152,11 +153,17 @@ def istio_cni_values(hub: str, tag: str) -> dict[str, Any]:
     return {"global": {"hub": hub, "tag": tag}}
 
 
-def registry_policy(registries: Sequence[str], exact_images: Sequence[str] = ()) -> dict[str, Any]:
+def registry_policy(
+    registries: Sequence[str], exact_images: Sequence[str] = (), zone_stages: Mapping[str, RolloutStage] | None = None
+) -> dict[str, Any]:
     """Kyverno ClusterPolicy: pods in zone namespaces may only use images from `registries`, plus the
-    `exact_images` (name:tag, no wildcard) the platform injects itself, such as the Istio sidecar."""
+    `exact_images` (name:tag, no wildcard) the platform injects itself, such as the Istio sidecar. Zones below
+    enforce (`zone_stages`) are audited, not refused (the rule's failureActionOverrides)."""
     allowed = [f"{r}/*" for r in registries] + list(exact_images)
     pattern = " | ".join(allowed)
+    below = sorted(z for z, s in (zone_stages or {}).items() if s != "enforce")
+    in_below = {"matchExpressions": [{"key": ZONE_LABEL, "operator": "In", "values": below}]}
+    overrides = {"failureActionOverrides": [{"action": "Audit", "namespaceSelector": in_below}]} if below else {}
     return {
         "apiVersion": "kyverno.io/v1",
         "kind": "ClusterPolicy",
@@ -181,6 +188,7 @@ def registry_policy(registries: Sequence[str], exact_images: Sequence[str] = ())
                     },
                     "validate": {
                         "failureAction": "Enforce",
+                        **overrides,
                         "message": "images must come from an approved registry: " + ", ".join(allowed),
                         "pattern": {
                             "spec": {
@@ -194,6 +202,18 @@ def registry_policy(registries: Sequence[str], exact_images: Sequence[str] = ())
             ],
         },
     }
+
+
+def staged(manifests: list[dict[str, Any]], stages: Mapping[str, RolloutStage]) -> list[dict[str, Any]]:
+    """Cluster-wide admission objects with each zone-wide binding split for the zones below enforce."""
+    out: list[dict[str, Any]] = []
+    for m in manifests:
+        zone_wide = m["kind"] == "ValidatingAdmissionPolicyBinding" and any(
+            e.get("key") == ZONE_LABEL
+            for e in m["spec"]["matchResources"]["namespaceSelector"].get("matchExpressions", [])
+        )
+        out += split_binding(m, ZONE_LABEL, stages) if zone_wide else [m]
+    return out
 
 
 @args_type
@@ -223,6 +243,12 @@ class ClusterAddonsArgs:
         "namespace-scope refusal, because the enclave-detection-agents policy admits only those accounts there "
         "(components.k8s.falco.detection_policy).",
         default=DetectionAgents(),
+    )
+    zone_stages: Mapping[str, RolloutStage] = arg(
+        "Zone -> adoption stage of the zones below enforce (README: Adopt in stages): the cluster-wide admission "
+        "bindings and the Kyverno registry policy only audit and warn there (warn zones: the mesh identity is "
+        "denied). Empty: every zone enforces.",
+        default_factory=dict,
     )
 
 
@@ -345,7 +371,9 @@ class ClusterAddons(pulumi.ComponentResource):
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         own_ecr = pulumi.Output.concat(account, ".dkr.ecr.", args.region, ".amazonaws.com")
         sidecar = sidecar_image(hub, versions.istio)
-        policy = own_ecr.apply(lambda ecr: registry_policy([ecr, *kubernetes.approved_registries], [sidecar]))
+        policy = own_ecr.apply(
+            lambda ecr: registry_policy([ecr, *kubernetes.approved_registries], [sidecar], args.zone_stages)
+        )
         self.registry_policy = k8s.apiextensions.CustomResource(
             f"{name}-approved-registries",
             api_version="kyverno.io/v1",
@@ -363,12 +391,15 @@ class ClusterAddons(pulumi.ComponentResource):
 
         images_policy, *images_bindings = image_admission("")
         images_policy["spec"] = own_ecr.apply(lambda ecr: image_admission(ecr)[0]["spec"])
+        stages = args.zone_stages
         self.registry_admission = [
-            register(m, provider=provider, parent=self) for m in [images_policy, *images_bindings]
+            register(m, provider=provider, parent=self) for m in staged([images_policy, *images_bindings], stages)
         ]
         self.mesh_identity = [
             register(m, provider=provider, parent=self)
-            for m in [*mesh_identity_policy(sidecar_image(hub, versions.istio)), *workload_privileges_policy()]
+            for m in staged(
+                [*mesh_identity_policy(sidecar_image(hub, versions.istio)), *workload_privileges_policy()], stages
+            )
         ]
         admin = platform_admin_binding(kubernetes.platform_admin_groups)
         if admin is not None:

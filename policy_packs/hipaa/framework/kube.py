@@ -163,3 +163,17 @@ def judged_workloads(stack: Stack, config: Mapping[str, Any]) -> Iterator[tuple[
             yield obj, f"zone {zones[str(where)].zone} (namespace {where})"
         elif kind is None:
             yield obj, f"namespace {where}, outside every trust zone"
+
+
+ISTIO_DRY_RUN = "istio.io/dry-run"
+# strconv.ParseBool's false values: Istio reads the dry-run annotation with it, so any other value (true, or one
+# it cannot parse) is judged as a policy that may not be enforced.
+_PARSE_BOOL_FALSE = frozenset({"0", "f", "F", "false", "FALSE", "False"})
+
+
+def dry_run(r: Resource) -> bool:
+    """An Istio AuthorizationPolicy annotated `istio.io/dry-run` (not enforced: Istio only logs its verdicts)."""
+    annotations = r.get("metadata.annotations")
+    if not isinstance(annotations, Mapping) or ISTIO_DRY_RUN not in annotations:
+        return False
+    return str(annotations[ISTIO_DRY_RUN]) not in _PARSE_BOOL_FALSE

@@ -13,6 +13,7 @@ The rules are enumerated from the code, so a rule added without cases fails
 from __future__ import annotations
 
 import ast
+import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,12 +29,13 @@ from tests.conftest import stack_data, write_stack
 from .bad_configs import Edit, append, chain, delp, setp
 
 CONFIG_DIR = PROJECT_ROOT / "components" / "config"
-REFERENCES = (CONFIG_DIR / "references.py", CONFIG_DIR / "references_k8s.py")
+REFERENCES = (CONFIG_DIR / "references.py", CONFIG_DIR / "references_k8s.py", CONFIG_DIR / "rollout.py")
 PROMOTION = CONFIG_DIR / "promotion.py"
 PERIMETER = CONFIG_DIR / "perimeter.py"
 RULE_CALLS = ("Problem", "_unknown", "_duplicates")
 RULE_HELPERS = ("_unknown", "_duplicates")  # build the Problem of their callers' rules
 P = "gpu-enclave:platform"
+IN_60_DAYS = (datetime.date.today() + datetime.timedelta(days=60)).isoformat()
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,8 @@ RULES: dict[str, Rule] = {
     "port-range-ascending": Rule("Port._range"),
     "approved-registries-unique": Rule("KubernetesConfig._registries_unique"),
     "writable-hosts-listed": Rule("Egress._writable_hosts_listed"),
+    "rollout-accountable": Rule("Rollout._accountable"),
+    "rollout-expires-in-production": Rule("check_rollouts", "needs an expiry date"),
     "agent-system-not-zone-namespaces": Rule("check_namespace_classes", "a zone namespace is never"),
     "agent-system-hold-workloads": Rule("check_namespace_classes", "hold no workloads"),
     "agent-system-listed-once": Rule("check_namespace_classes", "is listed twice"),
@@ -186,6 +190,22 @@ EXISTING_CLUSTER = {
 # identities 0 trainer, 1 model-server, 2 notebook, 3 model-promoter; flows 0 platform->inference, 1 training->training
 # (rendezvous + NCCL window), 2 inference->platform.
 PASS: list[Case] = [
+    Case(
+        "notebooks-observed-until-a-date",
+        "rollout-accountable",
+        setp("zones.3.rollout", {"stage": "observe", "owner": "ml-platform", "expires": IN_60_DAYS}),
+    ),
+    Case(
+        "prod-zone-warned-until-a-date",
+        "rollout-expires-in-production",
+        setp("zones.3.rollout", {"stage": "warn", "owner": "ml-platform", "expires": IN_60_DAYS}),
+    ),
+    Case(
+        "staging-zone-observed-without-expiry",
+        "rollout-expires-in-production",
+        setp("zones.3.rollout", {"stage": "observe", "owner": "ml-platform"}),
+        stack="staging",
+    ),
     Case(
         "mirror-writable",
         "writable-hosts-listed",
@@ -450,6 +470,34 @@ PASS: list[Case] = [
 ]
 
 FAIL: list[Case] = [
+    Case(
+        "observe-without-owner",
+        "rollout-accountable",
+        setp("zones.3.rollout", {"stage": "observe"}),
+        path=f"{P}.zones[3].rollout",
+        message="needs an owner",
+    ),
+    Case(
+        "observe-expired",
+        "rollout-accountable",
+        setp("zones.3.rollout", {"stage": "observe", "owner": "ml-platform", "expires": "2020-01-31"}),
+        path=f"{P}.zones[3].rollout",
+        message="expires = '2020-01-31' is in the past",
+    ),
+    Case(
+        "enforce-with-an-owner",
+        "rollout-accountable",
+        setp("zones.3.rollout", {"owner": "ml-platform"}),
+        path=f"{P}.zones[3].rollout",
+        message="owner and expires are for a zone below enforce",
+    ),
+    Case(
+        "prod-zone-observed-without-expiry",
+        "rollout-expires-in-production",
+        setp("zones.3.rollout", {"stage": "observe", "owner": "ml-platform"}),
+        path=f"{P}.zones[3].rollout.expires",
+        message="needs an expiry date",
+    ),
     Case(
         "perimeter-without-deployer",
         "perimeter-names-its-deployer",
