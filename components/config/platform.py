@@ -12,6 +12,7 @@ from .buckets import Bucket
 from .cluster import Cluster
 from .flows import Flow
 from .identities import Identity
+from .images import ZoneImages
 from .kubernetes import KubernetesConfig
 from .log_retention import Logging
 from .network import Network
@@ -78,6 +79,10 @@ class PlatformConfig(StrictModel):
         description="The resource-side data perimeter of the datasets, models and checkpoints buckets.",
     )
     kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
+    images: ZoneImages = Field(
+        default_factory=ZoneImages,
+        description="Each zone's ECR repositories, pulled only by its nodes (repository policies and admission).",
+    )
     storage: Storage = Field(default_factory=Storage)
 
     def zone(self, name: str) -> Zone:
