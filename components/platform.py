@@ -27,9 +27,11 @@ from .aws.network import Network, NetworkArgs
 from .aws.node_pool import GpuNodePool, GpuNodePoolArgs
 from .aws.node_security import NodeSecurityGroups, NodeSecurityGroupsArgs, zone_ingress
 from .aws.signals import FLOW_LOG_FORMAT
+from .aws.registry import ZoneRepositories, ZoneRepositoriesArgs
 from .aws.volumes import EncryptedVolumes, EncryptedVolumesArgs
 from .config import ConfigError, CreatedCluster, CreatedNetwork, NodePool, PlatformConfig
 from .config.buckets import access_log_bucket_name
+from .config.images import node_role_name
 from .config.references import check_references
 from .k8s.addons import ClusterAddons, ClusterAddonsArgs
 from .k8s.falco import detection_agents, zone_runtime
@@ -70,6 +72,7 @@ class Platform(pulumi.ComponentResource):
     audit: AuditTrail
     addons: ClusterAddons
     zones: dict[str, TrustZone]
+    repositories: dict[str, ZoneRepositories]
     volumes: EncryptedVolumes | None
 
     def __init__(self, cfg: PlatformConfig, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -138,6 +141,7 @@ class Platform(pulumi.ComponentResource):
         self.cluster.install_node_addons([system.node_group] if system else [])
         self._buckets(cfg)
         self.alarm_topic = self._alarm_topic(cfg)
+        self._repositories(cfg)
         self.audit = AuditTrail(
             env,
             AuditTrailArgs(
@@ -168,6 +172,8 @@ class Platform(pulumi.ComponentResource):
                 provider=k8s_provider,
                 system_pool=system is not None,
                 psa_version=ZoneContext.of_platform(cfg, cfg.zones[0]).psa_version,
+                zone_images=env if cfg.images.enabled else None,
+                zones=[*(z.name for z in cfg.zones), *cfg.team_zones],
                 nodes_ready=[system.node_group] if system else [],
                 detection_agents=detection_agents(cfg),
                 zone_stages={z.name: z.rollout.stage for z in cfg.zones if z.rollout.stage != "enforce"},
@@ -267,6 +273,34 @@ class Platform(pulumi.ComponentResource):
             opts=self._opts,
         )
 
+    def _repositories(self, cfg: PlatformConfig) -> None:
+        """Each zone's ECR repositories (images.repositories): pulled only by the node roles of the zone's pools."""
+        self.repositories = {}
+        images = cfg.images
+        if not images.enabled:
+            return
+        platform_zone = next(z.name for z in cfg.zones if z.zone_class == "platform")
+        for zone, names in images.repositories.items():
+            if not names:
+                continue
+            # The system pool is the platform zone's: its pods run there.
+            pools = [p.name for p in cfg.node_pools if p.zone == zone]
+            pools += ["system"] if zone == platform_zone and "system" in self.node_pools else []
+            arns = [self.role_arn(node_role_name(cfg.environment, n)) for n in pools]
+            self.repositories[zone] = ZoneRepositories(
+                f"{cfg.environment}-{zone}-images",
+                ZoneRepositoriesArgs(
+                    environment=cfg.environment,
+                    zone=zone,
+                    names=names,
+                    kms_key_arn=self.keys[zone].arn,
+                    puller_role_arns=arns,
+                    push_role_arns=images.push_role_arns,
+                    principals_ready=[self.node_pools[n].node_role for n in pools],
+                ),
+                opts=self._opts,
+            )
+
     def _volumes(self, cfg: PlatformConfig, system_pool: bool, nodes_ready: list[pulumi.Resource]) -> None:
         """The EBS CSI driver and each zone's StorageClass on the zone's key (storage.encrypted_volumes)."""
         self.volumes = None
@@ -338,6 +372,8 @@ class Platform(pulumi.ComponentResource):
             kms_key_arn=self.keys[zone].arn,
             instance_tags=platform_tags(cfg),
             ready=[*prerequisites, *self.node_security.ready[zone]],
+            # Named up front: the zone's ECR repository policies name the role before it exists.
+            role_name=node_role_name(cfg.environment, pool.name),
         )
 
     def _node_prerequisites(self) -> list[pulumi.Resource]:
@@ -366,6 +402,13 @@ class Platform(pulumi.ComponentResource):
             return self.audit_key
         return self.bucket_keys.get(bucket) or self.keys[self.cfg.bucket(bucket).zone]
 
+    def role_arn(self, name: str) -> pulumi.Output[str]:
+        """The ARN role `name` has (or will have) in the stack's account: known in a first preview."""
+        invoke = pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        partition = aws.get_partition_output(opts=invoke).partition
+        return pulumi.Output.all(account, partition).apply(lambda a: role_arn(a[0], name, a[1]))
+
     def s3_endpoint_ids(self) -> list[pulumi.Input[str]]:
         """The S3 VPC endpoints data requests come through: the stack's gateway and interface endpoints, else the
         ones the config names (an existing VPC whose endpoints the stack does not create)."""
@@ -380,21 +423,14 @@ class Platform(pulumi.ComponentResource):
         fence = self.cfg.data_perimeter
         if not fence.enabled:
             return None
-        invoke = pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
-        account = aws.get_caller_identity_output(opts=invoke).account_id
-        partition = aws.get_partition_output(opts=invoke).partition
         declared = [
             role_name(self.cfg.environment, i.name)
             for i in self.cfg.identities
             if any(g.bucket == bucket for g in i.grants)
         ]
-
-        def arn(name: str) -> pulumi.Output[str]:
-            return pulumi.Output.all(account, partition).apply(lambda a: role_arn(a[0], name, a[1]))
-
         return BucketPerimeterArgs(
             endpoint_ids=self.s3_endpoint_ids(),
-            principal_arns=[arn(name) for name in declared],
+            principal_arns=[self.role_arn(name) for name in declared],
             admin_role_arns=fence.admin_role_arns,
         )
 

@@ -29,6 +29,7 @@ def node_pool_args(
     ready: Sequence[pulumi.Resource],
     gpu: bool = True,
     tags: Mapping[str, str] | None = None,
+    role_name: str | None = None,
 ) -> GpuNodePoolArgs:
     return GpuNodePoolArgs(
         pool_name=pool.name,
@@ -52,6 +53,7 @@ def node_pool_args(
         kms_key_arn=kms_key_arn,
         instance_tags=instance_tags,
         tags=tags,
+        role_name=role_name,
         ready=ready,
     )
 

@@ -13,6 +13,7 @@ from .cluster import Cluster
 from .detection import Detection
 from .flows import Flow
 from .identities import Identity
+from .images import ZoneImages
 from .kubernetes import KubernetesConfig
 from .log_retention import Logging
 from .network import Network
@@ -82,6 +83,10 @@ class PlatformConfig(StrictModel):
     detection: Detection = Field(
         default_factory=Detection,
         description="Detect and respond: the security-alarm topic, metric filters and alarms, GuardDuty, Falco.",
+    )
+    images: ZoneImages = Field(
+        default_factory=ZoneImages,
+        description="Each zone's ECR repositories, pulled only by its nodes (repository policies and admission).",
     )
     storage: Storage = Field(default_factory=Storage)
 

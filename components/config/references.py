@@ -18,6 +18,7 @@ from ..instance_types import (
 from .base import RESERVED_NAMESPACES, is_private_cidr
 from .buckets import access_log_bucket_name
 from .errors import Loc, Problem, format_loc
+from .images import check_images
 from .network import endpoint_block
 from .perimeter import check_perimeter
 from .platform import PlatformConfig
@@ -84,6 +85,7 @@ def check_references(cfg: PlatformConfig) -> list[Problem]:
     problems += _check_cluster(cfg)
     problems += _check_team_zones(cfg)
     problems += check_perimeter(cfg)
+    problems += check_images(cfg)
     problems += check_namespace_classes(cfg)
     problems += check_service_accounts(cfg)
     problems += check_rollouts(cfg.environment, cfg.zones)

@@ -153,54 +153,76 @@ def istio_cni_values(hub: str, tag: str) -> dict[str, Any]:
     return {"global": {"hub": hub, "tag": tag}}
 
 
-def registry_policy(
-    registries: Sequence[str], exact_images: Sequence[str] = (), zone_stages: Mapping[str, RolloutStage] | None = None
+def _registry_rule(
+    name: str, selector: dict[str, Any], allowed: Sequence[str], overrides: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Kyverno ClusterPolicy: pods in zone namespaces may only use images from `registries`, plus the
-    `exact_images` (name:tag, no wildcard) the platform injects itself, such as the Istio sidecar. Zones below
-    enforce (`zone_stages`) are audited, not refused (the rule's failureActionOverrides)."""
-    allowed = [f"{r}/*" for r in registries] + list(exact_images)
     pattern = " | ".join(allowed)
+    return {
+        "name": name,
+        "match": {
+            "any": [
+                {
+                    "resources": {
+                        # `kubectl debug` adds containers through the subresource.
+                        "kinds": ["Pod", "Pod/ephemeralcontainers"],
+                        "namespaceSelector": selector,
+                    }
+                }
+            ]
+        },
+        "validate": {
+            "failureAction": "Enforce",
+            **overrides,
+            "message": "images must come from an approved registry: " + ", ".join(allowed),
+            "pattern": {
+                "spec": {
+                    "=(initContainers)": [{"image": pattern}],
+                    "=(ephemeralContainers)": [{"image": pattern}],
+                    "containers": [{"image": pattern}],
+                }
+            },
+        },
+    }
+
+
+def registry_policy(
+    registries: Sequence[str],
+    exact_images: Sequence[str] = (),
+    ecr: str | None = None,
+    zone_images: str | None = None,
+    zones: Sequence[str] = (),
+    zone_stages: Mapping[str, RolloutStage] | None = None,
+) -> dict[str, Any]:
+    """Kyverno ClusterPolicy: pods in zone namespaces may only use images from `registries`, the account's registry
+    `ecr`, plus the `exact_images` (name:tag, no wildcard) the platform injects itself, such as the Istio sidecar.
+    With `zone_images` (the environment), each of `zones` may use only `<ecr>/<environment>/<zone>/` of the account's
+    registry (one rule per zone), and a zone namespace of no listed zone none of it. Zones below enforce
+    (`zone_stages`) are audited, not refused (each rule's failureActionOverrides)."""
     below = sorted(z for z, s in (zone_stages or {}).items() if s != "enforce")
     in_below = {"matchExpressions": [{"key": ZONE_LABEL, "operator": "In", "values": below}]}
     overrides = {"failureActionOverrides": [{"action": "Audit", "namespaceSelector": in_below}]} if below else {}
+    shared = [f"{r}/*" for r in registries] + list(exact_images)
+    zoned = {"key": ZONE_LABEL, "operator": "Exists"}
+    if ecr is None or zone_images is None:
+        own = [f"{ecr}/*"] if ecr else []
+        rules = [_registry_rule("approved-registries", {"matchExpressions": [zoned]}, own + shared, overrides)]
+    else:
+        rules = [
+            _registry_rule(
+                f"approved-registries-{zone}",
+                {"matchExpressions": [{"key": ZONE_LABEL, "operator": "In", "values": [zone]}]},
+                [f"{ecr}/{zone_images}/{zone}/*", *shared],
+                overrides,
+            )
+            for zone in zones
+        ]
+        others = {"matchExpressions": [zoned, {"key": ZONE_LABEL, "operator": "NotIn", "values": list(zones)}]}
+        rules.append(_registry_rule("approved-registries-other-zones", others, shared, overrides))
     return {
         "apiVersion": "kyverno.io/v1",
         "kind": "ClusterPolicy",
         "metadata": {"name": "enclave-approved-registries", "labels": dict(MANAGED_BY)},
-        "spec": {
-            "background": True,
-            "rules": [
-                {
-                    "name": "approved-registries",
-                    "match": {
-                        "any": [
-                            {
-                                "resources": {
-                                    # `kubectl debug` adds containers through the subresource.
-                                    "kinds": ["Pod", "Pod/ephemeralcontainers"],
-                                    "namespaceSelector": {
-                                        "matchExpressions": [{"key": ZONE_LABEL, "operator": "Exists"}]
-                                    },
-                                }
-                            }
-                        ]
-                    },
-                    "validate": {
-                        "failureAction": "Enforce",
-                        **overrides,
-                        "message": "images must come from an approved registry: " + ", ".join(allowed),
-                        "pattern": {
-                            "spec": {
-                                "=(initContainers)": [{"image": pattern}],
-                                "=(ephemeralContainers)": [{"image": pattern}],
-                                "containers": [{"image": pattern}],
-                            }
-                        },
-                    },
-                }
-            ],
-        },
+        "spec": {"background": True, "rules": rules},
     }
 
 
@@ -232,6 +254,16 @@ class ClusterAddonsArgs:
     )
     psa_version: str = arg(
         "The Pod Security Standards version the agent namespaces pin (`v<kubernetes version>`).", default="latest"
+    )
+    zone_images: str | None = arg(
+        "The environment when each zone pulls only its own images (`images.enabled`): a zone namespace admits from "
+        "the account's ECR only `<environment>/<zone>/`. Default None: the whole account's ECR.",
+        default=None,
+    )
+    zones: Sequence[str] = arg(
+        "Every zone of the cluster (the platform's and the team zones): with `zone_images`, the Kyverno rule gets one "
+        "rule per zone (the admission policy reads the zone from the namespace's label). Default none.",
+        default=(),
     )
     nodes_ready: Sequence[pulumi.Resource] = arg(
         "The node groups the releases' pods run on: every release waits for them (an atomic Helm install whose "
@@ -372,7 +404,14 @@ class ClusterAddons(pulumi.ComponentResource):
         own_ecr = pulumi.Output.concat(account, ".dkr.ecr.", args.region, ".amazonaws.com")
         sidecar = sidecar_image(hub, versions.istio)
         policy = own_ecr.apply(
-            lambda ecr: registry_policy([ecr, *kubernetes.approved_registries], [sidecar], args.zone_stages)
+            lambda ecr: registry_policy(
+                kubernetes.approved_registries,
+                [sidecar],
+                ecr=ecr,
+                zone_images=args.zone_images,
+                zones=args.zones,
+                zone_stages=args.zone_stages,
+            )
         )
         self.registry_policy = k8s.apiextensions.CustomResource(
             f"{name}-approved-registries",
@@ -386,7 +425,7 @@ class ClusterAddons(pulumi.ComponentResource):
         # The same allow-list, judged without a webhook and on workloads' pod templates too.
         def image_admission(ecr: str) -> list[dict[str, Any]]:
             return registry_admission(
-                [ecr, *kubernetes.approved_registries], [sidecar], kubernetes.node_agents.namespaces
+                ecr, kubernetes.approved_registries, [sidecar], kubernetes.node_agents.namespaces, args.zone_images
             )
 
         images_policy, *images_bindings = image_admission("")

@@ -212,6 +212,14 @@ CONTROLS: dict[str, Control] = {
         _c("IAM-07", "No administrator managed policies on roles", ("164.308(a)(4)",), "critical",
            "Detach AdministratorAccess, PowerUserAccess, IAMFullAccess and other *FullAccess policies; grant the "
            "actions the role needs."),
+        _c("IAM-08", "Each zone's images are pulled only by that zone's nodes", ("164.308(a)(4)", "164.312(a)(1)"),
+           "high",
+           "Give each zone's ECR repository a policy that denies ecr:BatchGetImage and ecr:GetDownloadUrlForLayer "
+           "unless aws:PrincipalArn is one of the zone's node roles (an Allow alone excludes nobody: the nodes' "
+           "AmazonEC2ContainerRegistryPullOnly allows pulls on every repository), and tag the repository "
+           "enclave:zone; components.ZoneRepositories (images.repositories in the stack file) writes both. It "
+           "limits which workloads' code a zone runs, which supports the zone's access control rather than guarding "
+           "ePHI itself."),
         _c("IAM-10", "Every role's trust names who may assume it", ("164.312(a)(1)", "164.312(d)"), "critical",
            "In each Allow statement of the role's trust policy (assume_role_policy) name the principals in "
            "Principal: an AWS account or role ARN, a service (ec2.amazonaws.com) or an OIDC provider ARN; never "

@@ -52,6 +52,7 @@ LOCKED = {
     "iam-role-sessions-short": "IAM-03",
     "iam-role-trust-names-principals": "IAM-10",
     "iam-workload-roles-have-service-accounts": "IAM-05",
+    "iam-zone-images-pulled-by-zone-nodes": "IAM-08",
     "instance-metadata-v2": "NODE-01",
     "kms-grants-pinned-to-bucket": "DATA-02",
     "kms-imported-keys-not-rotated": "KMS-01",

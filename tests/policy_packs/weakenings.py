@@ -696,6 +696,31 @@ WEAKENINGS: list[Weakening] = [
         _attach("prod-trainer-role", "AdministratorAccess"),
         on="prod-trainer-role-administratoraccess",
     ),
+    # images per zone: the inference repository keeps its Allow for the inference nodes but loses the Deny of pulls,
+    # so every node of the account (AmazonEC2ContainerRegistryPullOnly) pulls inference images again
+    Weakening(
+        "inference-images-pull-deny-dropped",
+        "IAM-08",
+        lambda w: w.statements(
+            "prod-inference-images-model-server-policy", lambda s: s["Sid"] != "PullOnlyByZoneNodes"
+        ),
+        on="prod-inference-images-model-server",
+    ),
+    Weakening(
+        "notebook-nodes-spared-by-inference-images",
+        "IAM-08",
+        lambda w: w.doc(
+            "prod-inference-images-model-server-policy",
+            lambda d: [
+                s["Condition"]["ArnNotEquals"]["aws:PrincipalArn"].append(
+                    "arn:aws:iam::111122223333:role/prod-notebooks-g6-node"
+                )
+                for s in d["Statement"]
+                if s["Sid"] == "PullOnlyByZoneNodes"
+            ],
+        ),
+        on="prod-inference-images-model-server",
+    ),
     # not an IRSA role: the trust of the EKS service role opened to anyone, then to everyone but one principal
     Weakening(
         "cluster-role-trusts-anyone",
@@ -870,7 +895,8 @@ WEAKENINGS: list[Weakening] = [
     Weakening(
         "registries-audit-only",
         "K8S-09",
-        lambda w: w.inputs("prod-approved-registries")["spec"]["rules"][0]["validate"].update(
+        # rules[1]: the training zone's rule (one rule per zone with images per zone)
+        lambda w: w.inputs("prod-approved-registries")["spec"]["rules"][1]["validate"].update(
             {"failureAction": "Audit"}
         ),
         on="training",

@@ -135,3 +135,6 @@ KYVERNO_POLICIES = (k8s("kyverno.io/v1", "ClusterPolicy"), k8s("kyverno.io/v1", 
 VAP = (k8s("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy"),)
 VAP_BINDING = (k8s("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding"),)
 HELM_RELEASE = ("kubernetes:helm.sh/v3:Release",)
+
+ECR_REPOSITORY = ("aws:ecr/repository:Repository",)
+ECR_REPOSITORY_POLICY = ("aws:ecr/repositoryPolicy:RepositoryPolicy",)

@@ -32,6 +32,7 @@ CONFIG_DIR = PROJECT_ROOT / "components" / "config"
 REFERENCES = (CONFIG_DIR / "references.py", CONFIG_DIR / "references_k8s.py", CONFIG_DIR / "rollout.py")
 PROMOTION = CONFIG_DIR / "promotion.py"
 PERIMETER = CONFIG_DIR / "perimeter.py"
+IMAGES = CONFIG_DIR / "images.py"
 RULE_CALLS = ("Problem", "_unknown", "_duplicates")
 RULE_HELPERS = ("_unknown", "_duplicates")  # build the Problem of their callers' rules
 P = "gpu-enclave:platform"
@@ -109,6 +110,13 @@ RULES: dict[str, Rule] = {
     "perimeter-roles-in-the-stack-account": Rule("check_perimeter", "the role is not in the stack's account"),
     "perimeter-endpoints-only-when-not-created": Rule("check_perimeter", "the stack creates the VPC's S3 endpoints"),
     "perimeter-names-existing-endpoints": Rule("check_perimeter", "the stack creates no S3 endpoint"),
+    # images per zone (images.py)
+    "node-roles-unlike-identity-roles": Rule("check_images", "rename the identity"),
+    "image-zones-declared": Rule("check_images", "no zone named"),
+    "image-zones-have-nodes": Rule("check_images", "no node could pull"),
+    "image-repositories-unique": Rule("check_images", "lists a repository twice"),
+    "images-name-their-pushers": Rule("check_images", "list the role your CI"),
+    "image-pushers-in-the-stack-account": Rule("check_images", "the role is not in the stack's account"),
     # flows
     "flow-zones-exist": Rule("_check_flows", "_unknown(('flows', i, end)"),
     "flow-ports-declared-once": Rule("_check_flows", "is already declared"),
@@ -340,6 +348,22 @@ PASS: list[Case] = [
         setp("identities.2.grants.0", {"bucket": "models-staging", "prefix": "scratch", "access": "write"}),
     ),
     Case("deployer-as-shipped", "perimeter-names-its-deployer"),
+    Case("identity-names-as-shipped", "node-roles-unlike-identity-roles"),
+    Case("image-zones-as-shipped", "image-zones-declared"),
+    Case("image-zones-with-pools-as-shipped", "image-zones-have-nodes"),
+    Case(
+        "existing-cluster-without-platform-images",
+        "image-zones-have-nodes",
+        chain(setp("cluster", EXISTING_CLUSTER), delp("images.repositories.platform")),
+    ),
+    Case("image-repositories-as-shipped", "image-repositories-unique"),
+    Case("image-pushers-as-shipped", "images-name-their-pushers"),
+    Case("images-off-need-no-pushers", "images-name-their-pushers", setp("images", {"enabled": False})),
+    Case(
+        "second-pusher-in-the-account",
+        "image-pushers-in-the-stack-account",
+        append("images.push_role_arns", "arn:aws:iam::111122223333:role/model-promoter-ci"),
+    ),
     Case("perimeter-off-needs-no-deployer", "perimeter-names-its-deployer", setp("data_perimeter", {"enabled": False})),
     Case(
         "break-glass-in-the-account",
@@ -393,7 +417,12 @@ PASS: list[Case] = [
     ),
     Case("existing-vpc-needs-no-mirror", "created-vpc-needs-image-mirror", stack="dev"),
     Case("existing-vpc-private-as-shipped", "existing-vpc-cidr-private", stack="dev"),
-    Case("existing-cluster-in-region", "existing-cluster-issuer-in-region", setp("cluster", EXISTING_CLUSTER)),
+    Case(
+        "existing-cluster-in-region",
+        "existing-cluster-issuer-in-region",
+        # The platform zone's images need the system pool's nodes, which an existing cluster does not have.
+        chain(setp("cluster", EXISTING_CLUSTER), delp("images.repositories.platform")),
+    ),
     Case(
         "new-group-mapped-and-bound",
         "bound-groups-mapped-to-roles",
@@ -497,6 +526,48 @@ FAIL: list[Case] = [
         setp("zones.3.rollout", {"stage": "observe", "owner": "ml-platform"}),
         path=f"{P}.zones[3].rollout.expires",
         message="needs an expiry date",
+    ),
+    Case(
+        "identity-named-like-a-node-role",
+        "node-roles-unlike-identity-roles",
+        setp("identities.0.name", "infer-g6e-node"),
+        path=f"{P}.identities[0].name",
+        message="node pool 'infer-g6e'",
+    ),
+    Case(
+        "images-of-an-unknown-zone",
+        "image-zones-declared",
+        setp("images.repositories.vision", ["detector"]),
+        path=f"{P}.images.repositories.vision",
+        message="no zone named 'vision'",
+    ),
+    Case(
+        "platform-images-on-an-existing-cluster",
+        "image-zones-have-nodes",
+        setp("cluster", EXISTING_CLUSTER),
+        path=f"{P}.images.repositories.platform",
+        message="no node could pull",
+    ),
+    Case(
+        "a-repository-twice",
+        "image-repositories-unique",
+        setp("images.repositories.training", ["trainer", "trainer"]),
+        path=f"{P}.images.repositories.training",
+        message="lists a repository twice",
+    ),
+    Case(
+        "repositories-without-pushers",
+        "images-name-their-pushers",
+        delp("images.push_role_arns"),
+        path=f"{P}.images.push_role_arns",
+        message="list the role your CI pushes",
+    ),
+    Case(
+        "pusher-of-another-account",
+        "image-pushers-in-the-stack-account",
+        setp("images.push_role_arns", ["arn:aws:iam::444455556666:role/image-publisher"]),
+        path=f"{P}.images.push_role_arns[0]",
+        message="not in the stack's account 111122223333",
     ),
     Case(
         "perimeter-without-deployer",
@@ -1194,7 +1265,7 @@ def _functions(tree: ast.Module) -> Iterator[ast.FunctionDef]:
 def reference_sites() -> list[tuple[str, str]]:
     """(function, source) of every rule raised in references.py, references_k8s.py, promotion.py and perimeter.py."""
     out = []
-    for path in (*REFERENCES, PROMOTION, PERIMETER):
+    for path in (*REFERENCES, PROMOTION, PERIMETER, IMAGES):
         for fn in _functions(ast.parse(path.read_text(encoding="utf-8"))):
             if fn.name in RULE_HELPERS:
                 continue

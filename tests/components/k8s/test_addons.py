@@ -19,6 +19,8 @@ from enclave.synth import SynthResult
 from tests.conftest import stack_data
 from tests.enclave.crd_schemas import schema_for
 
+from .admission_eval import selects
+
 Synth = Callable[..., SynthResult]
 RELEASE = "kubernetes:helm.sh/v3:Release"
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
@@ -178,39 +180,65 @@ def test_mesh_wide_strict_mtls_waits_for_the_istio_crds(synthed: Synth, releases
     assert releases["istio-base"]["urn"] in pa["dependencies"]
 
 
-def _admits(policy: dict[str, Any], image: str) -> bool:
-    """Kyverno pattern semantics for these patterns: `|` separates alternatives, `*` is a wildcard."""
-    pattern = policy["spec"]["rules"][0]["validate"]["pattern"]["spec"]["containers"][0]["image"]
+def _admits(policy: dict[str, Any], zone: str, image: str) -> bool:
+    """Kyverno pattern semantics for these patterns: `|` separates alternatives, `*` is a wildcard; the rule is the
+    one whose namespace selector selects a namespace of `zone` (exactly one)."""
+    labels = {"enclave.dev/zone": zone}
+    (rule,) = [
+        r for r in policy["spec"]["rules"] if selects(r["match"]["any"][0]["resources"]["namespaceSelector"], labels)
+    ]
+    pattern = rule["validate"]["pattern"]["spec"]["containers"][0]["image"]
     return any(fnmatch.fnmatchcase(image, alt.strip()) for alt in pattern.split("|"))
 
 
+ECR = "111122223333.dkr.ecr.us-east-1.amazonaws.com"
+
+
 @pytest.mark.parametrize(
-    ("image", "admitted"),
+    ("zone", "image", "admitted"),
     [
-        ("111122223333.dkr.ecr.us-east-1.amazonaws.com/train/llama:2026.11", True),
-        ("nvcr.io/nvidia/pytorch:25.01-py3", False),
-        (f"{MIRROR}/istio/proxyv2:1.27.3", True),  # own ECR (the mirror is in it)
-        ("docker.io/istio/proxyv2:1.27.3", False),
-        ("registry.internal.example.com/ml/trainer:7", True),
-        ("registry.internal.example.com/mlx/trainer:7", False),
-        ("docker.io/library/busybox:latest", False),
-        ("nvcr.io/nvidiaevil/pytorch:1", False),
-        ("222233334444.dkr.ecr.us-east-1.amazonaws.com/x:1", False),
-        ("111122223333.dkr.ecr.us-west-2.amazonaws.com/x:1", False),
+        ("training", f"{ECR}/prod/training/trainer:2026.11", True),
+        ("inference", f"{ECR}/prod/inference/model-server:12", True),
+        # images per zone: the account's ECR only under the zone's own prefix
+        ("notebooks", f"{ECR}/prod/inference/model-server:12", False),
+        ("notebooks", f"{ECR}/prod/notebooks-evil/x:1", False),
+        ("training", f"{ECR}/train/llama:2026.11", False),
+        ("vision", f"{ECR}/prod/vision/detector:3", True),  # a team zone: its own prefix too
+        ("unlisted", f"{ECR}/prod/unlisted/x:1", False),  # a zone label the platform does not know: no ECR at all
+        ("unlisted", "registry.internal.example.com/ml/trainer:7", True),
+        ("training", "nvcr.io/nvidia/pytorch:25.01-py3", False),
+        ("training", f"{MIRROR}/istio/proxyv2:1.27.3", True),  # the sidecar, exactly
+        ("training", f"{MIRROR}/istio/pilot:1.27.3", False),  # the add-on mirror is no zone's
+        ("training", "docker.io/istio/proxyv2:1.27.3", False),
+        ("training", "registry.internal.example.com/ml/trainer:7", True),
+        ("training", "registry.internal.example.com/mlx/trainer:7", False),
+        ("training", "docker.io/library/busybox:latest", False),
+        ("training", "nvcr.io/nvidiaevil/pytorch:1", False),
+        ("training", "222233334444.dkr.ecr.us-east-1.amazonaws.com/prod/training/x:1", False),
+        ("training", "111122223333.dkr.ecr.us-west-2.amazonaws.com/prod/training/x:1", False),
     ],
 )
-def test_registry_policy_admits_only_approved_images(synthed: Synth, image: str, admitted: bool) -> None:
+def test_registry_policy_admits_only_approved_images(synthed: Synth, zone: str, image: str, admitted: bool) -> None:
     (policy,) = [
         p
         for p in synthed("prod").by_type("kubernetes:kyverno.io/v1:ClusterPolicy")
         if p["inputs"]["metadata"]["name"] == "enclave-approved-registries"
     ]
     inputs = policy["inputs"]
-    assert inputs["spec"]["rules"][0]["validate"]["failureAction"] == "Enforce"
-    assert _admits(inputs, image) is admitted, image
-    assert inputs["spec"]["rules"][0]["match"]["any"][0]["resources"]["kinds"] == ["Pod", "Pod/ephemeralcontainers"]
-    spec = inputs["spec"]["rules"][0]["validate"]["pattern"]["spec"]
-    assert spec["=(initContainers)"] == spec["=(ephemeralContainers)"] == spec["containers"]
+    assert _admits(inputs, zone, image) is admitted, (zone, image)
+    for rule in inputs["spec"]["rules"]:
+        assert rule["validate"]["failureAction"] == "Enforce"
+        assert rule["match"]["any"][0]["resources"]["kinds"] == ["Pod", "Pod/ephemeralcontainers"]
+        spec = rule["validate"]["pattern"]["spec"]
+        assert spec["=(initContainers)"] == spec["=(ephemeralContainers)"] == spec["containers"]
+
+
+def test_without_zone_images_every_zone_may_use_the_whole_account_registry() -> None:
+    from components.k8s.addons import registry_policy
+
+    policy = registry_policy(["registry.internal.example.com/ml"], [], ecr=ECR)
+    assert _admits(policy, "notebooks", f"{ECR}/prod/inference/model-server:12")
+    assert not _admits(policy, "notebooks", "docker.io/library/busybox:1")
 
 
 def test_multus_network_only_in_training_namespaces_when_configured() -> None:
