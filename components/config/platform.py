@@ -17,6 +17,7 @@ from .log_retention import Logging
 from .network import Network
 from .perimeter import DataPerimeter
 from .pools import NodePool
+from .secrets import Secrets
 from .storage import Storage
 from .zones import Zone
 
@@ -79,6 +80,7 @@ class PlatformConfig(StrictModel):
     )
     kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
     storage: Storage = Field(default_factory=Storage)
+    secrets: Secrets = Field(default_factory=Secrets)
 
     def zone(self, name: str) -> Zone:
         return next(z for z in self.zones if z.name == name)
