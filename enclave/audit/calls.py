@@ -61,6 +61,7 @@ CALLS: dict[tuple[str, str], str] = {
     ("cloudtrail", "ListTags"): "cloudtrail:ListTags",
     ("logs", "DescribeLogGroups"): "logs:DescribeLogGroups",
     ("logs", "ListTagsForResource"): "logs:ListTagsForResource",
+    ("secretsmanager", "ListSecrets"): "secretsmanager:ListSecrets",
 }
 READ_PREFIXES = ("Get", "List", "Describe")
 

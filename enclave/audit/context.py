@@ -47,6 +47,7 @@ class Live:
     templates: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # by "<id>:<version>"
     security_groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     vpcs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    secrets: dict[str, dict[str, Any]] = field(default_factory=dict)  # Secrets Manager secrets by ARN
     read: set[str] = field(default_factory=set)  # kinds whose listing succeeded
 
 

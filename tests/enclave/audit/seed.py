@@ -21,7 +21,7 @@ def clients(endpoint: str) -> dict[str, Any]:
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
     return {
         s: session.client(s, endpoint_url=endpoint)
-        for s in ("s3", "kms", "iam", "logs", "cloudtrail", "eks", "ec2", "sts")
+        for s in ("s3", "kms", "iam", "logs", "cloudtrail", "eks", "ec2", "sts", "secretsmanager")
     }
 
 
@@ -61,7 +61,20 @@ class Seeder:
         self.buckets()
         self.trail()
         self.cluster()
+        self.secrets()
         return self.live
+
+    def secrets(self) -> None:
+        """The zones' Secrets Manager secrets, on the keys their inputs name (no value: an operator puts it)."""
+        for r in self.of("aws:secretsmanager/secret:Secret"):
+            i = self.inputs(r)
+            tags = _tags(i, self.default_tags)
+            made = self.c["secretsmanager"].create_secret(
+                Name=i["name"],
+                **({"KmsKeyId": i["kmsKeyId"]} if i.get("kmsKeyId") else {}),
+                Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+            )
+            self.live.setdefault("secrets", {})[r["name"]] = made["ARN"]
 
     def keys(self) -> None:
         kms = self.c["kms"]
@@ -498,6 +511,9 @@ def weakened_copy(result: SynthResult) -> SynthResult:
     policy["policy"] = json.dumps(doc)
     oidc = _one(r, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "prod-oidc")
     oidc["clientIdLists"] = ["sts.amazonaws.com", "kubernetes"]  # IAM-06
+    _one(r, "aws:secretsmanager/secret:Secret", "prod-training-experiment-tracker-token").pop("kmsKeyId")  # DATA-10
+    registry = _one(r, "aws:secretsmanager/secret:Secret", "prod-inference-model-registry-token")
+    registry["tags"] = {**registry["tags"], "enclave:rotation": "required"}  # DATA-10 (rotation off)
     return r
 
 
