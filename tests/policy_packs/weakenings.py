@@ -429,7 +429,6 @@ def _quota_allows_inference(w: Records) -> None:
         hard[k] = "100Gi"
 
 
-
 TRACKER_SECRET = "prod-training-experiment-tracker-token"
 TRAINING_SPC = "training-secretproviderclass-enclave-training"
 
@@ -857,8 +856,12 @@ WEAKENINGS: list[Weakening] = [
         on=TRACKER_SECRET,
     ),
     Weakening("manager-secret-other-zone-key", "DATA-10", _secret_on_inference_key, on=TRACKER_SECRET),
-    Weakening("manager-secret-rotation-required", "DATA-10",
-              lambda w: w.inputs(TRACKER_SECRET)["tags"].update({"enclave:rotation": "required"}), on=TRACKER_SECRET),
+    Weakening(
+        "manager-secret-rotation-required",
+        "DATA-10",
+        lambda w: w.inputs(TRACKER_SECRET)["tags"].update({"enclave:rotation": "required"}),
+        on=TRACKER_SECRET,
+    ),
     Weakening(
         "secret-provider-class-syncs-secret",
         "DATA-11",

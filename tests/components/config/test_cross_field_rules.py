@@ -410,10 +410,16 @@ PASS: list[Case] = [
         "zone-secrets-unique",
         setp("secrets.secrets", [{"zone": "training", "name": "token"}, {"zone": "inference", "name": "token"}]),
     ),
-    Case("a-secret-of-the-notebooks-zone", "zone-secrets-of-a-zone",
-         setp("secrets.secrets", [{"zone": "notebooks", "name": "token"}])),
-    Case("no-driver-and-no-secrets", "zone-secrets-need-the-driver",
-         setp("secrets", {"from_manager": False, "secrets": []})),
+    Case(
+        "a-secret-of-the-notebooks-zone",
+        "zone-secrets-of-a-zone",
+        setp("secrets.secrets", [{"zone": "notebooks", "name": "token"}]),
+    ),
+    Case(
+        "no-driver-and-no-secrets",
+        "zone-secrets-need-the-driver",
+        setp("secrets", {"from_manager": False, "secrets": []}),
+    ),
     Case("a-team-zone-of-its-own-name", "team-zone-not-a-platform-zone", setp("team_zones", ["vision"])),
     Case(
         "a-team-zone-apart-from-bucket-names",
