@@ -137,3 +137,11 @@ def secrets_volume(provider_class_name: str, volume: str = "manager-secrets") ->
             "volumeAttributes": {"secretProviderClass": provider_class_name},
         },
     }
+
+
+def mirror_copies(kubernetes: KubernetesConfig, secrets: Secrets) -> list[tuple[str, str]]:
+    """(upstream image, mirror image) of the two releases; empty without a mirror or with the switch off."""
+    if kubernetes.image_mirror is None or not secrets.from_manager:
+        return []
+    upstream = image_refs(kubernetes.model_copy(update={"image_mirror": None}), secrets)
+    return list(zip(upstream, image_refs(kubernetes, secrets), strict=True))

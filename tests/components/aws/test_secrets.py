@@ -13,7 +13,7 @@ import yaml
 from components.aws.iam_policy import secrets_read_statements
 from components.config import ConfigError, ManagerSecret, Secrets, validate_platform
 from components.k8s.pod_spec import MANAGER_SECRETS_DIR, workload_pod_template
-from components.k8s.secrets_store import CSI_DRIVER, FILE_PERMISSION
+from components.k8s.secrets_store import CSI_DRIVER, FILE_PERMISSION, mirror_copies
 from framework.evaluator import Request, evaluate
 from tests.components.harness import Captured, capture
 from tests.conftest import stack_data
@@ -130,6 +130,14 @@ def test_the_driver_and_provider_are_node_agents_that_never_sync_secrets(prod: C
     mirror = "111122223333.dkr.ecr.us-east-1.amazonaws.com/mirror"
     assert driver["values"]["linux"]["image"] == {"repository": f"{mirror}/csi-secrets-store/driver", "tag": "v1.4.8"}
     assert provider["values"]["image"]["repository"].startswith(mirror + "/aws-secrets-manager/")
+    copies = dict(mirror_copies(validate_platform(stack_data("prod")).kubernetes, Secrets()))
+    pulled = {
+        f"{v['repository']}:{v['tag']}"
+        for v in (*(driver["values"]["linux"][k] for k in ("image", "registrarImage", "livenessProbeImage")),
+                  provider["values"]["image"])
+    }  # fmt: skip
+    assert set(copies.values()) == pulled  # `enclave images` lists exactly what the releases pull
+    assert "registry.k8s.io/csi-secrets-store/driver:v1.4.8" in copies
     taints = {t["key"] for t in driver["values"]["linux"]["tolerations"]}
     assert taints == {t["key"] for t in provider["values"]["tolerations"]} == {"nvidia.com/gpu", "CriticalAddonsOnly"}
 
