@@ -12,6 +12,7 @@ from .aws.kms import KmsKey, KmsKeyArgs, ServiceUse
 from .aws.network import Network, NetworkArgs
 from .aws.node_pool import GpuNodePool, GpuNodePoolArgs
 from .aws.node_security import NodeSecurityGroups, NodeSecurityGroupsArgs, PortRange
+from .aws.secrets import ManagerSecrets, ManagerSecretsArgs
 from .aws.volumes import EncryptedVolumes, EncryptedVolumesArgs
 from .config import ConfigError, PlatformConfig, load_platform_config, validate_platform
 
@@ -44,6 +45,8 @@ __all__ = [
     "GrantTarget",
     "KmsKey",
     "KmsKeyArgs",
+    "ManagerSecrets",
+    "ManagerSecretsArgs",
     "Network",
     "NetworkArgs",
     "NodeSecurityGroups",

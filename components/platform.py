@@ -28,8 +28,9 @@ from .aws.node_pool import GpuNodePool, GpuNodePoolArgs
 from .aws.node_security import NodeSecurityGroups, NodeSecurityGroupsArgs, zone_ingress
 from .aws.signals import FLOW_LOG_FORMAT
 from .aws.registry import ZoneRepositories, ZoneRepositoriesArgs
+from .aws.secrets import ManagerSecrets, ManagerSecretsArgs
 from .aws.volumes import EncryptedVolumes, EncryptedVolumesArgs
-from .config import ConfigError, CreatedCluster, CreatedNetwork, NodePool, PlatformConfig
+from .config import ConfigError, CreatedCluster, CreatedNetwork, NodePool, PlatformConfig, Secrets
 from .config.buckets import access_log_bucket_name
 from .config.images import node_role_name
 from .config.references import check_references
@@ -74,6 +75,7 @@ class Platform(pulumi.ComponentResource):
     zones: dict[str, TrustZone]
     repositories: dict[str, ZoneRepositories]
     volumes: EncryptedVolumes | None
+    manager_secrets: ManagerSecrets | None
 
     def __init__(self, cfg: PlatformConfig, opts: pulumi.ResourceOptions | None = None) -> None:
         """`cfg` from `load_platform_config` / `validate_platform`. A PlatformConfig built any other way
@@ -197,6 +199,7 @@ class Platform(pulumi.ComponentResource):
             )
             for zone in cfg.zones
         }
+        self._manager_secrets(cfg, nodes_ready=[system.node_group] if system else [])
         self._identities(cfg)
         self._detection(cfg)
         self._runtime_detection(cfg, [system.node_group] if system else [])
@@ -318,6 +321,27 @@ class Platform(pulumi.ComponentResource):
                 settings=cfg.storage,
                 system_pool=system_pool,
                 nodes_ready=nodes_ready,
+            ),
+            opts=self._opts,
+        )
+
+    def _manager_secrets(self, cfg: PlatformConfig, nodes_ready: list[pulumi.Resource]) -> None:
+        """The zones' Secrets Manager secrets, the CSI driver and provider, each zone's SecretProviderClass
+        (secrets.from_manager)."""
+        self.manager_secrets = None
+        if not cfg.secrets.from_manager:
+            return
+        self.manager_secrets = ManagerSecrets(
+            cfg.environment,
+            ManagerSecretsArgs(
+                environment=cfg.environment,
+                region=cfg.region,
+                zone_keys={z.name: self.keys[z.name].arn for z in cfg.zones},
+                zone_namespaces={name: dict(zone.namespaces) for name, zone in self.zones.items()},
+                kubernetes_provider=self.cluster.kubernetes_provider,
+                kubernetes=cfg.kubernetes,
+                settings=cfg.secrets,
+                agents_ready=[*self.addons.agent_namespaces[:1], *nodes_ready],
             ),
             opts=self._opts,
         )
@@ -510,6 +534,9 @@ class Platform(pulumi.ComponentResource):
                     tags={"enclave:zone": ident.zone},
                     # Named up front: the ePHI buckets' perimeters name these roles before they exist.
                     role_name=role_name(cfg.environment, ident.name),
+                    # The zone's secrets path, read through the CSI driver with this role.
+                    secrets_path=Secrets.path(cfg.environment, ident.zone) if cfg.secrets.from_manager else None,
+                    secrets_key_alias=self.keys[ident.zone].alias_name if cfg.secrets.from_manager else None,
                 ),
                 opts=self._opts,
             )

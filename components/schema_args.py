@@ -99,9 +99,13 @@ def identity_args(
     service_account_depends_on: Sequence[pulumi.Resource] = (),
     tags: Mapping[str, str] | None = None,
     role_name: str | None = None,
+    secrets_path: str | None = None,
+    secrets_key_alias: pulumi.Input[str] | None = None,
 ) -> WorkloadIdentityArgs:
     return WorkloadIdentityArgs(
         role_name=role_name,
+        secrets_path=secrets_path,
+        secrets_key_alias=secrets_key_alias,
         namespace=ident.namespace,
         service_account=ident.service_account,
         zone=ident.zone,

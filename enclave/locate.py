@@ -37,6 +37,7 @@ BY_TYPE: dict[str, Loc] = {
     "enclave:aws:GuardDutyDetection": ("detection", "guardduty"),
     "enclave:k8s:RuntimeDetection": ("detection", "falco"),
     "enclave:aws:EncryptedVolumes": ("storage",),
+    "enclave:aws:ManagerSecrets": ("secrets",),
     "enclave:index:Platform": (),
 }
 # (component type, resource type) -> the setting that decides that resource, finer than the component's entry
@@ -76,6 +77,7 @@ POLICY_SETTINGS: dict[str, Loc] = {
     "zone-namespaces-gpu-quota": ("quota",),
     "node-volumes-encrypted": ("disk_size_gib",),
     "storage-classes-encrypted": ("encrypted_volumes",),
+    "secrets-manager-secrets-use-zone-key": ("secrets",),
 }
 # names of platform-wide keys and pools (after the environment prefix) -> their section
 SPECIAL: dict[str, Loc] = {

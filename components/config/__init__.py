@@ -14,6 +14,7 @@ from .perimeter import DataPerimeter
 from .platform import PlatformConfig
 from .pools import NodePool
 from .rollout import Rollout, RolloutStage
+from .secrets import ManagerSecret, Secrets
 from .stackfile import OFFLINE_SECRET, StackFile, read_stack_file
 from .storage import Storage
 from .zones import Access, Egress, EgressProxy, Quota, Zone
@@ -40,6 +41,7 @@ __all__ = [
     "Identity",
     "KubernetesConfig",
     "Logging",
+    "ManagerSecret",
     "Multus",
     "NcclPorts",
     "NodePool",
@@ -49,6 +51,7 @@ __all__ = [
     "Quota",
     "Rollout",
     "RolloutStage",
+    "Secrets",
     "StackFile",
     "Storage",
     "SystemPool",

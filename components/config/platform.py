@@ -19,6 +19,7 @@ from .log_retention import Logging
 from .network import Network
 from .perimeter import DataPerimeter
 from .pools import NodePool
+from .secrets import Secrets
 from .storage import Storage
 from .zones import Zone
 
@@ -89,6 +90,7 @@ class PlatformConfig(StrictModel):
         description="Each zone's ECR repositories, pulled only by its nodes (repository policies and admission).",
     )
     storage: Storage = Field(default_factory=Storage)
+    secrets: Secrets = Field(default_factory=Secrets)
 
     def zone(self, name: str) -> Zone:
         return next(z for z in self.zones if z.name == name)

@@ -89,7 +89,26 @@ def check_references(cfg: PlatformConfig) -> list[Problem]:
     problems += check_namespace_classes(cfg)
     problems += check_service_accounts(cfg)
     problems += check_rollouts(cfg.environment, cfg.zones)
+    problems += _check_secrets(cfg)
     return problems
+
+
+def _check_secrets(cfg: PlatformConfig) -> Iterator[Problem]:
+    """Each manager secret belongs to a zone of this platform, once; none without the driver that reads them."""
+    zones = {z.name for z in cfg.zones}
+    yield from _duplicates(
+        ((("secrets", "secrets", i), (s.zone, s.name)) for i, s in enumerate(cfg.secrets.secrets)), "zone secret"
+    )
+    for i, secret in enumerate(cfg.secrets.secrets):
+        if secret.zone not in zones:
+            yield _unknown(("secrets", "secrets", i, "zone"), secret.zone, "zone", zones)
+    if cfg.secrets.secrets and not cfg.secrets.from_manager:
+        yield Problem(
+            ("secrets", "from_manager"),
+            "secrets are listed but nothing would let zone workloads read them; set from_manager: true or remove "
+            "secrets.secrets",
+            False,
+        )
 
 
 def _check_team_zones(cfg: PlatformConfig) -> Iterator[Problem]:

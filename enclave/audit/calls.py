@@ -69,6 +69,7 @@ CALLS: dict[tuple[str, str], str] = {
     ("events", "ListTargetsByRule"): "events:ListTargetsByRule",
     ("guardduty", "ListDetectors"): "guardduty:ListDetectors",
     ("guardduty", "GetDetector"): "guardduty:GetDetector",
+    ("secretsmanager", "ListSecrets"): "secretsmanager:ListSecrets",
 }
 READ_PREFIXES = ("Get", "List", "Describe")
 

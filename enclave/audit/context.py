@@ -52,6 +52,7 @@ class Live:
     metric_filters: list[dict[str, Any]] = field(default_factory=list)
     event_rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # by rule ARN, with _targets
     detectors: dict[str, dict[str, Any]] = field(default_factory=dict)  # GuardDuty, by detector id
+    secrets: dict[str, dict[str, Any]] = field(default_factory=dict)  # Secrets Manager secrets by ARN
     read: set[str] = field(default_factory=set)  # kinds whose listing succeeded
 
 

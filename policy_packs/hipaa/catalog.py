@@ -468,5 +468,17 @@ CONTROLS: dict[str, Control] = {
            "high",
            "Give every zone namespace a ResourceQuota (no scopes) with <class>.storageclass.storage.k8s.io/"
            "requests.storage: '0' for every StorageClass but the zone's own (the platform's storage-classes quota)."),
+        _c("DATA-10", "Secrets Manager secrets are encrypted with their zone's customer key, rotated where required",
+           ("164.312(a)(2)(iv)", "164.308(a)(4)"), "high",
+           "Set kms_key_id on every aws.secretsmanager.Secret (and each replica) to the key of the secret's zone "
+           "(tagged enclave:zone; secrets.secrets makes enclave/<env>/<zone>/<name> so), never aws/secretsmanager; "
+           "give a secret tagged enclave:rotation=required (or named in rotationRequired) a SecretRotation every "
+           "maxRotationDays days or less."),
+        _c("DATA-11", "Zone workloads read secrets from the manager as read-only files, not Kubernetes Secrets",
+           ("164.312(a)(1)", "164.312(a)(2)(iv)"), "high",
+           "Keep secret values out of Kubernetes: no Secret with data in a zone namespace, no secretObjects in a "
+           "SecretProviderClass, syncSecret.enabled false on the secrets-store-csi-driver chart; give each "
+           "SecretProviderClass of a zone only objects under the zone's path (enclave/<env>/<zone>/) with a "
+           "filePermission that grants no write or execute (the platform's enclave-<zone> classes)."),
     )
 }  # fmt: skip

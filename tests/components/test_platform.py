@@ -109,11 +109,15 @@ def test_dedicated_bucket_key_is_the_only_key_its_readers_may_use(synthed: Synth
     ]
     assert len(policy) == 1
     # The grant names the key by its alias (known in a first preview): the dedicated key's, not the zone key's.
+    # (The zone key's alias is named too, but only for the zone's Secrets Manager secrets, through that service.)
     deps = policy[0]["propertyDependencies"]["policy"]
-    zone_alias = one(result, "aws:kms/alias:Alias", "prod-inference-alias")
-    assert alias["urn"] in deps and zone_alias["urn"] not in deps and zone_key["urn"] not in deps
-    (kms,) = [s for s in json.loads(policy[0]["inputs"]["policy"])["Statement"] if "kms:Decrypt" in s["Action"]]
+    assert alias["urn"] in deps and zone_key["urn"] not in deps
+    statements = json.loads(policy[0]["inputs"]["policy"])["Statement"]
+    (kms,) = [s for s in statements if "kms:Decrypt" in s["Action"] and "s3.us-east-1.amazonaws.com" in json.dumps(s)]
     assert kms["Condition"]["ForAnyValue:StringEquals"] == {"kms:ResourceAliases": "alias/enclave/prod/models-prod"}
+    (secrets,) = [s for s in statements if "kms:Decrypt" in s["Action"] and s is not kms]
+    assert secrets["Condition"]["StringEquals"] == {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}
+    assert secrets["Condition"]["ForAnyValue:StringEquals"] == {"kms:ResourceAliases": "alias/enclave/prod/inference"}
 
 
 def _statements_for(policy: dict[str, Any], service: str) -> list[dict[str, Any]]:

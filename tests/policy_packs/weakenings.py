@@ -450,6 +450,32 @@ def _quota_allows_inference(w: Records) -> None:
         hard[k] = "100Gi"
 
 
+TRACKER_SECRET = "prod-training-experiment-tracker-token"
+TRAINING_SPC = "training-secretproviderclass-enclave-training"
+
+
+def _secret_on_inference_key(w: Records) -> None:
+    """The training zone's secret encrypted with the inference zone's key."""
+    record = w.find(TRACKER_SECRET)
+    record["propertyDependencies"]["kmsKeyId"] = [w.urn("prod-inference-key")]
+    record["dependencies"] = sorted({*record["dependencies"], w.urn("prod-inference-key")})
+
+
+def _opaque_secret(w: Records) -> None:
+    """A plain Kubernetes Secret with a credential in the training namespace."""
+    w.add(
+        "tracker-credentials",
+        "kubernetes:core/v1:Secret",
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "tracker", "namespace": "training"},
+            "type": "Opaque",
+            "stringData": {"token": "not-a-real-token"},
+        },
+    )
+
+
 WEAKENINGS: list[Weakening] = [
     # --- KMS -------------------------------------------------------------------------------------------------
     Weakening("key-rotation-off", "KMS-01", _set("prod-training-key", enableKeyRotation=False)),
@@ -962,6 +988,39 @@ WEAKENINGS: list[Weakening] = [
     Weakening("zone-quota-scoped-to-nothing", "DATA-09", _quota_scoped, on="cluster-namespace-training"),
     Weakening("zone-quota-allows-another-class", "DATA-09", _quota_allows_inference, on="cluster-namespace-training"),
     Weakening("shared-class-claimable", "DATA-09", _raw_shared_class, on="cluster-namespace-training"),
+    Weakening(
+        "manager-secret-default-key",
+        "DATA-10",
+        lambda w: w.inputs(TRACKER_SECRET).pop("kmsKeyId"),
+        on=TRACKER_SECRET,
+    ),
+    Weakening("manager-secret-other-zone-key", "DATA-10", _secret_on_inference_key, on=TRACKER_SECRET),
+    Weakening(
+        "manager-secret-rotation-required",
+        "DATA-10",
+        lambda w: w.inputs(TRACKER_SECRET)["tags"].update({"enclave:rotation": "required"}),
+        on=TRACKER_SECRET,
+    ),
+    Weakening(
+        "secret-provider-class-syncs-secret",
+        "DATA-11",
+        lambda w: w.inputs(TRAINING_SPC)["spec"].update(secretObjects=[{"secretName": "tracker", "type": "Opaque"}]),
+        on=TRAINING_SPC,
+    ),
+    Weakening(
+        "secret-provider-class-writable-files",
+        "DATA-11",
+        lambda w: w.inputs(TRAINING_SPC)["spec"]["parameters"].update(
+            objects="- objectName: enclave/prod/training/experiment-tracker-token\n  objectType: secretsmanager\n"
+        ),
+        on=TRAINING_SPC,
+    ),
+    Weakening(
+        "secrets-store-driver-syncs-secrets",
+        "DATA-11",
+        lambda w: w.inputs("prod-secrets-store-csi-driver")["values"].update(syncSecret={"enabled": True}),
+    ),
+    Weakening("opaque-secret-in-zone", "DATA-11", _opaque_secret, on="tracker-credentials"),
 ]
 
 # Kubernetes weakenings in shapes the components never emit (issue 18), kept in their own module.

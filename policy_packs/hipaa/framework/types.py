@@ -98,6 +98,8 @@ POD_IDENTITY = ("aws:eks/podIdentityAssociation:PodIdentityAssociation",)
 OIDC_PROVIDER = ("aws:iam/openIdConnectProvider:OpenIdConnectProvider",)
 
 TRAIL = ("aws:cloudtrail/trail:Trail",)
+SECRETSMANAGER_SECRET = ("aws:secretsmanager/secret:Secret",)
+SECRETSMANAGER_ROTATION = ("aws:secretsmanager/secretRotation:SecretRotation",)
 LOG_GROUP = ("aws:cloudwatch/logGroup:LogGroup",)
 METRIC_FILTER = ("aws:cloudwatch/logMetricFilter:LogMetricFilter",)
 METRIC_ALARM = ("aws:cloudwatch/metricAlarm:MetricAlarm",)
@@ -121,6 +123,8 @@ SERVICE_ACCOUNT = (k8s("v1", "ServiceAccount"),)
 RESOURCE_QUOTA = (k8s("v1", "ResourceQuota"),)
 STORAGE_CLASS = (k8s("storage.k8s.io/v1", "StorageClass"), k8s("storage.k8s.io/v1beta1", "StorageClass"))
 NETWORK_POLICY = (k8s("networking.k8s.io/v1", "NetworkPolicy"),)
+K8S_SECRET = (k8s("v1", "Secret"),)
+SECRET_PROVIDER_CLASS = tuple(k8s(f"secrets-store.csi.x-k8s.io/{v}", "SecretProviderClass") for v in ("v1", "v1alpha1"))
 ROLES = (k8s("rbac.authorization.k8s.io/v1", "Role"), k8s("rbac.authorization.k8s.io/v1", "ClusterRole"))
 BINDINGS = (
     k8s("rbac.authorization.k8s.io/v1", "RoleBinding"),

@@ -142,6 +142,10 @@ RULES: dict[str, Rule] = {
     "team-zones-unique": Rule("_check_names", "'team zone'"),
     "team-zone-not-a-platform-zone": Rule("_check_team_zones", "is a zone of this platform"),
     "team-zone-prefix-selects-no-platform-bucket": Rule("_check_team_zones", "would also select platform bucket"),
+    # manager secrets
+    "zone-secrets-unique": Rule("_check_secrets", "'zone secret'"),
+    "zone-secrets-of-a-zone": Rule("_check_secrets", "secret.zone"),
+    "zone-secrets-need-the-driver": Rule("_check_secrets", "set from_manager: true"),
     # model validators and the loader
     "system-pool-sizes-ordered": Rule("SystemPool._sizes"),
     "kube-proxy-matches-cluster-version": Rule("CreatedCluster._kube_proxy_matches"),
@@ -462,6 +466,21 @@ PASS: list[Case] = [
         stack="dev",
     ),
     Case("two-team-zones", "team-zones-unique", setp("team_zones", ["vision", "speech"])),
+    Case(
+        "one-name-in-two-zones",
+        "zone-secrets-unique",
+        setp("secrets.secrets", [{"zone": "training", "name": "token"}, {"zone": "inference", "name": "token"}]),
+    ),
+    Case(
+        "a-secret-of-the-notebooks-zone",
+        "zone-secrets-of-a-zone",
+        setp("secrets.secrets", [{"zone": "notebooks", "name": "token"}]),
+    ),
+    Case(
+        "no-driver-and-no-secrets",
+        "zone-secrets-need-the-driver",
+        setp("secrets", {"from_manager": False, "secrets": []}),
+    ),
     Case("a-team-zone-of-its-own-name", "team-zone-not-a-platform-zone", setp("team_zones", ["vision"])),
     Case(
         "a-team-zone-apart-from-bucket-names",
@@ -1160,6 +1179,27 @@ FAIL: list[Case] = [
         stack="dev",
         path=f"{P}.cluster.endpoint.public_cidrs[1]",
         message="wider than /16",
+    ),
+    Case(
+        "a-secret-listed-twice",
+        "zone-secrets-unique",
+        setp("secrets.secrets", [{"zone": "training", "name": "token"}, {"zone": "training", "name": "token"}]),
+        path=f"{P}.secrets.secrets[1]",
+        message="zone secret",
+    ),
+    Case(
+        "a-secret-of-no-zone",
+        "zone-secrets-of-a-zone",
+        setp("secrets.secrets", [{"zone": "vision", "name": "token"}]),
+        path=f"{P}.secrets.secrets[0].zone",
+        message="no zone named 'vision'",
+    ),
+    Case(
+        "secrets-without-the-driver",
+        "zone-secrets-need-the-driver",
+        setp("secrets.from_manager", False),
+        path=f"{P}.secrets.from_manager",
+        message="set from_manager: true",
     ),
     Case(
         "a-team-zone-listed-twice",

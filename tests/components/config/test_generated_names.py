@@ -32,6 +32,7 @@ LIMITS = {
     ("aws:ec2/launchTemplate:LaunchTemplate", "name"): 128,
     ("aws:ec2/securityGroup:SecurityGroup", "name"): 255,
     ("aws:kms/alias:Alias", "name"): 256,
+    ("aws:secretsmanager/secret:Secret", "name"): 512,
 }
 K8S_NAME, K8S_LABEL = 253, 63
 
@@ -65,6 +66,9 @@ def longest_prod() -> dict[str, Any]:
     data["images"]["repositories"] = {zones[z]: names for z, names in data["images"]["repositories"].items()}
     for flow in data["flows"]:
         flow["from"], flow["to"] = zones[flow["from"]], zones[flow["to"]]
+    for secret in data["secrets"]["secrets"]:
+        secret["zone"] = zones[secret["zone"]]
+        secret["name"] = _long(secret["name"], 63)
     # a team zone's bucket prefix `<environment>-<zone>-` leaves room for a one-letter bucket name
     data["team_zones"] = [_long("vision", 63 - len("-b-bucket-xxxxxxx") - 1 - 24)]
     return data

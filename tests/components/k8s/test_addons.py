@@ -42,6 +42,9 @@ def test_every_release_is_pinned_to_the_configured_version(releases: dict[str, d
         "nvidia-device-plugin": versions.nvidia_device_plugin,
         "aws-efa-k8s-device-plugin": versions.efa_device_plugin,
         "kyverno": versions.kyverno,
+        # the secrets releases (ManagerSecrets), pinned in the secrets block
+        "secrets-store-csi-driver": "1.4.8",
+        "secrets-store-provider-aws": "2.1.1",
     }
     assert {name: r["inputs"]["version"] for name, r in releases.items()} == expected
     for r in releases.values():

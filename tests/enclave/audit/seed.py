@@ -34,6 +34,7 @@ def clients(endpoint: str) -> dict[str, Any]:
             "cloudwatch",
             "events",
             "guardduty",
+            "secretsmanager",
         )
     }
 
@@ -79,7 +80,20 @@ class Seeder:
         self.cluster()
         self.alarms()
         self.guardduty()
+        self.secrets()
         return self.live
+
+    def secrets(self) -> None:
+        """The zones' Secrets Manager secrets, on the keys their inputs name (no value: an operator puts it)."""
+        for r in self.of("aws:secretsmanager/secret:Secret"):
+            i = self.inputs(r)
+            tags = _tags(i, self.default_tags)
+            made = self.c["secretsmanager"].create_secret(
+                Name=i["name"],
+                **({"KmsKeyId": i["kmsKeyId"]} if i.get("kmsKeyId") else {}),
+                Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+            )
+            self.live.setdefault("secrets", {})[r["name"]] = made["ARN"]
 
     def keys(self) -> None:
         kms = self.c["kms"]
@@ -605,6 +619,9 @@ def weakened_copy(result: SynthResult) -> SynthResult:
     policy["policy"] = json.dumps(doc)
     oidc = _one(r, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "prod-oidc")
     oidc["clientIdLists"] = ["sts.amazonaws.com", "kubernetes"]  # IAM-06
+    _one(r, "aws:secretsmanager/secret:Secret", "prod-training-experiment-tracker-token").pop("kmsKeyId")  # DATA-10
+    registry = _one(r, "aws:secretsmanager/secret:Secret", "prod-inference-model-registry-token")
+    registry["tags"] = {**registry["tags"], "enclave:rotation": "required"}  # DATA-10 (rotation off)
     return r
 
 

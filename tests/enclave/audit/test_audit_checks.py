@@ -1,13 +1,14 @@
 """Checks moto's server cannot exercise (its DescribeCluster has no accessConfig, it has no access-entry API, it
 drops BlockedEncryptionTypes), run on what a real account's answers hold: EKS-05 (access config), EKS-06
-(cluster-admin associations), S3-02 (SSE-C blocked), DETECT-06 (the VPC CNI add-on's policy logs)."""
+(cluster-admin associations), S3-02 (SSE-C blocked), DETECT-06 (the VPC CNI add-on's policy logs); and DATA-10
+cases the seeded account does not hold (a zone's secret on another zone's key, rotation longer than the pack allows)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from enclave.audit import eks, iam, s3
+from enclave.audit import eks, iam, s3, secrets
 from enclave.audit.catalog import load_catalog
 from enclave.audit.context import Context, Thresholds
 from enclave.audit.model import AuditResult
@@ -157,3 +158,27 @@ def test_denied_flows_alarm_on_the_cni_add_on_as_described() -> None:
     assert ("DETECT-06 (denied-flows-alarmed)", "not judged: eks add-ons could not be read") in [
         (i.check, i.reason) for i in ctx.result.incomplete
     ]
+
+
+def test_a_zone_secret_on_another_zone_key_or_rotated_too_rarely_fails_data_10() -> None:
+    ctx = _context({})
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/inference"
+    ctx.live.keys[key] = {"id": "inference", "arn": key, "manager": "CUSTOMER", "state": "Enabled",
+                          "aliases": ["alias/enclave/prod/inference"]}  # fmt: skip
+
+    def secret(name: str, **extra: Any) -> dict[str, Any]:
+        return {"name": name, "key": key, "rotation": False, "days": None, "tags": {}, **extra}
+
+    arn = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:"
+    ctx.live.secrets = {
+        arn + "ok": secret("enclave/prod/inference/token"),
+        arn + "wrong-zone": secret("enclave/prod/training/token"),
+        arn + "rare": secret("enclave/prod/inference/db", rotation=True, days=365),
+        arn + "default": secret("ci/token", key=None),
+    }
+    secrets.check(ctx)
+    found = {f.resource.removeprefix(arn): f.message for f in ctx.result.findings if f.control == "DATA-10"}
+    assert set(found) == {"wrong-zone", "rare", "default"}, found
+    assert "a secret of zone training, encrypted with a key of zone inference" in found["wrong-zone"]
+    assert "every 365 days; at most 90" in found["rare"]
+    assert "aws/secretsmanager" in found["default"]

@@ -68,6 +68,7 @@ def test_compliant_account_passes_every_control(endpoint: str, prod: Any, moto_p
         "launch templates": 4,
         "log groups": 5,  # the DNS query-log group and the container-log group the mesh-drop alarms read (issue 21)
         "s3 buckets": 6,
+        "secrets manager secrets": 2,
         "vpcs": 2,
     }
     # drift of the same account from the prod stack: nothing weakened; a role deleted by hand is missing, a log
@@ -141,6 +142,8 @@ def test_drifted_account_names_every_weakening(
         ("LOG-04", "/aws/eks/enclave-prod/cluster"),  # control-plane logs without KMS
         ("LOG-05", "/enclave/prod/vpc-flow-logs"),  # 30 days
         ("LOG-06", live["vpc"]),  # the flow log deleted
+        ("DATA-10", live["secrets"]["prod-training-experiment-tracker-token"]),  # aws/secretsmanager, no key
+        ("DATA-10", live["secrets"]["prod-inference-model-registry-token"]),  # rotation required, and off
     }
     assert by_prefix == expected, (sorted(by_prefix - expected), sorted(expected - by_prefix))
     weakenings = {c for c, _ in expected} - {"S3-06"}  # S3-06 (and one S3-07) follow from the replaced policy
@@ -177,12 +180,12 @@ def test_drifted_account_names_every_weakening(
     assert {f["control"] for f in run.report["findings"] if f["level"] == "mandatory"} == {"LOG-05"}
     config.write_text(json.dumps({"all": "advisory"}), encoding="utf-8")
     run = audit(endpoint, "--format", "json", *MOTO_SKIP, "--pack-config", str(config))
-    assert run.code == 0 and run.report["summary"]["advisory"] == 37
+    assert run.code == 0 and run.report["summary"]["advisory"] == 39
     # the table groups the same findings by control
     table = audit(endpoint, *MOTO_SKIP, "--out", "/dev/stdout")
     assert table.code == 1
     assert "S3-01 (high, mandatory; 45 CFR 164.312(a)(2)(iv)): 2 finding(s)" in table.stdout
-    assert "37 findings under 34 controls (37 mandatory)" in table.stdout
+    assert "39 findings under 35 controls (39 mandatory)" in table.stdout
 
 
 def _role(prod: Any, logical: str) -> str:
