@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # the platform's model holds this one
 
 
 class Backups(StrictModel):
-    """Every datasets bucket and every production models bucket is replicated (live S3 replication, every object,
+    """Every production datasets and models bucket (stage production) is replicated (live S3 replication, every object,
     SSE-KMS objects included) to a replica bucket of its own in `region`: encrypted with a customer key of that
     region, made like the source (public access block, TLS-only policy, versioning, logging), writable only by the
     replication role, which reads only the replicated buckets and writes only their replicas."""
@@ -45,10 +45,8 @@ class Backups(StrictModel):
     )
 
     def replicated(self, bucket: Bucket) -> bool:
-        """Whether `bucket` is one the backups copy: datasets, and production model weights."""
-        return self.enabled and (
-            bucket.purpose == "datasets" or (bucket.purpose == "models" and bucket.stage == "production")
-        )
+        """Whether `bucket` is one the backups copy: production datasets and model weights (what RECOVER-04 asks)."""
+        return self.enabled and bucket.purpose in ("datasets", "models") and bucket.stage == "production"
 
 
 def check_backups(cfg: PlatformConfig) -> Iterator[Problem]:
@@ -73,6 +71,6 @@ def check_backups(cfg: PlatformConfig) -> Iterator[Problem]:
     if not any(backups.replicated(b) for b in cfg.buckets):
         yield Problem(
             ("backups", "enabled"),
-            "no bucket to replicate: backups copy the datasets buckets and the models buckets of stage production",
+            "no bucket to replicate: backups copy the datasets and models buckets of stage production; turn them off",
             True,
         )

@@ -171,6 +171,23 @@ def _read_only_host_opaque(w: Records) -> None:
     entry["ports"] = [{"number": 443, "name": "tls", "protocol": "TLS"}]
 
 
+def _replication_rule(bucket: str, **values: Any) -> Callable[[Records], None]:
+    """An edit of the one replication rule of bucket `bucket` (its finding is on the source bucket)."""
+
+    def edit(w: Records) -> None:
+        (rule,) = w.inputs(f"prod-{bucket}-replication")["rules"]
+        rule.update(values)
+
+    return edit
+
+
+def _replica_key_here(w: Records) -> None:
+    """The replica key a key of the stack's own region: the models-prod bucket's own key, by ARN."""
+    (rule,) = w.inputs("prod-models-prod-replication")["rules"]
+    here = rule["destination"]["encryptionConfiguration"]["replicaKmsKeyId"].replace(":us-west-2:", ":us-east-1:")
+    rule["destination"]["encryptionConfiguration"]["replicaKmsKeyId"] = here
+
+
 def _public_bucket(w: Records) -> None:
     w.add("shadow-exports", "aws:s3/bucket:Bucket", {"bucket": "shadow-exports", "acl": "public-read"})
 
@@ -589,6 +606,34 @@ WEAKENINGS: list[Weakening] = [
         "RECOVER-01",
         lambda w: w.inputs("prod-audit-logs-object-lock")["rule"]["defaultRetention"].update({"days": 365}),
         on="prod-audit-logs",
+    ),
+    Weakening(
+        "replication-dropped", "RECOVER-04", lambda w: w.drop("prod-datasets-replication"), on="prod-datasets-bucket"
+    ),
+    Weakening(
+        "replication-rule-disabled",
+        "RECOVER-04",
+        _replication_rule("models-prod", status="Disabled"),
+        on="prod-models-prod-bucket",
+    ),
+    Weakening(
+        "replication-on-one-prefix",
+        "RECOVER-04",
+        _replication_rule("datasets", filter={"prefix": "imaging/"}),
+        on="prod-datasets-bucket",
+    ),
+    Weakening(
+        "replication-skips-sse-kms-objects",
+        "RECOVER-04",
+        _replication_rule("datasets", sourceSelectionCriteria={"replicaModifications": {"status": "Disabled"}}),
+        on="prod-datasets-bucket",
+    ),
+    Weakening("replica-key-in-the-source-region", "RECOVER-04", _replica_key_here, on="prod-models-prod-bucket"),
+    Weakening(
+        "replica-unencrypted",
+        "RECOVER-04",
+        _replication_rule("datasets", destination={"bucket": "arn:aws:s3:::prod-replica-datasets-bucket-dcee590"}),
+        on="prod-datasets-bucket",
     ),
     # --- EKS -------------------------------------------------------------------------------------------------
     Weakening(
