@@ -52,12 +52,12 @@ def test_compliant_account_passes_every_control(endpoint: str, prod: Any, moto_p
         "eks clusters": 1,
         "eks node groups": 4,
         "flow logs": 2,
-        "iam roles": 14,  # + research-trainer, model-promoter (issue 17), EBS CSI driver (issue 22)
+        "iam roles": 15,  # + research-trainer, model-promoter (issue 17), EBS CSI driver, S3 replication (issue 22)
         "iam users": 0,
-        "kms keys": 7,
+        "kms keys": 7,  # this region's: the replicas' keys are in us-west-2
         "launch templates": 4,
         "log groups": 4,
-        "s3 buckets": 6,
+        "s3 buckets": 9,  # + the datasets and models-prod replicas and their access-log bucket (us-west-2)
         "vpcs": 2,
     }
     # drift of the same account from the prod stack: nothing weakened; a role deleted by hand is missing, a log
@@ -105,6 +105,8 @@ def test_drifted_account_names_every_weakening(
         ("S3-07", b["datasets"]),  # the SSE-C deny removed from the policy
         ("S3-09", b["models-prod"]),  # access logging off
         ("RECOVER-01", b["audit-logs"]),  # object lock GOVERNANCE 30 days
+        ("RECOVER-04", b["datasets"]),  # its replication deleted (to suspend its versioning) ...
+        ("RECOVER-04", b["replica-datasets"]),  # ... so its replica, no longer fed, holds datasets with no copy
         ("KMS-01", _arn(live, "keys", "alias/enclave/prod/training")),  # rotation off
         ("KMS-02", _arn(live, "keys", "alias/enclave/prod/inference")),  # kms:* to '*'
         ("EKS-01", cluster),  # secrets not encrypted
@@ -167,12 +169,12 @@ def test_drifted_account_names_every_weakening(
     assert {f["control"] for f in run.report["findings"] if f["level"] == "mandatory"} == {"LOG-05"}
     config.write_text(json.dumps({"all": "advisory"}), encoding="utf-8")
     run = audit(endpoint, "--format", "json", *MOTO_SKIP, "--pack-config", str(config))
-    assert run.code == 0 and run.report["summary"]["advisory"] == 37
+    assert run.code == 0 and run.report["summary"]["advisory"] == 39
     # the table groups the same findings by control
     table = audit(endpoint, *MOTO_SKIP, "--out", "/dev/stdout")
     assert table.code == 1
     assert "S3-01 (high, mandatory; 45 CFR 164.312(a)(2)(iv)): 2 finding(s)" in table.stdout
-    assert "37 findings under 34 controls (37 mandatory)" in table.stdout
+    assert "39 findings under 35 controls (39 mandatory)" in table.stdout
 
 
 def _role(prod: Any, logical: str) -> str:
