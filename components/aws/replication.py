@@ -232,7 +232,7 @@ class BucketBackups(pulumi.ComponentResource):
             self.configurations[src.name] = aws.s3.BucketReplicationConfig(
                 f"{name}-{src.name}-replication",
                 bucket=src.bucket.name,
-                role=self.role.arn,
+                role=role_arn,  # the name's ARN, known in a first preview (the pack reads who writes the replica)
                 rules=[
                     {
                         "id": f"backup-to-{replica_region}",

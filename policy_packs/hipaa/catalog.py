@@ -391,6 +391,11 @@ CONTROLS: dict[str, Control] = {
            "Give every production datasets and models bucket an Enabled replication rule that selects the whole "
            "bucket, replicates SSE-KMS objects (sse_kms_encrypted_objects 'Enabled') and names as replica_kms_key_id "
            "the ARN of a customer key in another region (backups.enabled and backups.region in the stack file)."),
+        _c("RECOVER-05", "Backup replicas are written only by their replication role",
+           ("164.308(a)(7)(ii)(A)", "164.312(c)(1)"), "high",
+           "Give every replication destination a bucket policy that denies s3:PutObject*, s3:DeleteObject* and "
+           "s3:Replicate* unless aws:PrincipalArn is the replication role (admin roles included), and that does not "
+           "deny that role's s3:ReplicateObject (components.BucketBackups writes it)."),
         # --- DATA ------------------------------------------------------------------------------------------
         _c("DATA-01", "Each node pool's volumes use its own zone's key", ("164.312(a)(2)(iv)", "164.308(a)(4)"),
            "medium",

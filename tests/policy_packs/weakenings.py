@@ -14,6 +14,7 @@ from typing import Any
 
 ACCOUNT = "111122223333"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role"
+REPLICA_SID = "DenyReplicaWritesButReplication"  # components.aws.data_perimeter
 
 
 class Records:
@@ -177,6 +178,19 @@ def _replication_rule(bucket: str, **values: Any) -> Callable[[Records], None]:
     def edit(w: Records) -> None:
         (rule,) = w.inputs(f"prod-{bucket}-replication")["rules"]
         rule.update(values)
+
+    return edit
+
+
+def _replica_writer(arn: str) -> Callable[[Records], None]:
+    """One more principal the models-prod replica's write Deny excepts."""
+
+    def edit(w: Records) -> None:
+        def add(d: dict[str, Any]) -> None:
+            (stmt,) = [s for s in d["Statement"] if s.get("Sid") == REPLICA_SID]
+            stmt["Condition"]["StringNotEqualsIfExists"]["aws:PrincipalArn"].append(arn)
+
+        w.doc("prod-replica-models-prod-policy", add)
 
     return edit
 
@@ -634,6 +648,18 @@ WEAKENINGS: list[Weakening] = [
         "RECOVER-04",
         _replication_rule("datasets", destination={"bucket": "arn:aws:s3:::prod-replica-datasets-bucket-dcee590"}),
         on="prod-datasets-bucket",
+    ),
+    Weakening(
+        "replica-writes-unguarded",
+        "RECOVER-05",
+        lambda w: w.statements("prod-replica-datasets-policy", lambda s: s.get("Sid") != REPLICA_SID),
+        on="prod-replica-datasets-bucket",
+    ),
+    Weakening(
+        "replica-writable-by-the-deployer",
+        "RECOVER-05",
+        _replica_writer(f"{ROLE}/platform-admin"),
+        on="prod-replica-models-prod-bucket",
     ),
     # --- EKS -------------------------------------------------------------------------------------------------
     Weakening(

@@ -7,7 +7,9 @@ Enabled, select the whole bucket (no prefix, tag or size filter), replicate SSE-
 otherwise, and every bucket here is SSE-KMS), and name a replica key (by ARN) that is a customer key in a region
 other than the bucket's. The bucket's region is its own `region` input or its provider's; a key's region is in its
 ARN, or, when the ARN is not known yet, the region of the key resource it comes from. A bucket that is itself the
-destination of a replication rule of the stack (a replica) is not asked to be copied again.
+destination of a replication rule of the stack (a replica) is not asked to be copied again. A stack rule with no
+subjects: the evidence report shows one row for the stack (and a row per bucket found), not a pass for every
+checkpoints or audit bucket it does not ask anything of.
 """
 
 from collections.abc import Iterator
@@ -24,7 +26,6 @@ from framework.values import MISSING, UNKNOWN
     "s3-bucket-replicated-to-another-region",
     "RECOVER-04",
     "Production datasets and models buckets are replicated to another region under a customer key",
-    subjects=t.BUCKET,
     config={
         "replicatedPurposes": {
             "type": "array",
