@@ -180,6 +180,7 @@ PLAIN_EKS = {
     ("S3-06", "models"), ("S3-07", "models"), ("S3-09", "models"), ("S3-10", "models"),
     ("LOG-03", "models"),  # an untagged bucket may hold artifacts: no trail records it
     ("S3-11", "models"),  # an untagged bucket is judged as ePHI: no data perimeter
+    ("RECOVER-04", "models"),  # ... and as production data: no replica in another region
     ("DATA-01", "gpu-lt"),  # a key of no zone the stack or zoneKeys names
     ("DATA-09", "cluster/Namespace/notebooks"),  # no class of its zone, claims not held at 0: the cluster default
 }  # fmt: skip
@@ -221,7 +222,7 @@ def perimeter() -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-PERIMETER: set[tuple[str, str]] = set()
+PERIMETER = {("RECOVER-04", "datasets")}  # a perimeter, but the production datasets live in one region only
 
 
 def github_deploy() -> list[dict[str, Any]]:
