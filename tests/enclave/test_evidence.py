@@ -74,7 +74,7 @@ def weak(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     result = report("--stack", "prod", "--config-file", str(stack), "--pack-config", str(pack_config), "--preview",
                     "--out", str(out))  # fmt: skip
     assert result.exit_code == 1, result.output
-    line = "prod: FAIL - 3 mandatory failures; 602 checks (568 pass, 3 fail, 1 exempted, 30 unverifiable)"
+    line = "prod: FAIL - 3 mandatory failures; 661 checks (627 pass, 3 fail, 1 exempted, 30 unverifiable)"
     assert line in result.stderr
     return out, stack
 
