@@ -13,6 +13,7 @@ from .aws.network import Network, NetworkArgs
 from .aws.node_pool import GpuNodePool, GpuNodePoolArgs
 from .aws.node_security import NodeSecurityGroups, NodeSecurityGroupsArgs, PortRange
 from .aws.secrets import ManagerSecrets, ManagerSecretsArgs
+from .aws.replication import BucketBackups, BucketBackupsArgs, ReplicatedBucket
 from .aws.volumes import EncryptedVolumes, EncryptedVolumesArgs
 from .config import ConfigError, PlatformConfig, load_platform_config, validate_platform
 
@@ -33,6 +34,8 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "AuditTrail",
     "AuditTrailArgs",
+    "BucketBackups",
+    "BucketBackupsArgs",
     "ConfigError",
     "EncryptedBucket",
     "EncryptedBucketArgs",
@@ -55,6 +58,7 @@ __all__ = [
     "PlatformConfig",
     "PlatformStack",
     "PortRange",
+    "ReplicatedBucket",
     "ServiceUse",
     "TeamZone",
     "TeamZoneArgs",

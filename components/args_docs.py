@@ -24,6 +24,7 @@ MODULES = (
     "components.aws.cluster",
     "components.aws.volumes",
     "components.aws.secrets",
+    "components.aws.replication",
     "components.k8s.addons",
     "components.k8s.trust_zone",
     "components.team_zone",

@@ -29,6 +29,7 @@ from .aws.node_security import NodeSecurityGroups, NodeSecurityGroupsArgs, zone_
 from .aws.signals import FLOW_LOG_FORMAT
 from .aws.registry import ZoneRepositories, ZoneRepositoriesArgs
 from .aws.secrets import ManagerSecrets, ManagerSecretsArgs
+from .aws.replication import BucketBackups, BucketBackupsArgs, replicated_bucket
 from .aws.volumes import EncryptedVolumes, EncryptedVolumesArgs
 from .config import ConfigError, CreatedCluster, CreatedNetwork, NodePool, PlatformConfig, Secrets
 from .config.buckets import access_log_bucket_name
@@ -44,6 +45,11 @@ from .schema_args import bucket_args, identity_args, node_pool_args
 
 ARTIFACT_PURPOSES = ("datasets", "models", "checkpoints")
 AUTOSCALING_SERVICE = "autoscaling.amazonaws.com"
+
+
+def replication_role_name(environment: str) -> str:
+    """The name of the backups' S3 replication role."""
+    return f"{environment}-s3-replication"
 
 
 def team_bucket_prefix(environment: str, zone: str) -> str:
@@ -76,6 +82,8 @@ class Platform(pulumi.ComponentResource):
     repositories: dict[str, ZoneRepositories]
     volumes: EncryptedVolumes | None
     manager_secrets: ManagerSecrets | None
+    backups_provider: aws.Provider | None
+    backups: BucketBackups | None
 
     def __init__(self, cfg: PlatformConfig, opts: pulumi.ResourceOptions | None = None) -> None:
         """`cfg` from `load_platform_config` / `validate_platform`. A PlatformConfig built any other way
@@ -144,13 +152,17 @@ class Platform(pulumi.ComponentResource):
         self._buckets(cfg)
         self.alarm_topic = self._alarm_topic(cfg)
         self._repositories(cfg)
+        self._backups(cfg)
+        replica_arns = [] if self.backups is None else [b.arn for b in self.backups.replicas.values()]
         self.audit = AuditTrail(
             env,
             AuditTrailArgs(
                 bucket_name=self.buckets[cfg.audit_bucket.name].name,
                 kms_key_arn=audit_key,
+                # the replicas too: a restore reads them (the trail is multi-region)
                 data_event_bucket_arns=[
-                    self.buckets[b.name].arn for b in cfg.buckets if b.purpose in ARTIFACT_PURPOSES
+                    *(self.buckets[b.name].arn for b in cfg.buckets if b.purpose in ARTIFACT_PURPOSES),
+                    *replica_arns,
                 ],
                 data_event_name_prefixes=[team_bucket_prefix(env, zone) for zone in cfg.team_zones],
                 retention_days=cfg.logging.audit_retention_days,
@@ -441,6 +453,41 @@ class Platform(pulumi.ComponentResource):
             return [endpoints[k].id for k in ("s3", "s3-interface") if k in endpoints]
         return list(self.cfg.data_perimeter.s3_endpoint_ids)
 
+    def replication_role_arn(self) -> pulumi.Output[str]:
+        """The ARN the backups' replication role will have (named up front: the perimeters name it)."""
+        return self.role_arn(replication_role_name(self.cfg.environment))
+
+    def _backups(self, cfg: PlatformConfig) -> None:
+        """Replicas of the datasets and production-model buckets in `backups.region` (backups.enabled)."""
+        self.backups_provider, self.backups = None, None
+        backups = cfg.backups
+        sources = [b for b in cfg.buckets if backups.replicated(b)]
+        if not sources:
+            return
+        env = cfg.environment
+        self.backups_provider = aws.Provider(
+            f"{env}-aws-backups",
+            region=backups.region,
+            allowed_account_ids=[cfg.account_id] if cfg.account_id else None,
+            default_tags={"tags": platform_tags(cfg)},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.backups = BucketBackups(
+            env,
+            BucketBackupsArgs(
+                sources=[
+                    replicated_bucket(b, self.buckets[b.name], self.bucket_key(b.name).alias_name) for b in sources
+                ],
+                replica_provider=self.backups_provider,
+                source_region=cfg.region,
+                settings=backups,
+                role_name=replication_role_name(env),
+                admin_role_arns=cfg.data_perimeter.admin_role_arns,
+                audit_retention_days=cfg.logging.audit_retention_days,
+            ),
+            opts=self._opts,
+        )
+
     def perimeter(self, bucket: str) -> BucketPerimeterArgs | None:
         """The data perimeter of ePHI bucket `bucket`: its declared identities (every identity granted a prefix of
         it, by the role name it will have), the admin roles, the S3 endpoints. None when the config turns it off."""
@@ -452,10 +499,13 @@ class Platform(pulumi.ComponentResource):
             for i in self.cfg.identities
             if any(g.bucket == bucket for g in i.grants)
         ]
+
+        replicated = self.cfg.backups.replicated(self.cfg.bucket(bucket))
         return BucketPerimeterArgs(
             endpoint_ids=self.s3_endpoint_ids(),
             principal_arns=[self.role_arn(name) for name in declared],
             admin_role_arns=fence.admin_role_arns,
+            replication_role_arns=[self.replication_role_arn()] if replicated else (),
         )
 
     def _buckets(self, cfg: PlatformConfig) -> None:
@@ -683,6 +733,8 @@ class Platform(pulumi.ComponentResource):
             "audit_kms_key_arn": self.audit_key.arn,
             "bucket_kms_key_arns": {name: key.arn for name, key in self.bucket_keys.items()},
             "bucket_names": {name: b.name for name, b in self.buckets.items()},
+            "replica_bucket_names": {n: b.name for n, b in (self.backups.replicas if self.backups else {}).items()},
+            "backups_region": cfg.backups.region if self.backups is not None else None,
             "access_log_bucket": self.access_log_bucket.name,
             "workload_role_arns": {name: i.role_arn for name, i in self.identities.items()},
             "namespaces": {name: list(z.namespaces) for name, z in self.zones.items()},

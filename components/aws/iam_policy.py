@@ -57,7 +57,7 @@ def service_trust(
     *,
     sid: str | None = None,
     source_account: str | None = None,
-    source_arn_like: str | None = None,
+    source_arn_like: str | Sequence[str] | None = None,
 ) -> str:
     """A role only `service` may assume; with `source_account` / `source_arn_like`, only on behalf of this
     account's resources (aws:SourceAccount, aws:SourceArn: no confused deputy)."""
@@ -68,7 +68,8 @@ def service_trust(
     if source_account is not None:
         condition["StringEquals"] = {"aws:SourceAccount": source_account}
     if source_arn_like is not None:
-        condition["ArnLike"] = {"aws:SourceArn": source_arn_like}
+        like = source_arn_like if isinstance(source_arn_like, str) else sorted(source_arn_like)
+        condition["ArnLike"] = {"aws:SourceArn": like}
     if condition:
         statement["Condition"] = condition
     return document(statement)

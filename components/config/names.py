@@ -39,6 +39,9 @@ def generated_names(cfg: PlatformConfig) -> list[Generated]:
         if bucket.purpose == "audit-logs":
             access = f"{env}-{access_log_bucket_name(bucket.name)}-bucket{AUTONAME}"
             out.append(Generated(loc, "S3 bucket (its server-access-log bucket)", access, S3_BUCKET))
+        if cfg.backups.replicated(bucket):  # components.aws.replication names the replica so
+            replica = f"{env}-replica-{bucket.name}-bucket{AUTONAME}"
+            out.append(Generated(loc, "S3 bucket (its backup replica)", replica, S3_BUCKET))
     for i, pool in enumerate(cfg.node_pools):
         loc = ("node_pools", i, "name")
         # Named explicitly (the zone repositories' policies name it before it exists): no auto-name suffix.

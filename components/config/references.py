@@ -15,6 +15,7 @@ from ..instance_types import (
     gpu_instance_types,
     lookup,
 )
+from .backups import check_backups
 from .base import RESERVED_NAMESPACES, is_private_cidr
 from .buckets import access_log_bucket_name
 from .errors import Loc, Problem, format_loc
@@ -86,6 +87,7 @@ def check_references(cfg: PlatformConfig) -> list[Problem]:
     problems += _check_team_zones(cfg)
     problems += check_perimeter(cfg)
     problems += check_images(cfg)
+    problems += check_backups(cfg)
     problems += check_namespace_classes(cfg)
     problems += check_service_accounts(cfg)
     problems += check_rollouts(cfg.environment, cfg.zones)

@@ -31,6 +31,8 @@ CALLS: dict[tuple[str, str], str] = {
     ("s3", "GetBucketTagging"): "s3:GetBucketTagging",
     ("s3", "GetObjectLockConfiguration"): "s3:GetBucketObjectLockConfiguration",
     ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
+    ("s3", "GetBucketReplication"): "s3:GetReplicationConfiguration",
+    ("s3", "GetBucketLocation"): "s3:GetBucketLocation",
     ("iam", "ListRoles"): "iam:ListRoles",
     ("iam", "ListRolePolicies"): "iam:ListRolePolicies",
     ("iam", "GetRolePolicy"): "iam:GetRolePolicy",

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
-from . import detect, detect_rules, eks, iam, kms, logs, nodes, s3, secrets, trail
+from . import detect, detect_rules, eks, iam, kms, logs, nodes, replication, s3, secrets, trail
 from .catalog import Catalog, load_catalog
 from .context import Context, Thresholds
 from .model import WORKERS, AuditResult, Incomplete
@@ -40,6 +40,7 @@ PHASE_ONE: tuple[tuple[str, Callable[[Context], None]], ...] = (
 CHECKS: tuple[tuple[str, Callable[[Context], None]], ...] = (
     ("KMS checks", kms.check),
     ("S3 checks", s3.check),
+    ("replication checks", replication.check),
     ("IAM checks", iam.check),
     ("EKS checks", eks.check),
     ("node group checks", nodes.check),

@@ -447,6 +447,16 @@ CONTROLS: dict[str, Control] = {
            "Keep force_destroy False on buckets and deletion_protection True on clusters."),
         _c("RECOVER-03", "Keys wait at least 30 days before deletion", ("164.308(a)(7)(ii)(B)",), "medium",
            "Set deletion_window_in_days to 30 (or the pack config's minimum)."),
+        _c("RECOVER-04", "Model and dataset buckets are replicated to another region under a customer key",
+           ("164.308(a)(7)(ii)(A)", "164.308(a)(7)(ii)(B)", "164.312(a)(2)(iv)"), "high",
+           "Give every production datasets and models bucket an Enabled replication rule that selects the whole "
+           "bucket, replicates SSE-KMS objects (sse_kms_encrypted_objects 'Enabled') and names as replica_kms_key_id "
+           "the ARN of a customer key in another region (backups.enabled and backups.region in the stack file)."),
+        _c("RECOVER-05", "Backup replicas are written only by their replication role",
+           ("164.308(a)(7)(ii)(A)", "164.312(c)(1)"), "high",
+           "Give every replication destination a bucket policy that denies s3:PutObject*, s3:DeleteObject* and "
+           "s3:Replicate* unless aws:PrincipalArn is the replication role (admin roles included), and that does not "
+           "deny that role's s3:ReplicateObject (components.BucketBackups writes it)."),
         # --- DATA ------------------------------------------------------------------------------------------
         _c("DATA-01", "Each node pool's volumes use its own zone's key", ("164.312(a)(2)(iv)", "164.308(a)(4)"),
            "medium",

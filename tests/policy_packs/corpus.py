@@ -181,6 +181,7 @@ PLAIN_EKS = {
     ("S3-06", "models"), ("S3-07", "models"), ("S3-09", "models"), ("S3-10", "models"),
     ("LOG-03", "models"),  # an untagged bucket may hold artifacts: no trail records it
     ("S3-11", "models"),  # an untagged bucket is judged as ePHI: no data perimeter
+    ("RECOVER-04", "models"),  # ... and as production data: no replica in another region
     ("DATA-01", "gpu-lt"),  # a key of no zone the stack or zoneKeys names
     ("DETECT-11", "cluster"),  # no GuardDuty detector watches it (nor does the pack config say the org's does)
     ("DETECT-12", "cluster"),  # and no Falco release watches its nodes
@@ -233,6 +234,7 @@ PERIMETER = {
     ("DETECT-09", "trail"),
     ("DETECT-10", "trail"),
     ("DETECT-08", "datasets"),
+    ("RECOVER-04", "datasets"),  # and the production datasets live in one region only
 }
 
 

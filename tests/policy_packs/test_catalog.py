@@ -95,6 +95,8 @@ LOCKED = {
     "s3-bucket-lifecycle": "S3-10",
     "s3-bucket-not-force-destroyed": "RECOVER-02",
     "s3-bucket-not-public": "S3-08",
+    "s3-bucket-replicated-to-another-region": "RECOVER-04",
+    "s3-replica-written-only-by-replication": "RECOVER-05",
     "s3-bucket-refuses-foreign-encryption": "S3-07",
     "s3-bucket-refuses-sse-c": "S3-02",
     "s3-bucket-tls-only": "S3-06",

@@ -14,6 +14,7 @@ from typing import Any
 
 ACCOUNT = "111122223333"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role"
+REPLICA_SID = "DenyReplicaWritesButReplication"  # components.aws.data_perimeter
 
 
 class Records:
@@ -190,6 +191,36 @@ def _istiod_no_seccomp(w: Records) -> None:
 def _read_only_host_opaque(w: Records) -> None:
     entry = w.inputs("training-serviceentry-egress-read-only")["spec"]
     entry["ports"] = [{"number": 443, "name": "tls", "protocol": "TLS"}]
+
+
+def _replication_rule(bucket: str, **values: Any) -> Callable[[Records], None]:
+    """An edit of the one replication rule of bucket `bucket` (its finding is on the source bucket)."""
+
+    def edit(w: Records) -> None:
+        (rule,) = w.inputs(f"prod-{bucket}-replication")["rules"]
+        rule.update(values)
+
+    return edit
+
+
+def _replica_writer(arn: str) -> Callable[[Records], None]:
+    """One more principal the models-prod replica's write Deny excepts."""
+
+    def edit(w: Records) -> None:
+        def add(d: dict[str, Any]) -> None:
+            (stmt,) = [s for s in d["Statement"] if s.get("Sid") == REPLICA_SID]
+            stmt["Condition"]["StringNotEqualsIfExists"]["aws:PrincipalArn"].append(arn)
+
+        w.doc("prod-replica-models-prod-policy", add)
+
+    return edit
+
+
+def _replica_key_here(w: Records) -> None:
+    """The replica key a key of the stack's own region: the models-prod bucket's own key, by ARN."""
+    (rule,) = w.inputs("prod-models-prod-replication")["rules"]
+    here = rule["destination"]["encryptionConfiguration"]["replicaKmsKeyId"].replace(":us-west-2:", ":us-east-1:")
+    rule["destination"]["encryptionConfiguration"]["replicaKmsKeyId"] = here
 
 
 def _public_bucket(w: Records) -> None:
@@ -636,6 +667,46 @@ WEAKENINGS: list[Weakening] = [
         "RECOVER-01",
         lambda w: w.inputs("prod-audit-logs-object-lock")["rule"]["defaultRetention"].update({"days": 365}),
         on="prod-audit-logs",
+    ),
+    Weakening(
+        "replication-dropped", "RECOVER-04", lambda w: w.drop("prod-datasets-replication"), on="prod-datasets-bucket"
+    ),
+    Weakening(
+        "replication-rule-disabled",
+        "RECOVER-04",
+        _replication_rule("models-prod", status="Disabled"),
+        on="prod-models-prod-bucket",
+    ),
+    Weakening(
+        "replication-on-one-prefix",
+        "RECOVER-04",
+        _replication_rule("datasets", filter={"prefix": "imaging/"}),
+        on="prod-datasets-bucket",
+    ),
+    Weakening(
+        "replication-skips-sse-kms-objects",
+        "RECOVER-04",
+        _replication_rule("datasets", sourceSelectionCriteria={"replicaModifications": {"status": "Disabled"}}),
+        on="prod-datasets-bucket",
+    ),
+    Weakening("replica-key-in-the-source-region", "RECOVER-04", _replica_key_here, on="prod-models-prod-bucket"),
+    Weakening(
+        "replica-unencrypted",
+        "RECOVER-04",
+        _replication_rule("datasets", destination={"bucket": "arn:aws:s3:::prod-replica-datasets-bucket-dcee590"}),
+        on="prod-datasets-bucket",
+    ),
+    Weakening(
+        "replica-writes-unguarded",
+        "RECOVER-05",
+        lambda w: w.statements("prod-replica-datasets-policy", lambda s: s.get("Sid") != REPLICA_SID),
+        on="prod-replica-datasets-bucket",
+    ),
+    Weakening(
+        "replica-writable-by-the-deployer",
+        "RECOVER-05",
+        _replica_writer(f"{ROLE}/platform-admin"),
+        on="prod-replica-models-prod-bucket",
     ),
     # --- EKS -------------------------------------------------------------------------------------------------
     Weakening(

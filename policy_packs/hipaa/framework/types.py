@@ -19,6 +19,7 @@ BUCKET_LOGGING = _s3("bucketLogging")
 BUCKET_LIFECYCLE = _s3("bucketLifecycleConfiguration")
 BUCKET_LOCK = _s3("bucketObjectLockConfiguration")
 BUCKET_ACL = _s3("bucketAcl")
+BUCKET_REPLICATION = _s3("bucketReplicationConfig", v2=False)
 
 KMS_KEY = ("aws:kms/key:Key",)
 # every way to make a key: generated, imported material, and their multi-Region replicas

@@ -56,6 +56,8 @@ def longest_prod() -> dict[str, Any]:
     for b in data["buckets"]:
         b["zone"] = zones.get(b.get("zone", ""), b.get("zone"))
         room = 63 - len("-bucket-xxxxxxx") - 1 - 24 - (len("-access") if b["purpose"] == "audit-logs" else 0)
+        replicated = b["purpose"] in ("datasets", "models") and b.get("stage", "production") == "production"
+        room -= len("replica-") if replicated else 0  # prod's backups: `<environment>-replica-<bucket>-bucket-...`
         buckets[b["name"]] = _long(b["name"], room)
         b["name"] = buckets[b["name"]]
     for ident in data["identities"]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 
-from enclave.audit.drift import platform_tags
+from enclave.audit.drift import platform_tags, record_region
 from enclave.fakes import FakeCloud
 from enclave.synth import SynthResult
 
@@ -49,6 +49,7 @@ class Seeder:
     def __init__(self, result: SynthResult, endpoint: str) -> None:
         self.result = result
         self.c = clients(endpoint)
+        self.endpoint = endpoint
         cloud = FakeCloud(region=REGION, account_id=ACCOUNT)
         made = {
             r["urn"]: cloud.outputs(r["type"], r["name"], dict(r["inputs"])) for r in result.resources if r["custom"]
@@ -94,14 +95,21 @@ class Seeder:
                 Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
             )
             self.live.setdefault("secrets", {})[r["name"]] = made["ARN"]
+    def client(self, service: str, r: dict[str, Any]) -> Any:
+        """The client of the region resource `r` is in (a backup replica's keys and buckets are in another)."""
+        region = record_region(self.result, r) or REGION
+        if region == REGION:
+            return self.c[service]
+        session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region)
+        return session.client(service, endpoint_url=self.endpoint)
 
     def keys(self) -> None:
-        kms = self.c["kms"]
         aliases = {
             u: a for a in self.of("aws:kms/alias:Alias") for u in a["propertyDependencies"].get("targetKeyId", [])
         }
         for r in self.of("aws:kms/key:Key"):
             i = self.inputs(r)
+            kms = self.client("kms", r)
             key = kms.create_key(
                 Description=i.get("description", ""),
                 Policy=i["policy"],
@@ -193,7 +201,11 @@ class Seeder:
         names = []
         for r in self.of("aws:s3/bucket:Bucket"):
             i = self.inputs(r)
-            s3.create_bucket(Bucket=i["bucket"], ObjectLockEnabledForBucket=bool(i.get("objectLockEnabled")))
+            region = record_region(self.result, r) or REGION
+            elsewhere = {} if region == REGION else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+            self.client("s3", r).create_bucket(
+                Bucket=i["bucket"], ObjectLockEnabledForBucket=bool(i.get("objectLockEnabled")), **elsewhere
+            )
             tags = _tags(i, self.default_tags)
             s3.put_bucket_tagging(
                 Bucket=i["bucket"], Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}
@@ -281,6 +293,10 @@ class Seeder:
                 },
             )
             self.live["audit_bucket"] = i["bucket"]
+        for r in self.of("aws:s3/bucketReplicationConfig:BucketReplicationConfig"):
+            i = self.inputs(r)
+            rules = [_rule(x) for x in i["rules"]]
+            s3.put_bucket_replication(Bucket=i["bucket"], ReplicationConfiguration={"Role": i["role"], "Rules": rules})
 
     def topics(self) -> None:
         """The alarm topic (its fake ARN replaced by the live one wherever the stack names it) and its policy."""
@@ -523,6 +539,15 @@ def _api(value: Any) -> Any:
     return value
 
 
+def _rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A replication rule's provider inputs in the S3 API's shape (which spells ReplicaKmsKeyID so)."""
+    out: dict[str, Any] = _api(rule)
+    encryption = out.get("Destination", {}).get("EncryptionConfiguration", {})
+    if "ReplicaKmsKeyId" in encryption:
+        encryption["ReplicaKmsKeyID"] = encryption.pop("ReplicaKmsKeyId")
+    return out
+
+
 def _field(f: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"Field": f["field"]}
     for src, dst in (
@@ -585,10 +610,12 @@ def weakened_copy(result: SynthResult) -> SynthResult:
     trail.update(isMultiRegionTrail=False, enableLogFileValidation=False)  # LOG-01
     trail.pop("kmsKeyId")  # LOG-02
     data = trail["advancedEventSelectors"][1]["fieldSelectors"][2]
-    data["startsWiths"] = [p for p in data["startsWiths"] if "models-prod" not in p]  # LOG-03
+    data["startsWiths"] = [p for p in data["startsWiths"] if ":::prod-models-prod-" not in p]  # LOG-03
     _one(r, "aws:cloudwatch/logGroup:LogGroup", "prod-flow-logs")["retentionInDays"] = 30  # LOG-05
     _one(r, "aws:cloudwatch/logGroup:LogGroup", "prod-control-plane-logs").pop("kmsKeyId")  # LOG-04
     r.resources = [x for x in r.resources if x["type"] != "aws:ec2/flowLog:FlowLog"]  # LOG-06
+    # RECOVER-04: S3 keeps versioning on while a bucket replicates, so suspending it (above) took its replication off
+    r.resources = [x for x in r.resources if x["name"] != "prod-datasets-replication"]
     versioning = _one(r, "aws:s3/bucketVersioning:BucketVersioning", "prod-datasets-versioning")
     versioning["versioningConfiguration"]["status"] = "Suspended"  # S3-05
     sse = _one(

@@ -62,12 +62,12 @@ def test_compliant_account_passes_every_control(endpoint: str, prod: Any, moto_p
         "sns topics": 1,
         "eks node groups": 4,
         "flow logs": 2,
-        "iam roles": 15,  # + research-trainer, model-promoter, falcosidekick, EBS CSI driver
+        "iam roles": 16,  # + research-trainer, model-promoter, falcosidekick, EBS CSI driver, S3 replication
         "iam users": 0,
-        "kms keys": 8,  # the security-alarm topic's key (issue 21)
+        "kms keys": 8,  # + the security-alarm topic's key; the replicas' keys are in us-west-2
         "launch templates": 4,
         "log groups": 5,  # the DNS query-log group and the container-log group the mesh-drop alarms read (issue 21)
-        "s3 buckets": 6,
+        "s3 buckets": 9,  # + the datasets and models-prod replicas and their access-log bucket (us-west-2)
         "secrets manager secrets": 2,
         "vpcs": 2,
     }
@@ -116,6 +116,8 @@ def test_drifted_account_names_every_weakening(
         ("S3-07", b["datasets"]),  # the SSE-C deny removed from the policy
         ("S3-09", b["models-prod"]),  # access logging off
         ("RECOVER-01", b["audit-logs"]),  # object lock GOVERNANCE 30 days
+        ("RECOVER-04", b["datasets"]),  # its replication deleted (to suspend its versioning) ...
+        ("RECOVER-04", b["replica-datasets"]),  # ... so its replica, no longer fed, holds datasets with no copy
         ("KMS-01", _arn(live, "keys", "alias/enclave/prod/training")),  # rotation off
         ("KMS-02", _arn(live, "keys", "alias/enclave/prod/inference")),  # kms:* to '*'
         ("EKS-01", cluster),  # secrets not encrypted
@@ -270,7 +272,7 @@ def test_access_denied_names_the_checks_that_did_not_run(endpoint: str, prod: An
     assert incomplete["SNS topics"].startswith("sns:ListTopics: AccessDenied")
     assert not [f for f in run.report["findings"] if f["control"].startswith("DETECT-")]
     # what was allowed ran: the S3 and log-group checks read every bucket and group
-    assert run.report["summary"]["resources"]["s3 buckets"] == 6
+    assert run.report["summary"]["resources"]["s3 buckets"] == 9  # the replicas and their access-log bucket too
     assert run.report["summary"]["resources"]["log groups"] == 5  # with the container-log group (issue 21)
     assert not any(c.startswith("S3 bucket") for c in incomplete), [
         i for i in incomplete.items() if i[0].startswith("S3")
