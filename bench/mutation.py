@@ -647,6 +647,45 @@ def exit_codes(work: Path) -> dict[str, int | None]:
     return out
 
 
+def cmd_recheck(args: argparse.Namespace) -> int:
+    """After tests were only added (no source and no existing test changed): run the given pytest arguments (the
+    new tests) against every survivor of the sample, in the work copy as mutmut runs a mutant; a failing run
+    kills it. The old tests need no rerun: each survivor passed all of them already. Killed ones are recorded in
+    mutmut's results (exit code 1) and listed in recheck.json with the arguments that killed them."""
+    work: Path = args.work
+    meta = json.loads((work / "mutation-run.json").read_text())
+    for sub in (work / "tests", work / "mutants" / "tests"):
+        shutil.copytree(ROOT / "tests", sub, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    codes = exit_codes(work)
+    survivors = [n for n in meta["chosen"] if status_of(codes.get(n)) == SURVIVED]
+    print(f"{len(survivors)} survivors to recheck with: {' '.join(args.pytest_args)}", flush=True)
+    log_path = work / "recheck.json"
+    log = json.loads(log_path.read_text()) if log_path.exists() else []
+    plugin = ["-p", "bench.mutation", "-p", "no:cacheprovider", "-o", "addopts=", "--rootdir=.", "-x", "-q"]
+    for name in survivors:
+        env = {**os.environ, "MUTANT_UNDER_TEST": name, "PYTHONDONTWRITEBYTECODE": "1"}
+        cmd = [sys.executable, "-m", "pytest", *plugin, *args.pytest_args]
+        rc = subprocess.run(cmd, cwd=work / "mutants", env=env, capture_output=True).returncode
+        print(f"{name}: {status_of(rc) if rc in (0, 1) else f'exit {rc}'}", flush=True)
+        if rc == 1:
+            _record(work, name, rc)
+            log.append({"mutant": name, "killed_by": args.pytest_args})
+        elif rc not in (0, 5):
+            sys.exit(f"pytest exited {rc} on {name}: run it by hand in {work / 'mutants'} to see why")
+    log_path.write_text(json.dumps(log, indent=1))
+    return 0
+
+
+def _record(work: Path, name: str, code: int) -> None:
+    for path in (work / "mutants").rglob("*.py.meta"):
+        data = json.loads(path.read_text())
+        if name in data["exit_code_by_key"]:
+            data["exit_code_by_key"][name] = code
+            path.write_text(json.dumps(data, indent=4))
+            return
+    raise KeyError(name)
+
+
 # --------------------------------------------------------------------------------------------------------
 # report
 # --------------------------------------------------------------------------------------------------------
@@ -763,7 +802,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
-    for name in ("run", "report", "list"):
+    for name in ("run", "report", "list", "recheck"):
         p = sub.add_parser(name)
         p.add_argument("--work", type=Path, default=os.environ.get("MUTATE_DIR"))
         p.add_argument(
@@ -771,7 +810,7 @@ def main() -> int:
             help="paths in the work copy: components/..., or for the pack rules/..., framework/..., catalog.py "
             "(default: the components' priority modules; for the pack all of its modules)",
         )  # fmt: skip
-    for name in ("run", "report", "list"):
+    for name in ("run", "report", "list", "recheck"):
         sub.choices[name].add_argument(
             "--target", choices=sorted(TARGETS), default=os.environ.get("MUTATE_TARGET", COMPONENTS.name),
             help="what to mutate: components/ or the policy pack ($MUTATE_TARGET)",
@@ -788,6 +827,7 @@ def main() -> int:
     sub.choices["report"].add_argument("--out", type=Path)
     sub.choices["report"].add_argument("--by-package", action="store_true", help="sum rules modules per package")
     sub.choices["list"].add_argument("-v", "--verbose", action="store_true")
+    sub.choices["recheck"].add_argument("pytest_args", nargs="+", help="the new tests (paths, node ids, -k ...)")
     args = parser.parse_args()
     args.target = TARGETS[args.target]  # report: where the run is (the run's own target is in its record)
     if args.work is None:
@@ -799,7 +839,7 @@ def main() -> int:
             args.per_module = int(env("MUTATE_PER_MODULE", args.target.per_module))
         if args.per_framework_module is None:
             args.per_framework_module = int(env("MUTATE_PER_FRAMEWORK_MODULE", args.target.per_framework_module))
-    return {"run": cmd_run, "report": cmd_report, "list": cmd_list}[args.cmd](args)
+    return {"run": cmd_run, "report": cmd_report, "list": cmd_list, "recheck": cmd_recheck}[args.cmd](args)
 
 
 # --------------------------------------------------------------------------------------------------------
