@@ -12,8 +12,8 @@ from .aws.kms import KmsKey, KmsKeyArgs, ServiceUse
 from .aws.network import Network, NetworkArgs
 from .aws.node_pool import GpuNodePool, GpuNodePoolArgs
 from .aws.node_security import NodeSecurityGroups, NodeSecurityGroupsArgs, PortRange
-from .aws.secrets import ManagerSecrets, ManagerSecretsArgs
 from .aws.replication import BucketBackups, BucketBackupsArgs, ReplicatedBucket
+from .aws.secrets import ManagerSecrets, ManagerSecretsArgs
 from .aws.volumes import EncryptedVolumes, EncryptedVolumesArgs
 from .config import ConfigError, PlatformConfig, load_platform_config, validate_platform
 

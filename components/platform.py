@@ -26,10 +26,10 @@ from .aws.logs import encrypted_log_group
 from .aws.network import Network, NetworkArgs
 from .aws.node_pool import GpuNodePool, GpuNodePoolArgs
 from .aws.node_security import NodeSecurityGroups, NodeSecurityGroupsArgs, zone_ingress
-from .aws.signals import FLOW_LOG_FORMAT
 from .aws.registry import ZoneRepositories, ZoneRepositoriesArgs
-from .aws.secrets import ManagerSecrets, ManagerSecretsArgs
 from .aws.replication import BucketBackups, BucketBackupsArgs, replicated_bucket
+from .aws.secrets import ManagerSecrets, ManagerSecretsArgs
+from .aws.signals import FLOW_LOG_FORMAT
 from .aws.volumes import EncryptedVolumes, EncryptedVolumesArgs
 from .config import ConfigError, CreatedCluster, CreatedNetwork, NodePool, PlatformConfig, Secrets
 from .config.buckets import access_log_bucket_name
@@ -631,14 +631,24 @@ class Platform(pulumi.ComponentResource):
         net = cfg.network
         routed = list(net.transit_gateway.routes) if isinstance(net, CreatedNetwork) and net.transit_gateway else []
         identities = {i.name: self.identities[i.name].role_arn for i in cfg.identities}
+        replicas = self.backups.replicas if self.backups is not None else {}
+        # The replication role reads a replicated source and is the only writer of its replica: declared for both,
+        # so replication itself raises no alarm while anyone else touching a replica does.
+        replication = [self.replication_role_arn()] if replicas else []
         artifacts = [
             ArtifactWatch(
                 bucket=b.name,
                 bucket_name=self.buckets[b.name].name,
-                role_arns=[identities[i.name] for i in cfg.identities if any(g.bucket == b.name for g in i.grants)],
+                role_arns=[
+                    *(identities[i.name] for i in cfg.identities if any(g.bucket == b.name for g in i.grants)),
+                    *(replication if b.name in replicas else []),
+                ],
             )
             for b in cfg.buckets
             if b.purpose in ARTIFACT_PURPOSES
+        ] + [
+            ArtifactWatch(bucket=f"replica-{name}", bucket_name=replica.name, role_arns=replication)
+            for name, replica in replicas.items()
         ]
         deployers = det.deployment_role_arns or (
             cfg.cluster.admin_role_arns if isinstance(cfg.cluster, CreatedCluster) else []

@@ -19,8 +19,8 @@ from .log_retention import Logging
 from .network import Network
 from .perimeter import DataPerimeter
 from .pools import NodePool
-from .secrets import Secrets
 from .regions import AWS_REGIONS, AwsRegion
+from .secrets import Secrets
 from .storage import Storage
 from .zones import Zone
 
