@@ -30,7 +30,7 @@ EXPECTED: dict[str, int] = {
     "eks-primitives": 1,
     "fargate": 1,
     "awsx-fargate": 0,
-    "secrets": 0,
+    "secrets": 1,  # its Secrets Manager secret is on the AWS managed key (DATA-10)
     "own-component": 1,
     "missing-config": 2,
     "missing-module": 2,
@@ -225,3 +225,10 @@ def test_computed_outputs_are_typed_in_update_mode_and_unknown_in_a_first_previe
     release = synth("demo", project_dir=helm).outputs
     assert release["nginx_version"].startswith("ingress-nginx-") and " (revision 1)" in release["nginx_version"]
     assert synth("demo", project_dir=awsx).outputs["url"].startswith("http://lb-")
+
+
+def test_a_secret_on_the_aws_managed_key_is_found_at_its_line(runs: Any) -> None:
+    run = runs("secrets", False)
+    [finding] = run.findings("DATA-10")
+    assert "aws/secretsmanager" in finding["message"]
+    assert finding["source"]["line"] == run.line_of('token = aws.secretsmanager.Secret("api-token")')
