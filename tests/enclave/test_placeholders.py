@@ -262,7 +262,12 @@ def test_secrets_are_marked_and_their_plaintext_reaches_no_file(tmp_path: Path, 
         ["preview", "--stack", "demo", "--project-dir", str(project), "--out-dir", str(tmp_path), "-o", str(table),
          *secret, *mode],
     )  # fmt: skip
-    assert run.exit_code == 0, run.output
+    # The program's one finding: its Secrets Manager secret sits on the AWS managed key. The gate fails on it and
+    # still writes every file, none of which may hold the plaintext.
+    assert run.exit_code == 1, run.output
+    assert "1 mandatory, 0 advisory" in run.output, run.output
+    report = json.loads((tmp_path / "demo.json").read_text(encoding="utf-8"))
+    assert [(d["control"], d["urn"].rsplit("::", 1)[1]) for d in report["diagnostics"]] == [("DATA-10", "api-token")]
     for path in (synth_out, tmp_path / "demo.json", tmp_path / "demo.sarif", table):
         assert SECRET not in path.read_text(encoding="utf-8"), f"{path} holds the secret's plaintext"
     assert SECRET not in first.output + run.output

@@ -151,7 +151,10 @@ def _rotation(stack: Stack, secret: Resource, required: bool, max_days: int) -> 
         "maxRotationDays": {
             "type": "integer",
             "default": 90,
-            "description": "The longest interval between rotations of a secret that rotates.",
+            "minimum": 1,
+            "maximum": 1000,
+            "description": "The longest interval between rotations of a secret that rotates (Secrets Manager accepts "
+            "1 to 1000 days).",
         },
     },
     subjects=(*t.SECRETSMANAGER_SECRET, *t.SECRETSMANAGER_ROTATION),
