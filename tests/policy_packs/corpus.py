@@ -182,6 +182,7 @@ PLAIN_EKS = {
     ("S3-11", "models"),  # an untagged bucket is judged as ePHI: no data perimeter
     ("DATA-01", "gpu-lt"),  # a key of no zone the stack or zoneKeys names
     ("DATA-09", "cluster/Namespace/notebooks"),  # no class of its zone, claims not held at 0: the cluster default
+    ("LOG-07", "cluster"),  # control-plane logs in CloudWatch only: no subscription filter copies them anywhere
 }  # fmt: skip
 
 

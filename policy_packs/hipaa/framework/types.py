@@ -99,6 +99,8 @@ OIDC_PROVIDER = ("aws:iam/openIdConnectProvider:OpenIdConnectProvider",)
 
 TRAIL = ("aws:cloudtrail/trail:Trail",)
 LOG_GROUP = ("aws:cloudwatch/logGroup:LogGroup",)
+LOG_SUBSCRIPTION = ("aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter",)
+FIREHOSE_STREAM = ("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream",)
 
 
 def k8s(api_version: str, kind: str) -> str:
