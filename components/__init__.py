@@ -12,6 +12,8 @@ from .aws.kms import KmsKey, KmsKeyArgs, ServiceUse
 from .aws.network import Network, NetworkArgs
 from .aws.node_pool import GpuNodePool, GpuNodePoolArgs
 from .aws.node_security import NodeSecurityGroups, NodeSecurityGroupsArgs, PortRange
+from .aws.replication import BucketBackups, BucketBackupsArgs, ReplicatedBucket
+from .aws.secrets import ManagerSecrets, ManagerSecretsArgs
 from .aws.volumes import EncryptedVolumes, EncryptedVolumesArgs
 from .config import ConfigError, PlatformConfig, load_platform_config, validate_platform
 
@@ -32,6 +34,8 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "AuditTrail",
     "AuditTrailArgs",
+    "BucketBackups",
+    "BucketBackupsArgs",
     "ConfigError",
     "EncryptedBucket",
     "EncryptedBucketArgs",
@@ -44,6 +48,8 @@ __all__ = [
     "GrantTarget",
     "KmsKey",
     "KmsKeyArgs",
+    "ManagerSecrets",
+    "ManagerSecretsArgs",
     "Network",
     "NetworkArgs",
     "NodeSecurityGroups",
@@ -52,6 +58,7 @@ __all__ = [
     "PlatformConfig",
     "PlatformStack",
     "PortRange",
+    "ReplicatedBucket",
     "ServiceUse",
     "TeamZone",
     "TeamZoneArgs",

@@ -23,6 +23,8 @@ MODULES = (
     "components.aws.network",
     "components.aws.cluster",
     "components.aws.volumes",
+    "components.aws.secrets",
+    "components.aws.replication",
     "components.k8s.addons",
     "components.k8s.trust_zone",
     "components.team_zone",

@@ -29,6 +29,7 @@ def node_pool_args(
     ready: Sequence[pulumi.Resource],
     gpu: bool = True,
     tags: Mapping[str, str] | None = None,
+    role_name: str | None = None,
 ) -> GpuNodePoolArgs:
     return GpuNodePoolArgs(
         pool_name=pool.name,
@@ -52,6 +53,7 @@ def node_pool_args(
         kms_key_arn=kms_key_arn,
         instance_tags=instance_tags,
         tags=tags,
+        role_name=role_name,
         ready=ready,
     )
 
@@ -99,9 +101,13 @@ def identity_args(
     service_account_depends_on: Sequence[pulumi.Resource] = (),
     tags: Mapping[str, str] | None = None,
     role_name: str | None = None,
+    secrets_path: str | None = None,
+    secrets_key_alias: pulumi.Input[str] | None = None,
 ) -> WorkloadIdentityArgs:
     return WorkloadIdentityArgs(
         role_name=role_name,
+        secrets_path=secrets_path,
+        secrets_key_alias=secrets_key_alias,
         namespace=ident.namespace,
         service_account=ident.service_account,
         zone=ident.zone,

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from components.config import CONFIG_KEY, ConfigError, PlatformConfig, read_stack_file, validate_stack_file
+from components.k8s import secrets_store
 from components.k8s.images import addon_image_refs, mirror_copies
 
 from . import interrupt
@@ -509,10 +510,13 @@ def images_cmd(
         cfg = _platform_config(stack, config_file, project_dir)
     except (ConfigError, ProjectError) as exc:
         raise _fail_config(exc) from None
-    copies = mirror_copies(cfg.kubernetes, cfg.region)
+    copies = mirror_copies(cfg.kubernetes, cfg.region, cfg.detection.falco) + secrets_store.mirror_copies(
+        cfg.kubernetes, cfg.secrets
+    )
     if not copies:
         err.print(f"{stack}: no kubernetes.image_mirror: nodes pull these images from their registries")
-        for image in addon_image_refs(cfg.kubernetes, cfg.region):
+        secret_images = secrets_store.image_refs(cfg.kubernetes, cfg.secrets) if cfg.secrets.from_manager else []
+        for image in [*addon_image_refs(cfg.kubernetes, cfg.region, cfg.detection.falco), *secret_images]:
             typer.echo(image)
         return
     for source, destination in copies:

@@ -32,12 +32,18 @@ BY_TYPE: dict[str, Loc] = {
     "enclave:aws:AuditTrail": ("logging",),
     "enclave:k8s:ClusterAddons": ("kubernetes",),
     "enclave:aws:NodeSecurityGroups": ("zones",),
+    "enclave:aws:AlarmTopic": ("detection", "subscriptions"),
+    "enclave:aws:SecurityAlarms": ("detection", "thresholds"),
+    "enclave:aws:GuardDutyDetection": ("detection", "guardduty"),
+    "enclave:k8s:RuntimeDetection": ("detection", "falco"),
     "enclave:aws:EncryptedVolumes": ("storage",),
+    "enclave:aws:ManagerSecrets": ("secrets",),
     "enclave:index:Platform": (),
 }
 # (component type, resource type) -> the setting that decides that resource, finer than the component's entry
 SETTINGS: dict[tuple[str, str], Loc] = {
     ("enclave:aws:Network", "aws:cloudwatch/logGroup:LogGroup"): ("logging", "retention_days"),
+    ("enclave:index:Platform", "aws:cloudwatch/logGroup:LogGroup"): ("logging", "retention_days"),
     ("enclave:aws:GpuCluster", "aws:cloudwatch/logGroup:LogGroup"): ("logging", "audit_retention_days"),
     ("enclave:aws:AuditTrail", "aws:cloudwatch/logGroup:LogGroup"): ("logging", "audit_retention_days"),
     ("enclave:aws:EncryptedBucket", "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"): (
@@ -71,6 +77,7 @@ POLICY_SETTINGS: dict[str, Loc] = {
     "zone-namespaces-gpu-quota": ("quota",),
     "node-volumes-encrypted": ("disk_size_gib",),
     "storage-classes-encrypted": ("encrypted_volumes",),
+    "secrets-manager-secrets-use-zone-key": ("secrets",),
 }
 # names of platform-wide keys and pools (after the environment prefix) -> their section
 SPECIAL: dict[str, Loc] = {

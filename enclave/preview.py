@@ -9,12 +9,13 @@ encoding (unknown and secret sentinels), parents, dependencies and property depe
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from components.config import CONFIG_KEY, read_stack_file, validate_stack_file
+from components.config.rollout import pack_stages
 
 from . import interrupt
 from .invokes import RecordedInvokes
@@ -554,6 +556,20 @@ def _shown(path: Path) -> str:
     return str(resolved.relative_to(Path.cwd())) if resolved.is_relative_to(Path.cwd()) else str(path)
 
 
+def check_stages(zones: Sequence[Any], given: Mapping[str, Any], shown: str) -> None:
+    """The pack config carries the zones' adoption stages exactly as the stack config declares them (zones below
+    enforce, their owners and expiries): a pack config that says otherwise would exempt what the stack enforces,
+    or hold mandatory what its config staged."""
+    gate = given.get("exemptions")
+    found = gate.get("stages", []) if isinstance(gate, Mapping) else []
+    wanted = pack_stages(zones)
+    if found != wanted:
+        raise PreviewInputError(
+            f"{shown}: exemptions.stages does not match the stack config's zones[].rollout; set it to "
+            f"{json.dumps(wanted)}"
+        )
+
+
 def run_preview(
     stack: str,
     *,
@@ -574,11 +590,12 @@ def run_preview(
     project = find_project(project_dir)
     stack_path = project.stack_file(stack, config_file)
     parsed = read_stack_file(stack_path)
-    if CONFIG_KEY in parsed.config:
-        validate_stack_file(parsed, project.display(stack_path))
+    cfg = validate_stack_file(parsed, project.display(stack_path)) if CONFIG_KEY in parsed.config else None
     pack_dir = (pack_dir or default_pack(project.root)).resolve()
     pack_config, origin = pack_config_for(stack, pack_dir, project.root, pack_config)
     given, config_lines = read_pack_config_lines(pack_config) if pack_config is not None else ({}, {})
+    if cfg is not None:
+        check_stages(cfg.zones, given, _shown(pack_config) if pack_config else "(no pack config)")
     with pack_process(pack_dir) as proc:
         result = synth(
             stack, preview=preview, project_dir=project_dir, config_file=config_file, references=references,

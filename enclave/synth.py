@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import dataclasses
 import json
 import os
 import runpy
@@ -121,14 +122,29 @@ class _Mocks(pulumi_mocks.Mocks):
         self.monitor: pulumi_mocks.MockMonitor | None = None
         # types registered as components of other packages (remote): their outputs come from the monitor
         self.remote_types: set[str] = set()
+        # the region of each AWS provider instance the program made, by its id: a second region's resources
+        # (replicas) get ARNs and invoke answers of that region
+        self.provider_regions: dict[str, str] = {}
 
     def record_class(self, args: pulumi.ResourceTransformationArgs) -> None:
         if args.type_ not in self.classes:
             self.classes[args.type_] = type(args.resource)
             prepare(type(args.resource))
 
+    def _cloud(self, provider: str | None, inputs: dict[str, Any]) -> FakeCloud:
+        """The fake cloud of the region a resource (or invoke) is in: its own `region` input (pulumi-aws 7), else
+        its provider's, else the stack's."""
+        region = inputs.get("region")
+        if not isinstance(region, str) or not region:
+            region = self.provider_regions.get((provider or "").rsplit("::", 1)[-1], self.cloud.region)
+        return self.cloud if region == self.cloud.region else dataclasses.replace(self.cloud, region=region)
+
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        _id, outputs = self.cloud.outputs(args.typ, args.name, dict(args.inputs))
+        cloud = self._cloud(args.provider, dict(args.inputs))
+        _id, outputs = cloud.outputs(args.typ, args.name, dict(args.inputs))
+        region = args.inputs.get("region")
+        if args.typ == "pulumi:providers:aws" and isinstance(region, str) and _id:
+            self.provider_regions[_id] = region
         # A referenced stack exists already: its outputs are known in a first preview too.
         exists = args.typ.startswith("pulumi:providers:") or args.typ == "pulumi:pulumi:StackReference"
         cls = self.classes.get(args.typ)
@@ -137,7 +153,7 @@ class _Mocks(pulumi_mocks.Mocks):
         if cls is not None and not exists and not local_component:
             # Every other output of the type, from the SDK's type hints: an update's realistic values, unknown
             # in a first preview (below), so a program's `.apply` over `status.load_balancer.ingress[0]` runs.
-            ctx = Context(args.typ, args.name, self.cloud.region, self.cloud.account_id, self.cloud.partition)
+            ctx = Context(args.typ, args.name, cloud.region, cloud.account_id, cloud.partition)
             outputs.update(self.cloud.in_program_thread(lambda: self._references(resource_outputs(cls, ctx, outputs))))
         if self.preview and not exists:
             # A first preview: nothing exists yet, so the id and every computed output are unknown, nested
@@ -167,7 +183,7 @@ class _Mocks(pulumi_mocks.Mocks):
         return {SECRET_SIG_KEY: RESOURCE_SIG, "urn": urn, "id": rid}
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        return self.cloud.invoke(args.token, dict(args.args)), []
+        return self._cloud(args.provider, dict(args.args)).invoke(args.token, dict(args.args)), []
 
 
 def _unknown_computed(inputs: Any, outputs: Any) -> Any:

@@ -157,6 +157,11 @@ class AuditTrailArgs:
         default=(),
     )
     tags: Mapping[str, str] | None = arg("Tags on the trail, its log group and delivery role.", default=None)
+    sns_topic_arn: pulumi.Input[str] | None = arg(
+        "The security-alarm topic (`AlarmTopic.topic.arn`) CloudTrail notifies of every log file it delivers; its "
+        "policy must let this trail publish. Default none: no notification.",
+        default=None,
+    )
 
     def __post_init__(self) -> None:
         for prefix in self.data_event_name_prefixes:
@@ -239,6 +244,7 @@ class AuditTrail(pulumi.ComponentResource):
             cloud_watch_logs_group_arn=self.log_group.arn.apply(lambda arn: f"{arn}:*"),
             cloud_watch_logs_role_arn=self.delivery_role.arn,
             advanced_event_selectors=event_selectors(prefixes),
+            sns_topic_name=args.sns_topic_arn,
             tags=all_tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.bucket_policy_ready, self.delivery_policy]),
         )

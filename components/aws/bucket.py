@@ -58,6 +58,8 @@ class Perimeter:
     endpoint_ids: Sequence[str]
     principal_arns: Sequence[str]
     admin_role_arns: Sequence[str] = ()
+    replication_role_arns: Sequence[str] = ()
+    replica: bool = False
 
 
 def bucket_policy(
@@ -170,7 +172,12 @@ def bucket_policy(
         statements += flow_log_delivery_statements(bucket_arn, account_id, flow_log_region, partition)
     if perimeter is not None:
         statements += perimeter_statements(
-            bucket_arn, perimeter.endpoint_ids, perimeter.principal_arns, perimeter.admin_role_arns
+            bucket_arn,
+            perimeter.endpoint_ids,
+            perimeter.principal_arns,
+            perimeter.admin_role_arns,
+            perimeter.replication_role_arns,
+            perimeter.replica,
         )
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
@@ -366,10 +373,12 @@ class EncryptedBucket(pulumi.ComponentResource):
         perimeter = args.perimeter
         fence: pulumi.Output[Perimeter | None] = pulumi.Output.from_input(None)
         if perimeter is not None:
-            admins = list(perimeter.admin_role_arns)
+            admins, replica = list(perimeter.admin_role_arns), perimeter.replica
             fence = pulumi.Output.all(
-                pulumi.Output.all(*perimeter.endpoint_ids), pulumi.Output.all(*perimeter.principal_arns)
-            ).apply(lambda f: Perimeter(f[0], f[1], admins))
+                pulumi.Output.all(*perimeter.endpoint_ids),
+                pulumi.Output.all(*perimeter.principal_arns),
+                pulumi.Output.all(*perimeter.replication_role_arns),
+            ).apply(lambda f: Perimeter(f[0], f[1], admins, f[2], replica))
         flow_logs = args.flow_log_sink
         document = pulumi.Output.all(self.arn, keys, account, args.cloudtrail_arn, fence, region).apply(
             lambda a: bucket_policy(

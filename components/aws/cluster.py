@@ -45,6 +45,25 @@ def _issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
     return issuer
 
 
+def cni_log_policy(partition: str, region: str, account_id: str, group: str) -> str:
+    """The VPC CNI's permissions to deliver its policy event log to the control-plane group `group`."""
+    base = f"arn:{partition}:logs:{region}:{account_id}:log-group"
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": "FindLogGroups", "Effect": "Allow", "Action": "logs:DescribeLogGroups", "Resource": "*"},
+                {"Sid": "PolicyEventLogGroup", "Effect": "Allow", "Action": "logs:CreateLogGroup",
+                 "Resource": f"{base}:{group}"},
+                {"Sid": "PolicyEventLogStreams", "Effect": "Allow",
+                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                 "Resource": f"{base}:{group}:log-stream:aws-network-policy-agent-audit-*"},
+            ],
+        },
+        sort_keys=True,
+    )  # fmt: skip
+
+
 def kubeconfig(name: str, endpoint: str, ca_data: str, region: str) -> str:
     """A kubeconfig that authenticates with short-lived `aws eks get-token` tokens (no static secrets)."""
     return json.dumps(
@@ -107,6 +126,12 @@ class GpuClusterArgs:
     tags: Mapping[str, str] | None = arg(
         "Tags on the cluster and its roles, log group and access entries.", default=None
     )
+    cni_cloudwatch_logs: bool = arg(
+        "The VPC CNI's network-policy agent also sends its policy event log (denied flows) to the control-plane log "
+        "group `/aws/eks/<name>/cluster`, where a metric filter can count them (nodeAgent.enableCloudWatchLogs), and "
+        "the CNI's role may write there (the permissions AWS documents for it, on that group only). Default off.",
+        default=False,
+    )
 
     def __post_init__(self) -> None:
         if not isinstance(self.settings, CreatedCluster | ExistingCluster):
@@ -162,6 +187,8 @@ class GpuCluster(pulumi.ComponentResource):
         self.node_addons = []
         self._name = name
         self._config = config
+        self._cni_logs = args.cni_cloudwatch_logs
+        self.cni_log_policy: aws.iam.RolePolicy | None = None
         self.access_entries = []
         self.access_policies = []
         self.api_access_rules: list[aws.vpc.SecurityGroupIngressRule] = []
@@ -375,11 +402,34 @@ class GpuCluster(pulumi.ComponentResource):
             addon_name="vpc-cni",
             addon_version=version,
             service_account_role_arn=self.cni_role.arn,
-            configuration_values=json.dumps(VPC_CNI_CONFIGURATION, sort_keys=True),
+            configuration_values=json.dumps(self._cni_configuration(), sort_keys=True),
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="OVERWRITE",
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment, *self._cni_log_access(name, partition)]),
         )
+
+    def _cni_configuration(self) -> Mapping[str, object]:
+        if not self._cni_logs:
+            return VPC_CNI_CONFIGURATION
+        agent = {**VPC_CNI_CONFIGURATION["nodeAgent"], "enableCloudWatchLogs": "true"}  # type: ignore[dict-item]
+        return {**VPC_CNI_CONFIGURATION, "nodeAgent": agent}
+
+    def _cni_log_access(self, name: str, partition: pulumi.Output[str]) -> list[pulumi.Resource]:
+        """The network-policy agent (in the aws-node pod, on the CNI's IRSA role) finds, and if need be creates,
+        the control-plane log group, then writes its own streams to it (AWS's EKS guide, cni-network-policy
+        setup: DescribeLogGroups, CreateLogGroup, CreateLogStream, PutLogEvents); here on that group only, except
+        DescribeLogGroups, which IAM authorises on no resource (Resource "*")."""
+        if not self._cni_logs or self.cni_role is None or self.log_group is None:
+            return []
+        region = self.region
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        doc = pulumi.Output.all(partition, account, self.log_group.name).apply(
+            lambda a: cni_log_policy(a[0], region, a[1], a[2])
+        )
+        self.cni_log_policy = aws.iam.RolePolicy(
+            f"{name}-vpc-cni-policy-logs", role=self.cni_role.name, policy=doc, opts=pulumi.ResourceOptions(parent=self)
+        )
+        return [self.cni_log_policy]
 
     def install_node_addons(self, system_nodes: Sequence[pulumi.Resource]) -> list[aws.eks.Addon]:
         """CoreDNS and kube-proxy as EKS managed add-ons at the pinned versions (created clusters only), once

@@ -1,13 +1,20 @@
 """The resource-side data perimeter of an ePHI bucket: two Deny statements of its bucket policy (pure functions,
 plus the Args that name who and which endpoints).
 
-- **Identity**: data actions by any principal but the bucket's declared identities and the admin roles
-  (deployment, break-glass) are denied, wherever they come from. AWS service principals are excepted: they
-  act only where a bucket policy Allow lets them (CloudTrail, log delivery, replication), and this one grants
-  them nothing on an ePHI bucket.
+- **Identity**: data actions by any principal but the bucket's declared identities, the admin roles
+  (deployment, break-glass) and the replication role are denied, wherever they come from. AWS service principals
+  are excepted: they act only where a bucket policy Allow lets them (CloudTrail, log delivery), and this one
+  grants them nothing on an ePHI bucket.
 - **Network**: data actions that do not come through one of the stack's S3 VPC endpoints (`aws:SourceVpce`) are
   denied, except for the admin roles (the deployer works from the CI runners, outside the VPC), AWS services
-  calling on a principal's behalf (`aws:ViaAWSService`) and service principals.
+  calling on a principal's behalf (`aws:ViaAWSService`) and service principals. A bucket with no endpoint (a
+  replica in another region, where the stack has no VPC) admits no network path at all.
+- **Replication**: S3 replicates as the replication role, which it assumes: those requests come from S3's own
+  network, carry no aws:SourceVpce and are not `aws:ViaAWSService` (a service role, not a forward access
+  session: AWS data perimeter guidance), so the role is excepted from the network Deny; in exchange a third Deny
+  refuses it every action on the bucket but replication's own (`REPLICATION_ACTIONS`), wherever it comes from.
+- **Replica** (`replica`): writes (uploads, deletes, replication) by any principal but the replication role are
+  denied, the admin roles' included: a backup nobody else can overwrite or delete (their reads stay, to restore).
 
 So a zone's credentials, stolen from a pod and used from a laptop, a CI job or another account's VPC, reach no
 object; and a role of the account the stack did not declare is refused even inside the VPC. Only data actions
@@ -38,15 +45,42 @@ DATA_ACTIONS = (
 )
 IDENTITY_SID = "DenyUndeclaredPrincipals"
 NETWORK_SID = "DenyOutsideVpcEndpoints"
+REPLICATION_SID = "DenyReplicationRoleBeyondReplication"
+REPLICA_SID = "DenyReplicaWritesButReplication"
+# What S3 does as the replication role: read the source's configuration, listing and object versions (with their
+# ACLs, tags, retention and legal hold), and write replicas, their deletes and tags (S3 user guide, "Setting up
+# permissions for live replication").
+REPLICATION_ACTIONS = (
+    "s3:GetReplicationConfiguration",
+    "s3:GetBucketVersioning",
+    "s3:ListBucket",
+    "s3:GetObjectVersionForReplication",
+    "s3:GetObjectVersionAcl",
+    "s3:GetObjectVersionTagging",
+    "s3:GetObjectRetention",
+    "s3:GetObjectLegalHold",
+    "s3:ReplicateObject",
+    "s3:ReplicateDelete",
+    "s3:ReplicateTags",
+)
+WRITE_ACTIONS = ("s3:PutObject*", "s3:DeleteObject*", "s3:Replicate*", "s3:RestoreObject", "s3:AbortMultipartUpload")
 
 
 def perimeter_statements(
-    bucket_arn: str, endpoint_ids: Sequence[str], principal_arns: Sequence[str], admin_role_arns: Sequence[str]
+    bucket_arn: str,
+    endpoint_ids: Sequence[str],
+    principal_arns: Sequence[str],
+    admin_role_arns: Sequence[str],
+    replication_role_arns: Sequence[str] = (),
+    replica: bool = False,
 ) -> list[dict[str, Any]]:
-    """The two Deny statements of the perimeter of `bucket_arn`."""
-    admitted = sorted({*principal_arns, *admin_role_arns})
+    """The Deny statements of the perimeter of `bucket_arn`: identity and network, and with replication roles the
+    Deny that holds them to replication (and on a `replica`, the Deny of every other writer)."""
+    replicators = sorted(set(replication_role_arns))
+    admitted = sorted({*principal_arns, *admin_role_arns, *replicators})
     not_a_service = {"aws:PrincipalIsAWSService": "false"}
-    target = {"Principal": "*", "Action": list(DATA_ACTIONS), "Resource": [bucket_arn, f"{bucket_arn}/*"]}
+    resources = [bucket_arn, f"{bucket_arn}/*"]
+    target = {"Principal": "*", "Action": list(DATA_ACTIONS), "Resource": resources}
     identity: dict[str, Any] = {
         "Sid": IDENTITY_SID,
         "Effect": "Deny",
@@ -57,14 +91,37 @@ def perimeter_statements(
         "Sid": NETWORK_SID,
         "Effect": "Deny",
         **target,
-        "Condition": {
-            "StringNotEqualsIfExists": {"aws:SourceVpce": sorted(set(endpoint_ids))},
-            "BoolIfExists": {**not_a_service, "aws:ViaAWSService": "false"},
-        },
+        "Condition": {"BoolIfExists": {**not_a_service, "aws:ViaAWSService": "false"}},
     }
-    if admin_role_arns:
-        network["Condition"]["ArnNotLikeIfExists"] = {"aws:PrincipalArn": sorted(set(admin_role_arns))}
-    return [identity, network]
+    if endpoint_ids:
+        network["Condition"]["StringNotEqualsIfExists"] = {"aws:SourceVpce": sorted(set(endpoint_ids))}
+    exempt = sorted({*admin_role_arns, *replicators})
+    if exempt:
+        network["Condition"]["ArnNotLikeIfExists"] = {"aws:PrincipalArn": exempt}
+    out = [identity, network]
+    if replicators:
+        out.append(
+            {
+                "Sid": REPLICATION_SID,
+                "Effect": "Deny",
+                "Principal": "*",
+                "NotAction": list(REPLICATION_ACTIONS),
+                "Resource": resources,
+                "Condition": {"ArnLike": {"aws:PrincipalArn": replicators}},
+            }
+        )
+    if replica:
+        out.append(
+            {
+                "Sid": REPLICA_SID,
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": list(WRITE_ACTIONS),
+                "Resource": resources,
+                "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalArn": replicators}},
+            }
+        )
+    return out
 
 
 @args_type
@@ -83,11 +140,24 @@ class BucketPerimeterArgs:
         "Roles admitted from anywhere: the roles that run `pulumi up`, and break-glass roles. Default none.",
         default=(),
     )
+    replication_role_arns: Sequence[pulumi.Input[str]] = arg(
+        "The S3 replication role of the bucket (source or replica): admitted from anywhere (S3 calls from its own "
+        "network), for replication's actions only. Default none.",
+        default=(),
+    )
+    replica: bool = arg(
+        "The bucket is a replica: only the replication role may write to it (uploads, deletes), admins included. "
+        "Needs `replication_role_arns`. Default off.",
+        default=False,
+    )
 
     def __post_init__(self) -> None:
-        if not self.endpoint_ids:
-            fail(self, "endpoint_ids", "a perimeter admits requests through at least one S3 VPC endpoint.")
-        for field in ("principal_arns", "admin_role_arns"):
+        if not self.endpoint_ids and self.principal_arns:
+            fail(self, "endpoint_ids", "a perimeter with declared identities admits them through at least one S3 VPC "
+                 "endpoint; only a bucket no workload uses (a replica) may name none.")  # fmt: skip
+        if self.replica and not self.replication_role_arns:
+            fail(self, "replica", "a replica is written by its replication role: pass replication_role_arns.")
+        for field in ("principal_arns", "admin_role_arns", "replication_role_arns"):
             for arn in getattr(self, field):
                 if is_plain(arn) and not (isinstance(arn, str) and arn.startswith("arn:") and ":role/" in arn):
                     fail(self, field, f"{arn!r} is not a role ARN. Pass arn:aws:iam::<account>:role/<name>.")

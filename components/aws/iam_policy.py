@@ -57,7 +57,7 @@ def service_trust(
     *,
     sid: str | None = None,
     source_account: str | None = None,
-    source_arn_like: str | None = None,
+    source_arn_like: str | Sequence[str] | None = None,
 ) -> str:
     """A role only `service` may assume; with `source_account` / `source_arn_like`, only on behalf of this
     account's resources (aws:SourceAccount, aws:SourceArn: no confused deputy)."""
@@ -68,7 +68,8 @@ def service_trust(
     if source_account is not None:
         condition["StringEquals"] = {"aws:SourceAccount": source_account}
     if source_arn_like is not None:
-        condition["ArnLike"] = {"aws:SourceArn": source_arn_like}
+        like = source_arn_like if isinstance(source_arn_like, str) else sorted(source_arn_like)
+        condition["ArnLike"] = {"aws:SourceArn": like}
     if condition:
         statement["Condition"] = condition
     return document(statement)
@@ -154,3 +155,31 @@ def grants_policy(
     if not statements:
         return None
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+SECRET_READ_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
+SECRET_CONTEXT_KEY = "kms:EncryptionContext:SecretARN"
+
+
+def secrets_read_statements(
+    path: str, key_alias: str, region: str, account_id: str, partition: str = "aws"
+) -> list[dict[str, Any]]:
+    """Read the secrets under one Secrets Manager path (`enclave/<env>/<zone>`) and nothing else: their values and
+    metadata, and decryption with the zone's key (by alias) only when Secrets Manager asks for one of them
+    (kms:ViaService, and the SecretARN encryption context Secrets Manager sends, under the same path)."""
+    secrets = f"arn:{partition}:secretsmanager:{region}:{account_id}:secret:{path}/*"
+    key, alias_condition = alias_scoped_key(account_id, region, partition, key_alias)
+    return [
+        {"Sid": _sid("secrets", path), "Effect": "Allow", "Action": list(SECRET_READ_ACTIONS), "Resource": secrets},
+        {
+            "Sid": _sid("secrets-kms", path),
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": key,
+            "Condition": {
+                "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"},
+                "StringLike": {SECRET_CONTEXT_KEY: secrets},
+                **alias_condition,
+            },
+        },
+    ]

@@ -18,7 +18,7 @@ from ..args import arg, args_type, check, fail, schema_type
 from ..config import ExistingCluster, Grant, Identity, PlatformConfig
 from ..k8s.labels import MANAGED_BY
 from ..scheduling import ZONE_LABEL
-from .iam_policy import ResolvedGrant, grants_policy, trust_policy
+from .iam_policy import ResolvedGrant, grants_policy, secrets_read_statements, trust_policy
 
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
 TOKEN_EXPIRATION_ANNOTATION = "eks.amazonaws.com/token-expiration"
@@ -91,6 +91,15 @@ class WorkloadIdentityArgs:
         "Bucket prefixes the role may read or write (at most 32). Default none: the role gets no permissions.",
         default=(),
     )
+    secrets_path: str | None = arg(
+        "Secrets Manager path the role may read, e.g. `enclave/prod/training` (the zone's: `Secrets.path`): "
+        "GetSecretValue and DescribeSecret on `<path>/*`, kms:Decrypt with `secrets_key_alias` through Secrets "
+        "Manager for those secrets only. Default none.",
+        default=None,
+    )
+    secrets_key_alias: pulumi.Input[str] | None = arg(
+        "Alias (`alias/...`) of the key that encrypts the secrets under `secrets_path` (the zone's key).", default=None
+    )
     permissions_boundary_arn: pulumi.Input[str] | None = arg(
         "ARN of an IAM policy that bounds the role's permissions (a company-wide boundary). Default none.",
         default=_identity_default("permissions_boundary_arn"),
@@ -129,6 +138,9 @@ class WorkloadIdentityArgs:
         check(self, "automount_service_account_token", schema_type(Identity, "automount_service_account_token"), fix)
         check(self, "oidc_issuer_url", schema_type(ExistingCluster, "oidc_issuer_url"), "Pass the cluster's issuer.")
         check(self, "region", schema_type(PlatformConfig, "region"), "Pass an AWS region such as 'us-east-1'.")
+        if (self.secrets_path is None) != (self.secrets_key_alias is None):
+            fail(self, "secrets_path", "a secrets path needs the alias of the key that encrypts it, and only then one. "
+                 "Pass both secrets_path and secrets_key_alias, or neither.")  # fmt: skip
         if len(self.grants) > MAX_GRANTS:
             fail(self, "grants", f"at most {MAX_GRANTS} grants. Split the workload.", what=f"{len(self.grants)} grants")
 
@@ -158,24 +170,28 @@ class WorkloadIdentity(pulumi.ComponentResource):
             opts=child,
         )
         self.policy = None
-        if grants:
+        if grants or args.secrets_path is not None:
             invoke = pulumi.InvokeOutputOptions(parent=self)
             account = aws.get_caller_identity_output(opts=invoke).account_id
             partition = aws.get_partition_output(opts=invoke).partition
             resolved = pulumi.Output.all(*[pulumi.Output.all(g.bucket_arn, g.key_alias) for g in grants])
-            document = pulumi.Output.all(resolved, account, partition).apply(
-                lambda a: json.dumps(
-                    grants_policy(
-                        [
-                            ResolvedGrant(t[0], t[1], g.prefix, "write" if g.access == "write" else "read")
-                            for t, g in zip(a[0], grants, strict=True)
-                        ],
-                        region,
-                        a[1],
-                        a[2],
-                    )
-                )
-            )
+            secrets_path = args.secrets_path
+
+            def permissions(a: list[Any]) -> str:
+                policy = grants_policy(
+                    [
+                        ResolvedGrant(t[0], t[1], g.prefix, "write" if g.access == "write" else "read")
+                        for t, g in zip(a[0], grants, strict=True)
+                    ],
+                    region,
+                    a[1],
+                    a[2],
+                ) or {"Version": "2012-10-17", "Statement": []}
+                if secrets_path is not None:
+                    policy["Statement"] += secrets_read_statements(secrets_path, a[3], region, a[1], a[2])
+                return json.dumps(policy)
+
+            document = pulumi.Output.all(resolved, account, partition, args.secrets_key_alias).apply(permissions)
             self.policy = aws.iam.RolePolicy(f"{name}-grants", role=self.role.id, policy=document, opts=child)
         self.service_account = None
         if args.kubernetes_provider is not None:

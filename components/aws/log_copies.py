@@ -3,16 +3,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from ..args import arg, args_type, check, schema_type
+from ..args import arg, args_type, check, fail, schema_type
 from ..config import Logging
 from .iam_policy import ResolvedGrant, document, grants_policy, service_trust
 from .logs import encrypted_log_group
+from .signals import FLOW_LOG_FORMAT_SHAPE
 
 FIREHOSE = "firehose.amazonaws.com"
 LOG_DELIVERY = "delivery.logs.amazonaws.com"
@@ -117,6 +119,11 @@ class LogCopiesArgs:
         "The VPC whose flow logs are copied (a second flow log, delivered to the audit bucket). Default None: none.",
         default=None,
     )
+    flow_log_format: str | None = arg(
+        "The copy's record format (`${field} ...`): the same as the VPC's CloudWatch flow log, so both record the same "
+        "fields. Default None: AWS's default format.",
+        default=None,
+    )
     retention_days: int = arg(
         "Days the stream's delivery-error log group keeps events (default the audit retention).",
         default=Logging.model_fields["audit_retention_days"].default,
@@ -134,6 +141,8 @@ class LogCopiesArgs:
 
     def __post_init__(self) -> None:
         fix = "Use a value the stack file's logging block accepts."
+        if self.flow_log_format is not None and not re.fullmatch(FLOW_LOG_FORMAT_SHAPE, self.flow_log_format):
+            fail(self, "flow_log_format", "give space-separated ${field} names, e.g. '${version} ${srcaddr}'.")
         check(self, "retention_days", schema_type(Logging, "audit_retention_days"), fix)
         check(self, "buffer_seconds", schema_type(Logging, "copy_buffer_seconds"), fix)
 
@@ -173,11 +182,15 @@ class LogCopies(pulumi.ComponentResource):
                 log_destination_type="s3",
                 log_destination=pulumi.Output.concat(self._bucket_arn, f"/{FLOW_LOG_PREFIX}/"),
                 max_aggregation_interval=60,
+                log_format=args.flow_log_format,
                 tags={**self._tags, "Name": f"{name}-flow-log-copy"},
                 opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.ready)),
             )
         self.register_outputs(
-            {"stream_arn": self.stream.arn if self.stream else None, "flow_log": self.flow_log.id if self.flow_log else None}
+            {
+                "stream_arn": self.stream.arn if self.stream else None,
+                "flow_log": self.flow_log.id if self.flow_log else None,
+            }
         )
 
     def _control_plane(self, args: LogCopiesArgs, group: pulumi.Input[str]) -> None:

@@ -14,6 +14,7 @@ def encrypted_log_group(
     retention_days: int,
     parent: pulumi.Resource,
     tags: dict[str, str] | None = None,
+    provider: pulumi.ProviderResource | None = None,
 ) -> aws.cloudwatch.LogGroup:
     """A log group encrypted with `kms_key_arn` whose events expire after `retention_days`.
 
@@ -25,5 +26,5 @@ def encrypted_log_group(
         kms_key_id=kms_key_arn,
         retention_in_days=retention_days,
         tags=tags or {},
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
     )

@@ -16,6 +16,7 @@ from .endpoint_policies import endpoint_policy
 from .iam_policy import service_trust
 from .logs import encrypted_log_group
 from .network_layout import endpoint_block, regional_dns_name, select_zones, zone_plans
+from .signals import FLOW_LOG_FORMAT_SHAPE
 
 # Interface endpoints (private DNS on) that nodes and pods need with no internet path: image pulls,
 # IRSA/Pod Identity credentials, logs, the VPC CNI's ENI/IP management and the EKS API.
@@ -86,8 +87,15 @@ class NetworkArgs:
         default=Logging.model_fields["retention_days"].default,
     )
     tags: Mapping[str, str] | None = arg("Tags on every resource of the network, beside `Name`.", default=None)
+    flow_log_format: str | None = arg(
+        "The flow log's record format (`${field} ...`): `components.aws.signals.FLOW_LOG_FORMAT` adds the subnet, "
+        "direction and packet addresses the security alarms read. Default none: AWS's default format.",
+        default=None,
+    )
 
     def __post_init__(self) -> None:
+        if self.flow_log_format is not None and not re.fullmatch(FLOW_LOG_FORMAT_SHAPE, self.flow_log_format):
+            fail(self, "flow_log_format", "give space-separated ${field} names, e.g. '${version} ${srcaddr}'.")
         if not isinstance(self.settings, CreatedNetwork | ExistingNetwork):
             fail(
                 self,
@@ -137,6 +145,7 @@ class Network(pulumi.ComponentResource):
         config = args.settings
         self._region = args.region
         self._tags = dict(args.tags or {})
+        self._flow_log_format = args.flow_log_format
         self.vpc = self.default_security_group = None
         self.node_subnets, self.endpoint_subnets = [], []
         self.route_tables, self.route_table_associations = [], []
@@ -419,6 +428,7 @@ class Network(pulumi.ComponentResource):
             log_destination=self.flow_log_group.arn,
             iam_role_arn=self.flow_log_role.arn,
             max_aggregation_interval=60,
+            log_format=self._flow_log_format,
             tags=self._tags_named(f"{name}-flow-log"),
             opts=self._child(depends_on=[self.flow_log_role_policy]),
         )

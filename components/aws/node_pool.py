@@ -14,6 +14,7 @@ from ..instance_types import gpu_accelerator
 from ..scheduling import ACCELERATOR_LABEL, EFA_LABEL, GPU_TAINT, POOL_LABEL, SYSTEM_TAINT, ZONE_LABEL
 from .efa import PRIMARY, Interface, interface_layout
 from .iam_policy import service_trust
+from .identity import ROLE_NAME
 
 AMI_TYPE = "AL2023_x86_64_NVIDIA"
 SYSTEM_AMI_TYPE = "AL2023_x86_64_STANDARD"  # the platform's system pool (gpu=False): no GPU driver
@@ -111,6 +112,12 @@ class GpuNodePoolArgs:
         "default tags: pass those default tags. Default none.",
         default=None,
     )
+    role_name: str | None = arg(
+        "The node role's IAM name, e.g. `node_role_name('prod', 'infer-g6e')`: known before the role exists, so the "
+        "zone's ECR repository policies can name it. Default None: Pulumi names it (logical name plus a random "
+        "suffix).",
+        default=None,
+    )
     ready: Sequence[pulumi.Resource] = arg(
         "What nodes need before they launch (the VPC CNI add-on with its IRSA role, VPC endpoints and routes, the "
         "node security group's rules), or they join NotReady. Default none.",
@@ -128,6 +135,8 @@ class GpuNodePoolArgs:
                 f"sizes must satisfy min_size <= desired_size <= max_size "
                 f"(got {self.min_size} <= {self.desired_size} <= {self.max_size})",
             )
+        if self.role_name is not None and not ROLE_NAME.fullmatch(self.role_name):
+            fail(self, "role_name", "an IAM role name is 1-64 of A-Z a-z 0-9 + = , . @ _ -. Use node_role_name(...).")
         _check(self)
 
 
@@ -170,6 +179,7 @@ class GpuNodePool(pulumi.ComponentResource):
 
         self.node_role = aws.iam.Role(
             f"{name}-node-role",
+            name=args.role_name,
             assume_role_policy=service_trust("ec2.amazonaws.com"),
             tags=all_tags,
             opts=child,

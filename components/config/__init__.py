@@ -13,6 +13,8 @@ from .network import CreatedNetwork, ExistingNetwork
 from .perimeter import DataPerimeter
 from .platform import PlatformConfig
 from .pools import NodePool
+from .rollout import Rollout, RolloutStage
+from .secrets import ManagerSecret, Secrets
 from .stackfile import OFFLINE_SECRET, StackFile, read_stack_file
 from .storage import Storage
 from .zones import Access, Egress, EgressProxy, Quota, Zone
@@ -39,6 +41,7 @@ __all__ = [
     "Identity",
     "KubernetesConfig",
     "Logging",
+    "ManagerSecret",
     "Multus",
     "NcclPorts",
     "NodePool",
@@ -46,6 +49,9 @@ __all__ = [
     "Port",
     "Problem",
     "Quota",
+    "Rollout",
+    "RolloutStage",
+    "Secrets",
     "StackFile",
     "Storage",
     "SystemPool",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .buckets import access_log_bucket_name
 from .errors import Loc, Problem
+from .images import node_role_name
 from .platform import PlatformConfig
 
 # What Pulumi's auto-naming appends to a logical name: "-" and 7 random hex characters.
@@ -38,11 +39,13 @@ def generated_names(cfg: PlatformConfig) -> list[Generated]:
         if bucket.purpose == "audit-logs":
             access = f"{env}-{access_log_bucket_name(bucket.name)}-bucket{AUTONAME}"
             out.append(Generated(loc, "S3 bucket (its server-access-log bucket)", access, S3_BUCKET))
+        if cfg.backups.replicated(bucket):  # components.aws.replication names the replica so
+            replica = f"{env}-replica-{bucket.name}-bucket{AUTONAME}"
+            out.append(Generated(loc, "S3 bucket (its backup replica)", replica, S3_BUCKET))
     for i, pool in enumerate(cfg.node_pools):
         loc = ("node_pools", i, "name")
-        out.append(
-            Generated(loc, "IAM role (the pool's node role)", f"{env}-{pool.name}-node-role{AUTONAME}", IAM_ROLE)
-        )
+        # Named explicitly (the zone repositories' policies name it before it exists): no auto-name suffix.
+        out.append(Generated(loc, "IAM role (the pool's node role)", node_role_name(env, pool.name), IAM_ROLE))
         out.append(Generated(loc, "EKS node group", f"{env}-{pool.name}-node-group{AUTONAME}", EKS_NODE_GROUP))
     # Workload identities' roles are named explicitly (components.aws.identity.role_name: the bucket policies'
     # data perimeter names them before they exist), cut to IAM's 64 characters with a hash: never too long.

@@ -15,15 +15,18 @@ from ..instance_types import (
     gpu_instance_types,
     lookup,
 )
+from .backups import check_backups
 from .base import RESERVED_NAMESPACES, is_private_cidr
 from .buckets import access_log_bucket_name
 from .errors import Loc, Problem, format_loc
+from .images import check_images
 from .network import endpoint_block
 from .perimeter import check_perimeter
 from .platform import PlatformConfig
 from .pools import NodePool
 from .promotion import check_promotion
 from .references_k8s import check_namespace_classes, check_service_accounts
+from .rollout import check_rollouts
 
 # Zones whose traffic must never reach the internet (DESIGN: trust-zone table).
 NO_INTERNET_CLASSES = ("training", "inference")
@@ -83,9 +86,31 @@ def check_references(cfg: PlatformConfig) -> list[Problem]:
     problems += _check_cluster(cfg)
     problems += _check_team_zones(cfg)
     problems += check_perimeter(cfg)
+    problems += check_images(cfg)
+    problems += check_backups(cfg)
     problems += check_namespace_classes(cfg)
     problems += check_service_accounts(cfg)
+    problems += check_rollouts(cfg.environment, cfg.zones)
+    problems += _check_secrets(cfg)
     return problems
+
+
+def _check_secrets(cfg: PlatformConfig) -> Iterator[Problem]:
+    """Each manager secret belongs to a zone of this platform, once; none without the driver that reads them."""
+    zones = {z.name for z in cfg.zones}
+    yield from _duplicates(
+        ((("secrets", "secrets", i), (s.zone, s.name)) for i, s in enumerate(cfg.secrets.secrets)), "zone secret"
+    )
+    for i, secret in enumerate(cfg.secrets.secrets):
+        if secret.zone not in zones:
+            yield _unknown(("secrets", "secrets", i, "zone"), secret.zone, "zone", zones)
+    if cfg.secrets.secrets and not cfg.secrets.from_manager:
+        yield Problem(
+            ("secrets", "from_manager"),
+            "secrets are listed but nothing would let zone workloads read them; set from_manager: true or remove "
+            "secrets.secrets",
+            False,
+        )
 
 
 def _check_team_zones(cfg: PlatformConfig) -> Iterator[Problem]:

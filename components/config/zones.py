@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from .base import Cidr, Fqdn, Name, Namespace, ServiceAccountName, Stage, StrictModel, ZoneClass
 from .flows import Port, PortList
+from .rollout import Rollout
 
 
 class EgressProxy(StrictModel):
@@ -89,3 +90,7 @@ class Zone(StrictModel):
     egress: Egress = Field(default_factory=Egress)
     quota: Quota = Field(default_factory=Quota)
     access: Access = Field(default_factory=Access)
+    rollout: Rollout = Field(
+        default_factory=Rollout,
+        description="Adoption stage of a live zone: observe, warn or enforce (default), with owner and expiry.",
+    )

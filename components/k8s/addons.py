@@ -4,7 +4,7 @@ policy), the mesh-wide STRICT mTLS policy, and the platform-admin binding."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -12,7 +12,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from ..args import arg, args_type
-from ..config import KubernetesConfig
+from ..config import KubernetesConfig, RolloutStage
 from ..scheduling import (
     ACCELERATOR_LABEL,
     EFA_LABEL,
@@ -24,11 +24,13 @@ from ..scheduling import (
 )
 from .admission_images import registry_admission
 from .admission_mesh import mesh_identity_policy, workload_privileges_policy
+from .falco import DetectionAgents, detection_policy
 from .images import addon_images, nvidia_image_tag, sidecar_image
 from .labels import MANAGED_BY
 from .namespace_classes import agent_objects, scope_policy
 from .rbac import platform_admin_binding
 from .register import register
+from .rollout import split_binding
 
 ISTIO_REPO = "https://istio-release.storage.googleapis.com/charts"
 NVIDIA_REPO = "https://nvidia.github.io/k8s-device-plugin"
@@ -151,48 +153,89 @@ def istio_cni_values(hub: str, tag: str) -> dict[str, Any]:
     return {"global": {"hub": hub, "tag": tag}}
 
 
-def registry_policy(registries: Sequence[str], exact_images: Sequence[str] = ()) -> dict[str, Any]:
-    """Kyverno ClusterPolicy: pods in zone namespaces may only use images from `registries`, plus the
-    `exact_images` (name:tag, no wildcard) the platform injects itself, such as the Istio sidecar."""
-    allowed = [f"{r}/*" for r in registries] + list(exact_images)
+def _registry_rule(
+    name: str, selector: dict[str, Any], allowed: Sequence[str], overrides: Mapping[str, Any]
+) -> dict[str, Any]:
     pattern = " | ".join(allowed)
+    return {
+        "name": name,
+        "match": {
+            "any": [
+                {
+                    "resources": {
+                        # `kubectl debug` adds containers through the subresource.
+                        "kinds": ["Pod", "Pod/ephemeralcontainers"],
+                        "namespaceSelector": selector,
+                    }
+                }
+            ]
+        },
+        "validate": {
+            "failureAction": "Enforce",
+            **overrides,
+            "message": "images must come from an approved registry: " + ", ".join(allowed),
+            "pattern": {
+                "spec": {
+                    "=(initContainers)": [{"image": pattern}],
+                    "=(ephemeralContainers)": [{"image": pattern}],
+                    "containers": [{"image": pattern}],
+                }
+            },
+        },
+    }
+
+
+def registry_policy(
+    registries: Sequence[str],
+    exact_images: Sequence[str] = (),
+    ecr: str | None = None,
+    zone_images: str | None = None,
+    zones: Sequence[str] = (),
+    zone_stages: Mapping[str, RolloutStage] | None = None,
+) -> dict[str, Any]:
+    """Kyverno ClusterPolicy: pods in zone namespaces may only use images from `registries`, the account's registry
+    `ecr`, plus the `exact_images` (name:tag, no wildcard) the platform injects itself, such as the Istio sidecar.
+    With `zone_images` (the environment), each of `zones` may use only `<ecr>/<environment>/<zone>/` of the account's
+    registry (one rule per zone), and a zone namespace of no listed zone none of it. Zones below enforce
+    (`zone_stages`) are audited, not refused (each rule's failureActionOverrides)."""
+    below = sorted(z for z, s in (zone_stages or {}).items() if s != "enforce")
+    in_below = {"matchExpressions": [{"key": ZONE_LABEL, "operator": "In", "values": below}]}
+    overrides = {"failureActionOverrides": [{"action": "Audit", "namespaceSelector": in_below}]} if below else {}
+    shared = [f"{r}/*" for r in registries] + list(exact_images)
+    zoned = {"key": ZONE_LABEL, "operator": "Exists"}
+    if ecr is None or zone_images is None:
+        own = [f"{ecr}/*"] if ecr else []
+        rules = [_registry_rule("approved-registries", {"matchExpressions": [zoned]}, own + shared, overrides)]
+    else:
+        rules = [
+            _registry_rule(
+                f"approved-registries-{zone}",
+                {"matchExpressions": [{"key": ZONE_LABEL, "operator": "In", "values": [zone]}]},
+                [f"{ecr}/{zone_images}/{zone}/*", *shared],
+                overrides,
+            )
+            for zone in zones
+        ]
+        others = {"matchExpressions": [zoned, {"key": ZONE_LABEL, "operator": "NotIn", "values": list(zones)}]}
+        rules.append(_registry_rule("approved-registries-other-zones", others, shared, overrides))
     return {
         "apiVersion": "kyverno.io/v1",
         "kind": "ClusterPolicy",
         "metadata": {"name": "enclave-approved-registries", "labels": dict(MANAGED_BY)},
-        "spec": {
-            "background": True,
-            "rules": [
-                {
-                    "name": "approved-registries",
-                    "match": {
-                        "any": [
-                            {
-                                "resources": {
-                                    # `kubectl debug` adds containers through the subresource.
-                                    "kinds": ["Pod", "Pod/ephemeralcontainers"],
-                                    "namespaceSelector": {
-                                        "matchExpressions": [{"key": ZONE_LABEL, "operator": "Exists"}]
-                                    },
-                                }
-                            }
-                        ]
-                    },
-                    "validate": {
-                        "failureAction": "Enforce",
-                        "message": "images must come from an approved registry: " + ", ".join(allowed),
-                        "pattern": {
-                            "spec": {
-                                "=(initContainers)": [{"image": pattern}],
-                                "=(ephemeralContainers)": [{"image": pattern}],
-                                "containers": [{"image": pattern}],
-                            }
-                        },
-                    },
-                }
-            ],
-        },
+        "spec": {"background": True, "rules": rules},
     }
+
+
+def staged(manifests: list[dict[str, Any]], stages: Mapping[str, RolloutStage]) -> list[dict[str, Any]]:
+    """Cluster-wide admission objects with each zone-wide binding split for the zones below enforce."""
+    out: list[dict[str, Any]] = []
+    for m in manifests:
+        zone_wide = m["kind"] == "ValidatingAdmissionPolicyBinding" and any(
+            e.get("key") == ZONE_LABEL
+            for e in m["spec"]["matchResources"]["namespaceSelector"].get("matchExpressions", [])
+        )
+        out += split_binding(m, ZONE_LABEL, stages) if zone_wide else [m]
+    return out
 
 
 @args_type
@@ -212,10 +255,32 @@ class ClusterAddonsArgs:
     psa_version: str = arg(
         "The Pod Security Standards version the agent namespaces pin (`v<kubernetes version>`).", default="latest"
     )
+    zone_images: str | None = arg(
+        "The environment when each zone pulls only its own images (`images.enabled`): a zone namespace admits from "
+        "the account's ECR only `<environment>/<zone>/`. Default None: the whole account's ECR.",
+        default=None,
+    )
+    zones: Sequence[str] = arg(
+        "Every zone of the cluster (the platform's and the team zones): with `zone_images`, the Kyverno rule gets one "
+        "rule per zone (the admission policy reads the zone from the namespace's label). Default none.",
+        default=(),
+    )
     nodes_ready: Sequence[pulumi.Resource] = arg(
         "The node groups the releases' pods run on: every release waits for them (an atomic Helm install whose "
         "pods have no node times out and rolls back).",
         default=(),
+    )
+    detection_agents: DetectionAgents = arg(
+        "Namespaces of the detection agents (Falco's, GuardDuty's) and their service accounts: exempt from the "
+        "namespace-scope refusal, because the enclave-detection-agents policy admits only those accounts there "
+        "(components.k8s.falco.detection_policy).",
+        default=DetectionAgents(),
+    )
+    zone_stages: Mapping[str, RolloutStage] = arg(
+        "Zone -> adoption stage of the zones below enforce (README: Adopt in stages): the cluster-wide admission "
+        "bindings and the Kyverno registry policy only audit and warn there (warn zones: the mesh identity is "
+        "denied). Empty: every zone enforces.",
+        default_factory=dict,
     )
 
 
@@ -300,7 +365,9 @@ class ClusterAddons(pulumi.ComponentResource):
             )
         self.agent_namespaces = [a for a in agents if isinstance(a, k8s.core.v1.Namespace)]
         agent_ns = kubernetes.node_agents.namespaces[0]
-        self.namespace_scope = [register(m, provider=provider, parent=self) for m in scope_policy(kubernetes)]
+        detection = args.detection_agents
+        scope = [*scope_policy(kubernetes, detection.namespaces), *(detection_policy(detection) if detection else [])]
+        self.namespace_scope = [register(m, provider=provider, parent=self) for m in scope]
         self.nvidia_device_plugin = release(
             "nvidia-device-plugin",
             "nvidia-device-plugin",
@@ -336,7 +403,16 @@ class ClusterAddons(pulumi.ComponentResource):
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         own_ecr = pulumi.Output.concat(account, ".dkr.ecr.", args.region, ".amazonaws.com")
         sidecar = sidecar_image(hub, versions.istio)
-        policy = own_ecr.apply(lambda ecr: registry_policy([ecr, *kubernetes.approved_registries], [sidecar]))
+        policy = own_ecr.apply(
+            lambda ecr: registry_policy(
+                kubernetes.approved_registries,
+                [sidecar],
+                ecr=ecr,
+                zone_images=args.zone_images,
+                zones=args.zones,
+                zone_stages=args.zone_stages,
+            )
+        )
         self.registry_policy = k8s.apiextensions.CustomResource(
             f"{name}-approved-registries",
             api_version="kyverno.io/v1",
@@ -349,17 +425,20 @@ class ClusterAddons(pulumi.ComponentResource):
         # The same allow-list, judged without a webhook and on workloads' pod templates too.
         def image_admission(ecr: str) -> list[dict[str, Any]]:
             return registry_admission(
-                [ecr, *kubernetes.approved_registries], [sidecar], kubernetes.node_agents.namespaces
+                ecr, kubernetes.approved_registries, [sidecar], kubernetes.node_agents.namespaces, args.zone_images
             )
 
         images_policy, *images_bindings = image_admission("")
         images_policy["spec"] = own_ecr.apply(lambda ecr: image_admission(ecr)[0]["spec"])
+        stages = args.zone_stages
         self.registry_admission = [
-            register(m, provider=provider, parent=self) for m in [images_policy, *images_bindings]
+            register(m, provider=provider, parent=self) for m in staged([images_policy, *images_bindings], stages)
         ]
         self.mesh_identity = [
             register(m, provider=provider, parent=self)
-            for m in [*mesh_identity_policy(sidecar_image(hub, versions.istio)), *workload_privileges_policy()]
+            for m in staged(
+                [*mesh_identity_policy(sidecar_image(hub, versions.istio)), *workload_privileges_policy()], stages
+            )
         ]
         admin = platform_admin_binding(kubernetes.platform_admin_groups)
         if admin is not None:

@@ -31,6 +31,7 @@ from ..scheduling import (
 from .admission_access import service_account_policy
 from .admission_mesh import mesh_membership_policy
 from .labels import MANAGED_BY
+from .rollout import staged_binding
 from .storage import claim_policy
 from .vap import POD_CREATE, SPEC_VARIABLES, WORKLOAD_TEMPLATES, Manifest, binding, cel_list, deny, policy
 from .zone_context import ZoneContext
@@ -225,11 +226,11 @@ def zone_admission(ctx: ZoneContext) -> list[Manifest]:
     binding, the zone's mesh-membership policy, its ServiceAccount policy (zones that bind groups) and its storage-class
     policy (when the platform makes zone StorageClasses)."""
     p = placement(ctx)
-    mutation = placement_mutation(p)
+    rollout = ctx.zone.rollout.stage
+    # In observe nothing may change where a running workload lands: no placement mutation.
+    mutation = placement_mutation(p) if rollout != "observe" else None
+    objects = [*placement_validation(p), *mesh_membership_policy(ctx), *service_account_policy(ctx), *claim_policy(ctx)]
     return [
         *([mutation] if mutation else []),
-        *placement_validation(p),
-        *mesh_membership_policy(ctx),
-        *service_account_policy(ctx),
-        *claim_policy(ctx),
+        *(staged_binding(m, rollout) if m["kind"] == "ValidatingAdmissionPolicyBinding" else m for m in objects),
     ]

@@ -10,6 +10,7 @@ prints them), under their upstream paths:
     <mirror>/eks/aws-efa-k8s-device-plugin:<efa image tag>
     <mirror>/kyverno/{kyverno,kyvernopre,background-controller,cleanup-controller,reports-controller,kyverno-cli}
     <mirror>/kubectl:<kyverno kubectl tag>
+    <mirror>/falcosecurity/{falco,falcosidekick}:<detection.falco image tags>   (when detection.falco is on)
 
 Pre-populated repositories, not ECR pull-through cache: the nodes keep `AmazonEC2ContainerRegistryPullOnly`
 (a first pull through a cache rule would need `ecr:CreateRepository` and `ecr:BatchImportUpstreamImage` on
@@ -22,11 +23,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config import KubernetesConfig
+from ..config.detection import Falco
 
 ISTIO_PUBLIC_HUB = "docker.io/istio"
 NVIDIA_PUBLIC_REPOSITORY = "nvcr.io/nvidia/k8s-device-plugin"
 KYVERNO_PUBLIC_REGISTRY = "reg.kyverno.io"
 KUBECTL_PUBLIC_REGISTRY = "registry.k8s.io"
+FALCO_PUBLIC_REGISTRY = "docker.io"
 ISTIO_IMAGES = ("pilot", "proxyv2", "install-cni")
 KYVERNO_IMAGES = (
     "kyverno",
@@ -100,8 +103,25 @@ def nvidia_image_tag(k8s: KubernetesConfig) -> str:
     return "v" + k8s.addons.nvidia_device_plugin.removeprefix("v")
 
 
-def addon_image_refs(k8s: KubernetesConfig, region: str) -> list[str]:
-    """Every image the add-on releases run (as the values set them), with its tag."""
+def falco_registry(k8s: KubernetesConfig) -> str:
+    """Where the Falco release pulls falco and falcosidekick from: the mirror, else Docker Hub."""
+    return k8s.image_mirror or FALCO_PUBLIC_REGISTRY
+
+
+def falco_image_refs(k8s: KubernetesConfig, falco: Falco | None) -> list[str]:
+    """The images the Falco release runs (none when it is off). Its container plugin and default rules come in
+    Falco's image (falcoctl is off), so there is no artifact to copy."""
+    if falco is None or not falco.enabled:
+        return []
+    registry = falco_registry(k8s)
+    return [
+        f"{registry}/falcosecurity/falco:{falco.image}",
+        f"{registry}/falcosecurity/falcosidekick:{falco.sidekick_image}",
+    ]
+
+
+def addon_image_refs(k8s: KubernetesConfig, region: str, falco: Falco | None = None) -> list[str]:
+    """Every image the add-on releases run (as the values set them), with its tag; Falco's when `falco` is on."""
     v = k8s.addons
     images = addon_images(k8s, region)
     return [
@@ -110,15 +130,17 @@ def addon_image_refs(k8s: KubernetesConfig, region: str) -> list[str]:
         f"{images.efa_device_plugin}:{v.efa_device_plugin_image}",
         *(f"{images.kyverno_registry}/kyverno/{name}:{v.kyverno_image}" for name in KYVERNO_IMAGES),
         f"{images.kubectl_registry}/kubectl:{v.kyverno_kubectl_image}",
+        *falco_image_refs(k8s, falco),
     ]
 
 
-def mirror_copies(k8s: KubernetesConfig, region: str) -> list[tuple[str, str]]:
-    """(upstream image, mirror image) for every add-on image; empty without a mirror."""
+def mirror_copies(k8s: KubernetesConfig, region: str, falco: Falco | None = None) -> list[tuple[str, str]]:
+    """(upstream image, mirror image) for every add-on image (Falco's when `falco` is on); empty without a
+    mirror."""
     if k8s.image_mirror is None:
         return []
-    upstream = addon_image_refs(k8s.model_copy(update={"image_mirror": None}), region)
-    return list(zip(upstream, addon_image_refs(k8s, region), strict=True))
+    upstream = addon_image_refs(k8s.model_copy(update={"image_mirror": None}), region, falco)
+    return list(zip(upstream, addon_image_refs(k8s, region, falco), strict=True))
 
 
 def sidecar_image(hub: str, tag: str) -> str:

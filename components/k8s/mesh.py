@@ -8,6 +8,7 @@ from typing import Any
 
 from ..config import Port, Zone
 from .labels import MANAGED_BY
+from .rollout import staged_mesh
 from .zone_context import ZoneContext
 
 Manifest = dict[str, Any]
@@ -271,7 +272,11 @@ def cilium_fqdn_policy(zone: Zone, namespace: str) -> Manifest | None:
 
 
 def mesh_objects(ctx: ZoneContext, namespace: str) -> list[Manifest]:
-    out = [peer_authentication(namespace), *authorization_policies(ctx, namespace), sidecar(ctx, namespace)]
+    rollout = ctx.zone.rollout.stage
+    out = [
+        staged_mesh(m, rollout)
+        for m in [peer_authentication(namespace), *authorization_policies(ctx, namespace), sidecar(ctx, namespace)]
+    ]
     out += service_entries(ctx.zone, namespace)
     if ctx.kubernetes.cilium:
         cnp = cilium_fqdn_policy(ctx.zone, namespace)

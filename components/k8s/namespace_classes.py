@@ -18,6 +18,7 @@ namespace that is neither a zone's, an agent namespace nor a system namespace.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..config import KubernetesConfig
@@ -137,9 +138,10 @@ def agents_policy(namespaces: list[str]) -> list[Manifest]:
     return [policy(AGENTS_POLICY, rules, validations, SPEC_VARIABLES), binding(AGENTS_POLICY, _names(namespaces))]
 
 
-def scope_policy(kubernetes: KubernetesConfig) -> list[Manifest]:
-    """The refusal of pods and workloads in every namespace outside the zones, agent and system namespaces."""
-    exempt = [*kubernetes.all_system_namespaces, *kubernetes.node_agents.namespaces]
+def scope_policy(kubernetes: KubernetesConfig, detection: Sequence[str] = ()) -> list[Manifest]:
+    """The refusal of pods and workloads in every namespace outside the zones, agent and system namespaces, and
+    the `detection` namespaces (where enclave-detection-agents admits only the detection agents' accounts)."""
+    exempt = [*kubernetes.all_system_namespaces, *kubernetes.node_agents.namespaces, *detection]
     validations = [
         deny(
             "false",

@@ -18,6 +18,7 @@ from .labels import (
     STAGE_LABEL,
     ZONE_LABEL,
 )
+from .rollout import ROLLOUT_LABEL, pod_security_enforce, stage
 
 Manifest = dict[str, Any]
 
@@ -35,11 +36,13 @@ def namespace(zone: Zone, name: str, psa_version: str = "latest") -> Manifest:
                 ZONE_LABEL: zone.name,
                 CLASS_LABEL: zone.zone_class,
                 STAGE_LABEL: zone.stage,
-                PSA_ENFORCE: PSA_BY_CLASS[zone.zone_class],
+                PSA_ENFORCE: pod_security_enforce(zone, PSA_BY_CLASS[zone.zone_class]),
                 f"{PSA_ENFORCE}-version": psa_version,
                 PSA_WARN: "restricted",
                 PSA_AUDIT: "restricted",
                 ISTIO_INJECTION: "enabled",
+                # below enforce only: an enforce zone's namespace is as it always was
+                **({} if stage(zone) == "enforce" else {ROLLOUT_LABEL: stage(zone)}),
             },
             "annotations": {PSA_REASON_ANNOTATION: PSA_REASON_BY_CLASS[zone.zone_class]},
         },

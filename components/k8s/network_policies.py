@@ -7,6 +7,7 @@ from typing import Any
 
 from ..config import Port
 from .labels import MANAGED_BY, NAMESPACE_NAME_LABEL, ZONE_LABEL
+from .rollout import open_default, stage
 from .zone_context import ZoneContext
 
 Manifest = dict[str, Any]
@@ -63,8 +64,12 @@ def deny_all_but_dns(namespace: str) -> list[Manifest]:
 
 def network_policies(ctx: ZoneContext, namespace: str) -> list[Manifest]:
     """Every NetworkPolicy of one namespace of `zone`, named for what it allows."""
+    rollout = stage(ctx.zone)
+    deny, dns = deny_all_but_dns(namespace)
     out = [
-        *deny_all_but_dns(namespace),
+        # below enforce, default-deny gives way to allow-all (warn: but the metadata service); the rest stays
+        deny if rollout == "enforce" else open_default(namespace, rollout, _policy),
+        dns,
         # Sidecars fetch config and certificates from istiod; without it STRICT mTLS cannot work.
         _policy(
             namespace,

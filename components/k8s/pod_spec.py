@@ -9,9 +9,12 @@ from typing import Any
 from ..config import Multus, NcclPorts, NodePool, Zone
 from ..scheduling import GPU_RESOURCE, GPU_TOLERATION, POOL_LABEL, ZONE_LABEL
 from .multus import SECONDARY_INTERFACE, secondary_network_request
+from .secrets_store import secrets_volume
 
 SECRET_FILE_MODE = 0o400
 SECRETS_DIR = "/var/run/secrets/enclave"
+# Where the zone's Secrets Manager secrets appear, one file per secret (named after it).
+MANAGER_SECRETS_DIR = f"{SECRETS_DIR}/manager"
 # Written by TrustZone in every zone namespace when the network has an S3 interface endpoint.
 AWS_ENDPOINTS_CONFIGMAP = "enclave-aws-endpoints"
 
@@ -47,6 +50,7 @@ def workload_pod_template(
     gpus: int = 1,
     efa_interfaces: int = 0,
     secrets: Sequence[str] = (),
+    secret_provider_class: str | None = None,
     env: Mapping[str, str] | None = None,
     nccl_ports: NcclPorts | None = None,
     secondary_network: Multus | None = None,
@@ -60,6 +64,11 @@ def workload_pod_template(
     Secrets are mounted read-only as files with defaultMode 0400 under /var/run/secrets/enclave/<name>,
     never as environment variables. (The kubelet adds group read for the pod's fsGroup, so the files are
     0440 root:1000: readable by the workload's non-root user, by no other user.)
+
+    `secret_provider_class` (the zone's, `Secrets.provider_class(zone)`) mounts the zone's Secrets Manager secrets
+    read-only under /var/run/secrets/enclave/manager/<name>, through the Secrets Store CSI driver and the pod's own
+    IRSA role; only the workload container mounts them (not the mesh sidecar). Prefer it to `secrets`: no
+    Kubernetes Secret holds the value.
 
     `efa_interfaces` > 0 needs an EFA pool of a training zone and the stack's `kubernetes.nccl_ports`
     (the window its NetworkPolicy opens); `secondary_network` (the stack's `kubernetes.multus`) attaches
@@ -105,6 +114,9 @@ def workload_pod_template(
     for secret in secrets:
         volumes.append({"name": f"secret-{secret}", "secret": {"secretName": secret, "defaultMode": SECRET_FILE_MODE}})
         mounts.append({"name": f"secret-{secret}", "mountPath": f"{SECRETS_DIR}/{secret}", "readOnly": True})
+    if secret_provider_class is not None:
+        volumes.append(secrets_volume(secret_provider_class))
+        mounts.append({"name": "manager-secrets", "mountPath": MANAGER_SECRETS_DIR, "readOnly": True})
     container: dict[str, Any] = {
         "name": name,
         "image": image,

@@ -31,6 +31,8 @@ CALLS: dict[tuple[str, str], str] = {
     ("s3", "GetBucketTagging"): "s3:GetBucketTagging",
     ("s3", "GetObjectLockConfiguration"): "s3:GetBucketObjectLockConfiguration",
     ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
+    ("s3", "GetBucketReplication"): "s3:GetReplicationConfiguration",
+    ("s3", "GetBucketLocation"): "s3:GetBucketLocation",
     ("iam", "ListRoles"): "iam:ListRoles",
     ("iam", "ListRolePolicies"): "iam:ListRolePolicies",
     ("iam", "GetRolePolicy"): "iam:GetRolePolicy",
@@ -61,6 +63,15 @@ CALLS: dict[tuple[str, str], str] = {
     ("cloudtrail", "ListTags"): "cloudtrail:ListTags",
     ("logs", "DescribeLogGroups"): "logs:DescribeLogGroups",
     ("logs", "ListTagsForResource"): "logs:ListTagsForResource",
+    ("logs", "DescribeMetricFilters"): "logs:DescribeMetricFilters",
+    ("cloudwatch", "DescribeAlarms"): "cloudwatch:DescribeAlarms",
+    ("sns", "ListTopics"): "sns:ListTopics",
+    ("sns", "GetTopicAttributes"): "sns:GetTopicAttributes",
+    ("events", "ListRules"): "events:ListRules",
+    ("events", "ListTargetsByRule"): "events:ListTargetsByRule",
+    ("guardduty", "ListDetectors"): "guardduty:ListDetectors",
+    ("guardduty", "GetDetector"): "guardduty:GetDetector",
+    ("secretsmanager", "ListSecrets"): "secretsmanager:ListSecrets",
 }
 READ_PREFIXES = ("Get", "List", "Describe")
 

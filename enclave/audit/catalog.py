@@ -56,6 +56,7 @@ class Catalog:
     evaluator: ModuleType | None = None  # the pack's policy evaluator (S3-07)
     probes: Any = None  # the pack's probe uploads for S3-07 (framework/upload_probes.py)
     data_prefixes: tuple[str, ...] = ()  # the pack's data-action prefixes for IAM-02 (framework/data_actions.py)
+    pack_dir: Path | None = None  # where the pack's rules are, for the checks that run them (detect_rules.py)
 
     def control(self, cid: str) -> Any:
         if cid not in self.controls:
@@ -97,5 +98,5 @@ def load_catalog(pack_dir: Path, config: dict[str, Any] | None = None, source: s
     data_actions: Any = shared["framework/data_actions.py"]
     return Catalog(
         dict(module.CONTROLS), policy_controls(pack_dir), dict(config or {}), source, load_evaluator(pack_dir),
-        shared["framework/upload_probes.py"], tuple(data_actions.DATA_PREFIXES),
+        shared["framework/upload_probes.py"], tuple(data_actions.DATA_PREFIXES), pack_dir,
     )  # fmt: skip

@@ -9,7 +9,7 @@ from typing import Any
 
 from .catalog import Catalog
 from .model import AuditResult, Finding
-from .session import Reader
+from .session import CheckFailed, Reader
 
 
 @dataclass
@@ -35,6 +35,7 @@ class Live:
 
     keys: dict[str, dict[str, Any]] = field(default_factory=dict)  # by key ARN
     aliases: dict[str, str] = field(default_factory=dict)  # alias name -> key ARN
+    remote_keys: dict[str, dict[str, Any]] = field(default_factory=dict)  # keys of other regions, by ARN
     buckets: dict[str, dict[str, Any]] = field(default_factory=dict)
     roles: dict[str, dict[str, Any]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # by user name: arn, keys (active key ids)
@@ -47,6 +48,12 @@ class Live:
     templates: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # by "<id>:<version>"
     security_groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     vpcs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    topics: dict[str, dict[str, Any]] = field(default_factory=dict)  # by topic ARN: its attributes
+    alarms: list[dict[str, Any]] = field(default_factory=list)  # CloudWatch metric alarms
+    metric_filters: list[dict[str, Any]] = field(default_factory=list)
+    event_rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # by rule ARN, with _targets
+    detectors: dict[str, dict[str, Any]] = field(default_factory=dict)  # GuardDuty, by detector id
+    secrets: dict[str, dict[str, Any]] = field(default_factory=dict)  # Secrets Manager secrets by ARN
     read: set[str] = field(default_factory=set)  # kinds whose listing succeeded
 
 
@@ -96,6 +103,21 @@ class Context:
         key_id = name.split("/", 1)[-1]
         return next((k for k in self.live.keys.values() if k["id"] == key_id), None)
 
+    def remote_key(self, arn: str, region: str) -> dict[str, Any] | None:
+        """Key `arn` of another region (a backup replica's), described there once; None when the read failed."""
+        with self._lock:
+            if arn in self.live.remote_keys:
+                return self.live.remote_keys[arn]
+        try:
+            answer = self.reader.call(f"KMS key {arn}", "kms", "describe_key", in_region=region, KeyId=arn)
+        except CheckFailed:
+            return None
+        meta = (answer or {}).get("KeyMetadata", {})
+        key = {"arn": arn, "manager": meta.get("KeyManager"), "state": meta.get("KeyState")}
+        with self._lock:
+            self.live.remote_keys[arn] = key
+        return key
+
     def customer_key_problem(self, ref: str | None) -> str | None:
         """Why `ref` is not a customer-managed key, or None when it is (or is another account's key)."""
         if not ref:
@@ -103,6 +125,13 @@ class Context:
         if "alias/aws/" in ref:
             return f"the AWS-managed key {ref}"
         key = self.key_for(ref)
+        parts = ref.split(":")
+        if key is None and ref.startswith("arn:") and len(parts) > 5 and parts[3] not in ("", self.result.region):
+            if parts[4] != self.account:
+                return None  # another account's key: customer-managed by definition
+            key = self.remote_key(ref, parts[3])  # a key of the backups' region: described there
+            if key is None:
+                return None  # the read failed: already incomplete
         if key is None:
             if "kms" not in self.live.read:
                 return None  # the KMS listing failed: already incomplete

@@ -33,7 +33,19 @@ def _companions(result: SynthResult, typ: str) -> dict[str, dict[str, Any]]:
     return {r["inputs"].get("bucket"): r["inputs"] for r in result.by_type(typ)}
 
 
-def declared(result: SynthResult) -> list[Declared]:
+def record_region(result: SynthResult, record: dict[str, Any]) -> str | None:
+    """The region a synthesized resource is in: its own `region` input, else its AWS provider's (None: not said)."""
+    own = record.get("inputs", {}).get("region")
+    if isinstance(own, str) and own:
+        return own
+    ref = str(record.get("provider") or "").rsplit("::", 1)[0]
+    provider = result.by_urn().get(ref) if ref else None
+    region = (provider or {}).get("inputs", {}).get("region")
+    return region if isinstance(region, str) and region else None
+
+
+def declared(result: SynthResult, result_region: str | None = None) -> list[Declared]:
+    """What the stack declares that the audit compares, in `result_region` where a resource is regional (keys)."""
     out: list[Declared] = []
     versioning = _companions(result, "aws:s3/bucketVersioning:BucketVersioning")
     sse = _companions(result, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
@@ -72,7 +84,12 @@ def declared(result: SynthResult) -> list[Declared]:
                 },
             )
         )
-    keys = {r["urn"]: r for r in result.by_type("aws:kms/key:Key")}
+    # the audit lists one region's keys: a key of another (a backup replica's) is described by the replication check
+    keys = {
+        r["urn"]: r
+        for r in result.by_type("aws:kms/key:Key")
+        if result_region is None or record_region(result, r) in (None, result_region)
+    }
     for alias in result.by_type("aws:kms/alias:Alias"):
         key = next((keys[u] for u in alias.get("propertyDependencies", {}).get("targetKeyId", []) if u in keys), None)
         if key is not None:
@@ -301,7 +318,7 @@ def drift(ctx: Context, options: AuditOptions) -> None:
     live = _live(ctx)
     matched: dict[str, set[str]] = {kind: set() for kind in live}
     entries: list[Drift] = []
-    for decl in declared(result):
+    for decl in declared(result, ctx.result.region):
         if decl.kind not in live:
             continue  # that listing failed: already incomplete
         name = _match(decl, live[decl.kind])

@@ -44,13 +44,12 @@ def read(ctx: Context) -> None:
         if "EKS-06" not in ctx.skip:
             with contextlib.suppress(CheckFailed):
                 cluster["_admins"] = _admins(ctx, name)
-        if "EKS-04" in ctx.skip:
+        if {"EKS-04", "DETECT-06"} <= ctx.skip:  # the add-ons serve EKS-04 and DETECT-06 (the CNI's policy logs)
             return
         addons: dict[str, Any] = {}
-        for addon in r.paginate(f"EKS add-ons of {name} (EKS-04)", "eks", "list_addons", "addons", clusterName=name):
-            described = r.call(
-                f"EKS add-ons of {name} (EKS-04)", "eks", "describe_addon", clusterName=name, addonName=addon
-            )
+        check = f"EKS add-ons of {name} (EKS-04, DETECT-06)"
+        for addon in r.paginate(check, "eks", "list_addons", "addons", clusterName=name):
+            described = r.call(check, "eks", "describe_addon", clusterName=name, addonName=addon)
             addons[addon] = (described or {}).get("addon", {})
         cluster["_addons"] = addons
 

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
-from . import eks, iam, kms, logs, nodes, s3, trail
+from . import detect, detect_rules, eks, iam, kms, logs, nodes, replication, s3, secrets, trail
 from .catalog import Catalog, load_catalog
 from .context import Context, Thresholds
 from .model import WORKERS, AuditResult, Incomplete
@@ -30,16 +30,24 @@ PHASE_ONE: tuple[tuple[str, Callable[[Context], None]], ...] = (
     ("IAM OIDC providers", iam.read_oidc),
     ("CloudWatch log groups", logs.read),
     ("VPC flow logs", logs.read_flow_logs),
+    ("Secrets Manager secrets", secrets.read),
     ("EKS clusters", lambda ctx: _clusters_and_nodes(ctx)),
+    ("SNS topics", detect.read_topics),
+    ("CloudWatch alarms", detect.read_alarms),
+    ("EventBridge rules", detect.read_event_rules),
+    ("GuardDuty detectors", detect.read_detectors),
 )
 CHECKS: tuple[tuple[str, Callable[[Context], None]], ...] = (
     ("KMS checks", kms.check),
     ("S3 checks", s3.check),
+    ("replication checks", replication.check),
     ("IAM checks", iam.check),
     ("EKS checks", eks.check),
     ("node group checks", nodes.check),
     ("CloudTrail checks", trail.check),
     ("log checks", logs.check),
+    ("detection checks (DETECT-04..11)", detect_rules.check),
+    ("Secrets Manager checks", secrets.check),
 )
 
 

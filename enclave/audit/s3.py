@@ -1,7 +1,8 @@
 """S3 buckets: SSE-KMS with a customer key and a bucket key (S3-01), SSE-C blocked (S3-02), public access
 block (S3-03), ownership (S3-04), versioning (S3-05), TLS only (S3-06), uploads asking for weaker or foreign
 encryption refused (S3-07), nothing public (S3-08), access logging (S3-09), lifecycle rules expiring
-noncurrent versions and aborting incomplete uploads (S3-10), object lock on the trail's bucket (RECOVER-01)."""
+noncurrent versions and aborting incomplete uploads (S3-10), object lock on the trail's bucket (RECOVER-01).
+Replication of the production datasets and models buckets (RECOVER-04) is judged in replication.py."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ READS: tuple[tuple[str, str, tuple[str, ...], str | None], ...] = (
     ("logging", "get_bucket_logging", (), "LoggingEnabled"),
     ("tags", "get_bucket_tagging", ("NoSuchTagSet",), "TagSet"),
     ("lifecycle", "get_bucket_lifecycle_configuration", ("NoSuchLifecycleConfiguration",), "Rules"),
+    ("replication", "get_bucket_replication", ("ReplicationConfigurationNotFoundError",), "ReplicationConfiguration"),
+    ("location", "get_bucket_location", (), "LocationConstraint"),
 )
 
 

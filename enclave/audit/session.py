@@ -71,14 +71,16 @@ class Reader:
         self.endpoint_url = endpoint_url
         self.workers = workers
         self._config = client_config(workers)
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[tuple[str, str], Any] = {}
 
-    def client(self, service: str) -> Any:
-        if service not in self._clients:
-            self._clients[service] = self.session.client(
-                service, endpoint_url=self.endpoint_url, config=self._config, region_name=self.result.region
+    def client(self, service: str, region: str | None = None) -> Any:
+        """The client of `service` in the audit's region, or in `region` (a backup replica's)."""
+        where = region or self.result.region
+        if (service, where) not in self._clients:
+            self._clients[(service, where)] = self.session.client(
+                service, endpoint_url=self.endpoint_url, config=self._config, region_name=where
             )
-        return self._clients[service]
+        return self._clients[(service, where)]
 
     def probe(self, service: str) -> Any:
         """A client that gives up after two attempts: the first call finds out quickly whether AWS answers."""
@@ -92,10 +94,11 @@ class Reader:
         return CheckFailed(check)
 
     def call(
-        self, check: str, service: str, op: str, absent: Iterable[str] = (), **kwargs: Any
+        self, check: str, service: str, op: str, absent: Iterable[str] = (), in_region: str | None = None, **kwargs: Any
     ) -> dict[str, Any] | None:
-        """One read; None when the error code says the setting is absent (e.g. NoSuchBucketPolicy)."""
-        client = self.client(service)
+        """One read (in the audit's region, or `in_region`); None when the error code says the setting is absent
+        (e.g. NoSuchBucketPolicy)."""
+        client = self.client(service, in_region)
         name = f"{service}:{client.meta.method_to_api_mapping.get(op, op)}"
         try:
             response: dict[str, Any] = getattr(client, op)(**kwargs)

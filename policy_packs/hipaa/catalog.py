@@ -25,6 +25,7 @@ CITATIONS = {
     "164.308(a)(1)(ii)(D)": "Information system activity review",
     "164.308(a)(4)": "Information access management",
     "164.308(a)(5)(ii)(B)": "Protection from malicious software",
+    "164.308(a)(6)(ii)": "Response and reporting",
     "164.308(a)(7)(ii)(A)": "Data backup plan",
     "164.308(a)(7)(ii)(B)": "Disaster recovery plan",
     "164.312(a)(1)": "Access control",
@@ -211,6 +212,14 @@ CONTROLS: dict[str, Control] = {
         _c("IAM-07", "No administrator managed policies on roles", ("164.308(a)(4)",), "critical",
            "Detach AdministratorAccess, PowerUserAccess, IAMFullAccess and other *FullAccess policies; grant the "
            "actions the role needs."),
+        _c("IAM-08", "Each zone's images are pulled only by that zone's nodes", ("164.308(a)(4)", "164.312(a)(1)"),
+           "high",
+           "Give each zone's ECR repository a policy that denies ecr:BatchGetImage and ecr:GetDownloadUrlForLayer "
+           "unless aws:PrincipalArn is one of the zone's node roles (an Allow alone excludes nobody: the nodes' "
+           "AmazonEC2ContainerRegistryPullOnly allows pulls on every repository), and tag the repository "
+           "enclave:zone; components.ZoneRepositories (images.repositories in the stack file) writes both. It "
+           "limits which workloads' code a zone runs, which supports the zone's access control rather than guarding "
+           "ePHI itself."),
         _c("IAM-10", "Every role's trust names who may assume it", ("164.312(a)(1)", "164.312(d)"), "critical",
            "In each Allow statement of the role's trust policy (assume_role_policy) name the principals in "
            "Principal: an AWS account or role ARN, a service (ec2.amazonaws.com) or an OIDC provider ARN; never "
@@ -351,6 +360,12 @@ CONTROLS: dict[str, Control] = {
            "Declare every Kubernetes object (kind, namespace, name) in one resource of the stack: remove the second "
            "resource, the manifest's copy or the *Patch of an object the stack declares, so what the cluster holds "
            "does not depend on the order of apply."),
+        _c("K8S-25", "Detection namespaces admit only the detection agents' service accounts",
+           ("164.312(a)(1)", "164.308(a)(4)"), "high",
+           "Bind (Deny, failurePolicy Fail) an admission policy to each detection namespace that admits pods and "
+           "workloads only as Falco's, falcosidekick's or GuardDuty's agent service account "
+           "(components.k8s.falco.detection_policy); the namespace-scope refusal exempts these namespaces only "
+           "because this holds."),
         # --- MESH ------------------------------------------------------------------------------------------
         _c("MESH-01", "Mutual TLS is STRICT everywhere",
            ("164.312(e)(1)", "164.312(e)(2)(i)", "164.312(e)(2)(ii)", "164.312(d)"), "critical",
@@ -390,6 +405,52 @@ CONTROLS: dict[str, Control] = {
            "Set cloud_watch_logs_group_arn and cloud_watch_logs_role_arn on the trail. Streaming makes activity "
            "review possible; no alarm is checked here, so the control supports review and claims nothing for "
            "incident response (164.308(a)(6)(ii)).", supports=("164.308(a)(1)(ii)(D)",)),
+        _c("DETECT-04", "Security alarms go to an encrypted topic only this account's alarm services publish to",
+           ("164.308(a)(6)(ii)", "164.312(a)(2)(iv)"), "high",
+           "Encrypt the topic with a customer key whose policy lets CloudWatch, EventBridge, CloudTrail and GuardDuty "
+           "use it for this topic only (kms:EncryptionContext:aws:sns:topicArn), and give it a policy whose every "
+           "statement pins its publisher with aws:SourceAccount / aws:SourceArn (components.aws.alarms.AlarmTopic; "
+           "detection.alarms)."),
+        _c("DETECT-05", "The trail notifies the security-alarm topic", ("164.308(a)(1)(ii)(D)",), "low",
+           "Set sns_topic_name on the trail to the alarm topic's ARN (AuditTrailArgs.sns_topic_arn).",
+           supports=("164.308(a)(1)(ii)(D)",)),
+        _c("DETECT-06", "Denied NetworkPolicy flows raise an alarm",
+           ("164.308(a)(1)(ii)(D)", "164.308(a)(6)(ii)"), "medium",
+           "Set nodeAgent.enableCloudWatchLogs 'true' on the vpc-cni add-on (with the CloudWatch Logs permissions AWS "
+           "documents, on its role), and put a metric filter counting 'PolicyVerdict: DENY' lines on "
+           "/aws/eks/<cluster>/cluster with an alarm to the alarm topic (detection.alarms)."),
+        _c("DETECT-07", "Refused egress and large transfers out raise alarms",
+           ("164.308(a)(1)(ii)(D)", "164.308(a)(6)(ii)"), "high",
+           "Write flow logs in components.aws.signals.FLOW_LOG_FORMAT and put metric filters on their group for "
+           "REJECTed egress to addresses outside the VPC and for the bytes of accepted egress out of it (per source "
+           "subnet), and per zone for the sidecars' BlackHoleCluster / block_all drops, each with an alarm "
+           "(detection.alarms, detection.thresholds)."),
+        _c("DETECT-08", "Artifact access by an undeclared principal raises an alarm",
+           ("164.308(a)(1)(ii)(D)", "164.308(a)(6)(ii)", "164.312(b)"), "high",
+           "Put a metric filter on the trail's log group per artifact bucket counting its S3 data events by any "
+           "principal but its identities' roles, with an alarm to the alarm topic (detection.alarms)."),
+        _c("DETECT-09", "A trail or flow log that stops delivering raises an alarm",
+           ("164.312(b)", "164.308(a)(6)(ii)"), "high",
+           "Count every record of the trail's and the flow log's groups with a metric filter and alarm when fewer "
+           "than the threshold arrive, treating missing data as breaching "
+           "(detection.thresholds.log_delivery_stopped)."),
+        _c("DETECT-10", "Security configuration changes by anyone but the deployment roles raise an alarm",
+           ("164.308(a)(1)(ii)(D)", "164.308(a)(6)(ii)"), "high",
+           "Put metric filters on the trail's log group for KMS key-policy, trail, bucket-policy, security-group and "
+           "EKS access-entry changes by principals other than the deployment roles (detection.deployment_role_arns, "
+           "default cluster.admin_role_arns), each with an alarm; name those roles in deploymentRoles."),
+        _c("DETECT-11", "GuardDuty watches EKS audit logs, runtime and S3, and its findings reach the alarm topic",
+           ("164.308(a)(5)(ii)(B)", "164.308(a)(6)(ii)", "164.308(a)(1)(ii)(D)"), "high",
+           "Create a detector with the EKS_AUDIT_LOGS, EKS_RUNTIME_MONITORING (EKS_ADDON_MANAGEMENT) and "
+           "S3_DATA_EVENTS features and an EventBridge rule sending 'GuardDuty Finding' events to the alarm topic "
+           "(detection.guardduty.mode: create), or set managedByOrganization with a note where the organisation "
+           "runs it."),
+        _c("DETECT-12", "Runtime detection (Falco) watches every node and alerts the alarm topic",
+           ("164.308(a)(5)(ii)(B)", "164.308(a)(6)(ii)", "164.308(a)(1)(ii)(D)"), "high",
+           "Install Falco's chart at an exact version with the modern eBPF driver, tolerating the GPU and system "
+           "taints, without node selector, in its own namespace, with falcosidekick publishing to the alarm topic "
+           "(detection.falco.enabled; components.k8s.runtime_detection), or set runtimeDetectionElsewhere with a "
+           "note."),
         # --- RECOVER ---------------------------------------------------------------------------------------
         _c("RECOVER-01", "The audit log store is immutable", ("164.312(c)(1)", "164.312(b)"), "high",
            "Give the bucket the trail writes to object lock in COMPLIANCE mode for at least the audit retention."),
@@ -397,6 +458,16 @@ CONTROLS: dict[str, Control] = {
            "Keep force_destroy False on buckets and deletion_protection True on clusters."),
         _c("RECOVER-03", "Keys wait at least 30 days before deletion", ("164.308(a)(7)(ii)(B)",), "medium",
            "Set deletion_window_in_days to 30 (or the pack config's minimum)."),
+        _c("RECOVER-04", "Model and dataset buckets are replicated to another region under a customer key",
+           ("164.308(a)(7)(ii)(A)", "164.308(a)(7)(ii)(B)", "164.312(a)(2)(iv)"), "high",
+           "Give every production datasets and models bucket an Enabled replication rule that selects the whole "
+           "bucket, replicates SSE-KMS objects (sse_kms_encrypted_objects 'Enabled') and names as replica_kms_key_id "
+           "the ARN of a customer key in another region (backups.enabled and backups.region in the stack file)."),
+        _c("RECOVER-05", "Backup replicas are written only by their replication role",
+           ("164.308(a)(7)(ii)(A)", "164.312(c)(1)"), "high",
+           "Give every replication destination a bucket policy that denies s3:PutObject*, s3:DeleteObject* and "
+           "s3:Replicate* unless aws:PrincipalArn is the replication role (admin roles included), and that does not "
+           "deny that role's s3:ReplicateObject (components.BucketBackups writes it)."),
         # --- DATA ------------------------------------------------------------------------------------------
         _c("DATA-01", "Each node pool's volumes use its own zone's key", ("164.312(a)(2)(iv)", "164.308(a)(4)"),
            "medium",
@@ -418,5 +489,17 @@ CONTROLS: dict[str, Control] = {
            "high",
            "Give every zone namespace a ResourceQuota (no scopes) with <class>.storageclass.storage.k8s.io/"
            "requests.storage: '0' for every StorageClass but the zone's own (the platform's storage-classes quota)."),
+        _c("DATA-10", "Secrets Manager secrets are encrypted with their zone's customer key, rotated where required",
+           ("164.312(a)(2)(iv)", "164.308(a)(4)"), "high",
+           "Set kms_key_id on every aws.secretsmanager.Secret (and each replica) to the key of the secret's zone "
+           "(tagged enclave:zone; secrets.secrets makes enclave/<env>/<zone>/<name> so), never aws/secretsmanager; "
+           "give a secret tagged enclave:rotation=required (or named in rotationRequired) a SecretRotation every "
+           "maxRotationDays days or less."),
+        _c("DATA-11", "Zone workloads read secrets from the manager as read-only files, not Kubernetes Secrets",
+           ("164.312(a)(1)", "164.312(a)(2)(iv)"), "high",
+           "Keep secret values out of Kubernetes: no Secret with data in a zone namespace, no secretObjects in a "
+           "SecretProviderClass, syncSecret.enabled false on the secrets-store-csi-driver chart; give each "
+           "SecretProviderClass of a zone only objects under the zone's path (enclave/<env>/<zone>/) with a "
+           "filePermission that grants no write or execute (the platform's enclave-<zone> classes)."),
     )
 }  # fmt: skip

@@ -14,6 +14,7 @@ import pytest
 from components.config import validate_platform
 from components.config.base import LOG_RETENTION_DAYS
 from enclave.synth import SynthResult
+from tests.components.harness import ACCOUNT
 from tests.conftest import STACKS, stack_data
 
 Synth = Callable[..., SynthResult]
@@ -70,8 +71,11 @@ def test_trail_logs_data_events_of_every_artifact_bucket(synthed: Synth, preview
         for b in cfg.buckets
         if b.purpose in ARTIFACTS
     }
+    # the backups' replicas too (a restore reads them; the trail is multi-region)
+    artifact_urns |= {one(result, "aws:s3/bucket:Bucket", f"prod-replica-{b}-bucket")["urn"] for b in ("datasets",
+                                                                                                       "models-prod")}
     trail = one(result, "aws:cloudtrail/trail:Trail", "prod-trail")
-    assert len(artifact_urns) == 4
+    assert len(artifact_urns) == 6
     # Correlated through property dependencies: in a first preview the bucket ARNs are unknown.
     assert set(trail["propertyDependencies"]["advancedEventSelectors"]) == artifact_urns, trail["urn"]
     audit = one(result, "aws:s3/bucket:Bucket", "prod-audit-logs-bucket")["urn"]
@@ -108,11 +112,15 @@ def test_dedicated_bucket_key_is_the_only_key_its_readers_may_use(synthed: Synth
     ]
     assert len(policy) == 1
     # The grant names the key by its alias (known in a first preview): the dedicated key's, not the zone key's.
+    # (The zone key's alias is named too, but only for the zone's Secrets Manager secrets, through that service.)
     deps = policy[0]["propertyDependencies"]["policy"]
-    zone_alias = one(result, "aws:kms/alias:Alias", "prod-inference-alias")
-    assert alias["urn"] in deps and zone_alias["urn"] not in deps and zone_key["urn"] not in deps
-    (kms,) = [s for s in json.loads(policy[0]["inputs"]["policy"])["Statement"] if "kms:Decrypt" in s["Action"]]
+    assert alias["urn"] in deps and zone_key["urn"] not in deps
+    statements = json.loads(policy[0]["inputs"]["policy"])["Statement"]
+    (kms,) = [s for s in statements if "kms:Decrypt" in s["Action"] and "s3.us-east-1.amazonaws.com" in json.dumps(s)]
     assert kms["Condition"]["ForAnyValue:StringEquals"] == {"kms:ResourceAliases": "alias/enclave/prod/models-prod"}
+    (secrets,) = [s for s in statements if "kms:Decrypt" in s["Action"] and s is not kms]
+    assert secrets["Condition"]["StringEquals"] == {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}
+    assert secrets["Condition"]["ForAnyValue:StringEquals"] == {"kms:ResourceAliases": "alias/enclave/prod/inference"}
 
 
 def _statements_for(policy: dict[str, Any], service: str) -> list[dict[str, Any]]:
@@ -153,9 +161,16 @@ def test_audit_evidence_is_under_the_audit_key_only(synthed: Synth) -> None:
         assert group["propertyDependencies"]["kmsKeyId"] == [audit_key], group["urn"]
     audit_sse = one(result, SSE, "prod-audit-logs-encryption")
     assert audit_sse["propertyDependencies"]["rules"] == [audit_key], audit_sse["urn"]
+    alarm_key = one(result, "aws:kms/key:Key", "prod-alarms-key")["urn"]
+    (topic,) = result.by_type("aws:sns/topic:Topic")
+    assert topic["propertyDependencies"]["kmsMasterKeyId"] == [alarm_key], topic["urn"]
     for key in result.by_type("aws:kms/key:Key"):
-        if key["urn"] != audit_key:
-            services = [s for s in json.loads(key["inputs"]["policy"])["Statement"] if "Service" in s["Principal"]]
+        services = [s for s in json.loads(key["inputs"]["policy"])["Statement"] if "Service" in s["Principal"]]
+        if key["urn"] == alarm_key:
+            # the alarm publishers, each only for this account's alarm topic (the encryption context SNS sends)
+            contexts = {s["Condition"]["StringEquals"]["kms:EncryptionContext:aws:sns:topicArn"] for s in services}
+            assert contexts == {f"arn:aws:sns:us-east-1:{ACCOUNT}:enclave-prod-security-alarms"}, key["urn"]
+        elif key["urn"] != audit_key:
             assert services == [], f"{key['urn']}: zone data keys admit no AWS service"
 
 

@@ -123,11 +123,13 @@ def test_keys_that_encrypt_no_node_volume_do_not_admit_autoscaling(synthed: Synt
 def test_key_policy_principals_per_key(synthed: Synth, stack: str) -> None:
     """Every key admits exactly: the account root (administration, delegating use to IAM policies), the
     Auto Scaling role iff it encrypts node volumes, CloudTrail iff it encrypts the trail, CloudWatch Logs of
-    the region iff it encrypts a log group. Nobody else, and never '*'."""
+    the region iff it encrypts a log group, the four alarm publishers iff it encrypts the alarm topic. Nobody
+    else, and never '*'."""
     p = deployed(synthed(stack))
     volumes = set(volume_keys(p))
     trail = users(p, TRAIL, "kmsKeyId")
     logs = users(p, LOG_GROUP, "kmsKeyId")
+    topics = users(p, "aws:sns/topic:Topic", "kmsMasterKeyId")
     assert trail and logs, "the trail and the log groups are encrypted with a key of the stack"
     wrong = {}
     for key in p.of_type(KEY):
@@ -138,6 +140,8 @@ def test_key_policy_principals_per_key(synthed: Synth, stack: str) -> None:
             expected.add(CLOUDTRAIL)
         if key["urn"] in logs:
             expected.add(f"logs.{p.cfg.region}.amazonaws.com")
+        if key["urn"] in topics:
+            expected |= {"cloudwatch.amazonaws.com", "events.amazonaws.com", CLOUDTRAIL, "guardduty.amazonaws.com"}
         found = set().union(*(principals(s) for s in key_statements(key)))
         if found != expected:
             wrong[key["name"]] = {"missing": sorted(expected - found), "unexpected": sorted(found - expected)}

@@ -1,5 +1,6 @@
 """JSON Schemas of the published field sets of the CRDs GPU Enclave renders (Istio security.istio.io/v1 and
-networking.istio.io/v1, Cilium cilium.io/v2, Kyverno kyverno.io/v1, Multus k8s.cni.cncf.io/v1).
+networking.istio.io/v1, Cilium cilium.io/v2, Kyverno kyverno.io/v1, Multus k8s.cni.cncf.io/v1, the Secrets Store CSI
+driver's secrets-store.csi.x-k8s.io/v1).
 
 kubernetes-validate knows only built-in kinds; these schemas close the gap. Every object level that
 GPU Enclave writes is `additionalProperties: false`, so a misspelt field fails the test."""
@@ -329,6 +330,15 @@ SPECS: dict[tuple[str, str], dict[str, Any]] = {
         ("rules",),
     ),
     ("k8s.cni.cncf.io/v1", "NetworkAttachmentDefinition"): obj({"config": S}),
+    # The Secrets Store CSI driver's CRD (v1.4): parameters is a map of strings (the provider's own grammar).
+    ("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass"): obj(
+        {
+            "provider": S,
+            "parameters": {"type": "object", "additionalProperties": S},
+            "secretObjects": {"type": "array"},
+        },
+        ("provider",),
+    ),
 }
 
 

@@ -57,10 +57,11 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def weak(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """prod in first-preview mode with short log retention (LOG-05 and RECOVER-01 fail), the flow logs exempted
-    (exempted), and the workload roles' trust unknown (IAM-01 and IAM-10 unverifiable, advisory in prod's pack
-    config), as the ePHI buckets' policies (S3-06/07/08/11: they name the S3 endpoints, which exist only after
-    the first up)."""
+    """prod in first-preview mode with short log retention (LOG-05 on the audit and container-log groups and
+    RECOVER-01 fail), the flow logs exempted (exempted), the artifact alarms' patterns unknown (they name roles not
+    created yet: DETECT-08 unverifiable), and the workload roles' trust unknown (IAM-01 and IAM-10 unverifiable,
+    advisory in prod's pack config), as the ePHI buckets' policies (S3-06/07/08/11: they name the S3 endpoints,
+    which exist only after the first up)."""
     tmp = tmp_path_factory.mktemp("weak")
     data = stack_data("prod")
     data["logging"]["retention_days"] = 90
@@ -74,7 +75,7 @@ def weak(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     result = report("--stack", "prod", "--config-file", str(stack), "--pack-config", str(pack_config), "--preview",
                     "--out", str(out))  # fmt: skip
     assert result.exit_code == 1, result.output
-    line = "prod: FAIL - 3 mandatory failures; 602 checks (568 pass, 3 fail, 1 exempted, 30 unverifiable)"
+    line = "prod: FAIL - 4 mandatory failures; 701 checks (660 pass, 4 fail, 1 exempted, 36 unverifiable)"
     assert line in result.stderr
     return out, stack
 
@@ -132,10 +133,14 @@ def test_row_statuses_of_a_weakened_stack(weak: tuple[Path, Path]) -> None:
     assert seen == {
         ("LOG-05", "fail", "mandatory", "prod-logs"),
         ("LOG-05", "fail", "mandatory", "prod-control-plane-logs"),
+        ("LOG-05", "fail", "mandatory", "prod-container-logs"),
+        *(("DETECT-08", "unverifiable", "advisory", f"prod-{b}-bucket")
+          for b in ("checkpoints", "datasets", "models-prod", "models-staging")),
         ("LOG-05", "exempted", "advisory", "prod-flow-logs"),
         ("RECOVER-01", "fail", "mandatory", "prod-audit-logs-bucket"),
         *{(c, "unverifiable", "advisory", f"prod-{n}-role") for n in ("vpc-cni", "ebs-csi", "model-server", "notebook",
-                                                                       "trainer", "model-promoter", "research-trainer")
+                                                                       "trainer", "model-promoter", "research-trainer",
+                                                                       "falcosidekick")
           for c in ("IAM-01", "IAM-10")},
         # the ePHI buckets' policies name the S3 endpoints, which a first preview does not know yet
         *{(c, "unverifiable", "advisory", f"prod-{b}-{'policy' if c == 'S3-08' else 'bucket'}")
@@ -453,3 +458,13 @@ def test_templates_ship_with_the_package() -> None:
     shipped = {p for g in globs for p in folder.glob(g)}
     assert shipped == set((folder / "templates").iterdir()) and shipped
     assert "jinja2==3.1.6" in pyproject["project"]["dependencies"]
+
+
+def test_the_detection_controls_have_their_rows(prod: Path) -> None:
+    """Issue 21's proof: prod's report shows every DETECT control of the catalog (what notices: the alarm topic,
+    the trail's notification, the alarms per signal, GuardDuty, Falco), each row a pass."""
+    catalog = load_catalog(PACK)
+    detect = {c for c in catalog.CONTROLS if c.startswith("DETECT-")}
+    rows = [r for r in load(prod)["rows"] if r["control"].startswith("DETECT-")]
+    assert {r["control"] for r in rows} == detect and len(detect) >= 12
+    assert {r["status"] for r in rows} == {"pass"}

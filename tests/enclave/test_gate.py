@@ -77,8 +77,8 @@ def test_a_control_wide_waiver_is_refused_and_exempts_nothing(tmp_path: Path) ->
     gate = {d["config"]["path"]: d for d in report["diagnostics"] if d["policyName"] == "exemptions"}
     star, everything, many = (gate[f"exemptions.entries[{i}]"] for i in range(3))
     assert "name='*' matches every resource: a control-wide waiver is refused" in star["message"]
-    assert "urn=*prod* covers all 6 resources S3-05 checks: a control-wide waiver is refused" in everything["message"]
-    assert "covers 6 resources RECOVER-02 checks, more than maxResources (3)" in many["message"]
+    assert "urn=*prod* covers all 9 resources S3-05 checks: a control-wide waiver is refused" in everything["message"]
+    assert "covers 9 resources RECOVER-02 checks, more than maxResources (3)" in many["message"]
     for d, nth in ((star, 1), (everything, 1), (many, 2)):
         assert d["enforcementLevel"] == "mandatory" and d["config"]["file"] == str(config)
         control = "RECOVER-02" if d is not everything else "S3-05"

@@ -16,11 +16,16 @@ def test_prints_one_source_destination_pair_per_image() -> None:
     result = CliRunner().invoke(app, ["images", "--stack", "prod"])
     assert result.exit_code == 0, result.output
     pairs = [line.split(" ") for line in result.output.splitlines()]
-    assert len(pairs) == 12 and all(len(p) == 2 for p in pairs)
+    # 12 add-on images, Falco's two, 4 of the secrets releases
+    assert len(pairs) == 18 and all(len(p) == 2 for p in pairs)
     assert all(dst.startswith(f"{MIRROR}/") for _, dst in pairs)
     for src, dst in pairs:
         assert dst.rsplit(":", 1)[1] == src.rsplit(":", 1)[1], "the tag is copied as is"
     assert ["reg.kyverno.io/kyverno/kyverno:v1.15.2", f"{MIRROR}/kyverno/kyverno:v1.15.2"] in pairs
+    assert ["docker.io/falcosecurity/falco:0.44.1", f"{MIRROR}/falcosecurity/falco:0.44.1"] in pairs
+    assert ["docker.io/falcosecurity/falcosidekick:2.32.0", f"{MIRROR}/falcosecurity/falcosidekick:2.32.0"] in pairs
+    provider = "aws-secrets-manager/secrets-store-csi-driver-provider-aws:2.1.0"
+    assert [f"public.ecr.aws/{provider}", f"{MIRROR}/{provider}"] in pairs
 
 
 def test_without_a_mirror_lists_what_nodes_pull(tmp_path: Path) -> None:

@@ -61,16 +61,18 @@ def test_a_weakened_stack_fails_and_says_what_to_edit(tmp_path: Path) -> None:
     result = invoke("--stack", "prod", "--config-file", str(stack), "--format", "json")
     assert result.exit_code == 1, result.output
     report = json.loads(result.stdout)
-    assert report["summary"]["mandatory"] == 1 and "prod: FAIL" in result.stderr
-    [finding] = report["diagnostics"]
-    assert finding["control"] == "LOG-05" and finding["policyName"] == "log-groups-retained"
-    assert finding["enforcementLevel"] == "mandatory" and finding["severity"] == "high"
-    assert finding["citations"] == ["164.312(b)"]
-    assert finding["urn"].endswith("::prod-flow-logs")
-    assert "LogGroup 'prod-flow-logs'" in finding["message"] and "kept 90 days" in finding["message"]
-    assert "\nFix: " in finding["message"] and finding["remediation"]
+    # the flow logs and the container-log group the mesh-drop alarms read (issue 21) both keep retention_days
+    assert report["summary"]["mandatory"] == 2 and "prod: FAIL" in result.stderr
+    findings = {f["urn"].rpartition("::")[2]: f for f in report["diagnostics"]}
+    assert set(findings) == {"prod-flow-logs", "prod-container-logs"}
     line = line_of(stack, "retention_days: 90")
-    assert finding["config"] == {"file": str(stack), "line": line, "path": "logging.retention_days"}
+    for name, finding in findings.items():
+        assert finding["control"] == "LOG-05" and finding["policyName"] == "log-groups-retained"
+        assert finding["enforcementLevel"] == "mandatory" and finding["severity"] == "high"
+        assert finding["citations"] == ["164.312(b)"]
+        assert f"LogGroup '{name}'" in finding["message"] and "kept 90 days" in finding["message"]
+        assert "\nFix: " in finding["message"] and finding["remediation"]
+        assert finding["config"] == {"file": str(stack), "line": line, "path": "logging.retention_days"}
 
 
 def test_table_names_control_resource_config_line_and_fix(tmp_path: Path) -> None:
@@ -95,11 +97,13 @@ def test_sarif_is_valid_and_points_at_the_config_line(tmp_path: Path) -> None:
     run = sarif["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == sorted(CONTROLS), "a rule per control of the catalog, in id order"
-    [res] = run["results"]
-    assert res["ruleId"] == "LOG-05" and rules[res["ruleIndex"]]["id"] == "LOG-05" and res["level"] == "error"
-    location = res["locations"][0]["physicalLocation"]
-    assert location["region"]["startLine"] == line_of(stack, "retention_days: 90")
-    assert res["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].endswith("::prod-flow-logs")
+    names = set()
+    for res in run["results"]:
+        assert res["ruleId"] == "LOG-05" and rules[res["ruleIndex"]]["id"] == "LOG-05" and res["level"] == "error"
+        location = res["locations"][0]["physicalLocation"]
+        assert location["region"]["startLine"] == line_of(stack, "retention_days: 90")
+        names.add(res["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].rpartition("::")[2])
+    assert names == {"prod-flow-logs", "prod-container-logs"} and len(run["results"]) == 2
 
 
 def test_sarif_of_the_repository_stack_uses_a_relative_path() -> None:
@@ -119,13 +123,15 @@ def test_an_exemption_keeps_the_finding_but_not_the_failure(tmp_path: Path) -> N
         "owner": "security-operations",
         "expires": EXPIRES,
     }
-    pack_config = prod_pack_config(tmp_path, exemptions={"entries": [entry]})
+    # the container-log group also keeps retention_days (issue 21): it is shipped to the same SIEM
+    logs = {**entry, "name": "prod-container-logs", "reason": "container logs are exported to the SIEM too"}
+    pack_config = prod_pack_config(tmp_path, exemptions={"entries": [entry, logs]})
     result = invoke("--stack", "prod", "--config-file", str(weakened_prod(tmp_path)), "--pack-config",
                     str(pack_config), "-f", "json")  # fmt: skip
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert report["summary"]["exempted"] == 1 and report["summary"]["mandatory"] == 0
-    [finding] = report["diagnostics"]
+    assert report["summary"]["exempted"] == 2 and report["summary"]["mandatory"] == 0
+    [finding] = [f for f in report["diagnostics"] if f["urn"].endswith("::prod-flow-logs")]
     assert finding["exempted"] and finding["message"].startswith(
         f"EXEMPTED until {EXPIRES} (owner security-operations)"
     )
@@ -145,16 +151,17 @@ def test_a_consumer_stack_with_its_own_pack_config() -> None:
     result = invoke(*args, "--pack-config", str(project / "policy-pack-config.json"))
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert {d["control"] for d in report["diagnostics"]} == {"IAM-05", "LOG-03"}
+    assert {d["control"] for d in report["diagnostics"]} == {"IAM-05", "LOG-03", "DETECT-08"}
     assert {d["enforcementLevel"] for d in report["diagnostics"]} == {"advisory"}
     # no stack-file entry made them: each points at the consumer's own call of the component that did
     lines = (project / "__main__.py").read_text(encoding="utf-8").splitlines()
-    calls = {"IAM-05": "identity = WorkloadIdentity(", "LOG-03": "bucket = EncryptedBucket("}
+    calls = {"IAM-05": "identity = WorkloadIdentity(", "LOG-03": "bucket = EncryptedBucket(",
+             "DETECT-08": "bucket = EncryptedBucket("}  # fmt: skip
     for d in report["diagnostics"]:
         assert d["config"] == {}, d
         assert d["source"]["file"] == "examples/consumer-stack/__main__.py", d
         assert lines[d["source"]["line"] - 1].startswith(calls[d["control"]]), d
-    # without it, the same two findings are mandatory: every policy defaults to mandatory
+    # without it, the same three findings are mandatory: every policy defaults to mandatory
     assert invoke(*args).exit_code == 1
 
 

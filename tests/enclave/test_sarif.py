@@ -58,7 +58,7 @@ def preview(*args: str, env: dict[str, str | None]) -> Any:
     return CliRunner(env=env).invoke(app, ["preview", *args])
 
 
-UNKNOWN_AT_FIRST_PREVIEW = {"IAM-01", "IAM-10", "S3-06", "S3-07", "S3-08", "S3-11"}
+UNKNOWN_AT_FIRST_PREVIEW = {"IAM-01", "IAM-10", "S3-06", "S3-07", "S3-08", "S3-11", "DETECT-08"}
 
 
 def line_of(path: Path, text: str) -> int:
@@ -68,9 +68,9 @@ def line_of(path: Path, text: str) -> int:
 @pytest.fixture(scope="module")
 def failing(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """prod in a first preview, with flow logs kept 90 days and a pack config that wants audit groups kept 3653
-    days: LOG-05 on the flow logs (exempted) and on the audit log groups, IAM-01 unverifiable (advisory in prod);
-    written with --out-dir, the stack file's folder as the checkout (GITHUB_WORKSPACE) so its path is relative,
-    no other GitHub variables (file:// rule links)."""
+    days: LOG-05 on the flow logs (exempted), the container-log group and the audit log groups, IAM-01
+    unverifiable (advisory in prod); written with --out-dir, the stack file's folder as the checkout
+    (GITHUB_WORKSPACE) so its path is relative, no other GitHub variables (file:// rule links)."""
     root = tmp_path_factory.mktemp("failing")
     data = stack_data("prod")
     data["logging"]["retention_days"] = 90
@@ -149,15 +149,19 @@ def test_results_point_at_the_stack_file_lines(failing: dict[str, Any]) -> None:
     rules = run["tool"]["driver"]["rules"]
     log05 = [r for r in run["results"] if r["ruleId"] == "LOG-05"]
     by_name = {r["locations"][0]["logicalLocations"][0]["name"]: r for r in log05}
-    # IAM-01, IAM-10 and the ePHI buckets' policy rules are unverifiable in a first preview (their documents name
-    # the OIDC issuer and the S3 endpoints, which do not exist yet)
+    # IAM-01, IAM-10, the ePHI buckets' policy rules and DETECT-08 are unverifiable in a first preview (their
+    # documents and filter patterns name the OIDC issuer, the S3 endpoints and roles, which do not exist yet)
     assert {r["ruleId"] for r in run["results"]} == {"LOG-05", *UNKNOWN_AT_FIRST_PREVIEW}
     flow = by_name["prod-flow-logs"]
     assert rules[flow["ruleIndex"]]["id"] == "LOG-05"
     physical = flow["locations"][0]["physicalLocation"]
     assert physical["artifactLocation"] == {"uri": stack.name, "uriBaseId": SRCROOT}
     assert physical["region"]["startLine"] == line_of(stack, "retention_days: 90")
-    audit = [r for name, r in by_name.items() if name != "prod-flow-logs"]
+    # the container-log group the mesh-drop alarms read keeps retention_days too (issue 21): not exempted
+    container = by_name["prod-container-logs"]
+    assert container["level"] == "error" and "suppressions" not in container
+    assert container["locations"][0]["physicalLocation"]["region"]["startLine"] == line_of(stack, "retention_days: 90")
+    audit = [r for name, r in by_name.items() if name not in ("prod-flow-logs", "prod-container-logs")]
     assert audit, "the audit log groups fail the 3653-day minimum"
     for res in audit:
         assert res["level"] == "error" and "suppressions" not in res
@@ -198,9 +202,10 @@ def test_an_unverifiable_finding_keeps_its_level_and_says_so(failing: dict[str, 
 def test_a_finding_without_a_config_line_points_at_the_programs_line(consumer: dict[str, Any]) -> None:
     assert consumer["result"].exit_code == 0, consumer["result"].output
     run = consumer["sarif"]["runs"][0]
-    assert {r["ruleId"] for r in run["results"]} == {"IAM-05", "LOG-03"}
+    assert {r["ruleId"] for r in run["results"]} == {"IAM-05", "LOG-03", "DETECT-08"}
     program = (PROJECT_ROOT / "examples" / "consumer-stack" / "__main__.py").read_text(encoding="utf-8").splitlines()
-    calls = {"IAM-05": "identity = WorkloadIdentity(", "LOG-03": "bucket = EncryptedBucket("}
+    calls = {"IAM-05": "identity = WorkloadIdentity(", "LOG-03": "bucket = EncryptedBucket(",
+             "DETECT-08": "bucket = EncryptedBucket("}  # fmt: skip
     for res in run["results"]:
         physical = res["locations"][0]["physicalLocation"]
         assert physical["artifactLocation"] == {
@@ -221,7 +226,7 @@ def test_rules_url_is_the_base_of_every_rule_link(consumer: dict[str, Any]) -> N
 def test_format_markdown_is_the_summary_of_the_run(consumer: dict[str, Any]) -> None:
     text = consumer["result"].stdout
     assert text.startswith("## HIPAA policy preview\n")
-    assert "| `research` | ✅ pass | 0 | 2 | 0 | 0 |" in text and "failing controls" not in text
+    assert "| `research` | ✅ pass | 0 | 3 | 0 | 0 |" in text and "failing controls" not in text
 
 
 def test_the_clean_dev_stack_in_github_actions(clean_dev_in_github: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from enclave.cli import app
 from enclave.synth import PROJECT_ROOT, RESOURCE_KEYS, SynthResult, is_unknown, synth
-from tests.conftest import STACKS
+from tests.conftest import STACKS, stack_data
 
 Synth = Callable[..., SynthResult]
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -64,15 +64,24 @@ def test_parents_form_a_tree_under_the_stack(synthed: Synth, stack: str) -> None
 def test_every_aws_resource_uses_the_explicit_provider(synthed: Synth, stack: str) -> None:
     result = synthed(stack)
     providers = result.by_type("pulumi:providers:aws")
-    assert len(providers) == 1
-    provider_urn = providers[0]["urn"]
+    region = stack_data(stack)["region"]
+    main = [p for p in providers if p["inputs"]["region"] == region]
+    # a second one, in the backups' region, for the replicas (prod), pinned to the same account and tags
+    backups = [p for p in providers if p["inputs"]["region"] != region]
+    assert len(main) == 1 and len(backups) == int(stack_data(stack).get("backups", {}).get("enabled", False))
+    for extra in backups:
+        assert extra["inputs"]["allowedAccountIds"] == main[0]["inputs"]["allowedAccountIds"]
+        assert extra["inputs"]["defaultTags"] == main[0]["inputs"]["defaultTags"]
+    urns = tuple(p["urn"] + "::" for p in providers)
     for res in result.resources:
         if res["custom"] and res["type"].startswith("aws:"):
-            assert res["provider"].startswith(provider_urn + "::"), f"{res['urn']}: provider {res['provider']}"
+            assert res["provider"].startswith(urns), f"{res['urn']}: provider {res['provider']}"
+            if res["provider"].startswith(tuple(p["urn"] + "::" for p in backups)):
+                assert "replica" in res["name"], f"{res['urn']}: only the replicas are in the backups region"
 
 
 def test_provider_pins_region_account_and_tags(synthed: Synth) -> None:
-    provider = synthed("prod").by_type("pulumi:providers:aws")[0]["inputs"]
+    provider = next(p for p in synthed("prod").by_type("pulumi:providers:aws") if p["name"] == "prod-aws")["inputs"]
     assert provider["region"] == "us-east-1"
     assert json.loads(provider["allowedAccountIds"]) == ["111122223333"]
     tags = json.loads(provider["defaultTags"])["tags"]

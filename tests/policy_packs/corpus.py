@@ -114,6 +114,7 @@ TEAM_RAW = {
     ("IAM-02", "team-readonly"),  # s3:Get* on every team-* bucket
     ("LOG-03", "weights"),  # a models bucket no trail records
     ("S3-11", "weights"),  # no data perimeter: any role of the account, from anywhere
+    ("DETECT-08", "weights"),  # and no alarm counts its access by undeclared principals
 }
 
 
@@ -180,7 +181,12 @@ PLAIN_EKS = {
     ("S3-06", "models"), ("S3-07", "models"), ("S3-09", "models"), ("S3-10", "models"),
     ("LOG-03", "models"),  # an untagged bucket may hold artifacts: no trail records it
     ("S3-11", "models"),  # an untagged bucket is judged as ePHI: no data perimeter
+    ("RECOVER-04", "models"),  # ... and as production data: no replica in another region
     ("DATA-01", "gpu-lt"),  # a key of no zone the stack or zoneKeys names
+    ("DETECT-11", "cluster"),  # no GuardDuty detector watches it (nor does the pack config say the org's does)
+    ("DETECT-12", "cluster"),  # and no Falco release watches its nodes
+    ("DETECT-07", "cluster/Namespace/notebooks"),  # a zone whose mesh egress drops no alarm counts
+    ("DETECT-08", "models"),  # an untagged bucket may hold artifacts: no alarm on undeclared access
     ("DATA-09", "cluster/Namespace/notebooks"),  # no class of its zone, claims not held at 0: the cluster default
     ("LOG-07", "cluster"),  # control-plane logs in CloudWatch only: no subscription filter copies them anywhere
 }  # fmt: skip
@@ -222,7 +228,15 @@ def perimeter() -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-PERIMETER: set[tuple[str, str]] = set()
+PERIMETER = {
+    # The perimeter prevents; nothing notices (issue 21): the trail notifies no topic, no alarm counts its
+    # delivery, its security-configuration changes, or reads of the datasets bucket by an undeclared principal.
+    ("DETECT-05", "trail"),
+    ("DETECT-09", "trail"),
+    ("DETECT-10", "trail"),
+    ("DETECT-08", "datasets"),
+    ("RECOVER-04", "datasets"),  # and the production datasets live in one region only
+}
 
 
 def github_deploy() -> list[dict[str, Any]]:

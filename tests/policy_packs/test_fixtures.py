@@ -97,4 +97,8 @@ def test_remediations_fix_most_failing_fixtures() -> None:
         if r["urn"] in c.failing
         and RULES[rule].remediate(copy.deepcopy(r["inputs"]), settings(RULES[rule], c.config)) is None
     ]
-    assert declined == [("namespaces-enforce-pod-security", "a namespace of no zone")]
+    # neither a namespace of no zone nor an agent namespace (privileged on purpose) has levels to write in
+    assert declined == [
+        ("namespaces-enforce-pod-security", "a namespace of no zone"),
+        ("namespaces-enforce-pod-security", "an agent namespace warning at privileged only"),
+    ]

@@ -86,6 +86,7 @@ CONFIG_WEAKENINGS = [
     ("dns-query-logging-off", "NET-06", lambda d: d["network"].setdefault("dns", {}).update({"query_logging": False})),
     ("immutable-log-copies-off", "LOG-07", lambda d: d["logging"].update({"immutable_copies": False})),
     ("dns-firewall-off", "NET-07", lambda d: d["network"].setdefault("dns", {}).update({"firewall": False})),
+    ("falco-switched-off", "DETECT-12", lambda d: d["detection"]["falco"].update({"enabled": False})),
 ]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 ACCOUNT = "111122223333"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role"
+REPLICA_SID = "DenyReplicaWritesButReplication"  # components.aws.data_perimeter
 
 
 class Records:
@@ -129,6 +130,27 @@ def _inference_writes(w: Records) -> None:
     w.doc("prod-model-server-grants", edit)
 
 
+def _alarms_from_any_account(w: Records) -> None:
+    """The CloudWatch statement loses its account pin: any account's alarms could publish."""
+
+    def edit(d: dict[str, Any]) -> None:
+        for st in d["Statement"]:
+            if st.get("Sid") == "CloudWatchAlarms":
+                st.pop("Condition")
+
+    w.doc("prod-topic-policy", edit)
+
+
+def _undeclared_roles_only(w: Records) -> None:
+    """The datasets alarm judges sessions of roles only: IAM users and the root user read unnoticed."""
+    inputs = w.inputs("prod-undeclared-access-datasets-filter")
+    bucket = w.inputs("prod-datasets-bucket")["bucket"]
+    inputs["pattern"] = (
+        f'{{ $.eventSource = "s3.amazonaws.com" && $.requestParameters.bucketName = "{bucket}" && '
+        f'$.userIdentity.sessionContext.sessionIssuer.arn != "{ROLE}/prod-trainer-role" }}'
+    )
+
+
 def _mesh_identity_vap_dropped(w: Records) -> None:
     w.drop("cluster-validatingadmissionpolicy-enclave-mesh-identity")
     w.drop("cluster-validatingadmissionpolicybinding-enclave-mesh-identity")
@@ -169,6 +191,36 @@ def _istiod_no_seccomp(w: Records) -> None:
 def _read_only_host_opaque(w: Records) -> None:
     entry = w.inputs("training-serviceentry-egress-read-only")["spec"]
     entry["ports"] = [{"number": 443, "name": "tls", "protocol": "TLS"}]
+
+
+def _replication_rule(bucket: str, **values: Any) -> Callable[[Records], None]:
+    """An edit of the one replication rule of bucket `bucket` (its finding is on the source bucket)."""
+
+    def edit(w: Records) -> None:
+        (rule,) = w.inputs(f"prod-{bucket}-replication")["rules"]
+        rule.update(values)
+
+    return edit
+
+
+def _replica_writer(arn: str) -> Callable[[Records], None]:
+    """One more principal the models-prod replica's write Deny excepts."""
+
+    def edit(w: Records) -> None:
+        def add(d: dict[str, Any]) -> None:
+            (stmt,) = [s for s in d["Statement"] if s.get("Sid") == REPLICA_SID]
+            stmt["Condition"]["StringNotEqualsIfExists"]["aws:PrincipalArn"].append(arn)
+
+        w.doc("prod-replica-models-prod-policy", add)
+
+    return edit
+
+
+def _replica_key_here(w: Records) -> None:
+    """The replica key a key of the stack's own region: the models-prod bucket's own key, by ARN."""
+    (rule,) = w.inputs("prod-models-prod-replication")["rules"]
+    here = rule["destination"]["encryptionConfiguration"]["replicaKmsKeyId"].replace(":us-west-2:", ":us-east-1:")
+    rule["destination"]["encryptionConfiguration"]["replicaKmsKeyId"] = here
 
 
 def _public_bucket(w: Records) -> None:
@@ -435,6 +487,32 @@ def _quota_allows_inference(w: Records) -> None:
         hard[k] = "100Gi"
 
 
+TRACKER_SECRET = "prod-training-experiment-tracker-token"
+TRAINING_SPC = "training-secretproviderclass-enclave-training"
+
+
+def _secret_on_inference_key(w: Records) -> None:
+    """The training zone's secret encrypted with the inference zone's key."""
+    record = w.find(TRACKER_SECRET)
+    record["propertyDependencies"]["kmsKeyId"] = [w.urn("prod-inference-key")]
+    record["dependencies"] = sorted({*record["dependencies"], w.urn("prod-inference-key")})
+
+
+def _opaque_secret(w: Records) -> None:
+    """A plain Kubernetes Secret with a credential in the training namespace."""
+    w.add(
+        "tracker-credentials",
+        "kubernetes:core/v1:Secret",
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "tracker", "namespace": "training"},
+            "type": "Opaque",
+            "stringData": {"token": "not-a-real-token"},
+        },
+    )
+
+
 WEAKENINGS: list[Weakening] = [
     # --- KMS -------------------------------------------------------------------------------------------------
     Weakening("key-rotation-off", "KMS-01", _set("prod-training-key", enableKeyRotation=False)),
@@ -596,6 +674,46 @@ WEAKENINGS: list[Weakening] = [
         lambda w: w.inputs("prod-audit-logs-object-lock")["rule"]["defaultRetention"].update({"days": 365}),
         on="prod-audit-logs",
     ),
+    Weakening(
+        "replication-dropped", "RECOVER-04", lambda w: w.drop("prod-datasets-replication"), on="prod-datasets-bucket"
+    ),
+    Weakening(
+        "replication-rule-disabled",
+        "RECOVER-04",
+        _replication_rule("models-prod", status="Disabled"),
+        on="prod-models-prod-bucket",
+    ),
+    Weakening(
+        "replication-on-one-prefix",
+        "RECOVER-04",
+        _replication_rule("datasets", filter={"prefix": "imaging/"}),
+        on="prod-datasets-bucket",
+    ),
+    Weakening(
+        "replication-skips-sse-kms-objects",
+        "RECOVER-04",
+        _replication_rule("datasets", sourceSelectionCriteria={"replicaModifications": {"status": "Disabled"}}),
+        on="prod-datasets-bucket",
+    ),
+    Weakening("replica-key-in-the-source-region", "RECOVER-04", _replica_key_here, on="prod-models-prod-bucket"),
+    Weakening(
+        "replica-unencrypted",
+        "RECOVER-04",
+        _replication_rule("datasets", destination={"bucket": "arn:aws:s3:::prod-replica-datasets-bucket-dcee590"}),
+        on="prod-datasets-bucket",
+    ),
+    Weakening(
+        "replica-writes-unguarded",
+        "RECOVER-05",
+        lambda w: w.statements("prod-replica-datasets-policy", lambda s: s.get("Sid") != REPLICA_SID),
+        on="prod-replica-datasets-bucket",
+    ),
+    Weakening(
+        "replica-writable-by-the-deployer",
+        "RECOVER-05",
+        _replica_writer(f"{ROLE}/platform-admin"),
+        on="prod-replica-models-prod-bucket",
+    ),
     # --- EKS -------------------------------------------------------------------------------------------------
     Weakening(
         "secrets-unencrypted", "EKS-01", lambda w: w.inputs("prod-cluster").pop("encryptionConfig"), on="prod-cluster"
@@ -681,6 +799,31 @@ WEAKENINGS: list[Weakening] = [
         _attach("prod-trainer-role", "AdministratorAccess"),
         on="prod-trainer-role-administratoraccess",
     ),
+    # images per zone: the inference repository keeps its Allow for the inference nodes but loses the Deny of pulls,
+    # so every node of the account (AmazonEC2ContainerRegistryPullOnly) pulls inference images again
+    Weakening(
+        "inference-images-pull-deny-dropped",
+        "IAM-08",
+        lambda w: w.statements(
+            "prod-inference-images-model-server-policy", lambda s: s["Sid"] != "PullOnlyByZoneNodes"
+        ),
+        on="prod-inference-images-model-server",
+    ),
+    Weakening(
+        "notebook-nodes-spared-by-inference-images",
+        "IAM-08",
+        lambda w: w.doc(
+            "prod-inference-images-model-server-policy",
+            lambda d: [
+                s["Condition"]["ArnNotEquals"]["aws:PrincipalArn"].append(
+                    "arn:aws:iam::111122223333:role/prod-notebooks-g6-node"
+                )
+                for s in d["Statement"]
+                if s["Sid"] == "PullOnlyByZoneNodes"
+            ],
+        ),
+        on="prod-inference-images-model-server",
+    ),
     # not an IRSA role: the trust of the EKS service role opened to anyone, then to everyone but one principal
     Weakening(
         "cluster-role-trusts-anyone",
@@ -728,7 +871,7 @@ WEAKENINGS: list[Weakening] = [
         "LOG-07",
         _set("prod-control-plane-log-copy", filterPattern="ERROR"),
         on="prod-cluster",
-    ),  # fmt: skip
+    ),
     Weakening("flow-log-copy-dropped", "LOG-07", lambda w: w.drop("prod-flow-log-copy"), on="prod-vpc"),
     Weakening("flow-log-copy-to-a-scratch-bucket", "LOG-07", _flow_copy_to_scratch, on="prod-vpc"),
     Weakening(
@@ -758,6 +901,98 @@ WEAKENINGS: list[Weakening] = [
         "DETECT-03",
         lambda w: w.inputs("prod-trail").pop("cloudWatchLogsGroupArn"),
         on="prod-trail",
+    ),
+    Weakening("alarm-topic-aws-key", "DETECT-04", _set("prod-topic", kmsMasterKeyId="alias/aws/sns")),
+    Weakening("alarm-topic-any-account-publishes", "DETECT-04", _alarms_from_any_account, on="prod-topic-policy"),
+    Weakening(
+        "trail-notifies-nobody", "DETECT-05", lambda w: w.inputs("prod-trail").pop("snsTopicName"), on="prod-trail"
+    ),
+    Weakening(
+        "denied-flows-not-in-cloudwatch",
+        "DETECT-06",
+        _set(
+            "prod-vpc-cni",
+            configurationValues=json.dumps(
+                {"enableNetworkPolicy": "true", "nodeAgent": {"enablePolicyEventLogs": "true"}}
+            ),
+        ),
+    ),
+    Weakening(
+        "denied-flow-alarm-silenced",
+        "DETECT-06",
+        _set("prod-denied-network-policy-flows-alarm", actionsEnabled=False),
+        on="prod-vpc-cni",
+    ),
+    Weakening(
+        "egress-refusals-counted-inside-too",
+        "DETECT-07",
+        lambda w: w.inputs("prod-egress-refused-filter").update(
+            pattern=w.inputs("prod-egress-refused-filter")["pattern"].split(", dstaddr!=")[0]
+            + ", dstaddr, srcport, dstport, protocol, packets, bytes, start, end, action=REJECT, log_status, vpc_id, "
+            "subnet_id, flow_direction=egress, pkt_srcaddr, pkt_dstaddr]"
+        ),
+        on="prod-flow-log",
+    ),
+    Weakening(
+        "large-transfers-count-records",
+        "DETECT-07",
+        lambda w: w.inputs("prod-large-transfer-out-filter")["metricTransformation"].update(value="1"),
+        on="prod-flow-log",
+    ),
+    Weakening(
+        "mesh-drops-of-training-unwatched",
+        "DETECT-07",
+        lambda w: w.drop("prod-egress-refused-mesh-training-filter"),
+        on="cluster-namespace-training",
+    ),
+    Weakening("undeclared-access-by-roles-only", "DETECT-08", _undeclared_roles_only, on="prod-datasets-bucket"),
+    Weakening(
+        "trail-stopping-unalarmed",
+        "DETECT-09",
+        _set("prod-trail-delivery-stopped-alarm", treatMissingData="notBreaching"),
+        on="prod-trail",
+    ),
+    Weakening(
+        "security-group-changes-unwatched",
+        "DETECT-10",
+        lambda w: w.drop("prod-security-group-changed-filter"),
+        on="prod-trail",
+    ),
+    Weakening(
+        "guardduty-without-runtime", "DETECT-11", lambda w: w.drop("prod-eks-runtime-monitoring"), on="prod-detector"
+    ),
+    Weakening(
+        "guardduty-findings-go-nowhere",
+        "DETECT-11",
+        lambda w: w.drop("prod-findings-target-0"),
+        on="prod-detector",
+    ),
+    Weakening("falco-removed", "DETECT-12", lambda w: w.drop("prod-falco"), on="prod-cluster"),
+    Weakening(
+        "falco-kernel-module",
+        "DETECT-12",
+        lambda w: w.inputs("prod-falco")["values"]["driver"].update(kind="kmod"),
+        on="prod-falco",
+    ),
+    Weakening(
+        "falco-off-the-gpu-nodes",
+        "DETECT-12",
+        lambda w: w.inputs("prod-falco")["values"].update(
+            tolerations=[{"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}]
+        ),
+        on="prod-falco",
+    ),
+    Weakening(
+        "falco-alerts-nowhere",
+        "DETECT-12",
+        lambda w: w.inputs("prod-falco")["values"]["falcosidekick"].update(enabled=False),
+        on="prod-falco",
+    ),
+    Weakening(
+        "detection-namespace-open",
+        "K8S-25",
+        lambda w: w.drop("cluster-validatingadmissionpolicybinding-enclave-detection-agents"),
+        on="cluster-namespace-falco",
     ),
     # --- NET -------------------------------------------------------------------------------------------------
     Weakening("internet-route", "NET-01", _internet_route),
@@ -796,7 +1031,8 @@ WEAKENINGS: list[Weakening] = [
     Weakening(
         "registries-audit-only",
         "K8S-09",
-        lambda w: w.inputs("prod-approved-registries")["spec"]["rules"][0]["validate"].update(
+        # rules[1]: the training zone's rule (one rule per zone with images per zone)
+        lambda w: w.inputs("prod-approved-registries")["spec"]["rules"][1]["validate"].update(
             {"failureAction": "Audit"}
         ),
         on="training",
@@ -862,6 +1098,39 @@ WEAKENINGS: list[Weakening] = [
     Weakening("zone-quota-scoped-to-nothing", "DATA-09", _quota_scoped, on="cluster-namespace-training"),
     Weakening("zone-quota-allows-another-class", "DATA-09", _quota_allows_inference, on="cluster-namespace-training"),
     Weakening("shared-class-claimable", "DATA-09", _raw_shared_class, on="cluster-namespace-training"),
+    Weakening(
+        "manager-secret-default-key",
+        "DATA-10",
+        lambda w: w.inputs(TRACKER_SECRET).pop("kmsKeyId"),
+        on=TRACKER_SECRET,
+    ),
+    Weakening("manager-secret-other-zone-key", "DATA-10", _secret_on_inference_key, on=TRACKER_SECRET),
+    Weakening(
+        "manager-secret-rotation-required",
+        "DATA-10",
+        lambda w: w.inputs(TRACKER_SECRET)["tags"].update({"enclave:rotation": "required"}),
+        on=TRACKER_SECRET,
+    ),
+    Weakening(
+        "secret-provider-class-syncs-secret",
+        "DATA-11",
+        lambda w: w.inputs(TRAINING_SPC)["spec"].update(secretObjects=[{"secretName": "tracker", "type": "Opaque"}]),
+        on=TRAINING_SPC,
+    ),
+    Weakening(
+        "secret-provider-class-writable-files",
+        "DATA-11",
+        lambda w: w.inputs(TRAINING_SPC)["spec"]["parameters"].update(
+            objects="- objectName: enclave/prod/training/experiment-tracker-token\n  objectType: secretsmanager\n"
+        ),
+        on=TRAINING_SPC,
+    ),
+    Weakening(
+        "secrets-store-driver-syncs-secrets",
+        "DATA-11",
+        lambda w: w.inputs("prod-secrets-store-csi-driver")["values"].update(syncSecret={"enabled": True}),
+    ),
+    Weakening("opaque-secret-in-zone", "DATA-11", _opaque_secret, on="tracker-credentials"),
 ]
 
 # Kubernetes weakenings in shapes the components never emit (issue 18), kept in their own module.

@@ -211,7 +211,20 @@ def _mesh_root_mode_unset(w: Records) -> None:
     w.inputs("istio-system-peerauthentication-default")["spec"]["mtls"] = {"mode": "UNSET"}
 
 
+def _allow_nothing_dry_run(w: Records) -> None:
+    """The allow-nothing policy put in dry-run (a zone's observe stage, without the stage declared)."""
+    meta = w.inputs("training-authorizationpolicy-allow-nothing")["metadata"]
+    meta["annotations"] = {**meta.get("annotations", {}), "istio.io/dry-run": "true"}
+
+
+def _egress_rule_without_peers(w: Records) -> None:
+    """An egress rule with ports and no `to`: every destination on 443, the internet too."""
+    w.inputs("training-networkpolicy-allow-egress-endpoints")["spec"]["egress"].append({"ports": [{"port": 443}]})
+
+
 K8S_WEAKENINGS = [
+    Weakening("allow-nothing-in-dry-run", "MESH-02", _allow_nothing_dry_run, on="training"),
+    Weakening("egress-rule-without-peers", "K8S-03", _egress_rule_without_peers, on="allow-egress-endpoints"),
     Weakening("mesh-root-mtls-unset", "MESH-01", _mesh_root_mode_unset, on="istio-system-peerauthentication-default"),
     Weakening("never-inject-selector", "MESH-05", _never_inject_selector, on="prod-istiod"),
     Weakening("allow-nothing-for-some-pods", "MESH-02", _allow_nothing_for_some_pods, on="training"),

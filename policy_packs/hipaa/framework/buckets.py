@@ -98,3 +98,14 @@ def is_log_destination(stack: Stack, bucket: Resource) -> bool | None:
         ):
             return True
     return None if unknown else False
+
+
+def named_principals(docs: list[Any]) -> list[str]:
+    """Every role or account ARN the policies name: aws:PrincipalArn values and Allow statements' AWS principals."""
+    out: list[str] = []
+    for doc in docs:
+        for s in statements(doc) or []:
+            out += [str(v) for v in s.condition_values("aws:PrincipalArn") if isinstance(v, str)]
+            if s.effect == "Allow":
+                out += [p for p in s.principals("AWS") if p.startswith("arn:")]
+    return sorted({a for a in out if "*" not in a and (":role/" in a or a.endswith(":root"))})

@@ -154,9 +154,10 @@ def outsider_requests(s: Statement) -> Iterator[tuple[str, ev.Request]]:
             "aws:principalservicename": service,
             "aws:principalisawsservice": "true",
         }
-        # an encryption context that names an AWS resource names the outsider's
+        # an encryption context that names an AWS resource names the outsider's (SNS names its topic by
+        # aws:sns:topicArn, the others by aws:<service>:arn)
         for key in s.condition_keys():
-            if re.fullmatch(r"kms:encryptioncontext:aws:[^:]+:arn", key):
+            if re.fullmatch(r"kms:encryptioncontext:aws:[^:]+:(arn|topicarn)", key):
                 context[key] = _foreign_arn(key.split(":")[3])
         who = "AWS services" if service.startswith("an-aws-service") else service
         yield (

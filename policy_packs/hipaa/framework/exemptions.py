@@ -20,6 +20,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import stages as staging
+from .model import Resource
+
 ENTRY_SCHEMA: dict[str, Any] = {
     "type": "array",
     "maxItems": 500,
@@ -341,6 +344,10 @@ class Registry:
         self.floor: list[str] = []
         # what each entry exempted: (policy, urn, the finding's text without its EXEMPTED line)
         self.exempted: dict[int, list[tuple[str, str, str]]] = {}
+        # zones below enforce (`stages`), their problems, and which of them explained a finding
+        self.stages: list[staging.StagedZone] = []
+        self.stage_problems: list[str] = []
+        self.stages_matched: set[int] = set()
 
     def configure(
         self,
@@ -349,12 +356,22 @@ class Registry:
         max_days: int = DEFAULT_MAX_WAIVER_DAYS,
         max_resources: int = DEFAULT_MAX_RESOURCES,
         floor: Iterable[str] = (),
+        stages: Any = None,
     ) -> None:
         valid, problems = parse(entries, known_controls, max_days)
+        staged, stage_problems = staging.parse(stages, max_days, today())
         with self._lock:
             self.entries, self.problems, self.matched = valid, problems, set()
             self.refused, self.max_resources, self.floor = set(), max_resources, list(floor)
             self.exempted = {}
+            self.stages, self.stage_problems, self.stages_matched = staged, stage_problems, set()
+
+    def staged(self, control: str, resource: Resource | None) -> list[staging.StagedZone]:
+        """The zones below enforce whose stage explains this finding (see framework.stages)."""
+        zones = staging.explaining(control, resource, self.stages)
+        with self._lock:
+            self.stages_matched.update(z.index for z in zones)
+        return zones
 
     def record(self, index: int, policy: str, urn: str, text: str) -> None:
         with self._lock:

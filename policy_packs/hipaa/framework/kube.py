@@ -8,7 +8,7 @@ from typing import Any
 
 from .model import Resource, Stack
 from .types import NAMESPACE
-from .values import UNKNOWN, as_list
+from .values import UNKNOWN
 from .workloads import KubeObject, namespace, workloads
 
 ZONE_LABEL = "enclave.dev/zone"
@@ -62,6 +62,7 @@ def in_namespace(stack: Stack, types: tuple[str, ...], namespace: str) -> list[R
 # Namespaces that are not trust zones, by class; pack config can name others (stacks that do not label).
 SYSTEM_NAMESPACES = ["kube-system", "istio-system", "kyverno"]
 AGENT_NAMESPACES = ["node-agents"]
+DETECTION_NAMESPACES = ["falco", "amazon-guardduty"]
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 NAMESPACE_CLASS_CONFIG: dict[str, dict[str, Any]] = {
     "systemNamespaces": {
@@ -77,6 +78,13 @@ NAMESPACE_CLASS_CONFIG: dict[str, dict[str, Any]] = {
         "default": AGENT_NAMESPACES,
         "description": "Namespaces of node agents (DaemonSets on every node): kubernetes.node_agents.namespaces.",
     },
+    "detectionNamespaces": {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": DETECTION_NAMESPACES,
+        "description": "Namespaces of the detection agents (Falco's, GuardDuty's), where an admission policy admits "
+        "only their service accounts (K8S-25).",
+    },
 }
 
 
@@ -88,6 +96,8 @@ def namespace_class(name: str, zone_names: Mapping[str, Any], config: Mapping[st
         return "agent"
     if name in (config.get("systemNamespaces") or []):
         return "system"
+    if name in (config.get("detectionNamespaces") or []):
+        return "detection"
     return None
 
 
@@ -108,10 +118,16 @@ def selector_matches(selector: Any, labels: Mapping[str, Any]) -> bool:
     wanted = selector.get("matchLabels") or {}
     if not isinstance(wanted, Mapping) or any(labels.get(k) != v for k, v in wanted.items()):
         return False
-    for e in as_list(selector.get("matchExpressions")):
+    expressions = selector.get("matchExpressions") or []
+    if not isinstance(expressions, list):
+        return False
+    for e in expressions:
         if not isinstance(e, Mapping):
             return False
-        key, op, values = str(e.get("key")), e.get("operator"), as_list(e.get("values"))
+        raw = e.get("values") or []
+        if not isinstance(raw, list):
+            return False
+        key, op, values = str(e.get("key")), e.get("operator"), list(raw)
         ok = {
             "In": key in labels and labels.get(key) in values,
             "NotIn": labels.get(key) not in values,
@@ -147,3 +163,17 @@ def judged_workloads(stack: Stack, config: Mapping[str, Any]) -> Iterator[tuple[
             yield obj, f"zone {zones[str(where)].zone} (namespace {where})"
         elif kind is None:
             yield obj, f"namespace {where}, outside every trust zone"
+
+
+ISTIO_DRY_RUN = "istio.io/dry-run"
+# strconv.ParseBool's false values: Istio reads the dry-run annotation with it, so any other value (true, or one
+# it cannot parse) is judged as a policy that may not be enforced.
+_PARSE_BOOL_FALSE = frozenset({"0", "f", "F", "false", "FALSE", "False"})
+
+
+def dry_run(r: Resource) -> bool:
+    """An Istio AuthorizationPolicy annotated `istio.io/dry-run` (not enforced: Istio only logs its verdicts)."""
+    annotations = r.get("metadata.annotations")
+    if not isinstance(annotations, Mapping) or ISTIO_DRY_RUN not in annotations:
+        return False
+    return str(annotations[ISTIO_DRY_RUN]) not in _PARSE_BOOL_FALSE

@@ -31,6 +31,7 @@ from catalog import CONTROLS, FRAMEWORK, FRAMEWORK_REFERENCE, FRAMEWORK_VERSION,
 from . import exemptions
 from .model import Finding, Resource, Stack
 from .rules import Rule
+from .stages import STAGE_SCHEMA, StagedZone
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 COMMON_CONFIG: dict[str, dict[str, Any]] = {
@@ -93,13 +94,33 @@ def emit(rule: Rule, finding: Finding, resource: Resource | None, config: Mappin
         exemptions.REGISTRY.record(exemption.index, rule.name, finding.urn, text)
         text = f"EXEMPTED until {exemption.expires.isoformat()} (owner {exemption.owner}): {exemption.reason}\n" + text
         level = "advisory"
-    elif finding.unverifiable:
-        level = str(config.get("unverifiableLevel", "mandatory"))
-        if level == "disabled":
-            return
+    else:
+        zones = exemptions.REGISTRY.staged(control.id, target)
+        if zones:
+            text, level = _staged(zones, text)
+        if level is None and finding.unverifiable:
+            level = str(config.get("unverifiableLevel", "mandatory"))
+            if level == "disabled":
+                return
     if level is not None:
         LEVEL_OVERRIDES.set(rule.name, finding.urn, f"{rule.description}\n{text}", level)
     report(text, finding.urn)
+
+
+def _staged(zones: list[StagedZone], text: str) -> tuple[str, str | None]:
+    """A finding a zone's stage explains: exempted (advisory) until the earliest expiry of its zones; with a zone
+    that has no expiry, or is past it, the finding keeps its level and says what to set."""
+    why = "; ".join(z.describe() for z in zones)
+    today = exemptions.today()
+    if any(z.expires is None for z in zones):
+        return (f"NOT EXEMPTED: {why}: a zone below enforce without an expiry leaves this finding mandatory; set "
+                f"its rollout.expires (YYYY-MM-DD) in the stack config\n{text}", None)  # fmt: skip
+    expires = min(z.expires for z in zones if z.expires is not None)
+    if today > expires:
+        return (f"NOT EXEMPTED: {why}: expired on {expires.isoformat()}; move the zone to stage enforce, or renew "
+                f"rollout.expires with its owner\n{text}", None)  # fmt: skip
+    owners = ", ".join(sorted({z.owner for z in zones}))
+    return f"EXEMPTED until {expires.isoformat()} (owner {owners}): {why}\n{text}", "advisory"
 
 
 def _crash(rule: Rule, urn: str, exc: BaseException) -> Finding:
@@ -252,6 +273,8 @@ def check_exemptions(report: Any, level: str = "mandatory") -> None:
         mandatory(problem)
     for problem in registry.problems:
         mandatory(f"invalid exemption: {problem}")
+    for problem in registry.stage_problems:
+        mandatory(f"invalid stage entry: {problem}")
     today = exemptions.today()
     for e in registry.entries:
         if e.expired(today):
@@ -267,6 +290,11 @@ def check_exemptions(report: Any, level: str = "mandatory") -> None:
             if level != "disabled":
                 LEVEL_OVERRIDES.set(EXEMPTIONS_POLICY, "", f"{EXEMPTIONS_DESCRIPTION}\n{text}", "advisory")
                 report(text, None)
+    for z in registry.stages:
+        if z.index not in registry.stages_matched and level != "disabled":
+            text = f"{z.where}: {z.describe()} explained no finding: move it to enforce, or remove the entry"
+            LEVEL_OVERRIDES.set(EXEMPTIONS_POLICY, "", f"{EXEMPTIONS_DESCRIPTION}\n{text}", "advisory")
+            report(text, None)
 
 
 def exemptions_policy() -> Policy:
@@ -276,7 +304,12 @@ def exemptions_policy() -> Policy:
         validate=_exemptions_validate,
         enforcement_level=EnforcementLevel.MANDATORY,
         config_schema=PolicyConfigSchema(
-            properties={"entries": exemptions.ENTRY_SCHEMA, **exemptions.GATE_SCHEMA, **COMMON_CONFIG}
+            properties={
+                "entries": exemptions.ENTRY_SCHEMA,
+                "stages": STAGE_SCHEMA,
+                **exemptions.GATE_SCHEMA,
+                **COMMON_CONFIG,
+            }
         ),
         display_name=EXEMPTIONS_DESCRIPTION,
         tags=["exemptions"],

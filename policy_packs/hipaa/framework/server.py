@@ -82,7 +82,9 @@ class Servicer(sdk._PolicyAnalyzerServicer):  # the one use of the SDK's interna
         floor += exemptions.level_problems(
             levels, str(gate.get("minimumLevel", "disabled")), waivers, exemptions.today()
         )
-        exemptions.REGISTRY.configure(gate.get("entries"), self._controls, max_days, max_resources, floor)
+        exemptions.REGISTRY.configure(
+            gate.get("entries"), self._controls, max_days, max_resources, floor, stages=gate.get("stages")
+        )
         return response
 
     def _relevel(self, response: Any, urn: str = "") -> Any:

@@ -19,6 +19,7 @@ BUCKET_LOGGING = _s3("bucketLogging")
 BUCKET_LIFECYCLE = _s3("bucketLifecycleConfiguration")
 BUCKET_LOCK = _s3("bucketObjectLockConfiguration")
 BUCKET_ACL = _s3("bucketAcl")
+BUCKET_REPLICATION = _s3("bucketReplicationConfig", v2=False)
 
 KMS_KEY = ("aws:kms/key:Key",)
 # every way to make a key: generated, imported material, and their multi-Region replicas
@@ -98,9 +99,19 @@ POD_IDENTITY = ("aws:eks/podIdentityAssociation:PodIdentityAssociation",)
 OIDC_PROVIDER = ("aws:iam/openIdConnectProvider:OpenIdConnectProvider",)
 
 TRAIL = ("aws:cloudtrail/trail:Trail",)
+SECRETSMANAGER_SECRET = ("aws:secretsmanager/secret:Secret",)
+SECRETSMANAGER_ROTATION = ("aws:secretsmanager/secretRotation:SecretRotation",)
 LOG_GROUP = ("aws:cloudwatch/logGroup:LogGroup",)
 LOG_SUBSCRIPTION = ("aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter",)
 FIREHOSE_STREAM = ("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream",)
+METRIC_FILTER = ("aws:cloudwatch/logMetricFilter:LogMetricFilter",)
+METRIC_ALARM = ("aws:cloudwatch/metricAlarm:MetricAlarm",)
+SNS_TOPIC = ("aws:sns/topic:Topic",)
+SNS_TOPIC_POLICY = ("aws:sns/topicPolicy:TopicPolicy",)
+EVENT_RULE = ("aws:cloudwatch/eventRule:EventRule",)
+EVENT_TARGET = ("aws:cloudwatch/eventTarget:EventTarget",)
+GUARDDUTY_DETECTOR = ("aws:guardduty/detector:Detector",)
+GUARDDUTY_FEATURE = ("aws:guardduty/detectorFeature:DetectorFeature",)
 
 
 def k8s(api_version: str, kind: str) -> str:
@@ -115,6 +126,8 @@ SERVICE_ACCOUNT = (k8s("v1", "ServiceAccount"),)
 RESOURCE_QUOTA = (k8s("v1", "ResourceQuota"),)
 STORAGE_CLASS = (k8s("storage.k8s.io/v1", "StorageClass"), k8s("storage.k8s.io/v1beta1", "StorageClass"))
 NETWORK_POLICY = (k8s("networking.k8s.io/v1", "NetworkPolicy"),)
+K8S_SECRET = (k8s("v1", "Secret"),)
+SECRET_PROVIDER_CLASS = tuple(k8s(f"secrets-store.csi.x-k8s.io/{v}", "SecretProviderClass") for v in ("v1", "v1alpha1"))
 ROLES = (k8s("rbac.authorization.k8s.io/v1", "Role"), k8s("rbac.authorization.k8s.io/v1", "ClusterRole"))
 BINDINGS = (
     k8s("rbac.authorization.k8s.io/v1", "RoleBinding"),
@@ -129,3 +142,6 @@ KYVERNO_POLICIES = (k8s("kyverno.io/v1", "ClusterPolicy"), k8s("kyverno.io/v1", 
 VAP = (k8s("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy"),)
 VAP_BINDING = (k8s("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding"),)
 HELM_RELEASE = ("kubernetes:helm.sh/v3:Release",)
+
+ECR_REPOSITORY = ("aws:ecr/repository:Repository",)
+ECR_REPOSITORY_POLICY = ("aws:ecr/repositoryPolicy:RepositoryPolicy",)

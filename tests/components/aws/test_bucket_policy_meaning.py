@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from components.aws.bucket import Perimeter, account_keys, bucket_policy
-from components.aws.data_perimeter import IDENTITY_SID, NETWORK_SID
+from components.aws.data_perimeter import IDENTITY_SID, NETWORK_SID, REPLICA_SID
 from components.aws.iam_policy import ResolvedGrant, grants_policy
 from framework.evaluator import Request, denying_statements, evaluate
 from tests.conftest import STACKS, stack_data
@@ -202,6 +202,11 @@ def test_synthesized_policies_let_the_platforms_own_writers_through(synthed: Any
         # otherwise), as S3-07's probes ask
         principal, perimeter = _inside(doc)
         upload = Request("s3:PutObject", f"{bucket}/runs/x", principal_arn=principal, context={**TLS, **perimeter})
+        replica = {s.get("Sid"): s for s in doc["Statement"]}.get(REPLICA_SID)
+        if replica is not None:  # a backup replica: its one writer is the replication role, from S3's network
+            (principal,) = replica["Condition"]["StringNotEqualsIfExists"]["aws:PrincipalArn"]
+            upload = Request("s3:ReplicateObject", f"{bucket}/runs/x", principal_arn=principal, context=TLS)
+            writers.add("replication")
         assert evaluate(doc, upload) != "Deny", f"{name}: {denying_statements(doc, upload)}"
         allows = {s["Sid"]: s for s in doc["Statement"] if s["Effect"] == "Allow"}
         if "CloudTrailWrite" in allows:
@@ -224,7 +229,8 @@ def test_synthesized_policies_let_the_platforms_own_writers_through(synthed: Any
             )  # fmt: skip
             assert evaluate(doc, delivery) == "Allow", name
             writers.add("access-logs")
-    assert writers == {"cloudtrail", "access-logs"}, "both sinks are in every stack"
+    backups = stack_data(stack).get("backups", {}).get("enabled", False)
+    assert writers == {"cloudtrail", "access-logs", *(["replication"] if backups else [])}, "both sinks everywhere"
 
 
 # ----- the data perimeter of an ePHI bucket --------------------------------------------------------------------

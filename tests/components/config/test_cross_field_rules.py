@@ -13,6 +13,7 @@ The rules are enumerated from the code, so a rule added without cases fails
 from __future__ import annotations
 
 import ast
+import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,12 +29,14 @@ from tests.conftest import stack_data, write_stack
 from .bad_configs import Edit, append, chain, delp, setp
 
 CONFIG_DIR = PROJECT_ROOT / "components" / "config"
-REFERENCES = (CONFIG_DIR / "references.py", CONFIG_DIR / "references_k8s.py")
+REFERENCES = (CONFIG_DIR / "references.py", CONFIG_DIR / "references_k8s.py", CONFIG_DIR / "rollout.py")
 PROMOTION = CONFIG_DIR / "promotion.py"
 PERIMETER = CONFIG_DIR / "perimeter.py"
+IMAGES = CONFIG_DIR / "images.py"
 RULE_CALLS = ("Problem", "_unknown", "_duplicates")
 RULE_HELPERS = ("_unknown", "_duplicates")  # build the Problem of their callers' rules
 P = "gpu-enclave:platform"
+IN_60_DAYS = (datetime.date.today() + datetime.timedelta(days=60)).isoformat()
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,13 @@ RULES: dict[str, Rule] = {
     "perimeter-roles-in-the-stack-account": Rule("check_perimeter", "the role is not in the stack's account"),
     "perimeter-endpoints-only-when-not-created": Rule("check_perimeter", "the stack creates the VPC's S3 endpoints"),
     "perimeter-names-existing-endpoints": Rule("check_perimeter", "the stack creates no S3 endpoint"),
+    # images per zone (images.py)
+    "node-roles-unlike-identity-roles": Rule("check_images", "rename the identity"),
+    "image-zones-declared": Rule("check_images", "no zone named"),
+    "image-zones-have-nodes": Rule("check_images", "no node could pull"),
+    "image-repositories-unique": Rule("check_images", "lists a repository twice"),
+    "images-name-their-pushers": Rule("check_images", "list the role your CI"),
+    "image-pushers-in-the-stack-account": Rule("check_images", "the role is not in the stack's account"),
     # flows
     "flow-zones-exist": Rule("_check_flows", "_unknown(('flows', i, end)"),
     "flow-ports-declared-once": Rule("_check_flows", "is already declared"),
@@ -132,12 +142,18 @@ RULES: dict[str, Rule] = {
     "team-zones-unique": Rule("_check_names", "'team zone'"),
     "team-zone-not-a-platform-zone": Rule("_check_team_zones", "is a zone of this platform"),
     "team-zone-prefix-selects-no-platform-bucket": Rule("_check_team_zones", "would also select platform bucket"),
+    # manager secrets
+    "zone-secrets-unique": Rule("_check_secrets", "'zone secret'"),
+    "zone-secrets-of-a-zone": Rule("_check_secrets", "secret.zone"),
+    "zone-secrets-need-the-driver": Rule("_check_secrets", "set from_manager: true"),
     # model validators and the loader
     "system-pool-sizes-ordered": Rule("SystemPool._sizes"),
     "kube-proxy-matches-cluster-version": Rule("CreatedCluster._kube_proxy_matches"),
     "port-range-ascending": Rule("Port._range"),
     "approved-registries-unique": Rule("KubernetesConfig._registries_unique"),
     "writable-hosts-listed": Rule("Egress._writable_hosts_listed"),
+    "rollout-accountable": Rule("Rollout._accountable"),
+    "rollout-expires-in-production": Rule("check_rollouts", "needs an expiry date"),
     "agent-system-not-zone-namespaces": Rule("check_namespace_classes", "a zone namespace is never"),
     "agent-system-hold-workloads": Rule("check_namespace_classes", "hold no workloads"),
     "agent-system-listed-once": Rule("check_namespace_classes", "is listed twice"),
@@ -145,6 +161,7 @@ RULES: dict[str, Rule] = {
     "service-accounts-exist": Rule("check_service_accounts", "no ServiceAccount"),
     "pool-sizes-ordered": Rule("NodePool._sizes"),
     "aws-region-agrees": Rule("loading._check_aws_region"),
+    "alarm-endpoint-fits-protocol": Rule("Subscription._endpoint_fits_protocol"),
 }
 
 
@@ -186,9 +203,36 @@ EXISTING_CLUSTER = {
 # (rendezvous + NCCL window), 2 inference->platform.
 PASS: list[Case] = [
     Case(
+        "notebooks-observed-until-a-date",
+        "rollout-accountable",
+        setp("zones.3.rollout", {"stage": "observe", "owner": "ml-platform", "expires": IN_60_DAYS}),
+    ),
+    Case(
+        "prod-zone-warned-until-a-date",
+        "rollout-expires-in-production",
+        setp("zones.3.rollout", {"stage": "warn", "owner": "ml-platform", "expires": IN_60_DAYS}),
+    ),
+    Case(
+        "staging-zone-observed-without-expiry",
+        "rollout-expires-in-production",
+        setp("zones.3.rollout", {"stage": "observe", "owner": "ml-platform"}),
+        stack="staging",
+    ),
+    Case(
         "mirror-writable",
         "writable-hosts-listed",
         setp("zones.1.egress.writable_hosts", ["pypi-mirror.internal.example.com"]),
+    ),
+    Case(
+        "alarms-to-a-pager-and-a-topic",
+        "alarm-endpoint-fits-protocol",
+        setp(
+            "detection.subscriptions",
+            [
+                {"protocol": "https", "endpoint": "https://events.pagerduty.com/integration/abc/enqueue"},
+                {"protocol": "sns", "endpoint": "arn:aws:sns:us-east-1:444455556666:org-security"},
+            ],
+        ),
     ),
     Case(
         "agents-of-their-own",
@@ -308,6 +352,22 @@ PASS: list[Case] = [
         setp("identities.2.grants.0", {"bucket": "models-staging", "prefix": "scratch", "access": "write"}),
     ),
     Case("deployer-as-shipped", "perimeter-names-its-deployer"),
+    Case("identity-names-as-shipped", "node-roles-unlike-identity-roles"),
+    Case("image-zones-as-shipped", "image-zones-declared"),
+    Case("image-zones-with-pools-as-shipped", "image-zones-have-nodes"),
+    Case(
+        "existing-cluster-without-platform-images",
+        "image-zones-have-nodes",
+        chain(setp("cluster", EXISTING_CLUSTER), delp("images.repositories.platform")),
+    ),
+    Case("image-repositories-as-shipped", "image-repositories-unique"),
+    Case("image-pushers-as-shipped", "images-name-their-pushers"),
+    Case("images-off-need-no-pushers", "images-name-their-pushers", setp("images", {"enabled": False})),
+    Case(
+        "second-pusher-in-the-account",
+        "image-pushers-in-the-stack-account",
+        append("images.push_role_arns", "arn:aws:iam::111122223333:role/model-promoter-ci"),
+    ),
     Case("perimeter-off-needs-no-deployer", "perimeter-names-its-deployer", setp("data_perimeter", {"enabled": False})),
     Case(
         "break-glass-in-the-account",
@@ -361,7 +421,12 @@ PASS: list[Case] = [
     ),
     Case("existing-vpc-needs-no-mirror", "created-vpc-needs-image-mirror", stack="dev"),
     Case("existing-vpc-private-as-shipped", "existing-vpc-cidr-private", stack="dev"),
-    Case("existing-cluster-in-region", "existing-cluster-issuer-in-region", setp("cluster", EXISTING_CLUSTER)),
+    Case(
+        "existing-cluster-in-region",
+        "existing-cluster-issuer-in-region",
+        # The platform zone's images need the system pool's nodes, which an existing cluster does not have.
+        chain(setp("cluster", EXISTING_CLUSTER), delp("images.repositories.platform")),
+    ),
     Case(
         "new-group-mapped-and-bound",
         "bound-groups-mapped-to-roles",
@@ -401,6 +466,21 @@ PASS: list[Case] = [
         stack="dev",
     ),
     Case("two-team-zones", "team-zones-unique", setp("team_zones", ["vision", "speech"])),
+    Case(
+        "one-name-in-two-zones",
+        "zone-secrets-unique",
+        setp("secrets.secrets", [{"zone": "training", "name": "token"}, {"zone": "inference", "name": "token"}]),
+    ),
+    Case(
+        "a-secret-of-the-notebooks-zone",
+        "zone-secrets-of-a-zone",
+        setp("secrets.secrets", [{"zone": "notebooks", "name": "token"}]),
+    ),
+    Case(
+        "no-driver-and-no-secrets",
+        "zone-secrets-need-the-driver",
+        setp("secrets", {"from_manager": False, "secrets": []}),
+    ),
     Case("a-team-zone-of-its-own-name", "team-zone-not-a-platform-zone", setp("team_zones", ["vision"])),
     Case(
         "a-team-zone-apart-from-bucket-names",
@@ -438,6 +518,76 @@ PASS: list[Case] = [
 ]
 
 FAIL: list[Case] = [
+    Case(
+        "observe-without-owner",
+        "rollout-accountable",
+        setp("zones.3.rollout", {"stage": "observe"}),
+        path=f"{P}.zones[3].rollout",
+        message="needs an owner",
+    ),
+    Case(
+        "observe-expired",
+        "rollout-accountable",
+        setp("zones.3.rollout", {"stage": "observe", "owner": "ml-platform", "expires": "2020-01-31"}),
+        path=f"{P}.zones[3].rollout",
+        message="expires = '2020-01-31' is in the past",
+    ),
+    Case(
+        "enforce-with-an-owner",
+        "rollout-accountable",
+        setp("zones.3.rollout", {"owner": "ml-platform"}),
+        path=f"{P}.zones[3].rollout",
+        message="owner and expires are for a zone below enforce",
+    ),
+    Case(
+        "prod-zone-observed-without-expiry",
+        "rollout-expires-in-production",
+        setp("zones.3.rollout", {"stage": "observe", "owner": "ml-platform"}),
+        path=f"{P}.zones[3].rollout.expires",
+        message="needs an expiry date",
+    ),
+    Case(
+        "identity-named-like-a-node-role",
+        "node-roles-unlike-identity-roles",
+        setp("identities.0.name", "infer-g6e-node"),
+        path=f"{P}.identities[0].name",
+        message="node pool 'infer-g6e'",
+    ),
+    Case(
+        "images-of-an-unknown-zone",
+        "image-zones-declared",
+        setp("images.repositories.vision", ["detector"]),
+        path=f"{P}.images.repositories.vision",
+        message="no zone named 'vision'",
+    ),
+    Case(
+        "platform-images-on-an-existing-cluster",
+        "image-zones-have-nodes",
+        setp("cluster", EXISTING_CLUSTER),
+        path=f"{P}.images.repositories.platform",
+        message="no node could pull",
+    ),
+    Case(
+        "a-repository-twice",
+        "image-repositories-unique",
+        setp("images.repositories.training", ["trainer", "trainer"]),
+        path=f"{P}.images.repositories.training",
+        message="lists a repository twice",
+    ),
+    Case(
+        "repositories-without-pushers",
+        "images-name-their-pushers",
+        delp("images.push_role_arns"),
+        path=f"{P}.images.push_role_arns",
+        message="list the role your CI pushes",
+    ),
+    Case(
+        "pusher-of-another-account",
+        "image-pushers-in-the-stack-account",
+        setp("images.push_role_arns", ["arn:aws:iam::444455556666:role/image-publisher"]),
+        path=f"{P}.images.push_role_arns[0]",
+        message="not in the stack's account 111122223333",
+    ),
     Case(
         "perimeter-without-deployer",
         "perimeter-names-its-deployer",
@@ -522,6 +672,13 @@ FAIL: list[Case] = [
         setp("zones.1.egress.writable_hosts", ["huggingface.co"]),
         path=f"{P}.zones[1].egress",
         message="are not in hosts",
+    ),
+    Case(
+        "alarms-over-plain-http",
+        "alarm-endpoint-fits-protocol",
+        setp("detection.subscriptions", [{"protocol": "https", "endpoint": "http://pager.example.com/hook"}]),
+        path=f"{P}.detection.subscriptions[0]",
+        message="plain http would carry alarms unencrypted",
     ),
     Case(
         "zone-namespace-as-agents",
@@ -1024,6 +1181,27 @@ FAIL: list[Case] = [
         message="wider than /16",
     ),
     Case(
+        "a-secret-listed-twice",
+        "zone-secrets-unique",
+        setp("secrets.secrets", [{"zone": "training", "name": "token"}, {"zone": "training", "name": "token"}]),
+        path=f"{P}.secrets.secrets[1]",
+        message="zone secret",
+    ),
+    Case(
+        "a-secret-of-no-zone",
+        "zone-secrets-of-a-zone",
+        setp("secrets.secrets", [{"zone": "vision", "name": "token"}]),
+        path=f"{P}.secrets.secrets[0].zone",
+        message="no zone named 'vision'",
+    ),
+    Case(
+        "secrets-without-the-driver",
+        "zone-secrets-need-the-driver",
+        setp("secrets.from_manager", False),
+        path=f"{P}.secrets.from_manager",
+        message="set from_manager: true",
+    ),
+    Case(
         "a-team-zone-listed-twice",
         "team-zones-unique",
         setp("team_zones", ["vision", "vision"]),
@@ -1127,7 +1305,7 @@ def _functions(tree: ast.Module) -> Iterator[ast.FunctionDef]:
 def reference_sites() -> list[tuple[str, str]]:
     """(function, source) of every rule raised in references.py, references_k8s.py, promotion.py and perimeter.py."""
     out = []
-    for path in (*REFERENCES, PROMOTION, PERIMETER):
+    for path in (*REFERENCES, PROMOTION, PERIMETER, IMAGES):
         for fn in _functions(ast.parse(path.read_text(encoding="utf-8"))):
             if fn.name in RULE_HELPERS:
                 continue

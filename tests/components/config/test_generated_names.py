@@ -32,6 +32,7 @@ LIMITS = {
     ("aws:ec2/launchTemplate:LaunchTemplate", "name"): 128,
     ("aws:ec2/securityGroup:SecurityGroup", "name"): 255,
     ("aws:kms/alias:Alias", "name"): 256,
+    ("aws:secretsmanager/secret:Secret", "name"): 512,
 }
 K8S_NAME, K8S_LABEL = 253, 63
 
@@ -55,6 +56,8 @@ def longest_prod() -> dict[str, Any]:
     for b in data["buckets"]:
         b["zone"] = zones.get(b.get("zone", ""), b.get("zone"))
         room = 63 - len("-bucket-xxxxxxx") - 1 - 24 - (len("-access") if b["purpose"] == "audit-logs" else 0)
+        replicated = b["purpose"] in ("datasets", "models") and b.get("stage", "production") == "production"
+        room -= len("replica-") if replicated else 0  # prod's backups: `<environment>-replica-<bucket>-bucket-...`
         buckets[b["name"]] = _long(b["name"], room)
         b["name"] = buckets[b["name"]]
     for ident in data["identities"]:
@@ -62,8 +65,12 @@ def longest_prod() -> dict[str, Any]:
         ident["name"] = _long(ident["name"], 24)
         for grant in ident["grants"]:
             grant["bucket"] = buckets[grant["bucket"]]
+    data["images"]["repositories"] = {zones[z]: names for z, names in data["images"]["repositories"].items()}
     for flow in data["flows"]:
         flow["from"], flow["to"] = zones[flow["from"]], zones[flow["to"]]
+    for secret in data["secrets"]["secrets"]:
+        secret["zone"] = zones[secret["zone"]]
+        secret["name"] = _long(secret["name"], 63)
     # a team zone's bucket prefix `<environment>-<zone>-` leaves room for a one-letter bucket name
     data["team_zones"] = [_long("vision", 63 - len("-b-bucket-xxxxxxx") - 1 - 24)]
     return data
@@ -145,6 +152,9 @@ def test_every_generated_name_the_check_knows_is_one_the_program_makes(tmp_path:
     for g in generated_names(cfg):
         if g.loc[0] == "team_zones":
             assert g.name.startswith(team_bucket_prefix(cfg.environment, cfg.team_zones[int(g.loc[1])]))
+            continue
+        if not g.name.endswith("-xxxxxxx"):  # named explicitly (node roles): exactly that name
+            assert g.name in physical, g
             continue
         stem = g.name.removesuffix("-xxxxxxx")
         assert any(re.fullmatch(re.escape(stem) + r"-[0-9a-f]{7}", name) for name in physical), g

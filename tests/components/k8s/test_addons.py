@@ -19,6 +19,8 @@ from enclave.synth import SynthResult
 from tests.conftest import stack_data
 from tests.enclave.crd_schemas import schema_for
 
+from .admission_eval import selects
+
 Synth = Callable[..., SynthResult]
 RELEASE = "kubernetes:helm.sh/v3:Release"
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
@@ -30,14 +32,19 @@ def releases(synthed: Synth) -> dict[str, dict[str, Any]]:
 
 
 def test_every_release_is_pinned_to_the_configured_version(releases: dict[str, dict[str, Any]]) -> None:
-    versions = validate_platform(stack_data("prod")).kubernetes.addons
+    cfg = validate_platform(stack_data("prod"))
+    versions = cfg.kubernetes.addons
     expected = {
+        "falco": cfg.detection.falco.chart,
         "istio-base": versions.istio,
         "istio-cni": versions.istio,
         "istiod": versions.istio,
         "nvidia-device-plugin": versions.nvidia_device_plugin,
         "aws-efa-k8s-device-plugin": versions.efa_device_plugin,
         "kyverno": versions.kyverno,
+        # the secrets releases (ManagerSecrets), pinned in the secrets block
+        "secrets-store-csi-driver": "1.4.8",
+        "secrets-store-provider-aws": "2.1.1",
     }
     assert {name: r["inputs"]["version"] for name, r in releases.items()} == expected
     for r in releases.values():
@@ -101,6 +108,9 @@ def chart_images(values: dict[str, dict[str, Any]]) -> set[str]:
         out.add(f"{registry}/{repository}:{image['tag']}")
     hook = kyverno["webhooksCleanup"]["image"]
     out.add(f"{hook.get('registry', 'registry.k8s.io')}/kubectl:{hook['tag']}")
+    for image in (values["falco"]["image"], values["falco"]["falcosidekick"]["image"]):
+        assert "tag" in image, f"falco {image['repository']}: tag left to the chart's appVersion"
+        out.add(f"{image['registry']}/{image['repository']}:{image['tag']}")
     return out
 
 
@@ -112,12 +122,16 @@ def test_every_addon_image_comes_from_the_mirror_and_is_on_the_copy_list(release
     values = {name: r["inputs"]["values"] for name, r in releases.items()}
     images = chart_images(values)
     assert all(i.startswith(f"{MIRROR}/") for i in images), sorted(images)
-    copies = mirror_copies(validate_platform(stack_data("prod")).kubernetes, "us-east-1")
+    cfg = validate_platform(stack_data("prod"))
+    copies = mirror_copies(cfg.kubernetes, "us-east-1", cfg.detection.falco)
     assert {dst for _, dst in copies} == images
     sources = {src for src, _ in copies}
     assert "docker.io/istio/proxyv2:1.27.3" in sources and "nvcr.io/nvidia/k8s-device-plugin:v0.17.4" in sources
     assert "reg.kyverno.io/kyverno/kyverno:v1.15.2" in sources and "registry.k8s.io/kubectl:v1.32.7" in sources
     assert "602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/aws-efa-k8s-device-plugin:v0.5.5" in sources
+    assert {"docker.io/falcosecurity/falco:0.44.1", "docker.io/falcosecurity/falcosidekick:2.32.0"} <= sources
+    # without Falco (dev runs none), nothing of it is copied
+    assert not [s for s, _ in mirror_copies(cfg.kubernetes, "us-east-1") if "falcosecurity" in s]
 
 
 def test_controllers_run_on_the_system_pool(releases: dict[str, dict[str, Any]]) -> None:
@@ -169,39 +183,65 @@ def test_mesh_wide_strict_mtls_waits_for_the_istio_crds(synthed: Synth, releases
     assert releases["istio-base"]["urn"] in pa["dependencies"]
 
 
-def _admits(policy: dict[str, Any], image: str) -> bool:
-    """Kyverno pattern semantics for these patterns: `|` separates alternatives, `*` is a wildcard."""
-    pattern = policy["spec"]["rules"][0]["validate"]["pattern"]["spec"]["containers"][0]["image"]
+def _admits(policy: dict[str, Any], zone: str, image: str) -> bool:
+    """Kyverno pattern semantics for these patterns: `|` separates alternatives, `*` is a wildcard; the rule is the
+    one whose namespace selector selects a namespace of `zone` (exactly one)."""
+    labels = {"enclave.dev/zone": zone}
+    (rule,) = [
+        r for r in policy["spec"]["rules"] if selects(r["match"]["any"][0]["resources"]["namespaceSelector"], labels)
+    ]
+    pattern = rule["validate"]["pattern"]["spec"]["containers"][0]["image"]
     return any(fnmatch.fnmatchcase(image, alt.strip()) for alt in pattern.split("|"))
 
 
+ECR = "111122223333.dkr.ecr.us-east-1.amazonaws.com"
+
+
 @pytest.mark.parametrize(
-    ("image", "admitted"),
+    ("zone", "image", "admitted"),
     [
-        ("111122223333.dkr.ecr.us-east-1.amazonaws.com/train/llama:2026.11", True),
-        ("nvcr.io/nvidia/pytorch:25.01-py3", False),
-        (f"{MIRROR}/istio/proxyv2:1.27.3", True),  # own ECR (the mirror is in it)
-        ("docker.io/istio/proxyv2:1.27.3", False),
-        ("registry.internal.example.com/ml/trainer:7", True),
-        ("registry.internal.example.com/mlx/trainer:7", False),
-        ("docker.io/library/busybox:latest", False),
-        ("nvcr.io/nvidiaevil/pytorch:1", False),
-        ("222233334444.dkr.ecr.us-east-1.amazonaws.com/x:1", False),
-        ("111122223333.dkr.ecr.us-west-2.amazonaws.com/x:1", False),
+        ("training", f"{ECR}/prod/training/trainer:2026.11", True),
+        ("inference", f"{ECR}/prod/inference/model-server:12", True),
+        # images per zone: the account's ECR only under the zone's own prefix
+        ("notebooks", f"{ECR}/prod/inference/model-server:12", False),
+        ("notebooks", f"{ECR}/prod/notebooks-evil/x:1", False),
+        ("training", f"{ECR}/train/llama:2026.11", False),
+        ("vision", f"{ECR}/prod/vision/detector:3", True),  # a team zone: its own prefix too
+        ("unlisted", f"{ECR}/prod/unlisted/x:1", False),  # a zone label the platform does not know: no ECR at all
+        ("unlisted", "registry.internal.example.com/ml/trainer:7", True),
+        ("training", "nvcr.io/nvidia/pytorch:25.01-py3", False),
+        ("training", f"{MIRROR}/istio/proxyv2:1.27.3", True),  # the sidecar, exactly
+        ("training", f"{MIRROR}/istio/pilot:1.27.3", False),  # the add-on mirror is no zone's
+        ("training", "docker.io/istio/proxyv2:1.27.3", False),
+        ("training", "registry.internal.example.com/ml/trainer:7", True),
+        ("training", "registry.internal.example.com/mlx/trainer:7", False),
+        ("training", "docker.io/library/busybox:latest", False),
+        ("training", "nvcr.io/nvidiaevil/pytorch:1", False),
+        ("training", "222233334444.dkr.ecr.us-east-1.amazonaws.com/prod/training/x:1", False),
+        ("training", "111122223333.dkr.ecr.us-west-2.amazonaws.com/prod/training/x:1", False),
     ],
 )
-def test_registry_policy_admits_only_approved_images(synthed: Synth, image: str, admitted: bool) -> None:
+def test_registry_policy_admits_only_approved_images(synthed: Synth, zone: str, image: str, admitted: bool) -> None:
     (policy,) = [
         p
         for p in synthed("prod").by_type("kubernetes:kyverno.io/v1:ClusterPolicy")
         if p["inputs"]["metadata"]["name"] == "enclave-approved-registries"
     ]
     inputs = policy["inputs"]
-    assert inputs["spec"]["rules"][0]["validate"]["failureAction"] == "Enforce"
-    assert _admits(inputs, image) is admitted, image
-    assert inputs["spec"]["rules"][0]["match"]["any"][0]["resources"]["kinds"] == ["Pod", "Pod/ephemeralcontainers"]
-    spec = inputs["spec"]["rules"][0]["validate"]["pattern"]["spec"]
-    assert spec["=(initContainers)"] == spec["=(ephemeralContainers)"] == spec["containers"]
+    assert _admits(inputs, zone, image) is admitted, (zone, image)
+    for rule in inputs["spec"]["rules"]:
+        assert rule["validate"]["failureAction"] == "Enforce"
+        assert rule["match"]["any"][0]["resources"]["kinds"] == ["Pod", "Pod/ephemeralcontainers"]
+        spec = rule["validate"]["pattern"]["spec"]
+        assert spec["=(initContainers)"] == spec["=(ephemeralContainers)"] == spec["containers"]
+
+
+def test_without_zone_images_every_zone_may_use_the_whole_account_registry() -> None:
+    from components.k8s.addons import registry_policy
+
+    policy = registry_policy(["registry.internal.example.com/ml"], [], ecr=ECR)
+    assert _admits(policy, "notebooks", f"{ECR}/prod/inference/model-server:12")
+    assert not _admits(policy, "notebooks", "docker.io/library/busybox:1")
 
 
 def test_multus_network_only_in_training_namespaces_when_configured() -> None:

@@ -32,6 +32,8 @@ NOT_READY = {
 }
 UNREACHABLE = {**NOT_READY, "key": "node.kubernetes.io/unreachable"}
 ECR = "111122223333.dkr.ecr.us-east-1.amazonaws.com"
+# prod's kubernetes.approved_registries: admitted in every zone (the account's ECR only under the zone's prefix).
+INTERNAL = "registry.internal.example.com/ml"
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +71,7 @@ def pod(**spec: Any) -> dict[str, Any]:
     sc = {"runAsNonRoot": True, "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
     base: dict[str, Any] = {
         "securityContext": {"runAsUser": 1000, "runAsGroup": 1000, "runAsNonRoot": True},
-        "containers": [{"name": "main", "image": f"{ECR}/app:1", "securityContext": sc}],
+        "containers": [{"name": "main", "image": f"{INTERNAL}/app:1", "securityContext": sc}],
     }
     base.update(spec)
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": base}
@@ -203,7 +205,7 @@ def test_a_pod_that_asks_for_the_api_token_gets_it_mounted_in_every_container(ap
 def template_pod(cfg: PlatformConfig, zone: str, **kwargs: Any) -> dict[str, Any]:
     pool = next(p for p in cfg.node_pools if p.zone == zone)
     template = workload_pod_template(
-        cfg.zone(zone), pool, name="w", image=f"{ECR}/w:1", service_account="default",
+        cfg.zone(zone), pool, name="w", image=f"{ECR}/prod/{zone}/w:1", service_account="default",
         nccl_ports=cfg.kubernetes.nccl_ports, efa_interfaces=4 if pool.efa else 0, **kwargs,
     )  # fmt: skip
     return {"apiVersion": "v1", "kind": "Pod", **copy.deepcopy(template)}

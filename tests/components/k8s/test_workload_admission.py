@@ -277,3 +277,38 @@ def test_cluster_model_sees_what_the_stack_registers(synthed: Synth) -> None:
     server = cluster_of(result)
     server.objects = [o for o in server.objects if o["metadata"]["name"] != "enclave-node-agents"]
     assert server.create(pod(), "node-agents")[1] == []
+
+
+def _with_image(image: str) -> dict[str, Any]:
+    out = pod()
+    out["spec"]["containers"][0]["image"] = image
+    return out
+
+
+@pytest.mark.parametrize(
+    ("namespace", "image", "admitted"),
+    [
+        ("notebooks", f"{ECR}/prod/notebooks/jupyter:2026.11", True),
+        ("notebooks", f"{ECR}/prod/inference/model-server:12", False),
+        ("notebooks", f"{ECR}/prod/training/trainer:7", False),
+        ("inference", f"{ECR}/prod/inference/model-server:12", True),
+        ("inference", f"{ECR}/prod/notebooks/jupyter:2026.11", False),
+        ("training", f"{ECR}/prod/training/trainer:7", True),
+        ("monitoring", f"{ECR}/prod/platform/model-promoter:3", True),  # the platform zone's second namespace
+        ("monitoring", f"{ECR}/prod/training/trainer:7", False),
+        ("training", f"{ECR}/mirror/istio/pilot:1.27.3", False),  # the add-on mirror is no zone's
+        # node agents keep the whole account registry (they run the add-on mirror's images)
+        ("node-agents", f"{ECR}/mirror/nvidia/k8s-device-plugin:v0.17.4", True),
+    ],
+)
+def test_a_zone_runs_only_its_own_images_of_the_account_registry(
+    apiserver: ApiServer,  # noqa: F811
+    namespace: str,
+    image: str,
+    admitted: bool,
+) -> None:
+    """Images per zone, second layer: the admission policy admits from the account's ECR only the zone's prefix, for
+    Pods and for the pod templates of workloads, so a notebook is refused an inference image at apply time."""
+    for obj in (_with_image(image), workload("Deployment", {"metadata": {}, "spec": _with_image(image)["spec"]})):
+        refused = [m for m in apiserver.validate(obj, namespace) if "approved registry" in m]
+        assert (refused == []) is admitted, (namespace, obj["kind"], image, refused)

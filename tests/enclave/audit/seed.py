@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 
-from enclave.audit.drift import platform_tags
+from enclave.audit.drift import platform_tags, record_region
 from enclave.fakes import FakeCloud
 from enclave.synth import SynthResult
 
@@ -21,7 +21,21 @@ def clients(endpoint: str) -> dict[str, Any]:
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
     return {
         s: session.client(s, endpoint_url=endpoint)
-        for s in ("s3", "kms", "iam", "logs", "cloudtrail", "eks", "ec2", "sts")
+        for s in (
+            "s3",
+            "kms",
+            "iam",
+            "logs",
+            "cloudtrail",
+            "eks",
+            "ec2",
+            "sts",
+            "sns",
+            "cloudwatch",
+            "events",
+            "guardduty",
+            "secretsmanager",
+        )
     }
 
 
@@ -35,10 +49,13 @@ class Seeder:
     def __init__(self, result: SynthResult, endpoint: str) -> None:
         self.result = result
         self.c = clients(endpoint)
+        self.endpoint = endpoint
         cloud = FakeCloud(region=REGION, account_id=ACCOUNT)
-        self.fake_id = {
-            r["urn"]: cloud.outputs(r["type"], r["name"], dict(r["inputs"]))[0] for r in result.resources if r["custom"]
+        made = {
+            r["urn"]: cloud.outputs(r["type"], r["name"], dict(r["inputs"])) for r in result.resources if r["custom"]
         }
+        self.fake_id = {urn: out[0] for urn, out in made.items()}
+        self.fake_arn = {urn: out[1].get("arn") for urn, out in made.items()}
         self.ids: dict[str, str] = {}  # fake id -> live id
         self.default_tags = platform_tags(result) | _all_default_tags(result)
         self.live: dict[str, Any] = {}  # facts the weakening step needs
@@ -59,17 +76,40 @@ class Seeder:
         self.roles()
         self.log_groups()
         self.buckets()
+        self.topics()
         self.trail()
         self.cluster()
+        self.alarms()
+        self.guardduty()
+        self.secrets()
         return self.live
 
+    def secrets(self) -> None:
+        """The zones' Secrets Manager secrets, on the keys their inputs name (no value: an operator puts it)."""
+        for r in self.of("aws:secretsmanager/secret:Secret"):
+            i = self.inputs(r)
+            tags = _tags(i, self.default_tags)
+            made = self.c["secretsmanager"].create_secret(
+                Name=i["name"],
+                **({"KmsKeyId": i["kmsKeyId"]} if i.get("kmsKeyId") else {}),
+                Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+            )
+            self.live.setdefault("secrets", {})[r["name"]] = made["ARN"]
+    def client(self, service: str, r: dict[str, Any]) -> Any:
+        """The client of the region resource `r` is in (a backup replica's keys and buckets are in another)."""
+        region = record_region(self.result, r) or REGION
+        if region == REGION:
+            return self.c[service]
+        session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region)
+        return session.client(service, endpoint_url=self.endpoint)
+
     def keys(self) -> None:
-        kms = self.c["kms"]
         aliases = {
             u: a for a in self.of("aws:kms/alias:Alias") for u in a["propertyDependencies"].get("targetKeyId", [])
         }
         for r in self.of("aws:kms/key:Key"):
             i = self.inputs(r)
+            kms = self.client("kms", r)
             key = kms.create_key(
                 Description=i.get("description", ""),
                 Policy=i["policy"],
@@ -161,7 +201,11 @@ class Seeder:
         names = []
         for r in self.of("aws:s3/bucket:Bucket"):
             i = self.inputs(r)
-            s3.create_bucket(Bucket=i["bucket"], ObjectLockEnabledForBucket=bool(i.get("objectLockEnabled")))
+            region = record_region(self.result, r) or REGION
+            elsewhere = {} if region == REGION else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+            self.client("s3", r).create_bucket(
+                Bucket=i["bucket"], ObjectLockEnabledForBucket=bool(i.get("objectLockEnabled")), **elsewhere
+            )
             tags = _tags(i, self.default_tags)
             s3.put_bucket_tagging(
                 Bucket=i["bucket"], Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}
@@ -249,6 +293,96 @@ class Seeder:
                 },
             )
             self.live["audit_bucket"] = i["bucket"]
+        for r in self.of("aws:s3/bucketReplicationConfig:BucketReplicationConfig"):
+            i = self.inputs(r)
+            rules = [_rule(x) for x in i["rules"]]
+            s3.put_bucket_replication(Bucket=i["bucket"], ReplicationConfiguration={"Role": i["role"], "Rules": rules})
+
+    def topics(self) -> None:
+        """The alarm topic (its fake ARN replaced by the live one wherever the stack names it) and its policy."""
+        sns = self.c["sns"]
+        for r in self.of("aws:sns/topic:Topic"):
+            i = self.inputs(r)
+            attributes = {"DisplayName": i.get("displayName", "")}
+            if i.get("kmsMasterKeyId"):
+                attributes["KmsMasterKeyId"] = i["kmsMasterKeyId"]
+            tags = [{"Key": k, "Value": v} for k, v in _tags(i, self.default_tags).items()]
+            arn = sns.create_topic(Name=i["name"], Attributes=attributes, Tags=tags)["TopicArn"]
+            self.ids[self.fake_arn[r["urn"]]] = arn
+            self.live["topic"] = arn
+        for r in self.of("aws:sns/topicPolicy:TopicPolicy"):
+            i = self.inputs(r)
+            sns.set_topic_attributes(TopicArn=i["arn"], AttributeName="Policy", AttributeValue=i["policy"])
+
+    def alarms(self) -> None:
+        logs, cw = self.c["logs"], self.c["cloudwatch"]
+        for r in self.of("aws:cloudwatch/logMetricFilter:LogMetricFilter"):
+            i = self.inputs(r)
+            m = i["metricTransformation"]
+            spec = {"metricName": m["name"], "metricNamespace": m["namespace"], "metricValue": m["value"]}
+            if m.get("defaultValue") is not None:
+                spec["defaultValue"] = float(m["defaultValue"])
+            if m.get("dimensions"):
+                spec["dimensions"] = m["dimensions"]
+            logs.put_metric_filter(
+                logGroupName=i["logGroupName"],
+                filterName=i["name"],
+                filterPattern=i["pattern"],
+                metricTransformations=[spec],
+            )
+            self.live.setdefault("filters", {})[r["name"]] = (i["logGroupName"], i["name"])
+        for r in self.of("aws:cloudwatch/metricAlarm:MetricAlarm"):
+            i = self.inputs(r)
+            dims = [{"Name": k, "Value": v} for k, v in (i.get("dimensions") or {}).items()]
+            cw.put_metric_alarm(
+                AlarmName=i["name"],
+                AlarmDescription=i.get("alarmDescription", ""),
+                MetricName=i["metricName"],
+                Namespace=i["namespace"],
+                Statistic=i["statistic"],
+                Period=i["period"],
+                EvaluationPeriods=i["evaluationPeriods"],
+                Threshold=float(i["threshold"]),
+                ComparisonOperator=i["comparisonOperator"],
+                TreatMissingData=i["treatMissingData"],
+                AlarmActions=i.get("alarmActions") or [],
+                OKActions=i.get("okActions") or [],
+                Dimensions=dims,
+            )
+            self.live.setdefault("alarms", {})[r["name"]] = i["name"]
+
+    def guardduty(self) -> None:
+        gd, events = self.c["guardduty"], self.c["events"]
+        for r in self.of("aws:guardduty/detector:Detector"):
+            i = self.inputs(r)
+            features = [
+                {
+                    "Name": f["inputs"]["name"],
+                    "Status": f["inputs"]["status"],
+                    **(
+                        {
+                            "AdditionalConfiguration": [
+                                {"Name": c["name"], "Status": c["status"]}
+                                for c in f["inputs"]["additionalConfigurations"]
+                            ]
+                        }
+                        if f["inputs"].get("additionalConfigurations")
+                        else {}
+                    ),
+                }
+                for f in self.of("aws:guardduty/detectorFeature:DetectorFeature")
+            ]
+            detector = gd.create_detector(
+                Enable=i["enable"], FindingPublishingFrequency=i["findingPublishingFrequency"], Features=features
+            )["DetectorId"]
+            self.live["detector"] = detector
+        for r in self.of("aws:cloudwatch/eventRule:EventRule"):
+            i = self.inputs(r)
+            events.put_rule(Name=i["name"], EventPattern=i["eventPattern"], Description=i.get("description", ""))
+            self.live.setdefault("event_rules", []).append(i["name"])
+        for n, r in enumerate(self.of("aws:cloudwatch/eventTarget:EventTarget")):
+            i = self.inputs(r)
+            events.put_targets(Rule=i["rule"], Targets=[{"Id": f"target-{n}", "Arn": i["arn"]}])
 
     def trail(self) -> None:
         ct = self.c["cloudtrail"]
@@ -264,6 +398,8 @@ class Seeder:
                 **({"KmsKeyId": i["kmsKeyId"]} if i.get("kmsKeyId") else {}),
                 CloudWatchLogsLogGroupArn=i["cloudWatchLogsGroupArn"],
                 CloudWatchLogsRoleArn=i["cloudWatchLogsRoleArn"],
+                # moto takes the topic's name only (AWS takes its name or ARN)
+                **({"SnsTopicName": i["snsTopicName"].rsplit(":", 1)[-1]} if i.get("snsTopicName") else {}),
                 TagsList=[{"Key": k, "Value": v} for k, v in _tags(i, self.default_tags).items()],
             )
             selectors = [
@@ -284,6 +420,7 @@ class Seeder:
                 LogDestinationType=i["logDestinationType"],
                 LogDestination=i["logDestination"],
                 DeliverLogsPermissionArn=i["iamRoleArn"],
+                **({"LogFormat": i["logFormat"]} if i.get("logFormat") else {}),
             )
         for vpc in ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]:
             # moto's default VPC: the compliant account records its flow logs too
@@ -402,6 +539,15 @@ def _api(value: Any) -> Any:
     return value
 
 
+def _rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A replication rule's provider inputs in the S3 API's shape (which spells ReplicaKmsKeyID so)."""
+    out: dict[str, Any] = _api(rule)
+    encryption = out.get("Destination", {}).get("EncryptionConfiguration", {})
+    if "ReplicaKmsKeyId" in encryption:
+        encryption["ReplicaKmsKeyID"] = encryption.pop("ReplicaKmsKeyId")
+    return out
+
+
 def _field(f: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"Field": f["field"]}
     for src, dst in (
@@ -464,10 +610,12 @@ def weakened_copy(result: SynthResult) -> SynthResult:
     trail.update(isMultiRegionTrail=False, enableLogFileValidation=False)  # LOG-01
     trail.pop("kmsKeyId")  # LOG-02
     data = trail["advancedEventSelectors"][1]["fieldSelectors"][2]
-    data["startsWiths"] = [p for p in data["startsWiths"] if "models-prod" not in p]  # LOG-03
+    data["startsWiths"] = [p for p in data["startsWiths"] if ":::prod-models-prod-" not in p]  # LOG-03
     _one(r, "aws:cloudwatch/logGroup:LogGroup", "prod-flow-logs")["retentionInDays"] = 30  # LOG-05
     _one(r, "aws:cloudwatch/logGroup:LogGroup", "prod-control-plane-logs").pop("kmsKeyId")  # LOG-04
     r.resources = [x for x in r.resources if x["type"] != "aws:ec2/flowLog:FlowLog"]  # LOG-06
+    # RECOVER-04: S3 keeps versioning on while a bucket replicates, so suspending it (above) took its replication off
+    r.resources = [x for x in r.resources if x["name"] != "prod-datasets-replication"]
     versioning = _one(r, "aws:s3/bucketVersioning:BucketVersioning", "prod-datasets-versioning")
     versioning["versioningConfiguration"]["status"] = "Suspended"  # S3-05
     sse = _one(
@@ -498,6 +646,9 @@ def weakened_copy(result: SynthResult) -> SynthResult:
     policy["policy"] = json.dumps(doc)
     oidc = _one(r, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "prod-oidc")
     oidc["clientIdLists"] = ["sts.amazonaws.com", "kubernetes"]  # IAM-06
+    _one(r, "aws:secretsmanager/secret:Secret", "prod-training-experiment-tracker-token").pop("kmsKeyId")  # DATA-10
+    registry = _one(r, "aws:secretsmanager/secret:Secret", "prod-inference-model-registry-token")
+    registry["tags"] = {**registry["tags"], "enclave:rotation": "required"}  # DATA-10 (rotation off)
     return r
 
 

@@ -1,12 +1,14 @@
 """Checks moto's server cannot exercise (its DescribeCluster has no accessConfig, it has no access-entry API, it
 drops BlockedEncryptionTypes), run on what a real account's answers hold: EKS-05 (access config), EKS-06
-(cluster-admin associations), S3-02 (SSE-C blocked)."""
+(cluster-admin associations), S3-02 (SSE-C blocked), DETECT-06 (the VPC CNI add-on's policy logs); and DATA-10
+cases the seeded account does not hold (a zone's secret on another zone's key, rotation longer than the pack allows)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from enclave.audit import eks, iam, s3
+from enclave.audit import eks, iam, s3, secrets
 from enclave.audit.catalog import load_catalog
 from enclave.audit.context import Context, Thresholds
 from enclave.audit.model import AuditResult
@@ -112,3 +114,71 @@ def test_any_role_whose_trust_admits_anyone_fails_iam_10() -> None:
     not_principal = {"Effect": "Allow", "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:*"}
     [everyone] = _trust_findings(not_principal)
     assert "NotPrincipal" in everyone
+
+
+def _cni_context(enable_logs: bool, pattern: str) -> Context:
+    """A cluster whose vpc-cni add-on (DescribeAddon's shape) sends policy logs or not, a filter on its
+    control-plane group with `pattern`, and an alarm on the filter's metric notifying a live topic."""
+    values = {"enableNetworkPolicy": "true", "nodeAgent": {"enableCloudWatchLogs": str(enable_logs).lower()}}
+    ctx = _context({"_addons": {"vpc-cni": {"addonName": "vpc-cni", "configurationValues": json.dumps(values)}}})
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:alarms"
+    ctx.live.topics[topic] = {"KmsMasterKeyId": "alias/enclave/alarms"}
+    ctx.live.log_groups["/aws/eks/c/cluster"] = {"logGroupName": "/aws/eks/c/cluster"}
+    ctx.live.metric_filters = [
+        {"filterName": "denied", "logGroupName": "/aws/eks/c/cluster", "filterPattern": pattern,
+         "metricTransformations": [{"metricName": "denied", "metricNamespace": "Sec", "metricValue": "1"}]}
+    ]  # fmt: skip
+    ctx.live.alarms = [
+        {"AlarmName": "denied", "AlarmArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:denied",
+         "MetricName": "denied", "Namespace": "Sec", "AlarmActions": [topic],
+         "ComparisonOperator": "GreaterThanOrEqualToThreshold"}
+    ]  # fmt: skip
+    ctx.live.read |= {"eks", "logs", "metric filters", "alarms", "sns"}
+    return ctx
+
+
+def test_denied_flows_alarm_on_the_cni_add_on_as_described() -> None:
+    """DETECT-06, which moto cannot serve (no add-on API): the add-on's configurationValues and a live filter,
+    judged by the pack's rule."""
+    from enclave.audit import detect_rules
+
+    ctx = _cni_context(True, '"PolicyVerdict: DENY"')
+    detect_rules.check(ctx)
+    assert _found(ctx, "DETECT-06") == [] and not [i for i in ctx.result.incomplete if "DETECT-06" in i.check]
+    ctx = _cni_context(True, '"PolicyVerdict"')  # counts ACCEPT lines too: not the signal
+    detect_rules.check(ctx)
+    assert len(_found(ctx, "DETECT-06")) == 1 and "'PolicyVerdict: DENY'" in _found(ctx, "DETECT-06")[0]
+    ctx = _cni_context(False, '"PolicyVerdict: DENY"')  # the agent sends nothing to CloudWatch
+    detect_rules.check(ctx)
+    assert "enableCloudWatchLogs is not 'true'" in _found(ctx, "DETECT-06")[0]
+    ctx = _cni_context(True, '"PolicyVerdict: DENY"')
+    del ctx.live.clusters["c"]["_addons"]  # the add-ons could not be read: not judged, never passed
+    detect_rules.check(ctx)
+    assert _found(ctx, "DETECT-06") == []
+    assert ("DETECT-06 (denied-flows-alarmed)", "not judged: eks add-ons could not be read") in [
+        (i.check, i.reason) for i in ctx.result.incomplete
+    ]
+
+
+def test_a_zone_secret_on_another_zone_key_or_rotated_too_rarely_fails_data_10() -> None:
+    ctx = _context({})
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/inference"
+    ctx.live.keys[key] = {"id": "inference", "arn": key, "manager": "CUSTOMER", "state": "Enabled",
+                          "aliases": ["alias/enclave/prod/inference"]}  # fmt: skip
+
+    def secret(name: str, **extra: Any) -> dict[str, Any]:
+        return {"name": name, "key": key, "rotation": False, "days": None, "tags": {}, **extra}
+
+    arn = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:"
+    ctx.live.secrets = {
+        arn + "ok": secret("enclave/prod/inference/token"),
+        arn + "wrong-zone": secret("enclave/prod/training/token"),
+        arn + "rare": secret("enclave/prod/inference/db", rotation=True, days=365),
+        arn + "default": secret("ci/token", key=None),
+    }
+    secrets.check(ctx)
+    found = {f.resource.removeprefix(arn): f.message for f in ctx.result.findings if f.control == "DATA-10"}
+    assert set(found) == {"wrong-zone", "rare", "default"}, found
+    assert "a secret of zone training, encrypted with a key of zone inference" in found["wrong-zone"]
+    assert "every 365 days; at most 90" in found["rare"]
+    assert "aws/secretsmanager" in found["default"]

@@ -11,9 +11,10 @@ from .conftest import MOTO_SKIP, audit, free_port, pairs, reset, set_auth
 from .seed import ACCOUNT, REGION, clients, seed_drifted, seed_stack
 
 ADDONS = {
-    "check": "EKS add-ons of enclave-prod (EKS-04)",
+    "check": "EKS add-ons of enclave-prod (EKS-04, DETECT-06)",
     "reason": "eks:ListAddons: 404: the endpoint does not implement this API",
 }
+DENIED_FLOWS = {"check": "DETECT-06 (denied-flows-alarmed)", "reason": "not judged: eks add-ons could not be read"}
 ACCESS_CONFIG = {
     "check": "EKS access config of enclave-prod (EKS-05)",
     "reason": "eks:DescribeCluster: the answer has no accessConfig",
@@ -31,12 +32,15 @@ def _arn(live: dict[str, Any], kind: str, name: str) -> str:
 def test_compliant_account_passes_every_control(endpoint: str, prod: Any, moto_prod: tuple[str, ...]) -> None:
     reset(endpoint)
     seed_stack(prod, endpoint)
-    # moto has no EKS add-on or access-entry API and its DescribeCluster has no accessConfig: EKS-04, EKS-05 and
-    # EKS-06 cannot be verified and are named, never passed (exit 2) ...
+    # moto has no EKS add-on or access-entry API and its DescribeCluster has no accessConfig: EKS-04, EKS-05,
+    # EKS-06 and DETECT-06 (the VPC CNI add-on's policy logs) cannot be verified and are named, never passed
+    # (exit 2) ...
     run = audit(endpoint, "--format", "json", "--skip", "S3-02")
     assert run.code == 2, run.stderr
     assert run.report["findings"] == []
-    assert sorted(run.report["incomplete"], key=str) == sorted([ADDONS, ACCESS_CONFIG, ACCESS_ENTRIES], key=str)
+    assert sorted(run.report["incomplete"], key=str) == sorted(
+        [ADDONS, ACCESS_CONFIG, ACCESS_ENTRIES, DENIED_FLOWS], key=str
+    )
     assert "Traceback" not in run.stderr
     # ... unless the user skips those controls, which the report says
     run = audit(endpoint, "--format", "json", *MOTO_SKIP)
@@ -44,20 +48,27 @@ def test_compliant_account_passes_every_control(endpoint: str, prod: Any, moto_p
     report = run.report
     assert (report["findings"], report["incomplete"], report["drift"]) == ([], [], [])
     assert report["skipped"] == [
-        {"control": c, "reason": "--skip: not checked, not passed"} for c in ("EKS-04", "EKS-05", "EKS-06", "S3-02")
+        {"control": c, "reason": "--skip: not checked, not passed"}
+        for c in ("DETECT-06", "EKS-04", "EKS-05", "EKS-06", "S3-02")
     ]
     assert report["account"] == ACCOUNT and report["region"] == REGION
     assert report["summary"]["resources"] == {
         "cloudtrail trails": 1,
         "eks clusters": 1,
+        "event rules": 1,  # GuardDuty's findings to the alarm topic (issue 21, like the four below)
+        "guardduty detectors": 1,
+        "metric alarms": 20,  # 17 signals, large transfers out per subnet (3)
+        "metric filters": 18,
+        "sns topics": 1,
         "eks node groups": 4,
         "flow logs": 2,
-        "iam roles": 14,  # + research-trainer, model-promoter (issue 17), EBS CSI driver (issue 22)
+        "iam roles": 16,  # + research-trainer, model-promoter, falcosidekick, EBS CSI driver, S3 replication
         "iam users": 0,
-        "kms keys": 7,
+        "kms keys": 8,  # + the security-alarm topic's key; the replicas' keys are in us-west-2
         "launch templates": 4,
-        "log groups": 4,
-        "s3 buckets": 6,
+        "log groups": 5,  # the DNS query-log group and the container-log group the mesh-drop alarms read (issue 21)
+        "s3 buckets": 9,  # + the datasets and models-prod replicas and their access-log bucket (us-west-2)
+        "secrets manager secrets": 2,
         "vpcs": 2,
     }
     # drift of the same account from the prod stack: nothing weakened; a role deleted by hand is missing, a log
@@ -105,6 +116,8 @@ def test_drifted_account_names_every_weakening(
         ("S3-07", b["datasets"]),  # the SSE-C deny removed from the policy
         ("S3-09", b["models-prod"]),  # access logging off
         ("RECOVER-01", b["audit-logs"]),  # object lock GOVERNANCE 30 days
+        ("RECOVER-04", b["datasets"]),  # its replication deleted (to suspend its versioning) ...
+        ("RECOVER-04", b["replica-datasets"]),  # ... so its replica, no longer fed, holds datasets with no copy
         ("KMS-01", _arn(live, "keys", "alias/enclave/prod/training")),  # rotation off
         ("KMS-02", _arn(live, "keys", "alias/enclave/prod/inference")),  # kms:* to '*'
         ("EKS-01", cluster),  # secrets not encrypted
@@ -131,6 +144,8 @@ def test_drifted_account_names_every_weakening(
         ("LOG-04", "/aws/eks/enclave-prod/cluster"),  # control-plane logs without KMS
         ("LOG-05", "/enclave/prod/vpc-flow-logs"),  # 30 days
         ("LOG-06", live["vpc"]),  # the flow log deleted
+        ("DATA-10", live["secrets"]["prod-training-experiment-tracker-token"]),  # aws/secretsmanager, no key
+        ("DATA-10", live["secrets"]["prod-inference-model-registry-token"]),  # rotation required, and off
     }
     assert by_prefix == expected, (sorted(by_prefix - expected), sorted(expected - by_prefix))
     weakenings = {c for c, _ in expected} - {"S3-06"}  # S3-06 (and one S3-07) follow from the replaced policy
@@ -167,12 +182,12 @@ def test_drifted_account_names_every_weakening(
     assert {f["control"] for f in run.report["findings"] if f["level"] == "mandatory"} == {"LOG-05"}
     config.write_text(json.dumps({"all": "advisory"}), encoding="utf-8")
     run = audit(endpoint, "--format", "json", *MOTO_SKIP, "--pack-config", str(config))
-    assert run.code == 0 and run.report["summary"]["advisory"] == 37
+    assert run.code == 0 and run.report["summary"]["advisory"] == 39
     # the table groups the same findings by control
     table = audit(endpoint, *MOTO_SKIP, "--out", "/dev/stdout")
     assert table.code == 1
     assert "S3-01 (high, mandatory; 45 CFR 164.312(a)(2)(iv)): 2 finding(s)" in table.stdout
-    assert "37 findings under 34 controls (37 mandatory)" in table.stdout
+    assert "39 findings under 35 controls (39 mandatory)" in table.stdout
 
 
 def _role(prod: Any, logical: str) -> str:
@@ -249,9 +264,16 @@ def test_access_denied_names_the_checks_that_did_not_run(endpoint: str, prod: An
         # moto answers EKS's REST calls under enforcement with SignatureDoesNotMatch: still named, still incomplete
         error = "SignatureDoesNotMatch" if call.startswith("eks:") else "AccessDenied"
         assert incomplete.get(check, "").startswith(f"{call}: {error}: "), (check, incomplete)
+    # nothing of what notices could be read (sns, cloudwatch, events, guardduty not allowed): every detection
+    # rule is named as not judged, none passes and none reports a finding
+    for policy, control in (("alarm-topic-encrypted", "DETECT-04"), ("cloudtrail-notifies-alarm-topic", "DETECT-05"),
+                            ("log-delivery-alarmed", "DETECT-09"), ("guardduty-detects", "DETECT-11")):  # fmt: skip
+        assert incomplete.get(f"{control} ({policy})", "").startswith("not judged: "), (policy, incomplete)
+    assert incomplete["SNS topics"].startswith("sns:ListTopics: AccessDenied")
+    assert not [f for f in run.report["findings"] if f["control"].startswith("DETECT-")]
     # what was allowed ran: the S3 and log-group checks read every bucket and group
-    assert run.report["summary"]["resources"]["s3 buckets"] == 6
-    assert run.report["summary"]["resources"]["log groups"] == 4
+    assert run.report["summary"]["resources"]["s3 buckets"] == 9  # the replicas and their access-log bucket too
+    assert run.report["summary"]["resources"]["log groups"] == 5  # with the container-log group (issue 21)
     assert not any(c.startswith("S3 bucket") for c in incomplete), [
         i for i in incomplete.items() if i[0].startswith("S3")
     ]

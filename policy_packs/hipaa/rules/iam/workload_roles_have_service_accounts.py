@@ -1,5 +1,6 @@
 """IAM-05: every IRSA role (one that trusts a Kubernetes cluster's OIDC issuer) belongs to a ServiceAccount the
-stack creates (annotated with it) or to an EKS add-on of the stack (which creates its own); when the trust is known,
+stack creates (annotated with it), to an EKS add-on of the stack, or to a Helm release whose values carry the role's
+ARN (both create and annotate their own ServiceAccount); when the trust is known,
 it names that ServiceAccount. Roles for other identity providers (GitHub Actions' OIDC, SAML) are not workload
 roles."""
 
@@ -42,6 +43,8 @@ def check(stack: Stack, _config: Config) -> Iterator[Finding]:
             continue
         if stack.users(role.urn, *t.EKS_ADDON, prop="serviceAccountRoleArn"):
             continue  # an EKS add-on's role: the add-on creates and annotates its own ServiceAccount
+        if stack.users(role.urn, *t.HELM_RELEASE, prop="values"):
+            continue  # a chart's (falcosidekick's config.aws.rolearn): the chart creates and annotates its own
         accounts = stack.users(role.urn, *t.SERVICE_ACCOUNT, prop="metadata")
         if not accounts:
             yield Finding(

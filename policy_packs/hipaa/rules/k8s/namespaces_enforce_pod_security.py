@@ -1,7 +1,8 @@
 """K8S-01: every namespace the stack creates belongs to a trust zone and enforces Pod Security: restricted
 for the classes that must (inference, notebooks), at least baseline elsewhere, warn and audit restricted. An agent
-namespace (node agents need the privileged level) warns and audits at least baseline, so every privileged agent
-shows; a system namespace of the pack config is the cluster's own and not judged here."""
+namespace (node agents need the privileged level) and a detection namespace (Falco's, GuardDuty's agent) warn and
+audit at least baseline, so every privileged agent shows; a system namespace of the pack config is the cluster's
+own and not judged here."""
 
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -59,7 +60,8 @@ def check(r: Resource, config: Config) -> Iterator[Finding]:
     name = name_of(r)
     if ZONE_LABEL not in found and name in (config.get("systemNamespaces") or []):
         return
-    if ZONE_LABEL not in found and name in (config.get("agentNamespaces") or []):
+    agents = [*(config.get("agentNamespaces") or []), *(config.get("detectionNamespaces") or [])]
+    if ZONE_LABEL not in found and name in agents:
         for mode in (WARN, AUDIT):
             if LEVELS.get(str(found.get(mode)), -1) < LEVELS["baseline"]:
                 yield Finding(r.urn, f"{r.label()} (agent namespace): {mode} is {found.get(mode) or 'not set'}; "

@@ -75,6 +75,7 @@ def check(stack: Stack, config: Config) -> Iterator[Finding]:
     if not zones:
         return
     listed = set(config.get("agentNamespaces") or []) | set(config.get("systemNamespaces") or [])
+    listed |= set(config.get("detectionNamespaces") or [])
     ok = False
     for p in [p for p in guards(stack, ()) if _refuses_all(p)]:
         for b in bindings_of(stack, p):

@@ -25,7 +25,11 @@ def check(r: Resource, _config: Config) -> Iterator[Finding]:
     if egress is UNKNOWN:
         yield Finding(r.urn, f"{r.label()}: its egress rules are not known yet", True)
         return
-    for rule in as_list(egress):
+    for i, rule in enumerate(as_list(egress)):
+        if isinstance(rule, Mapping) and rule.get("to") is not UNKNOWN and not as_list(rule.get("to")):
+            # an egress rule without peers matches every destination: the internet too
+            yield Finding(r.urn, f"{r.label()}: egress rule {i} names no peer (`to`), so it allows every destination")
+            continue
         for peer in as_list(rule.get("to")) if isinstance(rule, Mapping) else []:
             block = peer.get("ipBlock") if isinstance(peer, Mapping) else None
             cidr = block.get("cidr") if isinstance(block, Mapping) else None

@@ -2,7 +2,7 @@
 matrix (pack config `allowedFlows`, the source documents' matrix by default) does not pair, whatever the shape that
 admits it: a namespaceSelector on any label, an empty selector or peer list, an ipBlock over the pods' addresses, a
 principal or namespace wildcard, a policy in the mesh root namespace. Within one namespace or one zone every flow is
-the zone's own; `system` and `agent` stand for the namespaces the pack config lists as such."""
+the zone's own; `system`, `agent` and `detection` stand for the namespaces the pack config lists as such."""
 
 from collections.abc import Iterator
 
@@ -14,12 +14,12 @@ from framework.rules import Config, stack_rule
 from framework.values import UNKNOWN
 
 # The seeds' trust-zone table (DESIGN.md): every zone reaches the platform zone (DNS, metrics); the platform zone's
-# gateway reaches inference; nothing else crosses zones. Every zone and the agents reach the cluster's system
-# namespaces (kube-dns, istiod); the platform zone scrapes the agents.
+# gateway reaches inference; nothing else crosses zones. Every zone, the node agents and the detection agents
+# (Falco's, GuardDuty's) reach the cluster's system namespaces (kube-dns, istiod); the platform zone scrapes the agents.
 DEFAULT_FLOWS = [
     *({"from": c, "to": "platform"} for c in ("training", "inference", "notebooks")),
     {"from": "platform", "to": "inference"},
-    *({"from": c, "to": "system"} for c in ("platform", "training", "inference", "notebooks", "agent")),
+    *({"from": c, "to": "system"} for c in ("platform", "training", "inference", "notebooks", "agent", "detection")),
     {"from": "platform", "to": "agent"},
 ]
 MAX_SHOWN = 4
@@ -46,8 +46,8 @@ def _matrix(config: Config) -> set[tuple[str, str]]:
             "type": "array",
             "items": FLOW_SCHEMA,
             "default": DEFAULT_FLOWS,
-            "description": "Flows the zone matrix allows between zone classes (and `system`, `agent`); within one "
-            "zone every flow is allowed.",
+            "description": "Flows the zone matrix allows between zone classes (and `system`, `agent`, `detection`); "
+            "within one zone every flow is allowed.",
         },
         "zoneClasses": {
             "type": "object",

@@ -46,7 +46,8 @@ class Judge:
         if outside is not None:
             if outside in self.vouched:
                 return OK
-            return Verdict(False, f"bucket {outside!r} is not in this stack (nor in the pack config's immutableBuckets)")
+            why = f"bucket {outside!r} is not in this stack (nor in the pack config's immutableBuckets)"
+            return Verdict(False, why)
         if value is UNKNOWN:
             return Verdict(False, f"{holder.label()}: its destination bucket is not known yet", True)
         return Verdict(False, f"{holder.label()}: its destination {value!r} is not an S3 bucket")

@@ -5,7 +5,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from framework import types as t
-from framework.kube import MESH_ROOT_CONFIG, in_namespace, zone_namespaces
+from framework.kube import MESH_ROOT_CONFIG, dry_run, in_namespace, zone_namespaces
 from framework.model import Finding, Resource, Stack
 from framework.rules import Config, stack_rule
 from framework.values import MISSING, UNKNOWN, as_list
@@ -48,12 +48,16 @@ def check(stack: Stack, config: Config) -> Iterator[Finding]:
     mesh_wide = in_namespace(stack, t.AUTHORIZATION_POLICY, root)
     for ns in zone_namespaces(stack).values():
         policies: list[Resource] = [*in_namespace(stack, t.AUTHORIZATION_POLICY, ns.name), *mesh_wide]
-        if any(denies_by_default(p.get("spec")) for p in policies):
+        if any(denies_by_default(p.get("spec")) and not dry_run(p) for p in policies):
             continue
         unknown = [p.label() for p in policies if _undecided(p.get("spec"))]
+        # a dry-run policy only logs what it would refuse (istio.io/dry-run): it denies nothing
+        dry = [p.label() for p in policies if dry_run(p) and denies_by_default(p.get("spec"))]
         yield Finding(
             ns.resource.urn,
             f"namespace {ns.name} (zone {ns.zone}) has no allow-nothing AuthorizationPolicy (spec: {{}}) of its own "
-            f"or in the mesh root namespace {root}" + (f"; not known yet: {', '.join(unknown)}" if unknown else ""),
+            f"or in the mesh root namespace {root}"
+            + (f"; not known yet: {', '.join(unknown)}" if unknown else "")
+            + (f"; in dry-run (istio.io/dry-run), which enforces nothing: {', '.join(dry)}" if dry else ""),
             bool(unknown),
         )

@@ -3,8 +3,8 @@
 from collections.abc import Iterator
 
 from framework import buckets
-from framework.log_stores import default_retention
 from framework import types as t
+from framework.log_stores import default_retention
 from framework.model import Finding, Resource, Stack
 from framework.rules import Config, stack_rule
 from framework.values import MISSING, UNKNOWN

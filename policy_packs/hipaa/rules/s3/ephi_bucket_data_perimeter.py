@@ -48,17 +48,6 @@ def is_sink(stack: Stack, bucket: Resource, docs: list[Any]) -> bool:
     )
 
 
-def _named(docs: list[Mapping[str, Any]]) -> list[str]:
-    """Every principal ARN the policies name: aws:PrincipalArn values and Allow statements' AWS principals."""
-    out: list[str] = []
-    for doc in docs:
-        for s in statements(doc) or []:
-            out += [str(v) for v in s.condition_values("aws:PrincipalArn") if isinstance(v, str)]
-            if s.effect == "Allow":
-                out += [p for p in s.principals("AWS") if p.startswith("arn:")]
-    return sorted({a for a in out if "*" not in a and (":role/" in a or a.endswith(":root"))})
-
-
 def _decision(
     docs: list[Mapping[str, Any]], action: str, resource: str, principal: str, context: dict[str, str]
 ) -> str:
@@ -123,7 +112,7 @@ def _check_bucket(stack: Stack, bucket: Resource, admins: list[str]) -> Iterator
                       "undeclared principals and outside the VPC's S3 endpoints (data_perimeter)")  # fmt: skip
         return
     arn = f"arn:aws:s3:::{buckets.name(bucket) or 'bucket'}"
-    named = _named(docs)
+    named = buckets.named_principals(docs)
     account = next((a.split(":")[4] for a in named if a.count(":") >= 5 and a.split(":")[4]), DEFAULT_ACCOUNT)
     inside = _admitted_path(docs)
     stranger = f"arn:aws:iam::{account}:role/{STRANGER}"
