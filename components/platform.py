@@ -678,6 +678,18 @@ class Platform(pulumi.ComponentResource):
             for b in cfg.buckets
             if b.purpose in ARTIFACT_PURPOSES
         ]
+        # A replica holds the same artifacts: the replication role writes it, the source's identities may restore
+        # from it; anyone else is undeclared (DETECT-08; the multi-region trail logs its data events).
+        by_name = {w.bucket: w for w in artifacts}
+        replicas = self.backups.replicas.items() if self.backups is not None else ()
+        artifacts += [
+            ArtifactWatch(
+                bucket=f"replica-{src}",
+                bucket_name=replica.name,
+                role_arns=[self.backups.role.arn, *by_name[src].role_arns] if self.backups else [],
+            )
+            for src, replica in replicas
+        ]
         deployers = det.deployment_role_arns or (
             cfg.cluster.admin_role_arns if isinstance(cfg.cluster, CreatedCluster) else []
         )

@@ -76,10 +76,12 @@ class Judge:
 
     def log_group(self, names: set[str], groups: list[Resource], what: str) -> Verdict:
         """A log group (by name, or by resource) copied by a subscription filter to an immutable store."""
+        # A logGroup that is not a name (a list, a number) names no group: that filter copies nothing here.
         filters = [
             f
             for f in self.stack.of_type(*t.LOG_SUBSCRIPTION)
-            if f.get("logGroup") in names or any(f.depends_on(g.urn, "logGroup") for g in groups)
+            if (isinstance(f.get("logGroup"), str) and f.get("logGroup") in names)
+            or any(f.depends_on(g.urn, "logGroup") for g in groups)
         ]
         if not filters:
             return Verdict(False, f"{what} has no subscription filter copying it")
