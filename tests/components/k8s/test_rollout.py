@@ -111,7 +111,8 @@ def test_zone_admission_audits_and_warns(stage: str) -> None:
 
 
 def test_cluster_wide_bindings_split_for_staged_zones() -> None:
-    manifests = [*registry_admission(["r.example.com"], [], ["falco"]), *mesh_identity_policy("img"),
+    ecr = "111122223333.dkr.ecr.us-east-1.amazonaws.com"
+    manifests = [*registry_admission(ecr, ["r.example.com"], [], ["falco"]), *mesh_identity_policy("img"),
                  *workload_privileges_policy()]  # fmt: skip
     assert staged(manifests, {}) == manifests, "no staged zone: unchanged"
     out = staged(manifests, {"notebooks": "warn", "research": "observe"})
