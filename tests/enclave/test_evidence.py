@@ -75,7 +75,7 @@ def weak(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     result = report("--stack", "prod", "--config-file", str(stack), "--pack-config", str(pack_config), "--preview",
                     "--out", str(out))  # fmt: skip
     assert result.exit_code == 1, result.output
-    line = "prod: FAIL - 4 mandatory failures; 701 checks (660 pass, 4 fail, 1 exempted, 36 unverifiable)"
+    line = "prod: FAIL - 6 mandatory failures; 807 checks (762 pass, 6 fail, 1 exempted, 38 unverifiable)"
     assert line in result.stderr
     return out, stack
 
