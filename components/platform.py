@@ -22,6 +22,7 @@ from .aws.dns import VpcDns, VpcDnsArgs, platform_domains
 from .aws.guardduty import GuardDutyDetection, findings_rule_name
 from .aws.identity import GrantTarget, WorkloadIdentity, role_arn, role_name
 from .aws.kms import KmsKey, KmsKeyArgs
+from .aws.log_copies import LogCopies, LogCopiesArgs
 from .aws.logs import encrypted_log_group
 from .aws.network import Network, NetworkArgs
 from .aws.node_pool import GpuNodePool, GpuNodePoolArgs
@@ -81,6 +82,7 @@ class Platform(pulumi.ComponentResource):
     zones: dict[str, TrustZone]
     repositories: dict[str, ZoneRepositories]
     volumes: EncryptedVolumes | None
+    log_copies: LogCopies | None
     manager_secrets: ManagerSecrets | None
     backups_provider: aws.Provider | None
     backups: BucketBackups | None
@@ -174,6 +176,7 @@ class Platform(pulumi.ComponentResource):
             ),
             opts=self._opts,
         )
+        self._log_copies(cfg)
         k8s_provider = self.cluster.kubernetes_provider
         # Add-on controllers (istiod, Kyverno) run on the system pool: wait for it, and only for it. A GPU
         # pool short of capacity must not hold back the mesh and the zones (device-plugin DaemonSets start
@@ -274,7 +277,7 @@ class Platform(pulumi.ComponentResource):
             KmsKeyArgs(
                 alias=f"enclave/{env}/audit",
                 description=f"GPU Enclave {env}: audit trail, its bucket, control-plane and flow logs",
-                services=audit_key_services(cfg.region, trail_name(env)),
+                services=audit_key_services(cfg.region, trail_name(env), self._flow_log_copies(cfg)),
                 tags={"enclave:purpose": "audit-logs"},
             ),
             opts=self._opts,
@@ -284,6 +287,40 @@ class Platform(pulumi.ComponentResource):
             KmsKeyArgs(
                 alias=f"enclave/{env}/eks-secrets",
                 description=f"GPU Enclave {env}: envelope encryption of Kubernetes secrets",
+            ),
+            opts=self._opts,
+        )
+
+    @staticmethod
+    def _flow_log_copies(cfg: PlatformConfig) -> bool:
+        """Whether flow logs are copied to the audit bucket: copies on, and the network records flow logs."""
+        return cfg.logging.immutable_copies and cfg.network.flow_logs
+
+    def _log_copies(self, cfg: PlatformConfig) -> None:
+        """Copies of the control-plane logs (Firehose) and flow logs (S3 delivery) in the object-locked audit
+        bucket (logging.immutable_copies). A cluster the stack does not create has no control-plane group here."""
+        self.log_copies = None
+        if not cfg.logging.immutable_copies:
+            return
+        audit = self.buckets[cfg.audit_bucket.name]
+        group = self.cluster.log_group
+        flow = self.network.flow_log
+        if group is None and flow is None:
+            return
+        self.log_copies = LogCopies(
+            cfg.environment,
+            LogCopiesArgs(
+                name=cfg.environment,
+                region=cfg.region,
+                bucket_name=audit.name,
+                kms_key_arn=self.audit_key.arn,
+                kms_key_alias=self.audit_key.alias_name,
+                control_plane_log_group=group.name if group is not None else None,
+                vpc_id=self.network.vpc_id if flow is not None else None,
+                flow_log_format=FLOW_LOG_FORMAT if cfg.detection.alarms else None,
+                retention_days=cfg.logging.audit_retention_days,
+                buffer_seconds=cfg.logging.copy_buffer_seconds,
+                ready=[audit.policy, *([group] if group is not None else [])],
             ),
             opts=self._opts,
         )
@@ -538,6 +575,7 @@ class Platform(pulumi.ComponentResource):
                 cloudtrail_arn=self._trail_arn(),
                 log_bucket=log_bucket,
                 log_bucket_ready=log_ready,
+                flow_log_sink=self._flow_log_copies(cfg),
             ),
             opts=self._opts,
         )
@@ -633,7 +671,8 @@ class Platform(pulumi.ComponentResource):
         identities = {i.name: self.identities[i.name].role_arn for i in cfg.identities}
         replicas = self.backups.replicas if self.backups is not None else {}
         # The replication role reads a replicated source and is the only writer of its replica: declared for both,
-        # so replication itself raises no alarm while anyone else touching a replica does.
+        # so replication itself raises no alarm while anyone else touching a replica does (the replica's perimeter
+        # admits only that role and the break-glass admins; the multi-region trail logs its data events).
         replication = [self.replication_role_arn()] if replicas else []
         artifacts = [
             ArtifactWatch(

@@ -70,6 +70,7 @@ def bucket_args(
     expire_days: int | None = None,
     cloudtrail_arn: pulumi.Input[str] | None = None,
     perimeter: BucketPerimeterArgs | None = None,
+    flow_log_sink: bool = False,
 ) -> EncryptedBucketArgs:
     return EncryptedBucketArgs(
         purpose=bucket.purpose,
@@ -84,6 +85,7 @@ def bucket_args(
         expire_days=expire_days,
         cloudtrail_arn=cloudtrail_arn,
         perimeter=perimeter,
+        flow_log_sink=flow_log_sink,
         tags=tags,
     )
 

@@ -15,6 +15,7 @@ from ..config import Logging
 from .bucket import TRAIL_PREFIX
 from .iam_policy import service_trust
 from .kms import ServiceUse
+from .log_copies import flow_log_key_use
 from .logs import encrypted_log_group
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
@@ -33,7 +34,7 @@ def trail_arn(name: str, region: str, account_id: str, partition: str = "aws") -
     return f"arn:{partition}:cloudtrail:{region}:{account_id}:trail/{trail_name(name)}"
 
 
-def audit_key_services(region: str, trail: str) -> list[ServiceUse]:
+def audit_key_services(region: str, trail: str, flow_log_copies: bool = False) -> list[ServiceUse]:
     """Service principals that write encrypted audit data with the audit key, each limited to what it
     does:
 
@@ -44,7 +45,10 @@ def audit_key_services(region: str, trail: str) -> list[ServiceUse]:
       multi-region trail delivers every region's events) of this account, `DescribeKey`,
       and `Decrypt` (CloudTrail needs it to create a trail whose bucket uses an S3 Bucket Key), each with
       `aws:SourceAccount`;
+    - with `flow_log_copies`, log delivery (flow logs written to the audit bucket with SSE-KMS): `GenerateDataKey*`
+      for this account's flow logs in this region (log_copies.flow_log_key_use).
     """
+    copies = [ServiceUse(**flow_log_key_use(region))] if flow_log_copies else []
     return [
         ServiceUse(
             service=f"logs.{region}.amazonaws.com",
@@ -67,6 +71,7 @@ def audit_key_services(region: str, trail: str) -> list[ServiceUse]:
         ),
         ServiceUse(service=CLOUDTRAIL, sid="CloudTrailDescribeKey", actions=("kms:DescribeKey",)),
         ServiceUse(service=CLOUDTRAIL, sid="CloudTrailBucketKeyDecrypt", actions=("kms:Decrypt",)),
+        *copies,
     ]
 
 

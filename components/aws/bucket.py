@@ -18,6 +18,7 @@ from ..config import Bucket, Logging
 from ..config.base import Stage
 from ..config.buckets import BucketPurpose
 from .data_perimeter import BucketPerimeterArgs, perimeter_statements
+from .log_copies import flow_log_delivery_statements
 
 ACCESS_LOG_PREFIX = "access-logs"
 TRAIL_PREFIX = "cloudtrail"
@@ -69,6 +70,7 @@ def bucket_policy(
     access_log_sink: bool = False,
     trail_arn: str | None = None,
     perimeter: Perimeter | None = None,
+    flow_log_region: str | None = None,
 ) -> str:
     """Deny non-TLS access, and uploads that *ask* for other encryption than the bucket's.
 
@@ -86,6 +88,8 @@ def bucket_policy(
     it requests for digest files has changed between versions of its documentation. An access-log sink
     (`key_arn` None) is SSE-S3 (the only encryption S3 log delivery supports) and lets this account's
     server access logging write under `access-logs/`.
+    A `flow_log_region` (the audit bucket with immutable log copies) lets VPC flow-log delivery of this account's
+    flow logs in that region write under `flow-logs/AWSLogs/<account>/` (log_copies.py).
     A `perimeter` (ePHI buckets) adds the data perimeter's two Deny statements (data_perimeter.py).
 
     The document is built from values known before anything exists (the bucket's name, the account, the
@@ -163,6 +167,9 @@ def bucket_policy(
                 "Condition": source,
             }
         )
+    if flow_log_region is not None:
+        partition = bucket_arn.split(":")[1]
+        statements += flow_log_delivery_statements(bucket_arn, account_id, flow_log_region, partition)
     if perimeter is not None:
         statements += perimeter_statements(
             bucket_arn,
@@ -226,6 +233,11 @@ class EncryptedBucketArgs:
         "trail of this account.",
         default=None,
     )
+    flow_log_sink: bool = arg(
+        "Audit-logs only: let VPC flow-log delivery of this account and region write under `flow-logs/` (the "
+        "immutable flow-log copies, `LogCopies`). Default off.",
+        default=False,
+    )
     access_log_sink: bool = arg(
         "Make the server-access-log bucket instead: SSE-S3, no object lock, no logging of its own, a policy that "
         "lets S3 log delivery of this account write under `access-logs/`. Default off.",
@@ -267,6 +279,8 @@ class EncryptedBucketArgs:
         else:
             if self.expire_days is not None:
                 fail(self, "expire_days", "only the access-log sink expires its objects. Leave it None.")
+            if self.flow_log_sink and self.purpose != "audit-logs":
+                fail(self, "flow_log_sink", "only the audit-logs bucket receives flow-log copies. Leave it off.")
             if self.purpose == "audit-logs" and self.object_lock_days is None:
                 fail(self, "object_lock_days", "an audit-logs bucket needs object lock days. Pass the audit retention.")
 
@@ -365,10 +379,11 @@ class EncryptedBucket(pulumi.ComponentResource):
                 pulumi.Output.all(*perimeter.principal_arns),
                 pulumi.Output.all(*perimeter.replication_role_arns),
             ).apply(lambda f: Perimeter(f[0], f[1], admins, f[2], replica))
-        document = pulumi.Output.all(self.arn, keys, account, args.cloudtrail_arn, fence).apply(
+        flow_logs = args.flow_log_sink
+        document = pulumi.Output.all(self.arn, keys, account, args.cloudtrail_arn, fence, region).apply(
             lambda a: bucket_policy(
                 a[0], a[1], a[2], cloudtrail_sink=audit, access_log_sink=access_log_sink, trail_arn=a[3],
-                perimeter=a[4],
+                perimeter=a[4], flow_log_region=a[5] if flow_logs else None,
             )
         )  # fmt: skip
         # Both block-public-access and the policy change the bucket's access settings; applying them one

@@ -16,6 +16,7 @@ from .endpoint_policies import endpoint_policy
 from .iam_policy import service_trust
 from .logs import encrypted_log_group
 from .network_layout import endpoint_block, regional_dns_name, select_zones, zone_plans
+from .signals import FLOW_LOG_FORMAT_SHAPE
 
 # Interface endpoints (private DNS on) that nodes and pods need with no internet path: image pulls,
 # IRSA/Pod Identity credentials, logs, the VPC CNI's ENI/IP management and the EKS API.
@@ -93,7 +94,7 @@ class NetworkArgs:
     )
 
     def __post_init__(self) -> None:
-        if self.flow_log_format is not None and not re.fullmatch(r"(\$\{[a-z0-9-]+\} ?)+", self.flow_log_format):
+        if self.flow_log_format is not None and not re.fullmatch(FLOW_LOG_FORMAT_SHAPE, self.flow_log_format):
             fail(self, "flow_log_format", "give space-separated ${field} names, e.g. '${version} ${srcaddr}'.")
         if not isinstance(self.settings, CreatedNetwork | ExistingNetwork):
             fail(

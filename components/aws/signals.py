@@ -20,6 +20,7 @@ FLOW_LOG_FIELDS = (
     "pkt-dstaddr",
 )  # fmt: skip
 FLOW_LOG_FORMAT = " ".join(f"${{{f}}}" for f in FLOW_LOG_FIELDS)
+FLOW_LOG_FORMAT_SHAPE = r"(\$\{[a-z0-9-]+\} ?)+"  # what a flow log's log_format argument accepts
 
 # The VPC CNI network-policy agent's CloudWatch line: "Node: <n>;SIP: <ip>;...;PolicyVerdict: DENY[;Tier: <t>]".
 DENIED_FLOW_PATTERN = '"PolicyVerdict: DENY"'

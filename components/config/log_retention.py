@@ -15,3 +15,17 @@ class Logging(StrictModel):
         "the Kubernetes audit log): six years by default (the organisation's retention policy; HIPAA 164.312(b) "
         "asks for audit records, not a period).",
     )
+    immutable_copies: bool = Field(
+        default=True,
+        description="WEAKENING when false: copy the EKS control-plane logs (subscription filter -> Kinesis Data "
+        "Firehose, SSE-KMS with the audit key) and the VPC flow logs (a second flow log delivered to S3) into the "
+        "object-locked audit bucket, where COMPLIANCE-mode retention keeps them unchangeable for the lock period. "
+        "The CloudWatch Logs groups stay as they are (the alarms read them).",
+    )
+    copy_buffer_seconds: int = Field(
+        default=300,
+        ge=60,
+        le=900,
+        description="How long Firehose buffers control-plane logs before writing an object to the audit bucket "
+        "(60-900 seconds; it also writes when 64 MiB are buffered).",
+    )

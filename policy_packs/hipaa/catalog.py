@@ -243,6 +243,17 @@ CONTROLS: dict[str, Control] = {
            "is the organisation's retention policy: 164.312(b) asks that activity be recorded, not for how long."),
         _c("LOG-06", "Every VPC records its flow logs", ("164.312(b)",), "medium",
            "Create an aws.ec2.FlowLog with traffic_type 'ALL' for the VPC (network.flow_logs: true)."),
+        _c("LOG-07", "Control-plane and flow logs are copied to an immutable store", ("164.312(b)", "164.312(c)(1)"),
+           "high",
+           "Subscribe every EKS control-plane log group (/aws/eks/<cluster>/cluster) with an empty filter pattern to a "
+           "Kinesis Data Firehose stream that delivers to a bucket with object lock in COMPLIANCE mode for at least "
+           "the audit retention and SSE-KMS with a customer key, and give every VPC a flow log of ALL traffic "
+           "delivered to such a bucket (logging.immutable_copies: the audit bucket)."),
+        _c("LOG-08", "Log delivery streams are encrypted with a customer key", ("164.312(a)(2)(iv)", "164.312(b)"),
+           "high",
+           "Give every Kinesis Data Firehose stream server_side_encryption {enabled: true, key_type: "
+           "CUSTOMER_MANAGED_CMK, key_arn: a customer key} (unless a Kinesis or MSK stream is its source) and deliver "
+           "it to S3 with kms_key_arn a customer key (components.aws.log_copies.LogCopies)."),
         # --- NET -------------------------------------------------------------------------------------------
         _c("NET-01", "No path to or from the internet", ("164.312(e)(1)",), "critical",
            "Remove internet and NAT gateways, egress-only gateways and default routes (0.0.0.0/0, ::/0); reach AWS "

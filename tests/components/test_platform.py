@@ -182,10 +182,12 @@ def test_every_log_group_is_encrypted_and_retained(synthed: Synth, stack: str) -
     assert groups
     for group in groups:
         assert group["propertyDependencies"]["kmsKeyId"], f"{group['urn']}: no CMK"
-        # The trail's group, the control plane's (which holds the Kubernetes audit log) and the DNS query log
-        # (who asked for which name) keep audit retention.
+        # The trail's group, the control plane's (which holds the Kubernetes audit log), the DNS query log
+        # (who asked for which name) and the log copies' delivery errors (a gap in the immutable copy must stay
+        # explainable as long as the copies are kept) keep audit retention.
         name = group["inputs"]["name"]
-        audit = "cloudtrail" in name or name.startswith("/aws/eks/") or name.endswith("/dns-queries")
+        audit_suffixes = ("/dns-queries", "/log-copy-errors")
+        audit = "cloudtrail" in name or name.startswith("/aws/eks/") or name.endswith(audit_suffixes)
         expected = cfg.logging.audit_retention_days if audit else cfg.logging.retention_days
         assert group["inputs"]["retentionInDays"] == expected, group["urn"]
 

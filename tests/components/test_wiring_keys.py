@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import STACKS
 
 from .wiring import (
+    BUCKET,
     KEY,
     LAUNCH_TEMPLATE,
     LOG_GROUP,
@@ -40,6 +41,9 @@ VOLUME_ACTIONS = (
     "kms:DescribeKey",
 )
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
+LOG_DELIVERY = "delivery.logs.amazonaws.com"
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+BUCKET_SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 
 pytestmark = pytest.mark.parametrize("stack", STACKS)
 
@@ -86,6 +90,22 @@ def users(p: Deployed, typ: str, prop: str) -> set[str]:
     return {k["urn"] for r in p.of_type(typ) for k in p.property_deps(r, prop, KEY)}
 
 
+def flow_log_bucket_keys(p: Deployed) -> set[str]:
+    """Keys that encrypt (by the bucket's default SSE-KMS) a bucket VPC flow logs are delivered to by S3."""
+    targets = {
+        b["urn"]
+        for log in p.of_type(FLOW_LOG)
+        if log["inputs"].get("logDestinationType") == "s3"
+        for b in p.property_deps(log, "logDestination", BUCKET)
+    }
+    return {
+        k["urn"]
+        for sse in p.of_type(BUCKET_SSE)
+        if set(sse["propertyDependencies"].get("bucket", [])) & targets
+        for k in p.property_deps(sse, "rules", KEY)
+    }
+
+
 def test_every_node_volume_key_admits_the_autoscaling_service_linked_role(synthed: Synth, stack: str) -> None:
     """Each key a launch template encrypts root volumes with lets the Auto Scaling service-linked role use it
     and create grants for AWS resources (the attached volume) only."""
@@ -123,14 +143,17 @@ def test_keys_that_encrypt_no_node_volume_do_not_admit_autoscaling(synthed: Synt
 def test_key_policy_principals_per_key(synthed: Synth, stack: str) -> None:
     """Every key admits exactly: the account root (administration, delegating use to IAM policies), the
     Auto Scaling role iff it encrypts node volumes, CloudTrail iff it encrypts the trail, CloudWatch Logs of
-    the region iff it encrypts a log group, the four alarm publishers iff it encrypts the alarm topic. Nobody
+    the region iff it encrypts a log group, the four alarm publishers iff it encrypts the alarm topic, log
+    delivery iff it encrypts a bucket flow logs are delivered to (the audit bucket with immutable copies). Nobody
     else, and never '*'."""
     p = deployed(synthed(stack))
     volumes = set(volume_keys(p))
     trail = users(p, TRAIL, "kmsKeyId")
     logs = users(p, LOG_GROUP, "kmsKeyId")
     topics = users(p, "aws:sns/topic:Topic", "kmsMasterKeyId")
+    flow_copies = flow_log_bucket_keys(p)
     assert trail and logs, "the trail and the log groups are encrypted with a key of the stack"
+    assert len(flow_copies) == (1 if p.cfg.logging.immutable_copies and p.cfg.network.flow_logs else 0)
     wrong = {}
     for key in p.of_type(KEY):
         expected = {root(p)}
@@ -142,10 +165,28 @@ def test_key_policy_principals_per_key(synthed: Synth, stack: str) -> None:
             expected.add(f"logs.{p.cfg.region}.amazonaws.com")
         if key["urn"] in topics:
             expected |= {"cloudwatch.amazonaws.com", "events.amazonaws.com", CLOUDTRAIL, "guardduty.amazonaws.com"}
+        if key["urn"] in flow_copies:
+            expected.add(LOG_DELIVERY)
         found = set().union(*(principals(s) for s in key_statements(key)))
         if found != expected:
             wrong[key["name"]] = {"missing": sorted(expected - found), "unexpected": sorted(found - expected)}
     assert wrong == {}
+
+
+def test_log_delivery_uses_the_audit_key_only_for_this_accounts_flow_logs(synthed: Synth, stack: str) -> None:
+    """Log delivery (the flow-log copies written to the audit bucket) may only generate data keys, and only
+    when it acts for this account's logs in this region: aws:SourceAccount and aws:SourceArn (confused deputy)."""
+    p = deployed(synthed(stack))
+    found = [
+        s for k in p.of_type(KEY) for s in key_statements(k) if LOG_DELIVERY in principals(s)
+    ]  # fmt: skip
+    assert len(found) == len(flow_log_bucket_keys(p))
+    for stmt in found:
+        assert stmt["Action"] in ("kms:GenerateDataKey*", ["kms:GenerateDataKey*"]), stmt
+        assert stmt["Condition"] == {
+            "StringEquals": {"aws:SourceAccount": p.account},
+            "ArnLike": {"aws:SourceArn": f"arn:aws:logs:{p.cfg.region}:{p.account}:*"},
+        }, stmt
 
 
 def test_only_the_account_root_administers_a_key(synthed: Synth, stack: str) -> None:

@@ -16,7 +16,8 @@ def test_prints_one_source_destination_pair_per_image() -> None:
     result = CliRunner().invoke(app, ["images", "--stack", "prod"])
     assert result.exit_code == 0, result.output
     pairs = [line.split(" ") for line in result.output.splitlines()]
-    assert len(pairs) == 18 and all(len(p) == 2 for p in pairs)  # 12 add-on, 2 Falco, 4 secrets images
+    # 12 add-on images, Falco's two, 4 of the secrets releases
+    assert len(pairs) == 18 and all(len(p) == 2 for p in pairs)
     assert all(dst.startswith(f"{MIRROR}/") for _, dst in pairs)
     for src, dst in pairs:
         assert dst.rsplit(":", 1)[1] == src.rsplit(":", 1)[1], "the tag is copied as is"

@@ -188,6 +188,7 @@ PLAIN_EKS = {
     ("DETECT-07", "cluster/Namespace/notebooks"),  # a zone whose mesh egress drops no alarm counts
     ("DETECT-08", "models"),  # an untagged bucket may hold artifacts: no alarm on undeclared access
     ("DATA-09", "cluster/Namespace/notebooks"),  # no class of its zone, claims not held at 0: the cluster default
+    ("LOG-07", "cluster"),  # control-plane logs in CloudWatch only: no subscription filter copies them anywhere
 }  # fmt: skip
 
 

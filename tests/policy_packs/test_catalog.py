@@ -60,6 +60,8 @@ LOCKED = {
     "kms-key-policy-administered-by-account": "KMS-02",
     "kms-key-rotation-enabled": "KMS-01",
     "kms-service-use-scoped-to-account": "KMS-03",
+    "firehose-streams-encrypted": "LOG-08",
+    "log-copies-immutable": "LOG-07",
     "log-groups-encrypted": "LOG-04",
     "log-groups-retained": "LOG-05",
     "mesh-access-logged": "DETECT-02",

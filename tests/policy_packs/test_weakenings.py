@@ -84,6 +84,7 @@ CONFIG_WEAKENINGS = [
     ),
     ("data-perimeter-off", "S3-11", lambda d: d["data_perimeter"].update({"enabled": False})),
     ("dns-query-logging-off", "NET-06", lambda d: d["network"].setdefault("dns", {}).update({"query_logging": False})),
+    ("immutable-log-copies-off", "LOG-07", lambda d: d["logging"].update({"immutable_copies": False})),
     ("dns-firewall-off", "NET-07", lambda d: d["network"].setdefault("dns", {}).update({"firewall": False})),
     ("falco-switched-off", "DETECT-12", lambda d: d["detection"]["falco"].update({"enabled": False})),
 ]

@@ -288,6 +288,12 @@ def _allow_dot_com(w: Records) -> None:
     w.inputs("prod-dns-allowed")["domains"].append("*.com")
 
 
+def _flow_copy_to_scratch(w: Records) -> None:
+    """The flow-log copy pointed at a bucket made beside the components, encrypted but with no object lock."""
+    w.add("scratch-logs", "aws:s3/bucket:Bucket", {"bucket": "scratch-logs", "tags": {"enclave:purpose": "audit-logs"}})
+    w.inputs("prod-flow-log-copy")["logDestination"] = "arn:aws:s3:::scratch-logs/flow-logs/"
+
+
 def _perimeter_any_endpoint(w: Records) -> None:
     """The network half rewritten to 'any VPC endpoint': another account's endpoint lets a stolen credential in."""
 
@@ -849,8 +855,41 @@ WEAKENINGS: list[Weakening] = [
         "log-group-unencrypted", "LOG-04", lambda w: w.inputs("prod-flow-logs").pop("kmsKeyId"), on="prod-flow-logs"
     ),
     Weakening("audit-logs-kept-a-year", "LOG-05", _set("prod-control-plane-logs", retentionInDays=365)),
-    Weakening("flow-log-dropped", "LOG-06", lambda w: w.drop("prod-flow-log"), on="prod-vpc"),
+    # both flow logs: the CloudWatch one the alarms read and its S3 copy (either alone still records the VPC)
+    Weakening(
+        "flow-logs-dropped",
+        "LOG-06",
+        lambda w: [w.drop(n) for n in ("prod-flow-log", "prod-flow-log-copy")],
+        on="prod-vpc",
+    ),
     Weakening("flow-log-accepts-only", "LOG-06", _set("prod-flow-log", trafficType="ACCEPT")),
+    Weakening(
+        "control-plane-copy-dropped", "LOG-07", lambda w: w.drop("prod-control-plane-log-copy"), on="prod-cluster"
+    ),
+    Weakening(
+        "control-plane-copy-errors-only",
+        "LOG-07",
+        _set("prod-control-plane-log-copy", filterPattern="ERROR"),
+        on="prod-cluster",
+    ),
+    Weakening("flow-log-copy-dropped", "LOG-07", lambda w: w.drop("prod-flow-log-copy"), on="prod-vpc"),
+    Weakening("flow-log-copy-to-a-scratch-bucket", "LOG-07", _flow_copy_to_scratch, on="prod-vpc"),
+    Weakening(
+        "log-copy-stream-to-splunk", "LOG-07", _set("prod-log-copy-stream", destination="splunk"), on="prod-cluster"
+    ),
+    Weakening(
+        "log-copy-stream-aws-owned-key",
+        "LOG-08",
+        _set("prod-log-copy-stream", serverSideEncryption={"enabled": True, "keyType": "AWS_OWNED_CMK"}),
+    ),
+    Weakening(
+        "log-copy-stream-unencrypted", "LOG-08", lambda w: w.inputs("prod-log-copy-stream").pop("serverSideEncryption")
+    ),
+    Weakening(
+        "log-copy-objects-aws-managed-key",
+        "LOG-08",
+        lambda w: w.inputs("prod-log-copy-stream")["extendedS3Configuration"].update({"kmsKeyArn": "alias/aws/s3"}),
+    ),
     Weakening(
         "denied-flows-unlogged",
         "DETECT-01",

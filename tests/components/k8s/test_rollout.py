@@ -136,8 +136,8 @@ def test_cluster_wide_bindings_split_for_staged_zones() -> None:
 
 def test_kyverno_registry_policy_audits_staged_zones() -> None:
     assert "failureActionOverrides" not in registry_policy(["r.example.com"])["spec"]["rules"][0]["validate"]
-    policy = registry_policy(["r.example.com"], (), zone_stages={"notebooks": "observe"})
-    validate = policy["spec"]["rules"][0]["validate"]
+    staged = registry_policy(["r.example.com"], (), zone_stages={"notebooks": "observe"})
+    validate = staged["spec"]["rules"][0]["validate"]
     assert validate["failureAction"] == "Enforce"
     assert validate["failureActionOverrides"] == [
         {"action": "Audit", "namespaceSelector": {

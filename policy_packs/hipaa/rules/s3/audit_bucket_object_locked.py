@@ -1,10 +1,10 @@
 """RECOVER-01: the bucket a trail writes to is under compliance-mode object lock for the audit retention."""
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 from framework import buckets
 from framework import types as t
+from framework.log_stores import default_retention
 from framework.model import Finding, Resource, Stack
 from framework.rules import Config, stack_rule
 from framework.values import MISSING, UNKNOWN
@@ -20,18 +20,6 @@ def trail_buckets(stack: Stack) -> list[Resource]:
             ):
                 out[bucket.urn] = bucket
     return list(out.values())
-
-
-def _retention(default: Any) -> tuple[Any, Any]:
-    """(mode, days) of a default retention, given in days or in years (S3 counts a year as 365 days)."""
-    if default is UNKNOWN or not isinstance(default, Mapping):
-        return (UNKNOWN if default is UNKNOWN else None), UNKNOWN if default is UNKNOWN else None
-    days, years = default.get("days", MISSING), default.get("years", MISSING)
-    if UNKNOWN in (days, years):
-        return default.get("mode"), UNKNOWN
-    if isinstance(years, int) and not isinstance(years, bool):
-        days = years * 365
-    return default.get("mode"), days
 
 
 @stack_rule(
@@ -62,7 +50,7 @@ def check(stack: Stack, config: Config) -> Iterator[Finding]:
         holders = [lock.get("rule.defaultRetention") for lock in locks] + [
             bucket.get("objectLockConfiguration.rule.defaultRetention")
         ]
-        retention = [_retention(h) for h in holders if h is not MISSING]
+        retention = [default_retention(h) for h in holders if h is not MISSING]
         if any(UNKNOWN in pair for pair in retention):
             yield Finding(bucket.urn, f"{bucket.label()}: its object lock retention is not known yet", True)
         elif not any(mode == "COMPLIANCE" and isinstance(days, int) and days >= minimum for mode, days in retention):
