@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
+
+import pytest
 
 from enclave.synth import PROJECT_ROOT, SynthResult
 
@@ -60,3 +63,31 @@ def test_the_claims_the_issue_asked_to_back_are_in_the_readme() -> None:
         "test_every_file_output_refuses_a_bad_target_before_any_work" in (tests / "test_broken_inputs.py").read_text()
     )
     assert "test_a_control_wide_waiver_is_refused_and_exempts_nothing" in (tests / "test_gate.py").read_text()
+
+
+def test_the_broken_stack_sample_is_what_synth_prints(tmp_path: Path) -> None:
+    """The README's broken stack file: prod with a non-EFA type in the EFA pool and the NCCL window dropped. Its
+    line numbers and messages are the program's (the sample elides the long type lists with '...')."""
+    from typer.testing import CliRunner
+
+    from enclave.cli import app
+
+    sample = re.search(r"```\n(invalid stack config: .*?)```", README, flags=re.S)
+    assert sample, "README lost its broken-stack sample"
+    source = (PROJECT_ROOT / "stacks" / "Pulumi.prod.yaml").read_text(encoding="utf-8")
+    broken = source.replace("instance_types: [p5.48xlarge]", "instance_types: [g6e.2xlarge]", 1).replace(
+        "ports: [{port: 29500}, {port: 50000, end_port: 51023}]", "ports: [{port: 29500}]", 1
+    )
+    assert broken.count("\n") == source.count("\n") and broken != source
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "Pulumi.prod.yaml").write_text(broken, encoding="utf-8")
+    out = tmp_path / "out.json"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(tmp_path)
+        args = ["synth", "--stack", "prod", "--project-dir", str(PROJECT_ROOT)]
+        result = CliRunner().invoke(app, [*args, "--config-file", "stacks/Pulumi.prod.yaml", "--out", str(out)])
+    assert result.exit_code == 2 and not out.exists(), result.output
+    # the README wraps long lines and elides the type lists: compare word by word, '...' standing for any text
+    printed = " ".join(result.output.replace(f"{tmp_path}/", "").split())
+    pattern = ".*".join(re.escape(part.strip()) for part in " ".join(sample[1].split()).split("..."))
+    assert re.fullmatch(pattern, printed), f"README's broken-stack sample is not what synth prints:\n{result.output}"
