@@ -500,6 +500,8 @@ CONTROLS: dict[str, Control] = {
            "Keep secret values out of Kubernetes: no Secret with data in a zone namespace, no secretObjects in a "
            "SecretProviderClass, syncSecret.enabled false on the secrets-store-csi-driver chart; give each "
            "SecretProviderClass of a zone only objects under the zone's path (enclave/<env>/<zone>/) with a "
-           "filePermission that grants no write or execute (the platform's enclave-<zone> classes)."),
+           "filePermission that grants no write or execute (the platform's enclave-<zone> classes); let no zone "
+           "workload's pods read a Secret (secret or projected secret volumes, secretKeyRef, envFrom secretRef) and "
+           "mount the Secrets Store volume readOnly: true, read-only in every container."),
     )
 }  # fmt: skip

@@ -513,6 +513,16 @@ def _opaque_secret(w: Records) -> None:
     )
 
 
+def _secret_env_in_zone(w: Records) -> None:
+    """A raw Deployment in training reading a Kubernetes Secret (made out of band) into its environment."""
+    env = [{"name": "TRACKER_TOKEN", "valueFrom": {"secretKeyRef": {"name": "tracker", "key": "token"}}}]
+    container = {"name": "trainer", "image": "trainer:1", "env": env}
+    spec = {"template": {"metadata": {"labels": {"app": "tracker-sync"}}, "spec": {"containers": [container]}}}
+    metadata = {"name": "tracker-sync", "namespace": "training"}
+    w.add("tracker-sync", "kubernetes:apps/v1:Deployment",
+          {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata, "spec": spec})  # fmt: skip
+
+
 WEAKENINGS: list[Weakening] = [
     # --- KMS -------------------------------------------------------------------------------------------------
     Weakening("key-rotation-off", "KMS-01", _set("prod-training-key", enableKeyRotation=False)),
@@ -1131,6 +1141,7 @@ WEAKENINGS: list[Weakening] = [
         lambda w: w.inputs("prod-secrets-store-csi-driver")["values"].update(syncSecret={"enabled": True}),
     ),
     Weakening("opaque-secret-in-zone", "DATA-11", _opaque_secret, on="tracker-credentials"),
+    Weakening("secret-env-in-zone-workload", "DATA-11", _secret_env_in_zone, on="tracker-sync"),
 ]
 
 # Kubernetes weakenings in shapes the components never emit (issue 18), kept in their own module.

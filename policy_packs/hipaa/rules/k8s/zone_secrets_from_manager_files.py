@@ -6,7 +6,11 @@ in every reader of Secrets there; a SecretProviderClass in a zone namespace must
 secrets under its zone's path (enclave/<env>/<zone>/, by name or ARN), each mounted with a filePermission that grants
 no write or execute bit (ASCP's default, 0644, is not said); and the secrets-store-csi-driver chart (or the AWS
 provider chart's bundled driver) must not enable syncSecret, which gives the driver RBAC to write Secrets anywhere.
-An object whose namespace is not known yet, or whose parameters are not, is unverifiable."""
+Every workload of a zone or of an unclassified namespace (judged strictly) is judged by its pods: a `secret` volume
+(or a projected volume's `secret` source), an env `valueFrom.secretKeyRef` or an `envFrom.secretRef` in any of its
+containers (init and ephemeral too) reads a Kubernetes Secret; a Secrets Store CSI volume must be `readOnly: true`
+and mounted read-only. `imagePullSecrets` are the kubelet's, not the workload's, and are not judged here. An object
+whose namespace is not known yet, or whose parameters are not, is unverifiable."""
 
 import re
 from collections.abc import Iterator, Mapping
@@ -15,11 +19,11 @@ from typing import Any
 import yaml
 
 from framework import types as t
-from framework.kube import zone_namespaces
+from framework.kube import NAMESPACE_CLASS_CONFIG, judged_workloads, zone_namespaces
 from framework.model import Finding, Stack
 from framework.rules import Config, stack_rule
 from framework.values import MISSING, UNKNOWN, as_list, contains_unknown, truthy
-from framework.workloads import KubeObject, namespace, objects
+from framework.workloads import WORKLOAD_TYPES, KubeObject, containers, mapping, namespace, objects, pod_template
 
 from ..mesh.helm import releases, value_at, values
 
@@ -29,6 +33,7 @@ DRIVER_CHARTS = {
     "secrets-store-csi-driver-provider-aws": "secrets-store-csi-driver.syncSecret.enabled",
 }
 WRITE_OR_EXECUTE = 0o333
+CSI_DRIVER = "secrets-store.csi.k8s.io"
 
 
 def _zone_path(name: str, zone: str) -> bool:
@@ -112,14 +117,93 @@ def _secret(obj: KubeObject, zone: str, where: str) -> Iterator[Finding]:
         )
 
 
+def _volume_problems(volume: Mapping[str, Any], mounts: list[tuple[str, Any]]) -> Iterator[tuple[str, bool]]:
+    """(problem, unverifiable) for one pod volume: a Secret read as files, or a Secrets Store volume not read-only."""
+    name = volume.get("name")
+    if "secret" in volume:
+        yield f"volume {name!r} mounts Kubernetes Secret {mapping(volume['secret']).get('secretName')!r}", False
+    sources = mapping(volume.get("projected")).get("sources")
+    if sources is UNKNOWN:
+        yield f"projected volume {name!r}: its sources are not known yet", True
+    for source in as_list(sources):
+        if isinstance(source, Mapping) and "secret" in source:
+            secret = mapping(source["secret"]).get("name")
+            yield f"projected volume {name!r} mounts Kubernetes Secret {secret!r}", False
+    csi = volume.get("csi")
+    if csi is UNKNOWN:
+        yield f"volume {name!r}: its CSI source is not known yet", True
+    elif isinstance(csi, Mapping) and csi.get("driver") in (CSI_DRIVER, UNKNOWN):
+        if csi.get("readOnly") is UNKNOWN or csi.get("driver") is UNKNOWN:
+            yield f"volume {name!r}: its CSI driver or readOnly is not known yet", True
+        elif csi.get("readOnly") is not True:
+            yield f"Secrets Store volume {name!r} is not readOnly: true", False
+        for container, read_only in mounts:
+            if read_only is UNKNOWN:
+                yield f"container {container!r} mounts {name!r} with readOnly not known yet", True
+            elif read_only is not True:
+                yield (
+                    f"container {container!r} mounts Secrets Store volume {name!r} writable (readOnly not true)",
+                    False,
+                )
+
+
+def _env_problems(container: Mapping[str, Any]) -> Iterator[tuple[str, bool]]:
+    name = container.get("name")
+    for key in ("env", "envFrom"):
+        if container.get(key) is UNKNOWN:
+            yield f"container {name!r}: its {key} is not known yet", True
+    for var in as_list(container.get("env")):
+        ref = mapping(mapping(var).get("valueFrom")).get("secretKeyRef") if isinstance(var, Mapping) else None
+        if ref is UNKNOWN or (isinstance(ref, Mapping) and ref):
+            secret = mapping(ref).get("name", "(not known yet)")
+            yield f"container {name!r} reads Kubernetes Secret {secret!r} into env {mapping(var).get('name')!r}", False
+    for source in as_list(container.get("envFrom")):
+        ref = mapping(source).get("secretRef") if isinstance(source, Mapping) else None
+        if ref is UNKNOWN or (isinstance(ref, Mapping) and ref):
+            yield f"container {name!r} reads every key of Kubernetes Secret {mapping(ref).get('name')!r} as env", False
+
+
+def _workload(w: KubeObject, where: str) -> Iterator[Finding]:
+    _, spec = pod_template(w)
+    volumes, pods = spec.get("volumes"), containers(spec)
+    if volumes is UNKNOWN or any(spec.get(k) is UNKNOWN for k in ("containers", "initContainers")):
+        yield Finding(w.urn, f"{w.label()} in {where}: its pod volumes or containers are not known yet", True)
+        return
+    mounts: dict[Any, list[tuple[str, Any]]] = {}
+    for c in pods:
+        for m in as_list(c.get("volumeMounts")):
+            if isinstance(m, Mapping):
+                mounts.setdefault(m.get("name"), []).append((str(c.get("name")), m.get("readOnly")))
+    problems = [
+        p
+        for v in as_list(volumes)
+        if isinstance(v, Mapping)
+        for p in _volume_problems(v, mounts.get(v.get("name"), []))
+    ]
+    problems += [p for c in pods for p in _env_problems(c)]
+    hard = [p for p, unknown in problems if not unknown]
+    if hard:
+        yield Finding(
+            w.urn,
+            f"{w.label()} in {where}: " + "; ".join(hard) + ": keep the value in Secrets Manager under the zone's path "
+            "and mount it read-only through the zone's SecretProviderClass (csi driver secrets-store.csi.k8s.io, "
+            "readOnly: true)",
+        )
+    elif problems:
+        yield Finding(w.urn, f"{w.label()} in {where}: " + "; ".join(p for p, _ in problems), True)
+
+
 @stack_rule(
     "zone-secrets-from-manager-files",
     "DATA-11",
     "Zone workloads read secrets from the manager as read-only files, not Kubernetes Secrets",
-    subjects=(*t.K8S_SECRET, *t.SECRET_PROVIDER_CLASS),
+    config=NAMESPACE_CLASS_CONFIG,
+    subjects=(*t.K8S_SECRET, *t.SECRET_PROVIDER_CLASS, *WORKLOAD_TYPES),
 )
-def check(stack: Stack, _config: Config) -> Iterator[Finding]:
+def check(stack: Stack, config: Config) -> Iterator[Finding]:
     zones = zone_namespaces(stack)
+    for w, where in judged_workloads(stack, config):
+        yield from _workload(w, where)
     for obj in objects(stack):
         is_secret = obj.kind == "Secret" and obj.group == "core"
         is_spc = obj.kind == "SecretProviderClass" and obj.group == SPC_GROUP
