@@ -11,7 +11,13 @@ from typing import Any
 
 import boto3
 
-from .conftest import MOTO_SKIP, audit, reset
+from enclave.audit import log_copies
+from enclave.audit.catalog import load_catalog
+from enclave.audit.context import Context, Thresholds
+from enclave.audit.model import AuditResult
+from enclave.preview import default_pack
+
+from .conftest import MOTO_SKIP, ROOT, audit, reset
 from .seed import ACCOUNT, REGION, clients
 
 LOCK_DAYS = 2192
@@ -167,3 +173,123 @@ def test_log_copies_are_judged_as_the_pack_judges_them(endpoint: str) -> None:
         assert len(found[pair]) == len(texts), (pair, found[pair])
         for text in texts:
             assert sum(text in message for message in found[pair]) == 1, (pair, text, found[pair])
+
+
+# ----- what moto cannot hold: judged on the answers a real account gives -----------------------------------------
+KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
+STREAM = f"arn:aws:firehose:{REGION}:{ACCOUNT}:deliverystream/copies"
+LOCKED = {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": LOCK_DAYS}}}
+SSE_KMS = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": KEY}}]}
+
+
+def _context(config: dict[str, Any] | None = None) -> Context:
+    result = AuditResult(account=ACCOUNT, region=REGION)
+    catalog = load_catalog(default_pack(ROOT), config or {})
+    ctx = Context(None, catalog, result, Thresholds())  # type: ignore[arg-type]
+    ctx.live.keys[KEY] = {"arn": KEY, "id": KEY.rsplit("/", 1)[1], "manager": "CUSTOMER", "state": "Enabled"}
+    ctx.live.read |= {"kms", "s3", "logs", "firehose", "vpc"}
+    ctx.live.buckets["store"] = {"name": "store", "object_lock": LOCKED, "encryption": SSE_KMS}
+    return ctx
+
+
+def _stream_to(bucket: str, **extra: Any) -> dict[str, Any]:
+    destination = {
+        "BucketARN": f"arn:aws:s3:::{bucket}",
+        "EncryptionConfiguration": {"NoEncryptionConfig": "NoEncryption"},
+    }
+    return {
+        "DeliveryStreamName": "copies",
+        "DeliveryStreamARN": STREAM,
+        "DeliveryStreamType": "DirectPut",
+        "DeliveryStreamEncryptionConfiguration": {
+            "Status": "ENABLED",
+            "KeyType": "CUSTOMER_MANAGED_CMK",
+            "KeyARN": KEY,
+        },
+        "Destinations": [{"DestinationId": "d-1", "ExtendedS3DestinationDescription": destination}],
+        **extra,
+    }
+
+
+def _flow(destination: str, kind: str = "s3") -> dict[str, Any]:
+    return {"FlowLogId": "fl-1", "TrafficType": "ALL", "LogDestinationType": kind, "LogDestination": destination}
+
+
+def _messages(ctx: Context, control: str) -> list[str]:
+    log_copies.check(ctx)
+    return [f.message.split(". Fix: ")[0] for f in ctx.result.findings if f.control == control]
+
+
+def test_a_flow_log_into_a_folder_of_a_locked_bucket_passes_and_a_bucket_elsewhere_only_when_vouched() -> None:
+    ctx = _context()
+    ctx.live.vpcs["vpc-1"] = {"_flow_logs": [_flow("arn:aws:s3:::store/flow-logs/")]}  # moto refuses the folder
+    assert _messages(ctx, "LOG-07") == []
+    ctx = _context()
+    ctx.live.vpcs["vpc-1"] = {"_flow_logs": [_flow("arn:aws:s3:::org-log-archive/vpc/")]}
+    assert _messages(ctx, "LOG-07") == [
+        "vpc-1: flow logs are not copied to an immutable store: flow log fl-1 delivers to bucket org-log-archive, "
+        "which is not in this account (nor in the pack config's immutableBuckets)"
+    ]
+    ctx = _context({"log-copies-immutable": {"immutableBuckets": ["org-log-archive"]}})
+    ctx.live.vpcs["vpc-1"] = {"_flow_logs": [_flow("arn:aws:s3:::org-log-archive/vpc/")]}
+    assert _messages(ctx, "LOG-07") == []
+
+
+def test_six_years_of_s3_years_is_short_of_2192_days() -> None:
+    """S3 counts a year as 365 days (as the pack does): Years 6 is 2190 days."""
+    ctx = _context()
+    ctx.live.buckets["store"]["object_lock"] = {
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": 6}}
+    }  # fmt: skip
+    ctx.live.vpcs["vpc-1"] = {"_flow_logs": [_flow("arn:aws:s3:::store")]}
+    assert _messages(ctx, "LOG-07") == [
+        "vpc-1: flow logs are not copied to an immutable store: flow log fl-1 delivers to bucket store: its default "
+        "retention is COMPLIANCE 2190 days, not COMPLIANCE for at least 2192 days"
+    ]
+
+
+def test_a_read_that_failed_leaves_the_path_unjudged_never_passed_nor_failed() -> None:
+    """The failed read is already listed as incomplete (exit 2); the check neither passes nor invents a finding."""
+    ctx = _context()
+    del ctx.live.buckets["store"]["object_lock"]  # GetObjectLockConfiguration failed
+    ctx.live.vpcs["vpc-1"] = {"_flow_logs": [_flow("arn:aws:s3:::store")]}
+    assert log_copies.Judge(ctx).flow_log(ctx.live.vpcs["vpc-1"]["_flow_logs"][0]) == log_copies.UNREAD
+    assert _messages(ctx, "LOG-07") == []
+    ctx = _context()
+    ctx.live.read.discard("firehose")  # ListDeliveryStreams failed: a filter into a stream cannot be followed
+    ctx.live.clusters["c"] = {"arn": "c-arn", "logging": {"clusterLogging": [{"types": ["api"], "enabled": True}]}}
+    ctx.live.log_groups["/aws/eks/c/cluster"] = {}
+    ctx.live.subscriptions["/aws/eks/c/cluster"] = [{"filterName": "f", "filterPattern": "", "destinationArn": STREAM}]
+    assert _messages(ctx, "LOG-07") == []
+    ctx.live.read.add("firehose")  # listed, and no such stream: a finding
+    assert "which is not a Firehose stream of this account and region" in _messages(ctx, "LOG-07")[0]
+
+
+def test_firehose_encryption_as_the_pack_asks_it() -> None:
+    key_problem = _context().customer_key_problem
+    buckets = _context().live.buckets
+    assert log_copies.stream_problems(_stream_to("store"), buckets, key_problem) == []  # the bucket's customer key
+    # fed by a Kinesis stream: Firehose refuses server-side encryption, so none is asked
+    sourced = _stream_to("store", DeliveryStreamType="KinesisStreamAsSource", DeliveryStreamEncryptionConfiguration={})
+    assert log_copies.stream_problems(sourced, buckets, key_problem) == []
+    enabling = _stream_to("store", DeliveryStreamEncryptionConfiguration={"Status": "ENABLING", "KeyType": "x"})
+    assert log_copies.stream_problems(enabling, buckets, key_problem) == [
+        "server-side encryption is ENABLING; start it with key type CUSTOMER_MANAGED_CMK"
+    ]
+    assert log_copies.stream_problems(_stream_to("elsewhere"), buckets, key_problem) == [
+        "sets no KMS key and writes to bucket elsewhere outside this account: set the S3 destination's KMS key to a "
+        "customer key"
+    ]
+    assert log_copies.stream_problems(_stream_to("elsewhere"), {}, key_problem, buckets_read=False) == []
+    http = _stream_to("store", Destinations=[{"DestinationId": "d-1", "HttpEndpointDestinationDescription": {}}])
+    assert log_copies.stream_problems(http, buckets, key_problem) == [
+        "delivers to HttpEndpoint, whose encryption at rest the audit cannot judge: deliver to S3 with SSE-KMS of a "
+        "customer key"
+    ]
+    ctx = _context()
+    ctx.live.streams[STREAM] = http
+    ctx.live.vpcs["vpc-1"] = {"_flow_logs": [_flow(STREAM, "kinesis-data-firehose")]}
+    assert _messages(ctx, "LOG-07") == [
+        "vpc-1: flow logs are not copied to an immutable store: Firehose stream copies delivers to HttpEndpoint, not "
+        "to S3"
+    ]
