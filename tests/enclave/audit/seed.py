@@ -799,7 +799,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m tests.enclave.audit.seed")
     parser.add_argument("endpoint", help="the moto server, e.g. http://127.0.0.1:5000")
-    parser.add_argument("--drifted", action="store_true", help="seed the weakened copy (35 weakenings)")
+    parser.add_argument("--drifted", action="store_true", help="seed the weakened copy (40 weakenings)")
     parser.add_argument("--out", type=Path, default=Path("out/moto"), help="where the moto-account files go")
     args = parser.parse_args(argv)
     prod = synth("prod", account_id=ACCOUNT)
