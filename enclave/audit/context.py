@@ -54,6 +54,8 @@ class Live:
     event_rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # by rule ARN, with _targets
     detectors: dict[str, dict[str, Any]] = field(default_factory=dict)  # GuardDuty, by detector id
     secrets: dict[str, dict[str, Any]] = field(default_factory=dict)  # Secrets Manager secrets by ARN
+    streams: dict[str, dict[str, Any]] = field(default_factory=dict)  # Firehose streams by ARN: their description
+    subscriptions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # log group -> subscription filters
     read: set[str] = field(default_factory=set)  # kinds whose listing succeeded
 
 

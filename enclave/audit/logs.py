@@ -36,6 +36,13 @@ def read_flow_logs(ctx: Context) -> None:
     ctx.result.count("flow logs", len(flows))
 
 
+def all_traffic(v: dict[str, Any]) -> list[dict[str, Any]]:
+    """A VPC's active flow logs recording ALL traffic."""
+    return [
+        f for f in v["_flow_logs"] if f.get("TrafficType") == "ALL" and f.get("FlowLogStatus", "ACTIVE") == "ACTIVE"
+    ]
+
+
 def audit_groups(ctx: Context) -> set[str]:
     """The trail's log group and every cluster's control-plane group: kept for the audit retention."""
     out = {f"/aws/eks/{name}/cluster" for name in ctx.live.clusters}
@@ -58,9 +65,6 @@ def check(ctx: Context) -> None:
             kind = "an audit log group" if name in audit else "a log group"
             ctx.finding("LOG-05", name, f"{kind} keeps events {days} days; it must keep them at least {minimum} days")
     for vpc_id, v in sorted(ctx.live.vpcs.items()):
-        flows = [
-            f for f in v["_flow_logs"] if f.get("TrafficType") == "ALL" and f.get("FlowLogStatus", "ACTIVE") == "ACTIVE"
-        ]
-        if not flows:
+        if not all_traffic(v):
             kinds = ", ".join(f.get("TrafficType", "?") for f in v["_flow_logs"]) or "none"
             ctx.finding("LOG-06", vpc_id, f"VPC flow logs recording ALL traffic: none (flow logs: {kinds}); add one")

@@ -14,14 +14,15 @@ from urllib.parse import urlparse
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
-from . import detect, detect_rules, eks, iam, kms, logs, nodes, replication, s3, secrets, trail
+from . import detect, detect_rules, eks, iam, kms, log_copies, logs, nodes, replication, s3, secrets, trail
 from .catalog import Catalog, load_catalog
 from .context import Context, Thresholds
 from .model import WORKERS, AuditResult, Incomplete
 from .session import CheckFailed, Reader, error_code, error_text, make_session
 
 # Reads that need nothing else first run together; S3 needs the keys (customer-key checks) and trails (the
-# audit bucket), so it runs after them; node groups need their clusters.
+# audit bucket), so it runs after them; node groups need their clusters; subscription filters are read for the
+# groups of the clusters and flow logs read first.
 PHASE_ONE: tuple[tuple[str, Callable[[Context], None]], ...] = (
     ("KMS keys", kms.read),
     ("CloudTrail trails", trail.read),
@@ -31,6 +32,7 @@ PHASE_ONE: tuple[tuple[str, Callable[[Context], None]], ...] = (
     ("CloudWatch log groups", logs.read),
     ("VPC flow logs", logs.read_flow_logs),
     ("Secrets Manager secrets", secrets.read),
+    ("Firehose delivery streams", log_copies.read_streams),
     ("EKS clusters", lambda ctx: _clusters_and_nodes(ctx)),
     ("SNS topics", detect.read_topics),
     ("CloudWatch alarms", detect.read_alarms),
@@ -48,6 +50,7 @@ CHECKS: tuple[tuple[str, Callable[[Context], None]], ...] = (
     ("log checks", logs.check),
     ("detection checks (DETECT-04..11)", detect_rules.check),
     ("Secrets Manager checks", secrets.check),
+    ("log copy checks (LOG-07, LOG-08)", log_copies.check),
 )
 
 
@@ -166,6 +169,7 @@ def run_audit(options: AuditOptions) -> AuditResult:
     with ThreadPoolExecutor(max_workers=len(PHASE_ONE)) as pool:
         list(pool.map(lambda step: _guarded(ctx, step[0], step[1]), PHASE_ONE))
     _guarded(ctx, "S3 buckets", s3.read)
+    _guarded(ctx, "CloudWatch subscription filters", log_copies.read_subscriptions)
     for label, fn in CHECKS:
         _guarded(ctx, label, fn)
     if options.stack is not None:

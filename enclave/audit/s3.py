@@ -261,6 +261,12 @@ def _lifecycle(ctx: Context, name: str, rules: list[dict[str, Any]] | None) -> N
         ctx.finding("S3-10", name, "no enabled lifecycle rule aborts incomplete multipart uploads")
 
 
+def default_retention(lock: dict[str, Any]) -> tuple[str | None, int]:
+    """(mode, days) of an object lock configuration's default retention (S3 counts a year as 365 days)."""
+    retention = (lock.get("Rule") or {}).get("DefaultRetention") or {}
+    return retention.get("Mode"), int(retention.get("Days") or 365 * int(retention.get("Years") or 0))
+
+
 def _object_lock(ctx: Context, name: str, lock: dict[str, Any] | None) -> None:
     minimum = ctx.thresholds.object_lock_days
     if not lock or lock.get("ObjectLockEnabled") != "Enabled":
@@ -270,8 +276,7 @@ def _object_lock(ctx: Context, name: str, lock: dict[str, Any] | None) -> None:
             f"receives CloudTrail logs without object lock; it must be COMPLIANCE for at least {minimum} days",
         )
         return
-    retention = lock.get("Rule", {}).get("DefaultRetention", {})
-    mode, days = retention.get("Mode"), retention.get("Days") or 365 * int(retention.get("Years") or 0)
+    mode, days = default_retention(lock)
     if mode != "COMPLIANCE" or days < minimum:
         ctx.finding(
             "RECOVER-01",

@@ -136,9 +136,9 @@ def test_row_statuses_of_a_weakened_stack(weak: tuple[Path, Path]) -> None:
         ("LOG-05", "fail", "mandatory", "prod-logs"),
         ("LOG-05", "fail", "mandatory", "prod-control-plane-logs"),
         ("LOG-05", "fail", "mandatory", "prod-container-logs"),
+        # the replicas' watches name only the replication role, whose ARN is named up front: judged, and pass
         *(("DETECT-08", "unverifiable", "advisory", f"prod-{b}-bucket")
           for b in ("checkpoints", "datasets", "models-prod", "models-staging")),
-        # (the replicas' watches name only the replication role, whose ARN is known before it exists: they pass)
         # the log copies go to the audit bucket, whose lock is now 400 days: not the 2192 LOG-07 asks for
         ("LOG-07", "fail", "mandatory", "prod-cluster"),
         ("LOG-07", "fail", "mandatory", "prod-vpc"),

@@ -35,6 +35,7 @@ def clients(endpoint: str) -> dict[str, Any]:
             "events",
             "guardduty",
             "secretsmanager",
+            "firehose",
         )
     }
 
@@ -76,6 +77,7 @@ class Seeder:
         self.roles()
         self.log_groups()
         self.buckets()
+        self.log_copies()
         self.topics()
         self.trail()
         self.cluster()
@@ -95,6 +97,7 @@ class Seeder:
                 Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
             )
             self.live.setdefault("secrets", {})[r["name"]] = made["ARN"]
+
     def client(self, service: str, r: dict[str, Any]) -> Any:
         """The client of the region resource `r` is in (a backup replica's keys and buckets are in another)."""
         region = record_region(self.result, r) or REGION
@@ -298,6 +301,51 @@ class Seeder:
             rules = [_rule(x) for x in i["rules"]]
             s3.put_bucket_replication(Bucket=i["bucket"], ReplicationConfiguration={"Role": i["role"], "Rules": rules})
 
+    def log_copies(self) -> None:
+        """The control-plane logs' Firehose stream (into the audit bucket) and the subscription filter feeding it."""
+        firehose = self.c["firehose"]
+        for r in self.of("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"):
+            i = self.inputs(r)
+            s3 = i["extendedS3Configuration"]
+            key = {"EncryptionConfiguration": {"KMSEncryptionConfig": {"AWSKMSKeyARN": s3["kmsKeyArn"]}}}
+            destination = {
+                "RoleARN": s3["roleArn"],
+                "BucketARN": s3["bucketArn"],
+                "Prefix": s3.get("prefix", ""),
+                "ErrorOutputPrefix": s3.get("errorOutputPrefix", ""),
+                "CompressionFormat": s3.get("compressionFormat", "UNCOMPRESSED"),
+                "BufferingHints": {"SizeInMBs": s3["bufferingSize"], "IntervalInSeconds": s3["bufferingInterval"]},
+                **(key if s3.get("kmsKeyArn") else {}),
+            }
+            sse = i.get("serverSideEncryption") or {}
+            encryption = {
+                "KeyType": sse.get("keyType", "AWS_OWNED_CMK"),
+                **({"KeyARN": sse["keyArn"]} if sse.get("keyArn") else {}),
+            }
+            made = firehose.create_delivery_stream(
+                DeliveryStreamName=i["name"],
+                DeliveryStreamType="DirectPut",
+                ExtendedS3DestinationConfiguration=destination,
+                **({"DeliveryStreamEncryptionConfigurationInput": encryption} if sse.get("enabled") else {}),
+            )
+            if sse.get("enabled"):
+                # moto 5.2.1 answers encryption given at creation with no Status (AWS: ENABLED); starting it, as
+                # StartDeliveryStreamEncryption does on AWS, makes the answer AWS's
+                firehose.start_delivery_stream_encryption(
+                    DeliveryStreamName=i["name"], DeliveryStreamEncryptionConfigurationInput=encryption
+                )
+            self.ids[str(self.fake_arn[r["urn"]])] = made["DeliveryStreamARN"]
+            self.live.setdefault("streams", {})[r["name"]] = made["DeliveryStreamARN"]
+        for r in self.of("aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter"):
+            i = self.inputs(r)
+            self.c["logs"].put_subscription_filter(
+                logGroupName=i["logGroup"],
+                filterName=i["name"],
+                filterPattern=i.get("filterPattern", ""),
+                destinationArn=i["destinationArn"],
+                roleArn=i["roleArn"],
+            )
+
     def topics(self) -> None:
         """The alarm topic (its fake ARN replaced by the live one wherever the stack names it) and its policy."""
         sns = self.c["sns"]
@@ -413,22 +461,26 @@ class Seeder:
         ec2 = self.c["ec2"]
         for r in self.of("aws:ec2/flowLog:FlowLog"):
             i = self.inputs(r)
-            made = ec2.create_flow_logs(
-                ResourceIds=[i["vpcId"]],
-                ResourceType="VPC",
-                TrafficType=i["trafficType"],
-                LogDestinationType=i["logDestinationType"],
-                LogDestination=i["logDestination"],
+            flow = {
+                "ResourceIds": [i["vpcId"]],
+                "ResourceType": "VPC",
+                "TrafficType": i["trafficType"],
+                "LogDestinationType": i["logDestinationType"],
+                "LogDestination": i["logDestination"],
                 # S3 delivery (the immutable copy) needs no role: AWS's log delivery writes it
                 **({"DeliverLogsPermissionArn": i["iamRoleArn"]} if i.get("iamRoleArn") else {}),
                 **({"LogFormat": i["logFormat"]} if i.get("logFormat") else {}),
-            )
-            # moto 5.2.1 looks up "<bucket>/<folder>/" as a bucket name and refuses the S3 copy (AWS accepts an
-            # ARN with a folder): that one flow log is not seeded; any other refusal is a seed error.
-            refused = made.get("Unsuccessful") or []
-            assert not refused or i["logDestinationType"] == "s3", refused
+            }
+            refused = ec2.create_flow_logs(**flow).get("Unsuccessful") or []
+            if refused and i["logDestinationType"] == "s3":
+                # moto 5.2.1 looks up "<bucket>/<folder>/" as a bucket name and refuses the S3 copy (AWS accepts an
+                # ARN with a folder, a key prefix in that bucket): the copy goes to the same bucket's ARN
+                flow["LogDestination"] = i["logDestination"].split("/", 1)[0]
+                refused = ec2.create_flow_logs(**flow).get("Unsuccessful") or []
+            assert not refused, refused
         for vpc in ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]:
-            # moto's default VPC: the compliant account records its flow logs too
+            # moto's default VPC: the compliant account records its flow logs too (a copy in the audit bucket)
+            self.live["default_vpc"] = vpc["VpcId"]
             ec2.create_flow_logs(
                 ResourceIds=[vpc["VpcId"]],
                 ResourceType="VPC",
@@ -651,6 +703,8 @@ def weakened_copy(result: SynthResult) -> SynthResult:
     policy["policy"] = json.dumps(doc)
     oidc = _one(r, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "prod-oidc")
     oidc["clientIdLists"] = ["sts.amazonaws.com", "kubernetes"]  # IAM-06
+    stream = _one(r, "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "prod-log-copy-stream")
+    stream["serverSideEncryption"] = {"enabled": False}  # LOG-08 (the control-plane copy's buffer unencrypted)
     _one(r, "aws:secretsmanager/secret:Secret", "prod-training-experiment-tracker-token").pop("kmsKeyId")  # DATA-10
     registry = _one(r, "aws:secretsmanager/secret:Secret", "prod-inference-model-registry-token")
     registry["tags"] = {**registry["tags"], "enclave:rotation": "required"}  # DATA-10 (rotation off)
@@ -745,7 +799,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m tests.enclave.audit.seed")
     parser.add_argument("endpoint", help="the moto server, e.g. http://127.0.0.1:5000")
-    parser.add_argument("--drifted", action="store_true", help="seed the weakened copy (35 weakenings)")
+    parser.add_argument("--drifted", action="store_true", help="seed the weakened copy (40 weakenings)")
     parser.add_argument("--out", type=Path, default=Path("out/moto"), help="where the moto-account files go")
     args = parser.parse_args(argv)
     prod = synth("prod", account_id=ACCOUNT)

@@ -87,7 +87,13 @@ def _weaken(endpoint: str, live: dict[str, Any]) -> dict[str, str]:
     rule = live["event_rules"][0]
     ids = [t["Id"] for t in c["events"].list_targets_by_rule(Rule=rule)["Targets"]]
     c["events"].remove_targets(Rule=rule, Ids=ids)
-    flow = next(f["FlowLogId"] for f in c["ec2"].describe_flow_logs()["FlowLogs"] if f["ResourceId"] == live["vpc"])
+    flows = c["ec2"].describe_flow_logs()["FlowLogs"]
+    # the VPC's CloudWatch flow log, the one the filters read (its S3 copy, LOG-07, has none)
+    flow = next(
+        f["FlowLogId"]
+        for f in flows
+        if f["ResourceId"] == live["vpc"] and f["LogDestinationType"] == "cloud-watch-logs"
+    )
     datasets = next(b for b in live["buckets"] if b.startswith("prod-datasets-"))
     return {"topic": topic, "flow": flow, "datasets": datasets}
 

@@ -61,7 +61,8 @@ def test_compliant_account_passes_every_control(endpoint: str, prod: Any, moto_p
         "metric filters": 20,
         "sns topics": 1,
         "eks node groups": 4,
-        "flow logs": 2,  # the stack's CloudWatch one and the default VPC's; moto refuses the S3 copy (seed.py)
+        "firehose delivery streams": 1,  # the control-plane logs' immutable copy (LOG-07, LOG-08)
+        "flow logs": 3,  # the stack's CloudWatch one and its S3 copy (LOG-07), the default VPC's (to S3)
         "iam roles": 18,  # + research-trainer, model-promoter, falcosidekick, EBS CSI driver, S3 replication,
         # the log copies' Firehose and CloudWatch Logs roles
         "iam users": 0,
@@ -71,6 +72,7 @@ def test_compliant_account_passes_every_control(endpoint: str, prod: Any, moto_p
         # the log copies' delivery errors
         "s3 buckets": 9,  # + the datasets and models-prod replicas and their access-log bucket (us-west-2)
         "secrets manager secrets": 2,
+        "subscription filters": 1,  # the control-plane group's, into the Firehose stream
         "vpcs": 2,
     }
     # drift of the same account from the prod stack: nothing weakened; a role deleted by hand is missing, a log
@@ -146,10 +148,24 @@ def test_drifted_account_names_every_weakening(
         ("LOG-04", "/aws/eks/enclave-prod/cluster"),  # control-plane logs without KMS
         ("LOG-05", "/enclave/prod/vpc-flow-logs"),  # 30 days
         ("LOG-06", live["vpc"]),  # the flow log deleted
+        ("LOG-07", live["vpc"]),  # ... and its copy in the audit bucket
+        ("LOG-07", cluster),  # the control-plane copy's bucket is locked GOVERNANCE 30 days (RECOVER-01 above) ...
+        ("LOG-07", live["default_vpc"]),  # ... so is the default VPC's flow-log copy's (the same bucket)
+        ("LOG-08", live["streams"]["prod-log-copy-stream"]),  # the Firehose stream's server-side encryption off
         ("DATA-10", live["secrets"]["prod-training-experiment-tracker-token"]),  # aws/secretsmanager, no key
         ("DATA-10", live["secrets"]["prod-inference-model-registry-token"]),  # rotation required, and off
     }
     assert by_prefix == expected, (sorted(by_prefix - expected), sorted(expected - by_prefix))
+    copies = {f["resource"]: f["message"] for f in report["findings"] if f["control"] in ("LOG-07", "LOG-08")}
+    audit_bucket = b["audit-logs"]
+    assert (
+        f"Firehose stream enclave-prod-control-plane-logs delivers to bucket {audit_bucket}: its default retention is "
+        "GOVERNANCE 30 days, not COMPLIANCE for at least 2192 days"
+    ) in copies[cluster]
+    assert "it has no flow log of ALL traffic" in copies[live["vpc"]]
+    assert f"delivers to bucket {audit_bucket}: its default retention is GOVERNANCE 30" in copies[live["default_vpc"]]
+    stream = live["streams"]["prod-log-copy-stream"]
+    assert "server-side encryption is off; start it with key type CUSTOMER_MANAGED_CMK" in copies[stream]
     weakenings = {c for c, _ in expected} - {"S3-06"}  # S3-06 (and one S3-07) follow from the replaced policy
     assert len(expected) - 2 >= 15 and len(weakenings) >= 15
     for f in report["findings"]:
@@ -184,12 +200,12 @@ def test_drifted_account_names_every_weakening(
     assert {f["control"] for f in run.report["findings"] if f["level"] == "mandatory"} == {"LOG-05"}
     config.write_text(json.dumps({"all": "advisory"}), encoding="utf-8")
     run = audit(endpoint, "--format", "json", *MOTO_SKIP, "--pack-config", str(config))
-    assert run.code == 0 and run.report["summary"]["advisory"] == 41
+    assert run.code == 0 and run.report["summary"]["advisory"] == 45
     # the table groups the same findings by control
     table = audit(endpoint, *MOTO_SKIP, "--out", "/dev/stdout")
     assert table.code == 1
     assert "S3-01 (high, mandatory; 45 CFR 164.312(a)(2)(iv)): 2 finding(s)" in table.stdout
-    assert "41 findings under 36 controls (41 mandatory)" in table.stdout
+    assert "45 findings under 38 controls (45 mandatory)" in table.stdout
 
 
 def _role(prod: Any, logical: str) -> str:
