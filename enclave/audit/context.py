@@ -54,6 +54,7 @@ class Live:
     event_rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # by rule ARN, with _targets
     detectors: dict[str, dict[str, Any]] = field(default_factory=dict)  # GuardDuty, by detector id
     secrets: dict[str, dict[str, Any]] = field(default_factory=dict)  # Secrets Manager secrets by ARN
+    repositories: dict[str, dict[str, Any]] = field(default_factory=dict)  # ECR, by ARN: name, policy, tags
     read: set[str] = field(default_factory=set)  # kinds whose listing succeeded
 
 

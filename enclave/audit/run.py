@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
-from . import detect, detect_rules, eks, iam, kms, logs, nodes, replication, s3, secrets, trail
+from . import detect, detect_rules, ecr, eks, iam, kms, logs, nodes, replication, s3, secrets, trail
 from .catalog import Catalog, load_catalog
 from .context import Context, Thresholds
 from .model import WORKERS, AuditResult, Incomplete
@@ -31,6 +31,7 @@ PHASE_ONE: tuple[tuple[str, Callable[[Context], None]], ...] = (
     ("CloudWatch log groups", logs.read),
     ("VPC flow logs", logs.read_flow_logs),
     ("Secrets Manager secrets", secrets.read),
+    ("ECR repositories", ecr.read),
     ("EKS clusters", lambda ctx: _clusters_and_nodes(ctx)),
     ("SNS topics", detect.read_topics),
     ("CloudWatch alarms", detect.read_alarms),
@@ -48,6 +49,7 @@ CHECKS: tuple[tuple[str, Callable[[Context], None]], ...] = (
     ("log checks", logs.check),
     ("detection checks (DETECT-04..11)", detect_rules.check),
     ("Secrets Manager checks", secrets.check),
+    ("ECR repository checks (IAM-08)", ecr.check),
 )
 
 
