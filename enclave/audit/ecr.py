@@ -14,6 +14,7 @@ repository policy's Allow). A repository with no policy is a finding; a policy t
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -110,10 +111,8 @@ def check(ctx: Context) -> None:
         return
     zones = _Zones(ctx)
     for arn, repo in sorted(ctx.live.repositories.items()):
-        try:
+        with contextlib.suppress(CheckFailed):  # a role's tags could not be read: incomplete, never passed
             _repository(ctx, evaluator, zones, arn, repo)
-        except CheckFailed:
-            pass  # a role's tags could not be read: already incomplete, the repository is not passed
 
 
 def _repository(ctx: Context, evaluator: Any, zones: _Zones, arn: str, repo: dict[str, Any]) -> None:
@@ -121,23 +120,23 @@ def _repository(ctx: Context, evaluator: Any, zones: _Zones, arn: str, repo: dic
     whose = f"images of zone {zone}" if zone else f"no {ZONE_TAG} tag, so no role counts as its own (judged strictly)"
     fix = f"deny pulls unless aws:PrincipalArn is one of zone {zone or '<zone>'}'s node roles"
     if repo["policy"] is None:
-        ctx.finding(CONTROL, arn, f"repository {repo['name']} ({whose}) has no repository policy, so every role "
+        ctx.finding("IAM-08", arn, f"repository {repo['name']} ({whose}) has no repository policy, so every role "
                     "whose IAM policies allow ECR pulls (every node's AmazonEC2ContainerRegistryPullOnly) pulls its "
                     f"images; add one that {fix}")  # fmt: skip
         return
     try:
         doc = repo["policy"]
-        others = sorted(_accounts(doc) - {ctx.account}) + [ELSEWHERE]
+        others = [*sorted(_accounts(doc) - {ctx.account}), ELSEWHERE]
         probes = {a["arn"] for a in ctx.live.roles.values()} | _named_roles(doc)
         probes |= {f"arn:{ctx.partition}:iam::{a}:role/{STRANGER}" for a in [ctx.account, *others]}
         let_in = sorted(p for p in probes if any(_pulls(ctx, evaluator, doc, action, arn, p) for action in FETCH))
     except (MalformedPolicy, evaluator.PolicyError) as exc:
-        ctx.finding(CONTROL, arn, f"repository {repo['name']}: its policy cannot be verified ({exc}); {fix}")
+        ctx.finding("IAM-08", arn, f"repository {repo['name']}: its policy cannot be verified ({exc}); {fix}")
         return
     foreign = [p for p in let_in if not zone or zones.of(p) != zone]
     if not foreign:
         return
-    ctx.finding(CONTROL, arn, f"repository {repo['name']} ({whose}): {_shown(ctx, foreign)} can pull its images "
+    ctx.finding("IAM-08", arn, f"repository {repo['name']} ({whose}): {_shown(ctx, foreign)} can pull its images "
                 "(ecr:BatchGetImage / ecr:GetDownloadUrlForLayer meet no explicit Deny, and an identity policy "
                 f"such as the nodes' AmazonEC2ContainerRegistryPullOnly lets them); {fix}")  # fmt: skip
 

@@ -97,8 +97,10 @@ class Seeder:
                 repositoryName=i["name"],
                 imageTagMutability=i["imageTagMutability"],
                 imageScanningConfiguration={"scanOnPush": i["imageScanningConfiguration"]["scanOnPush"]},
-                encryptionConfiguration={"encryptionType": encryption["encryptionType"],
-                                         **({"kmsKey": encryption["kmsKey"]} if encryption.get("kmsKey") else {})},
+                encryptionConfiguration={
+                    "encryptionType": encryption["encryptionType"],
+                    **({"kmsKey": encryption["kmsKey"]} if encryption.get("kmsKey") else {}),
+                },
                 tags=[{"Key": k, "Value": v} for k, v in _tags(i, self.default_tags).items()],
             )["repository"]
             self.live.setdefault("repositories", {})[i["name"]] = made["repositoryArn"]
@@ -117,6 +119,7 @@ class Seeder:
                 Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
             )
             self.live.setdefault("secrets", {})[r["name"]] = made["ARN"]
+
     def client(self, service: str, r: dict[str, Any]) -> Any:
         """The client of the region resource `r` is in (a backup replica's keys and buckets are in another)."""
         region = record_region(self.result, r) or REGION
