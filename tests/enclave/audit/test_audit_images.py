@@ -9,8 +9,14 @@ import json
 from typing import Any
 
 from components.aws.registry import PULL_ACTIONS, repository_policy
+from enclave.audit.catalog import load_catalog
+from enclave.audit.context import Context, Thresholds
+from enclave.audit.ecr import check as ecr_check
+from enclave.audit.model import AuditResult, Incomplete
+from enclave.audit.session import CheckFailed
+from enclave.preview import default_pack
 
-from .conftest import MOTO_SKIP, audit, reset
+from .conftest import MOTO_SKIP, ROOT, audit, reset
 from .seed import ACCOUNT, REGION, clients, repository_roles, seed_stack, widen_pullers, without_pull_deny
 
 PARTNER = "444455556666"
@@ -107,3 +113,40 @@ def test_each_edit_that_lets_another_principal_pull_is_one_finding(
     drift = {(d["kind"], d["resource"]) for d in run.report["drift"]}
     assert drift == {("missing", "prod/notebooks/jupyter"), ("unexpected", _arn("team-x/tools"))}, drift
     assert _arn("prod/notebooks/jupyter") not in {f["resource"] for f in run.report["findings"]}
+
+
+class _DeniedTags:
+    """A reader whose ListRoleTags is refused, as Reader records a refused call: incomplete, then CheckFailed."""
+
+    def __init__(self, result: AuditResult) -> None:
+        self.result = result
+
+    def paginate(self, check: str, service: str, op: str, key: str, **_: Any) -> list[Any]:
+        self.result.add_incomplete(Incomplete(check, f"{service}:ListRoleTags: AccessDenied: not allowed"))
+        raise CheckFailed(check)
+
+
+def _judged(policy: str | None, tags: dict[str, str]) -> Context:
+    result = AuditResult(account=ACCOUNT, region=REGION)
+    ctx = Context(None, load_catalog(default_pack(ROOT)), result, Thresholds())  # type: ignore[arg-type]
+    ctx.reader = _DeniedTags(result)  # type: ignore[assignment]
+    ctx.live.read.add("ecr")
+    ctx.live.repositories[_arn("prod/inference/x")] = {"name": "prod/inference/x", "policy": policy, "tags": tags}
+    ecr_check(ctx)
+    return ctx
+
+
+def test_a_policy_the_evaluator_refuses_is_a_finding_and_an_unreadable_zone_is_incomplete() -> None:
+    ctx = _judged(json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*"}]}), {})
+    [finding] = ctx.result.findings
+    assert finding.control == "IAM-08" and "its policy cannot be verified (Statement[0] needs exactly one of" in (
+        finding.message
+    )
+    # the zone's node role is let in; whether it is the zone's is on its tags, which cannot be read: the
+    # repository is named as not judged, never passed, and no finding is made up
+    node = f"arn:aws:iam::{ACCOUNT}:role/prod-infer-g6e-node"
+    ctx = _judged(repository_policy([node], []), {"enclave:zone": "inference"})
+    assert ctx.result.findings == []
+    assert [(i.check, i.reason) for i in ctx.result.incomplete] == [
+        ("IAM role prod-infer-g6e-node (IAM-08: its zone)", "iam:ListRoleTags: AccessDenied: not allowed")
+    ]
