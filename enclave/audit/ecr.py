@@ -69,7 +69,7 @@ def _named_roles(doc: Any) -> set[str]:
     out: set[str] = set()
     for s in parse(doc):
         out |= set(s.principals.get("AWS", [])) | set(s.condition_values("aws:PrincipalArn"))
-    return {a for a in out if ":role/" in a and "*" not in a and "?" not in a}
+    return {a for a in out if a.startswith("arn:") and a.count(":") >= 5 and ":role/" in a and not set("*?") & set(a)}
 
 
 class _Zones:
@@ -130,13 +130,13 @@ def _repository(ctx: Context, evaluator: Any, zones: _Zones, arn: str, repo: dic
         probes = {a["arn"] for a in ctx.live.roles.values()} | _named_roles(doc)
         probes |= {f"arn:{ctx.partition}:iam::{a}:role/{STRANGER}" for a in [ctx.account, *others]}
         let_in = sorted(p for p in probes if any(_pulls(ctx, evaluator, doc, action, arn, p) for action in FETCH))
-    except (MalformedPolicy, evaluator.PolicyError) as exc:
+    except (MalformedPolicy, ValueError, TypeError) as exc:  # the evaluator's PolicyError is a ValueError
         ctx.finding("IAM-08", arn, f"repository {repo['name']}: its policy cannot be verified ({exc}); {fix}")
         return
     foreign = [p for p in let_in if not zone or zones.of(p) != zone]
     if not foreign:
         return
-    ctx.finding("IAM-08", arn, f"repository {repo['name']} ({whose}): {_shown(ctx, foreign)} can pull its images "
+    ctx.finding("IAM-08", arn, f"repository {repo['name']} ({whose}): {_shown(ctx, foreign, zone)} can pull its images "
                 "(ecr:BatchGetImage / ecr:GetDownloadUrlForLayer meet no explicit Deny, and an identity policy "
                 f"such as the nodes' AmazonEC2ContainerRegistryPullOnly lets them); {fix}")  # fmt: skip
 
@@ -150,7 +150,7 @@ def _pulls(ctx: Context, evaluator: Any, doc: Any, action: str, repo_arn: str, p
     return bool(decision != "Deny" if principal.split(":")[4] == ctx.account else decision == "Allow")
 
 
-def _shown(ctx: Context, arns: list[str]) -> str:
+def _shown(ctx: Context, arns: list[str], zone: str | None) -> str:
     """The principals let in: a stranger stands for every role of its account the policy does not name, so the
     roles of an account whose stranger is let in are counted, not listed."""
     strangers = {a.split(":")[4] for a in arns if a.endswith(f":role/{STRANGER}")}
@@ -159,7 +159,7 @@ def _shown(ctx: Context, arns: list[str]) -> str:
     for account in sorted(strangers, key=lambda a: (a != ctx.account, a == ELSEWHERE, a)):
         if account == ctx.account:
             roles = sum(1 for a in arns if a.split(":")[4] == account and not a.endswith(f":role/{STRANGER}"))
-            parts.append(f"any role of this account outside the zone ({roles} roles now)")
+            parts.append(f"any role of this account{' outside the zone' if zone else ''} ({roles} roles now)")
         else:
             parts.append("any role of any account the policy does not name" if account == ELSEWHERE
                          else f"any role of account {account}")  # fmt: skip
