@@ -75,6 +75,9 @@ CALLS: dict[tuple[str, str], str] = {
     ("guardduty", "ListDetectors"): "guardduty:ListDetectors",
     ("guardduty", "GetDetector"): "guardduty:GetDetector",
     ("secretsmanager", "ListSecrets"): "secretsmanager:ListSecrets",
+    ("ecr", "DescribeRepositories"): "ecr:DescribeRepositories",
+    ("ecr", "GetRepositoryPolicy"): "ecr:GetRepositoryPolicy",
+    ("ecr", "ListTagsForResource"): "ecr:ListTagsForResource",
 }
 READ_PREFIXES = ("Get", "List", "Describe")
 

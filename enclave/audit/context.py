@@ -56,6 +56,7 @@ class Live:
     secrets: dict[str, dict[str, Any]] = field(default_factory=dict)  # Secrets Manager secrets by ARN
     streams: dict[str, dict[str, Any]] = field(default_factory=dict)  # Firehose streams by ARN: their description
     subscriptions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # log group -> subscription filters
+    repositories: dict[str, dict[str, Any]] = field(default_factory=dict)  # ECR, by ARN: name, policy, tags
     read: set[str] = field(default_factory=set)  # kinds whose listing succeeded
 
 

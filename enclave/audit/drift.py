@@ -24,7 +24,7 @@ LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 @dataclass
 class Declared:
     kind: str
-    name: str  # physical name (bucket, alias, role, log group, trail, cluster, node group)
+    name: str  # physical name (bucket, alias, role, log group, trail, cluster, node group, repository)
     logical: str
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -148,6 +148,8 @@ def declared(result: SynthResult, result_region: str | None = None) -> list[Decl
                 },
             )
         )
+    for r in result.by_type("aws:ecr/repository:Repository"):  # a zone's images (IAM-08 judges its policy)
+        out.append(Declared("repository", r["inputs"].get("name", r["name"]), r["name"]))
     for r in result.by_type("aws:eks/nodeGroup:NodeGroup"):
         i = r["inputs"]
         out.append(
@@ -231,6 +233,8 @@ def _live(ctx: Context) -> dict[str, dict[str, dict[str, Any]]]:
             }
             for arn, t in live.trails.items()
         }
+    if "ecr" in live.read:
+        out["repository"] = {r["name"]: {"_tags": r["tags"], "_id": arn} for arn, r in live.repositories.items()}
     if "eks" in live.read:
         out["cluster"] = {}
         for n, c in live.clusters.items():

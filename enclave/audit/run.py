@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
-from . import detect, detect_rules, eks, iam, kms, log_copies, logs, nodes, replication, s3, secrets, trail
+from . import detect, detect_rules, ecr, eks, iam, kms, log_copies, logs, nodes, replication, s3, secrets, trail
 from .catalog import Catalog, load_catalog
 from .context import Context, Thresholds
 from .model import WORKERS, AuditResult, Incomplete
@@ -33,6 +33,7 @@ PHASE_ONE: tuple[tuple[str, Callable[[Context], None]], ...] = (
     ("VPC flow logs", logs.read_flow_logs),
     ("Secrets Manager secrets", secrets.read),
     ("Firehose delivery streams", log_copies.read_streams),
+    ("ECR repositories", ecr.read),
     ("EKS clusters", lambda ctx: _clusters_and_nodes(ctx)),
     ("SNS topics", detect.read_topics),
     ("CloudWatch alarms", detect.read_alarms),
@@ -51,6 +52,7 @@ CHECKS: tuple[tuple[str, Callable[[Context], None]], ...] = (
     ("detection checks (DETECT-04..11)", detect_rules.check),
     ("Secrets Manager checks", secrets.check),
     ("log copy checks (LOG-07, LOG-08)", log_copies.check),
+    ("ECR repository checks (IAM-08)", ecr.check),
 )
 
 

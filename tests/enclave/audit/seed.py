@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 
+from components.aws.registry import PULL_SID, repository_policy
 from enclave.audit.drift import platform_tags, record_region
 from enclave.fakes import FakeCloud
 from enclave.synth import SynthResult
@@ -36,6 +37,7 @@ def clients(endpoint: str) -> dict[str, Any]:
             "guardduty",
             "secretsmanager",
             "firehose",
+            "ecr",
         )
     }
 
@@ -84,7 +86,29 @@ class Seeder:
         self.alarms()
         self.guardduty()
         self.secrets()
+        self.repositories()
         return self.live
+
+    def repositories(self) -> None:
+        """The zones' ECR repositories and their policies, as components.ZoneRepositories declares them."""
+        ecr = self.c["ecr"]
+        for r in self.of("aws:ecr/repository:Repository"):
+            i = self.inputs(r)
+            encryption = (i.get("encryptionConfigurations") or [{"encryptionType": "AES256"}])[0]
+            made = ecr.create_repository(
+                repositoryName=i["name"],
+                imageTagMutability=i["imageTagMutability"],
+                imageScanningConfiguration={"scanOnPush": i["imageScanningConfiguration"]["scanOnPush"]},
+                encryptionConfiguration={
+                    "encryptionType": encryption["encryptionType"],
+                    **({"kmsKey": encryption["kmsKey"]} if encryption.get("kmsKey") else {}),
+                },
+                tags=[{"Key": k, "Value": v} for k, v in _tags(i, self.default_tags).items()],
+            )["repository"]
+            self.live.setdefault("repositories", {})[i["name"]] = made["repositoryArn"]
+        for r in self.of("aws:ecr/repositoryPolicy:RepositoryPolicy"):
+            i = self.inputs(r)
+            ecr.set_repository_policy(repositoryName=i["repository"], policyText=i["policy"])
 
     def secrets(self) -> None:
         """The zones' Secrets Manager secrets, on the keys their inputs name (no value: an operator puts it)."""
@@ -774,6 +798,30 @@ def weaken_live(endpoint: str, live: dict[str, Any], result: SynthResult) -> Non
     c["iam"].create_access_key(UserName="console-user")  # IAM-04
     node = _one(result, "aws:iam/role:Role", "prod-train-p5-node-role")["name"]
     c["iam"].attach_role_policy(RoleName=node, PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")  # NODE-06
+    notebooks = _one(result, "aws:iam/role:Role", "prod-notebooks-g6-node-role")["name"]
+    widen_pullers(c["ecr"], "prod/inference/model-server", f"arn:aws:iam::{ACCOUNT}:role/{notebooks}")  # IAM-08
+
+
+def repository_roles(ecr: Any, repository: str) -> tuple[list[str], list[str]]:
+    """The pullers and pushers a live zone repository's policy names (its Allow statements, as the component
+    writes them)."""
+    doc = json.loads(ecr.get_repository_policy(repositoryName=repository)["policyText"])
+    allowed = {s["Sid"]: s["Principal"]["AWS"] for s in doc["Statement"] if s["Effect"] == "Allow"}
+    return list(allowed.get("ZoneNodesPull", [])), list(allowed.get("NamedRolesPush", []))
+
+
+def widen_pullers(ecr: Any, repository: str, *roles: str) -> None:
+    """A console edit that lets `roles` pull too: the component's own policy, rebuilt with more pullers (its Allow
+    and its Deny's exceptions)."""
+    pullers, pushers = repository_roles(ecr, repository)
+    ecr.set_repository_policy(repositoryName=repository, policyText=repository_policy([*pullers, *roles], pushers))
+
+
+def without_pull_deny(policy: str) -> dict[str, Any]:
+    """The policy with its pull Deny removed (the component's PULL_SID statement)."""
+    doc: dict[str, Any] = json.loads(policy)
+    doc["Statement"] = [s for s in doc["Statement"] if s.get("Sid") != PULL_SID]
+    return doc
 
 
 def seed_drifted(result: SynthResult, endpoint: str) -> dict[str, Any]:
@@ -799,7 +847,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m tests.enclave.audit.seed")
     parser.add_argument("endpoint", help="the moto server, e.g. http://127.0.0.1:5000")
-    parser.add_argument("--drifted", action="store_true", help="seed the weakened copy (40 weakenings)")
+    parser.add_argument("--drifted", action="store_true", help="seed the weakened copy (41 weakenings)")
     parser.add_argument("--out", type=Path, default=Path("out/moto"), help="where the moto-account files go")
     args = parser.parse_args(argv)
     prod = synth("prod", account_id=ACCOUNT)

@@ -89,7 +89,7 @@ def test_every_call_of_an_audit_is_covered_by_the_policy_and_is_a_read(endpoint:
     # every read kind was exercised (add-ons only as far as moto answers: a 404 is still a call)
     assert {s for s, _ in seen} == {
         "sts", "s3", "kms", "iam", "eks", "ec2", "cloudtrail", "logs", "sns", "cloudwatch", "events", "guardduty",
-        "secretsmanager", "firehose",
+        "secretsmanager", "firehose", "ecr",
     }  # fmt: skip
     unused = sorted(set(CALLS) - set(seen))
     # moto has no add-on to describe and no access-entry API (ListAccessEntries is a 404: nothing to list)

@@ -41,7 +41,7 @@ def test_the_report_shows_the_audit_of_the_drifted_account(
     assert by_status["not verified"] == {
         (c, f"account {written['account']}") for c in ("DETECT-06", "EKS-04", "EKS-05", "EKS-06", "S3-02")
     }
-    assert sum(1 for r in checks.values() if r["status"] == "fail") == len(written["findings"]) == 45
+    assert sum(1 for r in checks.values() if r["status"] == "fail") == len(written["findings"]) == 46
     assert data["totals"]["preview"]["fail"] == 0 and data["totals"]["audit"]["pass"] == 0
     verdicts = {s["citation"]: s["verdict"] for s in data["safeguards"]}
     for f in written["findings"]:
