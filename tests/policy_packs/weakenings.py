@@ -523,6 +523,16 @@ def _secret_env_in_zone(w: Records) -> None:
           {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata, "spec": spec})  # fmt: skip
 
 
+def _partner_pulls(doc: dict[str, Any]) -> None:
+    """Another account's root allowed to pull, and spared by the zone's pull Deny (by aws:PrincipalAccount)."""
+    fetch = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+    partner = {"AWS": "arn:aws:iam::444455556666:root"}
+    doc["Statement"].append({"Sid": "PartnerPull", "Effect": "Allow", "Action": fetch, "Principal": partner})
+    for s in doc["Statement"]:
+        if s["Sid"] == "PullOnlyByZoneNodes":
+            s["Condition"]["StringNotEquals"] = {"aws:PrincipalAccount": "444455556666"}
+
+
 WEAKENINGS: list[Weakening] = [
     # --- KMS -------------------------------------------------------------------------------------------------
     Weakening("key-rotation-off", "KMS-01", _set("prod-training-key", enableKeyRotation=False)),
@@ -832,6 +842,12 @@ WEAKENINGS: list[Weakening] = [
                 if s["Sid"] == "PullOnlyByZoneNodes"
             ],
         ),
+        on="prod-inference-images-model-server",
+    ),
+    Weakening(
+        "inference-images-pulled-by-another-account",
+        "IAM-08",
+        lambda w: w.doc("prod-inference-images-model-server-policy", _partner_pulls),
         on="prod-inference-images-model-server",
     ),
     # not an IRSA role: the trust of the EKS service role opened to anyone, then to everyone but one principal

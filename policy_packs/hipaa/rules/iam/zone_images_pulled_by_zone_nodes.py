@@ -8,17 +8,21 @@ repository (tagged `enclave:zone`; an untagged one has no zone, so no role count
 - a stranger (a role of the account the policy does not name) fetching the image (ecr:BatchGetImage,
   ecr:GetDownloadUrlForLayer) must meet an explicit Deny;
 - so must every role the policy names (aws:PrincipalArn values, Principal / NotPrincipal ARNs) that is not a role of
-  the stack tagged with the repository's zone (node roles and the zone's workload roles).
+  the stack tagged with the repository's zone (node roles and the zone's workload roles);
+- a role of another account (every account the policies name, by ARN, root or condition value, and one they do not)
+  needs the repository policy's Allow to pull across accounts: it must not get one, or must meet a Deny.
 
 A repository with no policy lets every node of the account pull it. A policy not known yet is reported unverifiable.
 """
 
+import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from framework import types as t
 from framework.documents import statements
-from framework.evaluator import PolicyError, Request, evaluate
+from framework.evaluator import PolicyError, Request, account_of, evaluate
 from framework.model import Finding, Resource, Stack
 from framework.rules import Config, stack_rule
 from framework.values import UNKNOWN, parse_json
@@ -27,6 +31,7 @@ ZONE_TAG = "enclave:zone"
 FETCH = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 STRANGER = "enclave-image-probe"
 DEFAULT_ACCOUNT = "111122223333"
+UNNAMED_ACCOUNTS = ("999988887777", "444455556666")  # an account the policies do not name: the first one free
 
 
 def _policies(stack: Stack, repo: Resource) -> list[Resource]:
@@ -57,9 +62,33 @@ def _zone_roles(stack: Stack, zone: Any) -> set[str]:
     }
 
 
-def _denied(docs: list[Any], action: str, repo_arn: str, principal: str) -> bool:
+def _decisions(docs: list[Any], action: str, repo_arn: str, principal: str) -> set[str]:
     req = Request(action, repo_arn, principal_arn=principal, context={"aws:ViaAWSService": "false"})
-    return any(evaluate(d, req) == "Deny" for d in docs)
+    return {evaluate(d, req) for d in docs}
+
+
+def _pulls(docs: list[Any], repo_arn: str, principal: str, same_account: bool) -> bool:
+    """Whether `principal` may fetch the images: in the repository's account unless a Deny refuses it (its identity
+    policy's Allow suffices); from another account only with the repository policy's Allow and no Deny."""
+    for action in FETCH:
+        decisions = _decisions(docs, action, repo_arn, principal)
+        if "Deny" not in decisions and (same_account or "Allow" in decisions):
+            return True
+    return False
+
+
+def _accounts(docs: list[Any], home: str) -> list[str]:
+    """Every other account id the policies name anywhere (principals, roots, condition values), and one they do not."""
+    named = set(re.findall(r"(?<!\d)\d{12}(?!\d)", json.dumps(docs))) - {home}
+    free = next(a for a in (*UNNAMED_ACCOUNTS, *(f"{n:012d}" for n in range(1, 1000))) if a not in named | {home})
+    return [*sorted(named), free]
+
+
+def _shown(probe: str, home: Any) -> str:
+    if STRANGER not in probe:
+        return probe
+    other = account_of(probe)
+    return "a role the policy does not name" if other == home else f"any role of account {other}"
 
 
 @stack_rule(
@@ -94,15 +123,22 @@ def _check_repository(stack: Stack, repo: Resource) -> Iterator[Finding]:
     account = next((a.split(":")[4] for a in named if a.count(":") >= 5 and a.split(":")[4]), DEFAULT_ACCOUNT)
     repo_arn = f"arn:aws:ecr:us-east-1:{account}:repository/{name}"
     own = _zone_roles(stack, zone)
-    probes = [f"arn:aws:iam::{account}:role/{STRANGER}"] + [a for a in named if a.rsplit("/", 1)[-1] not in own]
+    home = [f"arn:aws:iam::{account}:role/{STRANGER}"] + [
+        a for a in named if a.rsplit("/", 1)[-1] not in own and account_of(a) in (account, None)
+    ]
+    foreign = [f"arn:aws:iam::{other}:role/{STRANGER}" for other in _accounts(docs, account)]
+    foreign += [a for a in named if account_of(a) not in (account, None)]
     try:
-        let_in = sorted({p for p in probes for action in FETCH if not _denied(docs, action, repo_arn, p)})
+        let_in = sorted(
+            {p for p in home if _pulls(docs, repo_arn, p, True)}
+            | {p for p in foreign if _pulls(docs, repo_arn, p, False)}
+        )
     except (PolicyError, ValueError, TypeError, KeyError, AttributeError) as exc:
         yield Finding(repo.urn, f"{repo.label()}: its repository policy cannot be evaluated ({exc})")
         return
     if let_in:
         whose = f"zone {zone}" if isinstance(zone, str) else "no zone (untagged enclave:zone: judged strictly)"
-        shown = ", ".join("a role the policy does not name" if STRANGER in p else p for p in let_in)
+        shown = ", ".join(_shown(p, account) for p in let_in)
         yield Finding(
             repo.urn,
             f"{repo.label()} (images of {whose}): {shown} is not refused pulls (ecr:BatchGetImage / "
