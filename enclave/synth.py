@@ -395,6 +395,16 @@ def run_under_mocks(
     cloud = cloud or FakeCloud(region="us-east-1")
 
     def run() -> list[dict[str, Any]]:
+        # Called from a thread whose event loop is running (a notebook's, playwright's sync API), the SDK's
+        # synchronous waits would pump that loop while the program's work waits on this one: hidden for the run.
+        outer = asyncio.events._get_running_loop()
+        asyncio.events._set_running_loop(None)
+        try:
+            return _run()
+        finally:
+            asyncio.events._set_running_loop(outer)
+
+    def _run() -> list[dict[str, Any]]:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         mocks = _Mocks(cloud, preview)

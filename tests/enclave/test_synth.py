@@ -202,3 +202,22 @@ def test_cli_stdout_and_unknown_stack() -> None:
     bad = CliRunner().invoke(app, ["synth", "--stack", "qa"])
     assert bad.exit_code == 2
     assert "no stack 'qa'" in bad.output and "dev, prod, staging" in bad.output
+
+
+def test_synth_runs_where_an_event_loop_is_running() -> None:
+    """A notebook (or playwright's sync API) runs an event loop in the calling thread: synth must not pump that
+    loop while the program waits on its own (it hung there). Run in a daemon thread so a hang fails, not blocks."""
+    import asyncio
+    import threading
+
+    done: list[int] = []
+
+    async def notebook_cell() -> None:
+        done.append(len(synth("dev").resources))
+
+    worker = threading.Thread(target=lambda: asyncio.run(notebook_cell()), daemon=True)
+    worker.start()
+    worker.join(timeout=300)
+    assert not worker.is_alive(), "synth hung inside a running event loop"
+    assert done and done[0] > 100, done
+    assert asyncio.events._get_running_loop() is None
