@@ -5,6 +5,10 @@ and RULES.md current."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 from catalog import CITATIONS, CONTROLS, FAMILIES, SEVERITIES
 from framework import docs
@@ -196,3 +200,25 @@ def test_a_weak_citation_says_the_control_only_supports_it() -> None:
     assert CONTROLS["LOG-01"].strength("164.312(b)") == "implements"
     rendered = (docs.PACK_DIR / "RULES.md").read_text(encoding="utf-8")
     assert "supports 45 CFR 164.312(e)(1) (Transmission security)" in rendered  # EFA-03
+
+
+def test_the_pack_finds_its_files_when_its_packages_are_links(tmp_path: Path) -> None:
+    """The mutation work copy's layout (`mutants/policy_packs/hipaa/{framework,rules,catalog.py}` links to mutated
+    copies elsewhere, the pack's other files copied beside them): the pack's directory is where it was loaded
+    from, so RULES.md and PulumiPolicy.yaml are found there, not beside the links' targets."""
+    real = Path(docs.__file__).parent.parent
+    elsewhere, pack = tmp_path / "mutated", tmp_path / "mutants" / "policy_packs" / "hipaa"
+    elsewhere.mkdir()
+    pack.mkdir(parents=True)
+    for name in ("framework", "rules", "catalog.py"):
+        target = elsewhere / name
+        (shutil.copytree if (real / name).is_dir() else shutil.copy2)(real / name, target)
+        (pack / name).symlink_to(target)
+    for name in ("RULES.md", "PulumiPolicy.yaml"):
+        shutil.copy2(real / name, pack / name)
+    probe = "from framework import docs, server; print(docs.PACK_DIR); print(server._version())"
+    run = subprocess.run([sys.executable, "-c", probe], cwd=pack, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    where, version = run.stdout.split()
+    assert Path(where) == pack and (Path(where) / "RULES.md").is_file()
+    assert re.fullmatch(r"\d+\.\d+\.\d+.*", version) and version != "0.0.0"

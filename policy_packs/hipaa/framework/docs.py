@@ -8,10 +8,9 @@ from pathlib import Path
 
 from catalog import CITATIONS, CONTROLS, FAMILIES, FRAMEWORK, FRAMEWORK_VERSION
 
+from . import PACK_DIR
 from .pack import COMMON_CONFIG, EXEMPTIONS_POLICY
 from .rules import Rule, load_all
-
-PACK_DIR = Path(__file__).resolve().parent.parent
 
 
 def _config(rule: Rule) -> str:

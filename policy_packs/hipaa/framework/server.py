@@ -20,7 +20,6 @@ import sys
 import time
 from collections.abc import Iterable, Mapping
 from concurrent import futures
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -31,7 +30,7 @@ from pulumi_policy import EnforcementLevel, Policy
 from pulumi_policy import policy as sdk
 from pulumi_policy.version import VERSION as SDK_VERSION
 
-from . import exemptions
+from . import PACK_DIR, exemptions
 from .model import Resource, Stack
 from .pack import (
     EXEMPTIONS_POLICY,
@@ -179,7 +178,7 @@ def _bounded(gate: Mapping[str, Any], key: str) -> int:
 
 def _version() -> str:
     """The pack's version from PulumiPolicy.yaml (what the CLI reports too)."""
-    text = (Path(__file__).resolve().parent.parent / "PulumiPolicy.yaml").read_text(encoding="utf-8")
+    text = (PACK_DIR / "PulumiPolicy.yaml").read_text(encoding="utf-8")
     found = re.search(r"^version:\s*([\w.+-]+)\s*$", text, flags=re.M)
     return found[1] if found else "0.0.0"
 
