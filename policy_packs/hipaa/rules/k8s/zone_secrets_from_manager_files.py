@@ -169,16 +169,16 @@ def _workload(w: KubeObject, where: str) -> Iterator[Finding]:
     if volumes is UNKNOWN or any(spec.get(k) is UNKNOWN for k in ("containers", "initContainers")):
         yield Finding(w.urn, f"{w.label()} in {where}: its pod volumes or containers are not known yet", True)
         return
-    mounts: dict[Any, list[tuple[str, Any]]] = {}
+    mounts: dict[str, list[tuple[str, Any]]] = {}  # by volume name (as text: odd inputs are not hashable)
     for c in pods:
         for m in as_list(c.get("volumeMounts")):
             if isinstance(m, Mapping):
-                mounts.setdefault(m.get("name"), []).append((str(c.get("name")), m.get("readOnly")))
+                mounts.setdefault(str(m.get("name")), []).append((str(c.get("name")), m.get("readOnly")))
     problems = [
         p
         for v in as_list(volumes)
         if isinstance(v, Mapping)
-        for p in _volume_problems(v, mounts.get(v.get("name"), []))
+        for p in _volume_problems(v, mounts.get(str(v.get("name")), []))
     ]
     problems += [p for c in pods for p in _env_problems(c)]
     hard = [p for p, unknown in problems if not unknown]
