@@ -13,6 +13,7 @@ import pulumi_kubernetes as k8s
 
 from ..args import arg, args_type, check, fail, schema_type
 from ..config import KubernetesConfig, PlatformConfig, Secrets
+from ..k8s.helm import pinned_release
 from ..k8s.register import register
 from ..k8s.secrets_store import (
     DRIVER_CHART,
@@ -93,23 +94,14 @@ class ManagerSecrets(pulumi.ComponentResource):
                     rotation_rules={"automatically_after_days": s.rotation_days},
                     opts=child,
                 )
-        k8s_child = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
         namespace = args.kubernetes.node_agents.namespaces[0]
 
         def release(res: str, chart: str, repo: str, version: str, values: dict[str, Any],
                     after: Sequence[pulumi.Resource]) -> k8s.helm.v3.Release:  # fmt: skip
-            return k8s.helm.v3.Release(
-                f"{name}-{res}",
-                name=res,
-                chart=chart,
-                version=version,
-                repository_opts={"repo": repo},
-                namespace=namespace,
-                create_namespace=False,
-                atomic=True,
-                values=values,
-                opts=pulumi.ResourceOptions.merge(k8s_child, pulumi.ResourceOptions(depends_on=list(after))),
-            )
+            return pinned_release(
+                f"{name}-{res}", release=res, chart=chart, repo=repo, version=version, namespace=namespace,
+                values=values, parent=self, provider=args.kubernetes_provider, depends_on=after,
+            )  # fmt: skip
 
         self.driver = release(
             "secrets-store-csi-driver", DRIVER_CHART, DRIVER_REPO, cfg.driver_chart,

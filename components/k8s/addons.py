@@ -25,6 +25,7 @@ from ..scheduling import (
 from .admission_images import registry_admission
 from .admission_mesh import mesh_identity_policy, workload_privileges_policy
 from .falco import DetectionAgents, detection_policy
+from .helm import pinned_release
 from .images import addon_images, nvidia_image_tag, sidecar_image
 from .labels import MANAGED_BY
 from .namespace_classes import agent_objects, scope_policy
@@ -315,20 +316,11 @@ class ClusterAddons(pulumi.ComponentResource):
             depends_on: list[pulumi.Resource] | None = None,
             create_namespace: bool = True,
         ) -> k8s.helm.v3.Release:
-            return k8s.helm.v3.Release(
-                f"{name}-{res}",
-                name=res,
-                chart=chart,
-                version=version,
-                repository_opts={"repo": repo},
-                namespace=namespace,
+            return pinned_release(
+                f"{name}-{res}", release=res, chart=chart, repo=repo, version=version, namespace=namespace,
+                values=values, parent=self, provider=provider, depends_on=[*nodes_ready, *(depends_on or [])],
                 create_namespace=create_namespace,
-                atomic=True,
-                values=values,
-                opts=pulumi.ResourceOptions.merge(
-                    child, pulumi.ResourceOptions(depends_on=[*nodes_ready, *(depends_on or [])])
-                ),
-            )
+            )  # fmt: skip
 
         self.istio_base = release(
             "istio-base", "base", ISTIO_REPO, versions.istio, "istio-system", {"defaultRevision": "default"}

@@ -15,15 +15,10 @@ from ..config import PlatformConfig
 from ..config.detection import Falco
 from ..scheduling import GPU_TAINT, POOL_LABEL, SYSTEM_POOL, SYSTEM_TAINT, SYSTEM_TOLERATION
 from .labels import (
-    CLASS_LABEL,
-    ISTIO_INJECTION,
     MANAGED_BY,
     NAMESPACE_NAME_LABEL,
-    PSA_AUDIT,
-    PSA_ENFORCE,
-    PSA_REASON_ANNOTATION,
-    PSA_WARN,
 )
+from .namespace_classes import privileged_namespace
 from .network_policies import deny_all_but_dns
 from .vap import POD_CREATE, SPEC_VARIABLES, WORKLOAD_TEMPLATES, Manifest, binding, cel_list, deny, policy
 
@@ -262,23 +257,7 @@ def falco_values(
 
 
 def detection_namespace(name: str, psa_version: str) -> Manifest:
-    return {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {
-            "name": name,
-            "labels": {
-                **MANAGED_BY,
-                CLASS_LABEL: DETECTION_CLASS,
-                PSA_ENFORCE: "privileged",
-                f"{PSA_ENFORCE}-version": psa_version,
-                PSA_WARN: "baseline",
-                PSA_AUDIT: "baseline",
-                ISTIO_INJECTION: "disabled",
-            },
-            "annotations": {PSA_REASON_ANNOTATION: DETECTION_PSA_REASON},
-        },
-    }
+    return privileged_namespace(name, DETECTION_CLASS, psa_version, DETECTION_PSA_REASON)
 
 
 def detection_network_policies(name: str, endpoint_cidrs: Sequence[str]) -> list[Manifest]:

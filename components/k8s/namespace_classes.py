@@ -57,7 +57,11 @@ AGENT_PSA_REASON = (
 )
 
 
-def agent_namespace(name: str, psa_version: str) -> Manifest:
+def privileged_namespace(name: str, namespace_class: str, psa_version: str, reason: str) -> Manifest:
+    """A namespace whose pods Pod Security lets run privileged (enforce `privileged`, baseline warned and
+    audited), with the reason on it, of `namespace_class`, out of the mesh: its pods are host agents that cannot
+    carry a sidecar (hostNetwork) and talk to the kubelet or the host only. What they may be is bounded by the
+    class's own admission policy, not by Pod Security."""
     return {
         "apiVersion": "v1",
         "kind": "Namespace",
@@ -65,17 +69,20 @@ def agent_namespace(name: str, psa_version: str) -> Manifest:
             "name": name,
             "labels": {
                 **MANAGED_BY,
-                CLASS_LABEL: AGENT_CLASS,
+                CLASS_LABEL: namespace_class,
                 PSA_ENFORCE: "privileged",
                 f"{PSA_ENFORCE}-version": psa_version,
                 PSA_WARN: "baseline",
                 PSA_AUDIT: "baseline",
-                # hostNetwork agents cannot carry a sidecar, and device plugins talk to the kubelet only.
                 ISTIO_INJECTION: "disabled",
             },
-            "annotations": {PSA_REASON_ANNOTATION: AGENT_PSA_REASON},
+            "annotations": {PSA_REASON_ANNOTATION: reason},
         },
     }
+
+
+def agent_namespace(name: str, psa_version: str) -> Manifest:
+    return privileged_namespace(name, AGENT_CLASS, psa_version, AGENT_PSA_REASON)
 
 
 def agent_network_policies(name: str, metrics_ports: list[int]) -> list[Manifest]:

@@ -24,6 +24,7 @@ from .falco import (
     falco_values,
     rules_yaml,
 )
+from .helm import pinned_release
 from .register import register
 
 
@@ -107,18 +108,9 @@ class RuntimeDetection(pulumi.ComponentResource):
             role_arn=self.role.arn,
             rules=rules,
         )
-        self.release = k8s.helm.v3.Release(
-            f"{name}-falco",
-            name=RELEASE,
-            chart="falco",
-            version=args.settings.chart,
-            repository_opts={"repo": FALCO_REPO},
-            namespace=ns,
-            create_namespace=False,
-            atomic=True,
-            values=values,
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=provider, depends_on=[self.namespace, *self.objects, self.policy, *args.ready]
-            ),
-        )
+        self.release = pinned_release(
+            f"{name}-falco", release=RELEASE, chart="falco", repo=FALCO_REPO, version=args.settings.chart,
+            namespace=ns, values=values, parent=self, provider=provider,
+            depends_on=[self.namespace, *self.objects, self.policy, *args.ready],
+        )  # fmt: skip
         self.register_outputs({"namespace": ns})

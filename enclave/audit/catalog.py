@@ -57,6 +57,7 @@ class Catalog:
     probes: Any = None  # the pack's probe uploads for S3-07 (framework/upload_probes.py)
     data_prefixes: tuple[str, ...] = ()  # the pack's data-action prefixes for IAM-02 (framework/data_actions.py)
     pack_dir: Path | None = None  # where the pack's rules are, for the checks that run them (detect_rules.py)
+    image_pulls: Any = None  # who may pull a repository's images, for IAM-08 (framework/image_pulls.py)
 
     def control(self, cid: str) -> Any:
         if cid not in self.controls:
@@ -89,7 +90,8 @@ class Catalog:
 def load_catalog(pack_dir: Path, config: dict[str, Any] | None = None, source: str | None = None) -> Catalog:
     """The catalog, levels and thresholds, and the pack modules the live checks share with the pack's rules."""
     module = load_pack_catalog(pack_dir)
-    shared = {f: load_pack_module(pack_dir, f) for f in ("framework/upload_probes.py", "framework/data_actions.py")}
+    files = ("framework/upload_probes.py", "framework/data_actions.py", "framework/image_pulls.py")
+    shared = {f: load_pack_module(pack_dir, f) for f in files}
     missing = [f for f, m in shared.items() if m is None]
     if missing:
         raise PackCatalogError(
@@ -99,4 +101,5 @@ def load_catalog(pack_dir: Path, config: dict[str, Any] | None = None, source: s
     return Catalog(
         dict(module.CONTROLS), policy_controls(pack_dir), dict(config or {}), source, load_evaluator(pack_dir),
         shared["framework/upload_probes.py"], tuple(data_actions.DATA_PREFIXES), pack_dir,
+        shared["framework/image_pulls.py"],
     )  # fmt: skip

@@ -1,6 +1,7 @@
 """IAM-08 on the live account: each ECR repository's policy must refuse image pulls (ecr:BatchGetImage,
 ecr:GetDownloadUrlForLayer) with an explicit Deny to every principal but its zone's own roles, asked of the pack's
-policy evaluator (IAM semantics), not read from the policy's shape.
+policy evaluator (IAM semantics), not read from the policy's shape. Who may pull is decided by the pack's own
+framework/image_pulls.py, the code its rule runs, loaded by path.
 
 Within one account an identity policy's Allow is enough for ECR (every node role's AmazonEC2ContainerRegistryPullOnly
 allows pulls on `*`), so an Allow in a repository policy excludes nobody: only the Deny counts. Classified as the
@@ -15,20 +16,14 @@ repository policy's Allow). A repository with no policy is a finding; a policy t
 from __future__ import annotations
 
 import contextlib
-import re
 from typing import Any
 
 from .context import Context
-from .documents import MalformedPolicy, parse
 from .model import Incomplete
 from .session import CheckFailed
 
 CONTROL = "IAM-08"
 ZONE_TAG = "enclave:zone"
-FETCH = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
-STRANGER = "enclave-image-probe"  # a role name no account is expected to hold: a principal the policy does not name
-ELSEWHERE = "000000000000"  # stands for any account the policy does not name
-ACCOUNT = re.compile(r"(?:^|:)(\d{12})(?::|$)")
 SHOWN = 6  # roles named in a finding before "and N more"
 
 
@@ -53,23 +48,6 @@ def read(ctx: Context) -> None:
     r.each(repos, detail, lambda repo: f"ECR repository {repo['repositoryName']} ({CONTROL})")
     ctx.result.count("ecr repositories", len(repos))
     ctx.progress(f"ECR: {len(repos)} repositories")
-
-
-def _accounts(doc: Any) -> set[str]:
-    """Every account the policy names: in Principal / NotPrincipal AWS values and in any condition value."""
-    values: list[str] = []
-    for s in parse(doc):
-        values += s.principals.get("AWS", [])
-        values += [v for op in s.conditions.values() for vals in op.values() for v in vals]
-    return {m.group(1) for v in values for m in [ACCOUNT.search(v)] if m}
-
-
-def _named_roles(doc: Any) -> set[str]:
-    """The role ARNs the policy names exactly (Principal / NotPrincipal AWS values, aws:PrincipalArn values)."""
-    out: set[str] = set()
-    for s in parse(doc):
-        out |= set(s.principals.get("AWS", [])) | set(s.condition_values("aws:PrincipalArn"))
-    return {a for a in out if a.startswith("arn:") and a.count(":") >= 5 and ":role/" in a and not set("*?") & set(a)}
 
 
 class _Zones:
@@ -124,44 +102,38 @@ def _repository(ctx: Context, evaluator: Any, zones: _Zones, arn: str, repo: dic
                     "whose IAM policies allow ECR pulls (every node's AmazonEC2ContainerRegistryPullOnly) pulls its "
                     f"images; add one that {fix}")  # fmt: skip
         return
+    pulls = ctx.catalog.image_pulls
     try:
-        doc = repo["policy"]
-        others = [*sorted(_accounts(doc) - {ctx.account}), ELSEWHERE]
-        probes = {a["arn"] for a in ctx.live.roles.values()} | _named_roles(doc)
-        probes |= {f"arn:{ctx.partition}:iam::{a}:role/{STRANGER}" for a in [ctx.account, *others]}
-        let_in = sorted(p for p in probes if any(_pulls(ctx, evaluator, doc, action, arn, p) for action in FETCH))
-    except (MalformedPolicy, ValueError, TypeError) as exc:  # the evaluator's PolicyError is a ValueError
+        docs = [repo["policy"]]
+        others, free = pulls.other_accounts(docs, ctx.account)
+        probes = {a["arn"] for a in ctx.live.roles.values()} | set(pulls.named_roles(evaluator, docs))
+        probes |= {pulls.stranger(a, ctx.partition) for a in [ctx.account, *others, free]}
+        let_in = sorted(p for p in probes if pulls.pulls(evaluator, docs, arn, p, ctx.account))
+    except (ValueError, TypeError) as exc:  # the evaluator's PolicyError is a ValueError
         ctx.finding("IAM-08", arn, f"repository {repo['name']}: its policy cannot be verified ({exc}); {fix}")
         return
     foreign = [p for p in let_in if not zone or zones.of(p) != zone]
     if not foreign:
         return
-    ctx.finding("IAM-08", arn, f"repository {repo['name']} ({whose}): {_shown(ctx, foreign, zone)} can pull its images "
+    shown = _shown(ctx, foreign, zone, free)
+    ctx.finding("IAM-08", arn, f"repository {repo['name']} ({whose}): {shown} can pull its images "
                 "(ecr:BatchGetImage / ecr:GetDownloadUrlForLayer meet no explicit Deny, and an identity policy "
                 f"such as the nodes' AmazonEC2ContainerRegistryPullOnly lets them); {fix}")  # fmt: skip
 
 
-def _pulls(ctx: Context, evaluator: Any, doc: Any, action: str, repo_arn: str, principal: str) -> bool:
-    """Whether `principal` gets `action` through the repository policy: a role of this account unless an explicit
-    Deny refuses it (its identity policy's Allow is enough), a role of another account only where the policy
-    allows it (a cross-account call needs the resource policy's Allow too)."""
-    request = evaluator.Request(action, repo_arn, principal_arn=principal, context={"aws:ViaAWSService": "false"})
-    decision = evaluator.evaluate(doc, request)
-    return bool(decision != "Deny" if principal.split(":")[4] == ctx.account else decision == "Allow")
-
-
-def _shown(ctx: Context, arns: list[str], zone: str | None) -> str:
+def _shown(ctx: Context, arns: list[str], zone: str | None, free: str) -> str:
     """The principals let in: a stranger stands for every role of its account the policy does not name, so the
     roles of an account whose stranger is let in are counted, not listed."""
-    strangers = {a.split(":")[4] for a in arns if a.endswith(f":role/{STRANGER}")}
-    named = [a for a in arns if not a.endswith(f":role/{STRANGER}") and a.split(":")[4] not in strangers]
+    stranger = ctx.catalog.image_pulls.is_stranger
+    strangers = {a.split(":")[4] for a in arns if stranger(a)}
+    named = [a for a in arns if not stranger(a) and a.split(":")[4] not in strangers]
     parts = []
-    for account in sorted(strangers, key=lambda a: (a != ctx.account, a == ELSEWHERE, a)):
+    for account in sorted(strangers, key=lambda a: (a != ctx.account, a == free, a)):
         if account == ctx.account:
-            roles = sum(1 for a in arns if a.split(":")[4] == account and not a.endswith(f":role/{STRANGER}"))
+            roles = sum(1 for a in arns if a.split(":")[4] == account and not stranger(a))
             parts.append(f"any role of this account{' outside the zone' if zone else ''} ({roles} roles now)")
         else:
-            parts.append("any role of any account the policy does not name" if account == ELSEWHERE
+            parts.append("any role of any account the policy does not name" if account == free
                          else f"any role of account {account}")  # fmt: skip
     if named:
         more = f" and {len(named) - SHOWN} more" if len(named) > SHOWN else ""

@@ -46,3 +46,21 @@ def test_the_pack_declares_its_runtime_and_pins_what_the_project_pins() -> None:
     from framework.server import EXPECTED_SDK
 
     assert pack["pulumi-policy"] == EXPECTED_SDK, "the server refuses any pulumi-policy but the one it pins"
+
+
+def test_the_modules_enclave_audit_loads_by_path_import_nothing_of_the_pack() -> None:
+    # enclave audit loads these files by path under private names (enclave/pack_catalog.py): an import of the rest
+    # of the pack (framework.x, rules.x, a relative import) would fail there, or load a second copy of the pack
+    import ast
+
+    loaded = re.findall(r'"((?:framework/)?\w+\.py)"', (PROJECT_ROOT / "enclave" / "audit" / "catalog.py").read_text())
+    assert {"framework/evaluator.py", "framework/image_pulls.py", "framework/upload_probes.py"} <= set(loaded)
+    for relative in loaded:
+        tree = ast.parse((PACK / relative).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                assert node.level == 0 and (node.module or "").split(".")[0] not in {"framework", "rules", "catalog"}, (
+                    f"{relative}:{node.lineno} imports {node.module} of the pack"
+                )
+            elif isinstance(node, ast.Import):
+                assert not {a.name.split(".")[0] for a in node.names} & {"framework", "rules", "catalog"}, relative

@@ -4,6 +4,7 @@ preview allows: the companion's `bucket` input depends on the bucket, or names i
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Iterator
 from typing import Any
 
 from . import types as t
@@ -26,6 +27,28 @@ CLASSES_SCHEMA: dict[str, Any] = {
     "description": "Buckets classified by name pattern (glob) for stacks that do not tag them enclave:purpose / "
     "enclave:stage; a bucket neither tagged nor matched is judged as the strictest class (it may hold ePHI).",
 }
+
+
+ARTIFACT_PURPOSES_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "items": {"type": "string"},
+    "default": ["datasets", "models", "checkpoints"],
+    "description": "Values of the enclave:purpose tag (or of a bucketClasses entry's purpose) that mark a bucket "
+    "holding artifacts, and with them ePHI.",
+}
+UNCLASSIFIED_TEXT = "unclassified data (no enclave:purpose tag, no bucketClasses pattern)"
+
+
+def artifact_buckets(stack: Stack, config: Any) -> Iterator[tuple[Resource, str]]:
+    """Every bucket that holds artifacts, with what it holds for a message: classified by its tags or the config's
+    bucketClasses as one of `artifactPurposes`, or not classified at all (it may hold them: judged as one)."""
+    purposes = set(config.get("artifactPurposes") or [])
+    for bucket in stack.of_type(*t.BUCKET):
+        purpose, _stage = classify(bucket, config.get("bucketClasses"))
+        if purpose == UNCLASSIFIED:
+            yield bucket, UNCLASSIFIED_TEXT
+        elif purpose in purposes:
+            yield bucket, purpose
 
 
 def name(bucket: Resource) -> str | None:

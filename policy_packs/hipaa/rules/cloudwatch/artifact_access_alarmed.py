@@ -20,23 +20,14 @@ INTRUDER = "role/enclave-probe-intruder"
     "DETECT-08",
     "Artifact access by an undeclared principal raises an alarm",
     config={
-        "artifactPurposes": {
-            "type": "array",
-            "items": {"type": "string"},
-            "default": ["datasets", "models", "checkpoints"],
-            "description": "Values of the enclave:purpose tag that mark a bucket holding artifacts.",
-        },
+        "artifactPurposes": buckets.ARTIFACT_PURPOSES_SCHEMA,
         "bucketClasses": buckets.CLASSES_SCHEMA,
     },
     subjects=t.BUCKET,
 )
 def check(stack: Stack, config: Config) -> Iterator[Finding]:
-    purposes = set(config.get("artifactPurposes") or [])
     groups = trail_groups(stack)
-    for bucket in stack.of_type(*t.BUCKET):
-        purpose, _stage = buckets.classify(bucket, config.get("bucketClasses"))
-        if purpose not in purposes and purpose != buckets.UNCLASSIFIED:
-            continue
+    for bucket, held in buckets.artifact_buckets(stack, config):
         name = buckets.name(bucket)
         if name is None:
             yield Finding(bucket.urn, f"{bucket.label()}: its name is not known yet", True)
@@ -53,6 +44,6 @@ def check(stack: Stack, config: Config) -> Iterator[Finding]:
         elif not verdict.watched:
             yield Finding(
                 bucket.urn,
-                f"{bucket.label()} holds {purpose}, but no metric filter on a trail's log group counts its object "
+                f"{bucket.label()} holds {held}, but no metric filter on a trail's log group counts its object "
                 "reads and writes by principals that are not its declared identities, with an alarm",
             )

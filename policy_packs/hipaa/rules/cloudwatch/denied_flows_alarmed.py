@@ -11,7 +11,7 @@ from framework.model import Finding, Resource, Stack
 from framework.rules import Config, stack_rule
 from framework.values import UNKNOWN
 
-from ..eks.cni_enforces_network_policy import cni_config
+from ..eks.cni_enforces_network_policy import node_agent_enables
 
 POSITIVE = [samples.cni_line("DENY"), samples.cni_line("DENY", tier=None)]
 NEGATIVE = [samples.cni_line("ACCEPT"), samples.cni_line("ACCEPT", tier=None), samples.cni_line("EXPIRED/DELETED")]
@@ -43,12 +43,11 @@ def check(stack: Stack, _config: Config) -> Iterator[Finding]:
     for addon in stack.of_type(*t.EKS_ADDON):
         if addon.get("addonName") != "vpc-cni":
             continue
-        cfg = cni_config(addon)
-        if cfg is UNKNOWN:
+        enabled = node_agent_enables(addon, "enableCloudWatchLogs")
+        if enabled is UNKNOWN:
             yield Finding(addon.urn, f"{addon.label()}: its configuration is not known yet", True)
             continue
-        agent = cfg.get("nodeAgent") if isinstance(cfg, dict) else None
-        if not isinstance(agent, dict) or str(agent.get("enableCloudWatchLogs", "")).lower() != "true":
+        if not enabled:
             yield Finding(
                 addon.urn,
                 f"{addon.label()}: nodeAgent.enableCloudWatchLogs is not 'true'; denied flows never reach CloudWatch, "

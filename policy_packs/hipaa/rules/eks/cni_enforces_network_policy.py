@@ -25,6 +25,16 @@ def cni_config(addon: Resource) -> Any:
     return value if isinstance(value, dict) else None
 
 
+def node_agent_enables(addon: Resource, flag: str) -> Any:
+    """Whether the add-on's configuration sets `nodeAgent.<flag>` to true (the add-on takes the string 'true',
+    any case): True, False, or UNKNOWN while the configuration is not known yet."""
+    cfg = cni_config(addon)
+    if cfg is UNKNOWN:
+        return UNKNOWN
+    agent = cfg.get("nodeAgent") if isinstance(cfg, dict) else None
+    return isinstance(agent, dict) and str(agent.get(flag, "")).lower() == "true"
+
+
 def vpc_cni_addons(stack: Stack) -> list[Resource]:
     return [a for a in stack.of_type(*t.EKS_ADDON) if a.get("addonName") == "vpc-cni"]
 

@@ -7,17 +7,15 @@ from framework.rules import Config, resource_rule
 from framework.types import EKS_ADDON
 from framework.values import UNKNOWN
 
-from .cni_enforces_network_policy import cni_config
+from .cni_enforces_network_policy import node_agent_enables
 
 
 @resource_rule("denied-flows-logged", "DETECT-01", "Denied network flows are logged", EKS_ADDON)
 def check(r: Resource, _config: Config) -> Iterator[Finding]:
     if r.get("addonName") != "vpc-cni":
         return
-    cfg = cni_config(r)
-    if cfg is UNKNOWN:
+    enabled = node_agent_enables(r, "enablePolicyEventLogs")
+    if enabled is UNKNOWN:
         yield Finding(r.urn, f"{r.label()}: its configuration is not known yet", True)
-        return
-    agent = cfg.get("nodeAgent") if isinstance(cfg, dict) else None
-    if not isinstance(agent, dict) or str(agent.get("enablePolicyEventLogs", "")).lower() != "true":
+    elif not enabled:
         yield Finding(r.urn, f"{r.label()}: nodeAgent.enablePolicyEventLogs is not 'true'; denied flows go unrecorded")

@@ -15,23 +15,20 @@ repository (tagged `enclave:zone`; an untagged one has no zone, so no role count
 A repository with no policy lets every node of the account pull it. A policy not known yet is reported unverifiable.
 """
 
-import json
-import re
 from collections.abc import Iterator
 from typing import Any
 
+from framework import evaluator
 from framework import types as t
 from framework.documents import statements
-from framework.evaluator import PolicyError, Request, account_of, evaluate
+from framework.evaluator import PolicyError, account_of
+from framework.image_pulls import is_stranger, named_roles, other_accounts, pulls, stranger
 from framework.model import Finding, Resource, Stack
 from framework.rules import Config, stack_rule
 from framework.values import UNKNOWN, parse_json
 
 ZONE_TAG = "enclave:zone"
-FETCH = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
-STRANGER = "enclave-image-probe"
 DEFAULT_ACCOUNT = "111122223333"
-UNNAMED_ACCOUNTS = ("999988887777", "444455556666")  # an account the policies do not name: the first one free
 
 
 def _policies(stack: Stack, repo: Resource) -> list[Resource]:
@@ -40,17 +37,6 @@ def _policies(stack: Stack, repo: Resource) -> list[Resource]:
     if isinstance(name, str):
         found.update({r.urn: r for r in stack.of_type(*t.ECR_REPOSITORY_POLICY) if r.get("repository") == name})
     return list(found.values())
-
-
-def _named(docs: list[Any]) -> list[str]:
-    """Every role ARN the policies name: aws:PrincipalArn values, Principal and NotPrincipal AWS ARNs."""
-    out: list[str] = []
-    for doc in docs:
-        for s in statements(doc) or []:
-            out += [str(v) for v in s.condition_values("aws:PrincipalArn")]
-            out += list(s.principals("AWS"))
-            out += list((s.parsed.not_principal or {}).get("AWS", ()))
-    return sorted({a for a in out if ":role/" in a and "*" not in a and "?" not in a})
 
 
 def _zone_roles(stack: Stack, zone: Any) -> set[str]:
@@ -62,30 +48,8 @@ def _zone_roles(stack: Stack, zone: Any) -> set[str]:
     }
 
 
-def _decisions(docs: list[Any], action: str, repo_arn: str, principal: str) -> set[str]:
-    req = Request(action, repo_arn, principal_arn=principal, context={"aws:ViaAWSService": "false"})
-    return {evaluate(d, req) for d in docs}
-
-
-def _pulls(docs: list[Any], repo_arn: str, principal: str, same_account: bool) -> bool:
-    """Whether `principal` may fetch the images: in the repository's account unless a Deny refuses it (its identity
-    policy's Allow suffices); from another account only with the repository policy's Allow and no Deny."""
-    for action in FETCH:
-        decisions = _decisions(docs, action, repo_arn, principal)
-        if "Deny" not in decisions and (same_account or "Allow" in decisions):
-            return True
-    return False
-
-
-def _accounts(docs: list[Any], home: str) -> list[str]:
-    """Every other account id the policies name anywhere (principals, roots, condition values), and one they do not."""
-    named = set(re.findall(r"(?<!\d)\d{12}(?!\d)", json.dumps(docs))) - {home}
-    free = next(a for a in (*UNNAMED_ACCOUNTS, *(f"{n:012d}" for n in range(1, 1000))) if a not in named | {home})
-    return [*sorted(named), free]
-
-
 def _shown(probe: str, home: Any) -> str:
-    if STRANGER not in probe:
+    if not is_stranger(probe):
         return probe
     other = account_of(probe)
     return "a role the policy does not name" if other == home else f"any role of account {other}"
@@ -119,20 +83,15 @@ def _check_repository(stack: Stack, repo: Resource) -> Iterator[Finding]:
         return
     docs = [parse_json(d) for d in raw]
     name = repo.get("name") if isinstance(repo.get("name"), str) else repo.name
-    named = _named(docs)
-    account = next((a.split(":")[4] for a in named if a.count(":") >= 5 and a.split(":")[4]), DEFAULT_ACCOUNT)
-    repo_arn = f"arn:aws:ecr:us-east-1:{account}:repository/{name}"
     own = _zone_roles(stack, zone)
-    home = [f"arn:aws:iam::{account}:role/{STRANGER}"] + [
-        a for a in named if a.rsplit("/", 1)[-1] not in own and account_of(a) in (account, None)
-    ]
-    foreign = [f"arn:aws:iam::{other}:role/{STRANGER}" for other in _accounts(docs, account)]
-    foreign += [a for a in named if account_of(a) not in (account, None)]
     try:
-        let_in = sorted(
-            {p for p in home if _pulls(docs, repo_arn, p, True)}
-            | {p for p in foreign if _pulls(docs, repo_arn, p, False)}
-        )
+        named = named_roles(evaluator, docs)
+        account = next((a.split(":")[4] for a in named if a.split(":")[4]), DEFAULT_ACCOUNT)
+        others, free = other_accounts(docs, account)
+        probes = {stranger(a) for a in (account, *others, free)}
+        probes |= {a for a in named if a.rsplit("/", 1)[-1] not in own or account_of(a) not in (account, None)}
+        repo_arn = f"arn:aws:ecr:us-east-1:{account}:repository/{name}"
+        let_in = sorted(p for p in probes if pulls(evaluator, docs, repo_arn, p, account))
     except (PolicyError, ValueError, TypeError, KeyError, AttributeError) as exc:
         yield Finding(repo.urn, f"{repo.label()}: its repository policy cannot be evaluated ({exc})")
         return

@@ -14,8 +14,6 @@ from framework.model import Finding, Resource, Stack
 from framework.rules import Config, stack_rule
 from framework.values import UNKNOWN, as_list
 
-UNCLASSIFIED_TEXT = "unclassified data (no enclave:purpose tag, no bucketClasses pattern)"
-
 
 def _fields(selector: Mapping) -> dict[str, Mapping]:
     return {str(f.get("field")): f for f in as_list(selector.get("fieldSelectors")) if isinstance(f, Mapping)}
@@ -47,12 +45,7 @@ def _covers(trail: Resource, bucket: Resource, selector: Any) -> bool | None:
     "LOG-03",
     "Reads and writes of every artifact bucket are recorded",
     config={
-        "artifactPurposes": {
-            "type": "array",
-            "items": {"type": "string"},
-            "default": ["datasets", "models", "checkpoints"],
-            "description": "Values of the enclave:purpose tag that mark a bucket holding artifacts (and ePHI).",
-        },
+        "artifactPurposes": buckets.ARTIFACT_PURPOSES_SCHEMA,
         "bucketClasses": buckets.CLASSES_SCHEMA,
         "recordedByOtherStacks": {
             "type": "array",
@@ -65,13 +58,9 @@ def _covers(trail: Resource, bucket: Resource, selector: Any) -> bool | None:
     },
 )
 def check(stack: Stack, config: Config) -> Iterator[Finding]:
-    purposes = set(config.get("artifactPurposes") or [])
     elsewhere = [str(p) for p in as_list(config.get("recordedByOtherStacks"))]
     trails = stack.of_type(*t.TRAIL)
-    for bucket in stack.of_type(*t.BUCKET):
-        purpose, _stage = buckets.classify(bucket, config.get("bucketClasses"))
-        if purpose not in purposes and purpose != buckets.UNCLASSIFIED:
-            continue  # an untagged, unclassified bucket may hold artifacts: judged as one
+    for bucket, held in buckets.artifact_buckets(stack, config):
         name = buckets.name(bucket)
         if elsewhere and name is not None and any(f"arn:aws:s3:::{name}/".startswith(p) for p in elsewhere):
             continue
@@ -83,5 +72,4 @@ def check(stack: Stack, config: Config) -> Iterator[Finding]:
                 bucket.urn, f"{bucket.label()}: whether a trail records its object events is not known yet", True
             )
         else:
-            held = purpose if purpose != buckets.UNCLASSIFIED else UNCLASSIFIED_TEXT
             yield Finding(bucket.urn, f"{bucket.label()} holds {held} but no trail records its object reads and writes")
