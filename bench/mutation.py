@@ -529,6 +529,12 @@ def copy_tree(src: Path, dst: Path, target: Target) -> None:
             dest.write_text(unwrap_decorators(source.read_text(encoding="utf-8")), encoding="utf-8")
 
 
+STATS_CONFIG = (
+    "# bench/mutation.py: for the pack's own processes in mutmut's stats pass\n"
+    "[mutmut]\nsource_paths = framework\n"
+)
+
+
 def link_pack(work: Path, target: Target) -> list[str]:
     """Pack mode: `mutants/policy_packs/hipaa/{rules,framework,catalog.py}` as symlinks to the mutated copies at
     the root of `mutants/` (mutmut leaves an existing mutants/ in place). Returns the pack directory's other
@@ -542,6 +548,16 @@ def link_pack(work: Path, target: Target) -> list[str]:
         link = linked / name
         if not link.is_symlink():
             link.symlink_to(f"{up}/{name}")
+    # The pack's files beside its packages, at the root too: the packages are imported from the root of mutants/
+    # (mutmut puts it first on sys.path), and framework.PACK_DIR is their parent (RULES.md, PulumiPolicy.yaml,
+    # config/). A name the project's root already has (__main__.py, requirements.txt) is not linked.
+    for entry in sorted((work / PACK_DIR).iterdir()):
+        link = work / "mutants" / entry.name
+        if entry.name not in target.sources and not (work / entry.name).exists() and not link.is_symlink():
+            link.symlink_to(f"{PACK_DIR}/{entry.name}")
+    # The tests run the pack in processes of their own from its directory (the gRPC pack server, the layout probe):
+    # in mutmut's stats pass their trampolines read mutmut's config from the working directory, so it has one.
+    (linked / "setup.cfg").write_text(STATS_CONFIG, encoding="utf-8")
     return sorted(f"{PACK_DIR}/{p.name}" for p in (work / PACK_DIR).iterdir())
 
 
@@ -875,7 +891,20 @@ class _Recording:
         state()._stats = self.saved
 
 
+# Tests that run the pack in a process of their own from a copy outside the work copy: in mutmut's stats pass that
+# process's trampolines look for mutmut's config in the copy and fail. They judge where the pack finds its files,
+# not what it decides, so the stats pass leaves them out (no mutant is then tried against them).
+OUTSIDE_THE_WORK_COPY = (
+    "tests/policy_packs/test_catalog.py::test_the_pack_finds_its_files_when_its_packages_are_links",
+)
+
+
 def pytest_collection_modifyitems(session: Any, config: Any, items: list[Any]) -> None:
+    if _mode() == "stats":
+        left_out = [i for i in items if i.nodeid.removeprefix("mutants/") in OUTSIDE_THE_WORK_COPY]
+        if left_out:
+            config.hook.pytest_deselected(items=left_out)
+            items[:] = [i for i in items if i not in left_out]
     conftest = sys.modules.get("tests.conftest")
     if conftest is not None and hasattr(conftest, "_SYNTHS"):
         conftest._SYNTHS.clear()  # a synth from another run (the fork server's) must never be reused

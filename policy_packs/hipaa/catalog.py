@@ -480,6 +480,11 @@ CONTROLS: dict[str, Control] = {
            ("164.308(a)(4)", "164.312(a)(1)"), "high",
            "Give inference ServiceAccounts' roles read grants only, and notebook roles no grant on a production "
            "models bucket (tagged enclave:purpose=models, enclave:stage=production)."),
+        _c("DATA-04", "Notebooks read no datasets, and nothing a training identity writes",
+           ("164.308(a)(4)", "164.312(a)(1)"), "high",
+           "Give notebook roles no grant on a datasets bucket, and read grants only on a prefix that only promotion "
+           "roles write (components: identities[].promotion); training roles, and any role that reads datasets, "
+           "write candidates elsewhere."),
         _c("DATA-08", "Persistent volumes are encrypted with their zone's customer key",
            ("164.312(a)(2)(iv)",), "high",
            "Give every EBS StorageClass (ebs.csi.aws.com, or the legacy kubernetes.io/aws-ebs) parameters encrypted "

@@ -116,6 +116,8 @@ LOCKED = {
     "vpc-flow-logs": "LOG-06",
     "vpc-no-internet-path": "NET-01",
     "zone-data-access": "DATA-03",
+    "notebooks-read-promoted-data-only": "DATA-04",
+    "kms-grants-stay-in-the-account": "KMS-02",
     "zone-namespaces-deny-by-default": "K8S-02",
     "zone-namespaces-gpu-quota": "K8S-08",
     "zone-secrets-from-manager-files": "DATA-11",

@@ -119,6 +119,18 @@ def _notebook_reads_models_prod(w: Records) -> None:
     w.doc("prod-notebook-grants", lambda d: d["Statement"].append(statement))
 
 
+def _trainer_writes_promoted(w: Records) -> None:
+    bucket = w.inputs("prod-models-staging-bucket")["bucket"]
+    statement = {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/promoted/*"}
+    w.doc("prod-trainer-grants", lambda d: d["Statement"].append(statement))
+
+
+def _notebook_reads_datasets(w: Records) -> None:
+    bucket = w.inputs("prod-datasets-bucket")["bucket"]
+    statement = {"Effect": "Allow", "Action": "s3:GetObject*", "Resource": f"arn:aws:s3:::{bucket}/imaging/*"}
+    w.doc("prod-notebook-grants", lambda d: d["Statement"].append(statement))
+
+
 def _inference_writes(w: Records) -> None:
     def edit(d: dict[str, Any]) -> None:
         first = d["Statement"][0]
@@ -225,6 +237,17 @@ def _replica_key_here(w: Records) -> None:
 
 def _public_bucket(w: Records) -> None:
     w.add("shadow-exports", "aws:s3/bucket:Bucket", {"bucket": "shadow-exports", "acl": "public-read"})
+
+
+def _key_granted_to_partner(w: Records) -> None:
+    # the training key opened to another account by a grant, beside a key policy that allows no such thing
+    key = w.find("prod-training-key")["urn"]
+    inputs = {
+        "keyId": "0d3c9c5e-5b0e-4f55-9a5e-0123456789ab",
+        "granteePrincipal": "arn:aws:iam::444455556666:role/partner-trainer",
+        "operations": ["Decrypt", "DescribeKey"],
+    }
+    w.add("partner-grant", "aws:kms/grant:Grant", inputs, keyId=[key])
 
 
 def _iam_user(w: Records) -> None:
@@ -1096,6 +1119,9 @@ WEAKENINGS: list[Weakening] = [
     Weakening("kms-grant-not-pinned", "DATA-02", _grant_without_context, on="prod-trainer-grants"),
     Weakening("notebook-reads-production-models", "DATA-03", _notebook_reads_models_prod, on="prod-notebook-grants"),
     Weakening("inference-writes-models", "DATA-03", _inference_writes, on="prod-model-server-grants"),
+    Weakening("training-key-granted-to-another-account", "KMS-02", _key_granted_to_partner, on="partner-grant"),
+    Weakening("trainer-writes-promoted", "DATA-04", _trainer_writes_promoted, on="prod-notebook-role"),
+    Weakening("notebook-reads-datasets", "DATA-04", _notebook_reads_datasets, on="prod-notebook-role"),
     Weakening(
         "storage-class-unencrypted",
         "DATA-08",

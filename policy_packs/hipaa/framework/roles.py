@@ -8,12 +8,14 @@ EKS Pod Identity associations that hand it to a ServiceAccount."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from . import types as t
+from .documents import statements
 from .model import Resource, Stack
 from .values import UNKNOWN, as_list
 
@@ -71,3 +73,30 @@ def service_accounts(stack: Stack, role: Resource) -> list[tuple[str | None, Res
         namespace = assoc.get("namespace")
         out.append((namespace if isinstance(namespace, str) else None, assoc))
     return out
+
+
+def as_own(holder: Resource, found: list[Any], role: Resource) -> list[Any]:
+    """A grant's statements as the role's own: all of an identity policy's; of a bucket policy, those that name the
+    role (or depend on it), with the principal taken away (the grant is the same)."""
+    if holder.type not in t.BUCKET_POLICY:
+        return found
+    name = role.get("name")
+    mine = [
+        s for s in found
+        if holder.depends_on(role.urn, "policy") or any(f":role/{name}" in str(p) for p in s.principals("AWS"))
+    ]  # fmt: skip
+    return [type(s)(dataclasses.replace(s.parsed, principal=None, not_principal=None)) for s in mine]
+
+
+def permissions(stack: Stack, role: Resource) -> tuple[list[Any], list[Grant]]:
+    """Every statement the role's grants give it, as its own (framework.documents statements), and the grants that
+    cannot be read: an AWS managed policy, or a document not known yet. A document IAM would refuse grants nothing."""
+    own: list[Any] = []
+    unread: list[Grant] = []
+    for g in grants(stack, role):
+        found = None if g.managed is not None else statements(g.document)
+        if g.managed is not None or found is UNKNOWN:
+            unread.append(g)
+        elif isinstance(found, list):
+            own += as_own(g.holder, found, role)
+    return own, unread

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import datetime
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -1296,9 +1297,14 @@ def test_rule_refuses_naming_the_path(case: Case, tmp_path: Path) -> None:
 
 
 # ----- the rules, enumerated from the code -------------------------------------------------------------
+# Mutation testing (bench/mutation.py) runs these tests on a copy where each function keeps its own name and body
+# and has copies beside it (`x_<name>__mutmut_orig`, and its mutants `x_<name>__mutmut_<n>`): they are not rules.
+MUTMUT_COPY = re.compile(r"^x_\w+__mutmut_(?:orig|\d+)$")
+
+
 def _functions(tree: ast.Module) -> Iterator[ast.FunctionDef]:
     for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef):
+        if isinstance(node, ast.FunctionDef) and not MUTMUT_COPY.match(node.name):
             yield node
 
 

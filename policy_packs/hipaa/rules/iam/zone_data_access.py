@@ -8,7 +8,6 @@ may read, list or write no object of a production models bucket (tagged enclave:
 enclave:stage=production, classified by the pack config's bucketClasses, or untagged: the strictest class). An
 AWS managed policy on such a role is a finding: its grants cannot be read here."""
 
-import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -47,18 +46,6 @@ def bucket_probes(found: list, name: str) -> list[str]:
             if key and ev.glob(head, name):
                 out.append(f"arn:aws:s3:::{name}/{key.replace('*', 'enclave-probe').replace('?', 'x')}")
     return out
-
-
-def _named_for(holder: Resource, found: list, role: Resource) -> list:
-    """A bucket policy's statements that name the role, as if they were the role's own (the grant is the same)."""
-    if holder.type not in t.BUCKET_POLICY:
-        return found
-    name = role.get("name")
-    mine = [
-        s for s in found
-        if holder.depends_on(role.urn, "policy") or any(f":role/{name}" in str(p) for p in s.principals("AWS"))
-    ]  # fmt: skip
-    return [type(s)(dataclasses.replace(s.parsed, principal=None, not_principal=None)) for s in mine]
 
 
 def _granted(docs: list, actions: frozenset[str], resource: Any) -> list[str]:
@@ -107,7 +94,7 @@ def _check_role(
                 )
             continue
         if isinstance(found, list):
-            docs.append((g.holder, _named_for(g.holder, found, role)))
+            docs.append((g.holder, roles.as_own(g.holder, found, role)))
     for holder, found in docs:
         if zone_class == "inference":
             writes = _granted([found], WRITES, ev.ANY)
