@@ -177,6 +177,7 @@ PLAIN_EKS = {
     ("NODE-04", "gpu"),  # p5 instances under a CUSTOM AMI, untainted
     ("NET-02", "nodes-sg"),  # two /1 rules: the whole internet
     ("DATA-03", "nb-role"),  # a notebook identity (Pod Identity) reads an untagged bucket
+    ("DATA-04", "nb-role"),  # the same bucket may hold datasets: a notebook reads no datasets
     ("S3-01", "models"), ("S3-02", "models"), ("S3-03", "models"), ("S3-04", "models"), ("S3-05", "models"),
     ("S3-06", "models"), ("S3-07", "models"), ("S3-09", "models"), ("S3-10", "models"),
     ("LOG-03", "models"),  # an untagged bucket may hold artifacts: no trail records it
