@@ -664,16 +664,18 @@ def exit_codes(work: Path) -> dict[str, int | None]:
 
 
 def cmd_recheck(args: argparse.Namespace) -> int:
-    """After tests were only added (no source and no existing test changed): run the given pytest arguments (the
-    new tests) against every survivor of the sample, in the work copy as mutmut runs a mutant; a failing run
-    kills it. The old tests need no rerun: each survivor passed all of them already. Killed ones are recorded in
-    mutmut's results (exit code 1) and listed in recheck.json with the arguments that killed them."""
+    """After tests were only added (no source and no existing test changed), or for code only a process the tests
+    start runs (--untested): run the given pytest arguments against every survivor of the sample, in the work copy
+    as mutmut runs a mutant; a failing run kills it. The old tests need no rerun: each survivor passed all of them
+    already. Killed ones are recorded in mutmut's results (exit code 1) and listed in recheck.json with the
+    arguments that killed them."""
     work: Path = args.work
     meta = json.loads((work / "mutation-run.json").read_text())
     for sub in (work / "tests", work / "mutants" / "tests"):
         shutil.copytree(ROOT / "tests", sub, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
     codes = exit_codes(work)
-    survivors = [n for n in meta["chosen"] if status_of(codes.get(n)) == SURVIVED]
+    wanted = {SURVIVED, NO_TESTS} if args.untested else {SURVIVED}
+    survivors = [n for n in meta["chosen"] if status_of(codes.get(n)) in wanted]
     print(f"{len(survivors)} survivors to recheck with: {' '.join(args.pytest_args)}", flush=True)
     log_path = work / "recheck.json"
     log = json.loads(log_path.read_text()) if log_path.exists() else []
@@ -844,6 +846,11 @@ def main() -> int:
     sub.choices["report"].add_argument("--by-package", action="store_true", help="sum rules modules per package")
     sub.choices["list"].add_argument("-v", "--verbose", action="store_true")
     sub.choices["recheck"].add_argument("pytest_args", nargs="+", help="the new tests (paths, node ids, -k ...)")
+    sub.choices["recheck"].add_argument(
+        "--untested", action="store_true",
+        help="also the mutants mutmut found no test for: code run only in a process the tests start (the pack's "
+        "gRPC server), which mutmut's stats pass cannot see; that process inherits MUTANT_UNDER_TEST",
+    )  # fmt: skip
     args = parser.parse_args()
     args.target = TARGETS[args.target]  # report: where the run is (the run's own target is in its record)
     if args.work is None:
