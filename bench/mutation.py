@@ -674,7 +674,7 @@ def cmd_recheck(args: argparse.Namespace) -> int:
     for sub in (work / "tests", work / "mutants" / "tests"):
         shutil.copytree(ROOT / "tests", sub, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
     codes = exit_codes(work)
-    wanted = {SURVIVED, NO_TESTS} if args.untested else {SURVIVED}
+    wanted = {NO_TESTS} if args.untested_only else {SURVIVED, NO_TESTS} if args.untested else {SURVIVED}
     survivors = [n for n in meta["chosen"] if status_of(codes.get(n)) in wanted]
     print(f"{len(survivors)} survivors to recheck with: {' '.join(args.pytest_args)}", flush=True)
     log_path = work / "recheck.json"
@@ -688,6 +688,7 @@ def cmd_recheck(args: argparse.Namespace) -> int:
         if rc == 1:
             _record(work, name, rc)
             log.append({"mutant": name, "killed_by": args.pytest_args})
+            log_path.write_text(json.dumps(log, indent=1))  # kept as it goes: a long recheck can be stopped
         elif rc not in (0, 5):
             sys.exit(f"pytest exited {rc} on {name}: run it by hand in {work / 'mutants'} to see why")
     log_path.write_text(json.dumps(log, indent=1))
@@ -851,6 +852,9 @@ def main() -> int:
         help="also the mutants mutmut found no test for: code run only in a process the tests start (the pack's "
         "gRPC server), which mutmut's stats pass cannot see; that process inherits MUTANT_UNDER_TEST",
     )  # fmt: skip
+    sub.choices["recheck"].add_argument(
+        "--untested-only", action="store_true", help="only the mutants mutmut found no test for (see --untested)"
+    )
     args = parser.parse_args()
     args.target = TARGETS[args.target]  # report: where the run is (the run's own target is in its record)
     if args.work is None:
@@ -900,18 +904,18 @@ class _Recording:
 
 # Tests that run the pack in a process of their own from a copy outside the work copy: in mutmut's stats pass that
 # process's trampolines look for mutmut's config in the copy and fail. They judge where the pack finds its files,
-# not what it decides, so the stats pass leaves them out (no mutant is then tried against them).
+# not what it decides, so every pass leaves them out (mutmut lists the tests apart from its stats pass and would
+# take one left out only there for a new test); no mutant is tried against them.
 OUTSIDE_THE_WORK_COPY = (
     "tests/policy_packs/test_catalog.py::test_the_pack_finds_its_files_when_its_packages_are_links",
 )
 
 
 def pytest_collection_modifyitems(session: Any, config: Any, items: list[Any]) -> None:
-    if _mode() == "stats":
-        left_out = [i for i in items if i.nodeid.removeprefix("mutants/") in OUTSIDE_THE_WORK_COPY]
-        if left_out:
-            config.hook.pytest_deselected(items=left_out)
-            items[:] = [i for i in items if i not in left_out]
+    left_out = [i for i in items if i.nodeid.removeprefix("mutants/") in OUTSIDE_THE_WORK_COPY]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [i for i in items if i not in left_out]
     conftest = sys.modules.get("tests.conftest")
     if conftest is not None and hasattr(conftest, "_SYNTHS"):
         conftest._SYNTHS.clear()  # a synth from another run (the fork server's) must never be reused
