@@ -15,6 +15,12 @@ from tests.policy_packs.test_protocol import info, stub, through  # noqa: F401 (
 KUBERNETES_FAMILIES = ("K8S", "MESH")
 
 
+@pytest.fixture(scope="module")
+def pack_mode() -> str:
+    """Whole stacks go through the pack's own process only, as `pulumi preview` runs it."""
+    return "process"
+
+
 @pytest.mark.parametrize("name", sorted(CORPUS))
 def test_a_stack_in_another_style_gets_exactly_its_findings(stub: Any, info: Any, name: str) -> None:  # noqa: F811
     make, expected = CORPUS[name]

@@ -16,6 +16,12 @@ from tests.policy_packs.test_protocol import info, stub, through  # noqa: F401 (
 FAMILIES = ("K8S", "MESH", "EKS")
 
 
+@pytest.fixture(scope="module")
+def pack_mode() -> str:
+    """Whole stacks go through the pack's own process only, as `pulumi preview` runs it."""
+    return "process"
+
+
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
 @pytest.mark.parametrize("name", sorted(CORPUS))
 def test_a_kubernetes_stack_in_another_style_gets_exactly_its_findings(

@@ -1,13 +1,20 @@
 """The pack as the engine runs it: `python -m pulumi.policy <engine> policy_packs/hipaa` in its own process,
 driven over gRPC (GetAnalyzerInfo, Configure, Remediate, Analyze, AnalyzeStack) with enclave.preview's engine
 side. Covers what only the process shows: policy metadata, levels, exemptions, unverifiable levels,
-remediation and a rule that raises."""
+remediation and a rule that raises. Every test runs twice: against that process, and against
+`framework.server.serve` run in a thread of this process (same gRPC calls, same assertions), so that what the
+server decides is seen by in-process tools too (mutation testing's coverage pass cannot see into another
+process)."""
 
 from __future__ import annotations
 
+import io
 import re
+import threading
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import grpc
@@ -16,8 +23,9 @@ from google.protobuf import empty_pb2, json_format
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
 from catalog import CONTROLS
-from enclave.preview import LEVELS, PACK_DIR, analyze, pack_process, policy_configs, read_port
+from enclave.preview import LEVELS, PACK_DIR, STARTUP_SECONDS, analyze, pack_process, policy_configs, read_port
 from enclave.synth import SynthResult
+from framework import server
 from tests.conftest import EXPIRES
 from tests.policy_packs.fixtures import UNKNOWN, doc, k8s, res, zone_namespace
 from tests.policy_packs.harness import RULES
@@ -37,12 +45,57 @@ class Seen:
     message: str
 
 
-@pytest.fixture(scope="module")
-def stub() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+@contextmanager
+def engine_port() -> Iterator[int]:
+    """The pack in its own process, started as the engine starts it."""
     with pack_process(PACK_DIR) as proc:
-        port = read_port(proc)
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            yield analyzer_pb2_grpc.AnalyzerStub(channel)
+        yield read_port(proc)
+
+
+@contextmanager
+def thread_port() -> Iterator[int]:
+    """`framework.server.serve` in a thread of this process, as the pack's __main__ calls it. Its engine is
+    "gone" (the parent process id it polls changes) when the block ends; it must then stop within seconds."""
+    out, engine_gone = io.BytesIO(), threading.Event()
+    fake_os = SimpleNamespace(getppid=lambda: 2 if engine_gone.is_set() else 1)
+    fake_sys = SimpleNamespace(stdout=SimpleNamespace(buffer=out, flush=lambda: None))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(server, "os", fake_os)
+        patch.setattr(server, "sys", fake_sys)
+        thread = threading.Thread(
+            target=server.serve, args=("gpu-enclave-hipaa", RULES, CONTROLS, "in-process"), daemon=True
+        )
+        thread.start()
+        for _ in range(int(STARTUP_SECONDS * 10)):
+            if out.getvalue().endswith(b"\n") or not thread.is_alive():
+                break
+            threading.Event().wait(0.1)
+        printed = out.getvalue().decode()
+        assert printed.strip().isdigit(), f"serve printed {printed!r}, not its port on a line"
+        try:
+            yield int(printed)
+        finally:
+            engine_gone.set()
+            thread.join(10)
+            assert not thread.is_alive(), "serve kept serving after its engine was gone"
+
+
+@contextmanager
+def connected(port: int) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        yield analyzer_pb2_grpc.AnalyzerStub(channel)
+
+
+@pytest.fixture(scope="module", params=["process", "thread"])
+def pack_mode(request: pytest.FixtureRequest) -> str:
+    """How `stub` runs the pack (a test module may override this fixture with one mode)."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def stub(pack_mode: str) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    with engine_port() if pack_mode == "process" else thread_port() as port, connected(port) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +214,47 @@ def test_a_malformed_exemption_is_mandatory_and_exempts_nothing(
     [invalid] = [s for s in seen if s.policy == "exemptions"]
     assert invalid.level == "mandatory" and "exemptions.entries[0]" in invalid.message and problem in invalid.message
     assert [s.level for s in seen if s.policy == "kms-key-rotation-enabled"] == ["mandatory"]
+
+
+def test_a_malformed_exemption_stays_mandatory_when_the_config_lowers_the_exemptions_policy(
+    stub: Any, info: Any
+) -> None:
+    for level in ("advisory", "disabled"):
+        entry = exemption(control="KMS-99", name="k", expires=FUTURE)
+        config = {"exemptions": {"enforcementLevel": level, "entries": [entry]}}
+        seen, _ = through(stub, info, [res("k", KEY, {"enableKeyRotation": True})], config)
+        [invalid] = [s for s in seen if s.policy == "exemptions"]
+        assert invalid.level == "mandatory" and "'KMS-99': no such control" in invalid.message, level
+
+
+def test_a_policy_below_the_minimum_level_fails_the_run_unless_a_current_waiver_names_it(stub: Any, info: Any) -> None:
+    key = res("k", KEY, {"enableKeyRotation": False})
+    waiver = {"policy": "kms-key-rotation-enabled", "level": "advisory", **exemption(expires=FUTURE)}
+    gate = {"minimumLevel": "mandatory", "entries": []}
+    seen, _ = through(stub, info, [key], {"kms-key-rotation-enabled": "advisory", "exemptions": gate})
+    [floor] = [s for s in seen if s.policy == "exemptions"]
+    assert floor.level == "mandatory" and "policy kms-key-rotation-enabled is advisory in this pack config, below " \
+        "its minimumLevel mandatory" in floor.message  # fmt: skip
+    config = {"kms-key-rotation-enabled": "advisory", "exemptions": {**gate, "levelWaivers": [waiver]}}
+    seen, _ = through(stub, info, [key], config)
+    assert not [s for s in seen if s.policy == "exemptions"], [s.message for s in seen]
+    assert [s.level for s in seen if s.policy == "kms-key-rotation-enabled"] == ["advisory"]
+    lapsed = {**config, "exemptions": {**gate, "levelWaivers": [{**waiver, "policy": "no-such-policy"}]}}
+    seen, _ = through(stub, info, [key], lapsed)
+    problems = sorted(s.message.splitlines()[-1] for s in seen if s.policy == "exemptions")
+    assert any("invalid level waiver: exemptions.levelWaivers[0].policy = 'no-such-policy'" in p for p in problems)
+
+
+def test_a_control_wide_exemption_is_refused_once_the_stack_is_known(stub: Any, info: Any) -> None:
+    keys = [res(f"key{i}", KEY, {"enableKeyRotation": False}) for i in range(2)]
+    config = {"exemptions": {"entries": [exemption(control="KMS-01", name="key*", expires=FUTURE)]}}
+    seen, _ = through(stub, info, keys, config)
+    [refused] = [s for s in seen if s.policy == "exemptions"]
+    assert refused.level == "mandatory" and "covers all 2 resources KMS-01 checks" in refused.message
+    found = [s for s in seen if s.policy == "kms-key-rotation-enabled" and s.level == "mandatory"]
+    assert sorted(s.urn for s in found if "is refused (it waives its control wholesale)" in s.message) == [
+        "key0", "key1"
+    ]  # fmt: skip
 
 
 def test_a_malformed_exemption_list_is_refused_before_the_run(info: Any) -> None:

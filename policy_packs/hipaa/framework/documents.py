@@ -113,12 +113,6 @@ def problem(document: Any) -> str:
     return "the policy cannot be read"
 
 
-def allow_statements(document: Any) -> Iterator[Statement]:
-    found = statements(document)
-    if isinstance(found, list):
-        yield from (s for s in found if s.effect == "Allow")
-
-
 def _any_action(s: Statement) -> str:
     covered = sorted(s.action_set())
     return covered[0] if covered else (s.actions() or ["*"])[0]

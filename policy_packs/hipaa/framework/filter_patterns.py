@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -480,9 +480,3 @@ def check_samples(pattern: str, positive: list[str], negative: list[str]) -> lis
     out = [f"does not match {m[:120]!r}" for m in positive if not parsed.matches(m)]
     out += [f"matches {m[:120]!r}" for m in negative if parsed.matches(m)]
     return out
-
-
-def fields_of(pattern: str) -> Mapping[str, str]:
-    """Named fields of a space-delimited pattern -> '' (for checking a metric value names one)."""
-    parsed = parse(pattern)
-    return {f"${f.name}": "" for f in parsed._fields if f.name != "..."}

@@ -8,7 +8,7 @@ which every unknown is the `UNKNOWN` marker, and decide what an unknown means fo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 # The engine's sentinels for values not known during a preview (pulumi_policy.proxy, pulumi.runtime.rpc).
@@ -142,15 +142,3 @@ def truthy(value: Any) -> bool | None:
         if lowered in ("false", "disabled", "no"):
             return False
     return None
-
-
-def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    """Every (path, leaf) of a nested value."""
-    if isinstance(value, Mapping):
-        for k, v in value.items():
-            yield from walk(v, f"{path}.{k}" if path else str(k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from walk(v, f"{path}.{i}" if path else str(i))
-    else:
-        yield path, value
