@@ -63,6 +63,16 @@ def _object_patterns(identity: Identity) -> list[str]:
     return out
 
 
+def _probe_name(bucket: Resource) -> str:
+    """The bucket's name, or for one not known yet a name it may get: its bucketPrefix and a probe, else a name no
+    policy names (a grant that reaches it reaches whatever name the bucket gets)."""
+    name = buckets.name(bucket)
+    if name is not None:
+        return name
+    prefix = bucket.get("bucketPrefix")
+    return f"{prefix}{PROBE}" if isinstance(prefix, str) and prefix else UNNAMED_BUCKET
+
+
 def _probes(stack: Stack, reader: Identity, writer: Identity) -> list[str]:
     """Object ARNs that the reader's reads and the writer's writes may both cover: one of each pattern, one of each
     pattern with its wildcards filled by the other side's literal tail, one under every bucket of the stack, and one
@@ -74,7 +84,7 @@ def _probes(stack: Stack, reader: Identity, writer: Identity) -> list[str]:
             for q in b:
                 tail = q.rsplit("*", 1)[-1] if "*" in q else q.partition(":s3:::")[2].partition("/")[2]
                 out.append(_instance(p, tail or PROBE))
-    names = [n for b in stack.of_type(*t.BUCKET) if (n := buckets.name(b))]
+    names = [_probe_name(b) for b in stack.of_type(*t.BUCKET)]
     out += [f"arn:aws:s3:::{n}/{PROBE}" for n in [*names, UNNAMED_BUCKET]]
     return list(dict.fromkeys(out))
 
@@ -100,13 +110,11 @@ def _datasets(stack: Stack, classes: Any) -> list[Resource]:
 
 def _reads_datasets(identity: Identity, datasets: list[Resource]) -> list[Resource]:
     """The datasets buckets the identity may read an object of: one object of the bucket, and one under each
-    pattern of its statements whose bucket part matches the bucket's name."""
+    pattern of its statements whose bucket part matches the bucket's name (or the name it may get: _probe_name)."""
     out = []
     patterns = _object_patterns(identity)
     for bucket in datasets:
-        name = buckets.name(bucket)
-        if name is None:
-            continue
+        name = _probe_name(bucket)
         keys = [PROBE] + [
             _instance(p.partition(":s3:::")[2].partition("/")[2])
             for p in patterns
