@@ -16,6 +16,7 @@ yet while the document is computed."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from framework import buckets, roles
@@ -40,9 +41,13 @@ class Identity:
     own: list[Any] = field(default_factory=list)  # framework.documents statements, as the role's own
     unread: list[roles.Grant] = field(default_factory=list)
 
+    @cached_property
+    def parsed(self) -> list[Any]:
+        """The statements as the evaluator reads them (asked for once `own` is filled, by _identities)."""
+        return [s.parsed for s in self.own]
+
     def can(self, actions: frozenset[str], arn: str) -> bool:
-        found = [s.parsed for s in self.own]
-        return any(ev.can_allow(found, ev.Request(a, arn, chosen=True)) for a in sorted(actions))
+        return any(ev.can_allow(self.parsed, ev.Request(a, arn, chosen=True)) for a in sorted(actions))
 
     def shown(self) -> str:
         where = ", ".join(sorted(self.namespaces))
@@ -73,10 +78,10 @@ def _probe_name(bucket: Resource) -> str:
     return f"{prefix}{PROBE}" if isinstance(prefix, str) and prefix else UNNAMED_BUCKET
 
 
-def _probes(stack: Stack, reader: Identity, writer: Identity) -> list[str]:
+def _probes(names: list[str], reader: Identity, writer: Identity) -> list[str]:
     """Object ARNs that the reader's reads and the writer's writes may both cover: one of each pattern, one of each
-    pattern with its wildcards filled by the other side's literal tail, one under every bucket of the stack, and one
-    in a bucket the policies do not name."""
+    pattern with its wildcards filled by the other side's literal tail, one under every bucket of the stack (`names`),
+    and one in a bucket the policies do not name."""
     mine, theirs = _object_patterns(reader), _object_patterns(writer)
     out = [_instance(p) for p in (*mine, *theirs)]
     for a, b in ((mine, theirs), (theirs, mine)):
@@ -84,7 +89,6 @@ def _probes(stack: Stack, reader: Identity, writer: Identity) -> list[str]:
             for q in b:
                 tail = q.rsplit("*", 1)[-1] if "*" in q else q.partition(":s3:::")[2].partition("/")[2]
                 out.append(_instance(p, tail or PROBE))
-    names = [_probe_name(b) for b in stack.of_type(*t.BUCKET)]
     out += [f"arn:aws:s3:::{n}/{PROBE}" for n in [*names, UNNAMED_BUCKET]]
     return list(dict.fromkeys(out))
 
@@ -161,6 +165,7 @@ def check(stack: Stack, config: Config) -> Iterator[Finding]:
     for identity, _why in handlers:
         if "training" in identity.classes:
             yield from _unread(identity, "training identity")
+    names = [_probe_name(b) for b in stack.of_type(*t.BUCKET)]  # the stack's buckets, for every pair's probes
     for nb in notebooks:
         yield from _unread(nb, "notebook identity")
         for bucket in _reads_datasets(nb, datasets):
@@ -170,7 +175,7 @@ def check(stack: Stack, config: Config) -> Iterator[Finding]:
                 "unclassified: it may); notebooks read promoted models only: take the datasets grant away",
             )
         for writer, why in handlers:
-            shared = [p for p in _probes(stack, nb, writer) if nb.can(READS, p) and writer.can(WRITES, p)]
+            shared = [p for p in _probes(names, nb, writer) if nb.can(READS, p) and writer.can(WRITES, p)]
             if shared:
                 yield Finding(
                     nb.role.urn,
