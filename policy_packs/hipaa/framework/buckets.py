@@ -4,7 +4,7 @@ preview allows: the companion's `bucket` input depends on the bucket, or names i
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from . import types as t
@@ -39,16 +39,23 @@ ARTIFACT_PURPOSES_SCHEMA: dict[str, Any] = {
 UNCLASSIFIED_TEXT = "unclassified data (no enclave:purpose tag, no bucketClasses pattern)"
 
 
+def of_purposes(stack: Stack, classes: Any, purposes: Iterable[str], stage: str | None = None) -> Iterator[Resource]:
+    """Every bucket classified (tags, else bucketClasses) as one of `purposes` (at `stage`, when given), and every
+    bucket not classified at all: it may hold any of them, and is judged as one (at production)."""
+    wanted = set(purposes)
+    for bucket in stack.of_type(*t.BUCKET):
+        purpose, at = classify(bucket, classes)
+        if purpose == UNCLASSIFIED or (purpose in wanted and stage in (None, at)):
+            yield bucket
+
+
 def artifact_buckets(stack: Stack, config: Any) -> Iterator[tuple[Resource, str]]:
     """Every bucket that holds artifacts, with what it holds for a message: classified by its tags or the config's
     bucketClasses as one of `artifactPurposes`, or not classified at all (it may hold them: judged as one)."""
-    purposes = set(config.get("artifactPurposes") or [])
-    for bucket in stack.of_type(*t.BUCKET):
-        purpose, _stage = classify(bucket, config.get("bucketClasses"))
-        if purpose == UNCLASSIFIED:
-            yield bucket, UNCLASSIFIED_TEXT
-        elif purpose in purposes:
-            yield bucket, purpose
+    classes = config.get("bucketClasses")
+    for bucket in of_purposes(stack, classes, config.get("artifactPurposes") or []):
+        purpose = classify(bucket, classes)[0]
+        yield bucket, UNCLASSIFIED_TEXT if purpose == UNCLASSIFIED else purpose
 
 
 def name(bucket: Resource) -> str | None:

@@ -109,7 +109,7 @@ def _identities(stack: Stack) -> dict[str, Identity]:
 
 
 def _datasets(stack: Stack, classes: Any) -> list[Resource]:
-    return [b for b in stack.of_type(*t.BUCKET) if buckets.classify(b, classes)[0] in (DATASETS, buckets.UNCLASSIFIED)]
+    return list(buckets.of_purposes(stack, classes, [DATASETS]))
 
 
 def _reads_datasets(identity: Identity, datasets: list[Resource]) -> list[Resource]:

@@ -28,12 +28,7 @@ READS = ev.actions_matching("s3:GetObject", "s3:GetObjectVersion", "s3:ListBucke
 
 
 def production_models(stack: Stack, classes: object) -> list[Resource]:
-    out = []
-    for b in stack.of_type(*t.BUCKET):
-        purpose, stage = buckets.classify(b, classes)
-        if purpose in ("models", buckets.UNCLASSIFIED) and stage == "production":
-            out.append(b)
-    return out
+    return list(buckets.of_purposes(stack, classes, ["models"], stage="production"))
 
 
 def bucket_probes(found: list, name: str) -> list[str]:
