@@ -257,6 +257,16 @@ def test_a_control_wide_exemption_is_refused_once_the_stack_is_known(stub: Any, 
     ]  # fmt: skip
 
 
+def test_a_stage_entry_that_explains_no_finding_is_reported(stub: Any, info: Any) -> None:
+    staged = {"zone": "notebooks", "namespaces": ["notebooks"], "stage": "warn", "owner": "ml-platform"}
+    seen, _ = through(stub, info, [res("k", KEY, {"enableKeyRotation": True})], {"exemptions": {"stages": [staged]}})
+    [unused] = [s for s in seen if s.policy == "exemptions"]
+    assert unused.level == "advisory" and unused.message.endswith(
+        "exemptions.stages[0]: zone notebooks is at stage warn with no expiry (owner ml-platform; "
+        "exemptions.stages[0]) explained no finding: move it to enforce, or remove the entry"
+    )
+
+
 def test_a_malformed_exemption_list_is_refused_before_the_run(info: Any) -> None:
     from enclave.preview import PreviewInputError
 
