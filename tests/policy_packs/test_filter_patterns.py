@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from framework.filter_patterns import PatternError, matches, parse
+from framework.filter_patterns import PatternError, matches, parse, split_event
 
 APACHE = '127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /apache_pb.gif HTTP/1.0" 200 1534'
 EVENT = json.dumps(
@@ -135,3 +135,14 @@ def test_metric_values_come_from_named_fields() -> None:
 def test_patterns_aws_refuses_are_refused(pattern: str) -> None:
     with pytest.raises(PatternError):
         parse(pattern).matches("a b c")
+
+
+def test_an_event_with_an_unclosed_quote_or_bracket_splits_on_spaces() -> None:
+    assert split_event('a "b c" [d e] f') == ["a", "b c", "d e", "f"]
+    assert split_event('a "b c') == ["a", '"b', "c"]
+    assert split_event("[x y") == ["[x", "y"]
+
+
+def test_a_space_delimited_pattern_naming_a_field_twice_is_refused() -> None:
+    with pytest.raises(PatternError, match=r"^space-delimited pattern: a field name is used twice$"):
+        parse("[a, b, a]")
