@@ -63,6 +63,6 @@ def request(make: Any, object_arn: str, headers: Mapping[str, str], given: Mappi
     pinned = {str(k).lower(): v for k, v in (given.get("context") or {}).items()}
     context: dict[str, Any] = {h: headers.get(h) for h in HEADERS}
     context.update({"aws:SecureTransport": "true", **pinned})  # no aws:PrincipalServiceName: the probe is a role
-    chosen = [k for k in PERIMETER_KEYS if k.lower() not in pinned]
+    chosen = list(PERIMETER_KEYS)  # the probe's to satisfy; a key the config pins is in the context, which wins
     principal = str(given.get("principalArn") or PROBE_ROLE)
     return make("s3:PutObject", object_arn, principal_arn=principal, context=context, chosen=chosen)
