@@ -681,8 +681,9 @@ def cmd_recheck(args: argparse.Namespace) -> int:
     arguments that killed them."""
     work: Path = args.work
     meta = json.loads((work / "mutation-run.json").read_text())
-    for sub in (work / "tests", work / "mutants" / "tests"):
-        shutil.copytree(ROOT / "tests", sub, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    if not args.keep_tests:
+        for sub in (work / "tests", work / "mutants" / "tests"):
+            shutil.copytree(ROOT / "tests", sub, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
     codes = exit_codes(work)
     wanted = {NO_TESTS} if args.untested_only else {SURVIVED, NO_TESTS} if args.untested else {SURVIVED}
     survivors = [n for n in meta["chosen"] if status_of(codes.get(n)) in wanted]
@@ -865,6 +866,11 @@ def main() -> int:
     sub.choices["recheck"].add_argument(
         "--untested-only", action="store_true", help="only the mutants mutmut found no test for (see --untested)"
     )
+    sub.choices["recheck"].add_argument(
+        "--keep-tests", action="store_true",
+        help="use the work copy's tests as they are (copied there by hand): when this checkout's tests are of a "
+        "later commit than the work copy's code",
+    )  # fmt: skip
     args = parser.parse_args()
     args.target = TARGETS[args.target]  # report: where the run is (the run's own target is in its record)
     if args.work is None:
