@@ -694,9 +694,15 @@ def cmd_recheck(args: argparse.Namespace) -> int:
     for name in survivors:
         env = {**os.environ, "MUTANT_UNDER_TEST": name, "PYTHONDONTWRITEBYTECODE": "1"}
         cmd = [sys.executable, "-m", "pytest", *plugin, *args.pytest_args]
-        rc = subprocess.run(cmd, cwd=work / "mutants", env=env, capture_output=True).returncode
-        print(f"{name}: {status_of(rc) if rc in (0, 1) else f'exit {rc}'}", flush=True)
-        if rc == 1:
+        try:
+            rc = subprocess.run(cmd, cwd=work / "mutants", env=env, capture_output=True, timeout=300).returncode
+        except subprocess.TimeoutExpired:
+            rc = 36  # as mutmut records a mutant that outran its time limit (a loop that never ends)
+        print(f"{name}: {status_of(rc) if rc in (0, 1, 36, -9) else f'exit {rc}'}", flush=True)
+        if rc in (36, -9):
+            _record(work, name, rc)
+            log.append({"mutant": name, "timed_out_with": args.pytest_args})
+        elif rc == 1:
             _record(work, name, rc)
             log.append({"mutant": name, "killed_by": args.pytest_args})
             log_path.write_text(json.dumps(log, indent=1))  # kept as it goes: a long recheck can be stopped
