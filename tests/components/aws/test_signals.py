@@ -145,3 +145,10 @@ def test_a_pattern_too_long_for_cloudwatch_is_refused_when_built() -> None:
     many = [f"arn:aws:iam::{s.ACCOUNT}:role/{'r' * 60}{i}" for i in range(30)]
     with pytest.raises(SignalError, match="1024"):
         undeclared_access_pattern("b", assumed_role_globs(s.ACCOUNT, many))
+
+
+def test_a_nodata_record_is_a_line_of_the_configured_format() -> None:
+    line = s.nodata_line(FLOW_LOG_FORMAT)
+    default = s.flow_line(FLOW_LOG_FORMAT)
+    assert line is not None and default is not None
+    assert "NODATA" in line.split() and len(line.split()) == len(default.split())
