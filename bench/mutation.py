@@ -39,7 +39,7 @@ import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -661,9 +661,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     mutmut = str(Path(sys.executable).with_name("mutmut"))
     start = time.time()
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    before = exit_codes(work)
     rc = subprocess.run([mutmut, "run", "--max-children", str(args.max_children), *todo], cwd=work, env=env).returncode
     print(f"mutmut run exited {rc} after {time.time() - start:.0f}s", flush=True)
+    restore_results(work, before, set(todo))
     return rc
+
+
+def restore_results(work: Path, before: Mapping[str, int | None], ran: set[str]) -> None:
+    """mutmut 3.8 rewrites every meta file when it starts a run of named mutants, and clears the result of every
+    mutant it was not asked to run: put back those results (--resume keeps the work copy, so a mutant's code is
+    unchanged; tests are only added)."""
+    for path in (work / "mutants").rglob("*.py.meta"):
+        data = json.loads(path.read_text())
+        codes = data["exit_code_by_key"]
+        lost = {k: before[k] for k, v in codes.items() if v is None and k not in ran and before.get(k) is not None}
+        if lost:
+            codes.update(lost)
+            path.write_text(json.dumps(data, indent=4))
 
 
 def exit_codes(work: Path) -> dict[str, int | None]:
