@@ -170,3 +170,16 @@ def test_args_refuse_zones_without_groups(fields: dict[str, Any], match: str) ->
     }
     with pytest.raises(ValueError, match=match):
         NodeSecurityGroupsArgs(**{**base, **fields})
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_security_group_rule_names_exactly_one_peer(synthed: Synth, stack: str) -> None:
+    # EC2 refuses a security group rule without a peer, or with two (CidrIpv4, CidrIpv6, a prefix list or a
+    # referenced group): `pulumi up` would fail at that rule, which no preview shows.
+    peers = ("cidrIpv4", "cidrIpv6", "prefixListId", "referencedSecurityGroupId")
+    result = synthed(stack, True)
+    rules = [*result.by_type(INGRESS), *result.by_type(EGRESS)]
+    assert rules
+    for rule in rules:
+        given = [p for p in peers if rule["inputs"].get(p) is not None or p in rule["propertyDependencies"]]
+        assert len(given) == 1, f"{rule['urn']}: peers {given}"

@@ -62,6 +62,19 @@ def _allow_rules(cfg: PlatformConfig, zone: str) -> set[tuple[str, str, str]]:
     return rules
 
 
+@pytest.mark.parametrize("zone", ["platform", "training", "inference", "notebooks"])
+def test_every_network_policy_names_its_policy_types(cfg: PlatformConfig, zone: str) -> None:
+    # Left out, Kubernetes infers Ingress always and Egress only from egress rules: a policy meant to isolate egress
+    # with no egress rules would isolate ingress only. Every policy says what it isolates: what its rules allow,
+    # or both for the default deny.
+    policies = objects(cfg, zone, "NetworkPolicy")
+    assert policies
+    for np in policies:
+        spec, name = np["spec"], np["metadata"]["name"]
+        ruled = sorted(kind.capitalize() for kind in ("ingress", "egress") if kind in spec)
+        assert sorted(spec.get("policyTypes", [])) == (ruled or ["Egress", "Ingress"]), name
+
+
 def test_inference_ingress_only_from_declared_flows(cfg: PlatformConfig) -> None:
     ingress = [r for r in _allow_rules(cfg, "inference") if r[0] == "in"]
     assert ingress == [
