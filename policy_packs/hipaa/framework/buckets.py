@@ -39,22 +39,23 @@ ARTIFACT_PURPOSES_SCHEMA: dict[str, Any] = {
 UNCLASSIFIED_TEXT = "unclassified data (no enclave:purpose tag, no bucketClasses pattern)"
 
 
-def of_purposes(stack: Stack, classes: Any, purposes: Iterable[str], stage: str | None = None) -> Iterator[Resource]:
-    """Every bucket classified (tags, else bucketClasses) as one of `purposes` (at `stage`, when given), and every
-    bucket not classified at all: it may hold any of them, and is judged as one (at production)."""
+def of_purposes(
+    stack: Stack, classes: Any, purposes: Iterable[str], stage: str | None = None
+) -> Iterator[tuple[Resource, str]]:
+    """(bucket, purpose) of every bucket classified (tags, else bucketClasses) as one of `purposes` (at `stage`, when
+    given), and of every bucket not classified at all (UNCLASSIFIED): it may hold any of them, and is judged as one
+    (at production)."""
     wanted = set(purposes)
     for bucket in stack.of_type(*t.BUCKET):
         purpose, at = classify(bucket, classes)
         if purpose == UNCLASSIFIED or (purpose in wanted and stage in (None, at)):
-            yield bucket
+            yield bucket, purpose
 
 
 def artifact_buckets(stack: Stack, config: Any) -> Iterator[tuple[Resource, str]]:
     """Every bucket that holds artifacts, with what it holds for a message: classified by its tags or the config's
     bucketClasses as one of `artifactPurposes`, or not classified at all (it may hold them: judged as one)."""
-    classes = config.get("bucketClasses")
-    for bucket in of_purposes(stack, classes, config.get("artifactPurposes") or []):
-        purpose = classify(bucket, classes)[0]
+    for bucket, purpose in of_purposes(stack, config.get("bucketClasses"), config.get("artifactPurposes") or []):
         yield bucket, UNCLASSIFIED_TEXT if purpose == UNCLASSIFIED else purpose
 
 

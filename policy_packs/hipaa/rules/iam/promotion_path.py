@@ -109,7 +109,7 @@ def _identities(stack: Stack) -> dict[str, Identity]:
 
 
 def _datasets(stack: Stack, classes: Any) -> list[Resource]:
-    return list(buckets.of_purposes(stack, classes, [DATASETS]))
+    return [b for b, _ in buckets.of_purposes(stack, classes, [DATASETS])]
 
 
 def _reads_datasets(identity: Identity, datasets: list[Resource]) -> list[Resource]:

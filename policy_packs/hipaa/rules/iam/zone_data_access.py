@@ -28,7 +28,7 @@ READS = ev.actions_matching("s3:GetObject", "s3:GetObjectVersion", "s3:ListBucke
 
 
 def production_models(stack: Stack, classes: object) -> list[Resource]:
-    return list(buckets.of_purposes(stack, classes, ["models"], stage="production"))
+    return [b for b, _ in buckets.of_purposes(stack, classes, ["models"], stage="production")]
 
 
 def bucket_probes(found: list, name: str) -> list[str]:
