@@ -714,12 +714,9 @@ def cmd_recheck(args: argparse.Namespace) -> int:
         except subprocess.TimeoutExpired:
             rc = 36  # as mutmut records a mutant that outran its time limit (a loop that never ends)
         print(f"{name}: {status_of(rc) if rc in (0, 1, 36, -9) else f'exit {rc}'}", flush=True)
-        if rc in (36, -9):
+        if rc in (1, 36, -9):
             _record(work, name, rc)
-            log.append({"mutant": name, "timed_out_with": args.pytest_args})
-        elif rc == 1:
-            _record(work, name, rc)
-            log.append({"mutant": name, "killed_by": args.pytest_args})
+            log.append({"mutant": name, "killed_by" if rc == 1 else "timed_out_with": args.pytest_args})
             log_path.write_text(json.dumps(log, indent=1))  # kept as it goes: a long recheck can be stopped
         elif rc not in (0, 5):
             sys.exit(f"pytest exited {rc} on {name}: run it by hand in {work / 'mutants'} to see why")

@@ -5,8 +5,8 @@ test_protocol drives the same gate over gRPC; these pin the exact messages and t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -123,8 +123,8 @@ def test_a_waiver_covering_all_its_control_checks_or_too_many_is_refused() -> No
 
 
 @pytest.fixture
-def registry() -> Iterator[Registry]:
-    yield Registry()
+def registry() -> Registry:
+    return Registry()
 
 
 def test_the_registry_checks_stage_entries_against_today(registry: Registry) -> None:
@@ -155,8 +155,7 @@ def raising(stack: bool) -> Rule:
     def boom(*_: Any) -> list[Finding]:
         raise KeyError("enableKeyRotation")
 
-    return Rule(name=base.name, control=base.control, description=base.description, check=boom,
-                resource_types=base.resource_types, stack=stack)  # fmt: skip
+    return dataclasses.replace(base, check=boom, stack=stack)
 
 
 def test_a_rule_that_raises_is_reported_on_its_resource_as_undecided() -> None:

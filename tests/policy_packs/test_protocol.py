@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -69,7 +70,7 @@ def thread_port() -> Iterator[int]:
         for _ in range(int(STARTUP_SECONDS * 10)):
             if out.getvalue().endswith(b"\n") or not thread.is_alive():
                 break
-            threading.Event().wait(0.1)
+            time.sleep(0.1)
         printed = out.getvalue().decode()
         assert printed.strip().isdigit(), f"serve printed {printed!r}, not its port on a line"
         try:
